@@ -1,0 +1,24 @@
+import { CommanderError } from 'commander';
+import { ConfigError, LockHeldError, UsageError } from '../shared/errors.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
+
+/** The one place where errors become exit codes (interface.md, "Exit codes"). */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof LockHeldError) return EXIT.locked;
+  if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  return EXIT.failed;
+}
+
+/** One line saying what failed; the cause chain only adds what the message does not already say. */
+export function oneLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  let msg = error.message;
+  let cause = (error as { cause?: unknown }).cause;
+  while (cause instanceof Error && !(error instanceof ConfigError || error instanceof UsageError)) {
+    if (!msg.includes(cause.message)) msg += `: ${cause.message}`;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return msg.replace(/\s*\n\s*/g, ' ');
+}

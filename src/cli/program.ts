@@ -1,0 +1,62 @@
+import { Command, Option } from 'commander';
+import { PROVIDERS, type ProviderName } from '../config/schema.js';
+import { TOOL_VERSION } from '../shared/version.js';
+import { createContext, type CommandContext, type CommonOptions, type ContextDeps } from './context.js';
+import * as commands from './commands/index.js';
+
+export type Action<O> = (ctx: CommandContext, opts: O & CommonOptions, cmd: Command) => Promise<void>;
+
+/** Turns a typed command handler into a commander action that builds the command's context. */
+export interface Registrar {
+  action<O>(fn: Action<O>): (...args: unknown[]) => Promise<void>;
+}
+
+/** --config, --json, --quiet, --verbose: accepted by every command. */
+export function common(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'configuration file (default: $PAYRECON_CONFIG, else ./payrecon.config.yaml)')
+    .option('--json', 'print one JSON object describing the result on stdout; logs go to stderr')
+    .option('--quiet', 'only warnings and errors on stderr')
+    .option('--verbose', 'debug logs, and stack traces on failure');
+}
+
+export interface RangeOptions {
+  date?: string;
+  from?: string;
+  to?: string;
+  provider?: ProviderName[];
+}
+
+/** --date D | --from D --to D, and --provider P (repeatable): the stage commands' selection. */
+export function rangeOptions(cmd: Command): Command {
+  return cmd
+    .option('--date <date>', 'one day: YYYY-MM-DD, today or yesterday (default: yesterday)')
+    .option('--from <date>', 'first day of a range (with --to)')
+    .option('--to <date>', 'last day of a range, inclusive (with --from)')
+    .addOption(
+      new Option('--provider <name>', 'only this provider (repeatable; default: every enabled provider)')
+        .choices([...PROVIDERS])
+        .argParser((v: string, prev: ProviderName[] | undefined) => [...(prev ?? []), v as ProviderName]),
+    );
+}
+
+export function buildProgram(deps: ContextDeps): Command {
+  const registrar: Registrar = {
+    action<O>(fn: Action<O>) {
+      return async (...args: unknown[]) => {
+        const cmd = args[args.length - 1] as Command;
+        const opts = cmd.optsWithGlobals<O & CommonOptions>();
+        await fn(createContext(opts, deps), opts, cmd);
+      };
+    },
+  };
+  const program = new Command('payrecon')
+    .description('Reconciles card payments: gateway APIs against settlement files, in Postgres, with a finance workbook.')
+    .version(TOOL_VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => deps.stdout(s), writeErr: (s) => process.stderr.write(s) })
+    .exitOverride();
+  for (const register of Object.values(commands)) register(program, registrar);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}

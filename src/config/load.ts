@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../shared/errors.js';
+import { interpolateEnv, type Env } from './interpolate.js';
+import { configSchema, type Config } from './schema.js';
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from, or undefined for a configuration built in code (demo, tests). */
+  file: string | undefined;
+  /** Every secret value in the configuration, so that log lines and messages can be scrubbed of them. */
+  secrets: string[];
+}
+
+export function resolveConfigPath(explicit: string | undefined, env: Env): string {
+  return path.resolve(explicit ?? env.PAYRECON_CONFIG ?? './payrecon.config.yaml');
+}
+
+export function loadConfigFile(file: string, env: Env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT' ? `configuration file ${file} not found (use --config FILE or PAYRECON_CONFIG)` : `cannot read ${file}: ${code}`,
+      { cause: e },
+    );
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    throw new ConfigError(`${file}: invalid YAML: ${first?.message.split('\n')[0] ?? 'parse error'}`);
+  }
+  return parseConfig(doc.toJS() ?? {}, env, file);
+}
+
+export function parseConfig(raw: unknown, env: Env, file?: string): LoadedConfig {
+  const interpolated = interpolateEnv(raw, env) as Record<string, unknown>;
+  // DATABASE_URL in the environment stands in for an absent database.url (the embedded server otherwise).
+  const database = (interpolated.database ?? {}) as Record<string, unknown>;
+  if (database.url === undefined && env.DATABASE_URL) interpolated.database = { ...database, url: env.DATABASE_URL };
+  const result = configSchema.safeParse(interpolated);
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
+  const config = resolvePaths(result.data, file ? path.dirname(file) : process.cwd());
+  return { config, file, secrets: collectSecrets(config) };
+}
+
+function formatIssues(issues: z.core.$ZodIssue[]): string {
+  const first = issues[0];
+  if (!first) return 'invalid configuration';
+  const describe = (i: z.core.$ZodIssue) => {
+    const key = i.path.join('.') || '(root)';
+    if (i.code === 'unrecognized_keys') return `${[key === '(root)' ? '' : key + '.', i.keys[0]].join('')}: unknown key`;
+    if (i.code === 'invalid_type' && i.message.includes('received undefined')) return `${key}: required`;
+    return `${key}: ${i.message}`;
+  };
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  return describe(first) + more;
+}
+
+/** Relative paths in the configuration are relative to the configuration file, not to the working directory. */
+function resolvePaths(config: Config, base: string): Config {
+  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(base, p));
+  config.reports.dir = abs(config.reports.dir) ?? config.reports.dir;
+  config.database.embedded.dataDir = abs(config.database.embedded.dataDir) ?? config.database.embedded.dataDir;
+  for (const p of [config.providers.payunity, config.providers.useepay]) {
+    if (!p) continue;
+    p.settlement.localDir = abs(p.settlement.localDir);
+    p.settlement.archiveDir = abs(p.settlement.archiveDir);
+    if (p.settlement.sftp) p.settlement.sftp.privateKeyPath = abs(p.settlement.sftp.privateKeyPath);
+  }
+  return config;
+}
+
+function collectSecrets(config: Config): string[] {
+  const values = [
+    config.providers.payunity?.accessToken,
+    config.providers.useepay?.apiKey,
+    config.providers.payunity?.settlement.sftp?.password,
+    config.providers.payunity?.settlement.sftp?.passphrase,
+    config.providers.useepay?.settlement.sftp?.password,
+    config.providers.useepay?.settlement.sftp?.passphrase,
+    config.notify.webhookUrl,
+    databasePassword(config.database.url),
+  ];
+  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 4))];
+}
+
+function databasePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const p = decodeURIComponent(new URL(url).password);
+    return p || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+// The custom settlement profile of settlement-files.md. Every key is public contract: extend, never rename.
+export const CANONICAL_COLUMNS = [
+  'settlementDate', 'batchId', 'kind', 'transactionId', 'paymentId', 'merchantReference', 'transactionTime',
+  'currency', 'gross', 'fee', 'net',
+] as const;
+export const SETTLEMENT_KINDS = ['payment', 'refund', 'chargeback', 'chargeback_reversal', 'fee', 'adjustment'] as const;
+export type SettlementKind = (typeof SETTLEMENT_KINDS)[number];
+
+const columnRef = z.union([z.string().min(1), z.number().int().positive()]);
+
+export const customProfileSchema = z
+  .strictObject({
+    filePattern: z.string().min(1),
+    fileDateFormat: z.string().min(1).default('yyyyMMdd'),
+    encoding: z.enum(['utf8', 'latin1', 'gbk', 'gb18030']).default('utf8'),
+    delimiter: z.string().min(1).default(','),
+    quote: z.string().length(1).default('"'),
+    header: z.boolean().default(true),
+    skipLines: z.number().int().min(0).default(0),
+    trailer: z.enum(['none', 'payunity']).default('none'),
+    decimalSeparator: z.enum(['.', ',']).default('.'),
+    amountUnit: z.enum(['major', 'minor']).default('major'),
+    signs: z.enum(['signed', 'byKind']).default('signed'),
+    dateFormat: z.string().min(1).default('yyyy-MM-dd'),
+    timestampFormat: z.string().min(1).default("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+    timezone: z.string().default('UTC'),
+    columns: z.partialRecord(z.enum(CANONICAL_COLUMNS), columnRef),
+    kinds: z.record(z.string(), z.enum(SETTLEMENT_KINDS)).optional(),
+  })
+  .superRefine((p, ctx) => {
+    try {
+      const re = new RegExp(p.filePattern);
+      if (!p.columns.settlementDate && !/\(\?<date>/.test(re.source)) {
+        ctx.addIssue({ code: 'custom', path: ['columns', 'settlementDate'], message: 'required (or a "date" group in filePattern)' });
+      }
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['filePattern'], message: `invalid regular expression: ${(e as Error).message}` });
+    }
+    for (const key of ['kind', 'currency', 'gross'] as const) {
+      if (p.columns[key] === undefined) ctx.addIssue({ code: 'custom', path: ['columns', key], message: 'required' });
+    }
+    if (p.columns.transactionId === undefined && p.columns.merchantReference === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['columns', 'transactionId'], message: 'required: transactionId or merchantReference' });
+    }
+    const positional = Object.values(p.columns).some((c) => typeof c === 'number');
+    const named = Object.values(p.columns).some((c) => typeof c === 'string');
+    if (!p.header && named) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'header is false: give columns as 1-based positions' });
+    if (positional && named) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'give every column by name or every column by position, not both' });
+    if (!isTimeZone(p.timezone)) ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${p.timezone}"` });
+  });
+export type CustomProfileConfig = z.infer<typeof customProfileSchema>;
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

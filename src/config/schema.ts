@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { isCurrency } from '../shared/money.js';
+import { customProfileSchema, isTimeZone } from './profile-schema.js';
+
+// Values may arrive as text through `${VAR}` interpolation, so numbers and booleans accept their text forms.
+const num = <T extends z.ZodNumber>(inner: T) =>
+  z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v), inner);
+const bool = () =>
+  z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const timeZone = z.string().refine(isTimeZone, { message: 'unknown time zone' });
+const isoDate = z
+  .union([z.string(), z.date()])
+  .transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v))
+  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)), { message: 'expected YYYY-MM-DD' });
+/** An amount in major units as a person types it (500, 500.00, '500.00'); kept as decimal text for exact conversion. */
+const majorAmount = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)])
+  .transform((v) => String(v));
+const currencyCode = z.string().refine(isCurrency, { message: 'expected an ISO 4217 code such as EUR' });
+const perCurrency = z.record(currencyCode, majorAmount);
+
+const feeRule = z.strictObject({
+  currency: currencyCode,
+  brand: z.string().optional(),
+  percent: majorAmount,
+  fixed: majorAmount.default('0'),
+  tolerance: majorAmount.default('0'),
+});
+
+const sftpSchema = z
+  .strictObject({
+    host: z.string().min(1),
+    port: num(z.number().int().min(1).max(65535)).default(22),
+    username: z.string().min(1),
+    password: z.string().optional(),
+    privateKeyPath: z.string().optional(),
+    passphrase: z.string().optional(),
+    hostKeySha256: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/, 'expected SHA256:… as ssh-keygen -l prints it').optional(),
+    insecureSkipHostKeyCheck: bool().default(false),
+    remoteDir: z.string().default('.'),
+    readyTimeoutSeconds: num(z.number().positive()).default(20),
+    parallelDownloads: num(z.number().int().min(1).max(16)).default(2),
+    retries: num(z.number().int().min(0).max(20)).default(3),
+  })
+  .superRefine((s, ctx) => {
+    if (!s.password && !s.privateKeyPath) {
+      ctx.addIssue({ code: 'custom', path: ['privateKeyPath'], message: 'required: privateKeyPath or password' });
+    }
+    if (!s.hostKeySha256 && !s.insecureSkipHostKeyCheck) {
+      ctx.addIssue({ code: 'custom', path: ['hostKeySha256'], message: 'required (or set insecureSkipHostKeyCheck: true)' });
+    }
+  });
+
+const settlementSchema = (defaultProfile: string) =>
+  z
+    .strictObject({
+      source: z.enum(['sftp', 'local']).default('local'),
+      profile: z.union([z.enum(['payunity', 'useepay']), customProfileSchema]).default(defaultProfile as 'payunity'),
+      sftp: sftpSchema.optional(),
+      localDir: z.string().optional(),
+      archiveDir: z.string().optional(),
+      /** Local time (configured time zone) on the settlement date by which that date's file is expected. */
+      expectedBy: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('12:00'),
+      /** Which dates a file is expected for: business days only, or every day. */
+      expectedOn: z.enum(['business_days', 'every_day']).default('business_days'),
+    })
+    .superRefine((s, ctx) => {
+      if (s.source === 'sftp' && !s.sftp) ctx.addIssue({ code: 'custom', path: ['sftp'], message: 'required when source is sftp' });
+      if (s.source === 'local' && !s.localDir) ctx.addIssue({ code: 'custom', path: ['localDir'], message: 'required when source is local' });
+    });
+
+const pullSchema = z
+  .strictObject({
+    /** Days before the requested range that every run pulls again, because statuses change after creation. */
+    trailingDays: num(z.number().int().min(0).max(90)).default(7),
+    timeoutSeconds: num(z.number().positive()).default(30),
+    concurrency: num(z.number().int().min(1).max(32)).default(4),
+    retries: num(z.number().int().min(0).max(20)).default(5),
+  })
+  .prefault({});
+
+const providerCommon = {
+  enabled: bool().default(true),
+  baseUrl: z.url(),
+  settlementLagDays: num(z.number().int().min(0).max(60)).default(3),
+  fees: z.array(feeRule).default([]),
+  pull: pullSchema,
+};
+
+export const payunitySchema = z.strictObject({
+  ...providerCommon,
+  entityId: z.string().min(1),
+  accessToken: z.string().min(1),
+  settlement: settlementSchema('payunity'),
+});
+
+export const useepaySchema = z.strictObject({
+  ...providerCommon,
+  settlementLagDays: num(z.number().int().min(0).max(60)).default(2),
+  merchantNo: z.string().regex(/^\d+$/, 'expected digits (quote it in YAML)'),
+  appId: z.string().min(1),
+  apiKey: z.string().min(1),
+  apiVersion: z.string().default('2025-11-06'),
+  settlement: settlementSchema('useepay'),
+});
+
+export const configSchema = z.strictObject({
+  timezone: timeZone.default('UTC'),
+  holidays: z.array(isoDate).default([]),
+  database: z
+    .strictObject({
+      url: z.string().optional(),
+      embedded: z
+        .strictObject({
+          dataDir: z.string().default('.payrecon/pg'),
+          port: num(z.number().int().min(1024).max(65535)).default(54329),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  reports: z.strictObject({ dir: z.string().default('./reports') }).prefault({}),
+  providers: z
+    .strictObject({ payunity: payunitySchema.optional(), useepay: useepaySchema.optional() })
+    .refine((p) => p.payunity !== undefined || p.useepay !== undefined, { message: 'configure at least one provider' }),
+  refunds: z
+    .strictObject({ maxPerRefund: perCurrency.default({}), maxPerExecution: perCurrency.default({}) })
+    .prefault({}),
+  schedule: z
+    .strictObject({
+      cron: z.string().default('30 2 * * *'),
+      timezone: timeZone.optional(),
+      args: z.array(z.string()).default(['run', '--date', 'yesterday']),
+      /** Start a run at start-up when the last scheduled time passed while the scheduler was down. */
+      catchUp: bool().default(false),
+    })
+    .prefault({}),
+  notify: z
+    .strictObject({
+      webhookUrl: z.url().optional(),
+      retries: num(z.number().int().min(0).max(10)).default(3),
+      timeoutSeconds: num(z.number().positive()).default(10),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type PayunityConfig = z.infer<typeof payunitySchema>;
+export type UseepayConfig = z.infer<typeof useepaySchema>;
+export type ProviderName = 'payunity' | 'useepay';
+export const PROVIDERS: readonly ProviderName[] = ['payunity', 'useepay'];
+export type SettlementConfig = PayunityConfig['settlement'];
+export type SftpConfig = z.infer<typeof sftpSchema>;
+export type FeeRule = z.infer<typeof feeRule>;

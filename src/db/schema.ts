@@ -1,0 +1,180 @@
+// Kysely table types: the one description of the schema that code compiles against.
+// bigint columns arrive as JS numbers (see connect.ts: checked to be safe integers); date columns as 'YYYY-MM-DD'.
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DateOnly = ColumnType<string, string, string>;
+type Json<T extends object | null = Record<string, unknown>> = JSONColumnType<T, string, string>;
+
+export interface RunsTable {
+  id: Generated<number>;
+  command: string;
+  from_date: DateOnly | null;
+  to_date: DateOnly | null;
+  providers: ColumnType<string[], string[] | undefined, string[]>;
+  status: ColumnType<'running' | 'succeeded' | 'failed', 'running' | 'succeeded' | 'failed' | undefined>;
+  error: string | null;
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  finished_at: Timestamp | null;
+  tool_version: string;
+  manifest: ColumnType<Record<string, unknown>, string | undefined, string>;
+  counts: ColumnType<Record<string, unknown>, string | undefined, string>;
+  report_path: string | null;
+}
+
+export interface SettlementFilesTable {
+  id: Generated<number>;
+  provider: string;
+  remote_path: string;
+  file_name: string;
+  size: number;
+  sha256: string;
+  settlement_date: DateOnly | null;
+  archive_path: string | null;
+  profile: string;
+  status: 'loaded' | 'rejected' | 'superseded';
+  reject_reason: string | null;
+  line_count: ColumnType<number, number | undefined, number>;
+  loaded_count: ColumnType<number, number | undefined, number>;
+  rejected_count: ColumnType<number, number | undefined, number>;
+  supersedes_file_id: number | null;
+  run_id: number | null;
+  fetched_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type SettlementKind = 'payment' | 'refund' | 'chargeback' | 'chargeback_reversal' | 'fee' | 'adjustment';
+
+export interface SettlementLinesTable {
+  id: Generated<number>;
+  file_id: number;
+  line_no: number;
+  provider: string;
+  settlement_date: DateOnly;
+  batch_id: string | null;
+  kind: SettlementKind;
+  transaction_id: string | null;
+  payment_id: string | null;
+  merchant_reference: string | null;
+  transaction_time: Timestamp | null;
+  currency: string;
+  gross_minor: number;
+  fee_minor: number;
+  net_minor: number;
+  raw: string;
+}
+
+export interface RejectedLinesTable {
+  id: Generated<number>;
+  file_id: number;
+  line_no: number;
+  reason: string;
+  raw: string;
+}
+
+export interface GatewayTransactionsTable {
+  provider: string;
+  transaction_id: string;
+  gateway_type: string;
+  kind: string;
+  status: string;
+  root_payment_id: string | null;
+  referenced_id: string | null;
+  merchant_reference: string | null;
+  amount_minor: number | null;
+  currency: string | null;
+  transaction_time: Timestamp;
+  brand: string | null;
+  result_code: string | null;
+  raw: Json;
+  content_hash: string;
+  first_seen_run_id: number | null;
+  last_seen_run_id: number | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface PullWindowsTable {
+  id: Generated<number>;
+  run_id: number | null;
+  provider: string;
+  endpoint: string;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  record_count: number;
+  pulled_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DiscrepanciesTable {
+  id: string;
+  provider: string;
+  type: string;
+  transaction_id: string;
+  payment_id: string | null;
+  merchant_reference: string | null;
+  transaction_time: Timestamp | null;
+  settlement_date: DateOnly | null;
+  currency: string | null;
+  gateway_amount_minor: number | null;
+  settled_amount_minor: number | null;
+  difference_minor: number | null;
+  refundable_minor: number | null;
+  detail: ColumnType<string, string | undefined, string>;
+  status: ColumnType<'open' | 'closed', 'open' | 'closed' | undefined>;
+  opened_run_id: number | null;
+  opened_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_seen_run_id: number | null;
+  closed_run_id: number | null;
+  closed_at: Timestamp | null;
+  close_reason: string | null;
+}
+
+export interface RunDiscrepanciesTable {
+  run_id: number;
+  discrepancy_id: string;
+  change: 'opened' | 'unchanged' | 'reopened' | 'closed';
+}
+
+export type RefundState = 'planned' | 'sending' | 'succeeded' | 'failed' | 'unknown' | 'cancelled';
+
+export interface RefundActionsTable {
+  id: Generated<number>;
+  idempotency_key: string;
+  discrepancy_id: string;
+  run_id: number | null;
+  provider: string;
+  payment_id: string;
+  amount_minor: number;
+  currency: string;
+  state: ColumnType<RefundState, RefundState | undefined, RefundState>;
+  gateway_refund_id: string | null;
+  approved_by: string | null;
+  approved_at: Timestamp | null;
+  planned_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  sent_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  last_error: string | null;
+  verified_at: Timestamp | null;
+  settled_line_id: number | null;
+}
+
+export interface RefundAttemptsTable {
+  id: Generated<number>;
+  refund_action_id: number;
+  at: ColumnType<Date, Date | string | undefined, Date | string>;
+  action: string;
+  request: ColumnType<unknown, string | null | undefined, string | null>;
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  outcome: string;
+}
+
+export interface Database {
+  runs: RunsTable;
+  settlement_files: SettlementFilesTable;
+  settlement_lines: SettlementLinesTable;
+  rejected_lines: RejectedLinesTable;
+  gateway_transactions: GatewayTransactionsTable;
+  pull_windows: PullWindowsTable;
+  discrepancies: DiscrepanciesTable;
+  run_discrepancies: RunDiscrepanciesTable;
+  refund_actions: RefundActionsTable;
+  refund_attempts: RefundAttemptsTable;
+}

@@ -1,0 +1,98 @@
+import type { ProviderName } from '../config/schema.js';
+
+// The one gateway interface both clients implement. Each gateway's wire format (DTOs) stays in its own folder;
+// only these domain types leave it.
+
+/** What a record means for money. `non_money` covers PayUnity's 3D, RI, RG, CF, RD and similar. */
+export type GatewayKind =
+  | 'payment' // money from the shopper: PayUnity DB, CP, RB; a UseePay PaymentIntent
+  | 'authorization' // PayUnity PA: reserves, moves nothing until captured
+  | 'refund' // money back to the shopper: PayUnity RF, UseePay refund
+  | 'chargeback' // PayUnity CB
+  | 'chargeback_reversal' // PayUnity CR
+  | 'reversal' // PayUnity RV: cancels the referenced PA/DB before settlement
+  | 'receipt' // PayUnity RC
+  | 'non_money';
+
+export type GatewayStatus =
+  | 'succeeded'
+  | 'review' // success that needs manual review (000.400.0xx)
+  | 'pending'
+  | 'pending_long' // may change for days (800.400.5, 100.400.500)
+  | 'requires_capture' // authorised, not captured (UseePay manual capture)
+  | 'chargeback' // PayUnity chargeback group 000.100.2
+  | 'failed'
+  | 'cancelled';
+
+export interface GatewayTransaction {
+  provider: ProviderName;
+  /** The gateway's id of this record (PayUnity id, UseePay intent or refund id), always text. */
+  transactionId: string;
+  /** The gateway's own type: PayUnity paymentType (DB, RF, …); UseePay 'payment_intent' or 'refund'. */
+  gatewayType: string;
+  kind: GatewayKind;
+  status: GatewayStatus;
+  /** The root payment: PayUnity referencedId walked to the root; UseePay payment_intent_id; itself for a root. */
+  rootPaymentId: string | null;
+  /** PayUnity referencedId as returned; UseePay refund's payment_intent_id. */
+  referencedId: string | null;
+  merchantReference: string | null;
+  /**
+   * Signed minor units of the money this record moves: + to the merchant, − to the shopper. For a succeeded
+   * UseePay intent the captured amount. Null when the record has no amount (non-money types).
+   */
+  amountMinor: number | null;
+  currency: string | null;
+  transactionTime: Date;
+  brand: string | null;
+  /** PayUnity result.code; UseePay status or last_payment_error code. */
+  resultCode: string | null;
+  /** The record as the gateway returned it (for traceability). */
+  raw: unknown;
+}
+
+export interface PullWindow {
+  /** Inclusive start, exclusive end, UTC. */
+  from: Date;
+  to: Date;
+}
+
+export interface PulledPage {
+  endpoint: string;
+  window: PullWindow;
+  records: GatewayTransaction[];
+}
+
+export interface RefundRequest {
+  /** The payment to refund (PayUnity DB or captured PA/CP id; UseePay PaymentIntent id). */
+  paymentId: string;
+  amountMinor: number;
+  currency: string;
+  /** Our idempotency key: PayUnity merchantTransactionId, UseePay metadata key. Unique per refund action. */
+  idempotencyKey: string;
+  reason: string;
+}
+
+export type RefundOutcome =
+  | { state: 'succeeded' | 'pending'; refundId: string; raw: unknown }
+  | { state: 'failed'; refundId: string | null; code: string; message: string; raw: unknown };
+
+export interface GatewayClient {
+  readonly provider: ProviderName;
+  /** Every record created in the window, page by page (bounded memory). */
+  pull(window: PullWindow, signal?: AbortSignal): AsyncIterable<PulledPage>;
+  /** One transaction by id, with what is needed to value it (e.g. the payment a chargeback references). */
+  lookup(transactionId: string, signal?: AbortSignal): Promise<GatewayTransaction[]>;
+  /**
+   * Sends one refund. Never retried blindly: a timeout or connection loss after sending throws
+   * RefundUnknownError, and the caller must use findRefund before any resend.
+   */
+  createRefund(req: RefundRequest, signal?: AbortSignal): Promise<RefundOutcome>;
+  /** The refund we sent with this idempotency key, if the gateway has it. */
+  findRefund(req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>, signal?: AbortSignal): Promise<RefundOutcome | undefined>;
+}
+
+/** The refund may or may not have reached the gateway (timeout, dropped connection after sending). */
+export class RefundUnknownError extends Error {
+  override name = 'RefundUnknownError';
+}

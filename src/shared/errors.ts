@@ -1,0 +1,59 @@
+// Small named errors that keep their cause. Only the CLI turns them into exit codes and one-line messages.
+
+export class PayreconError extends Error {
+  override name = 'PayreconError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Bad command-line usage: exit 2. */
+export class UsageError extends PayreconError {
+  override name = 'UsageError';
+}
+
+/** Invalid configuration (names the key path or variable): exit 2. */
+export class ConfigError extends PayreconError {
+  override name = 'ConfigError';
+}
+
+/** A command that is part of the contract but not built yet: exit 2, never pretending to work. */
+export class NotImplementedError extends UsageError {
+  override name = 'NotImplementedError';
+}
+
+/** Another run holds the run lock: exit 3. */
+export class LockHeldError extends PayreconError {
+  override name = 'LockHeldError';
+}
+
+/** The database could not be reached or started, or a statement failed: exit 1. */
+export class DatabaseError extends PayreconError {
+  override name = 'DatabaseError';
+}
+
+/** A settlement source (SFTP server, folder) failed after retries: exit 1. */
+export class SourceError extends PayreconError {
+  override name = 'SourceError';
+}
+
+/** A gateway API failed after retries, or refused our credentials: exit 1. */
+export class GatewayError extends PayreconError {
+  override name = 'GatewayError';
+  constructor(
+    message: string,
+    readonly provider: string,
+    options?: { cause?: unknown; status?: number; code?: string },
+  ) {
+    super(message, options);
+    this.status = options?.status;
+    this.code = options?.code;
+  }
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+}
+
+/** A run stage failed for a reason that is not one of the above: exit 1. */
+export class RunFailedError extends PayreconError {
+  override name = 'RunFailedError';
+}

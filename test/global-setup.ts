@@ -1,0 +1,68 @@
+// Once per test run: a PostgreSQL server (TEST_DATABASE_URL, else an embedded one in a temporary folder), a
+// template database migrated to the latest schema, and the build of the CLI that end-to-end tests run.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { connect } from '../src/db/connect.js';
+import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A maintenance connection URL on the test server (database "postgres"). */
+    pgAdminUrl: string;
+    /** Name of the migrated template database each test file clones. */
+    pgTemplate: string;
+  }
+}
+
+let embedded: EmbeddedServer | undefined;
+let tmp: string | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  let serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-test-pg-'));
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    embedded = await startEmbedded({
+      dataDir: path.join(tmp, 'pg'),
+      port,
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
+    });
+    serverUrl = embedded.url;
+  }
+  const admin = new URL(serverUrl);
+  admin.pathname = '/postgres';
+  const template = `payrecon_template_${process.pid}`;
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${template}`);
+    await client.query(`create database ${template}`);
+  } finally {
+    await client.end();
+  }
+  const tplUrl = new URL(admin);
+  tplUrl.pathname = `/${template}`;
+  const handle = connect(tplUrl.toString(), { max: 1 });
+  try {
+    await migrateToLatest(handle.db);
+  } finally {
+    await handle.close();
+  }
+  project.provide('pgAdminUrl', admin.toString());
+  project.provide('pgTemplate', template);
+
+  // End-to-end tests run the real CLI from dist/: build it once, incrementally.
+  execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+
+  return;
+}
+
+export async function teardown(): Promise<void> {
+  await embedded?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+}
