@@ -56,8 +56,9 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('pgAdminUrl', admin.toString());
   project.provide('pgTemplate', template);
 
-  // End-to-end tests run the real CLI from dist/: build it once, incrementally.
-  execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  // End-to-end tests run the real CLI from dist/: build it once, incrementally. PAYRECON_TEST_NO_BUILD=1 skips
+  // this for quick runs of tests that do not start the CLI.
+  if (process.env.PAYRECON_TEST_NO_BUILD !== '1') execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 
   return;
 }
