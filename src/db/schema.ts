@@ -166,6 +166,29 @@ export interface RefundAttemptsTable {
   outcome: string;
 }
 
+export interface MatchesTable {
+  settlement_line_id: number;
+  provider: string;
+  transaction_id: string;
+  gateway_type: string;
+  match_key: 'transaction_id' | 'merchant_reference';
+  run_id: number | null;
+  matched_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface RunAwaitingTable {
+  run_id: number;
+  provider: string;
+  transaction_id: string;
+  gateway_type: string;
+  kind: string;
+  merchant_reference: string | null;
+  currency: string;
+  amount_minor: number;
+  transaction_time: Timestamp;
+  deadline: DateOnly;
+}
+
 export interface Database {
   runs: RunsTable;
   settlement_files: SettlementFilesTable;
@@ -177,4 +200,6 @@ export interface Database {
   run_discrepancies: RunDiscrepanciesTable;
   refund_actions: RefundActionsTable;
   refund_attempts: RefundAttemptsTable;
+  matches: MatchesTable;
+  run_awaiting: RunAwaitingTable;
 }
