@@ -5,7 +5,7 @@
 // gracefully. pg_ctl starts the server in its own session, so a SIGKILL of payrecon leaves it running; the next
 // payrecon process adopts it (and, as the owner is gone, stops it when it exits) instead of failing on the lock.
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,6 +129,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const logFile = path.join(baseDir, `${path.basename(dataDir)}.log`);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`;
   ensureDir(baseDir, {});
+  // As root the server runs as `postgres`, which must be able to reach the data directory through its parent.
+  if (ids.uid !== undefined) chmodSync(baseDir, statSync(baseDir).mode | 0o011);
   const spawnOpts = { ...ids, env: { ...process.env, LC_ALL: 'C' } };
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { currencyExponent, formatMinor, jsonNumberToMinor, MoneyFormatError, parseMajorToMinor, parseMinor } from './money.js';
+
+describe('money', () => {
+  it('knows zero-, two- and three-decimal currencies', () => {
+    expect(currencyExponent('JPY')).toBe(0);
+    expect(currencyExponent('EUR')).toBe(2);
+    expect(currencyExponent('KWD')).toBe(3);
+    expect(() => currencyExponent('eur')).toThrow(MoneyFormatError);
+  });
+
+  it('parses decimal text exactly', () => {
+    expect(parseMajorToMinor('92.00', 'EUR')).toBe(9200);
+    expect(parseMajorToMinor('-10.5', 'EUR')).toBe(-1050);
+    expect(parseMajorToMinor('0.07', 'EUR')).toBe(7);
+    expect(parseMajorToMinor('56', 'JPY')).toBe(56);
+    expect(parseMajorToMinor('1.234', 'KWD')).toBe(1234);
+    expect(parseMajorToMinor('1.234,56', 'EUR', { decimalSeparator: ',', groupSeparator: '.' })).toBe(123456);
+    expect(parseMajorToMinor('-0.00', 'EUR')).toBe(0);
+    expect(Object.is(parseMajorToMinor('-0.00', 'EUR'), -0)).toBe(false);
+  });
+
+  it('refuses more decimals than the currency has, instead of rounding', () => {
+    expect(() => parseMajorToMinor('1.005', 'EUR')).toThrow(/more decimals/);
+    expect(() => parseMajorToMinor('56.5', 'JPY')).toThrow(/more decimals/);
+    expect(parseMajorToMinor('56.00', 'JPY', { allowTrailingZeroDecimals: true })).toBe(56);
+    expect(() => parseMajorToMinor('56.01', 'JPY', { allowTrailingZeroDecimals: true })).toThrow(/more decimals/);
+  });
+
+  it('refuses what is not a number', () => {
+    for (const bad of ['', 'abc', '1e3', '1.2.3', '--1', '1,00']) expect(() => parseMajorToMinor(bad, 'EUR')).toThrow(MoneyFormatError);
+    expect(() => parseMajorToMinor('99999999999999999', 'EUR')).toThrow(/too large/);
+  });
+
+  it('converts JSON numbers through their shortest decimal text, never by float multiplication', () => {
+    expect(jsonNumberToMinor(100.23, 'USD')).toBe(10023);
+    expect(jsonNumberToMinor(1.1, 'USD')).toBe(110); // 1.1 * 100 = 110.00000000000001 as floats
+    expect(jsonNumberToMinor(0.29, 'USD')).toBe(29); // 0.29 * 100 = 28.999999999999996
+    expect(jsonNumberToMinor(5e2, 'JPY')).toBe(500);
+    expect(() => jsonNumberToMinor(1e21, 'JPY')).toThrow(/too large/);
+    expect(() => jsonNumberToMinor(1e-7, 'USD')).toThrow(/more decimals/);
+    expect(() => jsonNumberToMinor(Number.NaN, 'USD')).toThrow(MoneyFormatError);
+  });
+
+  it('parses minor-unit text and formats back', () => {
+    expect(parseMinor('-1000')).toBe(-1000);
+    expect(() => parseMinor('10.5')).toThrow(MoneyFormatError);
+    expect(formatMinor(9200, 'EUR')).toBe('92.00');
+    expect(formatMinor(-5, 'EUR')).toBe('-0.05');
+    expect(formatMinor(56, 'JPY')).toBe('56');
+    expect(formatMinor(1234, 'KWD')).toBe('1.234');
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { makeScrubber, redactConfig } from '../../src/config/redact.js';
+import { ConfigError } from '../../src/shared/errors.js';
+
+const base = () => ({
+  providers: {
+    useepay: {
+      baseUrl: 'https://openapi1.uat.useepay.com',
+      merchantNo: '500000000007245',
+      appId: 'www.pay.com',
+      apiKey: '${USEEPAY_API_KEY}',
+      settlement: { source: 'local', localDir: './inbox' },
+    },
+  },
+});
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  const env = { USEEPAY_API_KEY: 'UseePay_SK_topsecret' };
+
+  it('interpolates variables, applies defaults and converts nothing silently', () => {
+    const { config, secrets } = parseConfig(base(), env, '/etc/payrecon/payrecon.config.yaml');
+    expect(config.providers.useepay?.apiKey).toBe('UseePay_SK_topsecret');
+    expect(config.providers.useepay?.settlementLagDays).toBe(2);
+    expect(config.timezone).toBe('UTC');
+    expect(config.providers.useepay?.settlement.localDir).toBe('/etc/payrecon/inbox');
+    expect(secrets).toContain('UseePay_SK_topsecret');
+  });
+
+  it('names a missing variable and the key that needs it', () => {
+    expect(errorOf(() => parseConfig(base(), {}))).toBe('providers.useepay.apiKey: environment variable USEEPAY_API_KEY is not set');
+  });
+
+  it('supports ${VAR:-default} and ${VAR:-} (unset)', () => {
+    const raw = { ...base(), database: { url: '${DATABASE_URL:-}' }, timezone: '${TZ_X:-Europe/Berlin}' };
+    const { config } = parseConfig(raw, env);
+    expect(config.database.url).toBeUndefined();
+    expect(config.timezone).toBe('Europe/Berlin');
+    const withEnvUrl = parseConfig(base(), { ...env, DATABASE_URL: 'postgres://u:pw@db/x' });
+    expect(withEnvUrl.config.database.url).toBe('postgres://u:pw@db/x');
+  });
+
+  it('refuses unknown keys, wrong types and missing values with the key path', () => {
+    expect(errorOf(() => parseConfig({ ...base(), reportz: {} }, env))).toMatch(/^reportz: unknown key/);
+    const wrongType = base();
+    (wrongType.providers.useepay as Record<string, unknown>).settlementLagDays = 'three';
+    expect(errorOf(() => parseConfig(wrongType, env))).toMatch(/^providers\.useepay\.settlementLagDays: /);
+    const missing = base();
+    delete (missing.providers.useepay as Record<string, unknown>).merchantNo;
+    expect(errorOf(() => parseConfig(missing, env))).toMatch(/^providers\.useepay\.merchantNo: /);
+    expect(errorOf(() => parseConfig({ ...base(), timezone: 'Mars/Olympus' }, env))).toMatch(/^timezone: unknown time zone/);
+  });
+
+  it('requires a pinned host key unless explicitly skipped', () => {
+    const raw = base();
+    raw.providers.useepay.settlement = { source: 'sftp', sftp: { host: 'h', username: 'u', password: 'pw-123456' } } as never;
+    expect(errorOf(() => parseConfig(raw, env))).toMatch(/^providers\.useepay\.settlement\.sftp\.hostKeySha256: required/);
+  });
+
+  it('validates custom settlement profiles before anything is fetched', () => {
+    const raw = base();
+    (raw.providers.useepay.settlement as Record<string, unknown>).profile = {
+      filePattern: '^settle_(\\d{8}.txt$',
+      columns: { kind: 'Art', currency: 'Whg', gross: 'Betrag', transactionId: 'Ref', settlementDate: 'Valuta' },
+    };
+    expect(errorOf(() => parseConfig(raw, env))).toMatch(/filePattern: invalid regular expression/);
+    (raw.providers.useepay.settlement as Record<string, unknown>).profile = { filePattern: '^settle_(?<date>\\d{8})\\.txt$', columns: { kind: 'Art' } };
+    expect(errorOf(() => parseConfig(raw, env))).toMatch(/profile\.columns\.(currency|gross|transactionId): required/);
+  });
+
+  it('redacts every secret when printing and scrubs them from text', () => {
+    const { config, secrets } = parseConfig({ ...base(), database: { url: 'postgres://app:dbpass123@db:5432/recon' } }, env);
+    const printed = JSON.stringify(redactConfig(config));
+    expect(printed).not.toContain('UseePay_SK_topsecret');
+    expect(printed).not.toContain('dbpass123');
+    expect(printed).toContain('[redacted]');
+    const scrub = makeScrubber(secrets);
+    expect(scrub('401 for key UseePay_SK_topsecret at postgres://app:dbpass123@db')).toBe('401 for key [redacted] at postgres://app:[redacted]@db');
+  });
+});
