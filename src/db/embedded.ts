@@ -129,8 +129,16 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const logFile = path.join(baseDir, `${path.basename(dataDir)}.log`);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`;
   ensureDir(baseDir, {});
-  // As root the server runs as `postgres`, which must be able to reach the data directory through its parent.
-  if (ids.uid !== undefined) chmodSync(baseDir, statSync(baseDir).mode | 0o011);
+  // As root the server runs as `postgres`, which must be able to reach the data directory through its parents.
+  if (ids.uid !== undefined) {
+    chmodSync(baseDir, statSync(baseDir).mode | 0o011);
+    for (let d = path.dirname(baseDir); d !== path.dirname(d); d = path.dirname(d)) {
+      const st = statSync(d);
+      if (st.uid !== ids.uid && (st.mode & 0o001) === 0) {
+        throw new DatabaseError(`the embedded PostgreSQL runs as user "${USER}" (payrecon runs as root), which cannot enter ${d}; run \`chmod o+x ${d}\` or choose a database.embedded.dataDir it can reach`);
+      }
+    }
+  }
   const spawnOpts = { ...ids, env: { ...process.env, LC_ALL: 'C' } };
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
@@ -143,7 +151,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
       await run(bins.initdb, [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`,
         '--encoding=UTF8', '--no-locale', '--no-instructions'], spawnOpts);
     } catch (e) {
-      throw new DatabaseError(`cannot initialise the embedded PostgreSQL in ${dataDir}: ${stderrOf(e)}`, { cause: e });
+      throw new DatabaseError(`cannot initialise the embedded PostgreSQL in ${dataDir}: ${stderrOf(e)}`);
     } finally {
       rmSync(pwfile, { force: true });
     }
@@ -182,9 +190,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     if (raced) return adopt(raced); // another payrecon process started it a moment before us
     const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
     if (/already in use/i.test(tail)) {
-      throw new DatabaseError(`port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`, { cause: e });
+      throw new DatabaseError(`port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`);
     }
-    throw new DatabaseError(`the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`, { cause: e });
+    throw new DatabaseError(`the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`);
   }
   writeFileSync(ownerFile, String(process.pid));
   await ensureDatabase(opts.port);
