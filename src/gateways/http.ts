@@ -1,0 +1,218 @@
+// The one HTTP layer both gateway clients use: timeouts, bounded concurrency, retries with backoff on reads,
+// and the refund rule (a POST is sent once; if we cannot tell whether it arrived, say so instead of guessing).
+import type { ProviderName } from '../config/schema.js';
+import { GatewayError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import { RefundUnknownError } from './types.js';
+
+export type FetchFn = typeof fetch;
+export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface HttpDeps {
+  log: Logger;
+  fetch?: FetchFn;
+  sleep?: SleepFn;
+  /** Source of jitter, 0 <= r < 1 (tests pin it). */
+  random?: () => number;
+}
+
+export interface HttpOptions {
+  provider: ProviderName;
+  baseUrl: string;
+  timeoutMs: number;
+  /** Retries of a read after the first attempt. */
+  retries: number;
+  /** Requests in flight at once, per client. */
+  concurrency: number;
+  /** Sent on every request (auth). Never logged. */
+  headers: Record<string, string>;
+  /** What a 401 tells the user to check, e.g. "providers.payunity.accessToken and entityId". */
+  credentialHint: string;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Parsed JSON body (undefined when empty). */
+  body: unknown;
+}
+
+const defaultSleep: SleepFn = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** A failure worth another attempt of a read (429, 5xx, timeout, reset, malformed body). */
+class Transient extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Counting semaphore: bounds requests in flight without a queue library. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/** Retry-After as seconds or an HTTP date; capped so a hostile value cannot park a run for hours. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const s = value.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.min(Number(s) * 1000, 300_000);
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, at - now), 300_000);
+}
+
+export class HttpClient {
+  private readonly fetch: FetchFn;
+  private readonly sleep: SleepFn;
+  private readonly random: () => number;
+  private readonly limiter: Limiter;
+  private readonly log: Logger;
+
+  constructor(
+    readonly opts: HttpOptions,
+    deps: HttpDeps,
+  ) {
+    this.fetch = deps.fetch ?? ((input, init) => fetch(input, init));
+    this.sleep = deps.sleep ?? defaultSleep;
+    this.random = deps.random ?? Math.random;
+    this.limiter = new Limiter(Math.max(1, opts.concurrency));
+    this.log = deps.log.child({ provider: opts.provider });
+  }
+
+  url(path: string, query?: Record<string, string | number | undefined>): string {
+    const u = new URL(path, this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : this.opts.baseUrl + '/');
+    if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  /**
+   * A read, retried on transient failures. Returns 2xx and 4xx answers (other than 401 and 429) to the caller,
+   * who knows what a 400 or 404 means for its gateway.
+   */
+  async getJson(path: string, query: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<HttpResponse> {
+    const url = this.url(path, query);
+    const attempts = this.opts.retries + 1;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        return await this.limiter.run(() => this.once('GET', url, undefined, signal));
+      } catch (e) {
+        if (!(e instanceof Transient)) throw e;
+        if (attempt >= attempts) {
+          throw new GatewayError(`${this.opts.provider} API failed after ${attempts} attempts: ${e.message}`, this.opts.provider, { cause: e });
+        }
+        const backoff = Math.min(this.opts.maxDelayMs ?? 30_000, (this.opts.baseDelayMs ?? 250) * 2 ** (attempt - 1));
+        // Full jitter spreads retries of parallel requests; Retry-After, when given, is a floor.
+        const delay = Math.max(e.retryAfterMs ?? 0, Math.round(backoff * (0.5 + this.random() / 2)));
+        this.log.warn({ path, attempt, delayMs: delay, reason: e.message }, 'gateway read failed, retrying');
+        await this.sleep(delay, signal);
+      }
+    }
+  }
+
+  /**
+   * Sends a write exactly once. If it may have reached the gateway but we have no answer (timeout, dropped
+   * connection, 5xx, unreadable body), throws RefundUnknownError: only a lookup can tell what happened.
+   */
+  async postOnce(path: string, body: string, contentType: string, signal?: AbortSignal): Promise<HttpResponse> {
+    const url = this.url(path);
+    return this.limiter.run(async () => {
+      try {
+        return await this.once('POST', url, { body, contentType }, signal);
+      } catch (e) {
+        if (e instanceof GatewayError || signal?.aborted) throw e;
+        if (e instanceof Transient && e.message.startsWith('HTTP 429')) {
+          throw new GatewayError(`${this.opts.provider} rate-limited the request before processing it (HTTP 429)`, this.opts.provider, { cause: e, status: 429 });
+        }
+        if (e instanceof Transient && e.message.startsWith('connect:')) {
+          throw new GatewayError(`${this.opts.provider} API unreachable: ${e.message}`, this.opts.provider, { cause: e });
+        }
+        throw new RefundUnknownError(`${this.opts.provider}: no usable answer to ${path} (${(e as Error).message}); the request may have been applied`, { cause: e });
+      }
+    });
+  }
+
+  private async once(method: 'GET' | 'POST', url: string, post: { body: string; contentType: string } | undefined, signal?: AbortSignal): Promise<HttpResponse> {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers };
+    if (post) headers['content-type'] = post.contentType;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetch(url, { method, headers, body: post?.body, signal: combined });
+      text = await res.text();
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      if (timeout.aborted) throw new Transient(`timeout after ${this.opts.timeoutMs} ms`, undefined, { cause: e });
+      const code = networkCode(e);
+      // Refused or unresolvable: nothing was sent. Anything else may have happened mid-request.
+      const prefix = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 'connect: ' : 'connection lost: ';
+      throw new Transient(prefix + (code ?? (e as Error).message), undefined, { cause: e });
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw new GatewayError(
+        `${this.opts.provider} refused our credentials (HTTP ${res.status}): check ${this.opts.credentialHint}`,
+        this.opts.provider,
+        { status: res.status, code: gatewayCode(text) },
+      );
+    }
+    if (res.status === 429) throw new Transient('HTTP 429 too many requests', parseRetryAfter(res.headers.get('retry-after')));
+    if (res.status >= 500) throw new Transient(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
+    let body: unknown;
+    try {
+      body = text.length === 0 ? undefined : JSON.parse(text);
+    } catch (e) {
+      throw new Transient(`HTTP ${res.status} with a body that is not JSON`, undefined, { cause: e });
+    }
+    return { status: res.status, body };
+  }
+}
+
+function networkCode(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function gatewayCode(text: string): string | undefined {
+  try {
+    const b = JSON.parse(text) as { result?: { code?: unknown }; code?: unknown };
+    const c = b.result?.code ?? b.code;
+    return typeof c === 'string' ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,154 @@
+// PayUnity (OPPWA) client: bulk pulls through /v3/query, lookups through /v1/query, refunds as form POSTs.
+import type { PayunityConfig } from '../../config/schema.js';
+import { GatewayError } from '../../shared/errors.js';
+import { currencyExponent, formatMinor } from '../../shared/money.js';
+import { HttpClient, type HttpDeps } from '../http.js';
+import { orderedPages } from '../pages.js';
+import type { GatewayClient, GatewayTransaction, PulledPage, PullWindow, RefundOutcome, RefundRequest } from '../types.js';
+import { dayWindows } from '../windows.js';
+import { formatOppwaQueryTime, mapPayunityRecord, mapPayunityRecords, MONEY_PAYMENT_TYPES, statusFromResultCode } from './map.js';
+
+const NOT_FOUND = '700.400.580';
+const QUERY_OK = /^000\.000\.|^000\.100\.1/;
+export const PAYUNITY_QUERY_ENDPOINT = 'v3/query';
+
+interface QueryPage {
+  result?: { code?: string; description?: string };
+  pages?: number | string;
+  records?: unknown[];
+}
+
+export interface PayunityClientOptions {
+  /** paymentTypes filter of /v3/query; undefined asks for every type. */
+  paymentTypes?: readonly string[];
+}
+
+export class PayunityClient implements GatewayClient {
+  readonly provider = 'payunity' as const;
+  private readonly http: HttpClient;
+  private readonly paymentTypes: readonly string[] | undefined;
+
+  constructor(
+    private readonly config: PayunityConfig,
+    deps: HttpDeps,
+    opts: PayunityClientOptions = {},
+  ) {
+    this.http = new HttpClient(
+      {
+        provider: 'payunity',
+        baseUrl: config.baseUrl,
+        timeoutMs: config.pull.timeoutSeconds * 1000,
+        retries: config.pull.retries,
+        concurrency: config.pull.concurrency,
+        headers: { authorization: `Bearer ${config.accessToken}` },
+        credentialHint: 'providers.payunity.accessToken and providers.payunity.entityId',
+      },
+      deps,
+    );
+    this.paymentTypes = 'paymentTypes' in opts ? opts.paymentTypes : MONEY_PAYMENT_TYPES;
+  }
+
+  async *pull(window: PullWindow, signal?: AbortSignal): AsyncIterable<PulledPage> {
+    // The maximum window of /v3/query is undocumented: never ask for more than one UTC day at a time.
+    for (const w of dayWindows(window)) {
+      const seen = new Set<string>();
+      const first = await this.queryPage(w, 1, signal);
+      const pages = Number(first.pages ?? 1);
+      if (!Number.isSafeInteger(pages) || pages < 0) throw new GatewayError(`payunity returned pages=${String(first.pages)}`, 'payunity');
+      yield { endpoint: PAYUNITY_QUERY_ENDPOINT, window: w, records: mapPayunityRecords(first.records ?? [], seen) };
+      if (pages <= 1) continue;
+      const rest = orderedPages(2, pages - 1, this.config.pull.concurrency, (n) => this.queryPage(w, n, signal));
+      for await (const page of rest) {
+        yield { endpoint: PAYUNITY_QUERY_ENDPOINT, window: w, records: mapPayunityRecords(page.records ?? [], seen) };
+      }
+    }
+  }
+
+  private async queryPage(w: PullWindow, pageNo: number, signal?: AbortSignal): Promise<QueryPage> {
+    const res = await this.http.getJson(
+      'v3/query',
+      {
+        entityId: this.config.entityId,
+        'date.from': formatOppwaQueryTime(w.from),
+        // date.to is inclusive to the second; our windows end exclusively.
+        'date.to': formatOppwaQueryTime(new Date(w.to.getTime() - 1000)),
+        pageNo,
+        paymentTypes: this.paymentTypes?.join(','),
+      },
+      signal,
+    );
+    const body = (res.body ?? {}) as QueryPage;
+    const code = body.result?.code;
+    // An empty window is reported as "cannot find transaction".
+    if (code === NOT_FOUND) return { pages: 0, records: [] };
+    if (res.status !== 200 || !code || !QUERY_OK.test(code)) throw this.failure('/v3/query', res.status, body);
+    if (body.records !== undefined && !Array.isArray(body.records)) throw new GatewayError('payunity /v3/query: records is not a list', 'payunity');
+    return body;
+  }
+
+  async lookup(transactionId: string, signal?: AbortSignal): Promise<GatewayTransaction[]> {
+    const found = await this.byId(transactionId, signal);
+    if (!found) return [];
+    const out = [found];
+    // A chargeback has no amount of its own: bring the payment it references so the caller can value it.
+    if (found.kind === 'chargeback' && found.amountMinor === null && found.referencedId) {
+      const parent = await this.byId(found.referencedId, signal);
+      if (parent) out.push(parent);
+    }
+    return out;
+  }
+
+  private async byId(id: string, signal?: AbortSignal): Promise<GatewayTransaction | undefined> {
+    const res = await this.http.getJson(`v1/query/${encodeURIComponent(id)}`, { entityId: this.config.entityId }, signal);
+    const body = (res.body ?? {}) as Record<string, unknown> & QueryPage;
+    if (body.result?.code === NOT_FOUND) return undefined;
+    if (res.status !== 200) throw this.failure('/v1/query/{id}', res.status, body);
+    // The envelope (buildNumber, ndc) is merged into the object; the mapping ignores what it does not know.
+    return mapPayunityRecord(body);
+  }
+
+  async createRefund(req: RefundRequest, signal?: AbortSignal): Promise<RefundOutcome> {
+    const form = new URLSearchParams({
+      entityId: this.config.entityId,
+      amount: oppwaAmount(req.amountMinor, req.currency),
+      currency: req.currency,
+      paymentType: 'RF',
+      // Our idempotency key: OPPWA has no idempotency header, so this is how we find the refund again.
+      merchantTransactionId: req.idempotencyKey,
+    });
+    const res = await this.http.postOnce(`v1/payments/${encodeURIComponent(req.paymentId)}`, form.toString(), 'application/x-www-form-urlencoded', signal);
+    return refundOutcome(res.body);
+  }
+
+  async findRefund(req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>, signal?: AbortSignal): Promise<RefundOutcome | undefined> {
+    const res = await this.http.getJson('v1/query', { entityId: this.config.entityId, merchantTransactionId: req.idempotencyKey }, signal);
+    const body = (res.body ?? {}) as { result?: { code?: string }; payments?: unknown[] };
+    if (body.result?.code === NOT_FOUND) return undefined;
+    if (res.status !== 200) throw this.failure('/v1/query', res.status, body);
+    const match = (body.payments ?? []).find((p) => {
+      const r = p as { paymentType?: unknown; referencedId?: unknown };
+      return r.paymentType === 'RF' && (r.referencedId === undefined || r.referencedId === req.paymentId);
+    });
+    return match === undefined ? undefined : refundOutcome(match);
+  }
+
+  private failure(path: string, status: number, body: QueryPage): GatewayError {
+    const code = body.result?.code;
+    return new GatewayError(`payunity ${path} answered HTTP ${status} ${code ?? ''} ${body.result?.description ?? ''}`.trim(), 'payunity', { status, code });
+  }
+}
+
+/** OPPWA writes two decimals even for zero-decimal currencies ("56.00" JPY). */
+function oppwaAmount(minor: number, currency: string): string {
+  return currencyExponent(currency) === 0 ? `${formatMinor(minor, currency)}.00` : formatMinor(minor, currency);
+}
+
+function refundOutcome(body: unknown): RefundOutcome {
+  const b = (body ?? {}) as { id?: unknown; result?: { code?: string; description?: string } };
+  const refundId = typeof b.id === 'string' ? b.id : null;
+  const code = b.result?.code ?? '';
+  const status = statusFromResultCode(code);
+  if ((status === 'succeeded' || status === 'review') && refundId) return { state: 'succeeded', refundId, raw: body };
+  if ((status === 'pending' || status === 'pending_long') && refundId) return { state: 'pending', refundId, raw: body };
+  return { state: 'failed', refundId, code: code || 'unknown', message: b.result?.description ?? 'refund declined', raw: body };
+}

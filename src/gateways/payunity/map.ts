@@ -1,0 +1,133 @@
+// OPPWA payment objects -> GatewayTransaction. The wire format stays in this folder (house style).
+import { GatewayError } from '../../shared/errors.js';
+import { MoneyFormatError, parseMajorToMinor } from '../../shared/money.js';
+import type { GatewayKind, GatewayStatus, GatewayTransaction } from '../types.js';
+
+/** Only the fields we read; the platform adds unknown keys anywhere, and they are ignored. */
+export interface OppwaRecord {
+  id: string;
+  referencedId?: string;
+  paymentType: string;
+  paymentBrand?: string;
+  amount?: string;
+  currency?: string;
+  merchantTransactionId?: string;
+  result?: { code?: string; description?: string };
+  timestamp: string;
+}
+
+const KINDS: Readonly<Record<string, GatewayKind>> = {
+  DB: 'payment', CP: 'payment', RB: 'payment', PA: 'authorization', RF: 'refund', CB: 'chargeback',
+  CR: 'chargeback_reversal', RV: 'reversal', RC: 'receipt',
+};
+
+// Direction of money for the types that carry an amount: + to the merchant, − to the shopper. RV cancels a
+// reservation or payment, CD (credit) pays the shopper out; neither is reconciled, but the sign keeps them honest.
+const SIGN: Readonly<Record<string, 1 | -1>> = {
+  DB: 1, CP: 1, RB: 1, PA: 1, RC: 1, CR: 1, RF: -1, CB: -1, RV: -1, CD: -1,
+};
+
+/** The money types we ask /v3/query for: 3D, RI, RG, CF, RD carry nothing to reconcile. */
+export const MONEY_PAYMENT_TYPES = ['DB', 'PA', 'CP', 'RF', 'RV', 'CB', 'CR', 'RB', 'RC'] as const;
+
+// Result-code groups exactly as OPPWA documents them (gateways.md); order matters only for readability.
+const STATUS_RULES: readonly [RegExp, GatewayStatus][] = [
+  [/^(000\.000\.|000\.100\.1|000\.[36]|000\.400\.[1][12]0)/, 'succeeded'],
+  [/^(000\.400\.0[^3]|000\.400\.100)/, 'review'],
+  [/^(000\.200)/, 'pending'],
+  [/^(800\.400\.5|100\.400\.500)/, 'pending_long'],
+  [/^(000\.100\.2)/, 'chargeback'],
+];
+
+export function statusFromResultCode(code: string | undefined): GatewayStatus {
+  if (!code) return 'failed';
+  for (const [re, status] of STATUS_RULES) if (re.test(code)) return status;
+  return 'failed';
+}
+
+export function kindOf(paymentType: string): GatewayKind {
+  return KINDS[paymentType] ?? 'non_money';
+}
+
+const OPPWA_TS = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(?:([+-]\d{2}):?(\d{2})|Z)?$/;
+
+/** "2023-08-15 00:05:51.240+0000" or without milliseconds. */
+export function parseOppwaTimestamp(text: string): Date {
+  const m = OPPWA_TS.exec(text.trim());
+  if (!m) throw new Error(`timestamp "${text}" is not an OPPWA timestamp`);
+  const frac = (m[3] ?? '.000').slice(0, 4).padEnd(4, '0');
+  const offset = m[4] ? `${m[4]}:${m[5] ?? '00'}` : 'Z';
+  const d = new Date(`${m[1]}T${m[2]}${frac}${offset}`);
+  if (Number.isNaN(d.getTime())) throw new Error(`timestamp "${text}" is not a valid date`);
+  return d;
+}
+
+/** OPPWA's own timestamp format, for the query window parameters: "2026-11-20 00:00:00". */
+export function formatOppwaQueryTime(d: Date): string {
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function isRecord(v: unknown): v is OppwaRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.id === 'string' && typeof r.paymentType === 'string' && typeof r.timestamp === 'string';
+}
+
+/** One OPPWA record to our domain type. Throws GatewayError naming the record when it is unusable. */
+export function mapPayunityRecord(raw: unknown): GatewayTransaction {
+  if (!isRecord(raw)) throw new GatewayError(`payunity returned a record without id, paymentType or timestamp: ${JSON.stringify(raw).slice(0, 200)}`, 'payunity');
+  const kind = kindOf(raw.paymentType);
+  let amountMinor: number | null = null;
+  let currency: string | null = null;
+  const sign = SIGN[raw.paymentType];
+  // Amounts of non-money records (3D with the pseudo-currency OPS, RI…) mean nothing and are not kept.
+  if (sign !== undefined && raw.amount !== undefined && raw.amount !== '' && raw.currency) {
+    try {
+      // "56.00" for JPY is how OPPWA writes it; a non-zero extra decimal is bad data, never rounded.
+      const minor = parseMajorToMinor(raw.amount, raw.currency, { allowTrailingZeroDecimals: true });
+      if (minor < 0) throw new MoneyFormatError(`negative amount "${raw.amount}"`);
+      amountMinor = minor === 0 ? 0 : sign * minor;
+      currency = raw.currency;
+    } catch (e) {
+      throw new GatewayError(`payunity record ${raw.id} (${raw.paymentType}): ${(e as Error).message}`, 'payunity', { cause: e });
+    }
+  }
+  let transactionTime: Date;
+  try {
+    transactionTime = parseOppwaTimestamp(raw.timestamp);
+  } catch (e) {
+    throw new GatewayError(`payunity record ${raw.id}: ${(e as Error).message}`, 'payunity', { cause: e });
+  }
+  const referencedId = typeof raw.referencedId === 'string' && raw.referencedId !== '' ? raw.referencedId : null;
+  return {
+    provider: 'payunity',
+    transactionId: raw.id,
+    gatewayType: raw.paymentType,
+    kind,
+    status: statusFromResultCode(raw.result?.code),
+    // The immediate parent for now: storeTransactions walks referencedId to the root in SQL, where every
+    // record pulled so far is visible (follow-ups often arrive before or long after their payment).
+    rootPaymentId: referencedId ?? raw.id,
+    referencedId,
+    merchantReference: typeof raw.merchantTransactionId === 'string' && raw.merchantTransactionId !== '' ? raw.merchantTransactionId : null,
+    amountMinor,
+    currency,
+    transactionTime,
+    brand: typeof raw.paymentBrand === 'string' ? raw.paymentBrand : null,
+    resultCode: raw.result?.code ?? null,
+    raw,
+  };
+}
+
+/** Maps a list, dropping repeats of the same (id, paymentType): OPPWA returns some records twice. */
+export function mapPayunityRecords(records: readonly unknown[], seen = new Set<string>()): GatewayTransaction[] {
+  const out: GatewayTransaction[] = [];
+  for (const r of records) {
+    const t = mapPayunityRecord(r);
+    const key = `${t.transactionId}\u0000${t.gatewayType}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(t);
+  }
+  return out;
+}

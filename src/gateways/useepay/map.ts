@@ -1,0 +1,127 @@
+// UseePay PaymentIntent and refund objects -> GatewayTransaction. Snake_case wire format stays in this folder.
+import { GatewayError } from '../../shared/errors.js';
+import { jsonNumberToMinor } from '../../shared/money.js';
+import type { GatewayStatus, GatewayTransaction } from '../types.js';
+
+export interface UseepayIntent {
+  id: string;
+  merchant_order_id?: string | null;
+  amount?: number | string | null;
+  captured_amount?: number | string | null;
+  currency?: string;
+  status?: string;
+  last_payment_error?: { code?: string | null } | null;
+  create_at?: string;
+  created_at?: string;
+  payment_method?: { card?: { brand?: string } } | null;
+}
+
+export interface UseepayRefund {
+  id: string;
+  payment_intent_id?: string;
+  amount?: number | string | null;
+  currency?: string;
+  status?: string;
+  metadata?: Record<string, unknown> | null;
+  create_at?: string;
+  created_at?: string;
+}
+
+const INTENT_STATUS: Readonly<Record<string, GatewayStatus>> = {
+  succeeded: 'succeeded',
+  requires_capture: 'requires_capture',
+  requires_payment_method: 'pending',
+  requires_customer_action: 'pending',
+  pending: 'pending',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  failed: 'failed',
+};
+
+const REFUND_STATUS: Readonly<Record<string, GatewayStatus>> = {
+  received: 'pending',
+  accepted: 'pending',
+  pending: 'pending',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+function fail(what: string, id: unknown, msg: string, cause?: unknown): GatewayError {
+  return new GatewayError(`useepay ${what} ${String(id)}: ${msg}`, 'useepay', { cause });
+}
+
+function toMinor(what: string, id: string, value: unknown, currency: string): number {
+  // A JSON number is the documented form; a numeric string is tolerated and parsed just as exactly.
+  try {
+    if (typeof value === 'number') return jsonNumberToMinor(value, currency);
+    if (typeof value === 'string' && value.trim() !== '') return jsonNumberToMinor(Number(value), currency);
+  } catch (e) {
+    throw fail(what, id, (e as Error).message, e);
+  }
+  throw fail(what, id, `amount ${JSON.stringify(value)} is not a number`);
+}
+
+function time(what: string, id: string, o: { create_at?: string; created_at?: string }): Date {
+  const text = o.create_at ?? o.created_at;
+  const d = text ? new Date(text) : undefined;
+  if (!d || Number.isNaN(d.getTime())) throw fail(what, id, `create_at ${JSON.stringify(text)} is not an ISO time`);
+  return d;
+}
+
+function object(v: unknown, what: string): Record<string, unknown> & { id: string } {
+  if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') {
+    throw new GatewayError(`useepay returned a ${what} without id: ${JSON.stringify(v).slice(0, 200)}`, 'useepay');
+  }
+  return v as Record<string, unknown> & { id: string };
+}
+
+export function mapUseepayIntent(raw: unknown): GatewayTransaction {
+  const o = object(raw, 'payment intent') as UseepayIntent & Record<string, unknown>;
+  const currency = o.currency;
+  if (!currency) throw fail('payment intent', o.id, 'no currency');
+  const status = INTENT_STATUS[o.status ?? ''] ?? 'pending';
+  // Money moved for a succeeded intent is what was captured; before that, the amount asked for.
+  const captured = status === 'succeeded' && o.captured_amount !== null && o.captured_amount !== undefined;
+  const amountMinor = toMinor('payment intent', o.id, captured ? o.captured_amount : o.amount, currency);
+  return {
+    provider: 'useepay',
+    transactionId: o.id,
+    gatewayType: 'payment_intent',
+    kind: 'payment',
+    status,
+    rootPaymentId: o.id,
+    referencedId: null,
+    merchantReference: o.merchant_order_id ?? null,
+    amountMinor,
+    currency,
+    transactionTime: time('payment intent', o.id, o),
+    brand: o.payment_method?.card?.brand ?? null,
+    resultCode: o.last_payment_error?.code ?? o.status ?? null,
+    raw,
+  };
+}
+
+export function mapUseepayRefund(raw: unknown): GatewayTransaction {
+  const o = object(raw, 'refund') as UseepayRefund & Record<string, unknown>;
+  const currency = o.currency;
+  if (!currency) throw fail('refund', o.id, 'no currency');
+  const minor = toMinor('refund', o.id, o.amount, currency);
+  const intent = o.payment_intent_id ?? null;
+  return {
+    provider: 'useepay',
+    transactionId: o.id,
+    gatewayType: 'refund',
+    kind: 'refund',
+    status: REFUND_STATUS[o.status ?? ''] ?? 'pending',
+    rootPaymentId: intent,
+    referencedId: intent,
+    merchantReference: typeof o.metadata?.merchant_order_id === 'string' ? o.metadata.merchant_order_id : null,
+    amountMinor: minor === 0 ? 0 : -Math.abs(minor),
+    currency,
+    transactionTime: time('refund', o.id, o),
+    brand: null,
+    resultCode: o.status ?? null,
+    raw,
+  };
+}
