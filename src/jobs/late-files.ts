@@ -1,0 +1,50 @@
+// Settlement files that should have arrived by now and have not: the run reports them so that finance does not
+// read "nothing unsettled" when the truth is "nothing delivered".
+import type { Config, ProviderName } from '../config/schema.js';
+import type { Db } from '../db/connect.js';
+import { eachDate, weekday, type DateRange } from '../shared/dates.js';
+import { zonedTimeToInstant } from '../shared/zoned-time.js';
+
+export interface LateFile {
+  provider: ProviderName;
+  settlementDate: string;
+  /** When the file was due: `expectedBy` local time in the configured time zone on the settlement date. */
+  expectedBy: string;
+  status: 'late';
+}
+
+/** Dates a provider delivers a file for: every day, or business days (no weekend, no configured holiday). */
+export function expectedSettlementDates(config: Config, provider: ProviderName, range: DateRange): string[] {
+  const settlement = config.providers[provider]?.settlement;
+  if (!settlement) return [];
+  const dates = eachDate(range.from, range.to);
+  if (settlement.expectedOn === 'every_day') return dates;
+  const holidays = new Set(config.holidays);
+  return dates.filter((d) => weekday(d) !== 0 && weekday(d) !== 6 && !holidays.has(d));
+}
+
+/**
+ * Expected settlement dates in `range` whose deadline has passed at `now` and for which no file was recorded
+ * (loaded, rejected or superseded all count: a rejected file arrived, and says so elsewhere). One query per call.
+ */
+export async function findLateFiles(db: Db, config: Config, provider: ProviderName, range: DateRange, now: Date): Promise<LateFile[]> {
+  const settlement = config.providers[provider]?.settlement;
+  if (!settlement) return [];
+  const due = expectedSettlementDates(config, provider, range)
+    .map((settlementDate) => ({ settlementDate, at: zonedTimeToInstant(settlementDate, settlement.expectedBy, config.timezone) }))
+    .filter((d) => d.at.getTime() <= now.getTime());
+  if (due.length === 0) return [];
+  const rows = await db
+    .selectFrom('settlement_files')
+    .select('settlement_date')
+    .distinct()
+    .where('provider', '=', provider)
+    .where('status', 'in', ['loaded', 'rejected', 'superseded'])
+    .where('settlement_date', '>=', range.from)
+    .where('settlement_date', '<=', range.to)
+    .execute();
+  const arrived = new Set(rows.map((r) => r.settlement_date));
+  return due
+    .filter((d) => !arrived.has(d.settlementDate))
+    .map((d) => ({ provider, settlementDate: d.settlementDate, expectedBy: d.at.toISOString(), status: 'late' as const }));
+}

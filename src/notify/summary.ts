@@ -1,0 +1,56 @@
+// The shape a notification carries: what `payrecon run --json` prints (interface.md), or a failure summary built
+// by the scheduler when the run did not get that far.
+
+export interface RunSummaryLateFile {
+  provider: string;
+  settlementDate: string;
+  expectedBy?: string;
+  status?: string;
+}
+
+export interface RunSummary {
+  runId?: number | null;
+  from?: string;
+  to?: string;
+  /** 'succeeded' | 'failed' from the run; the scheduler adds nothing else. */
+  status: string;
+  reportPath?: string | null;
+  providers?: string[];
+  counts?: {
+    matched?: number;
+    awaitingSettlement?: number;
+    rejectedLines?: number;
+    discrepancies?: Record<string, number>;
+    [key: string]: unknown;
+  };
+  lateFiles?: RunSummaryLateFile[];
+  /** Set on failure: the one line the run printed about what failed. */
+  error?: string;
+  exitCode?: number | null;
+  [key: string]: unknown;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** One line a person reads in a chat channel: who, which dates, outcome, what needs attention, where to look. */
+export function summaryText(s: RunSummary): string {
+  const who = s.providers && s.providers.length > 0 ? s.providers.join(', ') : 'all providers';
+  const dates = s.from && s.to ? (s.from === s.to ? s.from : `${s.from}..${s.to}`) : 'unknown dates';
+  const parts = [`payrecon ${s.runId != null ? `run ${s.runId} ` : ''}${who} ${dates}: ${s.status}`];
+  if (s.status !== 'succeeded' && s.error) parts.push(s.error);
+  const byType = Object.entries(s.counts?.discrepancies ?? {}).filter(([, n]) => typeof n === 'number' && n > 0);
+  if (s.counts) {
+    const total = byType.reduce((sum, [, n]) => sum + n, 0);
+    parts.push(
+      total === 0
+        ? 'no discrepancies'
+        : `${plural(total, 'discrepancy', 'discrepancies')} (${byType.map(([t, n]) => `${t} ${n}`).join(', ')})`,
+    );
+  }
+  const late = s.lateFiles ?? [];
+  if (late.length > 0) {
+    parts.push(`${plural(late.length, 'late settlement file')} (${late.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`);
+  }
+  if (s.reportPath) parts.push(`report ${s.reportPath}`);
+  return parts.join('; ');
+}

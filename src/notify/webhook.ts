@@ -1,0 +1,75 @@
+// After a run, a JSON summary goes to a webhook (a Slack incoming webhook shows `text`). A notification is a
+// courtesy: it retries, gives up, logs, and never turns a finished run into a failed one.
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../shared/log.js';
+import { summaryText, type RunSummary } from './summary.js';
+
+export interface NotifyDeps {
+  fetch?: typeof fetch;
+  log: Logger;
+  /** Backoff between attempts (tests shorten it). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface NotifyOutcome {
+  sent: boolean;
+  attempts: number;
+  /** Why the last attempt failed, when it did. */
+  error?: string;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Backoff before attempt n+1: 1 s, 2 s, 4 s … capped at 30 s. */
+export function backoffMs(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** (attempt - 1));
+}
+
+/** The webhook URL often embeds a token (Slack's does): logs name only its origin. */
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+export async function notifyRun(config: Config, summary: RunSummary, deps: NotifyDeps): Promise<NotifyOutcome> {
+  const url = config.notify.webhookUrl;
+  if (!url) return { sent: false, attempts: 0 };
+  const doFetch = deps.fetch ?? fetch;
+  const sleep = deps.sleep ?? defaultSleep;
+  const body = JSON.stringify({ text: summaryText(summary), ...summary });
+  const maxAttempts = config.notify.retries + 1;
+  let error = '';
+  let attempt = 0;
+  while (attempt < maxAttempts) {
+    attempt += 1;
+    let retryable = true;
+    try {
+      const res = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(config.notify.timeoutSeconds * 1000),
+      });
+      // Drain the body so the connection is reusable; its content is not needed.
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) {
+        deps.log.info({ webhook: origin(url), attempts: attempt, runId: summary.runId }, 'notification sent');
+        return { sent: true, attempts: attempt };
+      }
+      error = `HTTP ${res.status}`;
+      // Other 4xx answers (a wrong or revoked URL) will not change by asking again.
+      retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+    } catch (e) {
+      const err = e as Error;
+      error = err.name === 'TimeoutError' ? `no answer within ${config.notify.timeoutSeconds} s` : err.message;
+    }
+    if (!retryable || attempt === maxAttempts) break;
+    deps.log.warn({ webhook: origin(url), attempt, error }, 'notification failed, retrying');
+    await sleep(backoffMs(attempt));
+  }
+  deps.log.error({ webhook: origin(url), attempts: attempt, error }, 'notification not delivered; the run result stands');
+  return { sent: false, attempts: attempt, error };
+}
