@@ -1,0 +1,172 @@
+// The long-running `payrecon schedule`: node-cron decides when, a child CLI process does the work, and this
+// file keeps the two honest: never two runs of ours at once, a log line for every tick, a notification after
+// every run, and a shutdown that lets the running child reach its safe point.
+import cron, { type ScheduledTask } from 'node-cron';
+import type { RunSummary } from '../notify/summary.js';
+import type { Logger } from '../shared/log.js';
+import type { ChildOutcome, ChildRun } from './child.js';
+import { previousScheduledTime, validateCron } from './cron-time.js';
+
+/** Exit codes of the child (interface.md): 3 means another run held the lock. */
+const EXIT_LOCKED = 3;
+
+export interface SchedulerOptions {
+  cron: string;
+  timeZone: string;
+  /** The payrecon arguments of each run, e.g. ['run', '--date', 'yesterday']. */
+  args: string[];
+  catchUp: boolean;
+  log: Logger;
+  /** Aborted on SIGTERM/SIGINT: stop scheduling, let the child finish, return. */
+  signal: AbortSignal;
+  /** Starts one child run (the real one spawns the CLI; see child.ts). */
+  start: (args: string[]) => ChildRun;
+  /** Called after every run that was not skipped; its failures are its own business (notifyRun never throws). */
+  notify: (summary: RunSummary) => Promise<unknown>;
+  /** For catch-up: did a run succeed that started at or after this instant? */
+  succeededSince?: (since: Date) => Promise<boolean>;
+  /** Fills in what the child's summary may lack (the providers of the run) for the notification. */
+  describe?: (summary: RunSummary) => RunSummary;
+  now?: () => Date;
+  /** How long a running child gets after SIGTERM before it is killed (below main.ts's 30 s hard stop). */
+  shutdownGraceMs?: number;
+}
+
+export interface SchedulerStats {
+  ticks: number;
+  started: number;
+  finished: number;
+  skippedBusy: number;
+  skippedLocked: number;
+  failed: number;
+}
+
+type TickReason = 'scheduled' | 'catch-up';
+
+export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerStats> {
+  validateCron(opts.cron);
+  const now = opts.now ?? (() => new Date());
+  const log = opts.log.child({ component: 'schedule' });
+  const stats: SchedulerStats = { ticks: 0, started: 0, finished: 0, skippedBusy: 0, skippedLocked: 0, failed: 0 };
+  let current: { child: ChildRun; settled: Promise<void> } | undefined;
+  let stopping = false;
+
+  const tick = (reason: TickReason, scheduledFor: Date) => {
+    stats.ticks += 1;
+    if (stopping) return;
+    if (current) {
+      stats.skippedBusy += 1;
+      log.info({ reason, scheduledFor, runningPid: current.child.pid }, 'tick skipped: the previous run is still running');
+      return;
+    }
+    const child = opts.start(opts.args);
+    stats.started += 1;
+    log.info({ reason, scheduledFor, pid: child.pid, args: opts.args }, 'tick started');
+    const settled = child.done
+      .then((outcome) => finished(outcome))
+      .catch((e: unknown) => log.error({ err: e }, 'tick bookkeeping failed'))
+      .finally(() => {
+        current = undefined;
+      });
+    current = { child, settled };
+  };
+
+  const finished = async (o: ChildOutcome) => {
+    const fields = { pid: o.pid, exitCode: o.exitCode, signal: o.signal, durationMs: o.durationMs };
+    if (o.exitCode === EXIT_LOCKED) {
+      stats.skippedLocked += 1;
+      log.info(fields, 'tick skipped: another run holds the lock');
+      return;
+    }
+    const summary = summarize(o, opts.args);
+    if (o.exitCode === 0) {
+      stats.finished += 1;
+      log.info({ ...fields, runId: summary.runId, status: summary.status }, 'tick finished');
+    } else {
+      stats.failed += 1;
+      log.error({ ...fields, runId: summary.runId, error: summary.error }, 'tick finished: the run failed');
+    }
+    if (stopping) {
+      // A run cut short by our own shutdown is not news for finance; the next run covers the dates again.
+      log.warn({ pid: o.pid }, 'run ended during shutdown; no notification sent');
+      return;
+    }
+    await opts.notify(opts.describe ? opts.describe(summary) : summary);
+  };
+
+  const task: ScheduledTask = cron.createTask(opts.cron, (ctx) => tick('scheduled', ctx.date), {
+    timezone: opts.timeZone,
+    name: 'payrecon-schedule',
+    logger: {
+      info: (m) => log.debug(m),
+      warn: (m) => log.warn(m),
+      error: (m, e) => log.error({ err: e ?? m }, 'cron error'),
+      debug: (m) => log.debug(typeof m === 'string' ? m : { err: m }, 'cron debug'),
+    },
+  });
+
+  if (opts.signal.aborted) return stats;
+  let catchUpDue: Date | null = null;
+  if (opts.catchUp) {
+    const previous = previousScheduledTime(opts.cron, task, now());
+    if (previous && opts.succeededSince && !(await opts.succeededSince(previous))) catchUpDue = previous;
+    log.info({ previous, catchUp: catchUpDue !== null }, catchUpDue ? 'last scheduled run was missed: catching up now' : 'last scheduled run was served');
+  }
+  if (opts.signal.aborted) return stats;
+  await task.start();
+  log.info({ cron: opts.cron, timeZone: opts.timeZone, args: opts.args, nextRun: task.getNextRun() }, 'scheduler started');
+  if (catchUpDue) tick('catch-up', catchUpDue);
+
+  await new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve();
+    else opts.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  stopping = true;
+  await task.destroy();
+  log.info({ running: current?.child.pid ?? null }, 'scheduler stopping');
+  const running = current;
+  if (running) {
+    running.child.kill('SIGTERM');
+    const grace = opts.shutdownGraceMs ?? 25_000;
+    const inTime = await Promise.race([running.settled.then(() => true), delay(grace).then(() => false)]);
+    if (!inTime) {
+      log.error({ pid: running.child.pid, graceMs: grace }, 'run did not stop in time after SIGTERM; killing it (its lock dies with its session)');
+      running.child.kill('SIGKILL');
+      await Promise.race([running.settled, delay(2000)]);
+    }
+  }
+  log.info(stats, 'scheduler stopped');
+  return stats;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** The child's --json result, or a failure summary in the same shape when it printed none. */
+export function summarize(o: ChildOutcome, args: string[]): RunSummary {
+  const result = (o.result ?? {}) as Partial<RunSummary>;
+  const ok = o.exitCode === 0;
+  const status = typeof result.status === 'string' ? result.status : ok ? 'succeeded' : 'failed';
+  const summary: RunSummary = { ...result, status, exitCode: o.exitCode };
+  if (!ok && summary.error === undefined) {
+    summary.error =
+      readableLine(o.lastErrorLine) ??
+      (o.signal ? `the run was stopped by ${o.signal}` : `\`payrecon ${args.join(' ')}\` exited with code ${o.exitCode}`);
+  }
+  return summary;
+}
+
+/** The child's last stderr line: its plain "payrecon: …" failure line, or the message of a JSON log line. */
+function readableLine(line: string | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  if (line.startsWith('{')) {
+    try {
+      const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+      if (typeof msg === 'string') return msg;
+    } catch {
+      // not a log line after all
+    }
+  }
+  return line.replace(/^payrecon:\s*/, '');
+}
