@@ -53,7 +53,14 @@ export class GatewayError extends PayreconError {
   readonly code: string | undefined;
 }
 
-/** A run stage failed for a reason that is not one of the above: exit 1. */
+/** A run failed in one of its stages (recorded as failed in `runs`): exit 1. */
 export class RunFailedError extends PayreconError {
   override name = 'RunFailedError';
+  readonly runId: number | undefined;
+  readonly range: { from: string; to: string } | undefined;
+  constructor(message: string, options?: { cause?: unknown; runId?: number; range?: { from: string; to: string } }) {
+    super(message, options);
+    this.runId = options?.runId;
+    this.range = options?.range;
+  }
 }

@@ -1,8 +1,42 @@
 import type { Command } from 'commander';
-import { common, rangeOptions, type Registrar } from '../program.js';
-import { notBuilt } from './stub.js';
+import { selectedProviders } from '../../jobs/context.js';
+import type { RunRequest } from '../../jobs/run.js';
+import { executeRun } from '../../jobs/run.js';
+import { defaultStages } from '../../jobs/stages.js';
+import { formatRunResult } from '../../jobs/summary.js';
+import { resolveRange } from '../../shared/dates.js';
+import { RunFailedError, UsageError } from '../../shared/errors.js';
+import type { CommandContext } from '../context.js';
+import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
 
 export function registerRun(program: Command, r: Registrar): void {
-  common(rangeOptions(program.command('run').description('the nightly job: fetch settlement files, load them, pull the gateways, match, write the report')))
-    .action(r.action(notBuilt('run')));
+  rangeOptions(common(program.command('run').description('the nightly job: fetch settlement files, load them, pull the gateways, match, write the report')))
+    .action(r.action<RangeOptions>((ctx, opts) => runCommand(ctx, opts, 'run')));
+}
+
+/** `run` and `match` share everything but the stages they include. */
+export async function runCommand(ctx: CommandContext, opts: RangeOptions & { report?: boolean }, command: 'run' | 'match'): Promise<void> {
+  const loaded = ctx.loadConfig();
+  const { config } = loaded;
+  const range = resolveRange(opts, config.timezone);
+  const providers = selectedProviders(config, opts.provider);
+  if (providers.length === 0) throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
+  const req: RunRequest = {
+    command,
+    range,
+    providers,
+    stages: command === 'run' ? { fetch: true, pull: true, report: true } : { fetch: false, pull: false, report: opts.report ?? false },
+  };
+  await ctx.withDatabase(loaded, async (db) => {
+    try {
+      const result = await executeRun({ db, config, log: ctx.log, signal: ctx.signal, now: () => new Date(), stages: defaultStages({ config, log: ctx.log }) }, req);
+      ctx.result(result, () => formatRunResult(result));
+    } catch (e) {
+      // --json promises one object on stdout, failures included; the one-line message still goes to stderr.
+      if (e instanceof RunFailedError && ctx.opts.json) {
+        ctx.result({ runId: e.runId, from: range.from, to: range.to, status: 'failed', error: e.message, reportPath: null }, '');
+      }
+      throw e;
+    }
+  });
 }

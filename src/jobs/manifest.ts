@@ -1,0 +1,37 @@
+import type { ProviderName } from '../config/schema.js';
+
+/** What a run records about itself (runs.manifest): enough to trace every figure to its inputs. */
+export interface RunManifest {
+  range: { from: string; to: string };
+  providers: ProviderName[];
+  toolVersion: string;
+  asOf: string;
+  stages: Partial<Record<StageName, { startedAt: string; ms: number; status: 'succeeded' | 'failed' | 'skipped' }>>;
+  files: unknown[];
+  windows: unknown[];
+  lateFiles: unknown[];
+  refundChecks?: unknown;
+}
+
+export type StageName = 'fetch' | 'pull' | 'match' | 'verify' | 'report';
+
+/** runs.counts, and the `counts` of `payrecon run --json` (interface.md). */
+export interface RunCounts {
+  matched: number;
+  awaitingSettlement: number;
+  rejectedLines: number;
+  discrepancies: Record<string, number>;
+  [extra: string]: unknown;
+}
+
+export interface RunResult {
+  runId: number;
+  from: string;
+  to: string;
+  status: 'succeeded' | 'failed';
+  reportPath: string | null;
+  counts: RunCounts;
+  providers: ProviderName[];
+  lateFiles: unknown[];
+  error?: string;
+}

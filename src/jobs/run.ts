@@ -1,0 +1,176 @@
+// A run: lock -> record -> stages -> finish. The only place that sequences stages and opens the run record.
+// Stages get a StageContext; none of them is called inside an open transaction of ours, so a gateway call never
+// holds a database transaction open (house style, rule 4).
+import { sql } from 'kysely';
+import type { Config, ProviderName } from '../config/schema.js';
+import { acquireRunLock } from '../db/lock.js';
+import type { OpenDatabase } from '../db/open.js';
+import type { DateRange } from '../shared/dates.js';
+import { todayIn } from '../shared/dates.js';
+import { ConfigError, RunFailedError, UsageError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import { TOOL_VERSION } from '../shared/version.js';
+import type { StageContext, StageSelection } from './context.js';
+import type { RunCounts, RunManifest, RunResult, StageName } from './manifest.js';
+
+export interface FetchOutcome {
+  files: unknown[];
+  loadedLines: number;
+  rejectedLines: number;
+}
+export interface PullOutcome {
+  windows: unknown[];
+  records: number;
+}
+export interface MatchOutcome {
+  matched: number;
+  awaitingSettlement: { count: number };
+  discrepancies: Record<string, number>;
+  [extra: string]: unknown;
+}
+
+/** The stage implementations a run sequences (wired in stages.ts; tests may replace any of them). */
+export interface RunStages {
+  fetch(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<FetchOutcome>;
+  pull(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<PullOutcome>;
+  match(ctx: StageContext, sel: StageSelection): Promise<MatchOutcome>;
+  verifyRefunds(ctx: StageContext, sel: StageSelection): Promise<unknown>;
+  lateFiles(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<unknown[]>;
+  report(ctx: StageContext, runId: number): Promise<string>;
+}
+
+export interface RunRequest {
+  command: 'run' | 'match';
+  range: DateRange;
+  providers: ProviderName[];
+  /** Which stages to run; `match` re-matches stored data only. */
+  stages: { fetch: boolean; pull: boolean; report: boolean };
+}
+
+export interface RunEnv {
+  db: OpenDatabase;
+  config: Config;
+  log: Logger;
+  signal: AbortSignal;
+  now: () => Date;
+  stages: RunStages;
+  /** Told when a stage starts and ends (progress display). */
+  onStage?: (stage: StageName, provider: ProviderName | null, state: 'start' | 'end') => void;
+}
+
+export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResult> {
+  const { db } = env;
+  const lock = await acquireRunLock(db.pool, `${req.command} ${req.range.from}..${req.range.to}`);
+  try {
+    await closeInterruptedRuns(env);
+    const asOf = todayIn(env.config.timezone, env.now());
+    const manifest: RunManifest = {
+      range: req.range, providers: req.providers, toolVersion: TOOL_VERSION, asOf, stages: {}, files: [], windows: [], lateFiles: [],
+    };
+    const { id: runId } = await db.db
+      .insertInto('runs')
+      .values({ command: req.command, from_date: req.range.from, to_date: req.range.to, providers: req.providers, tool_version: TOOL_VERSION, manifest: JSON.stringify(manifest) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const log = env.log.child({ runId });
+    const ctx: StageContext = { db: db.db, pool: db.pool, config: env.config, log, signal: env.signal, runId, now: env.now };
+    const counts: RunCounts = { matched: 0, awaitingSettlement: 0, rejectedLines: 0, discrepancies: {} };
+    let reportPath: string | null = null;
+    log.info({ range: req.range, providers: req.providers, command: req.command }, 'run started');
+
+    const stage = async <T>(name: StageName, provider: ProviderName | null, fn: () => Promise<T>): Promise<T> => {
+      env.signal.throwIfAborted();
+      const startedAt = new Date();
+      env.onStage?.(name, provider, 'start');
+      const key = (provider ? `${name}:${provider}` : name) as StageName;
+      try {
+        const out = await fn();
+        manifest.stages[key] = { startedAt: startedAt.toISOString(), ms: Date.now() - startedAt.getTime(), status: 'succeeded' };
+        return out;
+      } catch (e) {
+        manifest.stages[key] = { startedAt: startedAt.toISOString(), ms: Date.now() - startedAt.getTime(), status: 'failed' };
+        throw e;
+      } finally {
+        env.onStage?.(name, provider, 'end');
+        log.debug({ stage: key, ms: manifest.stages[key]?.ms }, 'stage finished');
+      }
+    };
+
+    try {
+      if (req.stages.fetch) {
+        for (const p of req.providers) {
+          const out = await stage('fetch', p, () => env.stages.fetch(ctx, p, req.range));
+          manifest.files.push(...out.files);
+          counts.rejectedLines += out.rejectedLines;
+        }
+      }
+      if (req.stages.pull) {
+        for (const p of req.providers) {
+          const out = await stage('pull', p, () => env.stages.pull(ctx, p, req.range));
+          manifest.windows.push(...out.windows);
+        }
+      }
+      const sel: StageSelection = { range: req.range, providers: req.providers };
+      const matched = await stage('match', null, () => env.stages.match(ctx, sel));
+      counts.matched = matched.matched;
+      counts.awaitingSettlement = matched.awaitingSettlement.count;
+      counts.discrepancies = matched.discrepancies;
+      for (const k of ['opened', 'closed', 'reopened'] as const) if (typeof matched[k] === 'number') counts[k] = matched[k];
+      manifest.refundChecks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
+      for (const p of req.providers) manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
+      if (!req.stages.fetch) counts.rejectedLines = await rejectedLinesInRange(env, req);
+      await saveProgress(env, runId, manifest, counts);
+      if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      await db.db
+        .updateTable('runs')
+        .set({ status: 'failed', error: message, finished_at: new Date(), manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) })
+        .where('id', '=', runId)
+        .execute();
+      log.error({ err: message }, 'run failed');
+      if (e instanceof UsageError || e instanceof ConfigError) throw e;
+      throw new RunFailedError(`run ${runId} failed: ${message}`, { cause: e, runId, range: req.range });
+    }
+    await db.db
+      .updateTable('runs')
+      .set({ status: 'succeeded', finished_at: new Date(), manifest: JSON.stringify(manifest), counts: JSON.stringify(counts), report_path: reportPath })
+      .where('id', '=', runId)
+      .execute();
+    log.info({ counts, reportPath }, 'run succeeded');
+    return { runId, from: req.range.from, to: req.range.to, status: 'succeeded', reportPath, counts, providers: req.providers, lateFiles: manifest.lateFiles };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function saveProgress(env: RunEnv, runId: number, manifest: RunManifest, counts: RunCounts): Promise<void> {
+  await env.db.db.updateTable('runs').set({ manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) }).where('id', '=', runId).execute();
+}
+
+/**
+ * We hold the run lock, so any run still marked running was interrupted (SIGKILL, power loss). Its stages were each
+ * atomic, so the data is consistent; only its record needs closing.
+ */
+async function closeInterruptedRuns(env: RunEnv): Promise<void> {
+  const closed = await env.db.db
+    .updateTable('runs')
+    .set({ status: 'failed', error: 'interrupted (the process ended before the run finished)', finished_at: sql<Date>`now()` })
+    .where('status', '=', 'running')
+    .returning('id')
+    .execute();
+  if (closed.length > 0) env.log.warn({ runs: closed.map((r) => r.id) }, 'closed runs that were interrupted');
+}
+
+async function rejectedLinesInRange(env: RunEnv, req: RunRequest): Promise<number> {
+  const row = await env.db.db
+    .selectFrom('rejected_lines as r')
+    .innerJoin('settlement_files as f', 'f.id', 'r.file_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('f.provider', 'in', req.providers)
+    .where('f.settlement_date', '>=', req.range.from)
+    .where('f.settlement_date', '<=', req.range.to)
+    .where('f.status', '=', 'loaded')
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
