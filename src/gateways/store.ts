@@ -1,0 +1,162 @@
+// Gateway records into Postgres: one upsert per batch through unnest arrays (never a round trip per row), then
+// set-based fix-ups that need every stored record: root payments and the value of amount-less chargebacks.
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { GatewayTransaction } from './types.js';
+
+export interface StoreCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** Rows per statement: large enough to amortise the round trip, small enough for modest statement memory. */
+const CHUNK = 5000;
+
+/** What a record says, minus what we derive in SQL (root, CB value): a re-pull updates only real changes. */
+function contentHash(t: GatewayTransaction, rawJson: string): string {
+  return createHash('sha1')
+    .update(
+      [t.kind, t.status, t.referencedId ?? '', t.merchantReference ?? '', t.amountMinor ?? '', t.currency ?? '',
+        t.transactionTime.toISOString(), t.brand ?? '', t.resultCode ?? '', rawJson].join('\u0001'),
+    )
+    .digest('hex');
+}
+
+export async function storeTransactions(db: Db, runId: number | null, txns: GatewayTransaction[]): Promise<StoreCounts> {
+  const counts: StoreCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  // The same key twice in one INSERT … ON CONFLICT is an error: keep the last of each within the batch.
+  const byKey = new Map<string, GatewayTransaction>();
+  for (const t of txns) byKey.set(`${t.provider}\u0000${t.transactionId}\u0000${t.gatewayType}`, t);
+  const unique = [...byKey.values()];
+  for (let i = 0; i < unique.length; i += CHUNK) {
+    const part = unique.slice(i, i + CHUNK);
+    const c = await upsertChunk(db, runId, part);
+    counts.inserted += c.inserted;
+    counts.updated += c.updated;
+    counts.unchanged += part.length - c.inserted - c.updated;
+    for (const provider of new Set(part.map((t) => t.provider))) {
+      const ids = part.filter((t) => t.provider === provider).map((t) => t.transactionId);
+      await resolveRoots(db, provider, ids);
+      await valueChargebacks(db, provider, ids);
+    }
+  }
+  return counts;
+}
+
+async function upsertChunk(db: Db, runId: number | null, rows: GatewayTransaction[]): Promise<{ inserted: number; updated: number }> {
+  const col = <T>(f: (t: GatewayTransaction) => T): T[] => rows.map(f);
+  const raws = rows.map((t) => JSON.stringify(t.raw));
+  const hashes = rows.map((t, i) => contentHash(t, raws[i]!));
+  const result = await sql<{ inserted: number; updated: number }>`
+    with input as (
+      select * from unnest(
+        ${col((t) => t.provider)}::text[], ${col((t) => t.transactionId)}::text[], ${col((t) => t.gatewayType)}::text[],
+        ${col((t) => t.kind)}::text[], ${col((t) => t.status)}::text[], ${col((t) => t.rootPaymentId)}::text[],
+        ${col((t) => t.referencedId)}::text[], ${col((t) => t.merchantReference)}::text[],
+        ${col((t) => t.amountMinor)}::bigint[], ${col((t) => t.currency)}::text[],
+        ${col((t) => t.transactionTime.toISOString())}::timestamptz[], ${col((t) => t.brand)}::text[],
+        ${col((t) => t.resultCode)}::text[], ${raws}::text[], ${hashes}::text[]
+      ) as i(provider, transaction_id, gateway_type, kind, status, root_payment_id, referenced_id, merchant_reference,
+             amount_minor, currency, transaction_time, brand, result_code, raw, content_hash)
+    ),
+    -- The rows as they were before this statement (a CTE sees the snapshot), to tell inserts from updates.
+    before as (
+      select g.provider, g.transaction_id, g.gateway_type, g.content_hash
+      from gateway_transactions g join input i using (provider, transaction_id, gateway_type)
+    ),
+    written as (
+      insert into gateway_transactions as g (provider, transaction_id, gateway_type, kind, status, root_payment_id,
+        referenced_id, merchant_reference, amount_minor, currency, transaction_time, brand, result_code, raw,
+        content_hash, first_seen_run_id, last_seen_run_id)
+      select provider, transaction_id, gateway_type, kind, status, root_payment_id, referenced_id, merchant_reference,
+        amount_minor, currency, transaction_time, brand, result_code, raw::jsonb, content_hash, ${runId}::bigint, ${runId}::bigint
+      from input
+      on conflict (provider, transaction_id, gateway_type) do update set
+        kind = excluded.kind, status = excluded.status,
+        root_payment_id = case when g.content_hash = excluded.content_hash then g.root_payment_id else excluded.root_payment_id end,
+        referenced_id = excluded.referenced_id, merchant_reference = excluded.merchant_reference,
+        amount_minor = case when g.content_hash = excluded.content_hash then g.amount_minor else excluded.amount_minor end,
+        currency = case when g.content_hash = excluded.content_hash then g.currency else excluded.currency end,
+        transaction_time = excluded.transaction_time, brand = excluded.brand, result_code = excluded.result_code,
+        raw = excluded.raw, content_hash = excluded.content_hash,
+        last_seen_run_id = coalesce(excluded.last_seen_run_id, g.last_seen_run_id),
+        updated_at = case when g.content_hash = excluded.content_hash then g.updated_at else now() end
+      -- Unchanged rows are not rewritten, except to note that this run saw them.
+      where g.content_hash <> excluded.content_hash
+         or (excluded.last_seen_run_id is not null and g.last_seen_run_id is distinct from excluded.last_seen_run_id)
+      returning g.provider, g.transaction_id, g.gateway_type, g.content_hash
+    )
+    select
+      count(*) filter (where b.content_hash is null)::int as inserted,
+      count(*) filter (where b.content_hash is not null and b.content_hash <> w.content_hash)::int as updated
+    from written w left join before b using (provider, transaction_id, gateway_type)
+  `.execute(db);
+  const row = result.rows[0];
+  return { inserted: row?.inserted ?? 0, updated: row?.updated ?? 0 };
+}
+
+/**
+ * Walks referenced_id up to the root payment for the records just stored, and for records stored earlier whose
+ * walk stopped at one of them (a child can arrive before its parent: records are not ordered).
+ */
+async function resolveRoots(db: Db, provider: string, ids: string[]): Promise<void> {
+  await sql`
+    with recursive batch as (select distinct unnest(${ids}::text[]) as transaction_id),
+    linked as (
+      select g.transaction_id from gateway_transactions g join batch b using (transaction_id)
+      where g.provider = ${provider} and g.referenced_id is not null
+    ),
+    start as (
+      select g.transaction_id, g.gateway_type, g.referenced_id as cur
+      from gateway_transactions g join linked l using (transaction_id)
+      where g.provider = ${provider} and g.referenced_id is not null
+      union
+      select c.transaction_id, c.gateway_type, c.referenced_id
+      from gateway_transactions c join linked l on c.root_payment_id = l.transaction_id
+      where c.provider = ${provider} and c.referenced_id is not null
+    ),
+    walk as (
+      select transaction_id, gateway_type, cur, 0 as depth from start
+      union all
+      -- depth bounds a malformed cycle; real chains are two or three links (PA -> CP -> RF).
+      select w.transaction_id, w.gateway_type, p.referenced_id, w.depth + 1
+      from walk w join gateway_transactions p on p.provider = ${provider} and p.transaction_id = w.cur
+      where p.referenced_id is not null and p.referenced_id <> p.transaction_id and w.depth < 16
+    ),
+    roots as (
+      select distinct on (transaction_id, gateway_type) transaction_id, gateway_type, cur as root
+      from walk order by transaction_id, gateway_type, depth desc
+    )
+    update gateway_transactions g set root_payment_id = r.root
+    from roots r
+    where g.provider = ${provider} and g.transaction_id = r.transaction_id and g.gateway_type = r.gateway_type
+      and g.root_payment_id is distinct from r.root
+  `.execute(db);
+}
+
+/**
+ * Chargebacks that carry no amount take the referenced payment's, negated, in its currency: for CBs just stored,
+ * and for stored CBs whose payment just arrived.
+ */
+async function valueChargebacks(db: Db, provider: string, ids: string[]): Promise<void> {
+  await sql`
+    with batch as (select distinct unnest(${ids}::text[]) as id),
+    targets as (
+      select cb.transaction_id, cb.gateway_type, p.amount_minor, p.currency
+      from gateway_transactions cb
+      cross join lateral (
+        select x.amount_minor, x.currency from gateway_transactions x
+        where x.provider = cb.provider and x.transaction_id = cb.referenced_id and x.amount_minor is not null
+        order by (x.kind = 'payment') desc, x.gateway_type limit 1
+      ) p
+      -- Served by the partial index of unvalued chargebacks: a handful of rows, whatever the table size.
+      where cb.provider = ${provider} and cb.kind = 'chargeback' and cb.amount_minor is null and cb.referenced_id is not null
+        and (cb.transaction_id in (select id from batch) or cb.referenced_id in (select id from batch))
+    )
+    update gateway_transactions g set amount_minor = -abs(t.amount_minor), currency = t.currency
+    from targets t
+    where g.provider = ${provider} and g.transaction_id = t.transaction_id and g.gateway_type = t.gateway_type
+  `.execute(db);
+}
