@@ -1,8 +1,27 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../shared/errors.js';
 import { common, type Registrar } from '../program.js';
-import { notBuilt } from './stub.js';
+
+interface ReportOptions {
+  run: string;
+}
 
 export function registerReport(program: Command, r: Registrar): void {
   common(program.command('report').description('(re)write the workbook of a run').requiredOption('--run <id>', 'run id'))
-    .action(r.action(notBuilt('report')));
+    .action(r.action<ReportOptions>(async (ctx, opts) => {
+      if (!/^[1-9]\d{0,15}$/.test(opts.run)) throw new UsageError(`--run expects a run id (a positive whole number), got "${opts.run}"`);
+      const runId = Number(opts.run);
+      const loaded = ctx.loadConfig();
+      const result = await ctx.withDatabase(loaded, async (db) => {
+        const { writeReportDetailed } = await import('../../report/index.js');
+        return writeReportDetailed(
+          {
+            db: db.db, pool: db.pool, config: loaded.config, log: ctx.log.child({ runId }), signal: ctx.signal,
+            runId, now: () => new Date(),
+          },
+          runId,
+        );
+      });
+      ctx.result({ runId, reportPath: result.path, rows: result.rows }, result.path);
+    }));
 }

@@ -1,0 +1,116 @@
+// One logical sheet written through exceljs's streaming writer: rows are committed as they come, so memory does
+// not grow with the row count. Past the row limit the sheet continues in "<name> (2)", "<name> (3)"…, each part
+// with its own header, frozen header row, auto-filter and drop-downs.
+import type ExcelJS from 'exceljs';
+import { toExcel, type Cell } from './cells.js';
+
+/** Excel's hard limit of rows per sheet, header included. */
+export const EXCEL_MAX_ROWS = 1_048_576;
+
+export interface ColumnSpec {
+  header: string;
+  /** Width in characters; widened to fit the header and its filter button. */
+  width: number;
+  /** A drop-down list offered on every data row of this column. */
+  list?: readonly string[];
+}
+
+export interface SheetSpec {
+  name: string;
+  columns: readonly ColumnSpec[];
+}
+
+/** The parts of exceljs's streaming worksheet we use; its typings describe the in-memory worksheet instead. */
+interface StreamSheet {
+  columns: Array<{ width?: number }>;
+  autoFilter: unknown;
+  dataValidations: { add(address: string, validation: ExcelJS.DataValidation): void };
+  addRow(values: unknown[]): ExcelJS.Row;
+  commit(): void;
+}
+
+export interface SheetWriter {
+  addRow(cells: readonly Cell[]): void;
+  /** Finishes the current part (auto-filter range, drop-downs) and commits it. */
+  close(): void;
+  /** Data rows written over all parts. */
+  readonly rowCount: number;
+  /** Names of the parts written (the first is the sheet name). */
+  readonly parts: readonly string[];
+}
+
+export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, maxRows = EXCEL_MAX_ROWS): SheetWriter {
+  if (maxRows < 2) throw new RangeError('a sheet needs room for its header and at least one row');
+  const parts: string[] = [];
+  let ws: StreamSheet | undefined;
+  let rowsInPart = 0; // data rows in the current part
+  let total = 0;
+
+  const startPart = () => {
+    const name = parts.length === 0 ? spec.name : `${spec.name} (${parts.length + 1})`;
+    parts.push(name);
+    ws = wb.addWorksheet(name, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] }) as unknown as StreamSheet;
+    // Widths only: a `header` here would make exceljs write its own row 1 behind our back.
+    ws.columns = spec.columns.map((c) => ({ width: Math.max(c.width, c.header.length + 4) }));
+    const header = ws.addRow(spec.columns.map((c) => c.header));
+    header.font = { bold: true };
+    header.commit();
+    rowsInPart = 0;
+  };
+
+  const finishPart = () => {
+    if (!ws) return;
+    const lastCol = columnLetter(spec.columns.length);
+    const lastRow = Math.max(rowsInPart + 1, 2);
+    ws.autoFilter = `A1:${lastCol}${rowsInPart + 1}`;
+    spec.columns.forEach((c, i) => {
+      if (!c.list) return;
+      const col = columnLetter(i + 1);
+      ws!.dataValidations.add(`${col}2:${col}${lastRow}`, {
+        type: 'list',
+        allowBlank: true,
+        formulae: [`"${c.list.join(',')}"`],
+        showErrorMessage: true,
+        errorStyle: 'stop',
+        errorTitle: c.header,
+        error: `Choose one of ${c.list.join(', ')}`,
+      });
+    });
+    ws.commit();
+    ws = undefined;
+  };
+
+  startPart();
+  return {
+    addRow(cells) {
+      if (rowsInPart + 1 >= maxRows) {
+        finishPart();
+        startPart();
+      }
+      const values = cells.map(toExcel);
+      const row = ws!.addRow(values.map((v) => v.value));
+      values.forEach((v, i) => {
+        if (v.numFmt) row.getCell(i + 1).numFmt = v.numFmt;
+      });
+      row.commit();
+      rowsInPart++;
+      total++;
+    },
+    close() {
+      finishPart();
+    },
+    get rowCount() {
+      return total;
+    },
+    get parts() {
+      return parts;
+    },
+  };
+}
+
+/** 1 -> A, 27 -> AA. */
+export function columnLetter(n: number): string {
+  let s = '';
+  for (let x = n; x > 0; x = Math.floor((x - 1) / 26)) s = String.fromCharCode(65 + ((x - 1) % 26)) + s;
+  return s;
+}

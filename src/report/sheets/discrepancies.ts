@@ -1,0 +1,116 @@
+// Discrepancies: one row per discrepancy the run left open, with the exact columns of reconciliation.md. Finance
+// chooses an Action per row; the approval reader (src/report/approval*.ts) reads those rows back.
+import { sql } from 'kysely';
+import { formatMinor, isCurrency } from '../../shared/money.js';
+import { agingBucket, businessCalendar } from '../business-days.js';
+import { date, int, money, type Cell } from '../cells.js';
+import type { ReportScope } from '../scope.js';
+import { openSheet, type SheetSpec } from '../sheet-writer.js';
+import type { SheetContext } from './types.js';
+
+export const ACTIONS = ['REFUND', 'IGNORE', 'INVESTIGATE'] as const;
+
+export const DISCREPANCIES_SHEET: SheetSpec = {
+  name: 'Discrepancies',
+  columns: [
+    { header: 'Discrepancy ID', width: 19 },
+    { header: 'Provider', width: 10 },
+    { header: 'Type', width: 24 },
+    { header: 'Transaction ID', width: 36 },
+    { header: 'Payment ID', width: 36 },
+    { header: 'Merchant reference', width: 22 },
+    { header: 'Transaction date', width: 12 },
+    { header: 'Settlement date', width: 12 },
+    { header: 'Currency', width: 6 },
+    { header: 'Gateway amount', width: 16 },
+    { header: 'Settled amount', width: 16 },
+    { header: 'Difference', width: 16 },
+    { header: 'Age (business days)', width: 8 },
+    { header: 'Aging bucket', width: 8 },
+    { header: 'Detail', width: 60 },
+    { header: 'Suggested action', width: 14 },
+    { header: 'Action', width: 14, list: ACTIONS },
+  ],
+};
+
+export interface DiscrepancyRow {
+  id: string;
+  provider: string;
+  type: string;
+  transaction_id: string;
+  payment_id: string | null;
+  merchant_reference: string | null;
+  transaction_date: string | null;
+  settlement_date: string | null;
+  currency: string | null;
+  gateway_amount_minor: number | null;
+  settled_amount_minor: number | null;
+  difference_minor: number | null;
+  refundable_minor: number | null;
+  detail: string;
+  refund_state: string | null;
+  refund_amount_minor: number | null;
+}
+
+export function discrepanciesQuery(scope: ReportScope) {
+  return sql<DiscrepancyRow>`
+    select d.id, d.provider, d.type, d.transaction_id, d.payment_id, d.merchant_reference,
+      (d.transaction_time at time zone ${scope.timeZone})::date as transaction_date,
+      d.settlement_date, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
+      d.refundable_minor, d.detail, ra.state as refund_state, ra.amount_minor as refund_amount_minor
+    from run_discrepancies rd
+    join discrepancies d on d.id = rd.discrepancy_id
+    left join lateral (
+      select r.state, r.amount_minor from refund_actions r where r.discrepancy_id = d.id order by r.id desc limit 1
+    ) ra on true
+    where rd.run_id = ${scope.runId} and rd.change <> 'closed'
+    order by d.provider, d.type, d.transaction_time nulls last, d.id`.compile(scope.db);
+}
+
+const REFUND_TYPES = new Set(['status_mismatch', 'duplicate_charge', 'amount_mismatch']);
+
+/** REFUND when matching.md makes it a refund candidate with something left to refund, else INVESTIGATE. */
+export function suggestedAction(r: Pick<DiscrepancyRow, 'type' | 'difference_minor' | 'refundable_minor' | 'refund_state'>): string {
+  if (r.refund_state === 'succeeded') return 'REFUNDED';
+  if (r.refund_state === 'planned' || r.refund_state === 'sending' || r.refund_state === 'unknown') return 'REFUND';
+  if (!REFUND_TYPES.has(r.type)) return 'INVESTIGATE';
+  if (r.type === 'amount_mismatch' && !((r.difference_minor ?? 0) > 0)) return 'INVESTIGATE';
+  if (r.refundable_minor !== null && r.refundable_minor <= 0) return 'INVESTIGATE';
+  return 'REFUND';
+}
+
+export async function writeDiscrepancies({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, DISCREPANCIES_SHEET, maxRows);
+  const calendar = businessCalendar(scope.holidays);
+  for await (const r of snap.stream(discrepanciesQuery(scope))) {
+    const start = r.transaction_date ?? r.settlement_date;
+    const age = start ? calendar.between(start, scope.asOf) : null;
+    const refund =
+      r.refund_state && r.refund_amount_minor !== null && r.currency && isCurrency(r.currency)
+        ? `refund ${r.refund_state}: ${formatMinor(r.refund_amount_minor, r.currency)} ${r.currency}`
+        : '';
+    const cells: Cell[] = [
+      r.id,
+      r.provider,
+      r.type,
+      r.transaction_id,
+      r.payment_id,
+      r.merchant_reference,
+      date(r.transaction_date),
+      date(r.settlement_date),
+      r.currency,
+      money(r.gateway_amount_minor, r.currency),
+      money(r.settled_amount_minor, r.currency),
+      money(r.difference_minor, r.currency),
+      int(age),
+      age === null ? null : agingBucket(age),
+      [r.detail, refund].filter(Boolean).join('; '),
+      suggestedAction(r),
+      null,
+    ];
+    sheet.addRow(cells);
+  }
+  sheet.close();
+  return sheet.rowCount;
+}
+

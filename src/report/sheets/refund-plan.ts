@@ -1,0 +1,75 @@
+// Refund plan: the corrective refunds proposed for, or executed on, the run's discrepancies, with their state.
+import { sql } from 'kysely';
+import { datetime, money } from '../cells.js';
+import { localTime } from '../scope.js';
+import { openSheet, type SheetSpec } from '../sheet-writer.js';
+import type { SheetContext } from './types.js';
+
+export const REFUND_PLAN_SHEET: SheetSpec = {
+  name: 'Refund plan',
+  columns: [
+    { header: 'Refund action', width: 10 },
+    { header: 'Discrepancy ID', width: 19 },
+    { header: 'Type', width: 20 },
+    { header: 'Provider', width: 10 },
+    { header: 'Payment ID', width: 36 },
+    { header: 'Currency', width: 6 },
+    { header: 'Amount', width: 16 },
+    { header: 'State', width: 10 },
+    { header: 'Idempotency key', width: 30 },
+    { header: 'Gateway refund ID', width: 36 },
+    { header: 'Approved by', width: 16 },
+    { header: 'Approved at', width: 20 },
+    { header: 'Planned at', width: 20 },
+    { header: 'Sent at', width: 20 },
+    { header: 'Finished at', width: 20 },
+    { header: 'Verified at', width: 20 },
+    { header: 'Last error', width: 40 },
+  ],
+};
+
+interface RefundRow {
+  id: number;
+  discrepancy_id: string;
+  type: string | null;
+  provider: string;
+  payment_id: string;
+  currency: string;
+  amount_minor: number;
+  state: string;
+  idempotency_key: string;
+  gateway_refund_id: string | null;
+  approved_by: string | null;
+  approved_local: string | null;
+  planned_local: string;
+  sent_local: string | null;
+  finished_local: string | null;
+  verified_local: string | null;
+  last_error: string | null;
+}
+
+export async function writeRefundPlan({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, REFUND_PLAN_SHEET, maxRows);
+  const tz = scope.timeZone;
+  const q = sql<RefundRow>`
+    select r.id, r.discrepancy_id, d.type, r.provider, r.payment_id, r.currency, r.amount_minor, r.state,
+      r.idempotency_key, r.gateway_refund_id, r.approved_by,
+      ${localTime(sql`r.approved_at`, tz)} as approved_local, ${localTime(sql`r.planned_at`, tz)} as planned_local,
+      ${localTime(sql`r.sent_at`, tz)} as sent_local, ${localTime(sql`r.finished_at`, tz)} as finished_local,
+      ${localTime(sql`r.verified_at`, tz)} as verified_local, r.last_error
+    from refund_actions r
+    left join discrepancies d on d.id = r.discrepancy_id
+    where r.run_id = ${scope.runId}
+      or r.discrepancy_id in (select discrepancy_id from run_discrepancies where run_id = ${scope.runId})
+    order by r.planned_at, r.id`.compile(scope.db);
+  for await (const r of snap.stream(q)) {
+    sheet.addRow([
+      String(r.id), r.discrepancy_id, r.type, r.provider, r.payment_id, r.currency, money(r.amount_minor, r.currency),
+      r.state, r.idempotency_key, r.gateway_refund_id, r.approved_by, datetime(r.approved_local),
+      datetime(r.planned_local), datetime(r.sent_local), datetime(r.finished_local), datetime(r.verified_local),
+      r.last_error,
+    ]);
+  }
+  sheet.close();
+  return sheet.rowCount;
+}

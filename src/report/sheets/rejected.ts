@@ -1,0 +1,54 @@
+// Rejected lines: every settlement line the loader refused (file, line number, reason, masked raw text), and every
+// file refused as a whole, for the run's files and dates.
+import { sql } from 'kysely';
+import { date, int } from '../cells.js';
+import { maskCardNumbers } from '../mask.js';
+import { openSheet, type SheetSpec } from '../sheet-writer.js';
+import type { SheetContext } from './types.js';
+
+export const REJECTED_SHEET: SheetSpec = {
+  name: 'Rejected lines',
+  columns: [
+    { header: 'Provider', width: 10 },
+    { header: 'File', width: 44 },
+    { header: 'Settlement date', width: 12 },
+    { header: 'Line', width: 8 },
+    { header: 'Reason', width: 44 },
+    { header: 'Raw text (masked)', width: 80 },
+  ],
+};
+
+interface RejectedRow {
+  provider: string;
+  file_name: string;
+  settlement_date: string | null;
+  line_no: number | null;
+  reason: string;
+  raw: string | null;
+}
+
+export async function writeRejected({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, REJECTED_SHEET, maxRows);
+  const q = sql<RejectedRow>`
+    with files as (
+      select id, provider, file_name, settlement_date, status, reject_reason from settlement_files
+      where provider = any(${scope.providers}::text[]) and status <> 'superseded'
+        and (run_id = ${scope.runId} or settlement_date between ${scope.from} and ${scope.to})
+    )
+    select provider, file_name, settlement_date, line_no, reason, raw from (
+      select f.provider, f.file_name, f.settlement_date, null::integer as line_no,
+        'whole file rejected: ' || coalesce(f.reject_reason, 'no reason recorded') as reason, null as raw, f.id as file_id
+      from files f where f.status = 'rejected'
+      union all
+      select f.provider, f.file_name, f.settlement_date, r.line_no, r.reason, r.raw, f.id
+      from files f join rejected_lines r on r.file_id = f.id
+    ) x
+    order by provider, settlement_date nulls last, file_name, file_id, line_no nulls first`.compile(scope.db);
+  for await (const r of snap.stream(q)) {
+    sheet.addRow([
+      r.provider, r.file_name, date(r.settlement_date), int(r.line_no), r.reason, r.raw === null ? null : maskCardNumbers(r.raw),
+    ]);
+  }
+  sheet.close();
+  return sheet.rowCount;
+}

@@ -1,0 +1,112 @@
+// Run info: who/what/when of the run, every input file with its SHA-256 and line counts, every API window pulled
+// with its record count, then whatever else the job put in the manifest (printed generically: its keys may grow).
+import { sql } from 'kysely';
+import { date, datetime, int, type Cell } from '../cells.js';
+import { localTime } from '../scope.js';
+import { openSheet, type SheetSpec } from '../sheet-writer.js';
+import { describe } from './summary.js';
+import type { SheetContext } from './types.js';
+
+export const RUN_INFO_SHEET: SheetSpec = {
+  name: 'Run info',
+  columns: [
+    { header: 'Section', width: 12 },
+    { header: 'Item', width: 40 },
+    { header: 'Provider', width: 10 },
+    { header: 'Value', width: 24 },
+    { header: 'SHA-256', width: 66 },
+    { header: 'Lines', width: 10 },
+    { header: 'Loaded', width: 10 },
+    { header: 'Rejected', width: 10 },
+    { header: 'Records', width: 10 },
+    { header: 'From', width: 20 },
+    { header: 'To', width: 20 },
+    { header: 'Detail', width: 50 },
+  ],
+};
+
+interface FileRow {
+  provider: string;
+  file_name: string;
+  status: string;
+  sha256: string;
+  settlement_date: string | null;
+  line_count: number;
+  loaded_count: number;
+  rejected_count: number;
+  remote_path: string;
+  reject_reason: string | null;
+}
+
+interface WindowRow {
+  provider: string;
+  endpoint: string;
+  from_local: string;
+  to_local: string;
+  record_count: number;
+}
+
+export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, writtenAt: string): Promise<number> {
+  const sheet = openSheet(wb, RUN_INFO_SHEET, maxRows);
+  const { run } = scope;
+  const add = (section: string, item: string, value: Cell, detail: string | null = null) =>
+    sheet.addRow([section, item, null, value, null, null, null, null, null, null, null, detail]);
+  add('Run', 'Run ID', String(run.id));
+  add('Run', 'Command', run.command);
+  add('Run', 'Status', run.status, run.error);
+  add('Run', 'From', date(scope.from));
+  add('Run', 'To', date(scope.to));
+  add('Run', 'Providers', scope.providers.join(', '));
+  add('Run', `Started (${scope.timeZone})`, datetime(run.started_local));
+  add('Run', `Finished (${scope.timeZone})`, datetime(run.finished_local));
+  add('Run', 'As of (ages counted to)', date(scope.asOf));
+  add('Run', 'Tool version', run.tool_version);
+  add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
+  for (const [k, v] of Object.entries(run.counts)) add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
+
+  const files = await snap.all(sql<FileRow>`
+    select provider, file_name, status, sha256, settlement_date, line_count, loaded_count, rejected_count, remote_path,
+      reject_reason
+    from settlement_files where run_id = ${scope.runId} order by provider, settlement_date nulls last, file_name, id`.compile(scope.db));
+  for (const f of files) {
+    sheet.addRow([
+      'Input file', f.file_name, f.provider, f.status, f.sha256, int(f.line_count), int(f.loaded_count),
+      int(f.rejected_count), null, date(f.settlement_date), null, [f.remote_path, f.reject_reason].filter(Boolean).join('; '),
+    ]);
+  }
+  const windows = await snap.all(sql<WindowRow>`
+    select provider, endpoint, ${localTime(sql`window_from`, scope.timeZone)} as from_local,
+      ${localTime(sql`window_to`, scope.timeZone)} as to_local, record_count
+    from pull_windows where run_id = ${scope.runId} order by provider, endpoint, window_from, id`.compile(scope.db));
+  for (const w of windows) {
+    sheet.addRow([
+      'API window', w.endpoint, w.provider, null, null, null, null, null, int(w.record_count), datetime(w.from_local),
+      datetime(w.to_local), null,
+    ]);
+  }
+
+  // The manifest's files/windows are the job's copy of the tables above: shown only when the tables have none.
+  for (const [key, value] of Object.entries(run.manifest)) {
+    if ((key === 'files' && files.length > 0) || (key === 'windows' && windows.length > 0)) continue;
+    for (const [item, text] of flatten(key, value)) add('Manifest', item, text);
+  }
+  sheet.close();
+  return sheet.rowCount;
+}
+
+/** One row per scalar, array element or object entry: `stageTimings.fetch` → 1234. */
+function flatten(key: string, value: unknown): Array<[string, string]> {
+  if (Array.isArray(value)) {
+    return value.map((el: unknown, i) => [
+      `${key}[${i}]`,
+      el !== null && typeof el === 'object' ? describe(el as Record<string, unknown>) : String(el),
+    ]);
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+      `${key}.${k}`,
+      typeof v === 'string' ? v : JSON.stringify(v),
+    ]);
+  }
+  return [[key, typeof value === 'string' ? value : JSON.stringify(value)]];
+}

@@ -1,0 +1,145 @@
+// Summary: per provider and currency, one row per figure (section, item, count, amount). A long layout rather than
+// one wide row: it stays readable and printable, filters by provider/currency/section, and new discrepancy types
+// need no new columns. Every amount here is a control total of rows on the other sheets (tested).
+import { formatMinor, isCurrency } from '../../shared/money.js';
+import { int, money, type Cell } from '../cells.js';
+import { openSheet, type SheetSpec } from '../sheet-writer.js';
+import {
+  awaitingFigures, batchRows, discrepancyFigures, gatewayFigures, settlementFigures, type BatchRow, type Figure,
+} from './summary-queries.js';
+import type { SheetContext } from './types.js';
+
+export const SUMMARY_SHEET: SheetSpec = {
+  name: 'Summary',
+  columns: [
+    { header: 'Provider', width: 10 },
+    { header: 'Currency', width: 6 },
+    { header: 'Section', width: 20 },
+    { header: 'Item', width: 34 },
+    { header: 'Count', width: 10 },
+    { header: 'Amount', width: 18 },
+    { header: 'Detail', width: 70 },
+  ],
+};
+
+const ITEM_LABELS: Record<string, [section: string, label: string, detail: string]> = {
+  expected: ['Gateway', 'Money movements', 'gateway records of these dates that move money (signed)'],
+  settled: ['Settlement', 'Settled lines', 'payment, refund and chargeback lines; amount = gross'],
+  fee_lines: ['Settlement', 'Fee and adjustment lines', 'not matched one to one; amount = gross'],
+  gross: ['Settlement', 'Gross', 'all lines'],
+  fees: ['Settlement', 'Fees', 'all lines'],
+  net: ['Settlement', 'Net', 'all lines: gross − fees'],
+  matched: ['Matching', 'Matched lines', 'amount = gross of the matched lines'],
+  awaiting: ['Awaiting settlement', 'Inside the settlement lag', 'see sheet Awaiting settlement'],
+  chargeback: ['Chargebacks', 'Chargebacks', 'see sheet Chargebacks'],
+  chargeback_reversal: ['Chargebacks', 'Chargeback reversals', 'see sheet Chargebacks'],
+};
+
+interface SummaryRow {
+  provider: string;
+  currency: string | null;
+  order: number;
+  section: string;
+  item: string;
+  count: number | null;
+  amount: number | null;
+  detail: string;
+}
+
+export async function writeSummary({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
+  const rows: SummaryRow[] = [];
+  const order = Object.keys(ITEM_LABELS);
+  const plain = (f: Figure) => {
+    const [section, label, detail] = ITEM_LABELS[f.item] ?? ['Other', f.item, ''];
+    rows.push({ provider: f.provider, currency: f.currency, order: order.indexOf(f.item), section, item: label, count: f.count, amount: f.amount_minor, detail });
+  };
+  for (const f of await snap.all(gatewayFigures(scope))) plain(f);
+  for (const f of await snap.all(settlementFigures(scope))) plain(f);
+  for (const f of await snap.all(awaitingFigures(scope))) plain(f);
+  for (const f of await snap.all(discrepancyFigures(scope))) {
+    rows.push({ provider: f.provider, currency: f.currency, order: 6.5, section: 'Discrepancies', item: f.item, count: f.count, amount: f.amount_minor, detail: 'open; amount = sum of Difference' });
+  }
+  rows.push(...batchSummary(await snap.all(batchRows(scope))));
+  rows.sort(
+    (a, b) =>
+      a.provider.localeCompare(b.provider) || (a.currency ?? '').localeCompare(b.currency ?? '') ||
+      a.order - b.order || a.item.localeCompare(b.item),
+  );
+  rows.push(...lateFiles(scope.run.manifest.lateFiles));
+  for (const p of scope.providers) {
+    if (!rows.some((r) => r.provider === p)) {
+      rows.push({ provider: p, currency: null, order: 0, section: 'Gateway', item: 'No activity', count: 0, amount: null, detail: 'nothing pulled, settled or open for these dates' });
+    }
+  }
+
+  const sheet = openSheet(wb, SUMMARY_SHEET, maxRows);
+  for (const r of rows) {
+    const cells: Cell[] = [r.provider, r.currency, r.section, r.item, int(r.count), money(r.amount, r.currency), r.detail];
+    sheet.addRow(cells);
+  }
+  sheet.close();
+  return sheet.rowCount;
+}
+
+/** One "Batch check" line per provider and currency, plus one line per batch that is not in order, with figures. */
+export function batchSummary(batches: readonly BatchRow[]): SummaryRow[] {
+  const out: SummaryRow[] = [];
+  const groups = new Map<string, BatchRow[]>();
+  for (const b of batches) {
+    const key = `${b.provider}|${b.currency}`;
+    const g = groups.get(key) ?? [];
+    g.push(b);
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) {
+    const first = g[0]!;
+    const bad = g.map((b) => [b, batchProblem(b)] as const).filter(([, p]) => p !== null);
+    out.push({
+      provider: first.provider, currency: first.currency, order: 20, section: 'Batch check', item: 'Batches',
+      count: g.length, amount: null,
+      detail: bad.length === 0 ? 'ok: every batch’s lines add up to its net' : `mismatch: ${bad.length} of ${g.length} batches`,
+    });
+    for (const [b, problem] of bad) {
+      out.push({
+        provider: b.provider, currency: b.currency, order: 21, section: 'Batch check', item: b.batch, count: b.lines,
+        amount: b.net, detail: `mismatch (${b.settlement_date}, ${b.files}): ${problem}`,
+      });
+    }
+  }
+  return out;
+}
+
+function batchProblem(b: BatchRow): string | null {
+  const fmt = (m: number) => (isCurrency(b.currency) ? formatMinor(m, b.currency) : String(m));
+  const problems: string[] = [];
+  if (b.gross - b.fees !== b.net) problems.push(`gross ${fmt(b.gross)} − fees ${fmt(b.fees)} = ${fmt(b.gross - b.fees)} ≠ net ${fmt(b.net)}`);
+  if (b.rejected > 0) problems.push(`${b.rejected} rejected line(s) in its file(s): the paid net includes lines not loaded`);
+  if (b.counts_off) problems.push('file line counts do not add up (lines ≠ loaded + rejected)');
+  return problems.length ? problems.join('; ') : null;
+}
+
+/** `manifest.lateFiles`, written by the job: printed generically, since its fields may grow. */
+function lateFiles(value: unknown): SummaryRow[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((el: unknown) => {
+    const o = el !== null && typeof el === 'object' ? (el as Record<string, unknown>) : { file: el };
+    const pick = (...keys: string[]): string | undefined => {
+      for (const k of keys) {
+        const v = o[k];
+        if (typeof v === 'string') return v;
+      }
+      return undefined;
+    };
+    return {
+      provider: pick('provider') ?? '', currency: null, order: 30, section: 'Settlement files',
+      item: `late or missing: ${pick('name', 'file', 'fileName', 'date', 'settlementDate') ?? '?'}`,
+      count: null, amount: null, detail: describe(o),
+    };
+  });
+}
+
+export function describe(o: Record<string, unknown>): string {
+  return Object.entries(o)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+}

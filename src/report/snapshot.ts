@@ -1,0 +1,51 @@
+// The report reads everything inside one read-only, repeatable-read transaction on one connection, so every sheet
+// sees the same data (the Summary's totals tie to the Discrepancies rows even if a run is writing meanwhile).
+// Large results come through a server-side cursor, a batch at a time: memory stays flat in the number of rows.
+import type { CompiledQuery } from 'kysely';
+import type pg from 'pg';
+
+export interface Snapshot {
+  /** A small result, read at once. */
+  all<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /** A result of any size, fetched through a cursor in batches. */
+  stream<R>(query: CompiledQuery<R>): AsyncGenerator<R>;
+}
+
+export async function withSnapshot<T>(pool: pg.Pool, fn: (snap: Snapshot) => Promise<T>, batchSize = 2000): Promise<T> {
+  const client = await pool.connect();
+  let cursorNo = 0;
+  const snap: Snapshot = {
+    async all<R>(query: CompiledQuery<R>) {
+      const res = await client.query<R & pg.QueryResultRow>(query.sql, query.parameters as unknown[]);
+      return res.rows;
+    },
+    async *stream<R>(query: CompiledQuery<R>) {
+      const name = `report_cursor_${++cursorNo}`;
+      // DECLARE accepts bind parameters through the extended protocol, so values never enter the SQL text.
+      await client.query(`declare ${name} no scroll cursor for ${query.sql}`, query.parameters as unknown[]);
+      let finished = false;
+      try {
+        for (;;) {
+          const res = await client.query<R & pg.QueryResultRow>(`fetch ${batchSize} from ${name}`);
+          for (const row of res.rows) yield row;
+          if (res.rows.length < batchSize) break;
+        }
+        finished = true;
+      } finally {
+        // After a failure the transaction is aborted and CLOSE would fail too, hiding the real error.
+        if (finished) await client.query(`close ${name}`);
+      }
+    },
+  };
+  let done = false;
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const out = await fn(snap);
+    await client.query('commit');
+    done = true;
+    return out;
+  } finally {
+    if (!done) await client.query('rollback').catch(() => undefined);
+    client.release(!done);
+  }
+}

@@ -1,0 +1,111 @@
+// The finance workbook of a run (reconciliation.md, "The report workbook"): eight sheets in a fixed order, streamed
+// from one consistent database snapshot into a temporary file that is renamed into place only when complete, so a
+// reader never opens half a workbook and a failed write leaves the previous one intact.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import type { StageContext } from '../jobs/context.js';
+import { todayIn } from '../shared/dates.js';
+import { loadScope, type ReportScope } from './scope.js';
+import { EXCEL_MAX_ROWS } from './sheet-writer.js';
+import { withSnapshot } from './snapshot.js';
+import { writeAwaiting } from './sheets/awaiting.js';
+import { writeChanges } from './sheets/changes.js';
+import { writeChargebacks } from './sheets/chargebacks.js';
+import { writeDiscrepancies } from './sheets/discrepancies.js';
+import { writeRefundPlan } from './sheets/refund-plan.js';
+import { writeRejected } from './sheets/rejected.js';
+import { writeRunInfo } from './sheets/run-info.js';
+import { writeSummary } from './sheets/summary.js';
+import type { SheetContext } from './sheets/types.js';
+
+export const SHEET_ORDER = [
+  'Summary', 'Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes', 'Run info',
+] as const;
+
+export interface ReportOptions {
+  /** Rows per sheet, header included, before a sheet continues in "<name> (2)". Excel's limit by default. */
+  maxRowsPerSheet?: number;
+  /** Rows fetched per cursor round trip. */
+  batchSize?: number;
+}
+
+export interface ReportResult {
+  path: string;
+  /** Data rows per sheet (over all its parts). */
+  rows: Record<(typeof SHEET_ORDER)[number], number>;
+}
+
+export function reportFileName(runId: number, from: string, to: string): string {
+  return `payrecon_${from}_${to}_run-${runId}.xlsx`;
+}
+
+/** Writes the run's workbook to `<reports.dir>/payrecon_<from>_<to>_run-<id>.xlsx`, records it, returns its path. */
+export async function writeReport(ctx: StageContext, runId: number, opts: ReportOptions = {}): Promise<string> {
+  return (await writeReportDetailed(ctx, runId, opts)).path;
+}
+
+export async function writeReportDetailed(ctx: StageContext, runId: number, opts: ReportOptions = {}): Promise<ReportResult> {
+  const dir = path.resolve(ctx.config.reports.dir);
+  await mkdir(dir, { recursive: true });
+  const started = ctx.now();
+  const { target, rows } = await withSnapshot(
+    ctx.pool,
+    async (snap) => {
+      const scope = await loadScope(snap, ctx.db, runId, ctx.config.timezone, ctx.config.holidays);
+      const target = path.join(dir, reportFileName(runId, scope.from, scope.to));
+      // Same directory, so the rename is atomic; the pid and time keep concurrent writers apart.
+      const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${started.getTime()}.tmp`);
+      try {
+        const rows = await writeWorkbook(tmp, { snap, scope, maxRows: opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS }, ctx);
+        await rename(tmp, target);
+        return { target, rows };
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    },
+    opts.batchSize,
+  );
+  await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();
+  ctx.log.info({ runId, path: target, rows, ms: ctx.now().getTime() - started.getTime() }, 'report written');
+  return { path: target, rows };
+}
+
+async function writeWorkbook(
+  file: string,
+  base: Omit<SheetContext, 'wb'>,
+  ctx: StageContext,
+): Promise<ReportResult['rows']> {
+  // No shared strings: that table would hold every distinct id in memory until the end.
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true, useSharedStrings: false });
+  wb.creator = 'payrecon';
+  wb.created = ctx.now();
+  const sc: SheetContext = { ...base, wb };
+  const check = () => {
+    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('report cancelled');
+  };
+  const rows = {} as ReportResult['rows'];
+  rows.Summary = await writeSummary(sc);
+  check();
+  rows.Discrepancies = await writeDiscrepancies(sc);
+  check();
+  rows['Awaiting settlement'] = await writeAwaiting(sc);
+  check();
+  rows.Chargebacks = await writeChargebacks(sc);
+  rows['Refund plan'] = await writeRefundPlan(sc);
+  rows['Rejected lines'] = await writeRejected(sc);
+  rows.Changes = await writeChanges(sc);
+  check();
+  rows['Run info'] = await writeRunInfo(sc, localNow(ctx, base.scope));
+  await wb.commit();
+  return rows;
+}
+
+function localNow(ctx: StageContext, scope: ReportScope): string {
+  const now = ctx.now();
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: scope.timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).format(now);
+  return `${todayIn(scope.timeZone, now)}T${parts}`;
+}
