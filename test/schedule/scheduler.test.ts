@@ -1,0 +1,193 @@
+// The scheduler's own logic against real child processes (a stand-in CLI), a real cron and a real database for
+// catch-up. The CLI end-to-end path is in schedule-cli.test.ts.
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../src/notify/summary.js';
+import { succeededRunSince } from '../../src/schedule/catch-up.js';
+import { spawnCli } from '../../src/schedule/child.js';
+import { runScheduler, type SchedulerOptions } from '../../src/schedule/scheduler.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+
+const FAKE = path.resolve('test/schedule/fixtures/fake-cli.mjs');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-sched-'));
+
+function harness(env: Record<string, string>, overrides: Partial<SchedulerOptions> = {}) {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'debug' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString())), cb()) }));
+  const fakeLog = path.join(tmp, `runs-${Math.random().toString(36).slice(2)}.log`);
+  const childErr: string[] = [];
+  const notified: RunSummary[] = [];
+  const controller = new AbortController();
+  const waiters: (() => void)[] = [];
+  const opts: SchedulerOptions = {
+    cron: '* * * * * *',
+    timeZone: 'UTC',
+    args: ['run', '--date', 'yesterday'],
+    catchUp: false,
+    log,
+    signal: controller.signal,
+    start: (args) =>
+      spawnCli({
+        execPath: process.execPath,
+        binPath: FAKE,
+        args,
+        env: { ...process.env, ...env, FAKE_LOG: fakeLog },
+        stderr: new Writable({ write: (c: Buffer, _e, cb) => (childErr.push(c.toString()), cb()) }),
+      }),
+    notify: (s) => {
+      notified.push(s);
+      waiters.splice(0).forEach((w) => w());
+      return Promise.resolve();
+    },
+    ...overrides,
+  };
+  const msgs = () => lines.map((l) => l.msg);
+  /** Resolves once `cond` holds, checked whenever something is logged or notified. */
+  const until = (cond: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => (cond() ? resolve() : setTimeout(check, 50));
+      check();
+    });
+  const events = () =>
+    existsSync(fakeLog)
+      ? readFileSync(fakeLog, 'utf8').trim().split('\n').map((l) => { const [what, pid, at] = l.split(' '); return { what, pid: Number(pid), at: Number(at) }; })
+      : [];
+  return { opts, controller, lines, msgs, notified, until, events, childErr };
+}
+
+describe('runScheduler', () => {
+  it('starts a child per tick, passes its --json result to notify, logs every tick', async () => {
+    const json = JSON.stringify({ runId: 7, from: '2026-11-20', to: '2026-11-20', status: 'succeeded', reportPath: 'r.xlsx', counts: { matched: 1 } });
+    const h = harness({ FAKE_JSON: json });
+    const done = runScheduler(h.opts);
+    await h.until(() => h.notified.length >= 2);
+    h.controller.abort();
+    const stats = await done;
+    expect(h.notified[0]).toEqual({ ...(JSON.parse(json) as object), exitCode: 0 });
+    expect(stats.started).toBeGreaterThanOrEqual(2);
+    expect(h.msgs()).toContain('scheduler started');
+    expect(h.msgs().filter((m) => m === 'tick started').length).toBe(stats.started);
+    const finishedLine = h.lines.find((l) => l.msg === 'tick finished')!;
+    expect(finishedLine).toMatchObject({ exitCode: 0, runId: 7, status: 'succeeded' });
+    expect(typeof finishedLine.durationMs).toBe('number');
+    expect(h.msgs().at(-1)).toBe('scheduler stopped');
+    // The child's logs reach the scheduler's stderr.
+    expect(h.childErr.join('')).toContain('fake run started');
+  });
+
+  it('skips ticks while its own run is still running: runs never overlap', async () => {
+    const h = harness({ FAKE_SLEEP_MS: '2500' });
+    const done = runScheduler(h.opts);
+    await h.until(() => h.notified.length >= 1 && h.msgs().includes('tick skipped: the previous run is still running'));
+    h.controller.abort();
+    const stats = await done;
+    expect(stats.skippedBusy).toBeGreaterThanOrEqual(1);
+    const ev = h.events().filter((e) => e.what !== 'sigterm');
+    for (let i = 1; i < ev.length; i++) expect(ev[i]!.what).not.toBe(ev[i - 1]!.what); // start, end, start, end …
+  });
+
+  it('exit code 3 (lock held elsewhere) is a skipped tick, not a failure, and is not notified', async () => {
+    const h = harness({ FAKE_EXIT: '3', FAKE_STDERR: 'payrecon: skipped a run: another run holds the lock' });
+    const done = runScheduler(h.opts);
+    await h.until(() => h.msgs().includes('tick skipped: another run holds the lock'));
+    h.controller.abort();
+    const stats = await done;
+    expect(stats.skippedLocked).toBeGreaterThanOrEqual(1);
+    expect(stats.failed).toBe(0);
+    expect(h.notified).toEqual([]);
+  });
+
+  it('a failed run is notified with a failure summary built from its last stderr line', async () => {
+    const h = harness({ FAKE_EXIT: '1', FAKE_STDERR: 'payrecon: PayUnity unreachable after 5 retries (check baseUrl)' });
+    const done = runScheduler({ ...h.opts, describe: (s) => ({ ...s, providers: ['payunity'] }) });
+    await h.until(() => h.notified.length >= 1);
+    h.controller.abort();
+    await done;
+    expect(h.notified[0]).toEqual({ status: 'failed', exitCode: 1, error: 'PayUnity unreachable after 5 retries (check baseUrl)', providers: ['payunity'] });
+    expect(h.lines.find((l) => l.msg === 'tick finished: the run failed')).toMatchObject({ exitCode: 1, level: 50 });
+  });
+
+  it('on shutdown forwards SIGTERM to the running child and waits for it to finish', async () => {
+    const h = harness({ FAKE_SLEEP_MS: '60000', FAKE_TERM_MS: '700' });
+    const done = runScheduler(h.opts);
+    // Wait for the child to be up: a signal during Node's start-up simply ends it, which proves nothing here.
+    await h.until(() => h.events().length > 0);
+    h.controller.abort();
+    const stats = await done;
+    const ev = h.events();
+    expect(ev.map((e) => e.what)).toEqual(['start', 'sigterm', 'end']);
+    expect(stats.started).toBe(1);
+    expect(h.notified).toEqual([]); // cut short by our own shutdown
+    expect(h.msgs()).toContain('run ended during shutdown; no notification sent');
+  });
+
+  it('kills a child that ignores SIGTERM once the grace period is over', async () => {
+    const h = harness({ FAKE_SLEEP_MS: '60000', FAKE_IGNORE_TERM: '1' }, { shutdownGraceMs: 500 });
+    const done = runScheduler(h.opts);
+    // Wait for the child to be up: a signal during Node's start-up simply ends it, which proves nothing here.
+    await h.until(() => h.events().length > 0);
+    h.controller.abort();
+    await done;
+    expect(h.events().map((e) => e.what)).toEqual(['start', 'sigterm']);
+    expect(h.lines.find((l) => l.msg === 'tick finished: the run failed')).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('rejects an invalid cron expression naming the key', async () => {
+    const h = harness({}, { cron: '61 * * * *' });
+    await expect(runScheduler(h.opts)).rejects.toThrow(/schedule\.cron: invalid cron expression "61 \* \* \* \*"/);
+  });
+});
+
+describe('catch-up', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  // Daily at 02:30 Berlin; "now" is 2026-11-21 09:00 Berlin, so the last slot was 2026-11-21T01:30Z.
+  const now = () => new Date('2026-11-21T08:00:00Z');
+  const slot = new Date('2026-11-21T01:30:00Z');
+  const catchUpHarness = () =>
+    harness({}, {
+      cron: '30 2 * * *',
+      timeZone: 'Europe/Berlin',
+      catchUp: true,
+      now,
+      succeededSince: (since) => succeededRunSince(db.db, since),
+    });
+  const addRun = (started: string, status: 'succeeded' | 'failed', command = 'run') =>
+    db.db.insertInto('runs').values({ command, status, started_at: started, tool_version: 'test' }).execute();
+
+  it('starts one run at once when no successful run started since the last slot', async () => {
+    await addRun('2026-11-20T01:30:05Z', 'succeeded'); // served the slot before
+    await addRun('2026-11-21T01:30:05Z', 'failed'); // the last slot's run failed
+    await addRun('2026-11-21T03:00:00Z', 'succeeded', 'match'); // a stage command is not a run
+    expect(await succeededRunSince(db.db, slot)).toBe(false);
+    const h = catchUpHarness();
+    const done = runScheduler(h.opts);
+    await h.until(() => h.notified.length >= 1);
+    h.controller.abort();
+    const stats = await done;
+    expect(stats.started).toBe(1);
+    expect(h.lines.find((l) => l.msg === 'last scheduled run was missed: catching up now')).toMatchObject({ previous: slot.toISOString() });
+    expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({ reason: 'catch-up', scheduledFor: slot.toISOString() });
+  });
+
+  it('does nothing at start when the last slot was served', async () => {
+    await addRun('2026-11-21T01:30:00Z', 'succeeded');
+    const h = catchUpHarness();
+    const done = runScheduler(h.opts);
+    await h.until(() => h.msgs().includes('scheduler started'));
+    h.controller.abort();
+    const stats = await done;
+    expect(stats.started).toBe(0);
+    expect(h.msgs()).toContain('last scheduled run was served');
+  });
+});
