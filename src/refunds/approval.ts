@@ -1,0 +1,106 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import { readApprovalWorkbook, type ApprovalRow, type CellAmount } from '../report/approval-reader.js';
+import { UsageError } from '../shared/errors.js';
+import { formatMinor, jsonNumberToMinor, parseMajorToMinor } from '../shared/money.js';
+import { liveActionsOf } from './repository.js';
+import type { Approval, RefundActionView } from './types.js';
+
+// Turns an approval into the live refund actions it approves, refusing the whole approval when any part of it does
+// not match the database exactly. A refused approval sends nothing.
+
+interface DiscrepancyRow {
+  id: string;
+  status: 'open' | 'closed';
+  close_reason: string | null;
+  currency: string | null;
+  gateway_amount_minor: number | null;
+  settled_amount_minor: number | null;
+  difference_minor: number | null;
+  in_run: boolean;
+}
+
+export interface ResolvedApproval {
+  actions: RefundActionView[];
+  /** Stored as approved_by: where the approval came from. */
+  source: string;
+}
+
+export async function resolveApproval(db: Db, runId: number, approval: Approval): Promise<ResolvedApproval> {
+  const rows = 'workbook' in approval ? await readApprovalWorkbook(approval.workbook) : undefined;
+  const ids = 'ids' in approval ? approval.ids.map((s) => s.trim()) : (rows ?? []).map((r) => r.discrepancyId);
+  const where = (id: string) => {
+    const r = rows?.find((x) => x.discrepancyId === id);
+    return r ? `${r.sheet} row ${r.row} (${id || 'no id'})` : id;
+  };
+  if (ids.length === 0) {
+    throw new UsageError(rows ? 'the approval workbook has no row with Action REFUND: nothing approved' : 'no discrepancy ids given: nothing approved');
+  }
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) problems.push(`${where(id)}: approved more than once`);
+    seen.add(id);
+  }
+  const found = await loadDiscrepancies(db, runId, [...seen]);
+  const live = new Map((await liveActionsOf(db, [...seen])).map((a) => [a.discrepancyId, a]));
+  for (const id of seen) {
+    const d = found.get(id);
+    if (!d) {
+      problems.push(`${where(id)}: unknown discrepancy id`);
+      continue;
+    }
+    if (d.status !== 'open') problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
+    const action = live.get(id);
+    if (!action) problems.push(`${where(id)}: no refund is planned for it (run \`payrecon refunds plan --run ${runId}\` first)`);
+    if (!d.in_run) problems.push(`${where(id)}: not a discrepancy of run ${runId}`);
+    const row = rows?.find((r) => r.discrepancyId === id);
+    if (row) problems.push(...compareRow(row, d).map((p) => `${where(id)}: ${p}`));
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`approval refused, nothing was sent: ${problems.join('; ')}`);
+  }
+  return {
+    actions: [...seen].map((id) => live.get(id)).filter((a): a is RefundActionView => a !== undefined),
+    source: 'workbook' in approval ? `workbook:${approval.workbook}` : 'ids',
+  };
+}
+
+async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<Map<string, DiscrepancyRow>> {
+  const { rows } = await sql<DiscrepancyRow>`
+    select d.id, d.status, d.close_reason, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
+           (d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
+            or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id)
+            or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run
+      from discrepancies d where d.id = any(${ids}::text[])`.execute(db);
+  return new Map(rows.map((r) => [r.id, { ...r, currency: r.currency?.trim() ?? null }]));
+}
+
+/** An approved row must show exactly what the database holds: anything edited is refused, never executed. */
+function compareRow(row: ApprovalRow, d: DiscrepancyRow): string[] {
+  const problems: string[] = [];
+  if (row.currency !== d.currency) problems.push(`Currency "${row.currency ?? ''}" differs from the database (${d.currency ?? 'none'})`);
+  const cur = d.currency;
+  if (!cur) return problems;
+  const check = (label: string, cell: CellAmount, minor: number | null) => {
+    const got = toMinor(cell, cur);
+    if (got === minor) return;
+    const shown = typeof cell === 'number' ? String(cell) : (cell ?? 'empty');
+    const want = minor === null ? 'empty' : formatMinor(minor, cur);
+    problems.push(`${label} ${shown} differs from the database (${want}); edited amounts are refused`);
+  };
+  check('Gateway amount', row.gatewayAmount, d.gateway_amount_minor);
+  check('Settled amount', row.settledAmount, d.settled_amount_minor);
+  check('Difference', row.difference, d.difference_minor);
+  return problems;
+}
+
+/** Exact conversion; anything that is not an amount of this currency compares unequal (undefined). */
+function toMinor(cell: CellAmount, currency: string): number | null | undefined {
+  if (cell === null) return null;
+  try {
+    return typeof cell === 'number' ? jsonNumberToMinor(cell, currency) : parseMajorToMinor(cell, currency);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,61 @@
+import type { Config } from '../config/schema.js';
+import { UsageError } from '../shared/errors.js';
+import { formatMinor, parseMajorToMinor } from '../shared/money.js';
+import type { CurrencyCaps, PlanCapSummary, RefundActionView } from './types.js';
+
+// Caps come from configuration in major-unit decimal text and are compared in minor units. A currency without a
+// configured cap is refused rather than treated as unlimited: this is the only code that moves money.
+
+export function capsFor(config: Config, currency: string): CurrencyCaps {
+  const perRefund = config.refunds.maxPerRefund[currency];
+  const perExecution = config.refunds.maxPerExecution[currency];
+  return {
+    currency,
+    maxPerRefundMinor: perRefund === undefined ? null : parseMajorToMinor(perRefund, currency),
+    maxPerExecutionMinor: perExecution === undefined ? null : parseMajorToMinor(perExecution, currency),
+  };
+}
+
+/** Per currency: the caps and how the given (pending) actions fare against them. */
+export function summarizeCaps(config: Config, pending: readonly RefundActionView[]): PlanCapSummary[] {
+  const currencies = [...new Set(pending.map((a) => a.currency))].sort();
+  return currencies.map((currency) => {
+    const caps = capsFor(config, currency);
+    const mine = pending.filter((a) => a.currency === currency);
+    const pendingMinor = mine.reduce((s, a) => s + a.amountMinor, 0);
+    return {
+      ...caps,
+      pendingMinor,
+      overPerRefund: mine
+        .filter((a) => caps.maxPerRefundMinor === null || a.amountMinor > caps.maxPerRefundMinor)
+        .map((a) => a.discrepancyId),
+      overPerExecution: caps.maxPerExecutionMinor === null || pendingMinor > caps.maxPerExecutionMinor,
+    };
+  });
+}
+
+/**
+ * Throws a UsageError naming every breach when the batch may not be sent as a whole. Called before the first
+ * gateway call, so a breach sends nothing.
+ */
+export function assertWithinCaps(config: Config, batch: readonly RefundActionView[]): void {
+  const problems: string[] = [];
+  for (const s of summarizeCaps(config, batch)) {
+    const cur = s.currency;
+    if (s.maxPerRefundMinor === null || s.maxPerExecutionMinor === null) {
+      problems.push(`no refunds.${s.maxPerRefundMinor === null ? 'maxPerRefund' : 'maxPerExecution'}.${cur} is configured`);
+      continue;
+    }
+    for (const a of batch.filter((x) => x.currency === cur && x.amountMinor > (s.maxPerRefundMinor ?? 0))) {
+      problems.push(
+        `${a.discrepancyId}: ${formatMinor(a.amountMinor, cur)} ${cur} exceeds refunds.maxPerRefund.${cur} (${formatMinor(s.maxPerRefundMinor, cur)})`,
+      );
+    }
+    if (s.overPerExecution) {
+      problems.push(
+        `total ${formatMinor(s.pendingMinor, cur)} ${cur} exceeds refunds.maxPerExecution.${cur} (${formatMinor(s.maxPerExecutionMinor, cur)})`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new UsageError(`refund caps exceeded, nothing was sent: ${problems.join('; ')}`);
+}

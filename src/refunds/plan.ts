@@ -1,0 +1,33 @@
+import type { StageContext } from '../jobs/context.js';
+import { formatMinor } from '../shared/money.js';
+import { summarizeCaps } from './caps.js';
+import { acquireRefundLock } from './lock.js';
+import { insertPlanned, liveActionsOfRun, selectCandidates } from './repository.js';
+import type { RefundPlan, SkippedCandidate } from './types.js';
+
+/**
+ * Proposes corrective refunds for the run's open discrepancies: one `planned` action per candidate, its amount capped
+ * by what is still refundable on the payment. Sends nothing. Rerunning it creates nothing new (unique keys).
+ */
+export async function planRefunds(ctx: StageContext, runId: number): Promise<RefundPlan> {
+  const lock = await acquireRefundLock(ctx.pool, 'refunds plan');
+  try {
+    // Under the lock, no other plan or execution changes what is refundable between this read and the insert.
+    const candidates = await selectCandidates(ctx.db, runId);
+    const toInsert = candidates.filter((c) => c.amount > 0);
+    const createdIds = new Set(await insertPlanned(ctx.db, runId, toInsert));
+    const skipped: SkippedCandidate[] = candidates
+      .filter((c) => c.amount <= 0)
+      .map((c) => ({
+        discrepancyId: c.discrepancy_id,
+        reason: `nothing left to refund on ${c.provider} payment ${c.payment_id} (asked ${formatMinor(c.want, c.currency)} ${c.currency})`,
+      }));
+    const actions = await liveActionsOfRun(ctx.db, runId);
+    const created = actions.filter((a) => createdIds.has(a.id));
+    const pending = actions.filter((a) => a.state === 'planned' || a.state === 'sending' || a.state === 'unknown');
+    ctx.log.info({ runId, created: created.length, live: actions.length, skipped: skipped.length }, 'refunds planned');
+    return { runId, created, actions, skipped, caps: summarizeCaps(ctx.config, pending) };
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,106 @@
+import type { ProviderName } from '../config/schema.js';
+import type { RefundState } from '../db/schema.js';
+import type { GatewayClient } from '../gateways/types.js';
+
+// Domain types of the refund planner, executor and verifier. Amounts are integer minor units with their currency.
+
+/** The discrepancy types that may become a corrective refund (docs/matching.md, "Refund candidates"). */
+export const REFUND_CANDIDATE_TYPES = ['status_mismatch', 'duplicate_charge', 'amount_mismatch'] as const;
+
+/** States that hold money on a payment: a new plan must leave room for them. */
+export const LIVE_STATES = ['planned', 'sending', 'succeeded', 'unknown'] as const satisfies readonly RefundState[];
+
+export interface RefundActionView {
+  id: number;
+  idempotencyKey: string;
+  discrepancyId: string;
+  discrepancyType: string;
+  provider: ProviderName;
+  paymentId: string;
+  amountMinor: number;
+  currency: string;
+  state: RefundState;
+  gatewayRefundId: string | null;
+  lastError: string | null;
+}
+
+export interface CurrencyCaps {
+  currency: string;
+  /** Null when the configuration sets no cap for this currency: such refunds are refused, never uncapped. */
+  maxPerRefundMinor: number | null;
+  maxPerExecutionMinor: number | null;
+}
+
+export interface PlanCapSummary extends CurrencyCaps {
+  /** Sum of the actions still waiting to be sent (planned, or to be recovered). */
+  pendingMinor: number;
+  /** Discrepancy ids whose amount exceeds the per-refund cap. */
+  overPerRefund: string[];
+  /** Whether executing every pending action at once would exceed the per-execution cap. */
+  overPerExecution: boolean;
+}
+
+export interface SkippedCandidate {
+  discrepancyId: string;
+  reason: string;
+}
+
+export interface RefundPlan {
+  runId: number;
+  /** Actions inserted by this call. */
+  created: RefundActionView[];
+  /** Every live action of the run's discrepancies, new or earlier (what `execute` can be asked to send). */
+  actions: RefundActionView[];
+  skipped: SkippedCandidate[];
+  caps: PlanCapSummary[];
+}
+
+/** Explicit approval: discrepancy ids, or the finance workbook with REFUND in the Action column. */
+export type Approval = { ids: string[] } | { workbook: string };
+
+export interface RefundDeps {
+  clientFor(provider: ProviderName): GatewayClient;
+  /** Called once with what is about to be sent, before the first gateway call (the CLI prints it). */
+  announce?: (toSend: RefundActionView[]) => void;
+  /** Who approved, stored on the actions (default: the approval's source). */
+  approvedBy?: string;
+}
+
+export type ExecutedHow = 'sent' | 'found_at_gateway' | 'already_succeeded' | 'not_sent';
+
+export interface ExecutedAction extends RefundActionView {
+  how: ExecutedHow;
+}
+
+export interface ExecutionResult {
+  runId: number;
+  approvedBy: string;
+  actions: ExecutedAction[];
+  counts: Record<RefundState, number> & { sent: number };
+  /** Sum sent per currency (minor units). */
+  sentMinor: Record<string, number>;
+  /** True when the process was asked to stop before every action was handled. */
+  interrupted: boolean;
+}
+
+export interface UnverifiedRefund {
+  actionId: number;
+  idempotencyKey: string;
+  provider: ProviderName;
+  gatewayRefundId: string | null;
+  amountMinor: number;
+  currency: string;
+  finishedAt: Date | null;
+  /** The business day after which the refund should have appeared in a settlement file. */
+  dueBy: string;
+}
+
+export interface VerifyResult {
+  checkedAtGateway: number;
+  verifiedAtGateway: number;
+  /** Refunds the gateway now reports as failed (state set to failed). */
+  failedAtGateway: number;
+  settled: number;
+  /** Succeeded refunds not seen in any settlement file past the provider's settlement lag. */
+  overdue: UnverifiedRefund[];
+}
