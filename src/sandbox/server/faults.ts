@@ -1,0 +1,116 @@
+// Fault injection for the simulators: the failures gateways.md says real clients meet, on demand and repeatable.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface FaultOptions {
+  /** Seed of the fault sequence: the same seed and the same requests give the same faults. */
+  seed?: number;
+  /** Share of reads answered 429 with Retry-After (0..1). */
+  rate429?: number;
+  /** Retry-After seconds sent with a 429 (default 1). */
+  retryAfterSeconds?: number;
+  /** Share of reads answered 500. */
+  rate500?: number;
+  /** Share of reads answered after `slowMs`. */
+  rateSlow?: number;
+  slowMs?: number;
+  /** Share of reads answered 200 with a truncated (malformed) JSON body. */
+  rateMalformed?: number;
+  /** Share of reads whose connection is dropped without an answer. */
+  rateDrop?: number;
+  /** The next n refund POSTs are applied, then never answered (the client times out): exactly-once tests. */
+  refundTimeoutAfterApply?: number;
+  /** The next n refund POSTs are applied, then their connection is dropped. */
+  refundDropAfterApply?: number;
+  /** How long an unanswered refund is held open before its socket is destroyed (default 120 s). */
+  refundHoldMs?: number;
+}
+
+/** mulberry32: tiny, fast, seedable; quality is irrelevant here, repeatability is not. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type ReadFault = 'none' | '429' | '500' | 'slow' | 'malformed' | 'drop';
+
+export class FaultInjector {
+  private random: () => number;
+  private seed: number | undefined;
+  constructor(public options: FaultOptions = {}) {
+    this.seed = options.seed;
+    this.random = seededRandom(options.seed ?? 1);
+  }
+
+  /** Replaces the options (tests switch faults on and off between steps). */
+  set(options: FaultOptions): void {
+    this.options = options;
+    if (options.seed !== undefined && options.seed !== this.seed) {
+      this.seed = options.seed;
+      this.random = seededRandom(options.seed);
+    }
+  }
+
+  nextReadFault(): ReadFault {
+    const o = this.options;
+    const total = (o.rate429 ?? 0) + (o.rate500 ?? 0) + (o.rateSlow ?? 0) + (o.rateMalformed ?? 0) + (o.rateDrop ?? 0);
+    if (total <= 0) return 'none';
+    let r = this.random();
+    for (const [fault, rate] of [
+      ['429', o.rate429],
+      ['500', o.rate500],
+      ['slow', o.rateSlow],
+      ['malformed', o.rateMalformed],
+      ['drop', o.rateDrop],
+    ] as const) {
+      if (r < (rate ?? 0)) return fault;
+      r -= rate ?? 0;
+    }
+    return 'none';
+  }
+
+  /** What to do after applying a refund: answer normally, hold the answer back, or drop the connection. */
+  takeRefundFault(): 'none' | 'timeout' | 'drop' {
+    if ((this.options.refundTimeoutAfterApply ?? 0) > 0) {
+      this.options.refundTimeoutAfterApply! -= 1;
+      return 'timeout';
+    }
+    if ((this.options.refundDropAfterApply ?? 0) > 0) {
+      this.options.refundDropAfterApply! -= 1;
+      return 'drop';
+    }
+    return 'none';
+  }
+}
+
+/**
+ * Answers a read with its fault, or returns false (no fault, or a slow one that has already waited) so the
+ * handler answers normally. `body` builds the real answer, which a malformed fault truncates.
+ */
+export async function applyReadFault(fault: ReadFault, opts: FaultOptions, req: IncomingMessage, res: ServerResponse, contentType = 'application/json'): Promise<'answered' | 'malformed' | 'continue'> {
+  switch (fault) {
+    case '429':
+      res.writeHead(429, { 'content-type': contentType, 'retry-after': String(opts.retryAfterSeconds ?? 1) });
+      res.end('{"result":{"code":"800.120.100","description":"Too many requests. Please try again later."}}');
+      return 'answered';
+    case '500':
+      res.writeHead(500, { 'content-type': contentType });
+      res.end('{"code":"service_unavailable","message":"simulated server error"}');
+      return 'answered';
+    case 'drop':
+      req.socket.destroy();
+      return 'answered';
+    case 'slow':
+      await new Promise((r) => setTimeout(r, opts.slowMs ?? 200));
+      return 'continue';
+    case 'malformed':
+      return 'malformed';
+    default:
+      return 'continue';
+  }
+}

@@ -1,0 +1,71 @@
+// Small node:http helpers shared by both simulators.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const MAX_BODY = 1_000_000;
+
+export function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Sends a pre-serialised JSON text; `malformed` cuts it in half, as a broken proxy would. */
+export function sendJsonText(res: ServerResponse, status: number, text: string, malformed = false, headers: Record<string, string> = {}): void {
+  const body = malformed ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text;
+  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, malformed = false): void {
+  sendJsonText(res, status, JSON.stringify(value), malformed);
+}
+
+/** JSON text of a record, serialised once: pages are assembled from these by concatenation. */
+const cache = new WeakMap<object, string>();
+export function jsonOf(record: object): string {
+  let s = cache.get(record);
+  if (s === undefined) {
+    s = JSON.stringify(record);
+    cache.set(record, s);
+  }
+  return s;
+}
+
+/** A small least-recently-used cache (filtered id lists of recent window queries). */
+export class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** Deterministic-looking ids from a counter: 32 lowercase hex chars like OPPWA's, or 19 digits like UseePay's. */
+export function hexId(prefix: string, n: number): string {
+  return (prefix + n.toString(16)).padStart(32, '0').slice(-32);
+}
