@@ -1,0 +1,201 @@
+// `payrecon schedule` end to end: the real CLI as a subprocess, ticking every two seconds, starting real child
+// CLIs against a real database, skipping overlaps and lock conflicts, and stopping cleanly on SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+
+const RUN_LOCK_KEY = 727_363_266; // src/db/lock.ts
+const MIGRATION_LOCK_KEY = '3853314791062309107'; // Kysely's Postgres migration lock
+
+let db: TestDb;
+let dir: string;
+const started: ChildProcess[] = [];
+beforeAll(async () => {
+  db = await createTestDb();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-schedule-cli-'));
+});
+afterEach(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+function writeConfig(name: string, schedule: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    stringify({
+      timezone: 'Europe/Berlin',
+      database: { url: testDbUrl(db.name) },
+      reports: { dir: path.join(dir, 'reports') },
+      providers: {
+        payunity: { baseUrl: 'http://127.0.0.1:9', entityId: 'e', accessToken: 'tok-secret-1', settlement: { source: 'local', localDir: path.join(dir, 'inbox') } },
+      },
+      schedule,
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+/** The scheduler as cron or systemd would run it, with its stderr parsed into log records as they arrive. */
+function startScheduler(configFile: string) {
+  const child = spawn(process.execPath, [BIN, 'schedule', '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  const records: Record<string, unknown>[] = [];
+  let stdout = '';
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    const lines = (partial + d).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      try {
+        records.push(JSON.parse(l));
+      } catch {
+        records.push({ msg: l });
+      }
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const count = (msg: string) => records.filter((r) => r.msg === msg).length;
+  const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 40_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gave up waiting for ${what}; log:\n${records.map((r) => JSON.stringify(r)).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, records, count, until, exited, stdout: () => stdout };
+}
+
+async function session(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: testDbUrl(db.name) });
+  await c.connect();
+  return c;
+}
+
+async function payreconSessions(): Promise<number> {
+  const c = await session();
+  try {
+    const { rows } = await c.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'payrecon'`,
+    );
+    return rows[0]!.n;
+  } finally {
+    await c.end();
+  }
+}
+
+async function waitingForMigrationLock(): Promise<boolean> {
+  const c = await session();
+  try {
+    const { rows } = await c.query(`select 1 from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`);
+    return rows.length > 0;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('payrecon schedule', () => {
+  it('starts runs on the cron schedule, skips a tick while its run is still busy, and stops cleanly on SIGTERM', async () => {
+    // `migrate` is a cheap command that waits for Kysely's migration lock: holding that lock here makes a scheduled
+    // child run exactly as long as the test wants, without any test hook in the product.
+    const holder = await session();
+    await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+    const s = startScheduler(writeConfig('busy', { cron: '*/2 * * * * *', timezone: 'UTC', args: ['migrate'] }));
+    await s.until(() => s.count('tick skipped: the previous run is still running') >= 1, 'an overlapping tick');
+    expect(s.count('tick started')).toBe(1);
+    await holder.query(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    await s.until(() => s.count('tick finished') >= 2, 'two finished runs');
+    const fin = s.records.find((r) => r.msg === 'tick finished')!;
+    expect(fin).toMatchObject({ exitCode: 0, component: 'schedule' });
+    expect(fin.durationMs).toBeGreaterThan(0);
+
+    // Hold the lock again: the next run blocks mid-command; SIGTERM must wait for it rather than abandon it.
+    await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+    const startedBefore = s.count('tick started');
+    await s.until(() => s.count('tick started') > startedBefore, 'the next tick');
+    await s.until(() => waitingForMigrationLock(), 'the child waiting on the lock');
+    s.child.kill('SIGTERM');
+    await s.until(() => s.count('scheduler stopping') === 1, 'shutdown to begin');
+    expect(s.child.exitCode).toBeNull(); // still waiting for its child
+    await holder.query(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    await holder.end();
+    expect(await s.exited).toBe(0);
+    expect(JSON.parse(s.stdout())).toMatchObject({ stopped: true, skippedBusy: expect.any(Number) });
+    expect(s.records.at(-1)?.msg).not.toMatch(/error/i);
+    expect(s.count('scheduler stopped')).toBe(1);
+    expect(await payreconSessions()).toBe(0);
+  });
+
+  it('scheduled `payrecon run`: ticks skipped while another run holds the lock, then runs recorded and notified', async () => {
+    const posts: Record<string, unknown>[] = [];
+    const server: Server = createServer((req, res) => {
+      let t = '';
+      req.setEncoding('utf8').on('data', (d: string) => (t += d)).on('end', () => {
+        posts.push(JSON.parse(t));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    try {
+      const holder = await session();
+      await holder.query('select pg_advisory_lock($1)', [RUN_LOCK_KEY]); // a "manual run" in progress
+      const s = startScheduler(
+        writeConfig('run', { cron: '*/2 * * * * *', args: ['run', '--date', 'yesterday'] }, { notify: { webhookUrl: hook, retries: 0 } }),
+      );
+      await s.until(() => s.count('tick skipped: another run holds the lock') >= 2, 'two lock-skipped ticks');
+      expect(posts).toEqual([]); // a skipped tick is not a run
+      await holder.query('select pg_advisory_unlock($1)', [RUN_LOCK_KEY]);
+      await holder.end();
+      await s.until(() => posts.length >= 1, 'a notification');
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+
+      const tick = s.records.find((r) => r.msg === 'tick finished' || r.msg === 'tick finished: the run failed')!;
+      const post = posts[0]!;
+      // Whatever the run's outcome in this build, the notification reports it faithfully.
+      expect(post.exitCode).toBe(tick.exitCode);
+      expect(post.status).toBe(tick.exitCode === 0 ? 'succeeded' : 'failed');
+      expect(post.text).toMatch(/^payrecon .*payunity .*: (succeeded|failed)/);
+      // A plain client (not the test's pool, whose sessions are also named 'payrecon').
+      const check = await session();
+      const { rows } = await check.query<{ command: string; status: string }>(`select command, status from runs order by id`);
+      expect(rows.length).toBeGreaterThanOrEqual(1);
+      expect(rows.every((r) => r.command === 'run' && r.status !== 'running')).toBe(true);
+      // The run lock is free again and no session of the CLI is left behind.
+      const { rows: lock } = await check.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RUN_LOCK_KEY]);
+      expect(lock[0]!.ok).toBe(true);
+      await check.end();
+      expect(await payreconSessions()).toBe(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('catches up at start when the last scheduled time has no successful run', async () => {
+    // Hourly: the previous slot is under an hour ago and this fresh database has no successful run since.
+    const s = startScheduler(writeConfig('catchup', { cron: '0 * * * *', args: ['config', 'check'], catchUp: true }));
+    await s.until(() => s.count('tick finished') === 1, 'the catch-up run');
+    expect(s.records.find((r) => r.msg === 'tick started')).toMatchObject({ reason: 'catch-up' });
+    s.child.kill('SIGINT');
+    expect(await s.exited).toBe(0);
+  });
+
+  it('refuses an invalid cron expression with exit code 2 naming the key', async () => {
+    const s = startScheduler(writeConfig('bad', { cron: '99 * * * *' }));
+    expect(await s.exited).toBe(2);
+    expect(s.records.map((r) => r.msg).join('\n')).toMatch(/schedule\.cron: invalid cron expression "99 \* \* \* \*"/);
+  });
+});
