@@ -5,10 +5,12 @@ import { sql, type RawBuilder } from 'kysely';
 //
 //   captured − refunded − charged back − refunds planned, sending, succeeded or unknown by payrecon
 //
-// over a CTE named `targets (provider, payment_id, currency)`. Choices, each erring towards refunding less:
-// - captured is the larger of what the gateway says succeeded and what the settlement files paid out for the
-//   payment: a status_mismatch is a payment the gateway calls failed although the money was settled, so the
-//   gateway alone would leave nothing to refund;
+// over a CTE named `targets (provider, payment_id, currency)`. Choices (after the first, each errs towards refunding
+// less):
+// - captured is the largest of what the gateway says succeeded and what the settlement files paid out for the
+//   payment (read from the lines, or as the matcher recorded it on a status_mismatch / duplicate_charge): a
+//   status_mismatch is a payment the gateway calls failed although the money was settled, so the gateway alone
+//   would leave nothing to refund;
 // - pending refunds at the gateway count as refunded (they may still go through);
 // - a chargeback without an amount counts as charging back everything;
 // - chargeback reversals are not added back (the contract's formula does not, and a reversal may itself be undone);
@@ -18,7 +20,7 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
   return sql`
     select t.provider, t.payment_id, t.currency,
       case when cb.amountless then 0::bigint
-           else (greatest(gw.captured, st.settled) - rf.refunded - cb.charged_back - pr.by_payrecon)::bigint
+           else (greatest(gw.captured, st.settled, ds.settled) - rf.refunded - cb.charged_back - pr.by_payrecon)::bigint
       end as remaining
     from targets t
     cross join lateral (
@@ -37,6 +39,13 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
                  and (l.transaction_id = t.payment_id or l.payment_id = t.payment_id)
                order by l.transaction_id, l.settlement_date, l.id) x
     ) st
+    cross join lateral (
+      -- what the matcher recorded as settled for this payment, should its lines carry another payment id
+      select coalesce(max(d.settled_amount_minor), 0)::bigint as settled
+        from discrepancies d
+       where d.provider = t.provider and d.currency = t.currency and d.settled_amount_minor > 0
+         and d.type in ('status_mismatch', 'duplicate_charge') and (d.transaction_id = t.payment_id or d.payment_id = t.payment_id)
+    ) ds
     cross join lateral (
       select coalesce(sum(-g.amount_minor), 0)::bigint as refunded
         from gateway_transactions g

@@ -1,0 +1,92 @@
+// The planner against a real database: candidates, amounts capped by what is left on the payment, idempotent reruns.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planRefunds } from '../../src/refunds/index.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { hex32, seedDiscrepancy, seedGatewayTx, seedRun, stageContext, testConfig } from './fixtures.js';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('planRefunds', () => {
+  it('plans each candidate type with its rule amount, capped by what is still refundable, and only once', async () => {
+    const config = testConfig({ payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } }, db.url, {
+      perRefund: { EUR: '50.00' },
+      perExecution: { EUR: '150.00' },
+    });
+    const runId = await seedRun(db.db);
+    const otherRun = await seedRun(db.db);
+    const ctx = stageContext(db, config, runId);
+
+    // status_mismatch: the gateway says failed, 100.00 was settled -> 100.00
+    await seedGatewayTx(db.db, { id: hex32(1), amountMinor: 10000, status: 'failed' });
+    const sm = await seedDiscrepancy(db.db, runId, { type: 'status_mismatch', transactionId: hex32(1), gatewayMinor: 10000, settledMinor: 10000 });
+    // duplicate_charge of 50.00 with 20.00 already refunded at the gateway -> 30.00
+    await seedGatewayTx(db.db, { id: hex32(2), amountMinor: 5000 });
+    await seedGatewayTx(db.db, { id: hex32(102), amountMinor: -2000, kind: 'refund', gatewayType: 'RF', rootPaymentId: hex32(2) });
+    const dc = await seedDiscrepancy(db.db, runId, { type: 'duplicate_charge', transactionId: hex32(2), gatewayMinor: 5000, settledMinor: 5000 });
+    // overcharging amount_mismatch: 105.00 settled for 100.00 -> 5.00
+    await seedGatewayTx(db.db, { id: hex32(3), amountMinor: 10000 });
+    const am = await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(3), gatewayMinor: 10000, settledMinor: 10500 });
+    // undercharging amount_mismatch, a closed one, a non-candidate type, another run's: none of them
+    await seedGatewayTx(db.db, { id: hex32(4), amountMinor: 10000 });
+    await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(4), gatewayMinor: 10000, settledMinor: 9500 });
+    await seedGatewayTx(db.db, { id: hex32(5), amountMinor: 10000, status: 'failed' });
+    await seedDiscrepancy(db.db, runId, { type: 'status_mismatch', transactionId: hex32(5), gatewayMinor: 10000, settledMinor: 10000, status: 'closed' });
+    await seedDiscrepancy(db.db, runId, { type: 'missing_in_settlement', transactionId: hex32(4), gatewayMinor: 10000, settledMinor: null });
+    await seedGatewayTx(db.db, { id: hex32(6), amountMinor: 10000, status: 'failed' });
+    await seedDiscrepancy(db.db, otherRun, { type: 'status_mismatch', transactionId: hex32(6), gatewayMinor: 10000, settledMinor: 10000 });
+    // two captures of one authorization, each settled 30.00 too high, 40.00 captured in all: 30.00 then 10.00
+    const pa = hex32(7);
+    await seedGatewayTx(db.db, { id: pa, amountMinor: 0, kind: 'authorization', gatewayType: 'PA' });
+    await seedGatewayTx(db.db, { id: hex32(71), amountMinor: 2000, gatewayType: 'CP', rootPaymentId: pa });
+    await seedGatewayTx(db.db, { id: hex32(72), amountMinor: 2000, gatewayType: 'CP', rootPaymentId: pa });
+    const cp1 = await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(71), paymentId: pa, gatewayMinor: 2000, settledMinor: 5000 });
+    const cp2 = await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(72), paymentId: pa, gatewayMinor: 2000, settledMinor: 5000 });
+
+    const plan = await planRefunds(ctx, runId);
+    const byId = new Map(plan.created.map((a) => [a.discrepancyId, a]));
+    expect(new Set(byId.keys())).toEqual(new Set([sm, dc, am, cp1, cp2]));
+    expect(byId.get(sm)).toMatchObject({ amountMinor: 10000, currency: 'EUR', state: 'planned', paymentId: hex32(1), provider: 'payunity' });
+    expect(byId.get(dc)?.amountMinor).toBe(3000);
+    expect(byId.get(am)?.amountMinor).toBe(500);
+    const [first, second] = [cp1, cp2].sort();
+    expect(byId.get(first!)?.amountMinor).toBe(3000);
+    expect(byId.get(second!)?.amountMinor).toBe(1000);
+    for (const a of plan.created) {
+      expect(a.idempotencyKey).toBe(`prc-${a.discrepancyId}-1`);
+      expect(a.idempotencyKey.length).toBeLessThanOrEqual(40);
+    }
+    // caps are shown: 100.00 is over the 50.00 per-refund cap; the total 175.00 is over 150.00
+    expect(plan.caps).toEqual([
+      { currency: 'EUR', maxPerRefundMinor: 5000, maxPerExecutionMinor: 15000, pendingMinor: 17500, overPerRefund: [sm], overPerExecution: true },
+    ]);
+
+    // rerunning creates nothing and changes nothing
+    const again = await planRefunds(ctx, runId);
+    expect(again.created).toEqual([]);
+    expect(again.actions.map((a) => [a.id, a.amountMinor])).toEqual(plan.actions.map((a) => [a.id, a.amountMinor]));
+    const count = await db.db.selectFrom('refund_actions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(5);
+  });
+
+  it('leaves room for refunds payrecon already planned or sent on the same payment', async () => {
+    const config = testConfig({ payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } }, db.url);
+    const runId = await seedRun(db.db);
+    const p = hex32(20);
+    await seedGatewayTx(db.db, { id: p, amountMinor: 6000 });
+    const first = await seedDiscrepancy(db.db, runId, { type: 'duplicate_charge', transactionId: p, gatewayMinor: 6000, settledMinor: 6000 });
+    await planRefunds(stageContext(db, config, runId), runId);
+    // a later run finds another overcharge on the same payment: only what is left after the planned 60.00 (nothing)
+    const later = await seedRun(db.db);
+    const second = await seedDiscrepancy(db.db, later, { type: 'amount_mismatch', transactionId: p, gatewayMinor: 6000, settledMinor: 7000 });
+    const plan = await planRefunds(stageContext(db, config, later), later);
+    expect(plan.created).toEqual([]);
+    expect(plan.skipped).toEqual([{ discrepancyId: second, reason: expect.stringContaining('nothing left to refund') }]);
+    expect(first).not.toBe(second);
+  });
+});
