@@ -1,0 +1,101 @@
+// The HTTP layer's retry rules, with an injected fetch and sleep: Retry-After honoured, reads retried on what is
+// transient, a refund POST never retried.
+import { describe, expect, it } from 'vitest';
+import { HttpClient, parseRetryAfter } from '../../src/gateways/http.js';
+import { RefundUnknownError } from '../../src/gateways/types.js';
+import { GatewayError } from '../../src/shared/errors.js';
+import { silentLogger } from '../../src/shared/log.js';
+
+type Step = Response | Error;
+
+function scripted(steps: Step[]) {
+  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  const fetchFn: typeof fetch = (input, init) => {
+    calls.push({ url: String(input as string), init });
+    const s = steps.shift();
+    if (!s) throw new Error('no more scripted responses');
+    return s instanceof Error ? Promise.reject(s) : Promise.resolve(s);
+  };
+  return { fetchFn, calls };
+}
+
+function http(steps: Step[], retries = 3) {
+  const s = scripted(steps);
+  const sleeps: number[] = [];
+  const c = new HttpClient(
+    { provider: 'payunity', baseUrl: 'http://gw.test/', timeoutMs: 1000, retries, concurrency: 2, headers: { authorization: 'Bearer SECRET' }, credentialHint: 'the token' },
+    { log: silentLogger(), fetch: s.fetchFn, sleep: (ms) => (sleeps.push(ms), Promise.resolve()), random: () => 0.5 },
+  );
+  return { c, sleeps, calls: s.calls };
+}
+
+const ok = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+const reset = () => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+
+describe('HttpClient', () => {
+  it('honours Retry-After on 429 and retries 5xx, resets and malformed JSON on reads', async () => {
+    const { c, sleeps, calls } = http([
+      new Response('{}', { status: 429, headers: { 'retry-after': '7' } }),
+      new Response('oops', { status: 503 }),
+      reset(),
+      new Response('{"records":[', { status: 200 }),
+      ok({ fine: true }),
+    ], 5);
+    const res = await c.getJson('v3/query', { pageNo: 1, entityId: 'E' });
+    expect(res).toEqual({ status: 200, body: { fine: true } });
+    expect(calls).toHaveLength(5);
+    expect(calls[0]!.url).toBe('http://gw.test/v3/query?pageNo=1&entityId=E');
+    expect(sleeps[0]).toBe(7000);
+    // Exponential backoff with jitter (random pinned at 0.5 -> 75 % of the step).
+    expect(sleeps.slice(1)).toEqual([375, 750, 1500]);
+  });
+
+  it('gives up after the configured retries with a GatewayError naming the provider', async () => {
+    const { c, calls } = http([new Response('', { status: 500 }), new Response('', { status: 500 })], 1);
+    await expect(c.getJson('x', {})).rejects.toThrow(/^payunity API failed after 2 attempts: HTTP 500/);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('returns 4xx answers to the caller, turns 401 into a one-line credentials error', async () => {
+    const { c } = http([new Response('{"result":{"code":"700.400.580"}}', { status: 400 }), new Response('{"result":{"code":"800.900.300"}}', { status: 401 })]);
+    expect(await c.getJson('v1/query/x', {})).toEqual({ status: 400, body: { result: { code: '700.400.580' } } });
+    const e = await c.getJson('v1/query/x', {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GatewayError);
+    expect(e).toMatchObject({ status: 401, code: '800.900.300', provider: 'payunity' });
+    expect((e as Error).message).not.toContain('SECRET');
+  });
+
+  it('never retries a POST: 5xx, a reset or a malformed answer after sending is RefundUnknownError', async () => {
+    for (const step of [new Response('', { status: 502 }), reset(), new Response('{"id":', { status: 200 })]) {
+      const { c, calls } = http([step, ok({})]);
+      await expect(c.postOnce('v1/payments/abc', 'a=1', 'application/x-www-form-urlencoded')).rejects.toBeInstanceOf(RefundUnknownError);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.init?.body).toBe('a=1');
+    }
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const { c } = http([refused]);
+    await expect(c.postOnce('v1/payments/abc', 'a=1', 'application/x-www-form-urlencoded')).rejects.toBeInstanceOf(GatewayError);
+  });
+
+  it('times out a hung read and retries it', async () => {
+    let n = 0;
+    const hang: typeof fetch = (_i, init) => {
+      n++;
+      if (n === 2) return Promise.resolve(ok({ late: false }));
+      return new Promise((_r, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)));
+    };
+    const c = new HttpClient(
+      { provider: 'useepay', baseUrl: 'http://gw.test', timeoutMs: 50, retries: 2, concurrency: 1, headers: {}, credentialHint: '' },
+      { log: silentLogger(), fetch: hang, sleep: () => Promise.resolve() },
+    );
+    expect((await c.getJson('a', {})).body).toEqual({ late: false });
+    expect(n).toBe(2);
+  });
+
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
