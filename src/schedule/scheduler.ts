@@ -39,6 +39,8 @@ export interface SchedulerStats {
   skippedBusy: number;
   skippedLocked: number;
   failed: number;
+  /** Runs that ended with an error after our SIGTERM. */
+  interrupted: number;
 }
 
 type TickReason = 'scheduled' | 'catch-up';
@@ -47,7 +49,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
   validateCron(opts.cron);
   const now = opts.now ?? (() => new Date());
   const log = opts.log.child({ component: 'schedule' });
-  const stats: SchedulerStats = { ticks: 0, started: 0, finished: 0, skippedBusy: 0, skippedLocked: 0, failed: 0 };
+  const stats: SchedulerStats = { ticks: 0, started: 0, finished: 0, skippedBusy: 0, skippedLocked: 0, failed: 0, interrupted: 0 };
   let current: { child: ChildRun; settled: Promise<void> } | undefined;
   let stopping = false;
 
@@ -78,6 +80,12 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
       log.info(fields, 'tick skipped: another run holds the lock');
       return;
     }
+    if (stopping && o.exitCode !== 0) {
+      // Cut short by our own shutdown: expected, not news for finance; the next run covers the dates again.
+      stats.interrupted += 1;
+      log.warn(fields, 'tick finished: the run was stopped by the shutdown; no notification sent');
+      return;
+    }
     const summary = summarize(o, opts.args);
     if (o.exitCode === 0) {
       stats.finished += 1;
@@ -85,11 +93,6 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
     } else {
       stats.failed += 1;
       log.error({ ...fields, runId: summary.runId, error: summary.error }, 'tick finished: the run failed');
-    }
-    if (stopping) {
-      // A run cut short by our own shutdown is not news for finance; the next run covers the dates again.
-      log.warn({ pid: o.pid }, 'run ended during shutdown; no notification sent');
-      return;
     }
     await opts.notify(opts.describe ? opts.describe(summary) : summary);
   };

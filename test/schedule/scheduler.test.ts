@@ -122,7 +122,8 @@ describe('runScheduler', () => {
     expect(ev.map((e) => e.what)).toEqual(['start', 'sigterm', 'end']);
     expect(stats.started).toBe(1);
     expect(h.notified).toEqual([]); // cut short by our own shutdown
-    expect(h.msgs()).toContain('run ended during shutdown; no notification sent');
+    expect(stats.interrupted).toBe(1);
+    expect(h.lines.find((l) => l.msg === 'tick finished: the run was stopped by the shutdown; no notification sent')).toMatchObject({ exitCode: 1, level: 40 });
   });
 
   it('kills a child that ignores SIGTERM once the grace period is over', async () => {
@@ -133,7 +134,7 @@ describe('runScheduler', () => {
     h.controller.abort();
     await done;
     expect(h.events().map((e) => e.what)).toEqual(['start', 'sigterm']);
-    expect(h.lines.find((l) => l.msg === 'tick finished: the run failed')).toMatchObject({ signal: 'SIGKILL' });
+    expect(h.lines.find((l) => l.msg === 'tick finished: the run was stopped by the shutdown; no notification sent')).toMatchObject({ signal: 'SIGKILL' });
   });
 
   it('rejects an invalid cron expression naming the key', async () => {

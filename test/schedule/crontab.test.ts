@@ -1,0 +1,149 @@
+// crontab.example must work as written: its job line runs through sh with cron's bare environment (only the
+// crontab's own variables), with the install, configuration and log folders substituted.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveDate } from '../../src/shared/dates.js';
+import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+
+const RUN_LOCK_KEY = 727_363_266; // src/db/lock.ts
+const text = readFileSync('crontab.example', 'utf8');
+const lines = text.split('\n');
+
+let db: TestDb;
+let tmp: string;
+let subst: (s: string) => string;
+let cronEnv: Record<string, string>;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-crontab-'));
+  const etc = path.join(tmp, 'etc');
+  const logs = path.join(tmp, 'log');
+  mkdirSync(etc);
+  mkdirSync(logs);
+  subst = (s) =>
+    s.replaceAll('/opt/payrecon', process.cwd()).replaceAll('/etc/payrecon', etc).replaceAll('/var/log/payrecon', logs).replaceAll('/usr/bin/node', process.execPath);
+  writeFileSync(
+    path.join(etc, 'payrecon.config.yaml'),
+    stringify({
+      timezone: 'Europe/Berlin',
+      database: { url: testDbUrl(db.name) },
+      reports: { dir: path.join(tmp, 'reports') },
+      providers: {
+        payunity: {
+          baseUrl: 'http://127.0.0.1:9',
+          entityId: 'e',
+          accessToken: '${PAYUNITY_ACCESS_TOKEN}', // from the env file: proves the job loads it
+          settlement: { source: 'local', localDir: path.join(tmp, 'inbox') },
+        },
+      },
+    }),
+  );
+  writeFileSync(path.join(etc, 'payrecon.env'), 'PAYUNITY_ACCESS_TOKEN=tok-from-envfile-123\n', { mode: 0o600 });
+  mkdirSync(path.join(tmp, 'inbox'));
+  cronEnv = {};
+  for (const l of lines) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(l);
+    if (m) cronEnv[m[1]!] = subst(m[2]!.replace(/^"(.*)"$/, '$1'));
+  }
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+/** The first schedule line: five time fields, then the command cron hands to $SHELL -c. */
+function jobCommand(): string {
+  const job = lines.find((l) => l.trim() !== '' && !l.startsWith('#') && !/^[A-Z_]+=/.test(l));
+  const m = /^(\S+\s+){5}(.+)$/.exec(job ?? '');
+  if (!m) throw new Error('no job line in crontab.example');
+  return subst(m[2]!);
+}
+
+function sh(command: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+async function query<T extends pg.QueryResultRow>(q: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: testDbUrl(db.name) });
+  await c.connect();
+  try {
+    return (await c.query<T>(q, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+const logFile = () => path.join(cronEnv.LOGDIR!, 'run.log');
+const jsonFile = () => path.join(cronEnv.LOGDIR!, 'run.jsonl');
+const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+
+describe('crontab.example', () => {
+  it('documents the essentials', () => {
+    expect(cronEnv).toMatchObject({ CRON_TZ: expect.any(String), SHELL: '/bin/sh', PATH: expect.any(String), NODE: expect.any(String) });
+    expect(jobCommand()).toContain('run --date yesterday --json');
+    expect(text).toMatch(/flock/);
+  });
+
+  it('the nightly line exits 3 and logs why while another run holds the lock (no flock needed)', async () => {
+    const holder = new pg.Client({ connectionString: testDbUrl(db.name) });
+    await holder.connect();
+    try {
+      await holder.query('select pg_advisory_lock($1)', [RUN_LOCK_KEY]);
+      const { code, out } = await sh(jobCommand(), cronEnv);
+      expect(out).toBe(''); // everything went to the files: cron has nothing to mail
+      expect(code).toBe(3);
+      expect(read(logFile())).toMatch(/another run holds the lock/);
+      expect(existsSync(jsonFile())).toBe(true);
+      expect(await query('select id from runs')).toEqual([]);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('the nightly line runs yesterday (in the configured time zone) and writes the JSON result and the logs', async () => {
+    const before = read(logFile());
+    const { code, out } = await sh(jobCommand(), cronEnv);
+    expect(out).toBe('');
+    const rows = await query<{ id: number; from_date: string; to_date: string; status: string }>(
+      `select id, to_char(from_date, 'YYYY-MM-DD') as from_date, to_char(to_date, 'YYYY-MM-DD') as to_date, status from runs where command = 'run' order by id`,
+    );
+    expect(rows).toHaveLength(1);
+    const yesterday = resolveDate('yesterday', 'Europe/Berlin');
+    expect(rows[0]).toMatchObject({ from_date: yesterday, to_date: yesterday });
+    // The exit code tells cron what the run record says; the logs were appended, not replaced.
+    expect(code === 0).toBe(rows[0]!.status === 'succeeded');
+    const log = read(logFile());
+    expect(log.startsWith(before)).toBe(true);
+    expect(log.length).toBeGreaterThan(before.length);
+    expect(log).not.toContain('tok-from-envfile-123');
+    const results = read(jsonFile()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { runId?: number; status: string });
+    if (code === 0) expect(results.at(-1)).toMatchObject({ runId: rows[0]!.id, status: 'succeeded', from: yesterday, to: yesterday });
+    else {
+      expect(log.trim().split('\n').at(-1)).toMatch(/^payrecon: /); // the one line saying what failed
+      for (const r of results) expect(r.status).toBe('failed');
+    }
+  });
+
+  it('the ad-hoc rerun line covers the given range', async () => {
+    const rerun = lines.find((l) => /^#\s+cd .*run --from /.test(l));
+    expect(rerun).toBeDefined();
+    const { code } = await sh(subst(rerun!.replace(/^#\s+/, '')), { PATH: cronEnv.PATH! });
+    const rows = await query<{ status: string }>(
+      `select status from runs where command = 'run' and from_date = '2026-11-01' and to_date = '2026-11-07'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(code === 0).toBe(rows[0]!.status === 'succeeded');
+  });
+});
