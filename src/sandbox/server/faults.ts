@@ -42,6 +42,8 @@ export type ReadFault = 'none' | '429' | '500' | 'slow' | 'malformed' | 'drop';
 export class FaultInjector {
   private random: () => number;
   private seed: number | undefined;
+  /** How many of each fault were injected so far (tests check that faults really happened). */
+  readonly injected: Record<string, number> = {};
   constructor(public options: FaultOptions = {}) {
     this.seed = options.seed;
     this.random = seededRandom(options.seed ?? 1);
@@ -68,7 +70,10 @@ export class FaultInjector {
       ['malformed', o.rateMalformed],
       ['drop', o.rateDrop],
     ] as const) {
-      if (r < (rate ?? 0)) return fault;
+      if (r < (rate ?? 0)) {
+        this.injected[fault] = (this.injected[fault] ?? 0) + 1;
+        return fault;
+      }
       r -= rate ?? 0;
     }
     return 'none';
@@ -78,10 +83,12 @@ export class FaultInjector {
   takeRefundFault(): 'none' | 'timeout' | 'drop' {
     if ((this.options.refundTimeoutAfterApply ?? 0) > 0) {
       this.options.refundTimeoutAfterApply! -= 1;
+      this.injected.refundTimeout = (this.injected.refundTimeout ?? 0) + 1;
       return 'timeout';
     }
     if ((this.options.refundDropAfterApply ?? 0) > 0) {
       this.options.refundDropAfterApply! -= 1;
+      this.injected.refundDrop = (this.injected.refundDrop ?? 0) + 1;
       return 'drop';
     }
     return 'none';

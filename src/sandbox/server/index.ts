@@ -27,6 +27,8 @@ export interface SandboxServers {
   data: SandboxData;
   /** Changes the injected faults from now on (both simulators share one fault sequence). */
   setFaults(faults: FaultOptions): void;
+  /** Faults injected so far, by kind ('429', '500', 'slow', 'malformed', 'drop', 'refundTimeout', 'refundDrop'). */
+  faultsInjected(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startSandboxServers(data: SandboxData, opts: SandboxServer
     useepayUrl: urlOf(ue, host),
     data,
     setFaults: (f) => faults.set({ ...f }),
+    faultsInjected: () => ({ ...faults.injected }),
     async close() {
       await Promise.all([close(pu), close(ue)]);
     },
