@@ -1,0 +1,124 @@
+// One CSV record -> one canonical settlement line, or the reason it is rejected. Pure and synchronous: it runs
+// for every line of every file, so it allocates little and throws only for our own bugs.
+import type { SettlementKind } from '../db/schema.js';
+import { MoneyFormatError, parseMajorToMinor, parseMinor } from '../shared/money.js';
+import { parseDate, parseTimestamp } from './datetime.js';
+import type { CanonicalColumnName } from './profiles/columns.js';
+import type { ResolvedProfile } from './profiles/types.js';
+
+export interface SettlementLine {
+  lineNo: number;
+  settlementDate: string;
+  batchId: string | null;
+  kind: SettlementKind;
+  transactionId: string | null;
+  paymentId: string | null;
+  merchantReference: string | null;
+  /** Epoch milliseconds, or null when the file gives none. */
+  transactionTime: number | null;
+  currency: string;
+  grossMinor: number;
+  feeMinor: number;
+  netMinor: number;
+  raw: string;
+}
+
+/** Where each canonical (and extra) column sits in a record: 0-based index, -1 when the profile has no such column. */
+export type Layout = Record<CanonicalColumnName, number> & { extra: Record<string, number>; width: number };
+
+const CURRENCY = /^[A-Z]{3}$/;
+
+// byKind files write every amount as a positive number; the sign follows from what the line is.
+const KIND_SIGN: Record<SettlementKind, number> = {
+  payment: 1, chargeback_reversal: 1, refund: -1, chargeback: -1, fee: -1, adjustment: 0,
+};
+
+export type Converted = { ok: true; line: SettlementLine } | { ok: false; reason: string };
+
+function text(fields: string[], i: number): string {
+  return i < 0 ? '' : (fields[i] ?? '').trim();
+}
+
+export function convertRecord(
+  p: ResolvedProfile,
+  layout: Layout,
+  fields: string[],
+  lineNo: number,
+  raw: string,
+  fileDate: string | null,
+): Converted {
+  if (fields.length !== layout.width) return { ok: false, reason: `expected ${layout.width} columns, found ${fields.length}` };
+  const kindText = text(fields, layout.kind);
+  const kind = p.kindOf(kindText, (name) => text(fields, layout.extra[name] ?? -1));
+  if (!kind) return { ok: false, reason: `unknown type "${kindText}"` };
+
+  const currency = text(fields, layout.currency);
+  if (!CURRENCY.test(currency)) return { ok: false, reason: `invalid currency "${currency}"` };
+
+  let grossMinor: number;
+  let feeMinor: number;
+  let fileNet: number | null;
+  try {
+    grossMinor = amount(p, text(fields, layout.gross), currency, 'gross', false);
+    feeMinor = amount(p, text(fields, layout.fee), currency, 'fee', true);
+    fileNet = layout.net < 0 || text(fields, layout.net) === '' ? null : amount(p, text(fields, layout.net), currency, 'net', false);
+  } catch (e) {
+    if (e instanceof MoneyFormatError) return { ok: false, reason: e.message };
+    throw e;
+  }
+  if (p.signs === 'byKind') {
+    const sign = KIND_SIGN[kind];
+    if (sign !== 0) {
+      if (grossMinor < 0 || (fileNet !== null && fileNet < 0)) return { ok: false, reason: 'negative amount in a file whose signs come from the type' };
+      grossMinor = sign * grossMinor || 0;
+      if (fileNet !== null) fileNet = sign * fileNet || 0;
+    }
+  }
+  if (feeMinor < 0) return { ok: false, reason: `fee is negative (${feeMinor} minor units)` };
+  const netMinor = grossMinor - feeMinor;
+  if (fileNet !== null && fileNet !== netMinor) {
+    return { ok: false, reason: `net ${fileNet} != gross ${grossMinor} - fee ${feeMinor} (minor units)` };
+  }
+  if (!Number.isSafeInteger(netMinor)) return { ok: false, reason: 'amount too large' };
+
+  let settlementDate = fileDate;
+  if (layout.settlementDate >= 0) {
+    const d = text(fields, layout.settlementDate);
+    settlementDate = parseDate(p.dateFormat, d);
+    if (!settlementDate) return { ok: false, reason: `invalid settlement date "${d}" (expected ${p.dateFormat.source})` };
+  }
+  if (!settlementDate) return { ok: false, reason: 'no settlement date in the line or the file name' };
+
+  let transactionTime: number | null = null;
+  const t = text(fields, layout.transactionTime);
+  if (t !== '') {
+    transactionTime = parseTimestamp(p.timestampFormat, t, p.timezone);
+    if (transactionTime === null) return { ok: false, reason: `invalid transaction time "${t}" (expected ${p.timestampFormat.source})` };
+  }
+
+  const transactionId = text(fields, layout.transactionId) || null;
+  const paymentId = text(fields, layout.paymentId) || (kind === 'payment' ? transactionId : null);
+  return {
+    ok: true,
+    line: {
+      lineNo, settlementDate, kind, transactionId, paymentId, transactionTime, currency, grossMinor, feeMinor, netMinor, raw,
+      batchId: text(fields, layout.batchId) || null,
+      merchantReference: text(fields, layout.merchantReference) || null,
+    },
+  };
+}
+
+function amount(p: ResolvedProfile, value: string, currency: string, what: string, emptyIsZero: boolean): number {
+  if (value === '') {
+    if (emptyIsZero) return 0;
+    throw new MoneyFormatError(`${what} is empty`);
+  }
+  try {
+    return p.amountUnit === 'minor'
+      ? parseMinor(value)
+      : parseMajorToMinor(value, currency, { decimalSeparator: p.decimalSeparator, allowTrailingZeroDecimals: p.allowTrailingZeroDecimals });
+  } catch (e) {
+    if (e instanceof MoneyFormatError) throw new MoneyFormatError(`${what}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,119 @@
+// The fetch stage: list the provider's source, pick the files for the dates (plus any never seen before: late
+// deliveries and corrections), download them with bounded parallelism, and load each in its own transaction.
+import type { ProviderName } from '../config/schema.js';
+import type { StageContext } from '../jobs/context.js';
+import { archiveDirFor, createSource } from '../sources/create.js';
+import { downloadToArchive, type ArchivedFile } from '../sources/archive.js';
+import { printableName, unsafeNameReason } from '../sources/names.js';
+import type { RemoteFile, SettlementSource } from '../sources/types.js';
+import type { DateRange } from '../shared/dates.js';
+import { ConfigError, RunFailedError } from '../shared/errors.js';
+import { loadSettlementFile } from './load.js';
+import { fileNameDate, resolveProfile } from './profiles/index.js';
+import { seenFiles, seenKey } from './repository.js';
+
+export type FetchedStatus = 'loaded' | 'duplicate' | 'corrected' | 'rejected' | 'refused';
+
+export interface FetchedFile {
+  name: string;
+  remotePath: string;
+  /** Null for a refused name (never downloaded). */
+  sha256: string | null;
+  settlementDate: string | null;
+  status: FetchedStatus;
+  loaded: number;
+  rejected: number;
+  reason?: string;
+  /** settlement_files id (absent for refused names). */
+  fileId?: number;
+  supersededFileId?: number;
+}
+
+export interface FetchSummary {
+  provider: ProviderName;
+  files: FetchedFile[];
+  loadedLines: number;
+  rejectedLines: number;
+}
+
+export interface FetchDeps {
+  source?: SettlementSource;
+}
+
+export async function fetchSettlement(ctx: StageContext, provider: ProviderName, range: DateRange, deps: FetchDeps = {}): Promise<FetchSummary> {
+  const pcfg = ctx.config.providers[provider];
+  if (!pcfg) throw new ConfigError(`providers.${provider}: not configured`);
+  const profile = resolveProfile(pcfg.settlement.profile);
+  const log = ctx.log.child({ stage: 'fetch', provider });
+  const source = deps.source ?? createSource(provider, pcfg.settlement, log);
+  const archiveDir = archiveDirFor(ctx.config, provider);
+  const summary: FetchSummary = { provider, files: [], loadedLines: 0, rejectedLines: 0 };
+  // Aborted when the run is interrupted or this stage fails, so no download keeps going behind our back.
+  const downloads = new AbortController();
+  const onAbort = () => downloads.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const listed = await source.list();
+    const seen = await seenFiles(ctx.db, provider, listed.map((f) => f.path));
+    const wanted: { file: RemoteFile; date: string | null }[] = [];
+    for (const file of listed) {
+      const unsafe = unsafeNameReason(file.name);
+      if (unsafe) {
+        log.warn({ file: printableName(file.name), reason: unsafe }, 'remote file refused');
+        summary.files.push({ name: printableName(file.name), remotePath: printableName(file.path), sha256: null, settlementDate: null, status: 'refused', loaded: 0, rejected: 0, reason: unsafe });
+        continue;
+      }
+      const { matches, date } = fileNameDate(profile, file.name);
+      if (!matches) continue;
+      const inRange = date !== null && date >= range.from && date <= range.to;
+      if (inRange || !seen.has(seenKey(file.path, file.size))) wanted.push({ file, date });
+    }
+    log.info({ listed: listed.length, wanted: wanted.length, source: source.description }, 'settlement files selected');
+
+    const pending = startBounded(wanted, source.parallelism, (w) => downloadToArchive(source, w.file, archiveDir, downloads.signal));
+    for (const [i, w] of wanted.entries()) {
+      if (ctx.signal.aborted) throw new RunFailedError(`fetch interrupted after ${i} of ${wanted.length} files of ${provider}`);
+      const archived: ArchivedFile = await pending[i]!;
+      const out = await loadSettlementFile(ctx.pool, {
+        provider, remotePath: w.file.path, fileName: w.file.name, size: archived.size, sha256: archived.sha256,
+        settlementDate: w.date, localPath: archived.path, profile, runId: ctx.runId,
+      });
+      summary.files.push({
+        name: w.file.name, remotePath: w.file.path, sha256: archived.sha256, settlementDate: w.date, status: out.status,
+        loaded: out.loaded, rejected: out.rejected, fileId: out.fileId,
+        ...(out.reason !== undefined ? { reason: out.reason } : {}),
+        ...(out.supersededFileId !== undefined ? { supersededFileId: out.supersededFileId } : {}),
+      });
+      summary.loadedLines += out.loaded;
+      summary.rejectedLines += out.rejected;
+      log.info({ file: w.file.name, status: out.status, loaded: out.loaded, rejected: out.rejected, reason: out.reason }, 'settlement file processed');
+    }
+    return summary;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    downloads.abort();
+    if (!deps.source) await source.close();
+  }
+}
+
+/** Starts `fn` for every item, at most `limit` at a time, returning their promises in item order. */
+function startBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R>[] {
+  const gates: (() => void)[] = [];
+  let running = 0;
+  const release = () => {
+    running--;
+    gates.shift()?.();
+  };
+  const promises = items.map(async (item) => {
+    if (running >= limit) await new Promise<void>((r) => gates.push(r));
+    running++;
+    try {
+      return await fn(item);
+    } finally {
+      release();
+    }
+  });
+  // A later download may fail while an earlier file loads; it is reported when its turn comes, not as unhandled.
+  for (const p of promises) p.catch(() => undefined);
+  return promises;
+}

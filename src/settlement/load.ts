@@ -1,0 +1,132 @@
+// Loads one downloaded settlement file. Everything about the file (its settlement_files row, its lines, its
+// rejected lines, and the supersession of an earlier version) commits in ONE transaction, so a crash or a
+// rejected trailer never leaves half a file behind. Identity (provider, remote_path, size, sha256) is enforced by
+// the table's unique constraint; an advisory lock per remote path serialises two runs loading the same name.
+import type pg from 'pg';
+import { DatabaseError } from '../shared/errors.js';
+import { CopySink } from './copy-sink.js';
+import { FileRejectedError } from './errors.js';
+import { parseSettlementFile } from './parse.js';
+import type { ResolvedProfile } from './profiles/types.js';
+
+export interface LoadInput {
+  provider: string;
+  remotePath: string;
+  fileName: string;
+  size: number;
+  sha256: string;
+  /** From the file name; when null the earliest line date is recorded. */
+  settlementDate: string | null;
+  /** The downloaded (archived) copy that is parsed. */
+  localPath: string;
+  profile: ResolvedProfile;
+  runId: number | null;
+}
+
+export interface LoadOutcome {
+  status: 'loaded' | 'corrected' | 'duplicate' | 'rejected';
+  fileId: number;
+  lineCount: number;
+  loaded: number;
+  rejected: number;
+  reason?: string;
+  /** The earlier version this file replaced (status 'corrected'). */
+  supersededFileId?: number;
+}
+
+const FILE_COLUMNS = `provider, remote_path, file_name, size, sha256, settlement_date, archive_path, profile, run_id`;
+
+export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promise<LoadOutcome> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`settlement:${input.provider}:${input.remotePath}`]);
+    const same = await client.query<{ id: number; status: string; reject_reason: string | null; line_count: number; loaded_count: number; rejected_count: number }>(
+      `select id, status, reject_reason, line_count, loaded_count, rejected_count from settlement_files
+       where provider = $1 and remote_path = $2 and size = $3 and sha256 = $4`,
+      [input.provider, input.remotePath, input.size, input.sha256],
+    );
+    const found = same.rows[0];
+    if (found) {
+      await client.query('commit');
+      return {
+        status: 'duplicate', fileId: found.id, lineCount: found.line_count, loaded: 0, rejected: 0,
+        reason: found.status === 'rejected' ? `already rejected: ${found.reject_reason ?? ''}` : `already ${found.status}`,
+      };
+    }
+    const pred = await client.query<{ id: number }>(
+      `select id from settlement_files where provider = $1 and remote_path = $2 and status <> 'superseded' order by id desc limit 1`,
+      [input.provider, input.remotePath],
+    );
+    const predecessor = pred.rows[0]?.id;
+    const inserted = await client.query<{ id: number }>(
+      `insert into settlement_files (${FILE_COLUMNS}, status, supersedes_file_id)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded', $10) returning id`,
+      [...fileValues(input), predecessor ?? null],
+    );
+    const fileId = inserted.rows[0]!.id;
+
+    const sink = new CopySink(client, fileId, input.provider);
+    let result;
+    try {
+      result = await parseSettlementFile(
+        { path: input.localPath, name: input.fileName, profile: input.profile, fileDate: input.settlementDate },
+        sink,
+      );
+      await sink.finish();
+    } catch (e) {
+      await sink.abort();
+      await client.query('rollback');
+      if (e instanceof FileRejectedError) return await recordRejected(client, input, e.message);
+      throw e;
+    }
+
+    if (predecessor !== undefined) {
+      // Lines of a superseded file do not exist (matching.md): delete them; the row stays as history.
+      await client.query(`delete from settlement_lines where file_id = $1`, [predecessor]);
+      await client.query(`delete from rejected_lines where file_id = $1`, [predecessor]);
+      await client.query(`update settlement_files set status = 'superseded' where id = $1`, [predecessor]);
+    }
+    await client.query(
+      `update settlement_files set line_count = $2, loaded_count = $3, rejected_count = $4,
+         settlement_date = coalesce(settlement_date, (select min(settlement_date) from settlement_lines where file_id = $1))
+       where id = $1`,
+      [fileId, result.lineCount, result.loaded, result.rejected],
+    );
+    await client.query('commit');
+    return {
+      status: predecessor !== undefined ? 'corrected' : 'loaded', fileId,
+      lineCount: result.lineCount, loaded: result.loaded, rejected: result.rejected,
+      ...(predecessor !== undefined ? { supersededFileId: predecessor } : {}),
+    };
+  } catch (e) {
+    broken = true;
+    await client.query('rollback').catch(() => undefined);
+    if (e instanceof FileRejectedError) throw e;
+    throw new DatabaseError(`loading settlement file ${input.remotePath} failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    client.release(broken ? true : undefined);
+  }
+}
+
+function fileValues(input: LoadInput): unknown[] {
+  return [
+    input.provider, input.remotePath, input.fileName, input.size, input.sha256, input.settlementDate, input.localPath,
+    input.profile.name, input.runId,
+  ];
+}
+
+/** A file rejected whole: recorded (so identical bad content is not retried forever) with nothing of it loaded. */
+async function recordRejected(client: pg.PoolClient, input: LoadInput, reason: string): Promise<LoadOutcome> {
+  await client.query('begin');
+  const r = await client.query<{ id: number }>(
+    `insert into settlement_files (${FILE_COLUMNS}, status, reject_reason)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'rejected', $10)
+     on conflict (provider, remote_path, size, sha256) do update set reject_reason = excluded.reject_reason
+     returning id`,
+    [...fileValues(input), reason],
+  );
+  await client.query('commit');
+  return { status: 'rejected', fileId: r.rows[0]!.id, lineCount: 0, loaded: 0, rejected: 0, reason };
+}

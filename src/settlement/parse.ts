@@ -1,0 +1,208 @@
+// Streams one settlement file through its profile: skip lines, header -> layout, every record -> a canonical
+// line or a rejected line (raw text masked first), and the trailer check at the end. Whole-file problems throw
+// FileRejectedError; the caller's transaction then rolls back whatever the sink already wrote.
+import { convertRecord, type Layout, type SettlementLine } from './convert.js';
+import { FileRejectedError } from './errors.js';
+import { maskCardNumbers } from './mask.js';
+import { CANONICAL_COLUMNS, type CanonicalColumnName } from './profiles/columns.js';
+import type { ColumnRef, ResolvedProfile } from './profiles/types.js';
+import { readDecoded } from './read.js';
+import { RecordSplitter, type RawRecord } from './records.js';
+
+export interface ParseSink {
+  line(line: SettlementLine): void;
+  reject(lineNo: number, reason: string, raw: string): void;
+  /** Called after each decoded chunk: the sink writes out what it buffered, waiting for backpressure. */
+  drain(): Promise<void>;
+}
+
+export interface ParseResult {
+  /** Data records in the file (loaded + rejected; header, skipped lines and trailer excluded). */
+  lineCount: number;
+  loaded: number;
+  rejected: number;
+}
+
+export interface ParseInput {
+  path: string;
+  /** The remote file name: decides gzip by extension together with the magic bytes. */
+  name: string;
+  profile: ResolvedProfile;
+  /** Settlement date from the file name, for profiles without a date column. */
+  fileDate: string | null;
+}
+
+export async function parseSettlementFile(input: ParseInput, sink: ParseSink): Promise<ParseResult> {
+  const state = new FileState(input, sink);
+  const splitter = new RecordSplitter(input.profile.delimiter, input.profile.quote, (rec) => state.record(rec));
+  for await (const text of readDecoded(input.path, input.name, input.profile.encoding)) {
+    splitter.push(text);
+    state.throwIfFailed();
+    await sink.drain();
+  }
+  splitter.end();
+  state.throwIfFailed();
+  state.finish();
+  await sink.drain();
+  return { lineCount: state.dataRecords, loaded: state.loaded, rejected: state.rejected };
+}
+
+class FileState {
+  dataRecords = 0;
+  loaded = 0;
+  rejected = 0;
+  private skipped = 0;
+  private layout: Layout | null = null;
+  private failure: FileRejectedError | null = null;
+  private trailer: { lineNo: number; fields: string[] } | null = null;
+  /** Sum of the Net column as written, scaled to 10^-SUM_SCALE, for the trailer check. */
+  private netSum = 0n;
+  private netSumKnown = true;
+
+  constructor(
+    private readonly input: ParseInput,
+    private readonly sink: ParseSink,
+  ) {}
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  record(rec: RawRecord): void {
+    if (this.failure) return;
+    const p = this.input.profile;
+    if (this.skipped < p.skipLines) {
+      this.skipped++;
+      return;
+    }
+    if (this.trailer) {
+      this.failure = new FileRejectedError(`data after the trailer (line ${rec.lineNo}): truncated or corrupt file`);
+      return;
+    }
+    if (p.trailer === 'payunity' && rec.fields?.[0]?.trim() === 'TRAILER') {
+      this.trailer = { lineNo: rec.lineNo, fields: rec.fields };
+      return;
+    }
+    if (!this.layout) {
+      if (p.header) {
+        if (!rec.fields) {
+          this.failure = new FileRejectedError(`unreadable header on line ${rec.lineNo}: ${rec.error ?? ''}`);
+          return;
+        }
+        this.layout = headerLayout(p, rec.fields);
+        return;
+      }
+      if (!rec.fields) {
+        this.failure = new FileRejectedError(`unreadable first line ${rec.lineNo}: ${rec.error ?? ''}`);
+        return;
+      }
+      this.layout = positionalLayout(p, rec.fields.length);
+    }
+    this.dataRecords++;
+    let raw = maskCardNumbers(rec.raw);
+    if (raw.includes('\u0000')) {
+      // PostgreSQL text cannot hold NUL: keep a visible trace of it and reject the line.
+      raw = raw.replaceAll('\u0000', '\\0');
+      this.reject(rec.lineNo, 'line contains a NUL character', raw);
+      this.netSumKnown = false;
+      return;
+    }
+    if (!rec.fields) {
+      this.reject(rec.lineNo, rec.error ?? 'unreadable line', raw);
+      this.netSumKnown = false;
+      return;
+    }
+    if (p.trailer === 'payunity') this.addNet(rec.fields);
+    const c = convertRecord(p, this.layout, rec.fields, rec.lineNo, raw, this.input.fileDate);
+    if (c.ok) {
+      this.loaded++;
+      this.sink.line(c.line);
+    } else this.reject(rec.lineNo, c.reason, raw);
+  }
+
+  private reject(lineNo: number, reason: string, raw: string): void {
+    this.rejected++;
+    this.sink.reject(lineNo, reason, raw);
+  }
+
+  private addNet(fields: string[]): void {
+    const i = this.layout?.net ?? -1;
+    const v = i >= 0 ? scaledDecimal(fields[i] ?? '', this.input.profile.decimalSeparator) : null;
+    if (v === null) this.netSumKnown = false;
+    else this.netSum += v;
+  }
+
+  finish(): void {
+    const p = this.input.profile;
+    if (!this.layout) {
+      if (p.header) throw new FileRejectedError('missing header: the file has no lines');
+    }
+    if (p.trailer !== 'payunity') return;
+    if (!this.trailer) throw new FileRejectedError('trailer missing: truncated or corrupt file, nothing loaded');
+    const [, countText = '', sumText = ''] = this.trailer.fields.map((f) => f.trim());
+    const count = /^\d+$/.test(countText) ? Number(countText) : NaN;
+    if (count !== this.dataRecords) {
+      throw new FileRejectedError(`trailer says ${countText} lines but the file has ${this.dataRecords}: truncated or corrupt file, nothing loaded`);
+    }
+    const sum = scaledDecimal(sumText, p.decimalSeparator);
+    if (sum === null || !this.netSumKnown || sum !== this.netSum) {
+      throw new FileRejectedError(`trailer sum of net ${sumText} does not agree with the lines: corrupt file, nothing loaded`);
+    }
+  }
+}
+
+const SUM_SCALE = 6;
+
+/** A decimal as written ("-15.00", "89,33") as a bigint of 10^-6 units; null when it is not a plain decimal. */
+function scaledDecimal(text: string, decimalSeparator: '.' | ','): bigint | null {
+  const m = /^([+-]?)(\d+)(?:[.,](\d{1,6}))?$/.exec(text.trim());
+  if (!m) return null;
+  if (text.includes(decimalSeparator === '.' ? ',' : '.')) return null;
+  const v = BigInt((m[2] ?? '0') + (m[3] ?? '').padEnd(SUM_SCALE, '0'));
+  return m[1] === '-' ? -v : v;
+}
+
+function emptyLayout(width: number): Layout {
+  const l = { extra: {}, width } as Layout;
+  for (const c of CANONICAL_COLUMNS) l[c] = -1;
+  return l;
+}
+
+function headerLayout(p: ResolvedProfile, header: string[]): Layout {
+  const names = header.map((h) => h.trim());
+  const find = (ref: ColumnRef): number => {
+    if (typeof ref === 'number') return ref - 1 < names.length ? ref - 1 : -1;
+    const exact = names.indexOf(ref);
+    return exact >= 0 ? exact : names.findIndex((n) => n.toLowerCase() === ref.toLowerCase());
+  };
+  const layout = emptyLayout(names.length);
+  const missing: string[] = [];
+  for (const [key, ref] of Object.entries(p.columns) as [CanonicalColumnName, ColumnRef][]) {
+    const i = find(ref);
+    if (i < 0) missing.push(`${key}: "${ref}"`);
+    layout[key] = i;
+  }
+  for (const [key, ref] of Object.entries(p.extraColumns)) {
+    const i = find(ref);
+    if (i < 0) missing.push(`"${ref}"`);
+    layout.extra[key] = i;
+  }
+  if (missing.length > 0) {
+    throw new FileRejectedError(`the profile names a column the file does not have (${missing.join(', ')}); header: ${names.join(p.delimiter)}`);
+  }
+  return layout;
+}
+
+function positionalLayout(p: ResolvedProfile, width: number): Layout {
+  const layout = emptyLayout(width);
+  const missing: string[] = [];
+  for (const [key, ref] of Object.entries(p.columns) as [CanonicalColumnName, ColumnRef][]) {
+    const pos = typeof ref === 'number' ? ref : Number.NaN;
+    if (!(pos >= 1 && pos <= width)) missing.push(`${key}: ${ref}`);
+    layout[key] = pos - 1;
+  }
+  if (missing.length > 0) {
+    throw new FileRejectedError(`the profile names a column the file does not have (${missing.join(', ')}); the first line has ${width} columns`);
+  }
+  return layout;
+}

@@ -1,0 +1,26 @@
+import type { SettlementConfig } from '../../config/schema.js';
+import { payunityProfile, useepayProfile } from './builtin.js';
+import { customProfile } from './custom.js';
+import type { ResolvedProfile } from './types.js';
+import { parseDate } from '../datetime.js';
+
+export type { ResolvedProfile, ColumnRef } from './types.js';
+export { payunityProfile, useepayProfile } from './builtin.js';
+
+/** The profile a provider's settlement configuration names: a built-in by name, or a custom object. */
+export function resolveProfile(profile: SettlementConfig['profile']): ResolvedProfile {
+  if (profile === 'payunity') return payunityProfile;
+  if (profile === 'useepay') return useepayProfile;
+  return customProfile(profile);
+}
+
+/** The settlement date a file name carries, 'YYYY-MM-DD'; null when the name does not say (or does not match). */
+export function fileNameDate(profile: ResolvedProfile, name: string): { matches: boolean; date: string | null } {
+  const m = profile.filePattern.exec(name);
+  if (!m) return { matches: false, date: null };
+  const text = m.groups?.date;
+  if (text === undefined || !profile.fileDateFormat) return { matches: true, date: null };
+  const parts = profile.fileDateFormat;
+  const date = parseDate(parts, text);
+  return { matches: true, date };
+}

@@ -1,0 +1,146 @@
+// SFTP source over ssh2-sftp-client. The server's host key is pinned by its SHA-256 fingerprint; a dropped
+// connection is re-established and a broken download resumes from the bytes already on disk, up to `retries`
+// times. Authentication and host-key failures are not retried: they will not fix themselves.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import SftpClient from 'ssh2-sftp-client';
+import type { SftpConfig } from '../config/schema.js';
+import { SourceError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { Downloaded, RemoteFile, SettlementSource } from './types.js';
+import { appendStream, freshProgress, progressFromDisk, type WriteProgress } from './write-file.js';
+
+/** `SHA256:<base64 without padding>` of a public key blob, as `ssh-keygen -l` prints it. */
+export function sshFingerprint(keyBlob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+
+class FatalSourceError extends SourceError {
+  override name = 'SourceError';
+}
+
+export interface SftpSourceOptions {
+  log?: Logger;
+  /** Called with each received chunk's size (tests use it to cut the connection mid-transfer). */
+  onData?: (file: RemoteFile, bytes: number) => void;
+}
+
+export class SftpSource implements SettlementSource {
+  readonly description: string;
+  readonly parallelism: number;
+  private client: Promise<SftpClient> | null = null;
+  private readonly remoteDir: string;
+
+  constructor(
+    private readonly cfg: SftpConfig,
+    private readonly opts: SftpSourceOptions = {},
+  ) {
+    this.remoteDir = cfg.remoteDir.replace(/\/+$/, '') || '/';
+    this.description = `sftp://${cfg.username}@${cfg.host}:${cfg.port}${this.remoteDir.startsWith('/') ? '' : '/'}${this.remoteDir}`;
+    this.parallelism = cfg.parallelDownloads;
+  }
+
+  async list(): Promise<RemoteFile[]> {
+    return this.withRetry('list', async (c) => {
+      const entries = await c.list(this.remoteDir);
+      return entries
+        .filter((e) => e.type === '-')
+        .map((e) => ({ name: e.name, path: path.posix.join(this.remoteDir, e.name), size: e.size, modifiedAt: new Date(e.modifyTime) }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    });
+  }
+
+  async download(file: RemoteFile, destPath: string, signal: AbortSignal): Promise<Downloaded> {
+    let progress: WriteProgress = freshProgress();
+    let first = true;
+    await this.withRetry(`download ${file.path}`, async (c) => {
+      if (!first) progress = await progressFromDisk(destPath);
+      first = false;
+      if (progress.bytes > file.size) progress = freshProgress(); // the file changed under us: start over
+      const stream = c.createReadStream(file.path, { start: progress.bytes }) as Readable;
+      if (this.opts.onData) stream.on('data', (chunk: Buffer) => this.opts.onData?.(file, chunk.length));
+      await appendStream(stream, destPath, progress, signal);
+      // ssh2 may end a stream quietly when the connection goes: a short file is a dropped transfer, not success.
+      if (progress.bytes < file.size) throw new SourceError(`transfer ended at ${progress.bytes} of ${file.size} bytes`);
+    }, signal);
+    return { size: progress.bytes, sha256: progress.hash.digest('hex') };
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    if (c) await c.then((x) => x.end()).catch(() => undefined);
+  }
+
+  private async withRetry<T>(what: string, fn: (c: SftpClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let conn: Promise<SftpClient> | null = null;
+      try {
+        conn = this.connection();
+        return await fn(await conn);
+      } catch (e) {
+        if (e instanceof FatalSourceError) throw e;
+        if (signal?.aborted) throw e;
+        // Drop the connection this attempt used (others may already have replaced it) so the next one reconnects.
+        if (conn && this.client === conn) {
+          this.client = null;
+          void conn.then((x) => x.end()).catch(() => undefined);
+        }
+        if (attempt >= this.cfg.retries) {
+          throw new SourceError(`${this.description}: ${what} failed after ${attempt + 1} attempt(s): ${(e as Error).message}`, { cause: e });
+        }
+        const delay = Math.min(200 * 2 ** attempt, 5000);
+        this.opts.log?.warn({ source: this.description, what, attempt: attempt + 1, err: (e as Error).message }, 'sftp operation failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private connection(): Promise<SftpClient> {
+    this.client ??= this.connect();
+    return this.client;
+  }
+
+  private async connect(): Promise<SftpClient> {
+    const cfg = this.cfg;
+    // Library default listeners print to the console; ours stay silent (errors surface through the promises).
+    const quiet = () => undefined;
+    const client = new SftpClient('payrecon', { error: quiet, end: quiet, close: quiet });
+    let seen: string | null = null;
+    const pinned = cfg.hostKeySha256?.replace(/=+$/, '');
+    try {
+      await client.connect({
+        host: cfg.host,
+        port: cfg.port,
+        username: cfg.username,
+        password: cfg.password,
+        privateKey: cfg.privateKeyPath ? readFileSync(cfg.privateKeyPath) : undefined,
+        passphrase: cfg.passphrase,
+        readyTimeout: cfg.readyTimeoutSeconds * 1000,
+        hostVerifier: (key: Buffer) => {
+          seen = sshFingerprint(key);
+          return cfg.insecureSkipHostKeyCheck || seen === pinned;
+        },
+      });
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      const msg = (e as Error).message;
+      if (seen !== null && !cfg.insecureSkipHostKeyCheck && seen !== pinned) {
+        throw new FatalSourceError(
+          `host key of ${cfg.host}:${cfg.port} is ${seen as string} but the configuration pins ${cfg.hostKeySha256 ?? '(none)'}; refusing to connect (check the server's fingerprint with its operator, then update hostKeySha256)`,
+          { cause: e },
+        );
+      }
+      if (/authentication/i.test(msg)) {
+        throw new FatalSourceError(`${this.description}: authentication failed (${msg}); check username, password or privateKeyPath`, { cause: e });
+      }
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || /privateKey|passphrase|Cannot parse/i.test(msg)) {
+        throw new FatalSourceError(`${this.description}: cannot use the private key: ${msg}`, { cause: e });
+      }
+      throw e;
+    }
+    return client;
+  }
+}

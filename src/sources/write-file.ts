@@ -1,0 +1,54 @@
+// Streams bytes into a file while hashing them, then fsyncs: the one writer every source uses.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+
+export interface WriteProgress {
+  hash: Hash;
+  /** Bytes in the file so far (the hash covers exactly these). */
+  bytes: number;
+}
+
+/** Starts (or restarts) a download: an empty file and a fresh hash. */
+export function freshProgress(): WriteProgress {
+  return { hash: createHash('sha256'), bytes: 0 };
+}
+
+/**
+ * Resumes after a failed attempt: re-hashes what actually reached the disk, because bytes hashed in memory may
+ * not all have been written when the connection dropped.
+ */
+export async function progressFromDisk(path: string): Promise<WriteProgress> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return { hash, bytes };
+}
+
+/** Appends `src` to `path` at `progress.bytes`, hashing as it goes; fsyncs before returning. */
+export async function appendStream(src: Readable, path: string, progress: WriteProgress, signal: AbortSignal): Promise<void> {
+  const fh = await open(path, progress.bytes === 0 ? 'w' : 'r+');
+  const onAbort = () => src.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (signal.aborted) onAbort();
+    for await (const chunk of src as AsyncIterable<Buffer>) {
+      await fh.write(chunk, 0, chunk.length, progress.bytes);
+      progress.hash.update(chunk);
+      progress.bytes += chunk.length;
+    }
+    await fh.truncate(progress.bytes);
+    await fh.sync();
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await fh.close();
+  }
+}
