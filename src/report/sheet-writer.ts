@@ -13,6 +13,10 @@ export interface ColumnSpec {
   width: number;
   /** A drop-down list offered on every data row of this column. */
   list?: readonly string[];
+  /** Short codes (currency, bucket) read better centred; numbers and dates are right-aligned by Excel already. */
+  align?: 'left' | 'center' | 'right';
+  /** A text column right after a number column: a small indent keeps the two from running together. */
+  indent?: boolean;
 }
 
 export interface SheetSpec {
@@ -49,11 +53,20 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
   const startPart = () => {
     const name = parts.length === 0 ? spec.name : `${spec.name} (${parts.length + 1})`;
     parts.push(name);
-    ws = wb.addWorksheet(name, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] }) as unknown as StreamSheet;
+    ws = wb.addWorksheet(name, {
+      views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }],
+      // Printed (or saved as PDF), a sheet is one page wide, landscape, with the header repeated on every page.
+      pageSetup: { orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1', paperSize: 9 },
+    }) as unknown as StreamSheet;
     // Widths only: a `header` here would make exceljs write its own row 1 behind our back.
     ws.columns = spec.columns.map((c) => ({ width: Math.max(c.width, c.header.length + 4) }));
     const header = ws.addRow(spec.columns.map((c) => c.header));
-    header.font = { bold: true };
+    // The font is named: a bare { bold: true } drops the default font, and LibreOffice then falls back to a serif.
+    header.font = { name: 'Calibri', size: 11, bold: true };
+    spec.columns.forEach((c, i) => {
+      if (c.align) header.getCell(i + 1).alignment = { horizontal: c.align };
+      if (c.indent) header.getCell(i + 1).alignment = { horizontal: 'left', indent: 1 };
+    });
     header.commit();
     rowsInPart = 0;
   };
@@ -91,6 +104,9 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
       const row = ws!.addRow(values.map((v) => v.value));
       values.forEach((v, i) => {
         if (v.numFmt) row.getCell(i + 1).numFmt = v.numFmt;
+        const col = spec.columns[i];
+        if (col?.align) row.getCell(i + 1).alignment = { horizontal: col.align };
+        if (col?.indent) row.getCell(i + 1).alignment = { horizontal: 'left', indent: 1 };
       });
       row.commit();
       rowsInPart++;

@@ -13,10 +13,10 @@ export const AWAITING_SHEET: SheetSpec = {
     { header: 'Transaction ID', width: 36 },
     { header: 'Gateway type', width: 10 },
     { header: 'Merchant reference', width: 22 },
-    { header: 'Transaction time', width: 20 },
-    { header: 'Currency', width: 6 },
-    { header: 'Amount', width: 16 },
-    { header: 'Expected by', width: 12 },
+    { header: 'Transaction time', width: 20, align: 'center' },
+    { header: 'Currency', width: 6, align: 'center' },
+    { header: 'Amount', width: 16, align: 'right' },
+    { header: 'Expected by', width: 12, align: 'center' },
   ],
 };
 

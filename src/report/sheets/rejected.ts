@@ -11,8 +11,8 @@ export const REJECTED_SHEET: SheetSpec = {
   columns: [
     { header: 'Provider', width: 10 },
     { header: 'File', width: 44 },
-    { header: 'Settlement date', width: 12 },
-    { header: 'Line', width: 8 },
+    { header: 'Settlement date', width: 12, align: 'center' },
+    { header: 'Line', width: 8, align: 'right' },
     { header: 'Reason', width: 44 },
     { header: 'Raw text (masked)', width: 80 },
   ],

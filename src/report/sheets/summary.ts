@@ -13,12 +13,12 @@ export const SUMMARY_SHEET: SheetSpec = {
   name: 'Summary',
   columns: [
     { header: 'Provider', width: 10 },
-    { header: 'Currency', width: 6 },
+    { header: 'Currency', width: 6, align: 'center' },
     { header: 'Section', width: 20 },
     { header: 'Item', width: 34 },
-    { header: 'Count', width: 10 },
-    { header: 'Amount', width: 18 },
-    { header: 'Detail', width: 70 },
+    { header: 'Count', width: 10, align: 'right' },
+    { header: 'Amount', width: 18, align: 'right' },
+    { header: 'Detail', width: 70, indent: true },
   ],
 };
 
