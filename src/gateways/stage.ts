@@ -3,6 +3,7 @@ import type { ProviderName } from '../config/schema.js';
 import type { StageContext } from '../jobs/context.js';
 import { addDays, type DateRange } from '../shared/dates.js';
 import { ConfigError } from '../shared/errors.js';
+import { createGatewayClient, type GatewayDeps } from './index.js';
 import { storeTransactions } from './store.js';
 import type { GatewayClient, GatewayTransaction, PullWindow } from './types.js';
 import { dateWindows } from './windows.js';
@@ -75,4 +76,9 @@ async function recordWindows(ctx: StageContext, provider: ProviderName, w: PullW
   if (rows.length === 0) return;
   await ctx.db.insertInto('pull_windows').values(rows).execute();
   for (const r of rows) summary.windows.push({ endpoint: r.endpoint, from: w.from.toISOString(), to: w.to.toISOString(), records: r.record_count });
+}
+
+/** The pull stage with the configured client: what a run wires in as its `pull` stage. */
+export async function pullProvider(ctx: StageContext, provider: ProviderName, range: DateRange, deps: Omit<GatewayDeps, 'log'> = {}): Promise<PullSummary> {
+  return pullGateway(ctx, provider, range, createGatewayClient(provider, ctx.config, { log: ctx.log, ...deps }));
 }

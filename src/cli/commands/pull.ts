@@ -1,8 +1,39 @@
 import type { Command } from 'commander';
-import { common, rangeOptions, type Registrar } from '../program.js';
-import { notBuilt } from './stub.js';
+import { pullProvider, type PullSummary } from '../../gateways/stage.js';
+import { selectedProviders, type StageContext } from '../../jobs/context.js';
+import { resolveRange } from '../../shared/dates.js';
+import { UsageError } from '../../shared/errors.js';
+import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
 
 export function registerPull(program: Command, r: Registrar): void {
-  common(rangeOptions(program.command('pull').description('pull transactions from the gateway APIs for the dates')))
-    .action(r.action(notBuilt('pull')));
+  common(rangeOptions(program.command('pull').description('pull transactions from the gateway APIs for the dates (plus the trailing re-pull window)')))
+    .action(r.action<RangeOptions>(async (ctx, opts) => {
+      const loaded = ctx.loadConfig();
+      const { config } = loaded;
+      const range = resolveRange(opts, config.timezone);
+      const providers = selectedProviders(config, opts.provider);
+      if (providers.length === 0) throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
+      const summaries = await ctx.withDatabase(loaded, async (db) => {
+        // A pull on its own belongs to no run: its windows are recorded with run_id null.
+        const stage: StageContext = { db: db.db, pool: db.pool, config, log: ctx.log, signal: ctx.signal, runId: null, now: () => new Date() };
+        const out: PullSummary[] = [];
+        for (const p of providers) out.push(await pullProvider(stage, p, range));
+        return out;
+      });
+      const total = (k: 'records' | 'inserted' | 'updated' | 'unchanged') => summaries.reduce((s, x) => s + x[k], 0);
+      const result = {
+        from: range.from,
+        to: range.to,
+        records: total('records'),
+        inserted: total('inserted'),
+        updated: total('updated'),
+        unchanged: total('unchanged'),
+        providers: summaries,
+      };
+      ctx.result(result, () =>
+        summaries
+          .map((s) => `${s.provider}: ${s.records} records in ${s.windows.length} windows (${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged)`)
+          .join('\n'),
+      );
+    }));
 }
