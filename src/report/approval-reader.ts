@@ -1,10 +1,12 @@
-import { access } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { UsageError } from '../shared/errors.js';
 
 // Reads finance's decisions back from the report workbook: the rows of the Discrepancies sheet (and its
-// continuation sheets "Discrepancies (2)", …) whose Action is REFUND. Streamed, so a large workbook is never held
-// in memory whole. It only reads: checking each row against the database is the refund executor's job.
+// continuation sheets "Discrepancies (2)", …) whose Action is REFUND. It only reads: checking each row against the
+// database is the refund executor's job.
+// Not streamed: ExcelJS's streaming reader fails on workbooks whose zip lists the worksheets before
+// xl/workbook.xml (as ExcelJS itself writes them, and as other tools may save them), and an approval must never
+// depend on the order a spreadsheet program happened to write its zip entries in.
 
 export const APPROVAL_ACTION = 'REFUND';
 
@@ -34,53 +36,34 @@ const COLUMNS = {
 const SHEET_RE = /^Discrepancies(?: \(\d+\))?$/;
 
 export async function readApprovalWorkbook(file: string): Promise<ApprovalRow[]> {
+  const wb = new ExcelJS.Workbook();
   try {
-    await access(file);
+    await wb.xlsx.readFile(file);
   } catch (e) {
-    throw new UsageError(`approval file ${file} cannot be read`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'not found' : code ? `cannot be read (${code})` : `is not a readable .xlsx workbook (${(e as Error).message})`;
+    throw new UsageError(`approval file ${file} ${why}`, { cause: e });
   }
+  const sheets = wb.worksheets.filter((ws) => SHEET_RE.test(ws.name));
+  if (sheets.length === 0) throw new UsageError(`approval file ${file} has no Discrepancies sheet`);
   const out: ApprovalRow[] = [];
-  let sawSheet = false;
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    styles: 'ignore',
-    hyperlinks: 'ignore',
-    entries: 'emit',
-  });
-  try {
-    for await (const sheet of reader) {
-      const name = (sheet as unknown as { name: string }).name;
-      if (!SHEET_RE.test(name)) {
-        // Drain the sheet: the reader must pass over its rows to reach the next one.
-        for await (const _ of sheet) void _;
-        continue;
-      }
-      sawSheet = true;
-      let cols: Record<keyof typeof COLUMNS, number> | undefined;
-      for await (const row of sheet) {
-        if (!cols) {
-          cols = headerColumns(row, name, file);
-          continue;
-        }
-        const action = cellText(row.getCell(cols.action).value).trim().toUpperCase();
-        if (action !== APPROVAL_ACTION) continue;
-        out.push({
-          sheet: name,
-          row: row.number,
-          discrepancyId: cellText(row.getCell(cols.id).value).trim(),
-          currency: cellText(row.getCell(cols.currency).value).trim() || null,
-          gatewayAmount: cellAmount(row.getCell(cols.gateway).value),
-          settledAmount: cellAmount(row.getCell(cols.settled).value),
-          difference: cellAmount(row.getCell(cols.difference).value),
-        });
-      }
-    }
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`approval file ${file} is not a readable .xlsx workbook: ${(e as Error).message}`, { cause: e });
+  for (const sheet of sheets) {
+    const cols = headerColumns(sheet.getRow(1), sheet.name, file);
+    sheet.eachRow((row, number) => {
+      if (number === 1) return;
+      const action = cellText(row.getCell(cols.action).value).trim().toUpperCase();
+      if (action !== APPROVAL_ACTION) return;
+      out.push({
+        sheet: sheet.name,
+        row: number,
+        discrepancyId: cellText(row.getCell(cols.id).value).trim(),
+        currency: cellText(row.getCell(cols.currency).value).trim() || null,
+        gatewayAmount: cellAmount(row.getCell(cols.gateway).value),
+        settledAmount: cellAmount(row.getCell(cols.settled).value),
+        difference: cellAmount(row.getCell(cols.difference).value),
+      });
+    });
   }
-  if (!sawSheet) throw new UsageError(`approval file ${file} has no Discrepancies sheet`);
   return out;
 }
 

@@ -1,0 +1,110 @@
+// Approval through the finance workbook: the real report for the run, edited the way finance edits it (Action
+// column), read back by the approval reader and checked against the database before anything is sent.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readApprovalWorkbook } from '../../src/report/approval-reader.js';
+import { writeReport } from '../../src/report/index.js';
+import { executeRefunds } from '../../src/refunds/index.js';
+import { UsageError } from '../../src/shared/errors.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { realClients, stageContext } from './fixtures.js';
+import { startWorld, type World } from './world.js';
+
+let db: TestDb;
+let dir: string;
+let w: World;
+let report: string;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'payrecon-approval-'));
+  w = await startWorld(db, [{ amountMinor: 2500 }, { amountMinor: 4000 }, { amountMinor: 990 }]);
+  w.config.reports.dir = dir;
+  report = await writeReport(stageContext(db, w.config, w.runId), w.runId);
+});
+afterAll(async () => {
+  await w.close();
+  await db.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Edit {
+  refund: string[];
+  set?: { id: string; header: string; value: ExcelJS.CellValue }[];
+  extraRow?: string;
+}
+
+/** A copy of the report with REFUND chosen for some rows and, optionally, cells edited. */
+async function approvalCopy(name: string, edit: Edit): Promise<string> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(report);
+  const sheet = wb.getWorksheet('Discrepancies');
+  if (!sheet) throw new Error('no Discrepancies sheet in the report');
+  const col = new Map<string, number>();
+  sheet.getRow(1).eachCell((c, n) => col.set(String(c.value), n));
+  const rowOf = (id: string) => {
+    let found: ExcelJS.Row | undefined;
+    sheet.eachRow((r) => {
+      if (r.getCell(col.get('Discrepancy ID')!).text === id) found = r;
+    });
+    if (!found) throw new Error(`row of ${id} not in the report`);
+    return found;
+  };
+  for (const id of edit.refund) rowOf(id).getCell(col.get('Action')!).value = 'REFUND';
+  for (const s of edit.set ?? []) rowOf(s.id).getCell(col.get(s.header)!).value = s.value;
+  if (edit.extraRow) {
+    const r = sheet.getRow(sheet.rowCount + 1);
+    r.getCell(col.get('Discrepancy ID')!).value = edit.extraRow;
+    r.getCell(col.get('Currency')!).value = 'EUR';
+    r.getCell(col.get('Action')!).value = 'REFUND';
+  }
+  const file = path.join(dir, name);
+  await wb.xlsx.writeFile(file);
+  return file;
+}
+
+const exec = (file: string) => executeRefunds(stageContext(db, w.config, w.runId), w.runId, { workbook: file }, realClients(w.config));
+
+describe('approval workbook', () => {
+  it('reads back exactly the rows marked REFUND, with their amounts', async () => {
+    const file = await approvalCopy('read.xlsx', { refund: [w.ids[0]!, w.ids[2]!] });
+    const rows = await readApprovalWorkbook(file);
+    expect(rows.map((r) => [r.discrepancyId, r.currency, r.gatewayAmount, r.settledAmount, r.difference]).sort()).toEqual(
+      [[w.ids[0], 'EUR', 25, 25, 0], [w.ids[2], 'EUR', 9.9, 9.9, 0]].sort(),
+    );
+    expect(rows.every((r) => r.sheet === 'Discrepancies' && r.row >= 2)).toBe(true);
+  });
+
+  it('refuses the whole approval when one approved row has an edited amount, naming the row', async () => {
+    const file = await approvalCopy('edited-amount.xlsx', { refund: [w.ids[0]!, w.ids[1]!], set: [{ id: w.ids[1]!, header: 'Settled amount', value: 400 }] });
+    const rows = await readApprovalWorkbook(file);
+    const edited = rows.find((r) => r.discrepancyId === w.ids[1]);
+    const run = exec(file);
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(`Discrepancies row ${edited?.row} (${w.ids[1]}): Settled amount 400 differs from the database (40.00)`);
+    expect(w.refundsAtGateway()).toEqual([]);
+  });
+
+  it('refuses an edited currency and an unknown id', async () => {
+    const currency = await approvalCopy('edited-currency.xlsx', { refund: [w.ids[0]!], set: [{ id: w.ids[0]!, header: 'Currency', value: 'USD' }] });
+    await expect(exec(currency)).rejects.toThrow(/Currency "USD" differs from the database \(EUR\)/);
+    const unknown = await approvalCopy('unknown-id.xlsx', { refund: [w.ids[0]!], extraRow: 'D00000000000000ff' });
+    await expect(exec(unknown)).rejects.toThrow(/D00000000000000ff\): unknown discrepancy id/);
+    const none = await approvalCopy('none.xlsx', { refund: [] });
+    await expect(exec(none)).rejects.toThrow(/no row with Action REFUND/);
+    expect(w.refundsAtGateway()).toEqual([]);
+  });
+
+  it('executes the rows approved in an unedited workbook, each exactly once', async () => {
+    const file = await approvalCopy('good.xlsx', { refund: [w.ids[0]!, w.ids[1]!] });
+    const first = await exec(file);
+    expect(first.counts).toMatchObject({ sent: 2, succeeded: 2 });
+    expect(first.approvedBy).toBe(`workbook:${file}`);
+    const again = await exec(file);
+    expect(again.counts.sent).toBe(0);
+    expect(w.refundsAtGateway().map(([p, amount]) => [p, amount]).sort()).toEqual([[w.paymentIds[0], '25.00'], [w.paymentIds[1], '40.00']].sort());
+  });
+});
