@@ -1,6 +1,6 @@
 // The scheduler's own logic against real child processes (a stand-in CLI), a real cron and a real database for
 // catch-up. The CLI end-to-end path is in schedule-cli.test.ts.
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,9 +11,11 @@ import { succeededRunSince } from '../../src/schedule/catch-up.js';
 import { spawnCli } from '../../src/schedule/child.js';
 import { runScheduler, type SchedulerOptions } from '../../src/schedule/scheduler.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
+import { FAKE_CLI_SOURCE } from './fake-cli.js';
 
-const FAKE = path.resolve('test/schedule/fixtures/fake-cli.mjs');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-sched-'));
+const FAKE = path.join(tmp, 'fake-cli.mjs');
+writeFileSync(FAKE, FAKE_CLI_SOURCE);
 
 function harness(env: Record<string, string>, overrides: Partial<SchedulerOptions> = {}) {
   const lines: Record<string, unknown>[] = [];
@@ -46,10 +48,15 @@ function harness(env: Record<string, string>, overrides: Partial<SchedulerOption
     ...overrides,
   };
   const msgs = () => lines.map((l) => l.msg);
-  /** Resolves once `cond` holds, checked whenever something is logged or notified. */
-  const until = (cond: () => boolean) =>
-    new Promise<void>((resolve) => {
-      const check = () => (cond() ? resolve() : setTimeout(check, 50));
+  /** Resolves once `cond` holds (polled); fails with the log so far instead of hanging until the test timeout. */
+  const until = (cond: () => boolean, ms = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + ms;
+      const check = () => {
+        if (cond()) resolve();
+        else if (Date.now() > deadline) reject(new Error(`condition not met; log: ${JSON.stringify(lines)}`));
+        else setTimeout(check, 50);
+      };
       check();
     });
   const events = () =>
