@@ -1,24 +1,62 @@
 // The real stage implementations behind a run. Kept apart from run.ts so that tests can swap any stage.
-import type { Config } from '../config/schema.js';
+import type { Config, ProviderName } from '../config/schema.js';
+import { createGatewayClient, type GatewayDeps } from '../gateways/index.js';
+import { pullGateway } from '../gateways/stage.js';
+import { storeTransactions } from '../gateways/store.js';
+import type { GatewayClient, GatewayTransaction } from '../gateways/types.js';
+import { verifyRefunds } from '../refunds/verify.js';
+import { writeReport } from '../report/write-report.js';
+import { fetchSettlement } from '../settlement/fetch.js';
 import { NotImplementedError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import type { StageContext } from './context.js';
 import { findLateFiles } from './late-files.js';
 import type { RunStages } from './run.js';
 
 export interface StageDeps {
   config: Config;
   log: Logger;
+  /** Adapters for the gateway clients (tests inject fetch/sleep). */
+  gateway?: Omit<GatewayDeps, 'log'>;
 }
 
-const notYet = (what: string) => () => Promise.reject(new NotImplementedError(`the ${what} stage is not built yet in this version`));
+/** Settlement ids the gateway is asked about one by one at most this many at a time. */
+const LOOKUP_CONCURRENCY = 4;
 
-export function defaultStages(_deps: StageDeps): RunStages {
-  return {
-    fetch: notYet('fetch'),
-    pull: notYet('pull'),
-    match: notYet('match'),
-    verifyRefunds: () => Promise.resolve(undefined),
-    lateFiles: (ctx, provider, range) => findLateFiles(ctx.db, ctx.config, provider, range, ctx.now()),
-    report: notYet('report'),
+export function defaultStages(deps: StageDeps): RunStages {
+  const clients = new Map<ProviderName, GatewayClient>();
+  const clientFor = (provider: ProviderName): GatewayClient => {
+    let c = clients.get(provider);
+    if (!c) {
+      c = createGatewayClient(provider, deps.config, { log: deps.log, ...deps.gateway });
+      clients.set(provider, c);
+    }
+    return c;
   };
+  return {
+    fetch: (ctx, provider, range) => fetchSettlement(ctx, provider, range),
+    pull: (ctx, provider, range) => pullGateway(ctx, provider, range, clientFor(provider)),
+    match: () => Promise.reject(new NotImplementedError('the match stage is not built yet in this version')),
+    verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
+    lateFiles: (ctx, provider, range) => findLateFiles(ctx.db, ctx.config, provider, range, ctx.now()),
+    report: (ctx, runId) => writeReport(ctx, runId),
+  };
+}
+
+/**
+ * Asks the gateway about settlement-line ids that no pull returned (a refund today of a sale from last month) and
+ * stores what it knows, so matching can tell "older than the window" from "unknown to the gateway".
+ */
+export async function lookupAndStore(ctx: StageContext, client: GatewayClient, ids: readonly string[]): Promise<number> {
+  const found: GatewayTransaction[] = [];
+  const queue = [...ids];
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      ctx.signal.throwIfAborted();
+      found.push(...(await client.lookup(id, ctx.signal)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker));
+  if (found.length > 0) await storeTransactions(ctx.db, ctx.runId, found);
+  return found.length;
 }
