@@ -44,7 +44,7 @@ async function approvalCopy(name: string, edit: Edit): Promise<string> {
   const sheet = wb.getWorksheet('Discrepancies');
   if (!sheet) throw new Error('no Discrepancies sheet in the report');
   const col = new Map<string, number>();
-  sheet.getRow(1).eachCell((c, n) => col.set(String(c.value), n));
+  sheet.getRow(1).eachCell((c, n) => col.set(c.text, n));
   const rowOf = (id: string) => {
     let found: ExcelJS.Row | undefined;
     sheet.eachRow((r) => {
