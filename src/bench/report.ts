@@ -1,0 +1,40 @@
+// Figures of one benchmark run and how they are printed.
+
+export interface BenchReport {
+  payments: number;
+  days: number;
+  generateMs: number;
+  sandbox: Record<string, number>;
+  lines: number;
+  gatewayRecords: number;
+  openDiscrepancies: number;
+  stages: { load: number; pull: number; match: number; report: number };
+  floors: { copy: number; join: number };
+  endToEndMs: number;
+  peakRssMb: number;
+  reportPath: string | null;
+}
+
+/** Peak resident memory of this process, sampled by the kernel (getrusage maxrss). */
+export function measureRss(): { peakMb(): number } {
+  return { peakMb: () => Math.round(process.resourceUsage().maxRSS / 1024) };
+}
+
+const perSecond = (rows: number, ms: number) => (ms > 0 ? Math.round((rows / ms) * 1000) : 0);
+const s = (ms: number) => (ms / 1000).toFixed(2);
+
+export function formatReport(r: BenchReport): string {
+  const rows: [string, number, number, string][] = [
+    ['load (fetch+parse+COPY)', r.lines, r.stages.load, `${(r.stages.load / Math.max(1, r.floors.copy)).toFixed(2)}x raw COPY (${s(r.floors.copy)} s)`],
+    ['pull (both APIs)', r.gatewayRecords, r.stages.pull, ''],
+    ['match', r.lines + r.gatewayRecords, r.stages.match, `${(r.stages.match / Math.max(1, r.floors.join)).toFixed(2)}x full outer join (${s(r.floors.join)} s)`],
+    ['report (workbook)', r.openDiscrepancies, r.stages.report, ''],
+  ];
+  const out = [
+    `payrecon benchmark: ${r.payments} payments over ${r.days} days (${r.lines} settlement lines, ${r.gatewayRecords} gateway records; generated in ${s(r.generateMs)} s)`,
+    'stage                      rows        seconds   rows/s      vs floor',
+    ...rows.map(([name, n, ms, floor]) => `${name.padEnd(26)} ${String(n).padEnd(11)} ${s(ms).padEnd(9)} ${String(perSecond(n, ms)).padEnd(11)} ${floor}`),
+    `end to end: ${s(r.endToEndMs)} s, peak RSS ${r.peakRssMb} MB, open discrepancies ${r.openDiscrepancies}`,
+  ];
+  return out.join('\n');
+}
