@@ -61,7 +61,14 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
       log.info({ reason, scheduledFor, runningPid: current.child.pid }, 'tick skipped: the previous run is still running');
       return;
     }
-    const child = opts.start(opts.args);
+    let child: ChildRun;
+    try {
+      child = opts.start(opts.args);
+    } catch (e) {
+      stats.failed += 1;
+      log.error({ err: e, reason, scheduledFor }, 'tick failed: could not start the run');
+      return;
+    }
     stats.started += 1;
     log.info({ reason, scheduledFor, pid: child.pid, args: opts.args }, 'tick started');
     const settled = child.done
@@ -108,14 +115,12 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
     },
   });
 
-  if (opts.signal.aborted) return stats;
   let catchUpDue: Date | null = null;
-  if (opts.catchUp) {
-    const previous = previousScheduledTime(opts.cron, task, now());
-    if (previous && opts.succeededSince && !(await opts.succeededSince(previous))) catchUpDue = previous;
-    log.info({ previous, catchUp: catchUpDue !== null }, catchUpDue ? 'last scheduled run was missed: catching up now' : 'last scheduled run was served');
+  if (opts.catchUp && !opts.signal.aborted) catchUpDue = await missedSlot(opts, task, now(), log);
+  if (opts.signal.aborted) {
+    await task.destroy();
+    return stats;
   }
-  if (opts.signal.aborted) return stats;
   await task.start();
   log.info({ cron: opts.cron, timeZone: opts.timeZone, args: opts.args, nextRun: task.getNextRun() }, 'scheduler started');
   if (catchUpDue) tick('catch-up', catchUpDue);
@@ -140,6 +145,23 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
   }
   log.info(stats, 'scheduler stopped');
   return stats;
+}
+
+/**
+ * The most recent scheduled time, when no run succeeded since it. A database that cannot be asked (still starting
+ * at boot) costs the catch-up, not the scheduler: the next tick will try anyway.
+ */
+async function missedSlot(opts: SchedulerOptions, task: ScheduledTask, now: Date, log: Logger): Promise<Date | null> {
+  const previous = previousScheduledTime(opts.cron, task, now);
+  if (!previous || !opts.succeededSince) return null;
+  try {
+    const served = await opts.succeededSince(previous);
+    log.info({ previous }, served ? 'last scheduled run was served' : 'last scheduled run was missed: catching up now');
+    return served ? null : previous;
+  } catch (e) {
+    log.error({ err: e, previous }, 'catch-up check failed (database unreachable?); not catching up');
+    return null;
+  }
 }
 
 function delay(ms: number): Promise<void> {

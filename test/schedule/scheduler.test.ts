@@ -188,6 +188,16 @@ describe('catch-up', () => {
     expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({ reason: 'catch-up', scheduledFor: slot.toISOString() });
   });
 
+  it('keeps scheduling when the catch-up check cannot reach the database', async () => {
+    const h = harness({}, { cron: '30 2 * * *', timeZone: 'Europe/Berlin', catchUp: true, now, succeededSince: () => Promise.reject(new Error('connect ECONNREFUSED')) });
+    const done = runScheduler(h.opts);
+    await h.until(() => h.msgs().includes('scheduler started'));
+    h.controller.abort();
+    const stats = await done;
+    expect(stats.started).toBe(0);
+    expect(h.lines.find((l) => l.msg === 'catch-up check failed (database unreachable?); not catching up')).toMatchObject({ level: 50 });
+  });
+
   it('does nothing at start when the last slot was served', async () => {
     await addRun('2026-11-21T01:30:00Z', 'succeeded');
     const h = catchUpHarness();
