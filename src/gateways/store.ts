@@ -1,4 +1,4 @@
-// Gateway records into Postgres: one upsert per batch through unnest arrays (never a round trip per row), then
+// Gateway records into Postgres: one upsert per batch from a JSON document (never a round trip per row), then
 // set-based fix-ups that need every stored record: root payments and the value of amount-less chargebacks.
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
@@ -46,32 +46,32 @@ export async function storeTransactions(db: Db, runId: number | null, txns: Gate
 }
 
 async function upsertChunk(db: Db, runId: number | null, rows: GatewayTransaction[]): Promise<{ inserted: number; updated: number }> {
-  const col = <T>(f: (t: GatewayTransaction) => T): T[] => rows.map(f);
-  const raws = rows.map((t) => JSON.stringify(t.raw));
-  const hashes = rows.map((t, i) => contentHash(t, raws[i]!));
+  // One JSON document per batch, opened by json_to_recordset: Postgres parses it in C, and each record's raw JSON is
+  // spliced in as is (serialised once, also for its hash) instead of being escaped into an array literal.
+  const parts: string[] = [];
+  for (const t of rows) {
+    const raw = JSON.stringify(t.raw);
+    const fields = JSON.stringify({
+      provider: t.provider, transaction_id: t.transactionId, gateway_type: t.gatewayType, kind: t.kind, status: t.status,
+      root_payment_id: t.rootPaymentId, referenced_id: t.referencedId, merchant_reference: t.merchantReference,
+      amount_minor: t.amountMinor, currency: t.currency, transaction_time: t.transactionTime.toISOString(), brand: t.brand,
+      result_code: t.resultCode, content_hash: contentHash(t, raw),
+    });
+    parts.push(`${fields.slice(0, -1)},"raw":${raw}}`);
+  }
+  const doc = `[${parts.join(',')}]`;
   const result = await sql<{ inserted: number; updated: number }>`
     with input as (
-      select * from unnest(
-        ${col((t) => t.provider)}::text[], ${col((t) => t.transactionId)}::text[], ${col((t) => t.gatewayType)}::text[],
-        ${col((t) => t.kind)}::text[], ${col((t) => t.status)}::text[], ${col((t) => t.rootPaymentId)}::text[],
-        ${col((t) => t.referencedId)}::text[], ${col((t) => t.merchantReference)}::text[],
-        ${col((t) => t.amountMinor)}::bigint[], ${col((t) => t.currency)}::text[],
-        ${col((t) => t.transactionTime.toISOString())}::timestamptz[], ${col((t) => t.brand)}::text[],
-        ${col((t) => t.resultCode)}::text[], ${raws}::text[], ${hashes}::text[]
-      ) as i(provider, transaction_id, gateway_type, kind, status, root_payment_id, referenced_id, merchant_reference,
-             amount_minor, currency, transaction_time, brand, result_code, raw, content_hash)
-    ),
-    -- The rows as they were before this statement (a CTE sees the snapshot), to tell inserts from updates.
-    before as (
-      select g.provider, g.transaction_id, g.gateway_type, g.content_hash
-      from gateway_transactions g join input i using (provider, transaction_id, gateway_type)
+      select * from json_to_recordset(${doc}::json) as i(provider text, transaction_id text, gateway_type text,
+        kind text, status text, root_payment_id text, referenced_id text, merchant_reference text, amount_minor bigint,
+        currency text, transaction_time timestamptz, brand text, result_code text, raw jsonb, content_hash text)
     ),
     written as (
       insert into gateway_transactions as g (provider, transaction_id, gateway_type, kind, status, root_payment_id,
         referenced_id, merchant_reference, amount_minor, currency, transaction_time, brand, result_code, raw,
         content_hash, first_seen_run_id, last_seen_run_id)
       select provider, transaction_id, gateway_type, kind, status, root_payment_id, referenced_id, merchant_reference,
-        amount_minor, currency, transaction_time, brand, result_code, raw::jsonb, content_hash, ${runId}::bigint, ${runId}::bigint
+        amount_minor, currency, transaction_time, brand, result_code, raw, content_hash, ${runId}::bigint, ${runId}::bigint
       from input
       on conflict (provider, transaction_id, gateway_type) do update set
         kind = excluded.kind, status = excluded.status,
@@ -86,12 +86,14 @@ async function upsertChunk(db: Db, runId: number | null, rows: GatewayTransactio
       -- Unchanged rows are not rewritten, except to note that this run saw them.
       where g.content_hash <> excluded.content_hash
          or (excluded.last_seen_run_id is not null and g.last_seen_run_id is distinct from excluded.last_seen_run_id)
-      returning g.provider, g.transaction_id, g.gateway_type, g.content_hash
+      -- xmax = 0 marks a fresh insert; updated_at = now() (this statement's transaction) a real content change,
+      -- as opposed to a row only stamped with this run.
+      returning (g.xmax = 0) as fresh, (g.updated_at = now()) as changed
     )
     select
-      count(*) filter (where b.content_hash is null)::int as inserted,
-      count(*) filter (where b.content_hash is not null and b.content_hash <> w.content_hash)::int as updated
-    from written w left join before b using (provider, transaction_id, gateway_type)
+      count(*) filter (where fresh)::int as inserted,
+      count(*) filter (where not fresh and changed)::int as updated
+    from written
   `.execute(db);
   const row = result.rows[0];
   return { inserted: row?.inserted ?? 0, updated: row?.updated ?? 0 };
