@@ -5,6 +5,7 @@ import {
   type Gen, type PlantTask,
 } from './common.js';
 import { dateOf, type Movement } from './ledger.js';
+import { flat } from './prng.js';
 import { CHARGEBACK_CODES, DECLINE_CODES, SUCCESS_CODES, type PayunityType } from './payunity-wire.js';
 
 // PayUnity (OPPWA) activity: debits, pre-authorisations with (partial) captures, refunds against the debit or the
@@ -65,8 +66,8 @@ function debit(g: Gen, root: Root, code = g.rng.pick(SUCCESS_CODES)): void {
 }
 
 function refund(g: Gen, root: Root, time: number, amount: number, n: number, referencedId = root.id, settle = true): number {
-  const id = push(g, root, 'RF', '000.100.110', { time, amount, ref: `${root.ref}-R${n}`, referencedId });
-  const m = movement(root, { transactionId: id, gatewayType: 'RF', kind: 'refund', amountMinor: -amount, timeMs: time, merchantReference: `${root.ref}-R${n}` });
+  const id = push(g, root, 'RF', '000.100.110', { time, amount, ref: flat([root.ref, '-R', String(n)]), referencedId });
+  const m = movement(root, { transactionId: id, gatewayType: 'RF', kind: 'refund', amountMinor: -amount, timeMs: time, merchantReference: flat([root.ref, '-R', String(n)]) });
   if (settle) g.ledger.settle(m);
   else g.ledger.line(m, plantedSettlementDate(g, m));
   return amount;
@@ -88,7 +89,7 @@ export function payunityNormal(g: Gen, t: number): void {
   if (r < 0.84) {
     push(g, root, 'PA', g.rng.pick(SUCCESS_CODES), { id: root.id });
     const rv = followUp(g, root.time, MIN, DAY);
-    if (rv !== null) push(g, root, 'RV', '000.100.110', { time: rv, ref: `${root.ref}-V`, referencedId: root.id });
+    if (rv !== null) push(g, root, 'RV', '000.100.110', { time: rv, ref: flat([root.ref, '-V']), referencedId: root.id });
     return;
   }
   if (r < 0.94) return void push(g, root, 'DB', g.rng.pick(DECLINE_CODES), { id: root.id });
@@ -102,7 +103,7 @@ function debitFlow(g: Gen, root: Root, code: string): void {
     const rv = followUp(g, root.time, MIN, 2 * HOUR);
     debit(g, root, code);
     // A reversed debit never settles; without room for the reversal it is an ordinary debit.
-    if (rv !== null) return void push(g, root, 'RV', '000.100.110', { time: rv, ref: `${root.ref}-V`, referencedId: root.id });
+    if (rv !== null) return void push(g, root, 'RV', '000.100.110', { time: rv, ref: flat([root.ref, '-V']), referencedId: root.id });
     return g.ledger.settle(dbMovement(root));
   }
   debit(g, root, code);
@@ -121,15 +122,15 @@ function debitFlow(g: Gen, root: Root, code: string): void {
   } else if (f < 0.12) {
     // A refund the platform refused (over the captured amount): no money moves.
     const time = followUp(g, root.time, MIN, 5 * DAY);
-    if (time !== null) push(g, root, 'RF', '700.400.200', { time, amount: root.amount + 100, ref: `${root.ref}-R1`, referencedId: root.id });
+    if (time !== null) push(g, root, 'RF', '700.400.200', { time, amount: root.amount + 100, ref: flat([root.ref, '-R1']), referencedId: root.id });
   } else if (f < 0.14) {
     const cb = followUp(g, root.time, HOUR, 7 * DAY);
     if (cb === null) return;
     chargeback(g, root, cb);
     const cr = g.rng.chance(0.5) ? followUp(g, cb, HOUR, 5 * DAY) : null;
     if (cr === null) return;
-    const id = push(g, root, 'CR', '000.100.110', { time: cr, ref: `${root.ref}-CR`, referencedId: root.id });
-    g.ledger.settle(movement(root, { transactionId: id, gatewayType: 'CR', kind: 'chargeback_reversal', amountMinor: root.amount, timeMs: cr, merchantReference: `${root.ref}-CR` }));
+    const id = push(g, root, 'CR', '000.100.110', { time: cr, ref: flat([root.ref, '-CR']), referencedId: root.id });
+    g.ledger.settle(movement(root, { transactionId: id, gatewayType: 'CR', kind: 'chargeback_reversal', amountMinor: root.amount, timeMs: cr, merchantReference: flat([root.ref, '-CR']) }));
   }
 }
 
@@ -138,7 +139,7 @@ function preauthFlow(g: Gen, root: Root): void {
   const cpTime = followUp(g, root.time, MIN, 2 * DAY);
   if (cpTime === null) return;
   const captured = g.rng.chance(0.8) ? root.amount : part(g, root.amount, 50, 95);
-  const cpRef = `${root.ref}-C`;
+  const cpRef = flat([root.ref, '-C']);
   const cpId = push(g, root, 'CP', '000.100.110', { time: cpTime, amount: captured, ref: cpRef, referencedId: root.id });
   g.ledger.settle(movement(root, { transactionId: cpId, gatewayType: 'CP', kind: 'payment', amountMinor: captured, timeMs: cpTime, merchantReference: cpRef }));
   if (g.rng.chance(0.05)) {
@@ -189,7 +190,7 @@ export function payunityPlant(g: Gen, task: PlantTask): void {
         push(g, root, 'DB', g.rng.pick(DECLINE_CODES), { id: root.id });
       } else {
         debit(g, root);
-        push(g, root, 'RV', '000.100.110', { time: sameDay(g, root.time, MIN, 30 * MIN), ref: `${root.ref}-V`, referencedId: root.id });
+        push(g, root, 'RV', '000.100.110', { time: sameDay(g, root.time, MIN, 30 * MIN), ref: flat([root.ref, '-V']), referencedId: root.id });
       }
       ledger.line(db, plantedSettlementDate(g, db));
       return ledger.entry('payunity', 'status_mismatch', root.id, root.currency, root.amount, root.amount, true,

@@ -1,7 +1,7 @@
 import { currencyExponent, formatMinor } from '../../shared/money.js';
 import { clockOf, dateOf, millisOf } from './calendar.js';
 import type { Ids } from './ids.js';
-import type { Rng } from './prng.js';
+import { flat, type Rng } from './prng.js';
 
 // OPPWA query records as the real test system returns them (see the shared fixture): same field names and order,
 // decimal-string amounts with two decimals, "2023-08-15 00:05:51.240+0000" timestamps, referencedId on
@@ -102,7 +102,7 @@ export class PayunityWire {
     const result = RESULTS.get(a.code);
     if (!result) throw new Error(`no description for result code ${a.code}`);
     const ms = a.timeMs % 1000 === 0 ? '' : `.${millisOf(a.timeMs)}`;
-    const timestamp = `${dateOf(a.timeMs)} ${clockOf(a.timeMs)}${ms}+0000`;
+    const timestamp = flat([dateOf(a.timeMs), ' ', clockOf(a.timeMs), ms, '+0000']);
     const r: Record<string, unknown> = { id: a.id };
     if (a.referencedId !== undefined) r.referencedId = a.referencedId;
     r.paymentType = a.type;
@@ -126,7 +126,17 @@ export class PayunityWire {
 
 /** OPPWA amounts: decimal text with (at least) two decimals, "56.00" even for JPY. */
 export function wireAmount(minor: number, currency: string): string {
-  const text = formatMinor(minor, currency);
-  const exp = currencyExponent(currency);
-  return exp >= 2 ? text : exp === 0 ? `${text}.00` : `${text}0`;
+  // Ticket sizes repeat a lot: one shared string per (amount, currency) instead of one per record.
+  const key = `${currency}${minor}`;
+  let s = amountCache.get(key);
+  if (s === undefined) {
+    const text = formatMinor(minor, currency);
+    const exp = currencyExponent(currency);
+    s = flat([text, exp >= 2 ? '' : exp === 0 ? '.00' : '0']);
+    if (amountCache.size > 500_000) amountCache.clear();
+    amountCache.set(key, s);
+  }
+  return s;
 }
+
+const amountCache = new Map<string, string>();

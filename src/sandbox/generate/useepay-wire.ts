@@ -1,5 +1,6 @@
 import { formatMinor } from '../../shared/money.js';
 import { clockOf, dateOf } from './calendar.js';
+import { flat } from './prng.js';
 
 // UseePay V2 objects as gateways.md describes them: snake_case, amounts as JSON numbers in major units, ISO
 // timestamps without milliseconds. Intent ids are 19-digit strings: kept as text end to end.
@@ -24,7 +25,7 @@ const EMPTY = Object.freeze({});
 const REDIRECT = Object.freeze({ type: 'redirect', redirect: Object.freeze({ url: 'https://openapi1.uat.useepay.com/3ds/challenge' }) });
 
 export function isoSeconds(ms: number): string {
-  return `${dateOf(ms)}T${clockOf(ms)}Z`;
+  return flat([dateOf(ms), 'T', clockOf(ms), 'Z']);
 }
 
 /** Major units as a JSON number: the shortest double that prints back as the exact decimal. */
