@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { UsageError } from '../shared/errors.js';
+import { ConfigError, UsageError } from '../shared/errors.js';
 import { formatMinor, parseMajorToMinor } from '../shared/money.js';
 import type { CurrencyCaps, PlanCapSummary, RefundActionView } from './types.js';
 
@@ -7,13 +7,22 @@ import type { CurrencyCaps, PlanCapSummary, RefundActionView } from './types.js'
 // configured cap is refused rather than treated as unlimited: this is the only code that moves money.
 
 export function capsFor(config: Config, currency: string): CurrencyCaps {
-  const perRefund = config.refunds.maxPerRefund[currency];
-  const perExecution = config.refunds.maxPerExecution[currency];
   return {
     currency,
-    maxPerRefundMinor: perRefund === undefined ? null : parseMajorToMinor(perRefund, currency),
-    maxPerExecutionMinor: perExecution === undefined ? null : parseMajorToMinor(perExecution, currency),
+    maxPerRefundMinor: capMinor(config, 'maxPerRefund', currency),
+    maxPerExecutionMinor: capMinor(config, 'maxPerExecution', currency),
   };
+}
+
+function capMinor(config: Config, key: 'maxPerRefund' | 'maxPerExecution', currency: string): number | null {
+  const text = config.refunds[key][currency];
+  if (text === undefined) return null;
+  try {
+    return parseMajorToMinor(text, currency);
+  } catch (e) {
+    // e.g. 500.005 for EUR: more decimals than the currency has is a configuration error, never rounded
+    throw new ConfigError(`refunds.${key}.${currency}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Per currency: the caps and how the given (pending) actions fare against them. */

@@ -96,6 +96,8 @@ export interface UnverifiedRefund {
 }
 
 export interface VerifyResult {
+  /** Actions left in sending/unknown that the gateway turned out to have (now succeeded or failed). */
+  resolvedInFlight: number;
   checkedAtGateway: number;
   verifiedAtGateway: number;
   /** Refunds the gateway now reports as failed (state set to failed). */

@@ -2,17 +2,20 @@ import { sql } from 'kysely';
 import type { ProviderName } from '../config/schema.js';
 import type { StageContext } from '../jobs/context.js';
 import { addDays, todayIn, weekday } from '../shared/dates.js';
+import { LockHeldError } from '../shared/errors.js';
+import { acquireRefundLock, type RefundLock } from './lock.js';
 import { recordLookup } from './transitions.js';
 import type { RefundDeps, VerifyResult } from './types.js';
 
 /**
- * Verifies executed refunds: at the gateway (once, by our key) and in the settlement files (a refund line whose
+ * Verifies executed refunds: resolves actions a dead execution left in flight (lookup only), then checks succeeded
+ * refunds at the gateway (once, by our key) and in the settlement files (a refund line whose
  * transaction id is the gateway's refund id). Returns the succeeded refunds still missing from every settlement file
  * past the provider's settlement lag. Runs call it each time; without `deps` only the settlement files are checked.
  */
 export async function verifyRefunds(ctx: StageContext, deps?: Pick<RefundDeps, 'clientFor'>): Promise<VerifyResult> {
   const now = ctx.now();
-  const result: VerifyResult = { checkedAtGateway: 0, verifiedAtGateway: 0, failedAtGateway: 0, settled: 0, overdue: [] };
+  const result: VerifyResult = { resolvedInFlight: 0, checkedAtGateway: 0, verifiedAtGateway: 0, failedAtGateway: 0, settled: 0, overdue: [] };
 
   // Set-based: every succeeded refund that now has its settlement line gets it in one statement.
   const { rows: settled } = await sql<{ id: number }>`
@@ -26,6 +29,7 @@ export async function verifyRefunds(ctx: StageContext, deps?: Pick<RefundDeps, '
   result.settled = settled.length;
 
   if (deps) {
+    result.resolvedInFlight = await resolveInFlight(ctx, deps);
     const unverified = await ctx.db
       .selectFrom('refund_actions')
       .select(['id', 'provider', 'payment_id', 'idempotency_key'])
@@ -91,6 +95,54 @@ export async function verifyRefunds(ctx: StageContext, deps?: Pick<RefundDeps, '
   }
   ctx.log.info({ ...result, overdue: result.overdue.length }, 'refunds verified');
   return result;
+}
+
+/**
+ * Actions a dead execution left in `sending` or `unknown` are looked up at the gateway (never sent from here), so
+ * a refund that did go through is recorded without waiting for someone to execute again. Skipped while an
+ * execution is running: its own outcome is on its way.
+ */
+async function resolveInFlight(ctx: StageContext, deps: Pick<RefundDeps, 'clientFor'>): Promise<number> {
+  let lock: RefundLock;
+  try {
+    lock = await acquireRefundLock(ctx.pool, 'refund verification');
+  } catch (e) {
+    if (e instanceof LockHeldError) return 0;
+    throw e;
+  }
+  let resolved = 0;
+  try {
+    const inFlight = await ctx.db
+      .selectFrom('refund_actions')
+      .select(['id', 'provider', 'payment_id', 'idempotency_key'])
+      .where('state', 'in', ['sending', 'unknown'])
+      .orderBy('id')
+      .execute();
+    for (const a of inFlight) {
+      if (ctx.signal.aborted) break;
+      const query = { paymentId: a.payment_id, idempotencyKey: a.idempotency_key };
+      try {
+        const found = await deps.clientFor(a.provider as ProviderName).findRefund(query, ctx.signal);
+        if (!found) {
+          await recordLookup(ctx.db, a.id, query, 'not_found', null, ctx.now());
+          continue;
+        }
+        await recordLookup(ctx.db, a.id, query, `found_${found.state}`, found.raw, ctx.now(), {
+          state: found.state === 'failed' ? 'failed' : 'succeeded',
+          gatewayRefundId: found.refundId,
+          error: found.state === 'failed' ? `${found.code}: ${found.message}` : null,
+          response: found.raw,
+          outcome: `found_${found.state}`,
+        });
+        resolved += 1;
+      } catch (e) {
+        ctx.log.warn({ refundAction: a.id, error: (e as Error).message }, 'lookup of an in-flight refund failed; will retry next run');
+      }
+    }
+  } finally {
+    await lock.release();
+  }
+  return resolved;
 }
 
 /** The settlement lag rule of docs/matching.md: N business days later, weekends and holidays skipped. */

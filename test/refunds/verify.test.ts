@@ -27,7 +27,7 @@ describe('verifyRefunds', () => {
 
     // the same day: both confirmed at the gateway, none settled yet, none overdue
     const first = await verifyRefunds({ ...stageContext(db, w.config, w.runId), now: () => finished }, realClients(w.config));
-    expect(first).toMatchObject({ checkedAtGateway: 2, verifiedAtGateway: 2, failedAtGateway: 0, settled: 0, overdue: [] });
+    expect(first).toMatchObject({ resolvedInFlight: 0, checkedAtGateway: 2, verifiedAtGateway: 2, failedAtGateway: 0, settled: 0, overdue: [] });
     const verified = await db.db.selectFrom('refund_actions').select('verified_at').where('discrepancy_id', 'in', w.ids).execute();
     expect(verified.every((v) => v.verified_at !== null)).toBe(true);
 
@@ -60,5 +60,21 @@ describe('verifyRefunds', () => {
     expect(settled.settled_line_id).toBe(line.id);
     // idempotent
     expect((await verifyRefunds(at(later))).settled).toBe(0);
+  });
+
+  it('resolves a refund a dead or timed-out execution left unknown by looking it up, without sending', async () => {
+    const t = await startWorld(db, [{ amountMinor: 3300 }], { faults: { refundTimeoutAfterApply: 1 } });
+    try {
+      const r = await executeRefunds(stageContext(db, t.config, t.runId), t.runId, { ids: t.ids }, realClients(t.config));
+      expect(r.actions[0]?.state).toBe('unknown');
+      const v = await verifyRefunds(stageContext(db, t.config, t.runId), realClients(t.config));
+      expect(v.resolvedInFlight).toBe(1);
+      const a = await db.db.selectFrom('refund_actions').selectAll().where('discrepancy_id', '=', t.ids[0]!).executeTakeFirstOrThrow();
+      expect(a.state).toBe('succeeded');
+      expect(t.refundsAtGateway()).toHaveLength(1);
+      expect(a.gateway_refund_id).toBeTruthy();
+    } finally {
+      await t.close();
+    }
   });
 });
