@@ -1,0 +1,70 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { MatchParams } from './params.js';
+import { exec } from './sql-util.js';
+
+export interface CarryCounts {
+  opened: number;
+  reopened: number;
+  unchanged: number;
+  closed: number;
+}
+
+/**
+ * Carries findings into `discrepancies` (docs/matching.md, "Scope of a run, carry-forward, reruns"): found ids are
+ * upserted open (a closed one reopens, same id); every open discrepancy of the selected providers that this run
+ * did not find is closed with a dated reason. The scope tables hold every open one's subject, so not finding one
+ * means it no longer holds. Each change is recorded in run_discrepancies when there is a run.
+ */
+export async function carryForward(db: Db, p: MatchParams, runId: number | null, now: Date): Promise<CarryCounts> {
+  await exec(db, sql`
+    create temp table rc_change on commit drop as
+    select f.id, case when d.id is null then 'opened' when d.status = 'closed' then 'reopened' else 'unchanged' end
+      as change, null::text as reason
+    from rc_found f left join discrepancies d on d.id = f.id
+    union all
+    select o.id, 'closed', null from rc_open o where not exists (select 1 from rc_found f where f.id = o.id)`);
+
+  // Why each closes: the missing side appeared (with its date), or the finding is simply gone on rerun.
+  await exec(db, sql`
+    update rc_change c set reason = coalesce(
+      (select 'settled late on ' || to_char(min(gm.settlement_date), 'YYYY-MM-DD') from rc_gm gm
+        where o.type = 'missing_in_settlement' and gm.provider = o.provider and gm.g_tid = o.transaction_id),
+      (select 'found at the gateway on ' || ${p.asOf}::text from rc_pair pr
+        where o.type = 'missing_in_gateway' and pr.provider = o.provider and pr.subject and pr.g_tid is not null
+          and coalesce(pr.tid, 'ref:' || coalesce(pr.ref, '')) = o.transaction_id limit 1),
+      'no longer found on rerun')
+    from rc_open o where o.id = c.id and c.change = 'closed'`);
+
+  await exec(db, sql`
+    insert into discrepancies (id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time,
+      settlement_date, currency, gateway_amount_minor, settled_amount_minor, difference_minor, refundable_minor,
+      detail, status, opened_run_id, opened_at, last_seen_run_id)
+    select id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time, settlement_date,
+      currency, gateway_amount, settled_amount, coalesce(settled_amount, 0) - coalesce(gateway_amount, 0),
+      refundable, detail, 'open', ${runId}::bigint, ${now}, ${runId}::bigint
+    from rc_found
+    on conflict (id) do update set
+      payment_id = excluded.payment_id, merchant_reference = excluded.merchant_reference,
+      transaction_time = excluded.transaction_time, settlement_date = excluded.settlement_date,
+      currency = excluded.currency, gateway_amount_minor = excluded.gateway_amount_minor,
+      settled_amount_minor = excluded.settled_amount_minor, difference_minor = excluded.difference_minor,
+      refundable_minor = excluded.refundable_minor, detail = excluded.detail, status = 'open',
+      last_seen_run_id = coalesce(excluded.last_seen_run_id, discrepancies.last_seen_run_id),
+      closed_run_id = null, closed_at = null, close_reason = null`);
+  await exec(db, sql`
+    update discrepancies d set status = 'closed', closed_run_id = ${runId}::bigint, closed_at = ${now},
+      close_reason = c.reason
+    from rc_change c where c.id = d.id and c.change = 'closed'`);
+  if (runId !== null) {
+    await exec(db, sql`
+      insert into run_discrepancies (run_id, discrepancy_id, change)
+      select ${runId}::bigint, id, change from rc_change
+      on conflict (run_id, discrepancy_id) do update set change = excluded.change`);
+  }
+  const rows = await sql<{ change: keyof CarryCounts; n: number }>`
+    select change, count(*)::int as n from rc_change group by change`.execute(db);
+  const out: CarryCounts = { opened: 0, reopened: 0, unchanged: 0, closed: 0 };
+  for (const r of rows.rows) out[r.change] = r.n;
+  return out;
+}

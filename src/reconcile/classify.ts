@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { MatchParams } from './params.js';
+import { discrepancyIdSql, exec } from './sql-util.js';
+
+// Classification (docs/matching.md, "Discrepancy types"), set-based over the scope tables. Every finding goes to
+// rc_found, one row per discrepancy id; `refund_amount`/`refund_root` mark refund candidates, capped later by
+// ledger.ts. Inserts use ON CONFLICT DO NOTHING in a stated order, so a key found twice keeps its first row.
+
+export const FOUND_COLS = sql.raw(`id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time,
+  settlement_date, currency, gateway_amount, settled_amount, refund_amount, refund_root, detail`);
+
+export async function createFound(db: Db): Promise<void> {
+  await exec(db, sql`
+    create temp table rc_found (
+      id text primary key, provider text not null, type text not null, transaction_id text not null,
+      payment_id text, merchant_reference text, transaction_time timestamptz, settlement_date date, currency text,
+      gateway_amount bigint, settled_amount bigint, refund_amount bigint, refund_root text, refundable bigint,
+      detail text not null
+    ) on commit drop`);
+}
+
+/** The payment a gateway record belongs to: its root when it has one, itself for a payment, else the line's. */
+const PAYMENT_ID = sql.raw(`coalesce(nullif(x.g_root, x.g_tid), case when x.g_kind in ('payment', 'authorization') then x.g_tid end, x.payment_id)`);
+
+export async function classifyPairs(db: Db): Promise<void> {
+  // One matched record, its first line: currency, then status, then amount; the first that applies wins.
+  await exec(db, sql`
+    insert into rc_found (${FOUND_COLS})
+    select ${discrepancyIdSql(sql`x.provider`, sql`x.type`, sql`x.g_tid`)}, x.provider, x.type, x.g_tid, ${PAYMENT_ID},
+      coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date, coalesce(x.g_currency, x.currency), x.g_amount, x.gross,
+      case when x.type = 'status_mismatch' and x.gross > 0 then x.gross
+           when x.type = 'amount_mismatch' and x.kind = 'payment' and x.g_kind = 'payment' and x.gross > x.g_amount
+             then x.gross - x.g_amount end,
+      x.g_root,
+      case x.type
+        when 'currency_mismatch' then format('gateway currency %s, settled in %s', x.g_currency, x.currency)
+        when 'status_mismatch' then format('settled as paid, but the gateway says %s',
+          case when x.g_reversed then 'reversed' else x.g_status end)
+        else format('settled gross differs from the gateway amount (%s line)', x.kind)
+      end
+    from (
+      select gm.*, case
+        when gm.g_currency is not null and gm.g_currency <> gm.currency then 'currency_mismatch'
+        when gm.kind = 'payment' and gm.g_kind = 'payment'
+          and (gm.g_status in ('failed', 'cancelled', 'requires_capture') or gm.g_reversed) then 'status_mismatch'
+        when gm.g_amount is not null and gm.gross <> gm.g_amount then 'amount_mismatch'
+      end as type
+      from rc_gm gm
+    ) x
+    where x.type is not null
+    order by x.provider, x.g_tid, x.g_type
+    on conflict (id) do nothing`);
+
+  await exec(db, sql`
+    insert into rc_found (${FOUND_COLS})
+    select ${discrepancyIdSql(sql`x.provider`, sql`'duplicate_settlement'`, sql`x.g_tid`)}, x.provider,
+      'duplicate_settlement', x.g_tid, ${PAYMENT_ID}, coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date,
+      coalesce(x.g_currency, x.currency), x.g_amount, x.sum_gross, null, null,
+      format('one gateway transaction on %s settlement lines', x.n)
+    from rc_gm x where x.n > 1
+    order by x.provider, x.g_tid, x.g_type
+    on conflict (id) do nothing`);
+}
+
+/** Expected movements without a settlement line: awaiting before their deadline, missing after it. */
+export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
+  await exec(db, sql`
+    create temp table rc_unmatched on commit drop as
+    select g.provider, g.transaction_id, g.gateway_type, g.kind, g.merchant_reference, g.currency, g.amount,
+      g.transaction_time, g.root, c.deadline
+    from rc_g g join rc_cal c on c.provider = g.provider and c.local_date = g.local_date
+    where g.expected
+      and not exists (select 1 from rc_gm gm
+                      where gm.provider = g.provider and gm.g_tid = g.transaction_id and gm.g_type = g.gateway_type)`);
+  await exec(db, sql`
+    insert into rc_found (${FOUND_COLS})
+    select ${discrepancyIdSql(sql`x.provider`, sql`'missing_in_settlement'`, sql`x.transaction_id`)}, x.provider,
+      'missing_in_settlement', x.transaction_id,
+      coalesce(nullif(x.root, x.transaction_id), case when x.kind = 'payment' then x.transaction_id end),
+      x.merchant_reference, x.transaction_time, null, x.currency, x.amount, null, null, null,
+      format('%s (%s) not settled; due by %s', x.kind, x.gateway_type, x.deadline)
+    from rc_unmatched x where x.deadline < ${p.asOf}::date
+    order by x.provider, x.transaction_id, x.gateway_type
+    on conflict (id) do nothing`);
+
+  // Lines no key matched. Their unknown ids were looked up at the gateway before this transaction began.
+  await exec(db, sql`
+    insert into rc_found (${FOUND_COLS})
+    select ${discrepancyIdSql(sql`x.provider`, sql`'missing_in_gateway'`, sql`x.key`)}, x.provider,
+      'missing_in_gateway', x.key, x.payment_id, x.ref, x.transaction_time, x.settlement_date, x.currency, null,
+      x.gross, null, null,
+      format('%s line %s of file %s: unknown at the gateway', x.kind, x.line_no, x.file_id)
+    from (select p.*, coalesce(p.tid, 'ref:' || coalesce(p.ref, '')) as key
+          from rc_pair p where p.subject and not p.ext and p.g_tid is null) x
+    order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no
+    on conflict (id) do nothing`);
+}

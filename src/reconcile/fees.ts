@@ -1,0 +1,41 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import { FOUND_COLS } from './classify.js';
+import type { MatchParams } from './params.js';
+import { discrepancyIdSql, exec } from './sql-util.js';
+
+/**
+ * fee_mismatch: a `payment` line's fee against round_half_up(gross × percent / 100) + fixed, in numeric (exact;
+ * round() on numeric rounds halves away from zero, which is half up for the positive gross of a payment). A rule
+ * with the record's brand wins over the currency's brand-less rule. Lines whose currency has no rule are not
+ * checked. Keyed by the line's transaction id (`ref:<reference>` without one), like missing_in_gateway.
+ */
+export async function classifyFees(db: Db, p: MatchParams): Promise<void> {
+  if (p.fees.provider.length === 0) return;
+  const f = p.fees;
+  await exec(db, sql`
+    insert into rc_found (${FOUND_COLS})
+    with rules as (
+      select * from unnest(${f.provider}::text[], ${f.currency}::text[], ${f.brand}::text[], ${f.percent}::numeric[],
+        ${f.fixedMinor}::bigint[], ${f.toleranceMinor}::bigint[]) as t(provider, currency, brand, percent, fixed, tolerance)
+    ), checked as (
+      select l.*, r.percent, r.fixed, r.tolerance,
+        (round(l.gross::numeric * r.percent / 100) + r.fixed)::bigint as expected_fee
+      from rc_pair l
+      left join rules rb on rb.provider = l.provider and rb.currency = l.currency and rb.brand = l.g_brand
+      left join rules rn on rn.provider = l.provider and rn.currency = l.currency and rn.brand is null
+      cross join lateral (
+        select case when rb.provider is not null then rb.percent else rn.percent end as percent,
+               case when rb.provider is not null then rb.fixed else rn.fixed end as fixed,
+               case when rb.provider is not null then rb.tolerance else rn.tolerance end as tolerance) r
+      where l.subject and not l.ext and l.kind = 'payment' and (rb.provider is not null or rn.provider is not null)
+    )
+    select ${discrepancyIdSql(sql`x.provider`, sql`'fee_mismatch'`, sql`x.key`)}, x.provider, 'fee_mismatch', x.key,
+      coalesce(nullif(x.g_root, x.g_tid), x.g_tid, x.payment_id), coalesce(x.g_ref, x.ref),
+      coalesce(x.g_time, x.transaction_time), x.settlement_date, x.currency, x.expected_fee, x.fee, null, null,
+      format('fee differs from the schedule (%s%% + %s minor units, tolerance %s)', x.percent, x.fixed, x.tolerance)
+    from (select c.*, coalesce(c.tid, 'ref:' || coalesce(c.ref, '')) as key from checked c) x
+    where abs(x.fee - x.expected_fee) > x.tolerance
+    order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no
+    on conflict (id) do nothing`);
+}

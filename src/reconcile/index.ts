@@ -1,0 +1,7 @@
+// The reconcile stage's public surface: what jobs/ and report/ call.
+export { matchRange } from './match-range.js';
+export { listAwaiting, type AwaitingRow } from './awaiting.js';
+export { settlementBatchChecks, type SettlementBatchCheck } from './batches.js';
+export { addBusinessDays, businessDaysBetween, isBusinessDay, earliestDateDueFrom } from './calendar.js';
+export { discrepancyId } from './ids.js';
+export { DISCREPANCY_TYPES, type DiscrepancyType, type MatchDeps, type MatchKey, type MatchSummary, type AwaitingTotals } from './types.js';

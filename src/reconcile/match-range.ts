@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import type { StageContext, StageSelection } from '../jobs/context.js';
+import { writeAwaiting } from './awaiting.js';
+import { carryForward } from './carry.js';
+import { classifyPairs, classifyUnmatched, createFound } from './classify.js';
+import { classifyDuplicateCharges } from './duplicates.js';
+import { classifyFees } from './fees.js';
+import { buildLedger, capRefundable, classifyRefundExceeds } from './ledger.js';
+import { unknownLineIds } from './lookup.js';
+import { pairPlan } from './pair-plan.js';
+import { matchParams } from './params.js';
+import { pairLines } from './pairs.js';
+import { buildScope } from './scope.js';
+import { exec } from './sql-util.js';
+import { DISCREPANCY_TYPES, type DiscrepancyType, type MatchDeps, type MatchSummary } from './types.js';
+
+/**
+ * The match stage (docs/matching.md): asks the gateway about unknown ids, then, in one transaction, pairs lines
+ * with gateway records, classifies every discrepancy set-based in SQL, and carries results forward. Rerunning it
+ * over the same data changes nothing but last-seen run ids.
+ */
+export async function matchRange(ctx: StageContext, sel: StageSelection, deps: MatchDeps = {}): Promise<MatchSummary> {
+  const p = matchParams(ctx.config, sel, ctx.now());
+  const log = ctx.log.child({ stage: 'match', from: p.from, to: p.to });
+  const lookedUp: MatchSummary['lookedUp'] = {};
+  if (p.providers.length === 0) return emptySummary(lookedUp);
+
+  // Outside any transaction: a gateway call never holds a database transaction open (house style, rule 4).
+  const unknown = await unknownLineIds(ctx.db, p);
+  for (const [provider, ids] of unknown) {
+    ctx.signal.throwIfAborted();
+    if (!deps.lookup) {
+      log.warn({ provider, ids: ids.length }, 'unknown transaction ids not looked up: no gateway lookup given');
+      continue;
+    }
+    log.info({ provider, ids: ids.length }, 'looking up unknown transaction ids at the gateway');
+    await deps.lookup(provider, ids);
+    lookedUp[provider] = ids.length;
+  }
+
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const step = () => ctx.signal.throwIfAborted();
+    // Sorts and hashes over a whole range of payments: memory for this transaction only; JIT does not pay off
+    // for statements that run once.
+    await exec(trx, sql`set local work_mem = '256MB'`);
+    await exec(trx, sql`set local jit = off`);
+    await buildScope(trx, p);
+    step();
+    await pairLines(trx, ctx.runId);
+    step();
+    await createFound(trx);
+    await classifyPairs(trx);
+    await classifyUnmatched(trx, p);
+    await classifyFees(trx, p);
+    await classifyDuplicateCharges(trx, p);
+    step();
+    await buildLedger(trx);
+    await classifyRefundExceeds(trx);
+    await capRefundable(trx);
+    step();
+    const changes = await carryForward(trx, p, ctx.runId, now);
+    const awaitingSettlement = await writeAwaiting(trx, p, ctx.runId);
+    const summary: MatchSummary = {
+      ...(await pairPlan(trx)),
+      awaitingSettlement,
+      discrepancies: await countByType(trx),
+      opened: changes.opened,
+      closed: changes.closed,
+      reopened: changes.reopened,
+      lookedUp,
+    };
+    log.info({ ...summary, discrepancies: summary.discrepancies }, 'matched');
+    return summary;
+  });
+}
+
+async function countByType(db: StageContext['db']): Promise<Record<DiscrepancyType, number>> {
+  const out = Object.fromEntries(DISCREPANCY_TYPES.map((t) => [t, 0])) as Record<DiscrepancyType, number>;
+  const rows = await sql<{ type: DiscrepancyType; n: number }>`
+    select type, count(*)::int as n from rc_found group by type`.execute(db);
+  for (const r of rows.rows) out[r.type] = r.n;
+  return out;
+}
+
+function emptySummary(lookedUp: MatchSummary['lookedUp']): MatchSummary {
+  return {
+    matched: 0,
+    matchedByKey: { transaction_id: 0, merchant_reference: 0 },
+    awaitingSettlement: { count: 0, byCurrency: {} },
+    discrepancies: Object.fromEntries(DISCREPANCY_TYPES.map((t) => [t, 0])) as Record<DiscrepancyType, number>,
+    opened: 0,
+    closed: 0,
+    reopened: 0,
+    lookedUp,
+  };
+}

@@ -1,0 +1,133 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import { exec } from './sql-util.js';
+
+// Pairs settlement lines with gateway records (docs/matching.md, "Matching"), writes the current match of every
+// line in scope to `matches`, and aggregates per matched record (rc_gm) what the checks need.
+//   rc_pair  one row per line of rc_l (plus `ext` rows: lines outside rc_l matched earlier by merchant
+//            reference to a record of the scope), with the matched record's columns copied, so that the checks
+//            never join the whole scope twice
+//   rc_gm    one row per matched record: number of lines, their gross sum, and its first line
+
+/** The matched record's columns copied into rc_pair. */
+const PAIR_G_COLS = sql.raw(`g.transaction_id as g_tid, g.gateway_type as g_type, g.kind as g_kind, g.status as g_status,
+  g.amount as g_amount, g.currency as g_currency, g.reversed as g_reversed, g.root as g_root,
+  g.merchant_reference as g_ref, g.transaction_time as g_time, g.brand as g_brand`);
+
+export async function pairLines(db: Db, runId: number | null): Promise<void> {
+  // Key 1, transaction id: prefer the record whose kind fits the line (one PayUnity id can be an RG and a CF),
+  // then one that moves money, then a fixed order so that reruns choose the same. Ids held by several records
+  // are rare, so only their lines are sorted; every other line takes its one record by a hash join.
+  await exec(db, sql`
+    create temp table rc_multi on commit drop as
+    select provider, transaction_id from rc_g group by provider, transaction_id having count(*) > 1`);
+  await exec(db, sql`
+    create temp table rc_pair on commit drop as
+    select l.*, ${PAIR_G_COLS},
+      case when g.transaction_id is not null then 'transaction_id' end as match_key, false as ext
+    from rc_l l left join rc_g g on g.provider = l.provider and g.transaction_id = l.tid
+    where not exists (select 1 from rc_multi m where m.provider = l.provider and m.transaction_id = l.tid)
+    union all
+    select * from (
+      select distinct on (l.id) l.*, ${PAIR_G_COLS}, 'transaction_id' as match_key, false as ext
+      from rc_l l join rc_multi m on m.provider = l.provider and m.transaction_id = l.tid
+      join rc_g g on g.provider = l.provider and g.transaction_id = l.tid
+      order by l.id, (g.kind = l.kind) desc, (g.amount is not null) desc, g.gateway_type) multi`);
+  await exec(db, sql`
+    insert into rc_pair
+    select sl.id, sl.provider, sl.settlement_date, sl.file_id, sl.line_no, sl.kind, nullif(sl.transaction_id, ''),
+      nullif(sl.merchant_reference, ''), sl.payment_id, sl.transaction_time, sl.currency, sl.gross_minor, sl.fee_minor,
+      false, false, ${PAIR_G_COLS}, 'merchant_reference', true
+    from matches m
+    join rc_g g on g.provider = m.provider and g.transaction_id = m.transaction_id and g.gateway_type = m.gateway_type
+    join settlement_lines sl on sl.id = m.settlement_line_id
+    where m.match_key = 'merchant_reference' and not exists (select 1 from rc_l l where l.id = m.settlement_line_id)`);
+  await matchByReference(db);
+  await writeMatches(db, runId);
+  await aggregatePerRecord(db);
+}
+
+/**
+ * Key 2, merchant reference, for lines without a transaction id: same (provider, reference, kind, signed amount,
+ * currency) and a transaction date in [date, deadline] around the settlement date. Greedy in rounds, each one
+ * set-based: every open line proposes its earliest candidate (transaction time, id); every candidate accepts its
+ * earliest proposer (settlement date, file, line). Rounds end when nothing pairs; there are as many as the
+ * largest group of equal keys, so one or two in practice.
+ */
+async function matchByReference(db: Db): Promise<void> {
+  await exec(db, sql`
+    create temp table rc_refl on commit drop as
+    select id, provider, ref, kind, gross, currency, settlement_date, file_id, line_no,
+      null::text as g_tid, null::text as g_type
+    from rc_pair where subject and not ext and tid is null and ref is not null`);
+  await exec(db, sql`
+    create temp table rc_refc on commit drop as
+    select g.provider, g.transaction_id, g.gateway_type, g.kind, g.merchant_reference, g.amount, g.currency,
+      g.transaction_time, g.local_date, c.deadline, false as taken
+    from rc_g g join rc_cal c on c.provider = g.provider and c.local_date = g.local_date
+    where g.expected and (g.provider, g.merchant_reference) in (select provider, ref from rc_refl)
+      and not exists (select 1 from rc_pair p
+                      where p.provider = g.provider and p.g_tid = g.transaction_id and p.g_type = g.gateway_type)`);
+  for (;;) {
+    const paired = await exec(db, sql`
+      with prop as (
+        select distinct on (r.id) r.id, c.transaction_id, c.gateway_type, r.settlement_date, r.file_id, r.line_no
+        from rc_refl r join rc_refc c
+          on c.provider = r.provider and c.merchant_reference = r.ref and c.kind = r.kind and c.amount = r.gross
+         and c.currency = r.currency and c.local_date <= r.settlement_date and c.deadline >= r.settlement_date
+        where r.g_tid is null and not c.taken
+        order by r.id, c.transaction_time, c.transaction_id, c.gateway_type
+      ), acc as (
+        select distinct on (transaction_id, gateway_type) * from prop
+        order by transaction_id, gateway_type, settlement_date, file_id, line_no
+      ), took as (
+        update rc_refc c set taken = true from acc
+        where c.transaction_id = acc.transaction_id and c.gateway_type = acc.gateway_type
+      )
+      update rc_refl r set g_tid = acc.transaction_id, g_type = acc.gateway_type from acc where r.id = acc.id`);
+    if (paired === 0) break;
+  }
+  await exec(db, sql`
+    update rc_pair p set g_tid = g.transaction_id, g_type = g.gateway_type, g_kind = g.kind, g_status = g.status,
+      g_amount = g.amount, g_currency = g.currency, g_reversed = g.reversed, g_root = g.root,
+      g_ref = g.merchant_reference, g_time = g.transaction_time, g_brand = g.brand, match_key = 'merchant_reference'
+    from rc_refl r join rc_g g on g.provider = r.provider and g.transaction_id = r.g_tid and g.gateway_type = r.g_type
+    where p.id = r.id and not p.ext`);
+}
+
+/** The current match of each line in scope: unchanged rows are left alone, so a rerun rewrites nothing. */
+async function writeMatches(db: Db, runId: number | null): Promise<void> {
+  await exec(db, sql`
+    delete from matches m using rc_pair p
+    where m.settlement_line_id = p.id and not p.ext and p.g_tid is null`);
+  await exec(db, sql`
+    insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
+    select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_pair where not ext and g_tid is not null
+    on conflict (settlement_line_id) do update
+      set transaction_id = excluded.transaction_id, gateway_type = excluded.gateway_type,
+          match_key = excluded.match_key, run_id = excluded.run_id, matched_at = now()
+      where (matches.transaction_id, matches.gateway_type, matches.match_key)
+        is distinct from (excluded.transaction_id, excluded.gateway_type, excluded.match_key)`);
+}
+
+/**
+ * Per matched record: line count, gross sum, and the first line (earliest settlement date, then file, then line
+ * number), whose amount and currency the checks use. rc_gm is rc_pair's first line of each matched record plus
+ * `n` and `sum_gross`. Records on several lines are rare: only they are aggregated and sorted.
+ */
+async function aggregatePerRecord(db: Db): Promise<void> {
+  await exec(db, sql`
+    create temp table rc_dup on commit drop as
+    select provider, g_tid, g_type, count(*)::int as n, sum(gross)::bigint as sum_gross
+    from rc_pair where g_tid is not null group by provider, g_tid, g_type having count(*) > 1`);
+  await exec(db, sql`
+    create temp table rc_dup_first on commit drop as
+    select distinct on (p.provider, p.g_tid, p.g_type) p.id
+    from rc_pair p join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
+    order by p.provider, p.g_tid, p.g_type, p.settlement_date, p.file_id, p.line_no`);
+  await exec(db, sql`
+    create temp table rc_gm on commit drop as
+    select p.*, coalesce(d.n, 1) as n, coalesce(d.sum_gross, p.gross) as sum_gross
+    from rc_pair p left join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
+    where p.g_tid is not null and (d.n is null or p.id in (select id from rc_dup_first))`);
+}

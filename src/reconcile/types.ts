@@ -1,0 +1,45 @@
+import type { ProviderName } from '../config/schema.js';
+
+/** The `Type` values of reports, in the order of docs/matching.md. */
+export const DISCREPANCY_TYPES = [
+  'missing_in_settlement',
+  'missing_in_gateway',
+  'currency_mismatch',
+  'status_mismatch',
+  'amount_mismatch',
+  'duplicate_settlement',
+  'duplicate_charge',
+  'refund_exceeds_payment',
+  'fee_mismatch',
+] as const;
+export type DiscrepancyType = (typeof DISCREPANCY_TYPES)[number];
+
+export type MatchKey = 'transaction_id' | 'merchant_reference';
+
+export interface MatchDeps {
+  /**
+   * Asks the gateway about transaction ids that settlement lines name but no stored record has, and stores what
+   * it knows. Called outside any database transaction, once per provider with unknown ids.
+   */
+  lookup?: (provider: ProviderName, ids: string[]) => Promise<void>;
+}
+
+export interface AwaitingTotals {
+  count: number;
+  /** Per currency: how many movements and their signed sum in minor units. */
+  byCurrency: Record<string, { count: number; amountMinor: number }>;
+}
+
+export interface MatchSummary {
+  /** Settlement lines of the date range matched to a gateway record. */
+  matched: number;
+  matchedByKey: Record<MatchKey, number>;
+  awaitingSettlement: AwaitingTotals;
+  /** Open discrepancies found by this run, per type (every type present, 0 when none). */
+  discrepancies: Record<DiscrepancyType, number>;
+  opened: number;
+  closed: number;
+  reopened: number;
+  /** Transaction ids handed to `deps.lookup`, per provider. */
+  lookedUp: Partial<Record<ProviderName, number>>;
+}
