@@ -43,6 +43,25 @@ export interface SheetWriter {
   readonly parts: readonly string[];
 }
 
+// exceljs remembers the style id of a style *object* (a WeakMap): cells sharing one object cost one lookup, while a
+// fresh object per cell (what `cell.numFmt = …` makes) is serialised and compared every time — most of the CPU
+// of a large sheet. So every cell gets one of a few frozen, shared style objects.
+const styles = new Map<string, Partial<ExcelJS.Style>>();
+
+function styleFor(numFmt: string | undefined, col: ColumnSpec | undefined): Partial<ExcelJS.Style> {
+  const key = `${numFmt ?? ''}|${col?.align ?? ''}|${col?.indent ? 1 : 0}`;
+  let style = styles.get(key);
+  if (!style) {
+    const s: Partial<ExcelJS.Style> = {};
+    if (numFmt) s.numFmt = numFmt;
+    if (col?.align) s.alignment = { horizontal: col.align };
+    if (col?.indent) s.alignment = { horizontal: 'left', indent: 1 };
+    style = Object.freeze(s);
+    styles.set(key, style);
+  }
+  return style;
+}
+
 export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, maxRows = EXCEL_MAX_ROWS): SheetWriter {
   if (maxRows < 2) throw new RangeError('a sheet needs room for its header and at least one row');
   const parts: string[] = [];
@@ -103,10 +122,7 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
       const values = cells.map(toExcel);
       const row = ws!.addRow(values.map((v) => v.value));
       values.forEach((v, i) => {
-        if (v.numFmt) row.getCell(i + 1).numFmt = v.numFmt;
-        const col = spec.columns[i];
-        if (col?.align) row.getCell(i + 1).alignment = { horizontal: col.align };
-        if (col?.indent) row.getCell(i + 1).alignment = { horizontal: 'left', indent: 1 };
+        row.getCell(i + 1).style = styleFor(v.numFmt, spec.columns[i]);
       });
       row.commit();
       rowsInPart++;

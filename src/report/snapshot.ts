@@ -24,16 +24,24 @@ export async function withSnapshot<T>(pool: pg.Pool, fn: (snap: Snapshot) => Pro
       // DECLARE accepts bind parameters through the extended protocol, so values never enter the SQL text.
       await client.query(`declare ${name} no scroll cursor for ${query.sql}`, query.parameters as unknown[]);
       let finished = false;
+      const fetch = () => {
+        const p = client.query<R & pg.QueryResultRow>(`fetch ${batchSize} from ${name}`);
+        p.catch(() => undefined); // handled where it is awaited; never an unhandled rejection meanwhile
+        return p;
+      };
+      // The next batch is asked for before this one is written out: Postgres reads while we format (two cores).
+      let next: ReturnType<typeof fetch> | undefined = fetch();
       try {
-        for (;;) {
-          const res = await client.query<R & pg.QueryResultRow>(`fetch ${batchSize} from ${name}`);
+        while (next) {
+          const res: Awaited<ReturnType<typeof fetch>> = await next;
+          next = res.rows.length < batchSize ? undefined : fetch();
           for (const row of res.rows) yield row;
-          if (res.rows.length < batchSize) break;
         }
         finished = true;
       } finally {
-        // After a failure the transaction is aborted and CLOSE would fail too, hiding the real error.
+        // Stopped early or failed: let an in-flight fetch land; the rollback at the end drops the cursor.
         if (finished) await client.query(`close ${name}`);
+        else await next?.catch(() => undefined);
       }
     },
   };

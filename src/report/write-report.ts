@@ -34,6 +34,8 @@ export interface ReportResult {
   path: string;
   /** Data rows per sheet (over all its parts). */
   rows: Record<(typeof SHEET_ORDER)[number], number>;
+  /** Milliseconds spent per sheet, and on finishing the file. */
+  ms: Record<(typeof SHEET_ORDER)[number] | 'commit', number>;
 }
 
 export function reportFileName(runId: number, from: string, to: string): string {
@@ -49,7 +51,7 @@ export async function writeReportDetailed(ctx: StageContext, runId: number, opts
   const dir = path.resolve(ctx.config.reports.dir);
   await mkdir(dir, { recursive: true });
   const started = ctx.now();
-  const { target, rows } = await withSnapshot(
+  const { target, rows, ms } = await withSnapshot(
     ctx.pool,
     async (snap) => {
       const scope = await loadScope(snap, ctx.db, runId, ctx.config.timezone, ctx.config.holidays);
@@ -57,9 +59,9 @@ export async function writeReportDetailed(ctx: StageContext, runId: number, opts
       // Same directory, so the rename is atomic; the pid and time keep concurrent writers apart.
       const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${started.getTime()}.tmp`);
       try {
-        const rows = await writeWorkbook(tmp, { snap, scope, maxRows: opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS }, ctx);
+        const written = await writeWorkbook(tmp, { snap, scope, maxRows: opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS }, ctx);
         await rename(tmp, target);
-        return { target, rows };
+        return { target, ...written };
       } catch (e) {
         await rm(tmp, { force: true });
         throw e;
@@ -68,15 +70,15 @@ export async function writeReportDetailed(ctx: StageContext, runId: number, opts
     opts.batchSize,
   );
   await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();
-  ctx.log.info({ runId, path: target, rows, ms: ctx.now().getTime() - started.getTime() }, 'report written');
-  return { path: target, rows };
+  ctx.log.info({ runId, path: target, rows, ms }, 'report written');
+  return { path: target, rows, ms };
 }
 
 async function writeWorkbook(
   file: string,
   base: Omit<SheetContext, 'wb'>,
   ctx: StageContext,
-): Promise<ReportResult['rows']> {
+): Promise<Omit<ReportResult, 'path'>> {
   // No shared strings: that table would hold every distinct id in memory until the end.
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true, useSharedStrings: false });
   wb.creator = 'payrecon';
@@ -86,20 +88,27 @@ async function writeWorkbook(
     if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('report cancelled');
   };
   const rows = {} as ReportResult['rows'];
-  rows.Summary = await writeSummary(sc);
-  check();
-  rows.Discrepancies = await writeDiscrepancies(sc);
-  check();
-  rows['Awaiting settlement'] = await writeAwaiting(sc);
-  check();
-  rows.Chargebacks = await writeChargebacks(sc);
-  rows['Refund plan'] = await writeRefundPlan(sc);
-  rows['Rejected lines'] = await writeRejected(sc);
-  rows.Changes = await writeChanges(sc);
-  check();
-  rows['Run info'] = await writeRunInfo(sc, localNow(ctx, base.scope));
+  const ms = {} as ReportResult['ms'];
+  const sheets: Array<[(typeof SHEET_ORDER)[number], () => Promise<number>]> = [
+    ['Summary', () => writeSummary(sc)],
+    ['Discrepancies', () => writeDiscrepancies(sc)],
+    ['Awaiting settlement', () => writeAwaiting(sc)],
+    ['Chargebacks', () => writeChargebacks(sc)],
+    ['Refund plan', () => writeRefundPlan(sc)],
+    ['Rejected lines', () => writeRejected(sc)],
+    ['Changes', () => writeChanges(sc)],
+    ['Run info', () => writeRunInfo(sc, localNow(ctx, base.scope))],
+  ];
+  for (const [name, write] of sheets) {
+    check();
+    const t = performance.now();
+    rows[name] = await write();
+    ms[name] = Math.round(performance.now() - t);
+  }
+  const t = performance.now();
   await wb.commit();
-  return rows;
+  ms.commit = Math.round(performance.now() - t);
+  return { rows, ms };
 }
 
 function localNow(ctx: StageContext, scope: ReportScope): string {

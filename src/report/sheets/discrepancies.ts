@@ -60,9 +60,11 @@ export function discrepanciesQuery(scope: ReportScope) {
       d.refundable_minor, d.detail, ra.state as refund_state, ra.amount_minor as refund_amount_minor
     from run_discrepancies rd
     join discrepancies d on d.id = rd.discrepancy_id
-    left join lateral (
-      select r.state, r.amount_minor from refund_actions r where r.discrepancy_id = d.id order by r.id desc limit 1
-    ) ra on true
+    -- the latest refund action of each discrepancy, joined by hash (no index serves a per-row lookup here)
+    left join (
+      select distinct on (discrepancy_id) discrepancy_id, state, amount_minor from refund_actions
+      order by discrepancy_id, id desc
+    ) ra on ra.discrepancy_id = d.id
     where rd.run_id = ${scope.runId} and rd.change <> 'closed'
     order by d.provider, d.type, d.transaction_time nulls last, d.id`.compile(scope.db);
 }
