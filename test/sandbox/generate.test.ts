@@ -1,7 +1,7 @@
 // The sandbox world generator: deterministic, realistic wire data, and an answer key that is exactly what an
 // independent reading of docs/matching.md finds in the generated files and records (test/sandbox/reference.ts).
 import { describe, expect, it } from 'vitest';
-import { DISCREPANCY_TYPES, discrepancyId, generateWorld, type World } from '../../src/sandbox/generate/index.js';
+import { answerKeyAt, awaitingAt, DISCREPANCY_TYPES, discrepancyId, generateWorld, type World } from '../../src/sandbox/generate/index.js';
 import { referenceDiscrepancies } from './reference.js';
 
 const base = { seed: 20261121, from: '2026-11-02', to: '2026-11-15', asOf: '2026-11-16', paymentsPerDay: 60 };
@@ -96,6 +96,15 @@ describe('generateWorld', () => {
     // With the late file loaded, the same world has exactly one discrepancy fewer.
     const ref = referenceDiscrepancies(world, world.options.asOf, [late.file]);
     expect(ref.entries.map(strip).sort()).toEqual(world.answerKey.filter((e) => e.transactionId !== late.transactionId).map(strip).sort());
+    // The carry-forward rerun: clock on the late file's date, late file loaded; the awaiting have become missing.
+    const later = late.file.settlementDate;
+    const rerun = answerKeyAt(world, later, { lateFileLoaded: true });
+    expect(rerun.map(strip).sort()).toEqual(referenceDiscrepancies(world, later, [late.file]).entries.map(strip).sort());
+    expect(rerun.some((e) => e.transactionId === late.transactionId)).toBe(false);
+    expect(rerun.length).toBeGreaterThan(world.answerKey.length);
+    const still = awaitingAt(world, later);
+    expect(still.length).toBeLessThan(world.awaiting.length);
+    expect(still.map((a) => a.transactionId).sort()).toEqual(referenceDiscrepancies(world, later, [late.file]).awaiting.sort());
   });
 
   it('produces realistic PayUnity records', () => {

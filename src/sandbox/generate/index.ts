@@ -6,3 +6,4 @@ export { discrepancyId } from './ledger.js';
 export { addBusinessDays, isBusinessDay } from './calendar.js';
 export { payunityFileName, useepayFileName, sumOfNet } from './files.js';
 export * from './types.js';
+export { answerKeyAt, awaitingAt, type KeyAtOptions } from './key-at.js';
