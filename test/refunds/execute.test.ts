@@ -2,7 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { executeRefunds } from '../../src/refunds/index.js';
-import { UsageError } from '../../src/shared/errors.js';
+import { acquireRefundLock } from '../../src/refunds/lock.js';
+import { LockHeldError, UsageError } from '../../src/shared/errors.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { hex32, realClients, seedGatewayTx, stageContext } from './fixtures.js';
 import { startWorld, type World } from './world.js';
@@ -156,5 +157,17 @@ describe('executeRefunds', () => {
     expect(r.interrupted).toBe(true);
     expect(w.refundsAtGateway()).toEqual([]);
     expect(await states(w.ids)).toEqual(['planned', 'planned']);
+  });
+
+  it('refuses to run beside another refund execution (lock held): nothing sent', async () => {
+    const w = await world([{ amountMinor: 100 }], { caps: CAPS });
+    const held = await acquireRefundLock(db.pool, 'test');
+    try {
+      await expect(exec(w, { ids: w.ids })).rejects.toBeInstanceOf(LockHeldError);
+    } finally {
+      await held.release();
+    }
+    expect(w.refundsAtGateway()).toEqual([]);
+    expect((await exec(w, { ids: w.ids })).counts.sent).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 // The planner against a real database: candidates, amounts capped by what is left on the payment, idempotent reruns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planRefunds } from '../../src/refunds/index.js';
+import { formatPlan, planRefunds } from '../../src/refunds/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { hex32, seedDiscrepancy, seedGatewayTx, seedRun, stageContext, testConfig } from './fixtures.js';
 
@@ -65,6 +65,12 @@ describe('planRefunds', () => {
     expect(plan.caps).toEqual([
       { currency: 'EUR', maxPerRefundMinor: 5000, maxPerExecutionMinor: 15000, pendingMinor: 17500, overPerRefund: [sm], overPerExecution: true },
     ]);
+
+    const text = formatPlan(plan);
+    expect(text).toContain(`Refund plan for run ${runId}: 5 new, 5 in total`);
+    expect(text).toContain(`new ${sm}  payunity  payment ${hex32(1)}  100.00 EUR  planned  (status_mismatch, key prc-${sm}-1)`);
+    expect(text).toContain(`EUR: pending 175.00 EUR; caps per refund 50.00 EUR, per execution 150.00 EUR (over the per-refund cap: ${sm}; the total is over the per-execution cap)`);
+    expect(text).toContain('Nothing was sent.');
 
     // rerunning creates nothing and changes nothing
     const again = await planRefunds(ctx, runId);
