@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resolveDate } from '../../src/shared/dates.js';
 import { BIN } from '../helpers/cli.js';
 import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
 
@@ -168,7 +169,10 @@ describe('payrecon schedule', () => {
       // Whatever the run's outcome in this build, the notification reports it faithfully.
       expect(post.exitCode).toBe(tick.exitCode);
       expect(post.status).toBe(tick.exitCode === 0 ? 'succeeded' : 'failed');
-      expect(post.text).toMatch(/^payrecon .*payunity .*: (succeeded|failed)/);
+      // Dates and providers are there even when the run failed before printing them (filled in from its arguments).
+      const yesterday = resolveDate('yesterday', 'Europe/Berlin');
+      expect(post).toMatchObject({ from: yesterday, to: yesterday, providers: ['payunity'] });
+      expect(post.text).toMatch(new RegExp(`^payrecon (run \\d+ )?payunity ${yesterday}: (succeeded|failed)`));
       // A plain client (not the test's pool, whose sessions are also named 'payrecon').
       const check = await session();
       const { rows } = await check.query<{ command: string; status: string }>(`select command, status from runs order by id`);

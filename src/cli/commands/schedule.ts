@@ -1,11 +1,32 @@
 import type { Command } from 'commander';
 import { common, type Registrar } from '../program.js';
-import type { ProviderName } from '../../config/schema.js';
+import type { Config, ProviderName } from '../../config/schema.js';
+import { selectedProviders } from '../../jobs/context.js';
+import type { RunSummary } from '../../notify/summary.js';
+import { resolveRange } from '../../shared/dates.js';
 import { ConfigError } from '../../shared/errors.js';
 
-/** The `--provider P` values among the scheduled arguments (the run's own selection, for the notification). */
-function providerArgs(args: readonly string[]): ProviderName[] {
-  return args.flatMap((a, i) => (a === '--provider' && args[i + 1] ? [args[i + 1] as ProviderName] : []));
+/** The value after each `--name` among the scheduled arguments. */
+function argValues(args: readonly string[], name: string): string[] {
+  return args.flatMap((a, i) => (a === name && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
+}
+
+/**
+ * What a failed run did not get to print (its providers and dates), from its own arguments, so the notification
+ * still says which run failed. Dates resolve as the child did, give or take a midnight.
+ */
+function fillIn(summary: RunSummary, args: readonly string[], config: Config): RunSummary {
+  const out = { ...summary };
+  out.providers ??= selectedProviders(config, argValues(args, '--provider') as ProviderName[]);
+  if (out.from === undefined && args[0] === 'run') {
+    try {
+      const [date, from, to] = ['--date', '--from', '--to'].map((n) => argValues(args, n)[0]);
+      Object.assign(out, resolveRange({ date, from, to }, config.timezone));
+    } catch {
+      // unusable arguments: the child said so itself, and the summary carries its message
+    }
+  }
+  return out;
 }
 
 export function registerSchedule(program: Command, r: Registrar): void {
@@ -16,12 +37,11 @@ export function registerSchedule(program: Command, r: Registrar): void {
       const { args } = config.schedule;
       if (args.length === 0) throw new ConfigError('schedule.args: give the payrecon command to run, e.g. [run, --date, yesterday]');
       if (args[0] === 'schedule') throw new ConfigError('schedule.args: a scheduler cannot schedule itself');
-      const [{ runScheduler }, { spawnCli, resolveBinPath }, { succeededRunSince }, { notifyRun }, { selectedProviders }] = await Promise.all([
+      const [{ runScheduler }, { spawnCli, resolveBinPath }, { succeededRunSince }, { notifyRun }] = await Promise.all([
         import('../../schedule/scheduler.js'),
         import('../../schedule/child.js'),
         import('../../schedule/catch-up.js'),
         import('../../notify/webhook.js'),
-        import('../../jobs/context.js'),
       ]);
       const binPath = resolveBinPath();
       // The child reads the same file, prints its result as JSON for us, and logs at our level.
@@ -41,7 +61,7 @@ export function registerSchedule(program: Command, r: Registrar): void {
         start: () => spawnCli({ execPath: process.execPath, binPath, args: childArgs, env: ctx.env, stderr: process.stderr }),
         notify: (summary) => notifyRun(config, summary, { log: ctx.log }),
         succeededSince: (since) => ctx.withDatabase(loaded, (db) => succeededRunSince(db.db, since)),
-        describe: (summary) => (summary.providers ? summary : { ...summary, providers: selectedProviders(config, providerArgs(args)) }),
+        describe: (summary) => fillIn(summary, args, config),
       });
       ctx.result({ stopped: true, ...stats }, `scheduler stopped: ${stats.started} run(s) started, ${stats.skippedBusy + stats.skippedLocked} tick(s) skipped`);
     }));
