@@ -11,7 +11,7 @@ type Step = Response | Error;
 function scripted(steps: Step[]) {
   const calls: { url: string; init: RequestInit | undefined }[] = [];
   const fetchFn: typeof fetch = (input, init) => {
-    calls.push({ url: String(input as string), init });
+    calls.push({ url: input as string, init });
     const s = steps.shift();
     if (!s) throw new Error('no more scripted responses');
     return s instanceof Error ? Promise.reject(s) : Promise.resolve(s);

@@ -179,10 +179,10 @@ export class PayunitySimulator {
       return fail(400, '200.300.404', 'invalid or missing parameter: amount');
     }
     if (amount <= 0) return fail(400, '800.100.174', 'transaction declined (invalid amount)');
-    if (!SUCCESS.test(String((payment.result as { code?: unknown } | undefined)?.code ?? ''))) return fail(400, '700.400.200', 'cannot refund (refund volume exceeded or tx reversed or invalid workflow)');
+    const ok = (r: Rec) => SUCCESS.test(text((r.result as { code?: unknown } | undefined)?.code) ?? '');
+    if (!ok(payment)) return fail(400, '700.400.200', 'cannot refund (refund volume exceeded or tx reversed or invalid workflow)');
     const children = this.byRef.get(paymentId) ?? [];
-    const ok = (r: Rec) => SUCCESS.test(String((r.result as { code?: unknown } | undefined)?.code ?? ''));
-    const minor = (r: Rec) => parseMajorToMinor(String(r.amount ?? '0'), String(r.currency ?? currency), { allowTrailingZeroDecimals: true });
+    const minor = (r: Rec) => parseMajorToMinor(text(r.amount) ?? '0', text(r.currency) ?? currency, { allowTrailingZeroDecimals: true });
     if (children.some((c) => c.paymentType === 'RV' && ok(c))) return fail(400, '700.400.200', 'cannot refund (transaction reversed)');
     // What was captured: the payment itself, or for a pre-authorization the sum of its captures.
     const captured = payment.paymentType === 'PA' ? children.filter((c) => c.paymentType === 'CP' && ok(c)).reduce((s, c) => s + minor(c), 0) : minor(payment);
@@ -209,6 +209,10 @@ export class PayunitySimulator {
     this.filtered.clear();
     return { status: 200, body: { ...envelope(), ...rf } };
   }
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** Applied, but the answer never comes: the client times out. The socket is destroyed after `ms`. */
