@@ -37,15 +37,17 @@ export async function selectCandidates(db: Db, runId: number): Promise<Candidate
     with cand as (
       select d.id as discrepancy_id, d.type, d.provider, d.currency,
              coalesce(d.payment_id, g.root_payment_id, d.transaction_id) as payment_id,
-             least(case when d.type = 'amount_mismatch' then d.settled_amount_minor - d.gateway_amount_minor
-                        else d.settled_amount_minor end,
-                   coalesce(d.refundable_minor, 9007199254740991))::bigint as want,
+             -- least() skips nulls: a rule amount that is null (nothing settled) must stay null, not become the cap
+             case when r.rule is not null then least(r.rule, coalesce(d.refundable_minor, r.rule)) end::bigint as want,
              1 + (select count(*) from refund_actions x where x.discrepancy_id = d.id) as seq
         from discrepancies d
         left join lateral (
           select g.root_payment_id, g.kind from gateway_transactions g
            where g.provider = d.provider and g.transaction_id = d.transaction_id
            order by (g.kind = 'payment') desc limit 1) g on true
+        cross join lateral (
+          select case when d.type = 'amount_mismatch' then d.settled_amount_minor - d.gateway_amount_minor
+                      else d.settled_amount_minor end as rule) r
        where d.status = 'open' and d.currency is not null and d.type = any(${types}::text[])
          and (d.type <> 'amount_mismatch' or (g.kind = 'payment' and d.gateway_amount_minor > 0))
          and ${inRun(runId)}

@@ -32,12 +32,14 @@ describe('planRefunds', () => {
     // overcharging amount_mismatch: 105.00 settled for 100.00 -> 5.00
     await seedGatewayTx(db.db, { id: hex32(3), amountMinor: 10000 });
     const am = await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(3), gatewayMinor: 10000, settledMinor: 10500 });
-    // undercharging amount_mismatch, a closed one, a non-candidate type, another run's: none of them
+    // undercharging amount_mismatch, nothing settled, a closed one, a non-candidate type, another run's: none
     await seedGatewayTx(db.db, { id: hex32(4), amountMinor: 10000 });
     await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(4), gatewayMinor: 10000, settledMinor: 9500 });
     await seedGatewayTx(db.db, { id: hex32(5), amountMinor: 10000, status: 'failed' });
     await seedDiscrepancy(db.db, runId, { type: 'status_mismatch', transactionId: hex32(5), gatewayMinor: 10000, settledMinor: 10000, status: 'closed' });
     await seedDiscrepancy(db.db, runId, { type: 'missing_in_settlement', transactionId: hex32(4), gatewayMinor: 10000, settledMinor: null });
+    await seedGatewayTx(db.db, { id: hex32(8), amountMinor: 10000, status: 'failed' });
+    await seedDiscrepancy(db.db, runId, { type: 'status_mismatch', transactionId: hex32(8), gatewayMinor: 10000, settledMinor: null });
     await seedGatewayTx(db.db, { id: hex32(6), amountMinor: 10000, status: 'failed' });
     await seedDiscrepancy(db.db, otherRun, { type: 'status_mismatch', transactionId: hex32(6), gatewayMinor: 10000, settledMinor: 10000 });
     // two captures of one authorization, each settled 30.00 too high, 40.00 captured in all: 30.00 then 10.00
@@ -51,6 +53,7 @@ describe('planRefunds', () => {
     const plan = await planRefunds(ctx, runId);
     const byId = new Map(plan.created.map((a) => [a.discrepancyId, a]));
     expect(new Set(byId.keys())).toEqual(new Set([sm, dc, am, cp1, cp2]));
+    expect(plan.skipped).toEqual([]); // nothing settled is no candidate at all, not one with nothing left
     expect(byId.get(sm)).toMatchObject({ amountMinor: 10000, currency: 'EUR', state: 'planned', paymentId: hex32(1), provider: 'payunity' });
     expect(byId.get(dc)?.amountMinor).toBe(3000);
     expect(byId.get(am)?.amountMinor).toBe(500);
