@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createProgress, progressByDay, shouldShowProgress } from './progress.js';
+import { createProgress, progressByDay, shouldShowProgress, stageProgress } from './progress.js';
 
 /** A stream that says it is a terminal (or not), collecting what is drawn on it. */
 function fakeStream(isTTY: boolean) {
@@ -76,5 +76,24 @@ describe('progressByDay', () => {
     p.stop();
     expect(lines).toEqual([]);
     expect(tty.text()).toContain('2/2');
+  });
+});
+
+describe('stageProgress', () => {
+  it('counts finished stages and names the current one on a terminal; silent otherwise', () => {
+    const tty = fakeStream(true);
+    const p = stageProgress(3, { stream: asWrite(tty) });
+    p.onStage('fetch', 'payunity', 'start');
+    p.onStage('fetch', 'payunity', 'end');
+    p.onStage('match', null, 'start');
+    p.onStage('match', null, 'end');
+    p.stop();
+    expect(tty.text()).toContain('2/3 stages');
+    expect(tty.text()).toContain('match done');
+    const pipe = fakeStream(false);
+    const q = stageProgress(3, { stream: asWrite(pipe) });
+    q.onStage('fetch', 'payunity', 'start');
+    q.stop();
+    expect(pipe.text()).toBe('');
   });
 });

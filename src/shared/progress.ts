@@ -94,3 +94,34 @@ export function progressByDay(label: string, days: readonly string[], opts: Prog
     stop: () => undefined,
   };
 }
+
+export interface StageProgress {
+  /** Shaped for a run's `onStage` hook (jobs/run.ts). */
+  onStage(stage: string, provider: string | null, state: 'start' | 'end'): void;
+  stop(): void;
+}
+
+/** One bar over a run's stages, its label naming the stage in progress ("pull payunity"). */
+export function stageProgress(totalStages: number, opts: ProgressOptions = {}): StageProgress {
+  if (!(opts.enabled ?? shouldShowProgress(opts))) return { onStage: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { stream: opts.stream ?? process.stderr, format: 'run [{bar}] {value}/{total} stages  {stage}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(totalStages, 0, { stage: '' });
+  let done = 0;
+  let stopped = false;
+  return {
+    onStage(stage, provider, state) {
+      if (stopped) return;
+      const label = provider ? `${stage} ${provider}` : stage;
+      if (state === 'end') done += 1;
+      bar.update(Math.min(done, totalStages), { stage: state === 'start' ? label : `${label} done` });
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      bar.stop();
+    },
+  };
+}
