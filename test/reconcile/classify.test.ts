@@ -1,0 +1,221 @@
+// Every discrepancy type, positively and negatively, both match keys and the precedence of docs/matching.md.
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { discrepancyId, matchRange } from '../../src/reconcile/index.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { insertFile, insertGateway, newRun, openDiscrepancies, openKeys, selection, stageContext, testConfig } from './fixtures.js';
+
+let db: TestDb;
+beforeEach(async () => {
+  db = await createTestDb();
+});
+afterEach(async () => {
+  await db.drop();
+});
+
+// Friday 2026-11-20; every movement of that day is past its deadline (payunity 3, useepay 2 business days) on the 30th.
+const T = (h: number) => `2026-11-20T${String(h).padStart(2, '0')}:00:00Z`;
+const NOW = '2026-11-30T09:00:00Z';
+
+test('matches by both keys and classifies every type, positives and negatives', async () => {
+  await insertGateway(db.db, [
+    { id: 'OK1', time: T(8) },
+    { id: 'AMT', time: T(8) },
+    { id: 'REF', time: T(8), mref: 'ORD-REF' },
+    { id: 'CUR', time: T(8) },
+    { id: 'FAIL', time: T(8), status: 'failed', amount: 500 },
+    { id: 'RVD', time: T(8) },
+    { id: 'RV1', type: 'RV', kind: 'reversal', time: T(9), ref: 'RVD', root: 'RVD', amount: 1000 },
+    { id: 'FAIL2', time: T(8), status: 'failed' }, // failed, never settled: nothing
+    { id: 'PEND', time: T(8), status: 'pending' }, // pending, settled: nothing
+    { id: 'PEND2', time: T(8), status: 'pending' }, // pending, unsettled: nothing
+    { id: 'MISS', time: T(8) },
+    { id: 'R1', type: 'RF', kind: 'refund', time: T(10), root: 'OK1', ref: 'OK1', amount: -300 },
+    { id: 'R2', type: 'RF', kind: 'refund', time: T(10), root: 'OK1', ref: 'OK1', amount: -300 },
+    { id: 'DUPS', time: T(8) },
+    { id: 'D1', time: T(8), mref: 'ORD-DUP' },
+    { id: 'D2', time: T(9), mref: 'ORD-DUP' },
+    { id: 'D3', time: T(10), mref: 'ORD-DUP', amount: 999 },
+    { id: 'D4', time: T(11), mref: 'ORD-DUP', status: 'failed' },
+    { id: 'Q1', time: T(8) },
+    { id: 'Q1R1', type: 'RF', kind: 'refund', time: T(9), root: 'Q1', ref: 'Q1', amount: -600 },
+    { id: 'Q1R2', type: 'RF', kind: 'refund', time: T(10), root: 'Q1', ref: 'Q1', amount: -500 },
+    { id: 'Q2', time: T(8) },
+    { id: 'Q2R', type: 'RF', kind: 'refund', time: T(9), root: 'Q2', ref: 'Q2', amount: -600 },
+    { id: 'Q2CB', type: 'CB', kind: 'chargeback', status: 'chargeback', time: T(10), root: 'Q2', ref: 'Q2', amount: null, currency: null },
+    { id: 'Q3', time: T(8) },
+    { id: 'Q3CB', type: 'CB', kind: 'chargeback', status: 'chargeback', time: T(9), root: 'Q3', ref: 'Q3', amount: -1000 },
+    { id: 'Q3CR', type: 'CR', kind: 'chargeback_reversal', time: T(10), root: 'Q3', ref: 'Q3', amount: 1000 },
+    { id: 'Q3R', type: 'RF', kind: 'refund', time: T(11), root: 'Q3', ref: 'Q3', amount: -400 },
+    // UseePay: an intent settled with its captured amount, and one refund.
+    { provider: 'useepay', id: '9001', type: 'payment_intent', time: T(8), amount: 2500, currency: 'USD' },
+    { provider: 'useepay', id: 're_1', type: 'refund', kind: 'refund', time: T(9), root: '9001', ref: '9001', amount: -500, currency: 'USD' },
+    { provider: 'useepay', id: '9002', type: 'payment_intent', status: 'cancelled', time: T(8), amount: 700, currency: 'USD' },
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: 'OK1' },
+    { tid: 'AMT', gross: 1100 },
+    { tid: null, mref: 'ORD-REF' },
+    { tid: null, mref: 'ORD-NOWHERE', gross: 700 },
+    { tid: 'UNKNOWN', gross: 800 },
+    { tid: 'CUR', currency: 'USD', gross: 1300 },
+    { tid: 'FAIL', gross: 450 },
+    { tid: 'RVD' },
+    { tid: 'PEND' },
+    { tid: 'R1', kind: 'refund', gross: -300 },
+    { tid: 'R2', kind: 'refund', gross: -250 },
+    { tid: 'DUPS' },
+    { tid: 'D1' },
+    { tid: 'D2' },
+    { tid: 'D3', gross: 999 },
+    { tid: 'D4' },
+    { tid: 'Q1' }, { tid: 'Q2' }, { tid: 'Q3' },
+    { tid: 'Q1R1', kind: 'refund', gross: -600 }, { tid: 'Q1R2', kind: 'refund', gross: -500 },
+    { tid: 'Q2R', kind: 'refund', gross: -600 }, { tid: 'Q2CB', kind: 'chargeback', gross: -1000 },
+    { tid: 'Q3CB', kind: 'chargeback', gross: -1000 }, { tid: 'Q3CR', kind: 'chargeback_reversal', gross: 1000 },
+    { tid: 'Q3R', kind: 'refund', gross: -400 },
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'DUPS' }]);
+  await insertFile(db.db, 'useepay', '2026-11-20', [
+    { tid: '9001', currency: 'USD', gross: 2500 },
+    { tid: 're_1', kind: 'refund', currency: 'USD', gross: -500 },
+    { tid: '9002', currency: 'USD', gross: 700 },
+  ]);
+
+  const looked: [string, string[]][] = [];
+  const run = await newRun(db.db);
+  const s = await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-20'), {
+    lookup: (provider, ids) => {
+      looked.push([provider, ids]);
+      return Promise.resolve();
+    },
+  });
+  expect(looked).toEqual([['payunity', ['UNKNOWN']]]);
+
+  expect(await openKeys(db.db)).toEqual([
+    'amount_mismatch:AMT',
+    'amount_mismatch:R2',
+    'currency_mismatch:CUR',
+    'duplicate_charge:D2',
+    'duplicate_settlement:DUPS',
+    'missing_in_gateway:UNKNOWN',
+    'missing_in_gateway:ref:ORD-NOWHERE',
+    'missing_in_settlement:MISS',
+    'refund_exceeds_payment:Q1',
+    'refund_exceeds_payment:Q2',
+    'status_mismatch:9002',
+    'status_mismatch:D4', // failed, yet settled: a status problem, and no duplicate charge
+    'status_mismatch:FAIL',
+    'status_mismatch:RVD',
+  ]);
+  expect(s.matchedByKey).toEqual({ transaction_id: 27, merchant_reference: 1 });
+  expect(s.matched).toBe(28);
+  expect(s.discrepancies).toMatchObject({ amount_mismatch: 2, status_mismatch: 4, missing_in_gateway: 2, fee_mismatch: 0 });
+  expect(s.opened).toBe(14);
+
+  const byKey = new Map((await openDiscrepancies(db.db)).map((d) => [`${d.type}:${d.transaction_id}`, d]));
+  const amt = byKey.get('amount_mismatch:AMT')!;
+  expect(amt).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 1100, difference_minor: 100, refundable_minor: 100, currency: 'EUR' });
+  expect(amt.id).toBe(discrepancyId('payunity', 'amount_mismatch', 'AMT'));
+  // A refund settled short is not a refund candidate.
+  expect(byKey.get('amount_mismatch:R2')).toMatchObject({ gateway_amount_minor: -300, settled_amount_minor: -250, refundable_minor: null, payment_id: 'OK1' });
+  // Currency wins over amount; status wins over amount.
+  expect(byKey.get('currency_mismatch:CUR')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 1300, refundable_minor: null });
+  expect(byKey.get('status_mismatch:FAIL')).toMatchObject({ gateway_amount_minor: 500, settled_amount_minor: 450, refundable_minor: 450 });
+  expect(byKey.get('status_mismatch:RVD')!.detail).toContain('reversed');
+  expect(byKey.get('status_mismatch:9002')).toMatchObject({ provider: 'useepay', refundable_minor: 700, currency: 'USD' });
+  expect(byKey.get('duplicate_settlement:DUPS')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 2000, refundable_minor: null });
+  expect(byKey.get('duplicate_charge:D2')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 1000, refundable_minor: 1000 });
+  expect(byKey.get('duplicate_charge:D2')!.detail).toContain('D1');
+  expect(byKey.get('missing_in_settlement:MISS')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: null, difference_minor: -1000 });
+  expect(byKey.get('missing_in_gateway:UNKNOWN')).toMatchObject({ gateway_amount_minor: null, settled_amount_minor: 800, difference_minor: 800 });
+  // 600 + 500 refunded on 1000; 600 + a chargeback valued at its payment's 1000 on 1000.
+  expect(byKey.get('refund_exceeds_payment:Q1')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: -1100, payment_id: 'Q1' });
+  expect(byKey.get('refund_exceeds_payment:Q2')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: -1600 });
+
+  // The merchant-reference match is recorded with its key.
+  const m = await db.db.selectFrom('matches').select(['transaction_id', 'match_key']).where('transaction_id', '=', 'REF').execute();
+  expect(m).toEqual([{ transaction_id: 'REF', match_key: 'merchant_reference' }]);
+  expect(await db.db.selectFrom('matches').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()).toEqual({ n: 28 });
+});
+
+test('an unknown id the gateway knows by direct lookup is matched, not missing', async () => {
+  await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'OLD-RF', kind: 'refund', gross: -300 }]);
+  const run = await newRun(db.db);
+  const s = await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-20'), {
+    // The refund of a sale from last month: stored by the lookup, outside any window the run pulled.
+    lookup: async (provider, ids) => {
+      expect([provider, ids]).toEqual(['payunity', ['OLD-RF']]);
+      await insertGateway(db.db, [
+        { id: 'OLD', time: '2026-10-15T10:00:00Z' },
+        { id: 'OLD-RF', type: 'RF', kind: 'refund', time: '2026-11-19T10:00:00Z', root: 'OLD', ref: 'OLD', amount: -300 },
+      ]);
+    },
+  });
+  expect(s.lookedUp).toEqual({ payunity: 1 });
+  expect(s.matched).toBe(1);
+  expect(await openKeys(db.db)).toEqual([]);
+});
+
+test('merchant reference: ties go to the earliest transaction, only inside the lag window', async () => {
+  await insertGateway(db.db, [
+    { id: 'M1', time: T(10), mref: 'ORD-M' },
+    { id: 'M2', time: T(9), mref: 'ORD-M' },
+    { id: 'OLD', time: '2026-11-10T10:00:00Z', mref: 'ORD-OLD' }, // deadline 11-13: too old for a line of 11-20
+    { id: 'RF1', type: 'RF', kind: 'refund', time: T(12), root: 'M2', ref: 'M2', mref: 'ORD-M', amount: -1000 },
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: null, mref: 'ORD-M' },
+    { tid: null, mref: 'ORD-OLD' },
+    { tid: null, mref: 'ORD-M', kind: 'refund', gross: -1000 },
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-23', [{ tid: null, mref: 'ORD-M' }]);
+  const run = await newRun(db.db);
+  const s = await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-23'));
+  expect(s.matchedByKey).toEqual({ transaction_id: 0, merchant_reference: 3 });
+  const rows = await db.db
+    .selectFrom('matches').innerJoin('settlement_lines as l', 'l.id', 'matches.settlement_line_id')
+    .select(['l.settlement_date', 'l.kind', 'matches.transaction_id']).orderBy('l.settlement_date').orderBy('l.kind').execute();
+  expect(rows).toEqual([
+    { settlement_date: '2026-11-20', kind: 'payment', transaction_id: 'M2' },
+    { settlement_date: '2026-11-20', kind: 'refund', transaction_id: 'RF1' },
+    { settlement_date: '2026-11-23', kind: 'payment', transaction_id: 'M1' },
+  ]);
+  // Two settled payments of one reference and amount: the later is a duplicate charge. OLD is settled by no line.
+  expect(await openKeys(db.db)).toEqual(['duplicate_charge:M1', 'missing_in_gateway:ref:ORD-OLD']);
+});
+
+test('fee schedule: percent + fixed with tolerance, a brand rule wins, refunds are not checked', async () => {
+  const config = testConfig({
+    payunity: {
+      fees: [
+        { currency: 'EUR', percent: '2.5', fixed: '0.10', tolerance: '0.01' },
+        { currency: 'EUR', brand: 'VISA', percent: '1.9', fixed: '0.10' },
+      ],
+    },
+  });
+  await insertGateway(db.db, [
+    { id: 'F1', time: T(8), amount: 1000 },
+    { id: 'F2', time: T(8), amount: 1000 },
+    { id: 'F3', time: T(8), amount: 1234 },
+    { id: 'F4', time: T(8), amount: 1234 },
+    { id: 'F5', time: T(8), amount: 1000, brand: 'VISA' },
+    { id: 'F6', time: T(8), amount: 1000, brand: 'VISA' },
+    { id: 'F7', time: T(8), amount: 1000, currency: 'USD' },
+    { id: 'F1R', type: 'RF', kind: 'refund', time: T(9), root: 'F1', ref: 'F1', amount: -100 },
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: 'F1', fee: 35 }, // 25 + 10
+    { tid: 'F2', fee: 37 }, // off by 2 > 1
+    { tid: 'F3', gross: 1234, fee: 42 }, // 30.85 -> 31, + 10 = 41; off by 1 = tolerance
+    { tid: 'F4', gross: 1234, fee: 43 },
+    { tid: 'F5', fee: 29 }, // 19 + 10
+    { tid: 'F6', fee: 35 }, // the EUR rule would accept it; the VISA rule does not
+    { tid: 'F7', currency: 'USD', fee: 99 }, // no USD rule
+    { tid: 'F1R', kind: 'refund', gross: -100, fee: 50 },
+  ]);
+  const run = await newRun(db.db);
+  await matchRange(stageContext(db, config, NOW, run), selection('2026-11-20', '2026-11-20'));
+  expect(await openKeys(db.db)).toEqual(['fee_mismatch:F2', 'fee_mismatch:F4', 'fee_mismatch:F6']);
+  const f4 = (await openDiscrepancies(db.db)).find((d) => d.transaction_id === 'F4')!;
+  expect(f4).toMatchObject({ gateway_amount_minor: 41, settled_amount_minor: 43, difference_minor: 2, refundable_minor: null });
+});
