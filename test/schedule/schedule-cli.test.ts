@@ -39,7 +39,11 @@ function writeConfig(name: string, schedule: Record<string, unknown>, extra: Rec
       database: { url: testDbUrl(db.name) },
       reports: { dir: path.join(dir, 'reports') },
       providers: {
-        payunity: { baseUrl: 'http://127.0.0.1:9', entityId: 'e', accessToken: 'tok-secret-1', settlement: { source: 'local', localDir: path.join(dir, 'inbox') } },
+        // Nothing listens on port 9: a scheduled run fails fast, without waiting out retries.
+        payunity: {
+          baseUrl: 'http://127.0.0.1:9', entityId: 'e', accessToken: 'tok-secret-1', pull: { retries: 0, timeoutSeconds: 2 },
+          settlement: { source: 'local', localDir: path.join(dir, 'inbox') },
+        },
       },
       schedule,
       ...extra,
