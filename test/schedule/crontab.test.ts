@@ -39,6 +39,7 @@ beforeAll(async () => {
           baseUrl: 'http://127.0.0.1:9',
           entityId: 'e',
           accessToken: '${PAYUNITY_ACCESS_TOKEN}', // from the env file: proves the job loads it
+          pull: { retries: 0, timeoutSeconds: 2 }, // nothing listens on port 9: fail fast
           settlement: { source: 'local', localDir: path.join(tmp, 'inbox') },
         },
       },
