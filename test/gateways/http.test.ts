@@ -92,6 +92,24 @@ describe('HttpClient', () => {
     expect(n).toBe(2);
   });
 
+  it('keeps at most `concurrency` requests in flight', async () => {
+    let active = 0;
+    let max = 0;
+    const slow: typeof fetch = async () => {
+      active++;
+      max = Math.max(max, active);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+      return ok({});
+    };
+    const c = new HttpClient(
+      { provider: 'useepay', baseUrl: 'http://gw.test', timeoutMs: 1000, retries: 0, concurrency: 3, headers: {}, credentialHint: '' },
+      { log: silentLogger(), fetch: slow },
+    );
+    await Promise.all(Array.from({ length: 20 }, (_, i) => c.getJson('p', { i })));
+    expect(max).toBe(3);
+  });
+
   it('parses Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('3')).toBe(3000);
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
