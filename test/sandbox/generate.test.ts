@@ -47,6 +47,15 @@ describe('generateWorld', () => {
     expect(world.answerKey.every((e) => e.planted)).toBe(true);
   });
 
+  it('repeats PayUnity records byte for byte when asked, leaving the rest of the world unchanged', () => {
+    const repeated = generateWorld({ ...base, repeatedRecords: 5 });
+    expect(repeated.data.payunity).toHaveLength(world.data.payunity.length + 5);
+    const tail = repeated.data.payunity.slice(-5).map((r) => JSON.stringify(r));
+    for (const t of tail) expect(world.data.payunity.some((r) => JSON.stringify(r) === t)).toBe(true);
+    expect(repeated.answerKey).toEqual(world.answerKey);
+    expectKeyMatchesReference(repeated);
+  });
+
   it('keeps the key honest when asOf is far past `to` (unsettled movements become missing) or equals it', () => {
     const late = generateWorld({ ...base, seed: 7, asOf: '2026-11-30' });
     expectKeyMatchesReference(late);

@@ -16,7 +16,10 @@ import { startSandboxServers, type SandboxServers } from '../../src/sandbox/serv
 import { silentLogger } from '../../src/shared/log.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
-const world = generateWorld({ seed: 5150, from: '2026-11-02', to: '2026-11-13', asOf: '2026-11-14', paymentsPerDay: 40 });
+// Gzipped and BOM-prefixed files and repeated PayUnity records too: quirks the real pipeline must take in its stride.
+const world = generateWorld({
+  seed: 5150, from: '2026-11-02', to: '2026-11-13', asOf: '2026-11-14', paymentsPerDay: 40, gzip: 'some', useepayBom: 'some', repeatedRecords: 6,
+});
 let tdb: TestDb;
 let db: OpenDatabase;
 let servers: SandboxServers;

@@ -97,8 +97,12 @@ function gatewayTransactions(world: World): Tx[] {
     const code = (r.result as { code: string }).code;
     if (r.paymentType === 'RV' && puStatus(code) === 'succeeded') reversed.add(String(r.referencedId));
   }
+  const seen = new Set<string>();
   for (const r of world.data.payunity) {
     const type = String(r.paymentType);
+    // The query endpoint repeats records: one per (id, paymentType), as gateways.md says.
+    if (seen.has(`${String(r.id)}|${type}`)) continue;
+    seen.add(`${String(r.id)}|${type}`);
     const kind = ({ DB: 'payment', CP: 'payment', RB: 'payment', RF: 'refund', CB: 'chargeback', CR: 'chargeback_reversal' } as Record<string, string>)[type] ?? 'other';
     let root = String(r.id);
     for (let ref = r.referencedId; typeof ref === 'string'; ref = byId.get(ref)?.referencedId) root = ref;

@@ -51,6 +51,11 @@ export interface WorldOptions {
   refOnlyLines?: number;
   /** Plant a payment that settles after its deadline in a file dated after `to` and `asOf`. Default true. */
   lateSettlement?: boolean;
+  /**
+   * PayUnity records repeated byte for byte later in the data, as the real query endpoint does (gateways.md:
+   * de-duplicate on id and paymentType). Default 0.
+   */
+  repeatedRecords?: number;
 }
 
 export interface AnswerKeyEntry {

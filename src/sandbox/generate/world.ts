@@ -62,6 +62,8 @@ export function generateWorld(opts: WorldOptions): World {
     }
   });
   book.flushAll();
+  // Repeats are appended, not interleaved, so the rest of the world is the same with or without them.
+  for (let i = 0; i < (opts.repeatedRecords ?? 0) && g.payunity.length > 0; i++) g.payunity.push(rng.pick(g.payunity));
 
   const order = (p: ProviderName): number => (p === 'payunity' ? 0 : 1);
   const answerKey = ledger.key.sort((a, b) => order(a.provider) - order(b.provider) || a.type.localeCompare(b.type) || a.transactionId.localeCompare(b.transactionId));
