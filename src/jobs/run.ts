@@ -26,7 +26,9 @@ export interface MatchOutcome {
   matched: number;
   awaitingSettlement: { count: number };
   discrepancies: Record<string, number>;
-  [extra: string]: unknown;
+  opened?: number;
+  closed?: number;
+  reopened?: number;
 }
 
 /** The stage implementations a run sequences (wired in stages.ts; tests may replace any of them). */
@@ -115,7 +117,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       counts.matched = matched.matched;
       counts.awaitingSettlement = matched.awaitingSettlement.count;
       counts.discrepancies = matched.discrepancies;
-      for (const k of ['opened', 'closed', 'reopened'] as const) if (typeof matched[k] === 'number') counts[k] = matched[k];
+      for (const k of ['opened', 'closed', 'reopened'] as const) if (matched[k] !== undefined) counts[k] = matched[k];
       manifest.refundChecks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
       for (const p of req.providers) manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
       if (!req.stages.fetch) counts.rejectedLines = await rejectedLinesInRange(env, req);

@@ -4,10 +4,10 @@ import { createGatewayClient, type GatewayDeps } from '../gateways/index.js';
 import { pullGateway } from '../gateways/stage.js';
 import { storeTransactions } from '../gateways/store.js';
 import type { GatewayClient, GatewayTransaction } from '../gateways/types.js';
+import { matchRange } from '../reconcile/match-range.js';
 import { verifyRefunds } from '../refunds/verify.js';
 import { writeReport } from '../report/write-report.js';
 import { fetchSettlement } from '../settlement/fetch.js';
-import { NotImplementedError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { StageContext } from './context.js';
 import { findLateFiles } from './late-files.js';
@@ -36,7 +36,7 @@ export function defaultStages(deps: StageDeps): RunStages {
   return {
     fetch: (ctx, provider, range) => fetchSettlement(ctx, provider, range),
     pull: (ctx, provider, range) => pullGateway(ctx, provider, range, clientFor(provider)),
-    match: () => Promise.reject(new NotImplementedError('the match stage is not built yet in this version')),
+    match: (ctx, sel) => matchRange(ctx, sel, { lookup: async (provider, ids) => void (await lookupAndStore(ctx, clientFor(provider), ids)) }),
     verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
     lateFiles: (ctx, provider, range) => findLateFiles(ctx.db, ctx.config, provider, range, ctx.now()),
     report: (ctx, runId) => writeReport(ctx, runId),
