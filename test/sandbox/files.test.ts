@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
+import { addDays } from '../../src/shared/dates.js';
 import {
   compileRule, configSnippet, expectedFeeMinor, generateWorld, isBusinessDay, sumOfNet, writeAnswerKey, writeSettlementFiles,
 } from '../../src/sandbox/generate/index.js';
@@ -138,6 +139,26 @@ describe('other shapes of world', () => {
       const s = (e: { type: string; transactionId: string; gatewayAmountMinor: number | null; settledAmountMinor: number | null }): string => `${e.type}|${e.transactionId}|${e.gatewayAmountMinor}|${e.settledAmountMinor}`;
       expect(w.answerKey.map(s).sort()).toEqual(ref.entries.map(s).sort());
       expect(new Set(w.answerKey.map((e) => e.type)).size).toBe(9);
+    }
+  });
+
+  it('random shapes (range, weekday of to, asOf gap, lags, providers): the key always equals the reference', () => {
+    let seed = 1;
+    const next = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+    for (let i = 0; i < 12; i++) {
+      const from = addDays('2026-09-01', next(40));
+      const to = addDays(from, next(20));
+      const asOf = addDays(to, next(12));
+      const providers = (['payunity', 'useepay'] as const).filter((_, k) => next(4) !== k) as ('payunity' | 'useepay')[];
+      const w = generateWorld({
+        seed: i, from, to, asOf, paymentsPerDay: 15, providers: providers.length ? providers : ['useepay'],
+        settlementLagDays: { payunity: 1 + next(5), useepay: 1 + next(5) }, refOnlyLines: next(3), gzip: 'some',
+      });
+      const s = (e: { provider: string; type: string; transactionId: string; gatewayAmountMinor: number | null; settledAmountMinor: number | null }): string =>
+        `${e.provider}|${e.type}|${e.transactionId}|${e.gatewayAmountMinor}|${e.settledAmountMinor}`;
+      const ref = referenceDiscrepancies(w);
+      expect(w.answerKey.map(s).sort(), `${from}..${to} asOf ${asOf}`).toEqual(ref.entries.map(s).sort());
+      expect(w.awaiting.map((a) => a.transactionId).sort()).toEqual([...ref.awaiting].sort());
     }
   });
 
