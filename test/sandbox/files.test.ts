@@ -149,7 +149,7 @@ describe('other shapes of world', () => {
       const from = addDays('2026-09-01', next(40));
       const to = addDays(from, next(20));
       const asOf = addDays(to, next(12));
-      const providers = (['payunity', 'useepay'] as const).filter((_, k) => next(4) !== k) as ('payunity' | 'useepay')[];
+      const providers = (['payunity', 'useepay'] as const).filter((_, k) => next(4) !== k);
       const w = generateWorld({
         seed: i, from, to, asOf, paymentsPerDay: 15, providers: providers.length ? providers : ['useepay'],
         settlementLagDays: { payunity: 1 + next(5), useepay: 1 + next(5) }, refOnlyLines: next(3), gzip: 'some',
