@@ -1,7 +1,7 @@
 // Streams one settlement file through its profile: skip lines, header -> layout, every record -> a canonical
 // line or a rejected line (raw text masked first), and the trailer check at the end. Whole-file problems throw
 // FileRejectedError; the caller's transaction then rolls back whatever the sink already wrote.
-import { convertRecord, type Layout, type SettlementLine } from './convert.js';
+import { convertRecord, exponentOf, type Layout, type SettlementLine } from './convert.js';
 import { FileRejectedError } from './errors.js';
 import { maskCardNumbers } from './mask.js';
 import { CANONICAL_COLUMNS, type CanonicalColumnName } from './profiles/columns.js';
@@ -55,8 +55,12 @@ class FileState {
   private layout: Layout | null = null;
   private failure: FileRejectedError | null = null;
   private trailer: { lineNo: number; fields: string[] } | null = null;
-  /** Sum of the Net column as written, scaled to 10^-SUM_SCALE, for the trailer check. */
+  /**
+   * For the trailer check: the Net of rejected lines as written (scaled to 10^-SUM_SCALE), and of loaded lines in
+   * minor units per currency exponent (the loaded net equals the written one; summing numbers is far cheaper).
+   */
   private netSum = 0n;
+  private netMinorByExp = [0, 0, 0, 0, 0];
   private netSumKnown = true;
 
   constructor(
@@ -112,12 +116,18 @@ class FileState {
       this.netSumKnown = false;
       return;
     }
-    if (p.trailer === 'payunity') this.addNet(rec.fields);
     const c = convertRecord(p, this.layout, rec.fields, rec.lineNo, raw, this.input.fileDate);
     if (c.ok) {
       this.loaded++;
+      if (p.trailer === 'payunity') {
+        const e = exponentOf(c.line.currency);
+        this.netMinorByExp[e] = (this.netMinorByExp[e] ?? 0) + c.line.netMinor;
+      }
       this.sink.line(c.line);
-    } else this.reject(rec.lineNo, c.reason, raw);
+    } else {
+      if (p.trailer === 'payunity') this.addNetText(rec.fields);
+      this.reject(rec.lineNo, c.reason, raw);
+    }
   }
 
   private reject(lineNo: number, reason: string, raw: string): void {
@@ -125,7 +135,8 @@ class FileState {
     this.sink.reject(lineNo, reason, raw);
   }
 
-  private addNet(fields: string[]): void {
+  /** Net of a rejected line as written, when it is a plain decimal at all. */
+  private addNetText(fields: string[]): void {
     const i = this.layout?.net ?? -1;
     const v = i >= 0 ? scaledDecimal(fields[i] ?? '', this.input.profile.decimalSeparator) : null;
     if (v === null) this.netSumKnown = false;
@@ -145,7 +156,12 @@ class FileState {
       throw new FileRejectedError(`trailer says ${countText} lines but the file has ${this.dataRecords}: truncated or corrupt file, nothing loaded`);
     }
     const sum = scaledDecimal(sumText, p.decimalSeparator);
-    if (sum === null || !this.netSumKnown || sum !== this.netSum) {
+    let total = this.netSum;
+    for (const [exp, minor] of this.netMinorByExp.entries()) {
+      if (!Number.isSafeInteger(minor)) this.netSumKnown = false;
+      else total += BigInt(minor) * 10n ** BigInt(SUM_SCALE - exp);
+    }
+    if (sum === null || !this.netSumKnown || sum !== total) {
       throw new FileRejectedError(`trailer sum of net ${sumText} does not agree with the lines: corrupt file, nothing loaded`);
     }
   }

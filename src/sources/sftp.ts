@@ -60,6 +60,8 @@ export class SftpSource implements SettlementSource {
       first = false;
       if (progress.bytes > file.size) progress = freshProgress(); // the file changed under us: start over
       const stream = c.createReadStream(file.path, { start: progress.bytes }) as Readable;
+      // ssh2 can report the dead channel again after our loop has stopped listening; that late echo is not news.
+      stream.on('error', () => undefined);
       if (this.opts.onData) stream.on('data', (chunk: Buffer) => this.opts.onData?.(file, chunk.length));
       await appendStream(stream, destPath, progress, signal);
       // ssh2 may end a stream quietly when the connection goes: a short file is a dropped transfer, not success.

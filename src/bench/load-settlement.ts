@@ -1,0 +1,172 @@
+// Load benchmark: generates a PayUnity settlement file of N lines, loads it through the real parser and COPY
+// loader into a fresh database, and prints lines/s and peak RSS.
+//
+//   npx tsc -p tsconfig.build.json
+//   node --expose-gc dist/src/bench/load-settlement.js --lines 1000000 [--gzip] [--bad-every 1000]
+//
+// Uses $BENCH_DATABASE_URL when set (the database is migrated, and the benchmark's rows are deleted after);
+// otherwise starts an embedded PostgreSQL in a temporary folder. Target on a 2-core machine: >= 100,000 lines/s,
+// < 300 MB peak RSS of this process (the server is a separate process).
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { finished, pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { parseArgs } from 'node:util';
+import { connect } from '../db/connect.js';
+import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { loadSettlementFile } from '../settlement/load.js';
+import { payunityProfile } from '../settlement/profiles/index.js';
+
+const HEADER = 'SettlementDate;AggregationId;ReconciliationType;TransactionId;ReferencedId;MerchantTransactionId;PaymentType;TransactionDate;Currency;Amount;Fee;Net';
+
+function hex(i: number, salt: string): string {
+  return createHash('md5').update(salt + i).digest('hex');
+}
+
+/** Writes a realistic file: payments with fees, some refunds, distinct 32-hex ids, and a correct trailer. */
+async function generate(file: string, lines: number, gzip: boolean, badEvery: number): Promise<void> {
+  let net = 0n;
+  function* rows(): Generator<string> {
+    yield HEADER + '\n';
+    let buf = '';
+    for (let i = 0; i < lines; i++) {
+      const refund = i % 10 === 9;
+      const cents = 1000 + ((i * 7919) % 90000);
+      const fee = refund ? 0 : Math.floor(cents * 0.029) + 25;
+      const gross = refund ? -cents : cents;
+      const n = gross - fee;
+      net += BigInt(n);
+      const amt = (v: number) => `${v < 0 ? '-' : ''}${Math.floor(Math.abs(v) / 100)}.${String(Math.abs(v) % 100).padStart(2, '0')}`;
+      const id = hex(i, 't').slice(0, 32);
+      const bad = badEvery > 0 && i % badEvery === badEvery - 1;
+      buf += `2026-11-21;8a82944a4cc25ebf014cc2c782423202;SETTLED;${id};${refund ? hex(i - 1, 't').slice(0, 32) : ''};ORD-${i};${refund ? 'RF' : 'DB'};2026-11-20 ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:11;EUR;${bad ? amt(gross) + '1' : amt(gross)};${amt(fee)};${amt(n)}\n`;
+      if (buf.length > 1 << 16) {
+        yield buf;
+        buf = '';
+      }
+    }
+    yield buf;
+    const neg = net < 0n;
+    const abs = (neg ? -net : net).toString().padStart(3, '0');
+    yield `TRAILER;${lines};${neg ? '-' : ''}${abs.slice(0, -2)}.${abs.slice(-2)}\n`;
+  }
+  const out = createWriteStream(file);
+  if (gzip) await pipeline(Readable.from(rows()), createGzip({ level: 1 }), out);
+  else {
+    for (const chunk of rows()) if (!out.write(chunk)) await once(out, 'drain');
+    out.end();
+    await finished(out);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as net.AddressInfo).port;
+  srv.close();
+  return port;
+}
+
+/**
+ * CPU seconds used so far by the embedded server (postmaster and its live children), from /proc. Other engineers
+ * share these cores, so CPU time per line is the steadier figure next to wall-clock lines/s.
+ */
+function serverCpuSeconds(dataDir: string | undefined): number | null {
+  if (!dataDir || process.platform !== 'linux') return null;
+  try {
+    const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let ticks = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(entry);
+      if (pid === postmaster || Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    }
+    return ticks / 100;
+  } catch {
+    return null;
+  }
+}
+
+async function sha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(file) as AsyncIterable<Buffer>) h.update(c);
+  return h.digest('hex');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, gzip: { type: 'boolean', default: false }, 'bad-every': { type: 'string', default: '0' } } });
+  const lines = Number(values.lines);
+  const badEvery = Number(values['bad-every']);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-bench-'));
+  let embedded: EmbeddedServer | undefined;
+  try {
+    let url = process.env.BENCH_DATABASE_URL;
+    const dataDir = url ? undefined : path.join(tmp, 'pg');
+    if (!url) {
+      embedded = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort() });
+      url = embedded.url;
+    }
+    const handle = connect(url, { max: 2 });
+    try {
+      await migrateToLatest(handle.db);
+      const name = `PAYUNITY_SETTLEMENT_BENCH_20261121.csv${values.gzip ? '.gz' : ''}`;
+      const file = path.join(tmp, name);
+      let t = Date.now();
+      await generate(file, lines, values.gzip, badEvery);
+      const size = statSync(file).size;
+      process.stdout.write(`generated ${lines} lines, ${(size / 1e6).toFixed(1)} MB in ${Date.now() - t} ms\n`);
+      const digest = await sha256(file);
+
+      global.gc?.();
+      let peak = process.memoryUsage().rss;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      t = performance.now();
+      const cpu0 = process.cpuUsage();
+      const server0 = serverCpuSeconds(dataDir);
+      const out = await loadSettlementFile(handle.pool, {
+        provider: 'payunity', remotePath: `/bench/${name}`, fileName: name, size, sha256: digest, settlementDate: '2026-11-21',
+        localPath: file, profile: payunityProfile, runId: null,
+      });
+      const ms = performance.now() - t;
+      const cpu = process.cpuUsage(cpu0);
+      const server1 = serverCpuSeconds(dataDir);
+      clearInterval(sampler);
+      peak = Math.max(peak, process.memoryUsage().rss);
+      if (out.status !== 'loaded') throw new Error(`benchmark file was ${out.status}: ${out.reason ?? ''}`);
+      const total = out.loaded + out.rejected;
+      process.stdout.write(
+        `loaded ${out.loaded} lines (${out.rejected} rejected) in ${(ms / 1000).toFixed(2)} s: ` +
+          `${Math.round(total / (ms / 1000)).toLocaleString('en-US')} lines/s, peak RSS ${(peak / 1048576).toFixed(0)} MB\n` +
+          `CPU: payrecon ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s` +
+          (server0 !== null && server1 !== null ? `, postgres ${(server1 - server0).toFixed(2)} s` : '') +
+          `; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores\n`,
+      );
+      await handle.pool.query('delete from settlement_files where id = $1', [out.fileId]);
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await embedded?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
