@@ -93,20 +93,30 @@ async function main(): Promise<void> {
       global.gc?.();
       const before = process.memoryUsage().rss;
       let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      let peakHeap = 0;
+      let peakBuffers = 0;
+      const sampler = setInterval(() => {
+        const m = process.memoryUsage();
+        peak = Math.max(peak, m.rss);
+        peakHeap = Math.max(peakHeap, m.heapUsed);
+        peakBuffers = Math.max(peakBuffers, m.arrayBuffers);
+      }, 20);
       t = performance.now();
+      const cpu = process.cpuUsage();
       const result = await writeReportDetailed(
         { db: handle.db, pool: handle.pool, config, log: silentLogger(), signal: new AbortController().signal, runId, now: () => new Date() },
         runId,
       );
       const ms = performance.now() - t;
+      const cpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu));
       clearInterval(sampler);
       peak = Math.max(peak, process.memoryUsage().rss);
       const mb = (b: number) => (b / 1048576).toFixed(0);
       process.stdout.write(
         `wrote ${result.rows.Discrepancies} discrepancy rows (+${result.rows['Awaiting settlement']} awaiting) in ${(ms / 1000).toFixed(2)} s ${JSON.stringify(result.ms)} ` +
           `(${Math.round(result.rows.Discrepancies / (ms / 1000)).toLocaleString('en-US')} rows/s), ` +
-          `${(statSync(result.path).size / 1e6).toFixed(1)} MB; RSS before ${mb(before)} MB, peak ${mb(peak)} MB\n`,
+          `${(statSync(result.path).size / 1e6).toFixed(1)} MB; this process used ${(cpuMs / 1000).toFixed(2)} s of CPU; ` +
+          `RSS before ${mb(before)} MB, peak ${mb(peak)} MB (peak JS heap ${mb(peakHeap)} MB, Buffers ${mb(peakBuffers)} MB)\n`,
       );
       if (process.env.BENCH_DATABASE_URL) {
         await handle.pool.query('delete from runs where id = $1', [runId]);

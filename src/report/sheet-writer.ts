@@ -1,6 +1,7 @@
 // One logical sheet written through exceljs's streaming writer: rows are committed as they come, so memory does
 // not grow with the row count. Past the row limit the sheet continues in "<name> (2)", "<name> (3)"…, each part
 // with its own header, frozen header row, auto-filter and drop-downs.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type ExcelJS from 'exceljs';
 import { toExcel, type Cell } from './cells.js';
 
@@ -31,10 +32,30 @@ interface StreamSheet {
   dataValidations: { add(address: string, validation: ExcelJS.DataValidation): void };
   addRow(values: unknown[]): ExcelJS.Row;
   commit(): void;
+  /** exceljs's sheet buffer; `pipes[0]` is the stream the zip archiver compresses from. */
+  stream?: { pipes?: Array<{ writableLength?: number; _writableState?: { length?: number } }> };
+}
+
+/** Rows between two looks at the zip backlog, and the backlog (bytes of sheet XML not yet compressed) we allow. */
+const DRAIN_EVERY = 512;
+const MAX_BACKLOG = 2 << 20;
+
+/**
+ * exceljs's streaming writer ignores backpressure: rows are handed to the zip archiver at once, and when we produce
+ * XML faster than zlib compresses it (always, on a busy machine) the backlog grows with the sheet — measured at
+ * >100 MB of Buffers for 200,000 rows. So every few hundred rows we wait until the archiver has caught up.
+ */
+async function drain(ws: StreamSheet): Promise<void> {
+  const dest = ws.stream?.pipes?.[0];
+  // archiver's PassThrough comes from readable-stream 2, which has no `writableLength` getter yet.
+  const backlog = () => dest?.writableLength ?? dest?._writableState?.length;
+  if (typeof backlog() !== 'number') return;
+  while ((backlog() ?? 0) > MAX_BACKLOG) await sleep(2);
 }
 
 export interface SheetWriter {
-  addRow(cells: readonly Cell[]): void;
+  /** Resolves at once, except every few hundred rows while the zip compressor catches up (bounded memory). */
+  addRow(cells: readonly Cell[]): Promise<void>;
   /** Finishes the current part (auto-filter range, drop-downs) and commits it. */
   close(): void;
   /** Data rows written over all parts. */
@@ -68,6 +89,7 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
   let ws: StreamSheet | undefined;
   let rowsInPart = 0; // data rows in the current part
   let total = 0;
+  let sinceDrain = 0;
 
   const startPart = () => {
     const name = parts.length === 0 ? spec.name : `${spec.name} (${parts.length + 1})`;
@@ -114,7 +136,7 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
 
   startPart();
   return {
-    addRow(cells) {
+    async addRow(cells) {
       if (rowsInPart + 1 >= maxRows) {
         finishPart();
         startPart();
@@ -127,6 +149,10 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
       row.commit();
       rowsInPart++;
       total++;
+      if (++sinceDrain >= DRAIN_EVERY) {
+        sinceDrain = 0;
+        await drain(ws!);
+      }
     },
     close() {
       finishPart();

@@ -110,7 +110,7 @@ export async function writeDiscrepancies({ wb, snap, scope, maxRows }: SheetCont
       suggestedAction(r),
       null,
     ];
-    sheet.addRow(cells);
+    await sheet.addRow(cells);
   }
   sheet.close();
   return sheet.rowCount;

@@ -63,7 +63,7 @@ export async function writeRefundPlan({ wb, snap, scope, maxRows }: SheetContext
       or r.discrepancy_id in (select discrepancy_id from run_discrepancies where run_id = ${scope.runId})
     order by r.planned_at, r.id`.compile(scope.db);
   for await (const r of snap.stream(q)) {
-    sheet.addRow([
+    await sheet.addRow([
       String(r.id), r.discrepancy_id, r.type, r.provider, r.payment_id, r.currency, money(r.amount_minor, r.currency),
       r.state, r.idempotency_key, r.gateway_refund_id, r.approved_by, datetime(r.approved_local),
       datetime(r.planned_local), datetime(r.sent_local), datetime(r.finished_local), datetime(r.verified_local),

@@ -45,7 +45,7 @@ export async function writeRejected({ wb, snap, scope, maxRows }: SheetContext):
     ) x
     order by provider, settlement_date nulls last, file_name, file_id, line_no nulls first`.compile(scope.db);
   for await (const r of snap.stream(q)) {
-    sheet.addRow([
+    await sheet.addRow([
       r.provider, r.file_name, date(r.settlement_date), int(r.line_no), r.reason, r.raw === null ? null : maskCardNumbers(r.raw),
     ]);
   }

@@ -51,25 +51,25 @@ export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, w
   const { run } = scope;
   const add = (section: string, item: string, value: Cell, detail: string | null = null) =>
     sheet.addRow([section, item, null, value, null, null, null, null, null, null, null, detail]);
-  add('Run', 'Run ID', String(run.id));
-  add('Run', 'Command', run.command);
-  add('Run', 'Status', run.status, run.error);
-  add('Run', 'From', date(scope.from));
-  add('Run', 'To', date(scope.to));
-  add('Run', 'Providers', scope.providers.join(', '));
-  add('Run', `Started (${scope.timeZone})`, datetime(run.started_local));
-  add('Run', `Finished (${scope.timeZone})`, datetime(run.finished_local));
-  add('Run', 'As of (ages counted to)', date(scope.asOf));
-  add('Run', 'Tool version', run.tool_version);
-  add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
-  for (const [k, v] of Object.entries(run.counts)) add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
+  await add('Run', 'Run ID', String(run.id));
+  await add('Run', 'Command', run.command);
+  await add('Run', 'Status', run.status, run.error);
+  await add('Run', 'From', date(scope.from));
+  await add('Run', 'To', date(scope.to));
+  await add('Run', 'Providers', scope.providers.join(', '));
+  await add('Run', `Started (${scope.timeZone})`, datetime(run.started_local));
+  await add('Run', `Finished (${scope.timeZone})`, datetime(run.finished_local));
+  await add('Run', 'As of (ages counted to)', date(scope.asOf));
+  await add('Run', 'Tool version', run.tool_version);
+  await add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
+  for (const [k, v] of Object.entries(run.counts)) await add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
 
   const files = await snap.all(sql<FileRow>`
     select provider, file_name, status, sha256, settlement_date, line_count, loaded_count, rejected_count, remote_path,
       reject_reason
     from settlement_files where run_id = ${scope.runId} order by provider, settlement_date nulls last, file_name, id`.compile(scope.db));
   for (const f of files) {
-    sheet.addRow([
+    await sheet.addRow([
       'Input file', f.file_name, f.provider, f.status, f.sha256, int(f.line_count), int(f.loaded_count),
       int(f.rejected_count), null, date(f.settlement_date), null, [f.remote_path, f.reject_reason].filter(Boolean).join('; '),
     ]);
@@ -79,7 +79,7 @@ export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, w
       ${localTime(sql`window_to`, scope.timeZone)} as to_local, record_count
     from pull_windows where run_id = ${scope.runId} order by provider, endpoint, window_from, id`.compile(scope.db));
   for (const w of windows) {
-    sheet.addRow([
+    await sheet.addRow([
       'API window', w.endpoint, w.provider, null, null, null, null, null, int(w.record_count), datetime(w.from_local),
       datetime(w.to_local), null,
     ]);
@@ -88,7 +88,7 @@ export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, w
   // The manifest's files/windows are the job's copy of the tables above: shown only when the tables have none.
   for (const [key, value] of Object.entries(run.manifest)) {
     if ((key === 'files' && files.length > 0) || (key === 'windows' && windows.length > 0)) continue;
-    for (const [item, text] of flatten(key, value)) add('Manifest', item, text);
+    for (const [item, text] of flatten(key, value)) await add('Manifest', item, text);
   }
   sheet.close();
   return sheet.rowCount;

@@ -75,7 +75,7 @@ export async function writeSummary({ wb, snap, scope, maxRows }: SheetContext): 
   const sheet = openSheet(wb, SUMMARY_SHEET, maxRows);
   for (const r of rows) {
     const cells: Cell[] = [r.provider, r.currency, r.section, r.item, int(r.count), money(r.amount, r.currency), r.detail];
-    sheet.addRow(cells);
+    await sheet.addRow(cells);
   }
   sheet.close();
   return sheet.rowCount;
