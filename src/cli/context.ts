@@ -1,6 +1,7 @@
 import { loadConfigFile, resolveConfigPath, type LoadedConfig } from '../config/load.js';
 import { makeScrubber, rememberSecrets } from '../config/redact.js';
 import { openDatabase, type OpenDatabase } from '../db/open.js';
+import { UsageError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/log.js';
 
 /** Options every command accepts (interface.md, "Common options"). */
@@ -17,6 +18,11 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM: long stages stop at their next safe point. */
   signal: AbortSignal;
+  /**
+   * The clock. PAYRECON_NOW (an ISO timestamp) pins it, to reproduce the lag decisions of a past run exactly (and
+   * for tests); otherwise the system clock.
+   */
+  now: () => Date;
   log: Logger;
   /** Registers cleanup that must run even when the process is interrupted (closing pools, stopping servers). */
   onShutdown(fn: () => Promise<void>): () => void;
@@ -41,11 +47,19 @@ export function logLevel(opts: CommonOptions, configured = 'info'): string {
   return configured;
 }
 
+function clock(pinned: string | undefined): () => Date {
+  if (!pinned) return () => new Date();
+  const at = new Date(pinned);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`PAYRECON_NOW="${pinned}" is not a timestamp (use e.g. 2026-11-03T12:00:00Z)`);
+  return () => new Date(at);
+}
+
 export function createContext(opts: CommonOptions, deps: ContextDeps): CommandContext {
   const ctx: CommandContext = {
     opts,
     env: deps.env,
     signal: deps.signal,
+    now: clock(deps.env.PAYRECON_NOW),
     log: createLogger({ level: logLevel(opts) }),
     onShutdown: deps.onShutdown,
     loadConfig() {

@@ -38,7 +38,7 @@ export function registerDemo(program: Command, r: Registrar): void {
         port: whole('port', opts.port, 1024),
         log: ctx.log,
         signal: ctx.signal,
-        now: () => new Date(),
+        now: ctx.now,
       });
       ctx.result({ ...outcome.result, plantedDiscrepancies: outcome.planted }, () =>
         `${formatRunResult(outcome.result)}\n  (the sandbox planted ${outcome.planted} discrepancies; open the report to find them)`,

@@ -29,7 +29,7 @@ export async function runCommand(ctx: CommandContext, opts: RangeOptions & { rep
   };
   await ctx.withDatabase(loaded, async (db) => {
     try {
-      const result = await executeRun({ db, config, log: ctx.log, signal: ctx.signal, now: () => new Date(), stages: defaultStages({ config, log: ctx.log }) }, req);
+      const result = await executeRun({ db, config, log: ctx.log, signal: ctx.signal, now: ctx.now, stages: defaultStages({ config, log: ctx.log }) }, req);
       ctx.result(result, () => formatRunResult(result));
     } catch (e) {
       // --json promises one object on stdout, failures included; the one-line message still goes to stderr.
