@@ -27,14 +27,27 @@ export async function carryForward(db: Db, p: MatchParams, runId: number | null,
 
   // Why each closes: the missing side appeared (with its date), or the finding is simply gone on rerun.
   await exec(db, sql`
-    update rc_change c set reason = coalesce(
-      (select 'settled late on ' || to_char(min(gm.settlement_date), 'YYYY-MM-DD') from rc_gm gm
-        where o.type = 'missing_in_settlement' and gm.provider = o.provider and gm.g_tid = o.transaction_id),
-      (select 'found at the gateway on ' || ${p.asOf}::text from rc_pair pr
-        where o.type = 'missing_in_gateway' and pr.provider = o.provider and pr.subject and pr.g_tid is not null
-          and coalesce(pr.tid, 'ref:' || coalesce(pr.ref, '')) = o.transaction_id limit 1),
-      'no longer found on rerun')
-    from rc_open o where o.id = c.id and c.change = 'closed'`);
+    with closing as (
+      select o.* from rc_open o join rc_change c on c.id = o.id and c.change = 'closed'
+    ), settled as (
+      select pr.provider, pr.g_tid, min(pr.settlement_date) as d
+      from rc_pair pr join closing o
+        on o.type = 'missing_in_settlement' and pr.provider = o.provider and pr.g_tid = o.transaction_id
+      group by pr.provider, pr.g_tid
+    ), known as (
+      select distinct o.id from rc_pair pr join closing o
+        on o.type = 'missing_in_gateway' and pr.provider = o.provider
+       and coalesce(pr.tid, 'ref:' || coalesce(pr.ref, '')) = o.transaction_id
+      where pr.subject and pr.g_tid is not null
+    )
+    update rc_change c set reason = case
+      when s.d is not null then 'settled late on ' || to_char(s.d, 'YYYY-MM-DD')
+      when k.id is not null then 'found at the gateway on ' || ${p.asOf}::text
+      else 'no longer found on rerun' end
+    from closing o
+    left join settled s on s.provider = o.provider and s.g_tid = o.transaction_id
+    left join known k on k.id = o.id
+    where c.id = o.id`);
 
   await exec(db, sql`
     insert into discrepancies (id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time,

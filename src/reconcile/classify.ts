@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { RC_GM } from './pairs.js';
 import type { MatchParams } from './params.js';
 import { discrepancyIdSql, exec } from './sql-util.js';
 
@@ -46,7 +47,7 @@ export async function classifyPairs(db: Db): Promise<void> {
           and (gm.g_status in ('failed', 'cancelled', 'requires_capture') or gm.g_reversed) then 'status_mismatch'
         when gm.g_amount is not null and gm.gross <> gm.g_amount then 'amount_mismatch'
       end as type
-      from rc_gm gm
+      from ${RC_GM} gm
     ) x
     where x.type is not null
     order by x.provider, x.g_tid, x.g_type
@@ -58,7 +59,7 @@ export async function classifyPairs(db: Db): Promise<void> {
       'duplicate_settlement', x.g_tid, ${PAYMENT_ID}, coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date,
       coalesce(x.g_currency, x.currency), x.g_amount, x.sum_gross, null, null,
       format('one gateway transaction on %s settlement lines', x.n)
-    from rc_gm x where x.n > 1
+    from ${RC_GM} x where x.n > 1
     order by x.provider, x.g_tid, x.g_type
     on conflict (id) do nothing`);
 }
@@ -71,8 +72,8 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
       g.transaction_time, g.root, c.deadline
     from rc_g g join rc_cal c on c.provider = g.provider and c.local_date = g.local_date
     where g.expected
-      and not exists (select 1 from rc_gm gm
-                      where gm.provider = g.provider and gm.g_tid = g.transaction_id and gm.g_type = g.gateway_type)`);
+      and not exists (select 1 from rc_pair m
+                      where m.provider = g.provider and m.g_tid = g.transaction_id and m.g_type = g.gateway_type)`);
   await exec(db, sql`
     insert into rc_found (${FOUND_COLS})
     select ${discrepancyIdSql(sql`x.provider`, sql`'missing_in_settlement'`, sql`x.transaction_id`)}, x.provider,

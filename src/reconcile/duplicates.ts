@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { RC_GM } from './pairs.js';
 import { FOUND_COLS } from './classify.js';
 import type { MatchParams } from './params.js';
 import { discrepancyIdSql, exec } from './sql-util.js';
@@ -16,7 +17,7 @@ export async function classifyDuplicateCharges(db: Db, p: MatchParams): Promise<
     with subj as (
       select gm.provider, gm.g_tid, gm.g_type, gm.g_ref, gm.g_currency, gm.g_amount, gm.g_time, gm.g_root, gm.gross,
         gm.settlement_date
-      from rc_gm gm
+      from ${RC_GM} gm
       where gm.g_kind = 'payment' and gm.g_status in ('succeeded', 'review') and not gm.g_reversed
         and gm.g_ref is not null and gm.g_ref <> '' and gm.g_amount is not null and gm.g_currency is not null
     ), earlier as (

@@ -45,6 +45,7 @@ export async function matchRange(ctx: StageContext, sel: StageSelection, deps: M
     // for statements that run once.
     await exec(trx, sql`set local work_mem = '256MB'`);
     await exec(trx, sql`set local jit = off`);
+    await largeTempBuffers(trx);
     await buildScope(trx, p);
     step();
     await pairLines(trx, ctx.runId);
@@ -73,6 +74,22 @@ export async function matchRange(ctx: StageContext, sel: StageSelection, deps: M
     log.info({ ...summary, discrepancies: summary.discrepancies }, 'matched');
     return summary;
   });
+}
+
+/**
+ * The scope tables are temporary: they live in the session's local buffers, 8 MB by default, so a range of a
+ * million payments would go through temporary files on every pass. temp_buffers can only change before the
+ * session first touches a temporary table (pooled sessions may have); a savepoint keeps the refusal harmless.
+ * Local buffers are allocated as used, and the pool closes idle sessions, so the cap costs nothing when unused.
+ */
+async function largeTempBuffers(trx: StageContext['db']): Promise<void> {
+  await exec(trx, sql`savepoint rc_temp_buffers`);
+  try {
+    await exec(trx, sql`set local temp_buffers = '512MB'`);
+    await exec(trx, sql`release savepoint rc_temp_buffers`);
+  } catch {
+    await exec(trx, sql`rollback to savepoint rc_temp_buffers`);
+  }
 }
 
 async function countByType(db: StageContext['db']): Promise<Record<DiscrepancyType, number>> {

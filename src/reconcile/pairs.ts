@@ -9,6 +9,15 @@ import { exec } from './sql-util.js';
 //            never join the whole scope twice
 //   rc_gm    one row per matched record: number of lines, their gross sum, and its first line
 
+/**
+ * rc_gm: rc_pair's first line of each matched record, with `n` lines and their `sum_gross`. A subquery, not a
+ * copy: rc_pair is as large as the range, and rc_dup is nearly always empty.
+ */
+export const RC_GM = sql.raw(`(
+  select p.*, coalesce(d.n, 1) as n, coalesce(d.sum_gross, p.gross) as sum_gross
+  from rc_pair p left join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
+  where p.g_tid is not null and (d.n is null or exists (select 1 from rc_dup_first f where f.id = p.id)))`);
+
 /** The matched record's columns copied into rc_pair. */
 const PAIR_G_COLS = sql.raw(`g.transaction_id as g_tid, g.gateway_type as g_type, g.kind as g_kind, g.status as g_status,
   g.amount as g_amount, g.currency as g_currency, g.reversed as g_reversed, g.root as g_root,
@@ -112,8 +121,8 @@ async function writeMatches(db: Db, runId: number | null): Promise<void> {
 
 /**
  * Per matched record: line count, gross sum, and the first line (earliest settlement date, then file, then line
- * number), whose amount and currency the checks use. rc_gm is rc_pair's first line of each matched record plus
- * `n` and `sum_gross`. Records on several lines are rare: only they are aggregated and sorted.
+ * number), whose amount and currency the checks use (RC_GM). Records on several lines are rare: only they are
+ * aggregated and sorted.
  */
 async function aggregatePerRecord(db: Db): Promise<void> {
   await exec(db, sql`
@@ -125,9 +134,4 @@ async function aggregatePerRecord(db: Db): Promise<void> {
     select distinct on (p.provider, p.g_tid, p.g_type) p.id
     from rc_pair p join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
     order by p.provider, p.g_tid, p.g_type, p.settlement_date, p.file_id, p.line_no`);
-  await exec(db, sql`
-    create temp table rc_gm on commit drop as
-    select p.*, coalesce(d.n, 1) as n, coalesce(d.sum_gross, p.gross) as sum_gross
-    from rc_pair p left join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
-    where p.g_tid is not null and (d.n is null or p.id in (select id from rc_dup_first))`);
 }
