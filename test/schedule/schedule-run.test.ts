@@ -1,7 +1,7 @@
 // The scheduler driving real nightly runs: `payrecon sandbox` serves both gateways and writes their settlement
 // files, `payrecon schedule` starts `run --date yesterday` every two seconds, and the webhook receives each run's
 // summary.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,17 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDate } from '../../src/shared/dates.js';
 import { BIN } from '../helpers/cli.js';
 import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
-
-interface SandboxInfo {
-  payunityUrl: string;
-  useepayUrl: string;
-  credentials: { payunity: { entityId: string; accessToken: string }; useepay: { merchantNo: string; appId: string; apiKey: string } };
-}
+import { sandboxProviders, startSandbox, type Sandbox } from './sandbox.js';
 
 let db: TestDb;
 let dir: string;
-let sandbox: ChildProcess | undefined;
-let info: SandboxInfo;
+let sandbox: Sandbox;
 let server: Server;
 const posts: Record<string, unknown>[] = [];
 
@@ -31,18 +25,7 @@ beforeAll(async () => {
   db = await createTestDb();
   dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-schedule-run-'));
   const yesterday = resolveDate('yesterday', 'UTC');
-  sandbox = spawn(process.execPath, [BIN, 'sandbox', '--json', '--out', path.join(dir, 'settle'), '--to', yesterday, '--per-day', '5', '--seed', '7'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  info = await new Promise<SandboxInfo>((resolve, reject) => {
-    let out = '';
-    sandbox!.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line && out.includes('\n')) resolve(JSON.parse(line) as SandboxInfo);
-    });
-    sandbox!.on('close', (code) => reject(new Error(`sandbox exited ${code}`)));
-  });
+  sandbox = await startSandbox(dir, yesterday);
   server = createServer((req, res) => {
     let t = '';
     req.setEncoding('utf8').on('data', (d: string) => (t += d)).on('end', () => {
@@ -54,15 +37,13 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  sandbox?.kill('SIGTERM');
+  sandbox.stop();
   await new Promise<void>((r) => server.close(() => r()));
   await db.drop();
 });
 
 describe('payrecon schedule with real runs', () => {
   it('runs the nightly job on schedule, notifies its summary, and stops on SIGTERM', async () => {
-    const c = info.credentials;
-    const settle = path.join(dir, 'settle');
     const configFile = path.join(dir, 'payrecon.config.yaml');
     writeFileSync(
       configFile,
@@ -70,10 +51,7 @@ describe('payrecon schedule with real runs', () => {
         timezone: 'UTC',
         database: { url: testDbUrl(db.name) },
         reports: { dir: path.join(dir, 'reports') },
-        providers: {
-          payunity: { baseUrl: info.payunityUrl, entityId: c.payunity.entityId, accessToken: c.payunity.accessToken, settlement: { source: 'local', profile: 'payunity', localDir: path.join(settle, 'payunity') } },
-          useepay: { baseUrl: info.useepayUrl, merchantNo: c.useepay.merchantNo, appId: c.useepay.appId, apiKey: c.useepay.apiKey, settlement: { source: 'local', profile: 'useepay', localDir: path.join(settle, 'useepay') } },
-        },
+        providers: sandboxProviders(sandbox),
         schedule: { cron: '*/2 * * * * *', args: ['run', '--date', 'yesterday'] },
         notify: { webhookUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, retries: 1 },
       }),
