@@ -127,16 +127,17 @@ export class PayunityWire {
 /** OPPWA amounts: decimal text with (at least) two decimals, "56.00" even for JPY. */
 export function wireAmount(minor: number, currency: string): string {
   // Ticket sizes repeat a lot: one shared string per (amount, currency) instead of one per record.
-  const key = `${currency}${minor}`;
-  let s = amountCache.get(key);
+  let byMinor = amountCache.get(currency);
+  if (byMinor === undefined) amountCache.set(currency, (byMinor = new Map<number, string>()));
+  let s = byMinor.get(minor);
   if (s === undefined) {
     const text = formatMinor(minor, currency);
     const exp = currencyExponent(currency);
     s = flat([text, exp >= 2 ? '' : exp === 0 ? '.00' : '0']);
-    if (amountCache.size > 500_000) amountCache.clear();
-    amountCache.set(key, s);
+    if (byMinor.size > 200_000) byMinor.clear();
+    byMinor.set(minor, s);
   }
   return s;
 }
 
-const amountCache = new Map<string, string>();
+const amountCache = new Map<string, Map<number, string>>();
