@@ -27,6 +27,7 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
     create temp table rc_open on commit drop as
     select id, provider, type, transaction_id from discrepancies
     where status = 'open' and provider = any (${p.providers}::text[])`);
+  await exec(db, sql`analyze rc_open`);
 
   await buildLines(db, p);
 
@@ -38,9 +39,18 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
     with a as (
       select ${G_COLS} from gateway_transactions g join rc_prov p on p.provider = g.provider where ${inWindow}
     ), b as (
+      -- Outside the window: what open discrepancies name, and for an open duplicate_charge the payments of the
+      -- same merchant reference (its first may lie outside). Driven from rc_open, a small table.
       select ${G_COLS} from gateway_transactions g join rc_prov p on p.provider = g.provider
       where not ${inWindow}
-        and exists (select 1 from rc_open o where o.provider = g.provider and o.transaction_id = g.transaction_id)
+        and (g.provider, g.transaction_id) in (select provider, transaction_id from rc_open)
+      union
+      select ${G_COLS} from gateway_transactions g join rc_prov p on p.provider = g.provider
+      where not ${inWindow} and g.kind = 'payment'
+        and (g.provider, g.merchant_reference) in (
+          select d.provider, d.merchant_reference from rc_open o
+          join gateway_transactions d on d.provider = o.provider and d.transaction_id = o.transaction_id
+          where o.type = 'duplicate_charge')
     ), ab as (
       select * from a union all select * from b
     ), c as (
