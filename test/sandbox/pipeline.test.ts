@@ -11,90 +11,110 @@ import { createGatewayClient } from '../../src/gateways/index.js';
 import { executeRun } from '../../src/jobs/run.js';
 import { defaultStages, lookupAndStore } from '../../src/jobs/stages.js';
 import { matchRange } from '../../src/reconcile/index.js';
-import { answerKeyAt, awaitingAt, generateWorld, writeSettlementFile, writeSettlementFiles, type AnswerKeyEntry } from '../../src/sandbox/generate/index.js';
+import {
+  answerKeyAt, awaitingAt, generateWorld, writeSettlementFile, writeSettlementFiles, type AnswerKeyEntry, type World, type WorldOptions,
+} from '../../src/sandbox/generate/index.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
-// Gzipped and BOM-prefixed files and repeated PayUnity records too: quirks the real pipeline must take in its stride.
-const world = generateWorld({
-  seed: 5150, from: '2026-11-02', to: '2026-11-13', asOf: '2026-11-14', paymentsPerDay: 40, gzip: 'some', useepayBom: 'some', repeatedRecords: 6,
-});
-let tdb: TestDb;
-let db: OpenDatabase;
-let servers: SandboxServers;
-let tmp: string;
-
-beforeAll(async () => {
-  tdb = await createTestDb();
-  db = { ...tdb, embedded: undefined, shutdown: () => tdb.close() };
-  servers = await startSandboxServers(world.data);
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'payrecon-sbx-e2e-'));
-});
-afterAll(async () => {
-  await servers.close();
-  await tdb.drop();
-  await rm(tmp, { recursive: true, force: true });
-});
-
-function config() {
-  const c = world.data.credentials;
-  const settlement = (p: string) => ({ source: 'local', profile: p, localDir: path.join(tmp, 'inbox', p), archiveDir: path.join(tmp, 'archive', p) });
-  return parseConfig({
-    timezone: 'UTC',
-    providers: {
-      payunity: { baseUrl: servers.payunityUrl, entityId: c.payunity.entityId, accessToken: c.payunity.accessToken,
-        settlementLagDays: world.config.settlementLagDays.payunity, fees: world.config.fees.payunity, settlement: settlement('payunity') },
-      useepay: { baseUrl: servers.useepayUrl, merchantNo: c.useepay.merchantNo, appId: c.useepay.appId, apiKey: c.useepay.apiKey,
-        settlementLagDays: world.config.settlementLagDays.useepay, fees: world.config.fees.useepay, settlement: settlement('useepay') },
-    },
-  }, {}).config;
-}
-
-async function run(to: string, asOf: string) {
-  const cfg = config();
-  const log = silentLogger();
-  const stages = defaultStages({ config: cfg, log });
-  stages.match = (ctx, sel) =>
-    matchRange(ctx, sel, { lookup: async (provider, ids) => void (await lookupAndStore(ctx, createGatewayClient(provider, cfg, { log }), ids)) })
-      .then((summary) => ({ ...summary }));
-  return executeRun(
-    { db, config: cfg, log, signal: new AbortController().signal, now: () => new Date(`${asOf}T12:00:00Z`), stages },
-    { command: 'run', range: { from: world.options.from, to }, providers: ['payunity', 'useepay'], stages: { fetch: true, pull: true, report: false } },
-  );
-}
-
 const show = (e: { provider: string; type: string; transactionId: string; gateway: unknown; settled: unknown }): string =>
   `${e.provider} ${e.type} ${e.transactionId} gw=${String(e.gateway)} settled=${String(e.settled)}`;
-
-async function openDiscrepancies(): Promise<string[]> {
-  const rows = await db.db.selectFrom('discrepancies').where('status', '=', 'open')
-    .select(['provider', 'type', 'transaction_id', 'gateway_amount_minor', 'settled_amount_minor']).execute();
-  return rows.map((r) => show({ provider: r.provider, type: r.type, transactionId: r.transaction_id,
-    gateway: r.gateway_amount_minor === null ? null : Number(r.gateway_amount_minor), settled: r.settled_amount_minor === null ? null : Number(r.settled_amount_minor) })).sort();
-}
-
 const keyLines = (key: AnswerKeyEntry[]): string[] =>
   key.map((e) => show({ ...e, gateway: e.gatewayAmountMinor, settled: e.settledAmountMinor })).sort();
 
-describe('the answer key against the real pipeline', () => {
+/** One world with its own database, simulators and settlement folders. */
+function scenario(opts: WorldOptions) {
+  const world: World = generateWorld(opts);
+  const env = {} as { tdb: TestDb; db: OpenDatabase; servers: SandboxServers; tmp: string };
+  beforeAll(async () => {
+    env.tdb = await createTestDb();
+    env.db = { ...env.tdb, embedded: undefined, shutdown: () => env.tdb.close() };
+    env.servers = await startSandboxServers(world.data);
+    env.tmp = await mkdtemp(path.join(os.tmpdir(), 'payrecon-sbx-e2e-'));
+    await writeSettlementFiles(world, { payunity: inbox('payunity'), useepay: inbox('useepay') });
+  });
+  afterAll(async () => {
+    await env.servers.close();
+    await env.tdb.drop();
+    await rm(env.tmp, { recursive: true, force: true });
+  });
+  const inbox = (p: string): string => path.join(env.tmp, 'inbox', p);
+
+  function config() {
+    const c = world.data.credentials;
+    const settlement = (p: string) => ({ source: 'local', profile: p, localDir: inbox(p), archiveDir: path.join(env.tmp, 'archive', p) });
+    return parseConfig({
+      timezone: 'UTC',
+      providers: {
+        payunity: { baseUrl: env.servers.payunityUrl, entityId: c.payunity.entityId, accessToken: c.payunity.accessToken,
+          settlementLagDays: world.config.settlementLagDays.payunity, fees: world.config.fees.payunity, settlement: settlement('payunity') },
+        useepay: { baseUrl: env.servers.useepayUrl, merchantNo: c.useepay.merchantNo, appId: c.useepay.appId, apiKey: c.useepay.apiKey,
+          settlementLagDays: world.config.settlementLagDays.useepay, fees: world.config.fees.useepay, settlement: settlement('useepay') },
+      },
+    }, {}).config;
+  }
+
+  async function run(to: string, asOf: string) {
+    const cfg = config();
+    const log = silentLogger();
+    const stages = defaultStages({ config: cfg, log });
+    stages.match = (ctx, sel) =>
+      matchRange(ctx, sel, { lookup: async (provider, ids) => void (await lookupAndStore(ctx, createGatewayClient(provider, cfg, { log }), ids)) })
+        .then((summary) => ({ ...summary }));
+    return executeRun(
+      { db: env.db, config: cfg, log, signal: new AbortController().signal, now: () => new Date(`${asOf}T12:00:00Z`), stages },
+      { command: 'run', range: { from: world.options.from, to }, providers: ['payunity', 'useepay'], stages: { fetch: true, pull: true, report: false } },
+    );
+  }
+
+  async function open(status: 'open' | 'closed' = 'open'): Promise<string[]> {
+    const rows = await env.db.db.selectFrom('discrepancies').where('status', '=', status)
+      .select(['provider', 'type', 'transaction_id', 'gateway_amount_minor', 'settled_amount_minor']).execute();
+    return rows.map((r) => show({ provider: r.provider, type: r.type, transactionId: r.transaction_id,
+      gateway: r.gateway_amount_minor === null ? null : Number(r.gateway_amount_minor), settled: r.settled_amount_minor === null ? null : Number(r.settled_amount_minor) })).sort();
+  }
+
+  return { world, run, open, inbox };
+}
+
+describe('a two-week world, run the day after (gzip, BOM and repeated records included)', () => {
+  const s = scenario({
+    seed: 5150, from: '2026-11-02', to: '2026-11-13', asOf: '2026-11-14', paymentsPerDay: 40, gzip: 'some', useepayBom: 'some', repeatedRecords: 6,
+  });
+
   it('a run over [from, to] as of asOf opens exactly the answer key', async () => {
-    await writeSettlementFiles(world, { payunity: path.join(tmp, 'inbox', 'payunity'), useepay: path.join(tmp, 'inbox', 'useepay') });
-    const result = await run(world.options.to, world.options.asOf);
+    const result = await s.run(s.world.options.to, s.world.options.asOf);
     expect(result.status).toBe('succeeded');
-    expect(await openDiscrepancies()).toEqual(keyLines(world.answerKey));
-    expect(result.counts.awaitingSettlement).toBe(world.awaiting.length);
+    expect(await s.open()).toEqual(keyLines(s.world.answerKey));
+    expect(result.counts.awaitingSettlement).toBe(s.world.awaiting.length);
     expect(result.counts.rejectedLines).toBe(0);
   });
 
   it('the late file and a later clock: the late payment closes, awaiting movements past their deadline open', async () => {
-    const late = world.lateSettled!;
-    await writeSettlementFile(late.file, path.join(tmp, 'inbox', late.provider));
+    const late = s.world.lateSettled!;
+    await writeSettlementFile(late.file, s.inbox(late.provider));
     const later = late.file.settlementDate;
-    const result = await run(later, later);
-    expect(await openDiscrepancies()).toEqual(keyLines(answerKeyAt(world, later, { lateFileLoaded: true })));
-    expect(result.counts.awaitingSettlement).toBe(awaitingAt(world, later).length);
-    const closed = await db.db.selectFrom('discrepancies').where('status', '=', 'closed').select(['transaction_id', 'close_reason']).execute();
-    expect(closed.map((c) => c.transaction_id)).toEqual([late.transactionId]);
+    const result = await s.run(later, later);
+    expect(await s.open()).toEqual(keyLines(answerKeyAt(s.world, later, { lateFileLoaded: true })));
+    expect(result.counts.awaitingSettlement).toBe(awaitingAt(s.world, later).length);
+    const closed = await s.open('closed');
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toContain(late.transactionId);
+  });
+});
+
+describe('a world run long after `to`, other lags, more plants', () => {
+  const s = scenario({
+    seed: 77, from: '2026-10-05', to: '2026-10-16', asOf: '2026-10-28', paymentsPerDay: 30, settlementLagDays: { payunity: 2, useepay: 4 },
+    plant: { amount_mismatch: 4, status_mismatch: 3, fee_mismatch: 3 }, refOnlyLines: 4, currencies: ['EUR', 'JPY', 'USD', 'GBP'],
+  });
+
+  it('opens exactly the key, unplanned missing_in_settlement near `to` included', async () => {
+    expect(s.world.answerKey.some((e) => !e.planted)).toBe(true);
+    const result = await s.run(s.world.options.to, s.world.options.asOf);
+    expect(result.status).toBe('succeeded');
+    expect(await s.open()).toEqual(keyLines(s.world.answerKey));
+    expect(result.counts.awaitingSettlement).toBe(0);
   });
 });
