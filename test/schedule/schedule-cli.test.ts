@@ -1,87 +1,29 @@
 // `payrecon schedule` end to end: the real CLI as a subprocess, ticking every two seconds, starting real child
 // CLIs against a real database, skipping overlaps and lock conflicts, and stopping cleanly on SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDate } from '../../src/shared/dates.js';
-import { BIN } from '../helpers/cli.js';
 import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { killSchedulers, startScheduler, writeConfig } from './scheduler-process.js';
 
 const RUN_LOCK_KEY = 727_363_266; // src/db/lock.ts
 const MIGRATION_LOCK_KEY = '3853314791062309107'; // Kysely's Postgres migration lock
 
 let db: TestDb;
 let dir: string;
-const started: ChildProcess[] = [];
 beforeAll(async () => {
   db = await createTestDb();
   dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-schedule-cli-'));
 });
-afterEach(() => {
-  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterEach(killSchedulers);
 afterAll(async () => {
   await db.drop();
 });
-
-function writeConfig(name: string, schedule: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    stringify({
-      timezone: 'Europe/Berlin',
-      database: { url: testDbUrl(db.name) },
-      reports: { dir: path.join(dir, 'reports') },
-      providers: {
-        // Nothing listens on port 9: a scheduled run fails fast, without waiting out retries.
-        payunity: {
-          baseUrl: 'http://127.0.0.1:9', entityId: 'e', accessToken: 'tok-secret-1', pull: { retries: 0, timeoutSeconds: 2 },
-          settlement: { source: 'local', localDir: path.join(dir, 'inbox') },
-        },
-      },
-      schedule,
-      ...extra,
-    }),
-  );
-  return file;
-}
-
-/** The scheduler as cron or systemd would run it, with its stderr parsed into log records as they arrive. */
-function startScheduler(configFile: string) {
-  const child = spawn(process.execPath, [BIN, 'schedule', '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(child);
-  const records: Record<string, unknown>[] = [];
-  let stdout = '';
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    const lines = (partial + d).split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) {
-      try {
-        records.push(JSON.parse(l));
-      } catch {
-        records.push({ msg: l });
-      }
-    }
-  });
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  const count = (msg: string) => records.filter((r) => r.msg === msg).length;
-  const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 40_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gave up waiting for ${what}; log:\n${records.map((r) => JSON.stringify(r)).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, records, count, until, exited, stdout: () => stdout };
-}
 
 async function session(): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: testDbUrl(db.name) });
@@ -117,7 +59,7 @@ describe('payrecon schedule', () => {
     // child run exactly as long as the test wants, without any test hook in the product.
     const holder = await session();
     await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
-    const s = startScheduler(writeConfig('busy', { cron: '*/2 * * * * *', timezone: 'UTC', args: ['migrate'] }));
+    const s = startScheduler(writeConfig(dir, db.name, 'busy', { cron: '*/2 * * * * *', timezone: 'UTC', args: ['migrate'] }));
     await s.until(() => s.count('tick skipped: the previous run is still running') >= 1, 'an overlapping tick');
     expect(s.count('tick started')).toBe(1);
     await holder.query(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
@@ -158,7 +100,7 @@ describe('payrecon schedule', () => {
       const holder = await session();
       await holder.query('select pg_advisory_lock($1)', [RUN_LOCK_KEY]); // a "manual run" in progress
       const s = startScheduler(
-        writeConfig('run', { cron: '*/2 * * * * *', args: ['run', '--date', 'yesterday'] }, { notify: { webhookUrl: hook, retries: 0 } }),
+        writeConfig(dir, db.name, 'run', { cron: '*/2 * * * * *', args: ['run', '--date', 'yesterday'] }, { notify: { webhookUrl: hook, retries: 0 } }),
       );
       await s.until(() => s.count('tick skipped: another run holds the lock') >= 2, 'two lock-skipped ticks');
       expect(posts).toEqual([]); // a skipped tick is not a run
@@ -190,20 +132,5 @@ describe('payrecon schedule', () => {
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
-  });
-
-  it('catches up at start when the last scheduled time has no successful run', async () => {
-    // Hourly: the previous slot is under an hour ago and this fresh database has no successful run since.
-    const s = startScheduler(writeConfig('catchup', { cron: '0 * * * *', args: ['config', 'check'], catchUp: true }));
-    await s.until(() => s.count('tick finished') === 1, 'the catch-up run');
-    expect(s.records.find((r) => r.msg === 'tick started')).toMatchObject({ reason: 'catch-up' });
-    s.child.kill('SIGINT');
-    expect(await s.exited).toBe(0);
-  });
-
-  it('refuses an invalid cron expression with exit code 2 naming the key', async () => {
-    const s = startScheduler(writeConfig('bad', { cron: '99 * * * *' }));
-    expect(await s.exited).toBe(2);
-    expect(s.records.map((r) => r.msg).join('\n')).toMatch(/schedule\.cron: invalid cron expression "99 \* \* \* \*"/);
   });
 });
