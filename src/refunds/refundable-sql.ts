@@ -14,7 +14,10 @@ import { sql, type RawBuilder } from 'kysely';
 // - pending refunds at the gateway count as refunded (they may still go through);
 // - a chargeback without an amount counts as charging back everything;
 // - chargeback reversals are not added back (the contract's formula does not, and a reversal may itself be undone);
-// - a gateway refund record that is one of our own actions is counted once, as our action.
+// - a gateway refund record that is one of our own actions is counted once, as our action;
+// - settled amounts are found by the payment's own transaction id only (indexed): a capture settled under its own
+//   id while the refund goes to its authorization finds nothing here, which refunds less, never more.
+// Every lookup is an index probe per payment (see migrations/20261121065500_refund_lookups.ts).
 export function remainingRefundableSql(excludeActionIds: readonly number[]): RawBuilder<unknown> {
   const exclude = sql`${excludeActionIds.length > 0 ? excludeActionIds : [0]}::bigint[]`;
   return sql`
@@ -36,7 +39,7 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
         from (select distinct on (l.transaction_id) l.gross_minor
                 from settlement_lines l
                where l.provider = t.provider and l.kind = 'payment' and l.currency = t.currency and l.gross_minor > 0
-                 and (l.transaction_id = t.payment_id or l.payment_id = t.payment_id)
+                 and l.transaction_id = t.payment_id
                order by l.transaction_id, l.settlement_date, l.id) x
     ) st
     cross join lateral (
@@ -44,7 +47,7 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
       select coalesce(max(d.settled_amount_minor), 0)::bigint as settled
         from discrepancies d
        where d.provider = t.provider and d.currency = t.currency and d.settled_amount_minor > 0
-         and d.type in ('status_mismatch', 'duplicate_charge') and (d.transaction_id = t.payment_id or d.payment_id = t.payment_id)
+         and d.type in ('status_mismatch', 'duplicate_charge') and d.transaction_id = t.payment_id
     ) ds
     cross join lateral (
       select coalesce(sum(-g.amount_minor), 0)::bigint as refunded

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { ProviderName } from '../config/schema.js';
 import type { Db } from '../db/connect.js';
 import type { RefundState } from '../db/schema.js';
@@ -32,8 +32,13 @@ export interface CandidateRow {
  * least(cumulative want, left) − least(cumulative want before it, left).
  */
 export async function selectCandidates(db: Db, runId: number): Promise<CandidateRow[]> {
+  const { rows } = await candidatesQuery(runId).execute(db);
+  return rows;
+}
+
+export function candidatesQuery(runId: number): RawBuilder<CandidateRow> {
   const types = [...REFUND_CANDIDATE_TYPES];
-  const { rows } = await sql<CandidateRow>`
+  return sql<CandidateRow>`
     with cand as (
       select d.id as discrepancy_id, d.type, d.provider, d.currency,
              coalesce(d.payment_id, g.root_payment_id, d.transaction_id) as payment_id,
@@ -66,8 +71,7 @@ export async function selectCandidates(db: Db, runId: number): Promise<Candidate
            (least(cum, remaining) - least(cum - want, remaining))::bigint as amount,
            'prc-' || discrepancy_id || '-' || seq as idempotency_key
       from alloc
-     order by discrepancy_id`.execute(db);
-  return rows;
+     order by discrepancy_id`;
 }
 
 /** Inserts planned actions; the unique constraints make a second plan of the same discrepancy a no-op. */
