@@ -99,15 +99,15 @@ export function plantedSettlementDate(g: Gen, m: Movement): string {
 export function settleLate(g: Gen, m: Movement): void {
   const { to, asOf } = g.ledger.opts;
   const deadline = g.ledger.deadline(m.provider, dateOf(m.timeMs));
-  const after = [to, asOf, deadline].sort()[2] ?? asOf;
-  const lateDate = addBusinessDays(after, 1);
+  // After `to` and asOf (so no run of this world's range sees it) and after the deadline (so it is late).
+  const latest = [to, asOf, deadline].reduce((a, b) => (a > b ? a : b));
+  const lateDate = addBusinessDays(latest, 1);
   g.ledger.unsettled(m, true, `planted: settles late, in the file of ${lateDate} (World.lateSettled)`);
-  const spec = { ...m };
   g.lateBook.add({
-    provider: spec.provider, settlementDate: lateDate, kind: spec.kind, gatewayType: spec.gatewayType,
-    transactionId: spec.transactionId, rootId: spec.lineRootId, merchantReference: spec.merchantReference,
-    timeMs: spec.timeMs, currency: spec.currency, grossMinor: spec.amountMinor,
-    feeMinor: g.ledger.normalFee(spec.provider, spec.kind, spec.currency, spec.amountMinor),
+    provider: m.provider, settlementDate: lateDate, kind: m.kind, gatewayType: m.gatewayType,
+    transactionId: m.transactionId, rootId: m.lineRootId, merchantReference: m.merchantReference,
+    timeMs: m.timeMs, currency: m.currency, grossMinor: m.amountMinor,
+    feeMinor: g.ledger.normalFee(m.provider, m.kind, m.currency, m.amountMinor),
   });
   g.lateBook.flushAll();
   const file = g.lateBook.files[0];
