@@ -154,10 +154,10 @@ export class PayunitySimulator {
     }
     const form = new URLSearchParams(await readBody(req));
     if (form.get('entityId') !== this.creds.entityId) return error(res, 401, '800.900.300', 'invalid authentication information');
-    const m = /^\/v1\/payments\/([0-9a-f]{32})$/.exec(url.pathname);
+    const m = /^\/v1\/payments\/([^/]+)$/.exec(url.pathname);
     if (!m) return error(res, 404, '200.300.404', 'unknown resource');
     if (form.get('paymentType') !== 'RF') return invalidParam(res, 'paymentType', form.get('paymentType'), 'the sandbox accepts RF only');
-    const outcome = this.refund(m[1]!, form);
+    const outcome = this.refund(decodeURIComponent(m[1]!), form);
     const fault = outcome.status === 200 ? this.faults.takeRefundFault() : 'none';
     if (fault === 'drop') return void req.socket.destroy();
     if (fault === 'timeout') return holdOpen(req, this.faults.options.refundHoldMs);
