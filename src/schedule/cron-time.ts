@@ -1,6 +1,7 @@
 // Cron arithmetic node-cron does not expose: the most recent scheduled time before a given instant.
 import cron from 'node-cron';
 import { ConfigError } from '../shared/errors.js';
+import { offsetMinutes } from '../shared/zoned-time.js';
 
 export interface CronMatcher {
   match(date: Date): boolean;
@@ -34,4 +35,33 @@ export function previousScheduledTime(expression: string, matcher: CronMatcher, 
     }
   }
   return null;
+}
+
+/**
+ * Whether a forward DST jump between `from` and `to` swallowed a time the expression names. On the spring-forward
+ * night in Europe/Berlin the clocks go 01:59 -> 03:00, so the default `30 2 * * *` never matches and node-cron
+ * silently skips that night's run; system crons run such jobs right after the jump, and so do we.
+ * `wallMatcher` is the expression matched in UTC: the skipped wall-clock times never existed in the zone, so they
+ * are checked as plain wall times.
+ */
+export function skippedByDstJump(expression: string, wallMatcher: CronMatcher, timeZone: string, from: Date, to: Date): boolean {
+  const before = offsetMinutes(timeZone, from);
+  const after = offsetMinutes(timeZone, to);
+  if (after <= before) return false;
+  // The first minute with the new offset (transitions fall on minute boundaries).
+  let lo = from.getTime();
+  let hi = to.getTime();
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (offsetMinutes(timeZone, new Date(mid)) === before) lo = mid;
+    else hi = mid;
+  }
+  let transition = Math.floor(hi / 60_000) * 60_000;
+  if (transition <= lo) transition = hi;
+  const skippedFrom = transition + before * 60_000; // what the clock would have shown: 02:00
+  const seconds = cron.parse(expression).second;
+  for (let m = 0; m < after - before; m++) {
+    for (const s of seconds) if (wallMatcher.match(new Date(skippedFrom + m * 60_000 + s * 1000))) return true;
+  }
+  return false;
 }

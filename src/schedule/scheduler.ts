@@ -5,7 +5,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { RunSummary } from '../notify/summary.js';
 import type { Logger } from '../shared/log.js';
 import type { ChildOutcome, ChildRun } from './child.js';
-import { previousScheduledTime, validateCron } from './cron-time.js';
+import { previousScheduledTime, skippedByDstJump, validateCron } from './cron-time.js';
 
 /** Exit codes of the child (interface.md): 3 means another run held the lock. */
 const EXIT_LOCKED = 3;
@@ -30,6 +30,8 @@ export interface SchedulerOptions {
   now?: () => Date;
   /** How long a running child gets after SIGTERM before it is killed (below main.ts's 30 s hard stop). */
   shutdownGraceMs?: number;
+  /** How often to look for a DST jump that swallowed a scheduled time (default: every minute). */
+  dstCheckMs?: number;
 }
 
 export interface SchedulerStats {
@@ -43,7 +45,7 @@ export interface SchedulerStats {
   interrupted: number;
 }
 
-type TickReason = 'scheduled' | 'catch-up';
+type TickReason = 'scheduled' | 'catch-up' | 'dst-gap';
 
 export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerStats> {
   validateCron(opts.cron);
@@ -124,13 +126,25 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
   await task.start();
   log.info({ cron: opts.cron, timeZone: opts.timeZone, args: opts.args, nextRun: task.getNextRun() }, 'scheduler started');
   if (catchUpDue) tick('catch-up', catchUpDue);
+  const wallMatcher = cron.createTask(opts.cron, () => undefined, { timezone: 'UTC' }); // never started: a matcher
+  let lastCheck = now();
+  const dstTimer = setInterval(() => {
+    const at = now();
+    if (skippedByDstJump(opts.cron, wallMatcher, opts.timeZone, lastCheck, at)) {
+      log.info({ at }, 'daylight saving time skipped a scheduled time: running now');
+      tick('dst-gap', at);
+    }
+    lastCheck = at;
+  }, opts.dstCheckMs ?? 60_000);
 
   await new Promise<void>((resolve) => {
     if (opts.signal.aborted) resolve();
     else opts.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   stopping = true;
+  clearInterval(dstTimer);
   await task.destroy();
+  await wallMatcher.destroy();
   log.info({ running: current?.child.pid ?? null }, 'scheduler stopping');
   const running = current;
   if (running) {

@@ -144,6 +144,18 @@ describe('runScheduler', () => {
     expect(h.lines.find((l) => l.msg === 'tick finished: the run was stopped by the shutdown; no notification sent')).toMatchObject({ signal: 'SIGKILL' });
   });
 
+  it('runs a scheduled time that a DST jump swallowed, right after the jump', async () => {
+    // The clock the scheduler sees crosses 2026-03-29 02:00 Berlin (01:00Z) a minute per check.
+    let fake = Date.parse('2026-03-29T00:58:30Z');
+    const h = harness({}, { cron: '30 2 * * *', timeZone: 'Europe/Berlin', now: () => new Date((fake += 60_000)), dstCheckMs: 50 });
+    const done = runScheduler(h.opts);
+    await h.until(() => h.notified.length >= 1);
+    h.controller.abort();
+    const stats = await done;
+    expect(stats.started).toBe(1);
+    expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({ reason: 'dst-gap' });
+  });
+
   it('rejects an invalid cron expression naming the key', async () => {
     const h = harness({}, { cron: '61 * * * *' });
     await expect(runScheduler(h.opts)).rejects.toThrow(/schedule\.cron: invalid cron expression "61 \* \* \* \*"/);
