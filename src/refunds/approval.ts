@@ -18,6 +18,8 @@ interface DiscrepancyRow {
   settled_amount_minor: number | null;
   difference_minor: number | null;
   in_run: boolean;
+  /** The error of the discrepancy's latest failed or cancelled action, if that is its latest. */
+  last_failure: string | null;
 }
 
 export interface ResolvedApproval {
@@ -52,7 +54,13 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
     }
     if (d.status !== 'open') problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
     const action = live.get(id);
-    if (!action) problems.push(`${where(id)}: no refund is planned for it (run \`payrecon refunds plan --run ${runId}\` first)`);
+    if (!action) {
+      problems.push(
+        d.last_failure
+          ? `${where(id)}: its last refund failed (${d.last_failure}); run \`payrecon refunds plan --run ${runId}\` to propose a new one`
+          : `${where(id)}: no refund is planned for it (run \`payrecon refunds plan --run ${runId}\` first)`,
+      );
+    }
     if (!d.in_run) problems.push(`${where(id)}: not a discrepancy of run ${runId}`);
     const row = rows?.find((r) => r.discrepancyId === id);
     if (row) problems.push(...compareRow(row, d).map((p) => `${where(id)}: ${p}`));
@@ -71,7 +79,9 @@ async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<
     select d.id, d.status, d.close_reason, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
            (d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
             or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id)
-            or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run
+            or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run,
+           (select case when a.state in ('failed', 'cancelled') then coalesce(a.last_error, a.state) end
+              from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_failure
       from discrepancies d where d.id = any(${ids}::text[])`.execute(db);
   return new Map(rows.map((r) => [r.id, { ...r, currency: r.currency?.trim() ?? null }]));
 }

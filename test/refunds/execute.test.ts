@@ -1,7 +1,7 @@
 // The executor against a real database and the project's gateway simulators over real HTTP, through the real clients.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { executeRefunds } from '../../src/refunds/index.js';
+import { executeRefunds, planRefunds } from '../../src/refunds/index.js';
 import { acquireRefundLock } from '../../src/refunds/lock.js';
 import { LockHeldError, UsageError } from '../../src/shared/errors.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
@@ -126,6 +126,10 @@ describe('executeRefunds', () => {
     expect(r.actions[0]).toMatchObject({ state: 'failed', how: 'sent' });
     expect(r.actions[0]?.lastError).toMatch(/^700\.400\.200/);
     expect(w.refundsAtGateway()).toEqual([]);
+    // approving it again sends nothing: a failed refund needs a new plan, with a new key
+    await expect(exec(w, { ids: w.ids })).rejects.toThrow(/its last refund failed \(700\.400\.200/);
+    const replanned = await planRefunds(stageContext(db, w.config, w.runId), w.runId);
+    expect(replanned.created.map((a) => a.idempotencyKey)).toEqual([`prc-${w.ids[0]}-2`]);
   });
 
   it('stops at the caps before anything is sent', async () => {
