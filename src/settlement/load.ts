@@ -4,7 +4,7 @@
 // the table's unique constraint; an advisory lock per remote path serialises two runs loading the same name.
 import type pg from 'pg';
 import { DatabaseError } from '../shared/errors.js';
-import { CopySink } from './copy-sink.js';
+import { CopySink, mayElideFileCheck } from './copy-sink.js';
 import { FileRejectedError } from './errors.js';
 import { parseSettlementFile } from './parse.js';
 import type { ResolvedProfile } from './profiles/types.js';
@@ -67,7 +67,7 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     );
     const fileId = inserted.rows[0]!.id;
 
-    const sink = new CopySink(client, fileId, input.provider);
+    const sink = new CopySink(client, fileId, input.provider, await mayElideFileCheck(client));
     let result;
     try {
       result = await parseSettlementFile(
