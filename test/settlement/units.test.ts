@@ -1,0 +1,96 @@
+// Small pure pieces: date patterns, card masking, record splitting, unsafe names.
+import { describe, expect, it } from 'vitest';
+import { compilePattern, parseDate, parseTimestamp } from '../../src/settlement/datetime.js';
+import { luhnValid, maskCardNumbers } from '../../src/settlement/mask.js';
+import { RecordSplitter, type RawRecord } from '../../src/settlement/records.js';
+import { unsafeNameReason } from '../../src/sources/names.js';
+import { sshFingerprint } from '../../src/sources/sftp.js';
+
+describe('date patterns', () => {
+  it('parses Unicode-token dates exactly and refuses impossible ones', () => {
+    const p = compilePattern('dd.MM.yyyy');
+    expect(parseDate(p, '21.11.2026')).toBe('2026-11-21');
+    expect(parseDate(p, '29.02.2028')).toBe('2028-02-29');
+    expect(parseDate(p, '29.02.2026')).toBeNull();
+    expect(parseDate(p, '31.04.2026')).toBeNull();
+    expect(parseDate(p, '1.11.2026')).toBeNull();
+    expect(parseDate(p, '21.11.2026 ')).toBeNull();
+    expect(parseDate(compilePattern('d/M/yy'), '1/2/26')).toBe('2026-02-01');
+    expect(parseDate(compilePattern("yyyy'年'MM'月'dd'日'"), '2026年11月21日')).toBe('2026-11-21');
+  });
+
+  it('reads offsets, optional fractions, and naive times in a zone across DST', () => {
+    const iso = compilePattern("yyyy-MM-dd'T'HH:mm:ss[.S]X");
+    expect(parseTimestamp(iso, '2026-11-20T09:15:02Z', 'UTC')).toBe(Date.parse('2026-11-20T09:15:02Z'));
+    expect(parseTimestamp(iso, '2026-11-20T09:15:02.123456Z', 'UTC')).toBe(Date.parse('2026-11-20T09:15:02.123Z'));
+    expect(parseTimestamp(iso, '2026-11-20T09:15:02+01:00', 'UTC')).toBe(Date.parse('2026-11-20T08:15:02Z'));
+    expect(parseTimestamp(iso, '2026-11-20T25:15:02Z', 'UTC')).toBeNull();
+    const naive = compilePattern('yyyy-MM-dd HH:mm:ss');
+    expect(parseTimestamp(naive, '2026-03-29 01:30:00', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T00:30:00Z'));
+    expect(parseTimestamp(naive, '2026-03-29 03:30:00', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T01:30:00Z'));
+    expect(parseTimestamp(naive, '2026-10-25 12:00:00', 'America/New_York')).toBe(Date.parse('2026-10-25T16:00:00Z'));
+  });
+
+  it('refuses unsupported tokens at configuration time', () => {
+    expect(() => compilePattern('yyyy-MM-dd EEE')).toThrow(/unsupported token "EEE"/);
+    expect(() => compilePattern('HH:mm')).toThrow(/needs a year, month and day/);
+  });
+});
+
+describe('card masking', () => {
+  it('masks Luhn-valid 13–19 digit numbers, grouped or not, and leaves other numbers alone', () => {
+    expect(luhnValid('4111111111111111')).toBe(true);
+    expect(luhnValid('4111111111111112')).toBe(false);
+    expect(maskCardNumbers('a;4111111111111111;b')).toBe('a;411111******1111;b');
+    expect(maskCardNumbers('pan 4111-1111-1111-1111 end')).toBe('pan 411111******1111 end');
+    expect(maskCardNumbers('x 378282246310005,y')).toBe('x 378282******0005,y'); // 15-digit Amex
+    expect(maskCardNumbers('ref 4111 1111 1111 1111 2026')).toBe('ref 411111******1111 2026');
+    expect(maskCardNumbers('id 4111111111111112;')).toBe('id 4111111111111112;');
+    expect(maskCardNumbers('19-digit id 1012411211459019142')).toBe('19-digit id 1012411211459019142');
+    expect(maskCardNumbers('22 digits 4111111111111111000000')).toBe('22 digits 4111111111111111000000');
+    expect(maskCardNumbers('2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00')).toBe('2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00');
+  });
+});
+
+describe('record splitting', () => {
+  function split(text: string[], delimiter = ',') {
+    const out: RawRecord[] = [];
+    const s = new RecordSplitter(delimiter, '"', (r) => out.push(r));
+    for (const t of text) s.push(t);
+    s.end();
+    return out;
+  }
+
+  it('numbers records by the line they start on, across chunk borders, CRLF and quoted newlines', () => {
+    const recs = split(['a,b\r\n1,"x', '\ny",3\r\n\r\n4,', '5\n"un,closed']);
+    expect(recs.map((r) => [r.lineNo, r.raw, r.fields])).toEqual([
+      [1, 'a,b', ['a', 'b']],
+      [2, '1,"x\ny",3', ['1', 'x\ny', '3']],
+      [5, '4,5', ['4', '5']],
+      [6, '"un,closed', null],
+    ]);
+    expect(recs[3]!.error).toMatch(/quoted field not closed/);
+  });
+
+  it('reports a malformed quoted record and carries on', () => {
+    const recs = split(['a;"b"c;d\ne;f\n'], ';');
+    expect(recs[0]).toMatchObject({ lineNo: 1, fields: null, error: expect.stringMatching(/invalid CSV/) });
+    expect(recs[1]).toMatchObject({ lineNo: 2, fields: ['e', 'f'] });
+  });
+});
+
+describe('remote names and fingerprints', () => {
+  it('refuses separators, "..", and control characters', () => {
+    expect(unsafeNameReason('PAYUNITY_SETTLEMENT_E1_20261121.csv')).toBeNull();
+    expect(unsafeNameReason('../etc/passwd')).toMatch(/path separator/);
+    expect(unsafeNameReason('a\\b')).toMatch(/path separator/);
+    expect(unsafeNameReason('a..csv')).toMatch(/"\.\."/);
+    expect(unsafeNameReason('a\u0007.csv')).toMatch(/control character/);
+    expect(unsafeNameReason('a\u009b.csv')).toMatch(/control character/);
+    expect(unsafeNameReason('')).toMatch(/empty/);
+  });
+
+  it('prints fingerprints as ssh-keygen -l does: base64 without padding', () => {
+    expect(sshFingerprint(Buffer.from('abc'))).toBe('SHA256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0');
+  });
+});
