@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { RC_GM } from './pairs.js';
 import { FOUND_COLS } from './classify.js';
-import type { MatchParams } from './params.js';
 import { discrepancyIdSql, exec } from './sql-util.js';
 
 /**
@@ -12,7 +11,7 @@ import { discrepancyIdSql, exec } from './sql-util.js';
  * a shopper charged twice for one order, minutes or hours apart; probing all stored history for every payment of
  * a range would cost an index probe per payment for a case that does not occur.
  */
-export async function classifyDuplicateCharges(db: Db, p: MatchParams): Promise<void> {
+export async function classifyDuplicateCharges(db: Db): Promise<void> {
   await exec(db, sql`
     insert into rc_found (${FOUND_COLS})
     with subj as (

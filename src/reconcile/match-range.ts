@@ -54,7 +54,7 @@ export async function matchRange(ctx: StageContext, sel: StageSelection, deps: M
     await classifyPairs(trx);
     await classifyUnmatched(trx, p);
     await classifyFees(trx, p);
-    await classifyDuplicateCharges(trx, p);
+    await classifyDuplicateCharges(trx);
     step();
     await buildLedger(trx);
     await classifyRefundExceeds(trx);

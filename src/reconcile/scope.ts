@@ -14,9 +14,28 @@ import { exec, MATCHABLE_KINDS } from './sql-util.js';
 //   rc_cal   settlement deadline per provider and transaction date
 // Everything later joins these, never the whole history again.
 
-/** `g` columns kept from gateway_transactions (never `raw`: it is wide and the matcher does not need it). */
-const G_COLS = sql.raw(`g.provider, g.transaction_id, g.gateway_type, g.kind, g.status, g.root_payment_id, g.referenced_id,
-  g.merchant_reference, g.amount_minor, g.currency, g.transaction_time, g.brand`);
+/**
+ * The scope's view of a gateway record (never `raw`: it is wide and the matcher does not need it): the signed
+ * amount as if it succeeded, + to the merchant and - to the shopper whatever sign the record carried; its local
+ * transaction date; whether a successful RV reversed it; whether it is an expected movement (docs/matching.md).
+ * Followed by a WHERE on `g` (gateway_transactions) and `p` (rc_prov).
+ */
+function gSelect(tz: string) {
+  return sql`
+    select g.provider, g.transaction_id, g.gateway_type, g.kind, g.status,
+      coalesce(g.root_payment_id, g.transaction_id) as root, g.referenced_id, g.merchant_reference,
+      case when g.kind in ('payment', 'chargeback_reversal') then abs(g.amount_minor)
+           when g.kind in ('refund', 'chargeback') then -abs(g.amount_minor) end as amount,
+      g.currency, g.transaction_time, (g.transaction_time at time zone ${tz})::date as local_date,
+      lower(g.brand) as brand, rv.referenced_id is not null as reversed,
+      (rv.referenced_id is null and g.amount_minor is not null and g.currency is not null
+        and ((g.kind in ('payment', 'refund', 'chargeback_reversal') and g.status in ('succeeded', 'review'))
+             or (g.kind = 'chargeback' and g.status = 'chargeback'))) as expected
+    from gateway_transactions g join rc_prov p on p.provider = g.provider
+    left join (select distinct r.provider, r.referenced_id from gateway_transactions r
+               where r.kind = 'reversal' and r.status = 'succeeded' and r.referenced_id is not null) rv
+      on rv.provider = g.provider and rv.referenced_id = g.transaction_id and g.kind in ('payment', 'authorization')`;
+}
 
 export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   const tz = p.timeZone;
@@ -34,62 +53,37 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   // A window record is one whose local transaction date lies in [d0, to]; index range on transaction_time.
   const inWindow = sql`(g.transaction_time >= (p.d0::timestamp at time zone ${tz})
     and g.transaction_time < ((${p.to}::date + 1)::timestamp at time zone ${tz}))`;
+  const select = gSelect(tz);
+  // One pass over the window, then small additions: each statement reads gateway_transactions once.
+  await exec(db, sql`create temp table rc_g on commit drop as ${select} where ${inWindow}`);
+  // Outside the window: what open discrepancies name, and for an open duplicate_charge the payments of the same
+  // merchant reference (its first may lie outside). Driven from rc_open, a small table.
   await exec(db, sql`
-    create temp table rc_g on commit drop as
-    with a as (
-      select ${G_COLS} from gateway_transactions g join rc_prov p on p.provider = g.provider where ${inWindow}
-    ), b as (
-      -- Outside the window: what open discrepancies name, and for an open duplicate_charge the payments of the
-      -- same merchant reference (its first may lie outside). Driven from rc_open, a small table.
-      select ${G_COLS} from gateway_transactions g join rc_prov p on p.provider = g.provider
-      where not ${inWindow}
-        and (g.provider, g.transaction_id) in (select provider, transaction_id from rc_open)
-      union
-      select ${G_COLS} from gateway_transactions g join rc_prov p on p.provider = g.provider
-      where not ${inWindow} and g.kind = 'payment'
-        and (g.provider, g.merchant_reference) in (
-          select d.provider, d.merchant_reference from rc_open o
-          join gateway_transactions d on d.provider = o.provider and d.transaction_id = o.transaction_id
-          where o.type = 'duplicate_charge')
-    ), ab as (
-      select * from a union all select * from b
-    ), c as (
-      -- Records that lines of the range name but that lie outside the window (a refund today of an old sale).
-      select ${G_COLS} from gateway_transactions g
-      join (select distinct l.provider, l.tid from rc_l l
-            where l.subject and l.tid is not null
-              and not exists (select 1 from ab where ab.provider = l.provider and ab.transaction_id = l.tid)) u
-        on u.provider = g.provider and u.tid = g.transaction_id
-    ), allg as (
-      select * from ab union all select * from c
-    ), cbfix as (
-      -- A chargeback without an amount takes the amount and currency of the payment it references.
-      select x.provider, x.transaction_id, x.gateway_type, pay.amount_minor, pay.currency
-      from allg x join gateway_transactions pay
-        on pay.provider = x.provider and pay.transaction_id = coalesce(x.referenced_id, x.root_payment_id)
-       and pay.kind = 'payment'
-      where x.kind = 'chargeback' and x.amount_minor is null
-    ), rv as (
-      select distinct r.provider, r.referenced_id from gateway_transactions r
-      where r.kind = 'reversal' and r.status = 'succeeded' and r.referenced_id is not null
-    ), valued as (
-      select x.*, coalesce(x.amount_minor, f.amount_minor) as amt, coalesce(x.currency, f.currency) as cur,
-        rv.referenced_id is not null as reversed
-      from allg x
-      left join cbfix f on f.provider = x.provider and f.transaction_id = x.transaction_id and f.gateway_type = x.gateway_type
-      left join rv on rv.provider = x.provider and rv.referenced_id = x.transaction_id and x.kind in ('payment', 'authorization')
-    )
-    select provider, transaction_id, gateway_type, kind, status,
-      coalesce(root_payment_id, transaction_id) as root, merchant_reference,
-      -- Signed as if it succeeded: + to the merchant, - to the shopper, whatever sign the record carried.
-      case when kind in ('payment', 'chargeback_reversal') then abs(amt)
-           when kind in ('refund', 'chargeback') then -abs(amt) end as amount,
-      cur as currency, transaction_time, (transaction_time at time zone ${tz})::date as local_date, lower(brand) as brand,
-      reversed,
-      (not reversed and amt is not null and cur is not null
-        and ((kind in ('payment', 'refund', 'chargeback_reversal') and status in ('succeeded', 'review'))
-             or (kind = 'chargeback' and status = 'chargeback'))) as expected
-    from valued`);
+    insert into rc_g ${select}
+    where not ${inWindow} and (g.provider, g.transaction_id) in (select provider, transaction_id from rc_open)`);
+  await exec(db, sql`
+    insert into rc_g ${select}
+    where not ${inWindow} and g.kind = 'payment'
+      and (g.provider, g.transaction_id) not in (select provider, transaction_id from rc_open)
+      and (g.provider, g.merchant_reference) in (
+        select d.provider, d.merchant_reference from rc_open o
+        join gateway_transactions d on d.provider = o.provider and d.transaction_id = o.transaction_id
+        where o.type = 'duplicate_charge')`);
+  // Records that lines of the range name but that lie outside the window (a refund today of an old sale).
+  await exec(db, sql`
+    insert into rc_g ${select}
+    where (g.provider, g.transaction_id) in (
+      select distinct l.provider, l.tid from rc_l l
+      where l.subject and l.tid is not null
+        and not exists (select 1 from rc_g x where x.provider = l.provider and x.transaction_id = l.tid))`);
+  // A chargeback without an amount takes the amount and currency of the payment it references.
+  await exec(db, sql`
+    update rc_g x set amount = -abs(pay.amount_minor), currency = pay.currency,
+      expected = (x.status = 'chargeback' and pay.amount_minor is not null and pay.currency is not null)
+    from gateway_transactions pay
+    where x.kind = 'chargeback' and x.amount is null
+      and pay.provider = x.provider and pay.transaction_id = coalesce(x.referenced_id, nullif(x.root, x.transaction_id))
+      and pay.kind = 'payment'`);
 
   await exec(db, sql`
     create temp table rc_cal on commit drop as
