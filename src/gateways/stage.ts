@@ -27,7 +27,12 @@ export interface PullSummary {
 /** Records buffered before one upsert: pages are ~100 records, and one statement per page would dominate. */
 const STORE_BATCH = 2000;
 
-export async function pullGateway(ctx: StageContext, provider: ProviderName, range: DateRange, client: GatewayClient): Promise<PullSummary> {
+export interface PullOptions {
+  /** Told after each day window is stored (progress display). */
+  onDay?: (done: number, total: number) => void;
+}
+
+export async function pullGateway(ctx: StageContext, provider: ProviderName, range: DateRange, client: GatewayClient, opts: PullOptions = {}): Promise<PullSummary> {
   const cfg = ctx.config.providers[provider];
   if (!cfg) throw new ConfigError(`providers.${provider}: not configured`);
   // Statuses change after creation and the APIs filter by creation time only: re-pull a trailing window.
@@ -44,7 +49,8 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
     summary.updated += c.updated;
     summary.unchanged += c.unchanged;
   };
-  for (const day of dateWindows(from, range.to)) {
+  const days = dateWindows(from, range.to);
+  for (const [i, day] of days.entries()) {
     ctx.signal.throwIfAborted();
     const counts = new Map<string, number>();
     for await (const page of client.pull(day, ctx.signal)) {
@@ -58,6 +64,7 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
     await flush();
     await recordWindows(ctx, provider, day, counts, summary);
     log.debug({ day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) }, 'pulled window');
+    opts.onDay?.(i + 1, days.length);
   }
   log.info({ from, to: range.to, records: summary.records, inserted: summary.inserted, updated: summary.updated }, 'pull finished');
   return summary;
@@ -79,6 +86,6 @@ async function recordWindows(ctx: StageContext, provider: ProviderName, w: PullW
 }
 
 /** The pull stage with the configured client: what a run wires in as its `pull` stage. */
-export async function pullProvider(ctx: StageContext, provider: ProviderName, range: DateRange, deps: Omit<GatewayDeps, 'log'> = {}): Promise<PullSummary> {
-  return pullGateway(ctx, provider, range, createGatewayClient(provider, ctx.config, { log: ctx.log, ...deps }));
+export async function pullProvider(ctx: StageContext, provider: ProviderName, range: DateRange, deps: Omit<GatewayDeps, 'log'> = {}, opts: PullOptions = {}): Promise<PullSummary> {
+  return pullGateway(ctx, provider, range, createGatewayClient(provider, ctx.config, { log: ctx.log, ...deps }), opts);
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { pullProvider, type PullSummary } from '../../gateways/stage.js';
 import { selectedProviders, type StageContext } from '../../jobs/context.js';
-import { resolveRange } from '../../shared/dates.js';
+import { addDays, eachDate, resolveRange } from '../../shared/dates.js';
 import { UsageError } from '../../shared/errors.js';
+import { createProgress } from '../../shared/progress.js';
 import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
 
 export function registerPull(program: Command, r: Registrar): void {
@@ -17,7 +18,16 @@ export function registerPull(program: Command, r: Registrar): void {
         // A pull on its own belongs to no run: its windows are recorded with run_id null.
         const stage: StageContext = { db: db.db, pool: db.pool, config, log: ctx.log, signal: ctx.signal, runId: null, now: () => new Date() };
         const out: PullSummary[] = [];
-        for (const p of providers) out.push(await pullProvider(stage, p, range));
+        for (const p of providers) {
+          // A bar on a terminal only; cron, CI and --json get none.
+          const days = eachDate(addDays(range.from, -(config.providers[p]?.pull.trailingDays ?? 0)), range.to).length;
+          const progress = createProgress(`pull ${p} (days)`, days, { json: ctx.opts.json, quiet: ctx.opts.quiet, env: ctx.env });
+          try {
+            out.push(await pullProvider(stage, p, range, {}, { onDay: (done) => progress.update(done) }));
+          } finally {
+            progress.stop();
+          }
+        }
         return out;
       });
       const total = (k: 'records' | 'inserted' | 'updated' | 'unchanged') => summaries.reduce((s, x) => s + x[k], 0);
