@@ -70,12 +70,14 @@ class Limiter {
   constructor(private readonly max: number) {}
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+    else this.active++;
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      // Hand the slot straight to the next waiter, so a newcomer cannot slip in between and exceed the bound.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }
