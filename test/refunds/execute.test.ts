@@ -26,7 +26,7 @@ async function world(...args: Parameters<typeof startWorld> extends [unknown, ..
   return w;
 }
 
-const CAPS = { perRefund: { EUR: '150.00', USD: '150.00' }, perExecution: { EUR: '250.00', USD: '250.00' } };
+const CAPS = { perRefund: { EUR: '150.00', USD: '150.00', JPY: '20000' }, perExecution: { EUR: '250.00', USD: '250.00', JPY: '50000' } };
 
 const exec = (w: World, approval: Parameters<typeof executeRefunds>[2], opts: { config?: World['config']; signal?: AbortSignal } = {}) => {
   const config = opts.config ?? w.config;
@@ -173,5 +173,14 @@ describe('executeRefunds', () => {
     }
     expect(w.refundsAtGateway()).toEqual([]);
     expect((await exec(w, { ids: w.ids })).counts.sent).toBe(1);
+  });
+
+  it('sends zero-decimal amounts exactly (JPY) to both gateways', async () => {
+    const w = await world([{ amountMinor: 5600, currency: 'JPY' }, { amountMinor: 12345, currency: 'JPY', provider: 'useepay' }], { caps: CAPS });
+    const r = await exec(w, { ids: w.ids });
+    expect(r.sentMinor).toEqual({ JPY: 17945 });
+    expect(w.refundsAtGateway().map(([p, amount, cur]) => [p, amount, cur]).sort()).toEqual(
+      [[w.paymentIds[0], '5600.00', 'JPY'], [w.paymentIds[1], '12345', 'JPY']].sort(),
+    );
   });
 });
