@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { ProviderName } from '../../config/schema.js';
 import { createGatewayClient } from '../../gateways/index.js';
@@ -71,7 +72,7 @@ function parseRunId(text: string): number {
 function parseApproval(opts: ExecuteOptions): Approval {
   const ids = opts.approve ?? [];
   if (ids.length > 0 && opts.approvalFile) throw new UsageError('give either --approve or --approval-file, not both');
-  if (opts.approvalFile) return { workbook: opts.approvalFile };
+  if (opts.approvalFile) return { workbook: path.resolve(opts.approvalFile) };
   if (ids.length > 0) return { ids: ids.flatMap((s) => s.split(',')).filter((s) => s.trim() !== '') };
   throw new UsageError('nothing is sent without approval: give --approve ID… or --approval-file FILE.xlsx');
 }
