@@ -45,12 +45,17 @@ const MAX_BACKLOG = 2 << 20;
  * XML faster than zlib compresses it (always, on a busy machine) the backlog grows with the sheet — measured at
  * >100 MB of Buffers for 200,000 rows. So every few hundred rows we wait until the archiver has caught up.
  */
-async function drain(ws: StreamSheet): Promise<void> {
+async function drain(ws: StreamSheet, output: { destroyed?: boolean } | undefined): Promise<void> {
+  // A dead output file never drains: stop here and let the writer report the file's error.
+  if (output?.destroyed) throw new Error('the workbook file was closed while writing');
   const dest = ws.stream?.pipes?.[0];
   // archiver's PassThrough comes from readable-stream 2, which has no `writableLength` getter yet.
   const backlog = () => dest?.writableLength ?? dest?._writableState?.length;
   if (typeof backlog() !== 'number') return;
-  while ((backlog() ?? 0) > MAX_BACKLOG) await sleep(2);
+  while ((backlog() ?? 0) > MAX_BACKLOG) {
+    if (output?.destroyed) throw new Error('the workbook file was closed while writing');
+    await sleep(2);
+  }
 }
 
 export interface SheetWriter {
@@ -90,6 +95,7 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
   let rowsInPart = 0; // data rows in the current part
   let total = 0;
   let sinceDrain = 0;
+  const output = (wb as unknown as { stream?: { destroyed?: boolean } }).stream;
 
   const startPart = () => {
     const name = parts.length === 0 ? spec.name : `${spec.name} (${parts.length + 1})`;
@@ -151,7 +157,7 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
       total++;
       if (++sinceDrain >= DRAIN_EVERY) {
         sinceDrain = 0;
-        await drain(ws!);
+        await drain(ws!, output);
       }
     },
     close() {
@@ -164,6 +170,20 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
       return parts;
     },
   };
+}
+
+/**
+ * For sheets small enough to hold in memory (Summary, Run info): widens each column to its longest text, up to
+ * `max` characters, so file names and batch ids are not cut off. Streamed sheets keep their fixed widths.
+ */
+export function fitWidths(spec: SheetSpec, rows: ReadonlyArray<readonly Cell[]>, max = 80): SheetSpec {
+  const widths = spec.columns.map((c) => c.width);
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      if (typeof cell === 'string' && widths[i] !== undefined) widths[i] = Math.max(widths[i], Math.min(max, cell.length + 2));
+    });
+  }
+  return { ...spec, columns: spec.columns.map((c, i) => ({ ...c, width: widths[i] ?? c.width })) };
 }
 
 /** 1 -> A, 27 -> AA. */

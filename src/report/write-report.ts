@@ -1,6 +1,8 @@
 // The finance workbook of a run (reconciliation.md, "The report workbook"): eight sheets in a fixed order, streamed
 // from one consistent database snapshot into a temporary file that is renamed into place only when complete, so a
 // reader never opens half a workbook and a failed write leaves the previous one intact.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
@@ -63,14 +65,14 @@ export async function writeReportDetailed(ctx: StageContext, runId: number, opts
         await rename(tmp, target);
         return { target, ...written };
       } catch (e) {
-        await rm(tmp, { force: true });
+        await rm(tmp, { force: true }).catch(() => undefined); // never hide the error that brought us here
         throw e;
       }
     },
     opts.batchSize,
   );
   await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();
-  ctx.log.info({ runId, path: target, rows, ms }, 'report written');
+  ctx.log.info({ path: target, rows, ms }, 'report written');
   return { path: target, rows, ms };
 }
 
@@ -79,13 +81,42 @@ async function writeWorkbook(
   base: Omit<SheetContext, 'wb'>,
   ctx: StageContext,
 ): Promise<Omit<ReportResult, 'path'>> {
-  // No shared strings: that table would hold every distinct id in memory until the end.
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: true, useSharedStrings: false });
+  // Our own file stream, so that a failure can close it before the temporary file is removed (else a late open
+  // could recreate it). No shared strings: that table would hold every distinct id in memory until the end.
+  const out = createWriteStream(file);
+  // A write error (disk full) must fail the report, not the process, and must not leave commit() waiting forever.
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const work = writeSheets(wb, base, ctx);
+  work.catch(() => undefined); // awaited below on every path
+  try {
+    return await Promise.race([work, failed]);
+  } catch (e) {
+    out.on('error', () => undefined); // writes still queued in the zip land on a destroyed stream
+    if (!out.closed) {
+      const closed = once(out, 'close');
+      out.destroy();
+      await closed;
+    }
+    // The sheets stop at their next look at the (now destroyed) output; the database snapshot outlives them.
+    await work.catch(() => undefined);
+    throw e;
+  }
+}
+
+async function writeSheets(
+  wb: ExcelJS.stream.xlsx.WorkbookWriter,
+  base: Omit<SheetContext, 'wb'>,
+  ctx: StageContext,
+): Promise<Omit<ReportResult, 'path'>> {
   wb.creator = 'payrecon';
   wb.created = ctx.now();
   const sc: SheetContext = { ...base, wb };
+  const output = (wb as unknown as { stream: { destroyed: boolean } }).stream;
   const check = () => {
     if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('report cancelled');
+    if (output.destroyed) throw new Error('the workbook file was closed while writing');
   };
   const rows = {} as ReportResult['rows'];
   const ms = {} as ReportResult['ms'];
@@ -105,6 +136,7 @@ async function writeWorkbook(
     rows[name] = await write();
     ms[name] = Math.round(performance.now() - t);
   }
+  check();
   const t = performance.now();
   await wb.commit();
   ms.commit = Math.round(performance.now() - t);

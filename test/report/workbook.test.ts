@@ -1,5 +1,5 @@
 // The finance workbook, written from a real database and read back cell by cell.
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -286,5 +286,54 @@ describe('row limit', () => {
     }
     expect(ids).toHaveLength(5);
     expect(result.rows.Discrepancies).toBe(5);
+  });
+});
+
+describe('edge cases', () => {
+  it('writes every sheet, header only, for a run that found nothing', async () => {
+    const { rows } = await tdb.pool.query<{ id: number }>(
+      `insert into runs (command, from_date, to_date, providers, status, tool_version) values ('run', '2026-10-01', '2026-10-01', '{useepay}', 'succeeded', '0.1.0') returning id`,
+    );
+    const empty = tmpReportsDir();
+    const out = await writeReport(stageContext(tdb, testConfig(empty)), rows[0]!.id);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.readFile(out);
+    expect(book.worksheets.map((w) => w.name)).toEqual([
+      'Summary', 'Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes', 'Run info',
+    ]);
+    for (const name of ['Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes']) {
+      const ws = book.getWorksheet(name)!;
+      expect(ws.actualRowCount, name).toBe(1);
+      expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    }
+    expect(book.getWorksheet('Discrepancies')!.getCell('A1').value).toBe('Discrepancy ID');
+    // The Summary says so rather than showing nothing.
+    expect(rowValues(book.getWorksheet('Summary')!, 2).slice(0, 5)).toEqual(['useepay', undefined, 'Gateway', 'No activity', 0]);
+  });
+
+  it('leaves the previous workbook in place, and no temporary file, when a rewrite fails', async () => {
+    const before = readdirSync(dir);
+    const ac = new AbortController();
+    ac.abort(new Error('stopped by test'));
+    const ctx = { ...stageContext(tdb, testConfig(dir)), signal: ac.signal };
+    await expect(writeReport(ctx, seeded.runId)).rejects.toThrow('stopped by test');
+    expect(readdirSync(dir)).toEqual(before);
+    const again = new ExcelJS.Workbook();
+    await again.xlsx.readFile(file);
+    expect(again.worksheets).toHaveLength(8);
+  });
+
+  it('fails cleanly, without hanging or crashing, when the workbook file cannot be written', async () => {
+    const blocked = tmpReportsDir();
+    const ctx = stageContext(tdb, testConfig(blocked));
+    // The temporary name is predictable with a pinned clock: a directory there makes opening it fail (EISDIR).
+    const name = `.payrecon_2026-11-19_2026-11-20_run-${seeded.runId}.xlsx.${process.pid}.${ctx.now().getTime()}.tmp`;
+    mkdirSync(path.join(blocked, name));
+    await expect(writeReport(ctx, seeded.runId)).rejects.toThrow(/EISDIR/);
+    expect(readdirSync(blocked)).toEqual([name]);
+  });
+
+  it('refuses a run that does not exist', async () => {
+    await expect(writeReport(stageContext(tdb, testConfig(tmpReportsDir())), 987654)).rejects.toThrow(/run 987654 does not exist/);
   });
 });

@@ -10,7 +10,7 @@ export const REJECTED_SHEET: SheetSpec = {
   name: 'Rejected lines',
   columns: [
     { header: 'Provider', width: 10 },
-    { header: 'File', width: 44 },
+    { header: 'File', width: 56 },
     { header: 'Settlement date', width: 12, align: 'center' },
     { header: 'Line', width: 8, align: 'right' },
     { header: 'Reason', width: 44 },

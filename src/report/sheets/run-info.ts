@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import { date, datetime, int, type Cell } from '../cells.js';
 import { localTime } from '../scope.js';
-import { openSheet, type SheetSpec } from '../sheet-writer.js';
+import { fitWidths, openSheet, type SheetSpec } from '../sheet-writer.js';
 import { describe } from './summary.js';
 import type { SheetContext } from './types.js';
 
@@ -47,29 +47,36 @@ interface WindowRow {
 }
 
 export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, writtenAt: string): Promise<number> {
-  const sheet = openSheet(wb, RUN_INFO_SHEET, maxRows);
+  // A few hundred rows at most: collected first, so the Item column can be as wide as its longest file name.
+  const rows: Cell[][] = [];
   const { run } = scope;
   const add = (section: string, item: string, value: Cell, detail: string | null = null) =>
-    sheet.addRow([section, item, null, value, null, null, null, null, null, null, null, detail]);
-  await add('Run', 'Run ID', String(run.id));
-  await add('Run', 'Command', run.command);
-  await add('Run', 'Status', run.status, run.error);
-  await add('Run', 'From', date(scope.from));
-  await add('Run', 'To', date(scope.to));
-  await add('Run', 'Providers', scope.providers.join(', '));
-  await add('Run', `Started (${scope.timeZone})`, datetime(run.started_local));
-  await add('Run', `Finished (${scope.timeZone})`, datetime(run.finished_local));
-  await add('Run', 'As of (ages counted to)', date(scope.asOf));
-  await add('Run', 'Tool version', run.tool_version);
-  await add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
-  for (const [k, v] of Object.entries(run.counts)) await add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
+    rows.push([section, item, null, value, null, null, null, null, null, null, null, detail]);
+  add('Run', 'Run ID', String(run.id));
+  add('Run', 'Command', run.command);
+  // Written by `payrecon run` as its last stage, the workbook sees its own run still running.
+  add('Run', 'Status', run.status === 'running' ? 'running (the workbook is the run’s last stage)' : run.status, run.error);
+  add('Run', 'From', date(scope.from));
+  add('Run', 'To', date(scope.to));
+  add('Run', 'Providers', scope.providers.join(', '));
+  add('Run', `Started (${scope.timeZone})`, datetime(run.started_local));
+  add('Run', `Finished (${scope.timeZone})`, datetime(run.finished_local));
+  add('Run', 'As of (ages counted to)', date(scope.asOf));
+  add('Run', 'Tool version', run.tool_version);
+  add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
+  for (const [k, v] of Object.entries(run.counts)) add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
 
   const files = await snap.all(sql<FileRow>`
     select provider, file_name, status, sha256, settlement_date, line_count, loaded_count, rejected_count, remote_path,
       reject_reason
-    from settlement_files where run_id = ${scope.runId} order by provider, settlement_date nulls last, file_name, id`.compile(scope.db));
+    from settlement_files
+    -- the files this run fetched, and the files of its dates it used (a rerun finds them already loaded)
+    where run_id = ${scope.runId}
+      or (provider = any(${scope.providers}::text[]) and status <> 'superseded'
+        and settlement_date between ${scope.from} and ${scope.to})
+    order by provider, settlement_date nulls last, file_name, id`.compile(scope.db));
   for (const f of files) {
-    await sheet.addRow([
+    rows.push([
       'Input file', f.file_name, f.provider, f.status, f.sha256, int(f.line_count), int(f.loaded_count),
       int(f.rejected_count), null, date(f.settlement_date), null, [f.remote_path, f.reject_reason].filter(Boolean).join('; '),
     ]);
@@ -79,7 +86,7 @@ export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, w
       ${localTime(sql`window_to`, scope.timeZone)} as to_local, record_count
     from pull_windows where run_id = ${scope.runId} order by provider, endpoint, window_from, id`.compile(scope.db));
   for (const w of windows) {
-    await sheet.addRow([
+    rows.push([
       'API window', w.endpoint, w.provider, null, null, null, null, null, int(w.record_count), datetime(w.from_local),
       datetime(w.to_local), null,
     ]);
@@ -88,8 +95,11 @@ export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, w
   // The manifest's files/windows are the job's copy of the tables above: shown only when the tables have none.
   for (const [key, value] of Object.entries(run.manifest)) {
     if ((key === 'files' && files.length > 0) || (key === 'windows' && windows.length > 0)) continue;
-    for (const [item, text] of flatten(key, value)) await add('Manifest', item, text);
+    for (const [item, text] of flatten(key, value)) add('Manifest', item, text);
   }
+
+  const sheet = openSheet(wb, fitWidths(RUN_INFO_SHEET, rows.map((r) => r.slice(0, 3))), maxRows);
+  for (const r of rows) await sheet.addRow(r);
   sheet.close();
   return sheet.rowCount;
 }

@@ -3,7 +3,7 @@
 // need no new columns. Every amount here is a control total of rows on the other sheets (tested).
 import { formatMinor, isCurrency } from '../../shared/money.js';
 import { int, money, type Cell } from '../cells.js';
-import { openSheet, type SheetSpec } from '../sheet-writer.js';
+import { fitWidths, openSheet, type SheetSpec } from '../sheet-writer.js';
 import {
   awaitingFigures, batchRows, discrepancyFigures, gatewayFigures, settlementFigures, type BatchRow, type Figure,
 } from './summary-queries.js';
@@ -72,11 +72,10 @@ export async function writeSummary({ wb, snap, scope, maxRows }: SheetContext): 
     }
   }
 
-  const sheet = openSheet(wb, SUMMARY_SHEET, maxRows);
-  for (const r of rows) {
-    const cells: Cell[] = [r.provider, r.currency, r.section, r.item, int(r.count), money(r.amount, r.currency), r.detail];
-    await sheet.addRow(cells);
-  }
+  const cells = rows.map((r): Cell[] => [r.provider, r.currency, r.section, r.item, int(r.count), money(r.amount, r.currency), r.detail]);
+  // Detail is the last column: its text may run on to the right, so only the item names need to fit.
+  const sheet = openSheet(wb, fitWidths(SUMMARY_SHEET, cells.map((c) => c.slice(0, 4))), maxRows);
+  for (const c of cells) await sheet.addRow(c);
   sheet.close();
   return sheet.rowCount;
 }
