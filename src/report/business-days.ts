@@ -1,6 +1,6 @@
-// Age of a discrepancy in business days. src/reconcile has no exported calendar helper yet, so this is a tiny one
-// with the same rule as the settlement lag (matching.md): weekends and the configured holidays are skipped.
-import { addDays, weekday } from '../shared/dates.js';
+// Age of a discrepancy in business days, by the reconciler's own calendar (weekends and configured holidays, the
+// same rule as the settlement lag), so the report and the matcher never disagree about what a business day is.
+import { businessDaysBetween } from '../reconcile/calendar.js';
 
 export interface BusinessCalendar {
   /** Business days after `from` up to and including `to` (0 when `to` is not after `from`). */
@@ -8,12 +8,7 @@ export interface BusinessCalendar {
 }
 
 export function businessCalendar(holidays: readonly string[]): BusinessCalendar {
-  const off = new Set(holidays);
-  const isBusinessDay = (d: string) => {
-    const w = weekday(d);
-    return w !== 0 && w !== 6 && !off.has(d);
-  };
-  // Ages are asked for many rows with few distinct dates: remember each answer.
+  // Ages are asked for many rows with few distinct dates (and the calendar walks day by day): remember answers.
   const cache = new Map<string, number>();
   return {
     between(from, to) {
@@ -21,8 +16,7 @@ export function businessCalendar(holidays: readonly string[]): BusinessCalendar 
       const key = `${from}|${to}`;
       let n = cache.get(key);
       if (n === undefined) {
-        n = 0;
-        for (let d = addDays(from, 1); d <= to; d = addDays(d, 1)) if (isBusinessDay(d)) n++;
+        n = businessDaysBetween(from, to, holidays);
         cache.set(key, n);
       }
       return n;
