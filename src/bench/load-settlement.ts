@@ -118,7 +118,9 @@ async function main(): Promise<void> {
     let url = process.env.BENCH_DATABASE_URL;
     const dataDir = url ? undefined : path.join(tmp, 'pg');
     if (!url) {
-      embedded = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort() });
+      // BENCH_PG_SETTINGS="max_wal_size=4GB,shared_buffers=512MB" tries server settings (defaults otherwise).
+      const settings = Object.fromEntries((process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+      embedded = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort(), settings });
       url = embedded.url;
     }
     const handle = connect(url, { max: 2 });
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
       const size = statSync(file).size;
       process.stdout.write(`generated ${lines} lines, ${(size / 1e6).toFixed(1)} MB in ${Date.now() - t} ms\n`);
       const digest = await sha256(file);
+      const wal0 = await handle.pool.query<{ bytes: string }>(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as bytes`);
 
       global.gc?.();
       let peak = process.memoryUsage().rss;
@@ -145,6 +148,7 @@ async function main(): Promise<void> {
       const ms = performance.now() - t;
       const cpu = process.cpuUsage(cpu0);
       const server1 = serverCpuSeconds(dataDir);
+      const wal = await handle.pool.query<{ bytes: string }>(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as bytes`);
       clearInterval(sampler);
       peak = Math.max(peak, process.memoryUsage().rss);
       if (out.status !== 'loaded') throw new Error(`benchmark file was ${out.status}: ${out.reason ?? ''}`);
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
           `${Math.round(total / (ms / 1000)).toLocaleString('en-US')} lines/s, peak RSS ${(peak / 1048576).toFixed(0)} MB\n` +
           `CPU: payrecon ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s` +
           (server0 !== null && server1 !== null ? `, postgres ${(server1 - server0).toFixed(2)} s` : '') +
+          `; WAL ${((Number(wal.rows[0]?.bytes) - Number(wal0.rows[0]?.bytes)) / 1048576).toFixed(0)} MB` +
           `; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores\n`,
       );
       await handle.pool.query('delete from settlement_files where id = $1', [out.fileId]);

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
+import { RunFailedError } from '../../src/shared/errors.js';
+import { LocalFolderSource } from '../../src/sources/local.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { PAYUNITY_EXAMPLE, USEEPAY_EXAMPLE, payunityFile, payunityLine, stageContext, testConfig, writeFile } from './builders.js';
 
@@ -193,5 +195,30 @@ describe('fetch from a local folder', () => {
     expect(by['3']).toMatchObject({ status: 'rejected', reason: 'named .gz but is not gzip data' });
     expect(by['4']).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/not valid UTF-8/) });
     expect(by['5']).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/names a column the file does not have \(fee: "fee"\)/) });
+  });
+
+  it('stops between files when the run is interrupted, keeping what was committed', async () => {
+    const s = setup('pu-abort');
+    for (const d of ['20261121', '20261122', '20261123']) {
+      writeFile(s.inbox, `PAYUNITY_SETTLEMENT_A1_${d}.csv`, payunityFile([payunityLine({ id: `ab${d}`, amount: '1.00', fee: '0.00', net: '1.00' })]));
+    }
+    const interrupt = new AbortController();
+    // A source that is interrupted (SIGTERM, say) right after handing over the first file.
+    const local = new LocalFolderSource(s.inbox);
+    let downloads = 0;
+    const source = {
+      description: 'test', parallelism: 1, list: () => local.list(), close: () => local.close(),
+      download: async (...args: Parameters<LocalFolderSource['download']>) => {
+        const got = await local.download(...args);
+        if (++downloads === 1) interrupt.abort();
+        return got;
+      },
+    };
+    const ctx = stageContext(db, s.ctx.config, interrupt.signal);
+    const err = await fetchSettlement(ctx, 'payunity', { from: '2026-11-21', to: '2026-11-23' }, { source }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunFailedError);
+    expect((err as Error).message).toMatch(/interrupted after 1 of 3 files/);
+    const files = await db.db.selectFrom('settlement_files').select(['file_name', 'status']).where('file_name', 'like', 'PAYUNITY_SETTLEMENT_A1_%').execute();
+    expect(files).toEqual([{ file_name: 'PAYUNITY_SETTLEMENT_A1_20261121.csv', status: 'loaded' }]);
   });
 });
