@@ -3,7 +3,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApprovalWorkbook } from '../../src/report/approval-reader.js';
 import { writeReport } from '../../src/report/index.js';
@@ -11,6 +10,7 @@ import { executeRefunds } from '../../src/refunds/index.js';
 import { UsageError } from '../../src/shared/errors.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { realClients, stageContext } from './fixtures.js';
+import { editedCopy, type Edit } from './workbook.js';
 import { startWorld, type World } from './world.js';
 
 let db: TestDb;
@@ -31,40 +31,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Edit {
-  refund: string[];
-  set?: { id: string; header: string; value: ExcelJS.CellValue }[];
-  extraRow?: string;
-}
-
-/** A copy of the report with REFUND chosen for some rows and, optionally, cells edited. */
-async function approvalCopy(name: string, edit: Edit): Promise<string> {
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.readFile(report);
-  const sheet = wb.getWorksheet('Discrepancies');
-  if (!sheet) throw new Error('no Discrepancies sheet in the report');
-  const col = new Map<string, number>();
-  sheet.getRow(1).eachCell((c, n) => col.set(c.text, n));
-  const rowOf = (id: string) => {
-    let found: ExcelJS.Row | undefined;
-    sheet.eachRow((r) => {
-      if (r.getCell(col.get('Discrepancy ID')!).text === id) found = r;
-    });
-    if (!found) throw new Error(`row of ${id} not in the report`);
-    return found;
-  };
-  for (const id of edit.refund) rowOf(id).getCell(col.get('Action')!).value = 'REFUND';
-  for (const s of edit.set ?? []) rowOf(s.id).getCell(col.get(s.header)!).value = s.value;
-  if (edit.extraRow) {
-    const r = sheet.getRow(sheet.rowCount + 1);
-    r.getCell(col.get('Discrepancy ID')!).value = edit.extraRow;
-    r.getCell(col.get('Currency')!).value = 'EUR';
-    r.getCell(col.get('Action')!).value = 'REFUND';
-  }
-  const file = path.join(dir, name);
-  await wb.xlsx.writeFile(file);
-  return file;
-}
+const approvalCopy = (name: string, edit: Edit) => editedCopy(report, path.join(dir, name), edit);
 
 const exec = (file: string) => executeRefunds(stageContext(db, w.config, w.runId), w.runId, { workbook: file }, realClients(w.config));
 

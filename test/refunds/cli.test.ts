@@ -6,8 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { writeReport } from '../../src/report/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
+import { stageContext } from './fixtures.js';
+import { editedCopy } from './workbook.js';
 import { startWorld, type World } from './world.js';
 
 let db: TestDb;
@@ -103,5 +106,21 @@ describe('payrecon refunds (CLI)', () => {
     expect(lines[announce + 1]).toContain(`payunity  payment ${w.paymentIds[2]}  7.00 EUR`);
     expect(r.stdout).toMatch(/1 sent, 1 succeeded, 0 failed, 0 unknown/);
     expect(w.refundsAtGateway()).toHaveLength(3);
+  });
+
+  it('refuses an approval workbook with an edited amount (exit 2, naming the row); unedited, the caps still apply', async () => {
+    w.config.reports.dir = dir;
+    const report = await writeReport(stageContext(db, w.config, w.runId), w.runId);
+    const before = w.refundsAtGateway().length;
+    const edited = await editedCopy(report, path.join(dir, 'edited.xlsx'), { refund: [w.ids[3]!], set: [{ id: w.ids[3]!, header: 'Settled amount', value: 6 }] });
+    const refused = await cli('execute', '--approval-file', edited);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`^payrecon: approval refused, nothing was sent: Discrepancies row \\d+ \\(${w.ids[3]}\\): Settled amount 6 differs from the database \\(600\\.00\\)`));
+    expect(w.refundsAtGateway()).toHaveLength(before);
+    // unedited, the same row is within the approval rules, and the cap still stops it: nothing sent either
+    const capped = await cli('execute', '--approval-file', await editedCopy(report, path.join(dir, 'good.xlsx'), { refund: [w.ids[3]!] }));
+    expect(capped.code).toBe(2);
+    expect(capped.stderr).toMatch(/exceeds refunds\.maxPerRefund\.EUR/);
+    expect(w.refundsAtGateway()).toHaveLength(before);
   });
 });
