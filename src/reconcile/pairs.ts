@@ -43,6 +43,7 @@ export async function pairLines(db: Db, runId: number | null): Promise<void> {
       from rc_l l join rc_multi m on m.provider = l.provider and m.transaction_id = l.tid
       join rc_g g on g.provider = l.provider and g.transaction_id = l.tid
       order by l.id, (g.kind = l.kind) desc, (g.amount is not null) desc, g.gateway_type) multi`);
+  await exec(db, sql`analyze rc_pair`);
   await exec(db, sql`
     insert into rc_pair
     select sl.id, sl.provider, sl.settlement_date, sl.file_id, sl.line_no, sl.kind, nullif(sl.transaction_id, ''),
@@ -110,17 +111,20 @@ async function writeMatches(db: Db, runId: number | null): Promise<void> {
   await exec(db, sql`
     delete from matches m using rc_pair p
     where m.settlement_line_id = p.id and not p.ext and p.g_tid is null`);
+  // The changed rows first, into a table of their own: an INSERT that anti-joins the table it fills could rescan
+  // its own new rows once per row.
   await exec(db, sql`
-    insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
-    select p.id, p.provider, p.g_tid, p.g_type, p.match_key, ${runId}::bigint from rc_pair p
+    create temp table rc_match_diff on commit drop as
+    select p.id, p.provider, p.g_tid, p.g_type, p.match_key from rc_pair p
     where not p.ext and p.g_tid is not null
       and not exists (select 1 from matches m where m.settlement_line_id = p.id and m.transaction_id = p.g_tid
-                      and m.gateway_type = p.g_type and m.match_key = p.match_key)
+                      and m.gateway_type = p.g_type and m.match_key = p.match_key)`);
+  await exec(db, sql`
+    insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
+    select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_match_diff
     on conflict (settlement_line_id) do update
       set transaction_id = excluded.transaction_id, gateway_type = excluded.gateway_type,
-          match_key = excluded.match_key, run_id = excluded.run_id, matched_at = now()
-      where (matches.transaction_id, matches.gateway_type, matches.match_key)
-        is distinct from (excluded.transaction_id, excluded.gateway_type, excluded.match_key)`);
+          match_key = excluded.match_key, run_id = excluded.run_id, matched_at = now()`);
 }
 
 /**

@@ -39,6 +39,9 @@ function gSelect(tz: string) {
 
 export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   const tz = p.timeZone;
+  // Statistics on the scope tables steer the joins that follow (some insert into a table they anti-join: without
+  // row counts the planner may scan it once per row). A small sample is enough for row counts and distinct ids.
+  await exec(db, sql`set local default_statistics_target = 10`);
   await exec(db, sql`
     create temp table rc_prov on commit drop as
     select * from unnest(${p.providers}::text[], ${p.lagDays}::int[], ${p.earliestDates}::date[]) as t(provider, lag, d0)`);
@@ -56,6 +59,7 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   const select = gSelect(tz);
   // One pass over the window, then small additions: each statement reads gateway_transactions once.
   await exec(db, sql`create temp table rc_g on commit drop as ${select} where ${inWindow}`);
+  await exec(db, sql`analyze rc_g`);
   // Outside the window: what open discrepancies name, and for an open duplicate_charge the payments of the same
   // merchant reference (its first may lie outside). Driven from rc_open, a small table.
   await exec(db, sql`
@@ -98,9 +102,6 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
       and not (sl.settlement_date between ${p.from}::date and ${p.to}::date)
       and (sl.provider, sl.transaction_id) in (select provider, transaction_id from rc_g)
       and not exists (select 1 from rc_l x where x.id = sl.id)`);
-  // Statistics on the scope tables steer the joins that follow; a small sample is enough for row counts and
-  // distinct ids.
-  await exec(db, sql`set local default_statistics_target = 10`);
   await exec(db, sql`analyze rc_g`);
   await exec(db, sql`analyze rc_l`);
 }
@@ -117,6 +118,7 @@ async function buildLines(db: Db, p: MatchParams): Promise<void> {
     from settlement_lines sl join settlement_files f on f.id = sl.file_id
     where f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
       and sl.provider = any (${p.providers}::text[]) and sl.settlement_date between ${p.from}::date and ${p.to}::date`);
+  await exec(db, sql`analyze rc_l`);
   const outside = sql`f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
     and not (sl.settlement_date between ${p.from}::date and ${p.to}::date)
     and not exists (select 1 from rc_l x where x.id = sl.id)`;
