@@ -109,7 +109,7 @@ export async function insertFile(db: Db, provider: ProviderName, date: string, l
           const gross = l.gross ?? 1000;
           const fee = l.fee ?? 0;
           return {
-            file_id: f.id, line_no: i + 2, provider, settlement_date: date, batch_id: l.batch ?? 'B1',
+            file_id: f.id, line_no: i + 2, provider, settlement_date: date, batch_id: l.batch === undefined ? 'B1' : l.batch,
             kind: l.kind ?? 'payment', transaction_id: l.tid === undefined ? null : l.tid, payment_id: l.pid ?? null,
             merchant_reference: l.mref === undefined ? (l.tid ? `ORD-${l.tid}` : null) : l.mref, transaction_time: null,
             currency: l.currency ?? 'EUR', gross_minor: gross, fee_minor: fee, net_minor: gross - fee, raw: 'raw',
