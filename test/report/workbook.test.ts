@@ -114,6 +114,16 @@ describe('the report workbook', () => {
     expect(jpy['Suggested action']!.value).toBe('REFUNDED');
   });
 
+  it('makes the Discrepancies id and reference columns as wide as their longest value', () => {
+    const ws = sheet('Discrepancies');
+    for (const c of [4, 5, 6]) {
+      let longest = 0;
+      for (let r = 2; r <= ws.rowCount; r++) longest = Math.max(longest, ws.getRow(r).getCell(c).text.length);
+      expect(ws.getColumn(c).width, ws.getRow(1).getCell(c).text).toBeGreaterThanOrEqual(longest);
+    }
+    expect(ws.getColumn(6).width).toBeGreaterThan(40); // the 41-character formula-looking reference
+  });
+
   it('offers REFUND, IGNORE, INVESTIGATE in the Action column of every row', () => {
     const ws = sheet('Discrepancies');
     for (let r = 2; r <= 6; r++) {

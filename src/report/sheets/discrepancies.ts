@@ -22,9 +22,9 @@ export const DISCREPANCIES_SHEET: SheetSpec = {
     { header: 'Transaction date', width: 12, align: 'center' },
     { header: 'Settlement date', width: 12, align: 'center' },
     { header: 'Currency', width: 6, align: 'center' },
-    { header: 'Gateway amount', width: 16, align: 'right' },
-    { header: 'Settled amount', width: 16, align: 'right' },
-    { header: 'Difference', width: 16, align: 'right' },
+    { header: 'Gateway amount', width: 18, align: 'right' },
+    { header: 'Settled amount', width: 18, align: 'right' },
+    { header: 'Difference', width: 18, align: 'right' },
     { header: 'Age (business days)', width: 8, align: 'center' },
     { header: 'Aging bucket', width: 8, align: 'center' },
     { header: 'Detail', width: 60, indent: true },
@@ -81,8 +81,40 @@ export function suggestedAction(r: Pick<DiscrepancyRow, 'type' | 'difference_min
   return 'REFUND';
 }
 
-export async function writeDiscrepancies({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
-  const sheet = openSheet(wb, DISCREPANCIES_SHEET, maxRows);
+interface TextWidths {
+  transaction_id: number | null;
+  payment_id: number | null;
+  merchant_reference: number | null;
+  detail: number | null;
+}
+
+/**
+ * A streamed sheet's widths are fixed before its first row; for the sheet finance works in, one aggregate over the
+ * same rows first gives the longest ids and references, so they are not cut off (ids of other gateways may be
+ * longer than the 32 hex digits we know).
+ */
+async function fittedSpec({ snap, scope }: SheetContext): Promise<SheetSpec> {
+  const [w] = await snap.all(sql<TextWidths>`
+    select max(length(d.transaction_id)) as transaction_id, max(length(d.payment_id)) as payment_id,
+      max(length(d.merchant_reference)) as merchant_reference, max(length(d.detail)) as detail
+    from run_discrepancies rd join discrepancies d on d.id = rd.discrepancy_id
+    where rd.run_id = ${scope.runId} and rd.change <> 'closed'`.compile(scope.db));
+  const fit: Partial<Record<string, number>> = {
+    'Transaction ID': Math.min(60, (w?.transaction_id ?? 0) + 2),
+    'Payment ID': Math.min(60, (w?.payment_id ?? 0) + 2),
+    'Merchant reference': Math.min(50, (w?.merchant_reference ?? 0) + 2),
+    // the detail may gain "; refund succeeded: 1,234.56 EUR"
+    Detail: Math.min(90, (w?.detail ?? 0) + 36),
+  };
+  return {
+    ...DISCREPANCIES_SHEET,
+    columns: DISCREPANCIES_SHEET.columns.map((c) => ({ ...c, width: Math.max(c.width, fit[c.header] ?? 0) })),
+  };
+}
+
+export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
+  const { wb, snap, scope, maxRows } = sc;
+  const sheet = openSheet(wb, await fittedSpec(sc), maxRows);
   const calendar = businessCalendar(scope.holidays);
   for await (const r of snap.stream(discrepanciesQuery(scope))) {
     const start = r.transaction_date ?? r.settlement_date;
