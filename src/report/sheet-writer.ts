@@ -88,7 +88,12 @@ function styleFor(numFmt: string | undefined, col: ColumnSpec | undefined): Part
   return style;
 }
 
-export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpec, maxRows = EXCEL_MAX_ROWS): SheetWriter {
+export function openSheet(
+  wb: ExcelJS.stream.xlsx.WorkbookWriter,
+  spec: SheetSpec,
+  maxRows = EXCEL_MAX_ROWS,
+  signal?: AbortSignal,
+): SheetWriter {
   if (maxRows < 2) throw new RangeError('a sheet needs room for its header and at least one row');
   const parts: string[] = [];
   let ws: StreamSheet | undefined;
@@ -157,6 +162,7 @@ export function openSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, spec: SheetSpe
       total++;
       if (++sinceDrain >= DRAIN_EVERY) {
         sinceDrain = 0;
+        signal?.throwIfAborted();
         await drain(ws!, output);
       }
     },

@@ -61,7 +61,8 @@ export async function writeReportDetailed(ctx: StageContext, runId: number, opts
       // Same directory, so the rename is atomic; the pid and time keep concurrent writers apart.
       const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${started.getTime()}.tmp`);
       try {
-        const written = await writeWorkbook(tmp, { snap, scope, maxRows: opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS }, ctx);
+        const base = { snap, scope, maxRows: opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS, signal: ctx.signal };
+        const written = await writeWorkbook(tmp, base, ctx);
         await rename(tmp, target);
         return { target, ...written };
       } catch (e) {

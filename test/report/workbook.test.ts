@@ -343,6 +343,24 @@ describe('edge cases', () => {
     expect(readdirSync(blocked)).toEqual([name]);
   });
 
+  it('stops inside a long sheet when the run is interrupted, leaving no temporary file', async () => {
+    const { rows } = await tdb.pool.query<{ id: number }>(
+      `insert into runs (command, from_date, to_date, providers, status, tool_version) values ('run', '2026-09-01', '2026-09-30', '{useepay}', 'succeeded', '0.1.0') returning id`,
+    );
+    const runId = rows[0]!.id;
+    await tdb.pool.query(
+      `insert into discrepancies (id, provider, type, transaction_id, currency, detail) select 'DLONG' || i, 'useepay', 'missing_in_gateway', 'long' || i, 'EUR', '' from generate_series(1, 1100) i;
+       insert into run_discrepancies select ${runId}, 'DLONG' || i, 'opened' from generate_series(1, 1100) i`,
+    );
+    // A signal that trips on its second look inside the sheet writer (which looks every 512 rows).
+    let looks = 0;
+    const signal = { aborted: false, reason: undefined, throwIfAborted: () => { if (++looks > 1) throw new Error('interrupted at row 1024'); } } as unknown as AbortSignal;
+    const out = tmpReportsDir();
+    await expect(writeReport({ ...stageContext(tdb, testConfig(out)), signal }, runId)).rejects.toThrow('interrupted at row 1024');
+    expect(looks).toBe(2);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it('refuses a run that does not exist', async () => {
     await expect(writeReport(stageContext(tdb, testConfig(tmpReportsDir())), 987654)).rejects.toThrow(/run 987654 does not exist/);
   });

@@ -32,8 +32,8 @@ interface AwaitingRow {
   deadline: string;
 }
 
-export async function writeAwaiting({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
-  const sheet = openSheet(wb, AWAITING_SHEET, maxRows);
+export async function writeAwaiting({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, AWAITING_SHEET, maxRows, signal);
   const q = sql<AwaitingRow>`
     select provider, kind, transaction_id, gateway_type, merchant_reference,
       ${localTime(sql`transaction_time`, scope.timeZone)} as transaction_local, currency, amount_minor, deadline

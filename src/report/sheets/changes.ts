@@ -41,8 +41,8 @@ interface ChangeRow {
   prev_run_id: number | null;
 }
 
-export async function writeChanges({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
-  const sheet = openSheet(wb, CHANGES_SHEET, maxRows);
+export async function writeChanges({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, CHANGES_SHEET, maxRows, signal);
   const tz = scope.timeZone;
   const q = sql<ChangeRow>`
     with prev as (

@@ -41,8 +41,8 @@ interface ChargebackRow {
   settled: string;
 }
 
-export async function writeChargebacks({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
-  const sheet = openSheet(wb, CHARGEBACKS_SHEET, maxRows);
+export async function writeChargebacks({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, CHARGEBACKS_SHEET, maxRows, signal);
   const q = sql<ChargebackRow>`
     select * from (
       select g.provider, g.kind, g.transaction_id, coalesce(g.root_payment_id, g.referenced_id) as payment_id,

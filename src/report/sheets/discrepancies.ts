@@ -113,8 +113,8 @@ async function fittedSpec({ snap, scope }: SheetContext): Promise<SheetSpec> {
 }
 
 export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
-  const { wb, snap, scope, maxRows } = sc;
-  const sheet = openSheet(wb, await fittedSpec(sc), maxRows);
+  const { wb, snap, scope, maxRows, signal } = sc;
+  const sheet = openSheet(wb, await fittedSpec(sc), maxRows, signal);
   const calendar = businessCalendar(scope.holidays);
   for await (const r of snap.stream(discrepanciesQuery(scope))) {
     const start = r.transaction_date ?? r.settlement_date;

@@ -48,8 +48,8 @@ interface RefundRow {
   last_error: string | null;
 }
 
-export async function writeRefundPlan({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
-  const sheet = openSheet(wb, REFUND_PLAN_SHEET, maxRows);
+export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, REFUND_PLAN_SHEET, maxRows, signal);
   const tz = scope.timeZone;
   const q = sql<RefundRow>`
     select r.id, r.discrepancy_id, d.type, r.provider, r.payment_id, r.currency, r.amount_minor, r.state,

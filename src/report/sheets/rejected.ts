@@ -27,8 +27,8 @@ interface RejectedRow {
   raw: string | null;
 }
 
-export async function writeRejected({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
-  const sheet = openSheet(wb, REJECTED_SHEET, maxRows);
+export async function writeRejected({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
+  const sheet = openSheet(wb, REJECTED_SHEET, maxRows, signal);
   const q = sql<RejectedRow>`
     with files as (
       select id, provider, file_name, settlement_date, status, reject_reason from settlement_files

@@ -46,7 +46,7 @@ interface WindowRow {
   record_count: number;
 }
 
-export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, writtenAt: string): Promise<number> {
+export async function writeRunInfo({ wb, snap, scope, maxRows, signal }: SheetContext, writtenAt: string): Promise<number> {
   // A few hundred rows at most: collected first, so the Item column can be as wide as its longest file name.
   const rows: Cell[][] = [];
   const { run } = scope;
@@ -98,7 +98,7 @@ export async function writeRunInfo({ wb, snap, scope, maxRows }: SheetContext, w
     for (const [item, text] of flatten(key, value)) add('Manifest', item, text);
   }
 
-  const sheet = openSheet(wb, fitWidths(RUN_INFO_SHEET, rows.map((r) => r.slice(0, 3))), maxRows);
+  const sheet = openSheet(wb, fitWidths(RUN_INFO_SHEET, rows.map((r) => r.slice(0, 3))), maxRows, signal);
   for (const r of rows) await sheet.addRow(r);
   sheet.close();
   return sheet.rowCount;

@@ -46,7 +46,7 @@ interface SummaryRow {
   detail: string;
 }
 
-export async function writeSummary({ wb, snap, scope, maxRows }: SheetContext): Promise<number> {
+export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
   const rows: SummaryRow[] = [];
   const order = Object.keys(ITEM_LABELS);
   const plain = (f: Figure) => {
@@ -74,7 +74,7 @@ export async function writeSummary({ wb, snap, scope, maxRows }: SheetContext): 
 
   const cells = rows.map((r): Cell[] => [r.provider, r.currency, r.section, r.item, int(r.count), money(r.amount, r.currency), r.detail]);
   // Detail is the last column: its text may run on to the right, so only the item names need to fit.
-  const sheet = openSheet(wb, fitWidths(SUMMARY_SHEET, cells.map((c) => c.slice(0, 4))), maxRows);
+  const sheet = openSheet(wb, fitWidths(SUMMARY_SHEET, cells.map((c) => c.slice(0, 4))), maxRows, signal);
   for (const c of cells) await sheet.addRow(c);
   sheet.close();
   return sheet.rowCount;

@@ -9,4 +9,6 @@ export interface SheetContext {
   scope: ReportScope;
   /** Rows per sheet part, header included (Excel's limit unless a test asks for less). */
   maxRows: number;
+  /** Aborted on SIGINT/SIGTERM: a long sheet stops within a few hundred rows. */
+  signal: AbortSignal;
 }
