@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { agingBucket, businessCalendar } from '../../src/report/business-days.js';
 import { date, datetime, int, MAX_CELL_TEXT, money, moneyFormat, toExcel } from '../../src/report/cells.js';
-import { maskCardNumbers } from '../../src/report/mask.js';
+import { maskCardNumbers } from '../../src/settlement/mask.js';
 import { columnLetter, fitWidths } from '../../src/report/sheet-writer.js';
 
 describe('cells', () => {
@@ -45,7 +45,7 @@ describe('sheet helpers', () => {
   });
 });
 
-describe('masking', () => {
+describe('masking (the loader’s, reused on the Rejected lines sheet)', () => {
   it('masks Luhn-valid card numbers only', () => {
     expect(maskCardNumbers('card 4111111111111111 ok')).toBe('card 411111******1111 ok');
     expect(maskCardNumbers('id 1012411211459019141')).toBe('id 1012411211459019141'); // fails Luhn: an id, kept
