@@ -11,14 +11,6 @@ export function discrepancyIdSql(provider: RawBuilder<unknown>, type: RawBuilder
 
 /** Runs one statement and returns how many rows it touched. */
 export async function exec(db: Db, query: RawBuilder<unknown>): Promise<number> {
-  const t = Date.now();
-  if (process.env.RC_EXPLAIN && !/^\s*(set|analyze|create temp table rc_found)/.test(query.compile(db).sql)) {
-    const plan = await sql<{ 'QUERY PLAN': string }>`explain (analyze, costs off, timing off) ${query}`.execute(db);
-    process.stderr.write(`${Date.now() - t}ms ${query.compile(db).sql.replace(/\s+/g, ' ').slice(0, 60)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}\n\n`);
-    return 0;
-  }
   const res = await query.execute(db);
-  // TIMING-TEMP
-  if (process.env.RC_TIMING) process.stderr.write(`${Date.now() - t}ms ${query.compile(db).sql.replace(/\s+/g, ' ').slice(0, 90)}\n`);
   return Number(res.numAffectedRows ?? 0n);
 }
