@@ -138,3 +138,25 @@ test('a missing_in_gateway line closes when the gateway learns the id', async ()
   const d = await db.db.selectFrom('discrepancies').select('close_reason').executeTakeFirstOrThrow();
   expect(d.close_reason).toBe('found at the gateway on 2026-11-24');
 });
+
+test('an abort during the match leaves nothing half written', async () => {
+  await insertGateway(db.db, [{ id: 'P1', time: '2026-11-20T10:00:00Z' }]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'P1', gross: 1200 }]);
+  const ac = new AbortController();
+  const run = await newRun(db.db);
+  const ctx = { ...stageContext(db, testConfig(), '2026-11-30T08:00:00Z', run), signal: ac.signal };
+  // Aborted while the gateway is being asked: the transaction that follows never commits.
+  await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'UNKNOWN' }]);
+  const p = matchRange(ctx, selection('2026-11-20', '2026-11-20'), {
+    lookup: () => {
+      ac.abort(new Error('stop'));
+      return Promise.resolve();
+    },
+  });
+  await expect(p).rejects.toThrow('stop');
+  expect(await db.db.selectFrom('matches').selectAll().execute()).toEqual([]);
+  expect(await db.db.selectFrom('discrepancies').selectAll().execute()).toEqual([]);
+  // The same run again, not aborted, completes.
+  const s = await matchRange(stageContext(db, testConfig(), '2026-11-30T08:00:00Z', run), selection('2026-11-20', '2026-11-20'));
+  expect(s.opened).toBe(2);
+});
