@@ -8,6 +8,7 @@
 // otherwise starts an embedded PostgreSQL in a temporary folder. Target on a 2-core machine: >= 100,000 lines/s,
 // < 300 MB peak RSS of this process (the server is a separate process).
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
@@ -109,9 +110,15 @@ async function sha256(file: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, gzip: { type: 'boolean', default: false }, 'bad-every': { type: 'string', default: '0' } } });
+  const { values } = parseArgs({
+    options: {
+      lines: { type: 'string', default: '1000000' }, gzip: { type: 'boolean', default: false }, 'bad-every': { type: 'string', default: '0' },
+      'generate-to': { type: 'string' },
+    },
+  });
   const lines = Number(values.lines);
   const badEvery = Number(values['bad-every']);
+  if (values['generate-to']) return generate(values['generate-to'], lines, values.gzip, badEvery);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-bench-'));
   let embedded: EmbeddedServer | undefined;
   try {
@@ -129,7 +136,10 @@ async function main(): Promise<void> {
       const name = `PAYUNITY_SETTLEMENT_BENCH_20261121.csv${values.gzip ? '.gz' : ''}`;
       const file = path.join(tmp, name);
       let t = Date.now();
-      await generate(file, lines, values.gzip, badEvery);
+      // In a child process, so that the peak RSS below is the loader's alone.
+      const child = spawn(process.execPath, [process.argv[1] ?? '', '--generate-to', file, '--lines', String(lines), '--bad-every', String(badEvery), ...(values.gzip ? ['--gzip'] : [])], { stdio: 'inherit' });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`generator exited with ${code}`);
       const size = statSync(file).size;
       process.stdout.write(`generated ${lines} lines, ${(size / 1e6).toFixed(1)} MB in ${Date.now() - t} ms\n`);
       const digest = await sha256(file);
@@ -137,7 +147,14 @@ async function main(): Promise<void> {
 
       global.gc?.();
       let peak = process.memoryUsage().rss;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      let peakHeap = 0;
+      let peakExternal = 0;
+      const sampler = setInterval(() => {
+        const m = process.memoryUsage();
+        peak = Math.max(peak, m.rss);
+        peakHeap = Math.max(peakHeap, m.heapTotal);
+        peakExternal = Math.max(peakExternal, m.external);
+      }, 20);
       t = performance.now();
       const cpu0 = process.cpuUsage();
       const server0 = serverCpuSeconds(dataDir);
@@ -155,7 +172,8 @@ async function main(): Promise<void> {
       const total = out.loaded + out.rejected;
       process.stdout.write(
         `loaded ${out.loaded} lines (${out.rejected} rejected) in ${(ms / 1000).toFixed(2)} s: ` +
-          `${Math.round(total / (ms / 1000)).toLocaleString('en-US')} lines/s, peak RSS ${(peak / 1048576).toFixed(0)} MB\n` +
+          `${Math.round(total / (ms / 1000)).toLocaleString('en-US')} lines/s, peak RSS ${(peak / 1048576).toFixed(0)} MB` +
+          ` (JS heap ${(peakHeap / 1048576).toFixed(0)} MB, external ${(peakExternal / 1048576).toFixed(0)} MB)\n` +
           `CPU: payrecon ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s` +
           (server0 !== null && server1 !== null ? `, postgres ${(server1 - server0).toFixed(2)} s` : '') +
           `; WAL ${((Number(wal.rows[0]?.bytes) - Number(wal0.rows[0]?.bytes)) / 1048576).toFixed(0)} MB` +

@@ -14,6 +14,12 @@ const COPY_SQL = `copy settlement_lines (file_id, line_no, provider, settlement_
   merchant_reference, transaction_time, currency, gross_minor, fee_minor, net_minor, raw) from stdin`;
 /** Bytes of COPY text gathered before a write: big writes keep the per-write overhead negligible. */
 const WRITE_BYTES = 256 * 1024;
+/**
+ * How far the parser may run ahead of the server. Waiting for every write to drain (the stream's 16 KB mark)
+ * made parser and server take turns; a few MB of queued COPY text lets them work at the same time, and still
+ * bounds memory whatever the file's size.
+ */
+const AHEAD_BYTES = 4 * 1024 * 1024;
 const REJECT_BATCH = 5000;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
@@ -90,7 +96,8 @@ export class CopySink implements ParseSink {
     if (this.copy.errored) throw this.copy.errored;
     const chunk = this.text;
     this.text = '';
-    if (!this.copy.write(chunk)) await once(this.copy, 'drain');
+    this.copy.write(chunk);
+    while (this.copy.writableLength > AHEAD_BYTES) await once(this.copy, 'drain');
   }
 
   private async endCopy(): Promise<void> {

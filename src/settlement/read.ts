@@ -7,7 +7,7 @@ import { createGunzip } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { FileRejectedError } from './errors.js';
 
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 18;
 
 export type FileEncoding = 'utf8' | 'latin1' | 'gbk' | 'gb18030';
 
