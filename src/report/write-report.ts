@@ -1,7 +1,6 @@
 // The finance workbook of a run (reconciliation.md, "The report workbook"): eight sheets in a fixed order, streamed
 // from one consistent database snapshot into a temporary file that is renamed into place only when complete, so a
 // reader never opens half a workbook and a failed write leaves the previous one intact.
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -96,7 +95,8 @@ async function writeWorkbook(
   } catch (e) {
     out.on('error', () => undefined); // writes still queued in the zip land on a destroyed stream
     if (!out.closed) {
-      const closed = once(out, 'close');
+      // Not events.once: it rejects on the 'error' that the writes still in flight raise on a destroyed stream.
+      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
       out.destroy();
       await closed;
     }

@@ -92,6 +92,8 @@ export async function seed(pool: pg.Pool): Promise<Seeded> {
   await gw('payunity', 'cr1', 'CR', 'chargeback_reversal', 'succeeded', 9200, 'EUR', '2026-11-20T23:30:00Z', 'abc'); // 00:30 on the 21st in Berlin: out of range
   await gw('payunity', 'cr2', 'CR', 'chargeback_reversal', 'succeeded', 9200, 'EUR', '2026-11-18T23:30:00Z', 'abc'); // 00:30 on the 19th in Berlin: in range
   await gw('payunity', 'pend', 'DB', 'payment', 'pending', 500, 'EUR', '2026-11-19T10:00:00Z');
+  await gw('payunity', 'pd', 'DB', 'payment', 'succeeded', 700, 'EUR', '2026-11-19T11:00:00Z'); // reversed below: moves nothing
+  await gw('payunity', 'rv1', 'RV', 'reversal', 'succeeded', 700, 'EUR', '2026-11-19T11:05:00Z', 'pd');
   await gw('useepay', LONG_ID, 'payment_intent', 'payment', 'failed', 5000, 'JPY', '2026-11-20T08:00:00Z');
   await gw('useepay', 'pi2', 'payment_intent', 'payment', 'succeeded', 3000, 'JPY', '2026-11-20T08:00:00Z');
 

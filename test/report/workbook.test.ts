@@ -166,7 +166,8 @@ describe('the Summary', () => {
   };
 
   it('gives gateway and settlement figures per provider and currency', () => {
-    // abc 92.00, rf1 −10.00, cb1 −92.00 (valued from its payment), cr2 +92.00 (in range in Berlin); not cr1, not pending
+    // abc 92.00, rf1 −10.00, cb1 −92.00 (valued from its payment), cr2 +92.00 (in range in Berlin); not cr1 (a day
+    // later in Berlin), not the pending payment, not the reversed one
     expect(fig('payunity|EUR|Gateway|Money movements')).toMatchObject({ count: 4, amount: 82 });
     expect(fig('payunity|EUR|Settlement|Settled lines')).toMatchObject({ count: 3, amount: 58 });
     expect(fig('payunity|EUR|Settlement|Fee and adjustment lines')).toMatchObject({ count: 1, amount: 0 });

@@ -49,8 +49,9 @@ export async function writeChargebacks({ wb, snap, scope, maxRows, signal }: She
         g.merchant_reference, ${localTime(sql`g.transaction_time`, scope.timeZone)} as transaction_local,
         g.status, g.result_code,
         coalesce(g.currency, p.currency) as currency,
-        -- matching.md: a CB without an amount takes the (negated) amount of the payment it references
-        coalesce(g.amount_minor, -abs(p.amount_minor)) as amount_minor,
+        -- signed by kind, as the matcher does; a CB without an amount takes its payment's (matching.md)
+        case when g.kind = 'chargeback_reversal' then abs(g.amount_minor)
+             else -abs(coalesce(g.amount_minor, p.amount_minor)) end as amount_minor,
         l.settlement_date, l.gross_minor as settled_minor,
         case when l.id is null then 'no' else 'yes' end as settled,
         g.transaction_time as sort_time

@@ -10,12 +10,17 @@ export interface Figure {
   amount_minor: number | null;
 }
 
-/** Gateway records of the run's dates that move money (matching.md, "Expected money movements"). */
+/**
+ * Gateway records of the run's dates that move money, as the matcher counts them (src/reconcile/scope.ts, "expected"):
+ * signed by kind whatever sign the record carried, payments a successful RV reversed left out. A chargeback still
+ * without an amount is valued at its payment's (matching.md), when that payment is stored.
+ */
 export function gatewayFigures(scope: ReportScope) {
   return sql<Figure>`
     with gw as (
       select g.provider, g.kind, coalesce(g.currency, p.currency) as currency,
-        coalesce(g.amount_minor, -abs(p.amount_minor)) as amount_minor
+        case when g.kind in ('payment', 'chargeback_reversal') then abs(g.amount_minor)
+             else -abs(coalesce(g.amount_minor, p.amount_minor)) end as amount_minor
       from gateway_transactions g
       left join lateral (
         select p.currency, p.amount_minor from gateway_transactions p
@@ -26,6 +31,10 @@ export function gatewayFigures(scope: ReportScope) {
       where g.provider = any(${scope.providers}::text[]) and ${inScopeDates(sql`g.transaction_time`, scope)}
         and ((g.kind in ('payment', 'refund', 'chargeback_reversal') and g.status in ('succeeded', 'review'))
           or (g.kind = 'chargeback' and g.status = 'chargeback'))
+        and not (g.kind = 'payment' and exists (
+          select 1 from gateway_transactions rv
+          where rv.provider = g.provider and rv.referenced_id = g.transaction_id and rv.kind = 'reversal'
+            and rv.status = 'succeeded'))
     )
     select provider, currency, 'expected' as item, count(*)::int as count, sum(amount_minor)::bigint as amount_minor
       from gw group by provider, currency
@@ -92,7 +101,10 @@ export interface BatchRow {
 }
 
 /**
- * Every settlement batch of the run's dates with its totals. A batch is in order when its lines' gross minus fees
+ * Every settlement batch of the run's dates with its totals. src/reconcile/batches.ts has a similar query
+ * (settlementBatchChecks); this one stays here because it must read inside the report's snapshot (the batch rows
+ * tie to the Summary's totals) and it adds what makes the check informative: lines lost to rejection.
+ * A batch is in order when its lines' gross minus fees
  * equals their net and none of its files lost lines to rejection (then the paid net cannot be traced to lines).
  */
 export function batchRows(scope: ReportScope) {
