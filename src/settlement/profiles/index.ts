@@ -1,8 +1,8 @@
 import type { SettlementConfig } from '../../config/schema.js';
 import { payunityProfile, useepayProfile } from './builtin.js';
 import { customProfile } from './custom.js';
-import type { ResolvedProfile } from './types.js';
 import { parseDate } from '../datetime.js';
+import type { ResolvedProfile } from './types.js';
 
 export type { ResolvedProfile, ColumnRef } from './types.js';
 export { payunityProfile, useepayProfile } from './builtin.js';
@@ -14,13 +14,14 @@ export function resolveProfile(profile: SettlementConfig['profile']): ResolvedPr
   return customProfile(profile);
 }
 
-/** The settlement date a file name carries, 'YYYY-MM-DD'; null when the name does not say (or does not match). */
+/**
+ * Whether a remote name is one of the profile's files, and the settlement date it carries ('YYYY-MM-DD'; null when
+ * the name has no date group or its date is not a real one: such a file is fetched once, as "never seen").
+ */
 export function fileNameDate(profile: ResolvedProfile, name: string): { matches: boolean; date: string | null } {
   const m = profile.filePattern.exec(name);
   if (!m) return { matches: false, date: null };
   const text = m.groups?.date;
   if (text === undefined || !profile.fileDateFormat) return { matches: true, date: null };
-  const parts = profile.fileDateFormat;
-  const date = parseDate(parts, text);
-  return { matches: true, date };
+  return { matches: true, date: parseDate(profile.fileDateFormat, text) };
 }
