@@ -62,8 +62,7 @@ export class SftpSource implements SettlementSource {
       const stream = c.createReadStream(file.path, { start: progress.bytes }) as Readable;
       // ssh2 can report the dead channel again after our loop has stopped listening; that late echo is not news.
       stream.on('error', () => undefined);
-      if (this.opts.onData) stream.on('data', (chunk: Buffer) => this.opts.onData?.(file, chunk.length));
-      await appendStream(stream, destPath, progress, signal);
+      await appendStream(stream, destPath, progress, signal, this.opts.onData && ((n) => this.opts.onData?.(file, n)));
       // ssh2 may end a stream quietly when the connection goes: a short file is a dropped transfer, not success.
       if (progress.bytes < file.size) throw new SourceError(`transfer ended at ${progress.bytes} of ${file.size} bytes`);
     }, signal);

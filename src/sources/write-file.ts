@@ -33,8 +33,18 @@ export async function progressFromDisk(path: string): Promise<WriteProgress> {
   return { hash, bytes };
 }
 
-/** Appends `src` to `path` at `progress.bytes`, hashing as it goes; fsyncs before returning. */
-export async function appendStream(src: Readable, path: string, progress: WriteProgress, signal: AbortSignal): Promise<void> {
+/**
+ * Appends `src` to `path` at `progress.bytes`, hashing as it goes; fsyncs before returning. `onChunk` sees each
+ * chunk as it is written (a 'data' listener instead would start the stream flowing before this loop reads it, and
+ * the chunks emitted meanwhile would be lost).
+ */
+export async function appendStream(
+  src: Readable,
+  path: string,
+  progress: WriteProgress,
+  signal: AbortSignal,
+  onChunk?: (bytes: number) => void,
+): Promise<void> {
   const fh = await open(path, progress.bytes === 0 ? 'w' : 'r+');
   const onAbort = () => src.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
   signal.addEventListener('abort', onAbort, { once: true });
@@ -44,6 +54,7 @@ export async function appendStream(src: Readable, path: string, progress: WriteP
       await fh.write(chunk, 0, chunk.length, progress.bytes);
       progress.hash.update(chunk);
       progress.bytes += chunk.length;
+      onChunk?.(chunk.length);
     }
     await fh.truncate(progress.bytes);
     await fh.sync();
