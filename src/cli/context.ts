@@ -1,6 +1,8 @@
 import { loadConfigFile, resolveConfigPath, type LoadedConfig } from '../config/load.js';
 import { makeScrubber, rememberSecrets } from '../config/redact.js';
+import type { Config } from '../config/schema.js';
 import { openDatabase, type OpenDatabase } from '../db/open.js';
+import type { StageContext } from '../jobs/context.js';
 import { UsageError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/log.js';
 
@@ -25,11 +27,13 @@ export interface CommandContext {
   now: () => Date;
   log: Logger;
   /** Registers cleanup that must run even when the process is interrupted (closing pools, stopping servers). */
-  onShutdown(fn: () => Promise<void>): () => void;
+  onShutdown: (fn: () => Promise<void>) => () => void;
   /** Loads and validates the configuration file; re-creates `log` so it scrubs the configuration's secrets. */
   loadConfig(): LoadedConfig;
   /** Opens (and migrates) the database, closing it when the command ends or the process is interrupted. */
   withDatabase<T>(loaded: LoadedConfig, fn: (db: OpenDatabase) => Promise<T>, opts?: { migrate?: boolean }): Promise<T>;
+  /** What a stage needs, from an open database: the one place commands build it. */
+  stageContext(db: OpenDatabase, config: Config, runId: number | null): StageContext;
   /** Prints the command's result: one JSON object with --json, else the human text (unless --quiet). */
   result(value: unknown, human: string | (() => string)): void;
 }
@@ -37,7 +41,7 @@ export interface CommandContext {
 export interface ContextDeps {
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
-  onShutdown(fn: () => Promise<void>): () => void;
+  onShutdown: (fn: () => Promise<void>) => () => void;
   stdout: (text: string) => void;
 }
 
@@ -77,6 +81,10 @@ export function createContext(opts: CommonOptions, deps: ContextDeps): CommandCo
         unregister();
         await db.shutdown();
       }
+    },
+    stageContext(db, config, runId) {
+      const log = runId === null ? ctx.log : ctx.log.child({ runId });
+      return { db: db.db, pool: db.pool, config, log, signal: ctx.signal, runId, now: ctx.now };
     },
     result(value, human) {
       if (opts.json) deps.stdout(JSON.stringify(value) + '\n');

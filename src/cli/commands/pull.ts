@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { pullProvider, type PullSummary } from '../../gateways/stage.js';
-import { selectedProviders, type StageContext } from '../../jobs/context.js';
+import { selectedProviders } from '../../jobs/context.js';
 import { addDays, eachDate, resolveRange } from '../../shared/dates.js';
 import { UsageError } from '../../shared/errors.js';
 import { createProgress } from '../../shared/progress.js';
@@ -16,7 +16,7 @@ export function registerPull(program: Command, r: Registrar): void {
       if (providers.length === 0) throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
       const summaries = await ctx.withDatabase(loaded, async (db) => {
         // A pull on its own belongs to no run: its windows are recorded with run_id null.
-        const stage: StageContext = { db: db.db, pool: db.pool, config, log: ctx.log, signal: ctx.signal, runId: null, now: () => new Date() };
+        const stage = ctx.stageContext(db, config, null);
         const out: PullSummary[] = [];
         for (const p of providers) {
           // A bar on a terminal only; cron, CI and --json get none.

@@ -82,6 +82,6 @@ async function withStage(ctx: CommandContext, runId: number, fn: (stage: StageCo
   await ctx.withDatabase(loaded, async (db) => {
     const run = await db.db.selectFrom('runs').select('id').where('id', '=', runId).executeTakeFirst();
     if (!run) throw new UsageError(`run ${runId} not found (see \`payrecon runs\`)`);
-    await fn({ db: db.db, pool: db.pool, config: loaded.config, log: ctx.log.child({ runId }), signal: ctx.signal, runId, now: () => new Date() });
+    await fn(ctx.stageContext(db, loaded.config, runId));
   });
 }

@@ -14,13 +14,7 @@ export function registerReport(program: Command, r: Registrar): void {
       const loaded = ctx.loadConfig();
       const result = await ctx.withDatabase(loaded, async (db) => {
         const { writeReportDetailed } = await import('../../report/index.js');
-        return writeReportDetailed(
-          {
-            db: db.db, pool: db.pool, config: loaded.config, log: ctx.log.child({ runId }), signal: ctx.signal,
-            runId, now: () => new Date(),
-          },
-          runId,
-        );
+        return writeReportDetailed(ctx.stageContext(db, loaded.config, runId), runId);
       });
       ctx.result({ runId, reportPath: result.path, rows: result.rows }, result.path);
     }));

@@ -48,7 +48,7 @@ function formatRuns(rows: RunRow[]): string {
         `${r.from ?? ''}..${r.to ?? ''}`.padEnd(23),
         r.status.padEnd(10),
         r.startedAt.slice(0, 19).replace('T', ' '),
-        r.status === 'failed' ? `error: ${r.error ?? ''}` : `matched ${String(r.counts.matched ?? 0)}, discrepancies ${total}`,
+        r.status === 'failed' ? `error: ${r.error ?? ''}` : `matched ${Number(r.counts.matched ?? 0)}, discrepancies ${total}`,
         r.reportPath ?? '',
       ];
       return parts.join('  ').trimEnd();
