@@ -170,7 +170,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     } catch (e) {
       throw new DatabaseError(`the embedded data directory ${dataDir} is locked by another process (pid ${server.pid}) that does not accept our connection: ${(e as Error).message}`, { cause: e });
     }
-    return { url, stop: own ? () => stopServer(bins, dataDir, ownerFile, spawnOpts) : async () => undefined };
+    return { url, stop: own ? () => stopServer(bins, dataDir, ownerFile, spawnOpts) : () => Promise.resolve() };
   };
 
   const existing = runningServer(dataDir);
