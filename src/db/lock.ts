@@ -1,27 +1,34 @@
 import type pg from 'pg';
 import { LockHeldError } from '../shared/errors.js';
 
-// One advisory lock shared by every run, manual or scheduled: at most one run touches the data at a time.
-// Session-level, on a dedicated connection, so it is released when the process dies, however it dies.
-const RUN_LOCK_KEY = 727_363_266; // arbitrary, fixed: "payrecon run"
+// Session-level advisory locks, each on a dedicated connection, so a lock is released when its process dies,
+// however it dies.
+
+/** Every run, manual or scheduled, and every stage command that writes run data: one at a time. */
+export const RUN_LOCK_KEY = 727_363_266; // arbitrary, fixed: "payrecon run"
+/**
+ * Refund planning, execution and verification: one at a time. Not the run lock, because a run verifies refunds
+ * while it holds that.
+ */
+export const REFUND_LOCK_KEY = 727_363_267; // arbitrary, fixed: "payrecon refunds"
 
 export interface HeldLock {
   release(): Promise<void>;
 }
 
-export async function acquireRunLock(pool: pg.Pool, what = 'a run'): Promise<HeldLock> {
+/** Takes the lock or throws LockHeldError (exit 3) saying what was skipped and who holds it. */
+export async function acquireAdvisoryLock(pool: pg.Pool, key: number, skipped: string, holderName: string): Promise<HeldLock> {
   const client = await pool.connect();
   try {
-    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RUN_LOCK_KEY]);
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [key]);
     if (!rows[0]?.ok) {
-      const holder = await client.query<{ pid: number; app: string; since: Date }>(
-        `select l.pid, a.application_name as app, a.backend_start as since from pg_locks l
-           join pg_stat_activity a on a.pid = l.pid
+      const holder = await client.query<{ pid: number; since: Date }>(
+        `select l.pid, a.backend_start as since from pg_locks l join pg_stat_activity a on a.pid = l.pid
           where l.locktype = 'advisory' and l.objid = $1 and l.granted limit 1`,
-        [RUN_LOCK_KEY],
+        [key],
       );
       const h = holder.rows[0];
-      throw new LockHeldError(`skipped ${what}: another run holds the lock${h ? ` (database session ${h.pid}, since ${h.since.toISOString()})` : ''}`);
+      throw new LockHeldError(`skipped ${skipped}: another ${holderName} holds the lock${h ? ` (database session ${h.pid}, since ${h.since.toISOString()})` : ''}`);
     }
   } catch (e) {
     client.release();
@@ -33,11 +40,19 @@ export async function acquireRunLock(pool: pg.Pool, what = 'a run'): Promise<Hel
       if (released) return;
       released = true;
       try {
-        await client.query('select pg_advisory_unlock($1)', [RUN_LOCK_KEY]);
+        await client.query('select pg_advisory_unlock($1)', [key]);
         client.release();
       } catch (e) {
         client.release(e as Error);
       }
     },
   };
+}
+
+export function acquireRunLock(pool: pg.Pool, what = 'a run'): Promise<HeldLock> {
+  return acquireAdvisoryLock(pool, RUN_LOCK_KEY, what, 'run');
+}
+
+export function acquireRefundLock(pool: pg.Pool, what: string): Promise<HeldLock> {
+  return acquireAdvisoryLock(pool, REFUND_LOCK_KEY, what, 'refunds plan or execution');
 }

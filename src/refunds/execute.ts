@@ -5,7 +5,7 @@ import { UsageError } from '../shared/errors.js';
 import { formatMinor } from '../shared/money.js';
 import { resolveApproval } from './approval.js';
 import { assertWithinCaps } from './caps.js';
-import { acquireRefundLock } from './lock.js';
+import { acquireRefundLock } from '../db/lock.js';
 import { actionsByIds, paymentKey, remainingExcluding } from './repository.js';
 import { sendOne } from './send.js';
 import { markApproved } from './transitions.js';

@@ -1,7 +1,7 @@
 import type { StageContext } from '../jobs/context.js';
 import { formatMinor } from '../shared/money.js';
 import { summarizeCaps } from './caps.js';
-import { acquireRefundLock } from './lock.js';
+import { acquireRefundLock } from '../db/lock.js';
 import { insertPlanned, liveActionsOfRun, selectCandidates } from './repository.js';
 import type { RefundPlan, SkippedCandidate } from './types.js';
 

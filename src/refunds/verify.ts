@@ -3,7 +3,7 @@ import type { ProviderName } from '../config/schema.js';
 import type { StageContext } from '../jobs/context.js';
 import { addDays, todayIn, weekday } from '../shared/dates.js';
 import { LockHeldError } from '../shared/errors.js';
-import { acquireRefundLock, type RefundLock } from './lock.js';
+import { acquireRefundLock, type HeldLock as RefundLock } from '../db/lock.js';
 import { recordLookup } from './transitions.js';
 import type { RefundDeps, VerifyResult } from './types.js';
 

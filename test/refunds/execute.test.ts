@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { executeRefunds, planRefunds } from '../../src/refunds/index.js';
-import { acquireRefundLock } from '../../src/refunds/lock.js';
+import { acquireRefundLock } from '../../src/db/lock.js';
 import { LockHeldError, UsageError } from '../../src/shared/errors.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { hex32, realClients, seedGatewayTx, stageContext } from './fixtures.js';
