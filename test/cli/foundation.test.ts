@@ -64,6 +64,12 @@ describe('payrecon CLI foundation', () => {
     ['missing variable', provider, { USEEPAY_API_KEY: undefined }, /^payrecon: providers\.useepay\.apiKey: environment variable USEEPAY_API_KEY is not set$/],
     ['unknown key', `${provider}colour: blue\n`, {}, /^payrecon: colour: unknown key$/],
     ['invalid YAML', `${provider}  : [\n`, {}, /^payrecon: .*invalid YAML/],
+    [
+      'bad date token in a custom profile',
+      provider.replace('settlement: { source: local, localDir: ./inbox }', "settlement: { source: local, localDir: ./inbox, profile: { filePattern: '^s_(?<date>\\d{8})$', fileDateFormat: yyyyQQdd, columns: { kind: 1, currency: 2, gross: 3, transactionId: 4 }, header: false } }"),
+      {},
+      /^payrecon: providers\.useepay\.settlement\.profile: date format "yyyyQQdd": unsupported token "QQ"$/,
+    ],
   ])('a configuration with a %s exits 2 with one line naming it', async (_name, body, extraEnv, message) => {
     const file = configFile(`bad-${_name.replace(/\W/g, '')}.yaml`, body);
     const r = await runCli(['config', 'check', '--config', file], { env: { ...env, ...extraEnv } });
