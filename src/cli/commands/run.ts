@@ -5,6 +5,7 @@ import { executeRun } from '../../jobs/run.js';
 import { defaultStages } from '../../jobs/stages.js';
 import { formatRunResult } from '../../jobs/summary.js';
 import { resolveRange } from '../../shared/dates.js';
+import { stageProgress } from '../../shared/progress.js';
 import { RunFailedError, UsageError } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
 import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
@@ -27,11 +28,19 @@ export async function runCommand(ctx: CommandContext, opts: RangeOptions & { rep
     providers,
     stages: command === 'run' ? { fetch: true, pull: true, report: true } : { fetch: false, pull: false, report: opts.report ?? false },
   };
+  // A bar over the stages on a terminal only (never in cron, CI or --json output).
+  const perProvider = (req.stages.fetch ? 1 : 0) + (req.stages.pull ? 1 : 0);
+  const progress = stageProgress(providers.length * perProvider + 2 + (req.stages.report ? 1 : 0), { json: ctx.opts.json, quiet: ctx.opts.quiet, env: ctx.env });
   await ctx.withDatabase(loaded, async (db) => {
     try {
-      const result = await executeRun({ db, config, log: ctx.log, signal: ctx.signal, now: ctx.now, stages: defaultStages({ config, log: ctx.log }) }, req);
+      const result = await executeRun(
+        { db, config, log: ctx.log, signal: ctx.signal, now: ctx.now, stages: defaultStages({ config, log: ctx.log }), onStage: progress.onStage },
+        req,
+      );
+      progress.stop();
       ctx.result(result, () => formatRunResult(result));
     } catch (e) {
+      progress.stop();
       // --json promises one object on stdout, failures included; the one-line message still goes to stderr.
       if (e instanceof RunFailedError && ctx.opts.json) {
         ctx.result({ runId: e.runId, from: range.from, to: range.to, status: 'failed', error: e.message, reportPath: null }, '');
