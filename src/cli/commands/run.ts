@@ -34,7 +34,7 @@ export async function runCommand(ctx: CommandContext, opts: RangeOptions & { rep
   await ctx.withDatabase(loaded, async (db) => {
     try {
       const result = await executeRun(
-        { db, config, log: ctx.log, signal: ctx.signal, now: ctx.now, stages: defaultStages({ config, log: ctx.log }), onStage: progress.onStage },
+        { db, config, log: ctx.log, signal: ctx.signal, now: ctx.now, stages: defaultStages({ config, log: ctx.log }), onStage: (stage, provider, state) => progress.onStage(stage, provider, state) },
         req,
       );
       progress.stop();
