@@ -58,7 +58,12 @@ export async function setup(project: TestProject): Promise<void> {
 
   // End-to-end tests run the real CLI from dist/: build it once, incrementally. PAYRECON_TEST_NO_BUILD=1 skips
   // this for quick runs of tests that do not start the CLI.
-  if (process.env.PAYRECON_TEST_NO_BUILD !== '1') execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  if (process.env.PAYRECON_TEST_NO_BUILD !== '1')
+    execFileSync(
+      process.execPath,
+      [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      { stdio: 'inherit' },
+    );
 
   return;
 }

@@ -22,14 +22,22 @@ interface Ready {
   payunityUrl: string;
   useepayUrl: string;
   credentials: SandboxCredentials;
-  worldConfig: { fees: { payunity: unknown[]; useepay: unknown[] }; settlementLagDays: { payunity: number; useepay: number } };
+  worldConfig: {
+    fees: { payunity: unknown[]; useepay: unknown[] };
+    settlementLagDays: { payunity: number; useepay: number };
+  };
   dirs: { payunity: string; useepay: string };
   generateMs: number;
   counts: Record<string, number>;
 }
 
 const { values } = parseArgs({
-  options: { payments: { type: 'string', default: '100000' }, days: { type: 'string', default: '30' }, json: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } },
+  options: {
+    payments: { type: 'string', default: '100000' },
+    days: { type: 'string', default: '30' },
+    json: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
 });
 const payments = Number(values.payments);
 const days = Number(values.days);
@@ -43,7 +51,11 @@ const to = '2026-10-31';
 const from = addDays(to, -(days - 1));
 const asOf = '2026-11-10';
 
-const child = fork(new URL('./sandbox-child.js', import.meta.url), [JSON.stringify({ payments, dir, from, to, asOf, days })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(
+  new URL('./sandbox-child.js', import.meta.url),
+  [JSON.stringify({ payments, dir, from, to, asOf, days })],
+  { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+);
 const ready = await new Promise<Ready>((resolve, reject) => {
   child.once('message', (m) => resolve(m as Ready));
   child.once('exit', (code) => reject(new Error(`sandbox process exited with ${code}`)));
@@ -52,18 +64,37 @@ const ready = await new Promise<Ready>((resolve, reject) => {
 const dbUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
 const { config } = parseConfig(
   {
-    database: dbUrl ? { url: dbUrl } : { embedded: { dataDir: path.join(dir, 'pg'), port: 20000 + Math.floor(Math.random() * 20000) } },
+    database: dbUrl
+      ? { url: dbUrl }
+      : { embedded: { dataDir: path.join(dir, 'pg'), port: 20000 + Math.floor(Math.random() * 20000) } },
     reports: { dir: path.join(dir, 'reports') },
     providers: {
       payunity: {
-        baseUrl: ready.payunityUrl, entityId: ready.credentials.payunity.entityId, accessToken: ready.credentials.payunity.accessToken,
-        settlementLagDays: ready.worldConfig.settlementLagDays.payunity, fees: ready.worldConfig.fees.payunity, pull: { trailingDays: 0 },
-        settlement: { source: 'local', localDir: ready.dirs.payunity, archiveDir: path.join(dir, 'archive', 'payunity') },
+        baseUrl: ready.payunityUrl,
+        entityId: ready.credentials.payunity.entityId,
+        accessToken: ready.credentials.payunity.accessToken,
+        settlementLagDays: ready.worldConfig.settlementLagDays.payunity,
+        fees: ready.worldConfig.fees.payunity,
+        pull: { trailingDays: 0 },
+        settlement: {
+          source: 'local',
+          localDir: ready.dirs.payunity,
+          archiveDir: path.join(dir, 'archive', 'payunity'),
+        },
       },
       useepay: {
-        baseUrl: ready.useepayUrl, merchantNo: ready.credentials.useepay.merchantNo, appId: ready.credentials.useepay.appId, apiKey: ready.credentials.useepay.apiKey,
-        settlementLagDays: ready.worldConfig.settlementLagDays.useepay, fees: ready.worldConfig.fees.useepay, pull: { trailingDays: 0 },
-        settlement: { source: 'local', localDir: ready.dirs.useepay, archiveDir: path.join(dir, 'archive', 'useepay') },
+        baseUrl: ready.useepayUrl,
+        merchantNo: ready.credentials.useepay.merchantNo,
+        appId: ready.credentials.useepay.appId,
+        apiKey: ready.credentials.useepay.apiKey,
+        settlementLagDays: ready.worldConfig.settlementLagDays.useepay,
+        fees: ready.worldConfig.fees.useepay,
+        pull: { trailingDays: 0 },
+        settlement: {
+          source: 'local',
+          localDir: ready.dirs.useepay,
+          archiveDir: path.join(dir, 'archive', 'useepay'),
+        },
       },
     },
   },
@@ -73,16 +104,36 @@ const { config } = parseConfig(
 const db = await openDatabase(config, log);
 let report: BenchReport;
 try {
-  if (dbUrl) await db.pool.query('truncate runs, settlement_files, gateway_transactions, discrepancies cascade');
+  if (dbUrl)
+    await db.pool.query('truncate runs, settlement_files, gateway_transactions, discrepancies cascade');
   const started = Date.now();
   const result = await executeRun(
-    { db, config, log, signal: new AbortController().signal, now: () => new Date(`${asOf}T12:00:00Z`), stages: defaultStages({ config, log }) },
-    { command: 'run', range: { from, to }, providers: ['payunity', 'useepay'], stages: { fetch: true, pull: true, report: true } },
+    {
+      db,
+      config,
+      log,
+      signal: new AbortController().signal,
+      now: () => new Date(`${asOf}T12:00:00Z`),
+      stages: defaultStages({ config, log }),
+    },
+    {
+      command: 'run',
+      range: { from, to },
+      providers: ['payunity', 'useepay'],
+      stages: { fetch: true, pull: true, report: true },
+    },
   );
   const endToEndMs = Date.now() - started;
   const runRss = rss.peakMb();
-  const row = await db.db.selectFrom('runs').select(['manifest']).where('id', '=', result.runId).executeTakeFirstOrThrow();
-  const stageMs = (name: string) => Object.entries(row.manifest.stages as Record<string, { ms: number }>).filter(([k]) => k === name || k.startsWith(`${name}:`)).reduce((a, [, v]) => a + v.ms, 0);
+  const row = await db.db
+    .selectFrom('runs')
+    .select(['manifest'])
+    .where('id', '=', result.runId)
+    .executeTakeFirstOrThrow();
+  const stageMs = (name: string) =>
+    Object.entries(row.manifest.stages as Record<string, { ms: number }>)
+      .filter(([k]) => k === name || k.startsWith(`${name}:`))
+      .reduce((a, [, v]) => a + v.ms, 0);
   const counts = await db.pool.query<{ lines: string; txns: string; discrepancies: string }>(
     `select (select count(*) from settlement_lines) as lines, (select count(*) from gateway_transactions) as txns,
             (select count(*) from discrepancies where status = 'open') as discrepancies`,
@@ -118,11 +169,23 @@ try {
   const joinMs = Date.now() - joinStarted;
 
   report = {
-    payments, days, generateMs: ready.generateMs, sandbox: ready.counts, lines, gatewayRecords: txns,
+    payments,
+    days,
+    generateMs: ready.generateMs,
+    sandbox: ready.counts,
+    lines,
+    gatewayRecords: txns,
     openDiscrepancies: Number(counts.rows[0]?.discrepancies),
-    stages: { load: stageMs('fetch'), pull: stageMs('pull'), match: stageMs('match'), report: stageMs('report') },
+    stages: {
+      load: stageMs('fetch'),
+      pull: stageMs('pull'),
+      match: stageMs('match'),
+      report: stageMs('report'),
+    },
     floors: { copy: copyMs, join: joinMs },
-    endToEndMs, peakRssMb: runRss, reportPath: result.reportPath,
+    endToEndMs,
+    peakRssMb: runRss,
+    reportPath: result.reportPath,
   };
 } finally {
   await db.shutdown();

@@ -74,7 +74,11 @@ async function main(): Promise<void> {
   try {
     let url = process.env.BENCH_DATABASE_URL;
     if (!url) {
-      embedded = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort(), settings: { fsync: 'off' } });
+      embedded = await startEmbedded({
+        dataDir: path.join(tmp, 'pg'),
+        port: await freePort(),
+        settings: { fsync: 'off' },
+      });
       url = embedded.url;
     }
     const handle = connect(url, { max: 2 });
@@ -86,7 +90,15 @@ async function main(): Promise<void> {
       const { config } = parseConfig(
         {
           reports: { dir: path.join(tmp, 'reports') },
-          providers: { useepay: { baseUrl: 'http://127.0.0.1:9', merchantNo: '1', appId: 'a', apiKey: 'k', settlement: { source: 'local', localDir: tmp } } },
+          providers: {
+            useepay: {
+              baseUrl: 'http://127.0.0.1:9',
+              merchantNo: '1',
+              appId: 'a',
+              apiKey: 'k',
+              settlement: { source: 'local', localDir: tmp },
+            },
+          },
         },
         {},
       );
@@ -104,7 +116,15 @@ async function main(): Promise<void> {
       t = performance.now();
       const cpu = process.cpuUsage();
       const result = await writeReportDetailed(
-        { db: handle.db, pool: handle.pool, config, log: silentLogger(), signal: new AbortController().signal, runId, now: () => new Date() },
+        {
+          db: handle.db,
+          pool: handle.pool,
+          config,
+          log: silentLogger(),
+          signal: new AbortController().signal,
+          runId,
+          now: () => new Date(),
+        },
         runId,
       );
       const ms = performance.now() - t;

@@ -25,15 +25,28 @@ const s = (ms: number) => (ms / 1000).toFixed(2);
 
 export function formatReport(r: BenchReport): string {
   const rows: [string, number, number, string][] = [
-    ['load (fetch+parse+COPY)', r.lines, r.stages.load, `${(r.stages.load / Math.max(1, r.floors.copy)).toFixed(2)}x raw COPY (${s(r.floors.copy)} s)`],
+    [
+      'load (fetch+parse+COPY)',
+      r.lines,
+      r.stages.load,
+      `${(r.stages.load / Math.max(1, r.floors.copy)).toFixed(2)}x raw COPY (${s(r.floors.copy)} s)`,
+    ],
     ['pull (both APIs)', r.gatewayRecords, r.stages.pull, ''],
-    ['match', r.lines + r.gatewayRecords, r.stages.match, `${(r.stages.match / Math.max(1, r.floors.join)).toFixed(2)}x full outer join (${s(r.floors.join)} s)`],
+    [
+      'match',
+      r.lines + r.gatewayRecords,
+      r.stages.match,
+      `${(r.stages.match / Math.max(1, r.floors.join)).toFixed(2)}x full outer join (${s(r.floors.join)} s)`,
+    ],
     ['report (workbook)', r.openDiscrepancies, r.stages.report, ''],
   ];
   const out = [
     `payrecon benchmark: ${r.payments} payments over ${r.days} days (${r.lines} settlement lines, ${r.gatewayRecords} gateway records; generated in ${s(r.generateMs)} s)`,
     'stage                      rows        seconds   rows/s      vs floor',
-    ...rows.map(([name, n, ms, floor]) => `${name.padEnd(26)} ${String(n).padEnd(11)} ${s(ms).padEnd(9)} ${String(perSecond(n, ms)).padEnd(11)} ${floor}`),
+    ...rows.map(
+      ([name, n, ms, floor]) =>
+        `${name.padEnd(26)} ${String(n).padEnd(11)} ${s(ms).padEnd(9)} ${String(perSecond(n, ms)).padEnd(11)} ${floor}`,
+    ),
     `end to end: ${s(r.endToEndMs)} s, peak RSS ${r.peakRssMb} MB, open discrepancies ${r.openDiscrepancies}`,
   ];
   return out.join('\n');

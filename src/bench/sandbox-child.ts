@@ -17,8 +17,17 @@ interface Args {
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const started = Date.now();
 const perDay = Math.max(1, Math.round(args.payments / 2 / args.days));
-const world = generateWorld({ seed: 20261121, from: args.from, to: args.to, asOf: args.asOf, paymentsPerDay: perDay });
-const dirs = { payunity: path.join(args.dir, 'inbox', 'payunity'), useepay: path.join(args.dir, 'inbox', 'useepay') };
+const world = generateWorld({
+  seed: 20261121,
+  from: args.from,
+  to: args.to,
+  asOf: args.asOf,
+  paymentsPerDay: perDay,
+});
+const dirs = {
+  payunity: path.join(args.dir, 'inbox', 'payunity'),
+  useepay: path.join(args.dir, 'inbox', 'useepay'),
+};
 mkdirSync(dirs.payunity, { recursive: true });
 mkdirSync(dirs.useepay, { recursive: true });
 await writeSettlementFiles(world, dirs);
@@ -32,7 +41,17 @@ const counts = {
   settlementBytes: world.settlementFiles.reduce((a, f) => a + f.content.length, 0),
   plantedDiscrepancies: world.answerKey.length,
 };
-process.send?.({ type: 'ready', payunityUrl: servers.payunityUrl, useepayUrl: servers.useepayUrl, credentials: world.data.credentials, worldConfig: world.config, dirs, generateMs, counts, perDay });
+process.send?.({
+  type: 'ready',
+  payunityUrl: servers.payunityUrl,
+  useepayUrl: servers.useepayUrl,
+  credentials: world.data.credentials,
+  worldConfig: world.config,
+  dirs,
+  generateMs,
+  counts,
+  perDay,
+});
 process.on('message', (m: { type?: string }) => {
   if (m.type === 'stop') void servers.close().then(() => process.exit(0));
 });

@@ -31,7 +31,11 @@ export interface CommandContext {
   /** Loads and validates the configuration file; re-creates `log` so it scrubs the configuration's secrets. */
   loadConfig(): LoadedConfig;
   /** Opens (and migrates) the database, closing it when the command ends or the process is interrupted. */
-  withDatabase<T>(loaded: LoadedConfig, fn: (db: OpenDatabase) => Promise<T>, opts?: { migrate?: boolean }): Promise<T>;
+  withDatabase<T>(
+    loaded: LoadedConfig,
+    fn: (db: OpenDatabase) => Promise<T>,
+    opts?: { migrate?: boolean },
+  ): Promise<T>;
   /** What a stage needs, from an open database: the one place commands build it. */
   stageContext(db: OpenDatabase, config: Config, runId: number | null): StageContext;
   /** Prints the command's result: one JSON object with --json, else the human text (unless --quiet). */
@@ -54,7 +58,8 @@ export function logLevel(opts: CommonOptions, configured = 'info'): string {
 function clock(pinned: string | undefined): () => Date {
   if (!pinned) return () => new Date();
   const at = new Date(pinned);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`PAYRECON_NOW="${pinned}" is not a timestamp (use e.g. 2026-11-03T12:00:00Z)`);
+  if (Number.isNaN(at.getTime()))
+    throw new UsageError(`PAYRECON_NOW="${pinned}" is not a timestamp (use e.g. 2026-11-03T12:00:00Z)`);
   return () => new Date(at);
 }
 
@@ -69,7 +74,10 @@ export function createContext(opts: CommonOptions, deps: ContextDeps): CommandCo
     loadConfig() {
       const loaded = loadConfigFile(resolveConfigPath(opts.config, deps.env), deps.env);
       rememberSecrets(loaded.secrets);
-      ctx.log = createLogger({ level: logLevel(opts, loaded.config.log.level), scrub: makeScrubber(loaded.secrets) });
+      ctx.log = createLogger({
+        level: logLevel(opts, loaded.config.log.level),
+        scrub: makeScrubber(loaded.secrets),
+      });
       return loaded;
     },
     async withDatabase(loaded, fn, dbOpts) {

@@ -18,7 +18,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     interrupts += 1;
     if (interrupts === 1) {
-      process.stderr.write(`payrecon: ${sig} received, stopping at the next safe point (send again to stop now)\n`);
+      process.stderr.write(
+        `payrecon: ${sig} received, stopping at the next safe point (send again to stop now)\n`,
+      );
       controller.abort(new Error(`interrupted by ${sig}`));
       // A command that does not reach a safe point in time is stopped anyway, cleanly.
       setTimeout(() => void runCleanups().finally(() => process.exit(EXIT.failed)), 30_000).unref();
@@ -46,7 +48,8 @@ try {
   const code = exitCodeFor(error);
   if (!(error instanceof CommanderError)) {
     process.stderr.write(`payrecon: ${scrubKnownSecrets(oneLine(error))}\n`);
-    if (verbose && error instanceof Error && error.stack) process.stderr.write(scrubKnownSecrets(error.stack) + '\n');
+    if (verbose && error instanceof Error && error.stack)
+      process.stderr.write(scrubKnownSecrets(error.stack) + '\n');
   }
   process.exitCode = code;
 } finally {

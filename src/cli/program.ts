@@ -51,7 +51,9 @@ export function buildProgram(deps: ContextDeps): Command {
     },
   };
   const program = new Command('payrecon')
-    .description('Reconciles card payments: gateway APIs against settlement files, in Postgres, with a finance workbook.')
+    .description(
+      'Reconciles card payments: gateway APIs against settlement files, in Postgres, with a finance workbook.',
+    )
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => deps.stdout(s), writeErr: (s) => process.stderr.write(s) })

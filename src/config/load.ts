@@ -25,7 +25,9 @@ export function loadConfigFile(file: string, env: Env): LoadedConfig {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(
-      code === 'ENOENT' ? `configuration file ${file} not found (use --config FILE or PAYRECON_CONFIG)` : `cannot read ${file}: ${code}`,
+      code === 'ENOENT'
+        ? `configuration file ${file} not found (use --config FILE or PAYRECON_CONFIG)`
+        : `cannot read ${file}: ${code}`,
       { cause: e },
     );
   }
@@ -41,7 +43,8 @@ export function parseConfig(raw: unknown, env: Env, file?: string): LoadedConfig
   const interpolated = interpolateEnv(raw, env) as Record<string, unknown>;
   // DATABASE_URL in the environment stands in for an absent database.url (the embedded server otherwise).
   const database = (interpolated.database ?? {}) as Record<string, unknown>;
-  if (database.url === undefined && env.DATABASE_URL) interpolated.database = { ...database, url: env.DATABASE_URL };
+  if (database.url === undefined && env.DATABASE_URL)
+    interpolated.database = { ...database, url: env.DATABASE_URL };
   const result = configSchema.safeParse(interpolated);
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
   const config = resolvePaths(result.data, file ? path.dirname(file) : process.cwd());
@@ -53,11 +56,13 @@ function formatIssues(issues: z.core.$ZodIssue[]): string {
   if (!first) return 'invalid configuration';
   const describe = (i: z.core.$ZodIssue) => {
     const key = i.path.join('.') || '(root)';
-    if (i.code === 'unrecognized_keys') return `${[key === '(root)' ? '' : key + '.', i.keys[0]].join('')}: unknown key`;
+    if (i.code === 'unrecognized_keys')
+      return `${[key === '(root)' ? '' : key + '.', i.keys[0]].join('')}: unknown key`;
     if (i.code === 'invalid_type' && i.message.includes('received undefined')) return `${key}: required`;
     return `${key}: ${i.message}`;
   };
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const more =
+    issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   return describe(first) + more;
 }
 
@@ -65,7 +70,8 @@ function formatIssues(issues: z.core.$ZodIssue[]): string {
 function resolvePaths(config: Config, base: string): Config {
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(base, p));
   config.reports.dir = abs(config.reports.dir) ?? config.reports.dir;
-  config.database.embedded.dataDir = abs(config.database.embedded.dataDir) ?? config.database.embedded.dataDir;
+  config.database.embedded.dataDir =
+    abs(config.database.embedded.dataDir) ?? config.database.embedded.dataDir;
   for (const p of [config.providers.payunity, config.providers.useepay]) {
     if (!p) continue;
     p.settlement.localDir = abs(p.settlement.localDir);

@@ -2,10 +2,26 @@ import { z } from 'zod';
 
 // The custom settlement profile of settlement-files.md. Every key is public contract: extend, never rename.
 export const CANONICAL_COLUMNS = [
-  'settlementDate', 'batchId', 'kind', 'transactionId', 'paymentId', 'merchantReference', 'transactionTime',
-  'currency', 'gross', 'fee', 'net',
+  'settlementDate',
+  'batchId',
+  'kind',
+  'transactionId',
+  'paymentId',
+  'merchantReference',
+  'transactionTime',
+  'currency',
+  'gross',
+  'fee',
+  'net',
 ] as const;
-export const SETTLEMENT_KINDS = ['payment', 'refund', 'chargeback', 'chargeback_reversal', 'fee', 'adjustment'] as const;
+export const SETTLEMENT_KINDS = [
+  'payment',
+  'refund',
+  'chargeback',
+  'chargeback_reversal',
+  'fee',
+  'adjustment',
+] as const;
 export type SettlementKind = (typeof SETTLEMENT_KINDS)[number];
 
 const columnRef = z.union([z.string().min(1), z.number().int().positive()]);
@@ -33,22 +49,46 @@ export const customProfileSchema = z
     try {
       const re = new RegExp(p.filePattern);
       if (!p.columns.settlementDate && !/\(\?<date>/.test(re.source)) {
-        ctx.addIssue({ code: 'custom', path: ['columns', 'settlementDate'], message: 'required (or a "date" group in filePattern)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', 'settlementDate'],
+          message: 'required (or a "date" group in filePattern)',
+        });
       }
     } catch (e) {
-      ctx.addIssue({ code: 'custom', path: ['filePattern'], message: `invalid regular expression: ${(e as Error).message}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['filePattern'],
+        message: `invalid regular expression: ${(e as Error).message}`,
+      });
     }
     for (const key of ['kind', 'currency', 'gross'] as const) {
-      if (p.columns[key] === undefined) ctx.addIssue({ code: 'custom', path: ['columns', key], message: 'required' });
+      if (p.columns[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: ['columns', key], message: 'required' });
     }
     if (p.columns.transactionId === undefined && p.columns.merchantReference === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['columns', 'transactionId'], message: 'required: transactionId or merchantReference' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['columns', 'transactionId'],
+        message: 'required: transactionId or merchantReference',
+      });
     }
     const positional = Object.values(p.columns).some((c) => typeof c === 'number');
     const named = Object.values(p.columns).some((c) => typeof c === 'string');
-    if (!p.header && named) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'header is false: give columns as 1-based positions' });
-    if (positional && named) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'give every column by name or every column by position, not both' });
-    if (!isTimeZone(p.timezone)) ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${p.timezone}"` });
+    if (!p.header && named)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['columns'],
+        message: 'header is false: give columns as 1-based positions',
+      });
+    if (positional && named)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['columns'],
+        message: 'give every column by name or every column by position, not both',
+      });
+    if (!isTimeZone(p.timezone))
+      ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${p.timezone}"` });
   });
 export type CustomProfileConfig = z.infer<typeof customProfileSchema>;
 

@@ -5,13 +5,14 @@ import { customProfileSchema, isTimeZone } from './profile-schema.js';
 // Values may arrive as text through `${VAR}` interpolation, so numbers and booleans accept their text forms.
 const num = <T extends z.ZodNumber>(inner: T) =>
   z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v), inner);
-const bool = () =>
-  z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 const timeZone = z.string().refine(isTimeZone, { message: 'unknown time zone' });
 const isoDate = z
   .union([z.string(), z.date()])
   .transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v))
-  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)), { message: 'expected YYYY-MM-DD' });
+  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)), {
+    message: 'expected YYYY-MM-DD',
+  });
 /** An amount in major units as a person types it (500, 500.00, '500.00'); kept as decimal text for exact conversion. */
 const majorAmount = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)])
@@ -35,7 +36,10 @@ const sftpSchema = z
     password: z.string().optional(),
     privateKeyPath: z.string().optional(),
     passphrase: z.string().optional(),
-    hostKeySha256: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/, 'expected SHA256:… as ssh-keygen -l prints it').optional(),
+    hostKeySha256: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]+=*$/, 'expected SHA256:… as ssh-keygen -l prints it')
+      .optional(),
     insecureSkipHostKeyCheck: bool().default(false),
     remoteDir: z.string().default('.'),
     readyTimeoutSeconds: num(z.number().positive()).default(20),
@@ -44,10 +48,18 @@ const sftpSchema = z
   })
   .superRefine((s, ctx) => {
     if (!s.password && !s.privateKeyPath) {
-      ctx.addIssue({ code: 'custom', path: ['privateKeyPath'], message: 'required: privateKeyPath or password' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateKeyPath'],
+        message: 'required: privateKeyPath or password',
+      });
     }
     if (!s.hostKeySha256 && !s.insecureSkipHostKeyCheck) {
-      ctx.addIssue({ code: 'custom', path: ['hostKeySha256'], message: 'required (or set insecureSkipHostKeyCheck: true)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostKeySha256'],
+        message: 'required (or set insecureSkipHostKeyCheck: true)',
+      });
     }
   });
 
@@ -55,18 +67,25 @@ const settlementSchema = (defaultProfile: string) =>
   z
     .strictObject({
       source: z.enum(['sftp', 'local']).default('local'),
-      profile: z.union([z.enum(['payunity', 'useepay']), customProfileSchema]).default(defaultProfile as 'payunity'),
+      profile: z
+        .union([z.enum(['payunity', 'useepay']), customProfileSchema])
+        .default(defaultProfile as 'payunity'),
       sftp: sftpSchema.optional(),
       localDir: z.string().optional(),
       archiveDir: z.string().optional(),
       /** Local time (configured time zone) on the settlement date by which that date's file is expected. */
-      expectedBy: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('12:00'),
+      expectedBy: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM')
+        .default('12:00'),
       /** Which dates a file is expected for: business days only, or every day. */
       expectedOn: z.enum(['business_days', 'every_day']).default('business_days'),
     })
     .superRefine((s, ctx) => {
-      if (s.source === 'sftp' && !s.sftp) ctx.addIssue({ code: 'custom', path: ['sftp'], message: 'required when source is sftp' });
-      if (s.source === 'local' && !s.localDir) ctx.addIssue({ code: 'custom', path: ['localDir'], message: 'required when source is local' });
+      if (s.source === 'sftp' && !s.sftp)
+        ctx.addIssue({ code: 'custom', path: ['sftp'], message: 'required when source is sftp' });
+      if (s.source === 'local' && !s.localDir)
+        ctx.addIssue({ code: 'custom', path: ['localDir'], message: 'required when source is local' });
     });
 
 const pullSchema = z
@@ -121,7 +140,9 @@ export const configSchema = z.strictObject({
   reports: z.strictObject({ dir: z.string().default('./reports') }).prefault({}),
   providers: z
     .strictObject({ payunity: payunitySchema.optional(), useepay: useepaySchema.optional() })
-    .refine((p) => p.payunity !== undefined || p.useepay !== undefined, { message: 'configure at least one provider' }),
+    .refine((p) => p.payunity !== undefined || p.useepay !== undefined, {
+      message: 'configure at least one provider',
+    }),
   refunds: z
     .strictObject({ maxPerRefund: perCurrency.default({}), maxPerExecution: perCurrency.default({}) })
     .prefault({}),
@@ -141,7 +162,9 @@ export const configSchema = z.strictObject({
       timeoutSeconds: num(z.number().positive()).default(10),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -49,7 +49,10 @@ export async function ping(handle: DbHandle): Promise<void> {
   try {
     await handle.pool.query('select 1');
   } catch (e) {
-    throw new DatabaseError(`cannot connect to PostgreSQL at ${redactUrl(handle.url)}: ${(e as Error).message}`, { cause: e });
+    throw new DatabaseError(
+      `cannot connect to PostgreSQL at ${redactUrl(handle.url)}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 

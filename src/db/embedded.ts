@@ -5,7 +5,16 @@
 // gracefully. pg_ctl starts the server in its own session, so a SIGKILL of payrecon leaves it running; the next
 // payrecon process adopts it (and, as the owner is gone, stops it when it exits) instead of failing on the lock.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +52,10 @@ async function binaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch (e) {
-    throw new DatabaseError(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name}); set database.url`, { cause: e });
+    throw new DatabaseError(
+      `no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name}); set database.url`,
+      { cause: e },
+    );
   }
 }
 
@@ -66,7 +78,10 @@ async function serverUser(): Promise<Ids> {
     try {
       await run('useradd', ['--system', '--user-group', '--no-create-home', USER]);
     } catch (e) {
-      throw new DatabaseError(`running as root, and cannot create the "${USER}" user the embedded PostgreSQL needs`, { cause: e });
+      throw new DatabaseError(
+        `running as root, and cannot create the "${USER}" user the embedded PostgreSQL needs`,
+        { cause: e },
+      );
     }
     return lookup();
   }
@@ -105,7 +120,13 @@ function portFree(port: number): Promise<boolean> {
 }
 
 async function ensureDatabase(port: number): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
@@ -135,7 +156,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     for (let d = path.dirname(baseDir); d !== path.dirname(d); d = path.dirname(d)) {
       const st = statSync(d);
       if (st.uid !== ids.uid && (st.mode & 0o001) === 0) {
-        throw new DatabaseError(`the embedded PostgreSQL runs as user "${USER}" (payrecon runs as root), which cannot enter ${d}; run \`chmod o+x ${d}\` or choose a database.embedded.dataDir it can reach`);
+        throw new DatabaseError(
+          `the embedded PostgreSQL runs as user "${USER}" (payrecon runs as root), which cannot enter ${d}; run \`chmod o+x ${d}\` or choose a database.embedded.dataDir it can reach`,
+        );
       }
     }
   }
@@ -148,8 +171,19 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     const pwfile = path.join(os.tmpdir(), `payrecon-pw-${process.pid}-${Date.now()}`);
     writeFileSync(pwfile, PASSWORD + '\n', { mode: 0o644 });
     try {
-      await run(bins.initdb, [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`,
-        '--encoding=UTF8', '--no-locale', '--no-instructions'], spawnOpts);
+      await run(
+        bins.initdb,
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=scram-sha-256',
+          `--username=${USER}`,
+          `--pwfile=${pwfile}`,
+          '--encoding=UTF8',
+          '--no-locale',
+          '--no-instructions',
+        ],
+        spawnOpts,
+      );
     } catch (e) {
       throw new DatabaseError(`cannot initialise the embedded PostgreSQL in ${dataDir}: ${stderrOf(e)}`);
     } finally {
@@ -159,40 +193,65 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
 
   const adopt = async (server: { pid: number; port: number }): Promise<EmbeddedServer> => {
     if (server.port !== opts.port) {
-      throw new DatabaseError(`the embedded data directory ${dataDir} is locked by another PostgreSQL (pid ${server.pid}, port ${server.port}); stop it or set database.embedded.port to ${server.port}`);
+      throw new DatabaseError(
+        `the embedded data directory ${dataDir} is locked by another PostgreSQL (pid ${server.pid}, port ${server.port}); stop it or set database.embedded.port to ${server.port}`,
+      );
     }
     const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : NaN;
     const own = !(Number.isInteger(owner) && owner !== process.pid && alive(owner));
     if (own) writeFileSync(ownerFile, String(process.pid));
-    log(own ? `adopting embedded PostgreSQL (pid ${server.pid}) left by an earlier process` : `sharing the embedded PostgreSQL of process ${owner}`);
+    log(
+      own
+        ? `adopting embedded PostgreSQL (pid ${server.pid}) left by an earlier process`
+        : `sharing the embedded PostgreSQL of process ${owner}`,
+    );
     try {
       await ensureDatabase(opts.port);
     } catch (e) {
-      throw new DatabaseError(`the embedded data directory ${dataDir} is locked by another process (pid ${server.pid}) that does not accept our connection: ${(e as Error).message}`, { cause: e });
+      throw new DatabaseError(
+        `the embedded data directory ${dataDir} is locked by another process (pid ${server.pid}) that does not accept our connection: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
-    return { url, stop: own ? () => stopServer(bins, dataDir, ownerFile, spawnOpts) : () => Promise.resolve() };
+    return {
+      url,
+      stop: own ? () => stopServer(bins, dataDir, ownerFile, spawnOpts) : () => Promise.resolve(),
+    };
   };
 
   const existing = runningServer(dataDir);
   if (existing) return adopt(existing);
 
   if (!(await portFree(opts.port))) {
-    throw new DatabaseError(`port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`);
+    throw new DatabaseError(
+      `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
+    );
   }
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...opts.settings };
-  const serverArgs = [`-p ${opts.port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`)].join(' ');
+  const serverArgs = [
+    `-p ${opts.port}`,
+    ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`),
+  ].join(' ');
   writeFileSync(logFile, '');
   if (ids.uid !== undefined && ids.gid !== undefined) chownSync(logFile, ids.uid, ids.gid);
   try {
-    await run(bins.pg_ctl, ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', serverArgs], spawnOpts);
+    await run(
+      bins.pg_ctl,
+      ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', serverArgs],
+      spawnOpts,
+    );
   } catch (e) {
     const raced = runningServer(dataDir);
     if (raced) return adopt(raced); // another payrecon process started it a moment before us
     const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
     if (/already in use/i.test(tail)) {
-      throw new DatabaseError(`port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`);
+      throw new DatabaseError(
+        `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
+      );
     }
-    throw new DatabaseError(`the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`);
+    throw new DatabaseError(
+      `the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`,
+    );
   }
   writeFileSync(ownerFile, String(process.pid));
   await ensureDatabase(opts.port);
@@ -200,7 +259,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   return { url, stop: () => stopServer(bins, dataDir, ownerFile, spawnOpts) };
 }
 
-async function stopServer(bins: Binaries, dataDir: string, ownerFile: string, spawnOpts: object): Promise<void> {
+async function stopServer(
+  bins: Binaries,
+  dataDir: string,
+  ownerFile: string,
+  spawnOpts: object,
+): Promise<void> {
   try {
     await run(bins.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', dataDir], spawnOpts);
   } catch {

@@ -17,7 +17,12 @@ export interface HeldLock {
 }
 
 /** Takes the lock or throws LockHeldError (exit 3) saying what was skipped and who holds it. */
-export async function acquireAdvisoryLock(pool: pg.Pool, key: number, skipped: string, holderName: string): Promise<HeldLock> {
+export async function acquireAdvisoryLock(
+  pool: pg.Pool,
+  key: number,
+  skipped: string,
+  holderName: string,
+): Promise<HeldLock> {
   const client = await pool.connect();
   try {
     const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [key]);
@@ -28,7 +33,9 @@ export async function acquireAdvisoryLock(pool: pg.Pool, key: number, skipped: s
         [key],
       );
       const h = holder.rows[0];
-      throw new LockHeldError(`skipped ${skipped}: another ${holderName} holds the lock${h ? ` (database session ${h.pid}, since ${h.since.toISOString()})` : ''}`);
+      throw new LockHeldError(
+        `skipped ${skipped}: another ${holderName} holds the lock${h ? ` (database session ${h.pid}, since ${h.since.toISOString()})` : ''}`,
+      );
     }
   } catch (e) {
     client.release();

@@ -12,10 +12,14 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.
 class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly dir: string) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await fs.readdir(this.dir)).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
+    const files = (await fs.readdir(this.dir))
+      .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .sort();
     const out: Record<string, Migration> = {};
     for (const f of files) {
-      out[f.replace(/\.(ts|js)$/, '')] = (await import(pathToFileURL(path.join(this.dir, f)).href)) as Migration;
+      out[f.replace(/\.(ts|js)$/, '')] = (await import(
+        pathToFileURL(path.join(this.dir, f)).href
+      )) as Migration;
     }
     return out;
   }
@@ -28,12 +32,23 @@ export interface MigrateOutcome {
 }
 
 export async function migrateToLatest(db: Db, dir = MIGRATIONS_DIR): Promise<MigrateOutcome> {
-  const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dir), migrationLockTableName: 'payrecon_migration_lock', migrationTableName: 'payrecon_migration' });
+  const migrator = new Migrator({
+    db,
+    provider: new FolderMigrationProvider(dir),
+    migrationLockTableName: 'payrecon_migration_lock',
+    migrationTableName: 'payrecon_migration',
+  });
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new DatabaseError(`migration ${failed ?? ''} failed: ${(error as Error).message}`.replace('  ', ' '), { cause: error });
+    throw new DatabaseError(
+      `migration ${failed ?? ''} failed: ${(error as Error).message}`.replace('  ', ' '),
+      { cause: error },
+    );
   }
   const all = await migrator.getMigrations();
-  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), total: all.length };
+  return {
+    applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+    total: all.length,
+  };
 }

@@ -11,7 +11,11 @@ export interface OpenDatabase extends DbHandle {
 }
 
 /** The configured server, or the embedded one; migrated to the latest schema unless told otherwise. */
-export async function openDatabase(config: Config, log: Logger, opts: { migrate?: boolean } = {}): Promise<OpenDatabase> {
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+  opts: { migrate?: boolean } = {},
+): Promise<OpenDatabase> {
   let embedded: EmbeddedServer | undefined;
   let url = config.database.url;
   if (!url) {

@@ -42,7 +42,8 @@ export interface SettlementFilesTable {
   fetched_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export type SettlementKind = 'payment' | 'refund' | 'chargeback' | 'chargeback_reversal' | 'fee' | 'adjustment';
+export type SettlementKind =
+  'payment' | 'refund' | 'chargeback' | 'chargeback_reversal' | 'fee' | 'adjustment';
 
 export interface SettlementLinesTable {
   id: Generated<number>;

@@ -28,7 +28,10 @@ export interface StageSelection {
 }
 
 /** Enabled providers, narrowed to those asked for with --provider. */
-export function selectedProviders(config: Config, asked: readonly ProviderName[] | undefined): ProviderName[] {
+export function selectedProviders(
+  config: Config,
+  asked: readonly ProviderName[] | undefined,
+): ProviderName[] {
   const enabled = (['payunity', 'useepay'] as const).filter((p) => config.providers[p]?.enabled);
   if (!asked || asked.length === 0) return enabled;
   return enabled.filter((p) => asked.includes(p));

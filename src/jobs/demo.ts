@@ -38,8 +38,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
   const to = addDays(today, -1);
   const from = addDays(to, -(opts.days - 1));
   opts.log.info({ from, to, seed: opts.seed }, 'generating sandbox activity');
-  const world = generateWorld({ seed: opts.seed, from, to, asOf: today, paymentsPerDay: opts.paymentsPerDay });
-  const inbox = { payunity: path.join(opts.dir, 'inbox', 'payunity'), useepay: path.join(opts.dir, 'inbox', 'useepay') };
+  const world = generateWorld({
+    seed: opts.seed,
+    from,
+    to,
+    asOf: today,
+    paymentsPerDay: opts.paymentsPerDay,
+  });
+  const inbox = {
+    payunity: path.join(opts.dir, 'inbox', 'payunity'),
+    useepay: path.join(opts.dir, 'inbox', 'useepay'),
+  };
   // The inbox mirrors today's generated world; the archive and database keep what earlier demos loaded.
   for (const d of Object.values(inbox)) {
     rmSync(d, { recursive: true, force: true });
@@ -56,25 +65,57 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
         reports: { dir: opts.reportsDir },
         providers: {
           payunity: {
-            baseUrl: servers.payunityUrl, entityId: c.payunity.entityId, accessToken: c.payunity.accessToken,
-            settlementLagDays: world.config.settlementLagDays.payunity, fees: world.config.fees.payunity,
-            settlement: { source: 'local', profile: 'payunity', localDir: inbox.payunity, archiveDir: path.join(opts.dir, 'archive', 'payunity') },
+            baseUrl: servers.payunityUrl,
+            entityId: c.payunity.entityId,
+            accessToken: c.payunity.accessToken,
+            settlementLagDays: world.config.settlementLagDays.payunity,
+            fees: world.config.fees.payunity,
+            settlement: {
+              source: 'local',
+              profile: 'payunity',
+              localDir: inbox.payunity,
+              archiveDir: path.join(opts.dir, 'archive', 'payunity'),
+            },
           },
           useepay: {
-            baseUrl: servers.useepayUrl, merchantNo: c.useepay.merchantNo, appId: c.useepay.appId, apiKey: c.useepay.apiKey,
-            settlementLagDays: world.config.settlementLagDays.useepay, fees: world.config.fees.useepay,
-            settlement: { source: 'local', profile: 'useepay', localDir: inbox.useepay, archiveDir: path.join(opts.dir, 'archive', 'useepay') },
+            baseUrl: servers.useepayUrl,
+            merchantNo: c.useepay.merchantNo,
+            appId: c.useepay.appId,
+            apiKey: c.useepay.apiKey,
+            settlementLagDays: world.config.settlementLagDays.useepay,
+            fees: world.config.fees.useepay,
+            settlement: {
+              source: 'local',
+              profile: 'useepay',
+              localDir: inbox.useepay,
+              archiveDir: path.join(opts.dir, 'archive', 'useepay'),
+            },
           },
         },
-        refunds: { maxPerRefund: { EUR: 500, USD: 500, JPY: 50000 }, maxPerExecution: { EUR: 5000, USD: 5000, JPY: 500000 } },
+        refunds: {
+          maxPerRefund: { EUR: 500, USD: 500, JPY: 50000 },
+          maxPerExecution: { EUR: 5000, USD: 5000, JPY: 500000 },
+        },
       },
       {},
     );
     const db = await openDatabase(config, opts.log);
     try {
       const result = await executeRun(
-        { db, config, log: opts.log, signal: opts.signal, now: opts.now, stages: defaultStages({ config, log: opts.log }) },
-        { command: 'run', range: { from, to }, providers: ['payunity', 'useepay'], stages: { fetch: true, pull: true, report: true } },
+        {
+          db,
+          config,
+          log: opts.log,
+          signal: opts.signal,
+          now: opts.now,
+          stages: defaultStages({ config, log: opts.log }),
+        },
+        {
+          command: 'run',
+          range: { from, to },
+          providers: ['payunity', 'useepay'],
+          stages: { fetch: true, pull: true, report: true },
+        },
       );
       return { result, planted: world.answerKey.length, config };
     } finally {

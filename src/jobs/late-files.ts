@@ -27,11 +27,20 @@ export function expectedSettlementDates(config: Config, provider: ProviderName, 
  * Expected settlement dates in `range` whose deadline has passed at `now` and for which no file was recorded
  * (loaded, rejected or superseded all count: a rejected file arrived, and says so elsewhere). One query per call.
  */
-export async function findLateFiles(db: Db, config: Config, provider: ProviderName, range: DateRange, now: Date): Promise<LateFile[]> {
+export async function findLateFiles(
+  db: Db,
+  config: Config,
+  provider: ProviderName,
+  range: DateRange,
+  now: Date,
+): Promise<LateFile[]> {
   const settlement = config.providers[provider]?.settlement;
   if (!settlement) return [];
   const due = expectedSettlementDates(config, provider, range)
-    .map((settlementDate) => ({ settlementDate, at: zonedTimeToInstant(settlementDate, settlement.expectedBy, config.timezone) }))
+    .map((settlementDate) => ({
+      settlementDate,
+      at: zonedTimeToInstant(settlementDate, settlement.expectedBy, config.timezone),
+    }))
     .filter((d) => d.at.getTime() <= now.getTime());
   if (due.length === 0) return [];
   const rows = await db
@@ -46,5 +55,10 @@ export async function findLateFiles(db: Db, config: Config, provider: ProviderNa
   const arrived = new Set(rows.map((r) => r.settlement_date));
   return due
     .filter((d) => !arrived.has(d.settlementDate))
-    .map((d) => ({ provider, settlementDate: d.settlementDate, expectedBy: d.at.toISOString(), status: 'late' as const }));
+    .map((d) => ({
+      provider,
+      settlementDate: d.settlementDate,
+      expectedBy: d.at.toISOString(),
+      status: 'late' as const,
+    }));
 }

@@ -6,7 +6,9 @@ export interface RunManifest {
   providers: ProviderName[];
   toolVersion: string;
   asOf: string;
-  stages: Partial<Record<StageName, { startedAt: string; ms: number; status: 'succeeded' | 'failed' | 'skipped' }>>;
+  stages: Partial<
+    Record<StageName, { startedAt: string; ms: number; status: 'succeeded' | 'failed' | 'skipped' }>
+  >;
   files: unknown[];
   windows: unknown[];
   lateFiles: unknown[];

@@ -67,30 +67,64 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
     await closeInterruptedRuns(env);
     const asOf = todayIn(env.config.timezone, env.now());
     const manifest: RunManifest = {
-      range: req.range, providers: req.providers, toolVersion: TOOL_VERSION, asOf, stages: {}, files: [], windows: [], lateFiles: [],
+      range: req.range,
+      providers: req.providers,
+      toolVersion: TOOL_VERSION,
+      asOf,
+      stages: {},
+      files: [],
+      windows: [],
+      lateFiles: [],
     };
     const { id: runId } = await db.db
       .insertInto('runs')
-      .values({ command: req.command, from_date: req.range.from, to_date: req.range.to, providers: req.providers, tool_version: TOOL_VERSION, manifest: JSON.stringify(manifest) })
+      .values({
+        command: req.command,
+        from_date: req.range.from,
+        to_date: req.range.to,
+        providers: req.providers,
+        tool_version: TOOL_VERSION,
+        manifest: JSON.stringify(manifest),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     const log = env.log.child({ runId });
-    const ctx: StageContext = { db: db.db, pool: db.pool, config: env.config, log, signal: env.signal, runId, now: env.now };
+    const ctx: StageContext = {
+      db: db.db,
+      pool: db.pool,
+      config: env.config,
+      log,
+      signal: env.signal,
+      runId,
+      now: env.now,
+    };
     const counts: RunCounts = { matched: 0, awaitingSettlement: 0, rejectedLines: 0, discrepancies: {} };
     let reportPath: string | null = null;
     log.info({ range: req.range, providers: req.providers, command: req.command }, 'run started');
 
-    const stage = async <T>(name: StageName, provider: ProviderName | null, fn: () => Promise<T>): Promise<T> => {
+    const stage = async <T>(
+      name: StageName,
+      provider: ProviderName | null,
+      fn: () => Promise<T>,
+    ): Promise<T> => {
       env.signal.throwIfAborted();
       const startedAt = new Date();
       env.onStage?.(name, provider, 'start');
       const key = (provider ? `${name}:${provider}` : name) as StageName;
       try {
         const out = await fn();
-        manifest.stages[key] = { startedAt: startedAt.toISOString(), ms: Date.now() - startedAt.getTime(), status: 'succeeded' };
+        manifest.stages[key] = {
+          startedAt: startedAt.toISOString(),
+          ms: Date.now() - startedAt.getTime(),
+          status: 'succeeded',
+        };
         return out;
       } catch (e) {
-        manifest.stages[key] = { startedAt: startedAt.toISOString(), ms: Date.now() - startedAt.getTime(), status: 'failed' };
+        manifest.stages[key] = {
+          startedAt: startedAt.toISOString(),
+          ms: Date.now() - startedAt.getTime(),
+          status: 'failed',
+        };
         throw e;
       } finally {
         env.onStage?.(name, provider, 'end');
@@ -117,9 +151,11 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       counts.matched = matched.matched;
       counts.awaitingSettlement = matched.awaitingSettlement.count;
       counts.discrepancies = matched.discrepancies;
-      for (const k of ['opened', 'closed', 'reopened'] as const) if (matched[k] !== undefined) counts[k] = matched[k];
+      for (const k of ['opened', 'closed', 'reopened'] as const)
+        if (matched[k] !== undefined) counts[k] = matched[k];
       manifest.refundChecks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
-      for (const p of req.providers) manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
+      for (const p of req.providers)
+        manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
       if (!req.stages.fetch) counts.rejectedLines = await rejectedLinesInRange(env, req);
       await saveProgress(env, runId, manifest, counts);
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
@@ -127,7 +163,13 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       const message = e instanceof Error ? e.message : String(e);
       await db.db
         .updateTable('runs')
-        .set({ status: 'failed', error: message, finished_at: new Date(), manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) })
+        .set({
+          status: 'failed',
+          error: message,
+          finished_at: new Date(),
+          manifest: JSON.stringify(manifest),
+          counts: JSON.stringify(counts),
+        })
         .where('id', '=', runId)
         .execute();
       log.error({ err: message }, 'run failed');
@@ -136,18 +178,42 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
     }
     await db.db
       .updateTable('runs')
-      .set({ status: 'succeeded', finished_at: new Date(), manifest: JSON.stringify(manifest), counts: JSON.stringify(counts), report_path: reportPath })
+      .set({
+        status: 'succeeded',
+        finished_at: new Date(),
+        manifest: JSON.stringify(manifest),
+        counts: JSON.stringify(counts),
+        report_path: reportPath,
+      })
       .where('id', '=', runId)
       .execute();
     log.info({ counts, reportPath }, 'run succeeded');
-    return { runId, from: req.range.from, to: req.range.to, status: 'succeeded', reportPath, counts, providers: req.providers, lateFiles: manifest.lateFiles };
+    return {
+      runId,
+      from: req.range.from,
+      to: req.range.to,
+      status: 'succeeded',
+      reportPath,
+      counts,
+      providers: req.providers,
+      lateFiles: manifest.lateFiles,
+    };
   } finally {
     await lock.release();
   }
 }
 
-async function saveProgress(env: RunEnv, runId: number, manifest: RunManifest, counts: RunCounts): Promise<void> {
-  await env.db.db.updateTable('runs').set({ manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) }).where('id', '=', runId).execute();
+async function saveProgress(
+  env: RunEnv,
+  runId: number,
+  manifest: RunManifest,
+  counts: RunCounts,
+): Promise<void> {
+  await env.db.db
+    .updateTable('runs')
+    .set({ manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) })
+    .where('id', '=', runId)
+    .execute();
 }
 
 /**
@@ -157,7 +223,11 @@ async function saveProgress(env: RunEnv, runId: number, manifest: RunManifest, c
 async function closeInterruptedRuns(env: RunEnv): Promise<void> {
   const closed = await env.db.db
     .updateTable('runs')
-    .set({ status: 'failed', error: 'interrupted (the process ended before the run finished)', finished_at: sql<Date>`now()` })
+    .set({
+      status: 'failed',
+      error: 'interrupted (the process ended before the run finished)',
+      finished_at: sql<Date>`now()`,
+    })
     .where('status', '=', 'running')
     .returning('id')
     .execute();

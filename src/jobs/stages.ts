@@ -36,7 +36,10 @@ export function defaultStages(deps: StageDeps): RunStages {
   return {
     fetch: (ctx, provider, range) => fetchSettlement(ctx, provider, range),
     pull: (ctx, provider, range) => pullGateway(ctx, provider, range, clientFor(provider)),
-    match: (ctx, sel) => matchRange(ctx, sel, { lookup: async (provider, ids) => void (await lookupAndStore(ctx, clientFor(provider), ids)) }),
+    match: (ctx, sel) =>
+      matchRange(ctx, sel, {
+        lookup: async (provider, ids) => void (await lookupAndStore(ctx, clientFor(provider), ids)),
+      }),
     verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
     lateFiles: (ctx, provider, range) => findLateFiles(ctx.db, ctx.config, provider, range, ctx.now()),
     report: (ctx, runId) => writeReport(ctx, runId),
@@ -47,7 +50,11 @@ export function defaultStages(deps: StageDeps): RunStages {
  * Asks the gateway about settlement-line ids that no pull returned (a refund today of a sale from last month) and
  * stores what it knows, so matching can tell "older than the window" from "unknown to the gateway".
  */
-export async function lookupAndStore(ctx: StageContext, client: GatewayClient, ids: readonly string[]): Promise<number> {
+export async function lookupAndStore(
+  ctx: StageContext,
+  client: GatewayClient,
+  ids: readonly string[],
+): Promise<number> {
   const found: GatewayTransaction[] = [];
   const queue = [...ids];
   const worker = async () => {

@@ -2,12 +2,20 @@ import type { RunResult } from './manifest.js';
 
 /** The few lines a person reads after `payrecon run` / `payrecon demo`. */
 export function formatRunResult(r: RunResult): string {
-  const lines = [`run ${r.runId} ${r.status}: ${r.from === r.to ? r.from : `${r.from} to ${r.to}`} (${r.providers.join(', ')})`];
-  lines.push(`  matched ${r.counts.matched}, awaiting settlement ${r.counts.awaitingSettlement}, rejected lines ${r.counts.rejectedLines}`);
+  const lines = [
+    `run ${r.runId} ${r.status}: ${r.from === r.to ? r.from : `${r.from} to ${r.to}`} (${r.providers.join(', ')})`,
+  ];
+  lines.push(
+    `  matched ${r.counts.matched}, awaiting settlement ${r.counts.awaitingSettlement}, rejected lines ${r.counts.rejectedLines}`,
+  );
   const d = Object.entries(r.counts.discrepancies).filter(([, n]) => n > 0);
-  lines.push(d.length === 0 ? '  no discrepancies' : `  discrepancies: ${d.map(([t, n]) => `${t} ${n}`).join(', ')}`);
+  lines.push(
+    d.length === 0 ? '  no discrepancies' : `  discrepancies: ${d.map(([t, n]) => `${t} ${n}`).join(', ')}`,
+  );
   for (const f of r.lateFiles as { provider?: string; settlementDate?: string; expectedBy?: string }[]) {
-    lines.push(`  late settlement file: ${f.provider ?? '?'} for ${f.settlementDate ?? '?'} (expected by ${f.expectedBy ?? '?'})`);
+    lines.push(
+      `  late settlement file: ${f.provider ?? '?'} for ${f.settlementDate ?? '?'} (expected by ${f.expectedBy ?? '?'})`,
+    );
   }
   if (r.reportPath) lines.push(`  report: ${r.reportPath}`);
   return lines.join('\n');

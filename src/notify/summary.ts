@@ -38,7 +38,9 @@ export function summaryText(s: RunSummary): string {
   const dates = s.from && s.to ? (s.from === s.to ? s.from : `${s.from}..${s.to}`) : 'unknown dates';
   const parts = [`payrecon ${s.runId != null ? `run ${s.runId} ` : ''}${who} ${dates}: ${s.status}`];
   if (s.status !== 'succeeded' && s.error) parts.push(s.error);
-  const byType = Object.entries(s.counts?.discrepancies ?? {}).filter(([, n]) => typeof n === 'number' && n > 0);
+  const byType = Object.entries(s.counts?.discrepancies ?? {}).filter(
+    ([, n]) => typeof n === 'number' && n > 0,
+  );
   if (s.counts) {
     const total = byType.reduce((sum, [, n]) => sum + n, 0);
     parts.push(
@@ -49,7 +51,9 @@ export function summaryText(s: RunSummary): string {
   }
   const late = s.lateFiles ?? [];
   if (late.length > 0) {
-    parts.push(`${plural(late.length, 'late settlement file')} (${late.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`);
+    parts.push(
+      `${plural(late.length, 'late settlement file')} (${late.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`,
+    );
   }
   if (s.reportPath) parts.push(`report ${s.reportPath}`);
   return parts.join('; ');

@@ -34,7 +34,11 @@ function origin(url: string): string {
   }
 }
 
-export async function notifyRun(config: Config, summary: RunSummary, deps: NotifyDeps): Promise<NotifyOutcome> {
+export async function notifyRun(
+  config: Config,
+  summary: RunSummary,
+  deps: NotifyDeps,
+): Promise<NotifyOutcome> {
   const url = config.notify.webhookUrl;
   if (!url) return { sent: false, attempts: 0 };
   const doFetch = deps.fetch ?? fetch;
@@ -64,12 +68,16 @@ export async function notifyRun(config: Config, summary: RunSummary, deps: Notif
       retryable = res.status === 408 || res.status === 429 || res.status >= 500;
     } catch (e) {
       const err = e as Error;
-      error = err.name === 'TimeoutError' ? `no answer within ${config.notify.timeoutSeconds} s` : err.message;
+      error =
+        err.name === 'TimeoutError' ? `no answer within ${config.notify.timeoutSeconds} s` : err.message;
     }
     if (!retryable || attempt === maxAttempts) break;
     deps.log.warn({ webhook: origin(url), attempt, error }, 'notification failed, retrying');
     await sleep(backoffMs(attempt));
   }
-  deps.log.error({ webhook: origin(url), attempts: attempt, error }, 'notification not delivered; the run result stands');
+  deps.log.error(
+    { webhook: origin(url), attempts: attempt, error },
+    'notification not delivered; the run result stands',
+  );
   return { sent: false, attempts: attempt, error };
 }

@@ -30,13 +30,18 @@ export interface ResolvedApproval {
 
 export async function resolveApproval(db: Db, runId: number, approval: Approval): Promise<ResolvedApproval> {
   const rows = 'workbook' in approval ? await readApprovalWorkbook(approval.workbook) : undefined;
-  const ids = 'ids' in approval ? approval.ids.map((s) => s.trim()) : (rows ?? []).map((r) => r.discrepancyId);
+  const ids =
+    'ids' in approval ? approval.ids.map((s) => s.trim()) : (rows ?? []).map((r) => r.discrepancyId);
   const where = (id: string) => {
     const r = rows?.find((x) => x.discrepancyId === id);
     return r ? `${r.sheet} row ${r.row} (${id || 'no id'})` : id;
   };
   if (ids.length === 0) {
-    throw new UsageError(rows ? 'the approval workbook has no row with Action REFUND: nothing approved' : 'no discrepancy ids given: nothing approved');
+    throw new UsageError(
+      rows
+        ? 'the approval workbook has no row with Action REFUND: nothing approved'
+        : 'no discrepancy ids given: nothing approved',
+    );
   }
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -52,7 +57,8 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
       problems.push(`${where(id)}: unknown discrepancy id`);
       continue;
     }
-    if (d.status !== 'open') problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
+    if (d.status !== 'open')
+      problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
     const action = live.get(id);
     if (!action) {
       problems.push(
@@ -89,7 +95,8 @@ async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<
 /** An approved row must show exactly what the database holds: anything edited is refused, never executed. */
 function compareRow(row: ApprovalRow, d: DiscrepancyRow): string[] {
   const problems: string[] = [];
-  if (row.currency !== d.currency) problems.push(`Currency "${row.currency ?? ''}" differs from the database (${d.currency ?? 'none'})`);
+  if (row.currency !== d.currency)
+    problems.push(`Currency "${row.currency ?? ''}" differs from the database (${d.currency ?? 'none'})`);
   const cur = d.currency;
   if (!cur) return problems;
   const check = (label: string, cell: CellAmount, minor: number | null) => {

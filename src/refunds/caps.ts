@@ -52,7 +52,9 @@ export function assertWithinCaps(config: Config, batch: readonly RefundActionVie
   for (const s of summarizeCaps(config, batch)) {
     const cur = s.currency;
     if (s.maxPerRefundMinor === null || s.maxPerExecutionMinor === null) {
-      problems.push(`no refunds.${s.maxPerRefundMinor === null ? 'maxPerRefund' : 'maxPerExecution'}.${cur} is configured`);
+      problems.push(
+        `no refunds.${s.maxPerRefundMinor === null ? 'maxPerRefund' : 'maxPerExecution'}.${cur} is configured`,
+      );
       continue;
     }
     for (const a of batch.filter((x) => x.currency === cur && x.amountMinor > (s.maxPerRefundMinor ?? 0))) {
@@ -66,5 +68,6 @@ export function assertWithinCaps(config: Config, batch: readonly RefundActionVie
       );
     }
   }
-  if (problems.length > 0) throw new UsageError(`refund caps exceeded, nothing was sent: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new UsageError(`refund caps exceeded, nothing was sent: ${problems.join('; ')}`);
 }

@@ -9,7 +9,14 @@ import { acquireRefundLock } from '../db/lock.js';
 import { actionsByIds, paymentKey, remainingExcluding } from './repository.js';
 import { sendOne } from './send.js';
 import { markApproved } from './transitions.js';
-import type { Approval, ExecutedAction, ExecutedHow, ExecutionResult, RefundActionView, RefundDeps } from './types.js';
+import type {
+  Approval,
+  ExecutedAction,
+  ExecutedHow,
+  ExecutionResult,
+  RefundActionView,
+  RefundDeps,
+} from './types.js';
 
 /**
  * Sends the approved refunds, each exactly once. Everything that can refuse the batch (approval, caps, what is
@@ -29,18 +36,39 @@ export async function executeRefunds(
     const approvedBy = deps.approvedBy ?? source;
     const open = actions.filter((a) => a.state !== 'succeeded');
     assertWithinCaps(ctx.config, open);
-    await assertStillRefundable(ctx, open.filter((a) => a.state === 'planned'));
+    await assertStillRefundable(
+      ctx,
+      open.filter((a) => a.state === 'planned'),
+    );
     const clients = new Map<ProviderName, GatewayClient>();
     for (const p of new Set(open.map((a) => a.provider))) clients.set(p, deps.clientFor(p));
 
-    await markApproved(ctx.db, open.map((a) => a.id), approvedBy, ctx.now());
+    await markApproved(
+      ctx.db,
+      open.map((a) => a.id),
+      approvedBy,
+      ctx.now(),
+    );
     ctx.log.info(
-      { runId, approvedBy, toSend: open.map((a) => ({ key: a.idempotencyKey, provider: a.provider, paymentId: a.paymentId, amount: formatMinor(a.amountMinor, a.currency), currency: a.currency, state: a.state })) },
+      {
+        runId,
+        approvedBy,
+        toSend: open.map((a) => ({
+          key: a.idempotencyKey,
+          provider: a.provider,
+          paymentId: a.paymentId,
+          amount: formatMinor(a.amountMinor, a.currency),
+          currency: a.currency,
+          state: a.state,
+        })),
+      },
       'refunds approved',
     );
     deps.announce?.(open);
 
-    const how = new Map<number, ExecutedHow>(actions.map((a) => [a.id, a.state === 'succeeded' ? 'already_succeeded' : 'not_sent']));
+    const how = new Map<number, ExecutedHow>(
+      actions.map((a) => [a.id, a.state === 'succeeded' ? 'already_succeeded' : 'not_sent']),
+    );
     let interrupted = false;
     for (const action of open) {
       // Between refunds is the safe point: a refund in flight is always seen through to a recorded state.
@@ -53,7 +81,10 @@ export async function executeRefunds(
       how.set(action.id, await sendOne(ctx, client, action));
     }
 
-    const final = await actionsByIds(ctx.db, actions.map((a) => a.id));
+    const final = await actionsByIds(
+      ctx.db,
+      actions.map((a) => a.id),
+    );
     const executed: ExecutedAction[] = final.map((a) => ({ ...a, how: how.get(a.id) ?? 'not_sent' }));
     const result = summarize(runId, approvedBy, executed, interrupted);
     ctx.log.info({ runId, counts: result.counts, interrupted }, 'refunds executed');
@@ -85,7 +116,12 @@ async function assertStillRefundable(ctx: StageContext, planned: readonly Refund
   if (problems.length > 0) throw new UsageError(`refunds refused, nothing was sent: ${problems.join('; ')}`);
 }
 
-function summarize(runId: number, approvedBy: string, actions: ExecutedAction[], interrupted: boolean): ExecutionResult {
+function summarize(
+  runId: number,
+  approvedBy: string,
+  actions: ExecutedAction[],
+  interrupted: boolean,
+): ExecutionResult {
   const counts = { planned: 0, sending: 0, succeeded: 0, failed: 0, unknown: 0, cancelled: 0, sent: 0 };
   const sentMinor: Record<string, number> = {};
   for (const a of actions) {

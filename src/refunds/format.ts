@@ -3,7 +3,8 @@ import type { ExecutionResult, RefundActionView, RefundPlan } from './types.js';
 
 // Human text for the CLI (the --json output is the result objects themselves).
 
-const money = (minor: number | null, currency: string) => (minor === null ? 'not configured' : `${formatMinor(minor, currency)} ${currency}`);
+const money = (minor: number | null, currency: string) =>
+  minor === null ? 'not configured' : `${formatMinor(minor, currency)} ${currency}`;
 
 function line(a: RefundActionView): string {
   return `${a.discrepancyId}  ${a.provider}  payment ${a.paymentId}  ${formatMinor(a.amountMinor, a.currency)} ${a.currency}  ${a.state}  (${a.discrepancyType}, key ${a.idempotencyKey})`;
@@ -11,7 +12,8 @@ function line(a: RefundActionView): string {
 
 export function formatPlan(p: RefundPlan): string {
   const out = [`Refund plan for run ${p.runId}: ${p.created.length} new, ${p.actions.length} in total`];
-  for (const a of p.actions) out.push(`  ${p.created.some((c) => c.id === a.id) ? 'new ' : '    '}${line(a)}`);
+  for (const a of p.actions)
+    out.push(`  ${p.created.some((c) => c.id === a.id) ? 'new ' : '    '}${line(a)}`);
   for (const s of p.skipped) out.push(`  skipped ${s.discrepancyId}: ${s.reason}`);
   for (const c of p.caps) {
     const flags = [
@@ -23,20 +25,32 @@ export function formatPlan(p: RefundPlan): string {
     );
   }
   if (p.actions.some((a) => a.state === 'planned')) {
-    out.push(`Nothing was sent. To send: payrecon refunds execute --run ${p.runId} --approve <ids…> (or --approval-file <report.xlsx>)`);
+    out.push(
+      `Nothing was sent. To send: payrecon refunds execute --run ${p.runId} --approve <ids…> (or --approval-file <report.xlsx>)`,
+    );
   }
   return out.join('\n');
 }
 
 export function formatToSend(actions: readonly RefundActionView[]): string {
   if (actions.length === 0) return 'Nothing to send.';
-  return [`Sending ${actions.length} refund(s):`, ...actions.map((a) => `  ${a.provider}  payment ${a.paymentId}  ${formatMinor(a.amountMinor, a.currency)} ${a.currency}  (${a.discrepancyId}${a.state === 'planned' ? '' : `, was ${a.state}: looked up first`})`)].join('\n');
+  return [
+    `Sending ${actions.length} refund(s):`,
+    ...actions.map(
+      (a) =>
+        `  ${a.provider}  payment ${a.paymentId}  ${formatMinor(a.amountMinor, a.currency)} ${a.currency}  (${a.discrepancyId}${a.state === 'planned' ? '' : `, was ${a.state}: looked up first`})`,
+    ),
+  ].join('\n');
 }
 
 export function formatExecution(r: ExecutionResult): string {
-  const out = [`Refunds for run ${r.runId}: ${r.counts.sent} sent, ${r.counts.succeeded} succeeded, ${r.counts.failed} failed, ${r.counts.unknown} unknown${r.interrupted ? ' (interrupted)' : ''}`];
+  const out = [
+    `Refunds for run ${r.runId}: ${r.counts.sent} sent, ${r.counts.succeeded} succeeded, ${r.counts.failed} failed, ${r.counts.unknown} unknown${r.interrupted ? ' (interrupted)' : ''}`,
+  ];
   for (const a of r.actions) {
-    out.push(`  ${line(a)}  ${a.how.replace(/_/g, ' ')}${a.gatewayRefundId ? `  refund ${a.gatewayRefundId}` : ''}${a.lastError ? `  ${a.lastError}` : ''}`);
+    out.push(
+      `  ${line(a)}  ${a.how.replace(/_/g, ' ')}${a.gatewayRefundId ? `  refund ${a.gatewayRefundId}` : ''}${a.lastError ? `  ${a.lastError}` : ''}`,
+    );
   }
   return out.join('\n');
 }

@@ -24,8 +24,13 @@ export async function planRefunds(ctx: StageContext, runId: number): Promise<Ref
       }));
     const actions = await liveActionsOfRun(ctx.db, runId);
     const created = actions.filter((a) => createdIds.has(a.id));
-    const pending = actions.filter((a) => a.state === 'planned' || a.state === 'sending' || a.state === 'unknown');
-    ctx.log.info({ runId, created: created.length, live: actions.length, skipped: skipped.length }, 'refunds planned');
+    const pending = actions.filter(
+      (a) => a.state === 'planned' || a.state === 'sending' || a.state === 'unknown',
+    );
+    ctx.log.info(
+      { runId, created: created.length, live: actions.length, skipped: skipped.length },
+      'refunds planned',
+    );
     return { runId, created, actions, skipped, caps: summarizeCaps(ctx.config, pending) };
   } finally {
     await lock.release();

@@ -147,7 +147,10 @@ export async function liveActionsOf(db: Db, discrepancyIds: readonly string[]): 
 }
 
 /** What is left on each action's payment apart from the given actions themselves, keyed `provider|payment|currency`. */
-export async function remainingExcluding(db: Db, actions: readonly RefundActionView[]): Promise<Map<string, number>> {
+export async function remainingExcluding(
+  db: Db,
+  actions: readonly RefundActionView[],
+): Promise<Map<string, number>> {
   if (actions.length === 0) return new Map();
   const { rows } = await sql<{ provider: string; payment_id: string; currency: string; remaining: number }>`
     with targets as (

@@ -8,7 +8,11 @@ import type { ExecutedHow, RefundActionView } from './types.js';
 // sent, `sending` is committed before the call, and an action that may have reached the gateway (sending, unknown)
 // is looked up by its key before it is ever sent again.
 
-export async function sendOne(ctx: StageContext, client: GatewayClient, action: RefundActionView): Promise<ExecutedHow> {
+export async function sendOne(
+  ctx: StageContext,
+  client: GatewayClient,
+  action: RefundActionView,
+): Promise<ExecutedHow> {
   const log = ctx.log.child({ refundAction: action.id, key: action.idempotencyKey });
   if (action.state === 'sending' || action.state === 'unknown') {
     const found = await lookUp(ctx, client, action);
@@ -33,15 +37,27 @@ export async function sendOne(ctx: StageContext, client: GatewayClient, action: 
   } catch (e) {
     // Whatever went wrong, the refund may have been applied: `unknown`, to be looked up before any resend.
     const err = e as Error;
-    settle = { state: 'unknown', error: `${err.name}: ${err.message}`, response: { error: err.name, message: err.message }, outcome: 'unknown' };
+    settle = {
+      state: 'unknown',
+      error: `${err.name}: ${err.message}`,
+      response: { error: err.name, message: err.message },
+      outcome: 'unknown',
+    };
   }
   await finishSend(ctx.db, action.id, attemptId, settle, ctx.now());
-  log.info({ state: settle.state, gatewayRefundId: settle.gatewayRefundId, error: settle.error }, 'refund sent');
+  log.info(
+    { state: settle.state, gatewayRefundId: settle.gatewayRefundId, error: settle.error },
+    'refund sent',
+  );
   return 'sent';
 }
 
 /** Recovery: asks the gateway for the refund by our key. 'not_found' means it is safe to send. */
-async function lookUp(ctx: StageContext, client: GatewayClient, action: RefundActionView): Promise<ExecutedHow | 'not_found'> {
+async function lookUp(
+  ctx: StageContext,
+  client: GatewayClient,
+  action: RefundActionView,
+): Promise<ExecutedHow | 'not_found'> {
   const query = { paymentId: action.paymentId, idempotencyKey: action.idempotencyKey };
   let found: RefundOutcome | undefined;
   try {
@@ -50,12 +66,20 @@ async function lookUp(ctx: StageContext, client: GatewayClient, action: RefundAc
     // Cannot tell: never send. The next execution asks again.
     const err = e as Error;
     const error = `lookup failed: ${err.name}: ${err.message}`;
-    await recordLookup(ctx.db, action.id, query, 'error', { error: err.name, message: err.message }, ctx.now(), {
-      state: 'unknown',
-      error,
-      response: null,
-      outcome: 'error',
-    });
+    await recordLookup(
+      ctx.db,
+      action.id,
+      query,
+      'error',
+      { error: err.name, message: err.message },
+      ctx.now(),
+      {
+        state: 'unknown',
+        error,
+        response: null,
+        outcome: 'error',
+      },
+    );
     ctx.log.warn({ refundAction: action.id, error }, 'refund state unknown; not sent again');
     return 'not_sent';
   }
@@ -65,14 +89,23 @@ async function lookUp(ctx: StageContext, client: GatewayClient, action: RefundAc
   }
   const settle = fromOutcome(found);
   await recordLookup(ctx.db, action.id, query, `found_${found.state}`, found.raw, ctx.now(), settle);
-  ctx.log.info({ refundAction: action.id, state: settle.state, gatewayRefundId: settle.gatewayRefundId }, 'refund found at the gateway; not sent again');
+  ctx.log.info(
+    { refundAction: action.id, state: settle.state, gatewayRefundId: settle.gatewayRefundId },
+    'refund found at the gateway; not sent again',
+  );
   return 'found_at_gateway';
 }
 
 /** A pending refund was accepted by the gateway: it counts as succeeded here and is verified later. */
 function fromOutcome(o: RefundOutcome): Settle {
   if (o.state === 'failed') {
-    return { state: 'failed', gatewayRefundId: o.refundId, error: `${o.code}: ${o.message}`, response: o.raw, outcome: 'failed' };
+    return {
+      state: 'failed',
+      gatewayRefundId: o.refundId,
+      error: `${o.code}: ${o.message}`,
+      response: o.raw,
+      outcome: 'failed',
+    };
   }
   return { state: 'succeeded', gatewayRefundId: o.refundId, response: o.raw, outcome: o.state };
 }

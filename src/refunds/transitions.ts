@@ -7,7 +7,12 @@ import type { RefundState } from '../db/schema.js';
 
 const json = (v: unknown): string => JSON.stringify(v ?? null);
 
-export async function markApproved(db: Db, actionIds: readonly number[], by: string, at: Date): Promise<void> {
+export async function markApproved(
+  db: Db,
+  actionIds: readonly number[],
+  by: string,
+  at: Date,
+): Promise<void> {
   if (actionIds.length === 0) return;
   await db
     .updateTable('refund_actions')
@@ -20,7 +25,12 @@ export async function markApproved(db: Db, actionIds: readonly number[], by: str
  * planned | sending | unknown -> sending, with an audit row holding the request, committed before the gateway call.
  * Returns the attempt id, or undefined when the action moved on meanwhile (then nothing may be sent).
  */
-export async function beginSend(db: Db, actionId: number, request: unknown, at: Date): Promise<number | undefined> {
+export async function beginSend(
+  db: Db,
+  actionId: number,
+  request: unknown,
+  at: Date,
+): Promise<number | undefined> {
   return db.transaction().execute(async (tx) => {
     const updated = await tx
       .updateTable('refund_actions')
@@ -32,7 +42,13 @@ export async function beginSend(db: Db, actionId: number, request: unknown, at: 
     if (!updated) return undefined;
     const attempt = await tx
       .insertInto('refund_attempts')
-      .values({ refund_action_id: actionId, at, action: 'create', request: json(request), outcome: 'in_flight' })
+      .values({
+        refund_action_id: actionId,
+        at,
+        action: 'create',
+        request: json(request),
+        outcome: 'in_flight',
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return attempt.id;
@@ -49,7 +65,13 @@ export interface Settle {
 }
 
 /** Ends a send: the attempt row gets the response, the action its new state. One transaction. */
-export async function finishSend(db: Db, actionId: number, attemptId: number, s: Settle, at: Date): Promise<void> {
+export async function finishSend(
+  db: Db,
+  actionId: number,
+  attemptId: number,
+  s: Settle,
+  at: Date,
+): Promise<void> {
   await db.transaction().execute(async (tx) => {
     await tx
       .updateTable('refund_attempts')
@@ -73,7 +95,14 @@ export async function recordLookup(
   await db.transaction().execute(async (tx) => {
     await tx
       .insertInto('refund_attempts')
-      .values({ refund_action_id: actionId, at, action: 'find', request: json(request), response: json(response), outcome })
+      .values({
+        refund_action_id: actionId,
+        at,
+        action: 'find',
+        request: json(request),
+        response: json(response),
+        outcome,
+      })
       .execute();
     if (s) await applyState(tx, actionId, s, at);
   });

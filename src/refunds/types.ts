@@ -8,7 +8,12 @@ import type { GatewayClient } from '../gateways/types.js';
 export const REFUND_CANDIDATE_TYPES = ['status_mismatch', 'duplicate_charge', 'amount_mismatch'] as const;
 
 /** States that hold money on a payment: a new plan must leave room for them. */
-export const LIVE_STATES = ['planned', 'sending', 'succeeded', 'unknown'] as const satisfies readonly RefundState[];
+export const LIVE_STATES = [
+  'planned',
+  'sending',
+  'succeeded',
+  'unknown',
+] as const satisfies readonly RefundState[];
 
 export interface RefundActionView {
   id: number;

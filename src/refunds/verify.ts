@@ -13,9 +13,19 @@ import type { RefundDeps, VerifyResult } from './types.js';
  * transaction id is the gateway's refund id). Returns the succeeded refunds still missing from every settlement file
  * past the provider's settlement lag. Runs call it each time; without `deps` only the settlement files are checked.
  */
-export async function verifyRefunds(ctx: StageContext, deps?: Pick<RefundDeps, 'clientFor'>): Promise<VerifyResult> {
+export async function verifyRefunds(
+  ctx: StageContext,
+  deps?: Pick<RefundDeps, 'clientFor'>,
+): Promise<VerifyResult> {
   const now = ctx.now();
-  const result: VerifyResult = { resolvedInFlight: 0, checkedAtGateway: 0, verifiedAtGateway: 0, failedAtGateway: 0, settled: 0, overdue: [] };
+  const result: VerifyResult = {
+    resolvedInFlight: 0,
+    checkedAtGateway: 0,
+    verifiedAtGateway: 0,
+    failedAtGateway: 0,
+    settled: 0,
+    overdue: [],
+  };
 
   // Set-based: every succeeded refund that now has its settlement line gets it in one statement.
   const { rows: settled } = await sql<{ id: number }>`
@@ -45,7 +55,11 @@ export async function verifyRefunds(ctx: StageContext, deps?: Pick<RefundDeps, '
         const found = await deps.clientFor(a.provider as ProviderName).findRefund(query, ctx.signal);
         if (found?.state === 'succeeded') {
           await recordLookup(ctx.db, a.id, query, 'verified', found.raw, now);
-          await ctx.db.updateTable('refund_actions').set({ verified_at: now }).where('id', '=', a.id).execute();
+          await ctx.db
+            .updateTable('refund_actions')
+            .set({ verified_at: now })
+            .where('id', '=', a.id)
+            .execute();
           result.verifiedAtGateway += 1;
         } else if (found?.state === 'failed') {
           // The gateway accepted the refund and later failed it: the money did not move.
@@ -57,18 +71,41 @@ export async function verifyRefunds(ctx: StageContext, deps?: Pick<RefundDeps, '
           });
           result.failedAtGateway += 1;
         } else {
-          await recordLookup(ctx.db, a.id, query, found ? 'still_pending' : 'not_found', found?.raw ?? null, now);
-          if (!found) ctx.log.warn({ refundAction: a.id, key: a.idempotency_key }, 'succeeded refund not found at the gateway');
+          await recordLookup(
+            ctx.db,
+            a.id,
+            query,
+            found ? 'still_pending' : 'not_found',
+            found?.raw ?? null,
+            now,
+          );
+          if (!found)
+            ctx.log.warn(
+              { refundAction: a.id, key: a.idempotency_key },
+              'succeeded refund not found at the gateway',
+            );
         }
       } catch (e) {
-        ctx.log.warn({ refundAction: a.id, error: (e as Error).message }, 'refund verification at the gateway failed; will retry next run');
+        ctx.log.warn(
+          { refundAction: a.id, error: (e as Error).message },
+          'refund verification at the gateway failed; will retry next run',
+        );
       }
     }
   }
 
   const waiting = await ctx.db
     .selectFrom('refund_actions')
-    .select(['id', 'idempotency_key', 'provider', 'gateway_refund_id', 'amount_minor', 'currency', 'finished_at', 'sent_at'])
+    .select([
+      'id',
+      'idempotency_key',
+      'provider',
+      'gateway_refund_id',
+      'amount_minor',
+      'currency',
+      'finished_at',
+      'sent_at',
+    ])
     .where('state', '=', 'succeeded')
     .where('settled_line_id', 'is', null)
     .orderBy('id')
@@ -136,7 +173,10 @@ async function resolveInFlight(ctx: StageContext, deps: Pick<RefundDeps, 'client
         });
         resolved += 1;
       } catch (e) {
-        ctx.log.warn({ refundAction: a.id, error: (e as Error).message }, 'lookup of an in-flight refund failed; will retry next run');
+        ctx.log.warn(
+          { refundAction: a.id, error: (e as Error).message },
+          'lookup of an in-flight refund failed; will retry next run',
+        );
       }
     }
   } finally {
@@ -148,7 +188,7 @@ async function resolveInFlight(ctx: StageContext, deps: Pick<RefundDeps, 'client
 /** The settlement lag rule of docs/matching.md: N business days later, weekends and holidays skipped. */
 function addBusinessDays(date: string, days: number, holidays: ReadonlySet<string>): string {
   let d = date;
-  for (let left = days; left > 0; ) {
+  for (let left = days; left > 0;) {
     d = addDays(d, 1);
     const w = weekday(d);
     if (w !== 0 && w !== 6 && !holidays.has(d)) left -= 1;

@@ -41,7 +41,12 @@ export async function readApprovalWorkbook(file: string): Promise<ApprovalRow[]>
     await wb.xlsx.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'not found' : code ? `cannot be read (${code})` : `is not a readable .xlsx workbook (${(e as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'not found'
+        : code
+          ? `cannot be read (${code})`
+          : `is not a readable .xlsx workbook (${(e as Error).message})`;
     throw new UsageError(`approval file ${file} ${why}`, { cause: e });
   }
   const sheets = wb.worksheets.filter((ws) => SHEET_RE.test(ws.name));
@@ -72,7 +77,8 @@ function headerColumns(row: ExcelJS.Row, sheet: string, file: string): Record<ke
   row.eachCell((cell, col) => byName.set(cellText(cell.value).trim(), col));
   const entries = Object.entries(COLUMNS).map(([key, header]) => {
     const col = byName.get(header);
-    if (col === undefined) throw new UsageError(`approval file ${file}: sheet ${sheet} has no "${header}" column`);
+    if (col === undefined)
+      throw new UsageError(`approval file ${file}: sheet ${sheet} has no "${header}" column`);
     return [key, col] as const;
   });
   return Object.fromEntries(entries) as Record<keyof typeof COLUMNS, number>;
@@ -80,7 +86,8 @@ function headerColumns(row: ExcelJS.Row, sheet: string, file: string): Record<ke
 
 /** Unwraps what ExcelJS may hand back for a cell: rich text, hyperlinks, formula results. */
 function unwrap(value: ExcelJS.CellValue): unknown {
-  if (value === null || value === undefined || typeof value !== 'object' || value instanceof Date) return value;
+  if (value === null || value === undefined || typeof value !== 'object' || value instanceof Date)
+    return value;
   if ('richText' in value) return value.richText.map((r) => r.text).join('');
   if ('result' in value) return unwrap(value.result);
   if ('text' in value) return unwrap(value.text);

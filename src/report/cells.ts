@@ -65,8 +65,12 @@ export function toExcel(cell: Cell): ExcelCell {
   }
   if ('int' in cell) return cell.int === null ? { value: null } : { value: cell.int, numFmt: INT_FORMAT };
   if ('date' in cell) {
-    return cell.date === null ? { value: null } : { value: new Date(`${cell.date}T00:00:00Z`), numFmt: DATE_FORMAT };
+    return cell.date === null
+      ? { value: null }
+      : { value: new Date(`${cell.date}T00:00:00Z`), numFmt: DATE_FORMAT };
   }
   // exceljs turns a Date into a serial number from its UTC fields, so the wall-clock time is encoded as UTC.
-  return cell.datetime === null ? { value: null } : { value: new Date(`${cell.datetime}Z`), numFmt: DATETIME_FORMAT };
+  return cell.datetime === null
+    ? { value: null }
+    : { value: new Date(`${cell.datetime}Z`), numFmt: DATETIME_FORMAT };
 }

@@ -59,10 +59,24 @@ export async function loadScope(
   );
   const run = rows[0];
   if (!run) throw new UsageError(`run ${runId} does not exist (see \`payrecon runs\`)`);
-  if (!run.from_date || !run.to_date) throw new UsageError(`run ${runId} (${run.command}) has no date range to report on`);
+  if (!run.from_date || !run.to_date)
+    throw new UsageError(`run ${runId} (${run.command}) has no date range to report on`);
   const manifestAsOf = run.manifest.asOf;
-  const asOf = typeof manifestAsOf === 'string' && isIsoDate(manifestAsOf) ? manifestAsOf : todayIn(timeZone, run.started_at);
-  return { run, runId, from: run.from_date, to: run.to_date, providers: run.providers, timeZone, holidays, asOf, db };
+  const asOf =
+    typeof manifestAsOf === 'string' && isIsoDate(manifestAsOf)
+      ? manifestAsOf
+      : todayIn(timeZone, run.started_at);
+  return {
+    run,
+    runId,
+    from: run.from_date,
+    to: run.to_date,
+    providers: run.providers,
+    timeZone,
+    holidays,
+    asOf,
+    db,
+  };
 }
 
 /** Transaction times that fall on the scope's dates in its time zone: a range on the raw column, so indexes apply. */

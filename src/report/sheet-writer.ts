@@ -108,7 +108,14 @@ export function openSheet(
     ws = wb.addWorksheet(name, {
       views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }],
       // Printed (or saved as PDF), a sheet is one page wide, landscape, with the header repeated on every page.
-      pageSetup: { orientation: 'landscape', fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: '1:1', paperSize: 9 },
+      pageSetup: {
+        orientation: 'landscape',
+        fitToPage: true,
+        fitToWidth: 1,
+        fitToHeight: 0,
+        printTitlesRow: '1:1',
+        paperSize: 9,
+      },
     }) as unknown as StreamSheet;
     // Widths only: a `header` here would make exceljs write its own row 1 behind our back.
     ws.columns = spec.columns.map((c) => ({ width: Math.max(c.width, c.header.length + 4) }));
@@ -186,7 +193,8 @@ export function fitWidths(spec: SheetSpec, rows: ReadonlyArray<readonly Cell[]>,
   const widths = spec.columns.map((c) => c.width);
   for (const row of rows) {
     row.forEach((cell, i) => {
-      if (typeof cell === 'string' && widths[i] !== undefined) widths[i] = Math.max(widths[i], Math.min(max, cell.length + 2));
+      if (typeof cell === 'string' && widths[i] !== undefined)
+        widths[i] = Math.max(widths[i], Math.min(max, cell.length + 2));
     });
   }
   return { ...spec, columns: spec.columns.map((c, i) => ({ ...c, width: widths[i] ?? c.width })) };

@@ -11,7 +11,11 @@ export interface Snapshot {
   stream<R>(query: CompiledQuery<R>): AsyncGenerator<R>;
 }
 
-export async function withSnapshot<T>(pool: pg.Pool, fn: (snap: Snapshot) => Promise<T>, batchSize = 2000): Promise<T> {
+export async function withSnapshot<T>(
+  pool: pg.Pool,
+  fn: (snap: Snapshot) => Promise<T>,
+  batchSize = 2000,
+): Promise<T> {
   const client = await pool.connect();
   let cursorNo = 0;
   const snap: Snapshot = {

@@ -21,7 +21,14 @@ import { writeSummary } from './sheets/summary.js';
 import type { SheetContext } from './sheets/types.js';
 
 export const SHEET_ORDER = [
-  'Summary', 'Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes', 'Run info',
+  'Summary',
+  'Discrepancies',
+  'Awaiting settlement',
+  'Chargebacks',
+  'Refund plan',
+  'Rejected lines',
+  'Changes',
+  'Run info',
 ] as const;
 
 export interface ReportOptions {
@@ -44,11 +51,19 @@ export function reportFileName(runId: number, from: string, to: string): string 
 }
 
 /** Writes the run's workbook to `<reports.dir>/payrecon_<from>_<to>_run-<id>.xlsx`, records it, returns its path. */
-export async function writeReport(ctx: StageContext, runId: number, opts: ReportOptions = {}): Promise<string> {
+export async function writeReport(
+  ctx: StageContext,
+  runId: number,
+  opts: ReportOptions = {},
+): Promise<string> {
   return (await writeReportDetailed(ctx, runId, opts)).path;
 }
 
-export async function writeReportDetailed(ctx: StageContext, runId: number, opts: ReportOptions = {}): Promise<ReportResult> {
+export async function writeReportDetailed(
+  ctx: StageContext,
+  runId: number,
+  opts: ReportOptions = {},
+): Promise<ReportResult> {
   const dir = path.resolve(ctx.config.reports.dir);
   await mkdir(dir, { recursive: true });
   const started = ctx.now();
@@ -87,7 +102,11 @@ async function writeWorkbook(
   // A write error (disk full) must fail the report, not the process, and must not leave commit() waiting forever.
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   failed.catch(() => undefined);
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: out,
+    useStyles: true,
+    useSharedStrings: false,
+  });
   const work = writeSheets(wb, base, ctx);
   work.catch(() => undefined); // awaited below on every path
   try {
@@ -116,7 +135,8 @@ async function writeSheets(
   const sc: SheetContext = { ...base, wb };
   const output = (wb as unknown as { stream: { destroyed: boolean } }).stream;
   const check = () => {
-    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('report cancelled');
+    if (ctx.signal.aborted)
+      throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('report cancelled');
     if (output.destroyed) throw new Error('the workbook file was closed while writing');
   };
   const rows = {} as ReportResult['rows'];
@@ -147,7 +167,11 @@ async function writeSheets(
 function localNow(ctx: StageContext, scope: ReportScope): string {
   const now = ctx.now();
   const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: scope.timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    timeZone: scope.timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
   }).format(now);
   return `${todayIn(scope.timeZone, now)}T${parts}`;
 }

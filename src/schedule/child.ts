@@ -49,7 +49,11 @@ export function spawnCli(opts: SpawnOptions): ChildRun {
   const started = Date.now();
   // A process group of its own: a Ctrl-C at the terminal reaches only the scheduler, which forwards one SIGTERM.
   // Two signals would make the child stop at once instead of at its next safe point.
-  const child = spawn(opts.execPath, [opts.binPath, ...opts.args], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(opts.execPath, [opts.binPath, ...opts.args], {
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stdout = '';
   let stderrTail = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -67,7 +71,9 @@ export function spawnCli(opts: SpawnOptions): ChildRun {
         signal,
         durationMs: Date.now() - started,
         result: lastJsonObject(stdout),
-        lastErrorLine: spawnError ? `cannot start ${opts.execPath}: ${spawnError.message}` : lastLine(stderrTail),
+        lastErrorLine: spawnError
+          ? `cannot start ${opts.execPath}: ${spawnError.message}`
+          : lastLine(stderrTail),
       });
     child.once('error', (e) => finish(null, null, e));
     child.once('close', (code, signal) => finish(code, signal));
@@ -82,13 +88,19 @@ export function spawnCli(opts: SpawnOptions): ChildRun {
 }
 
 function lastLine(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   return lines[lines.length - 1];
 }
 
 /** `--json` promises one object on stdout; take the last line that parses as one. */
 export function lastJsonObject(text: string): unknown {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'));
   for (let i = lines.length - 1; i >= 0; i--) {
     try {
       const v: unknown = JSON.parse(lines[i] ?? '');

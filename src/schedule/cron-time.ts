@@ -21,7 +21,12 @@ export function validateCron(expression: string): void {
  * back at most `maxDays` (a daily or weekly schedule is always found). Steps minute by minute, checking the
  * expression's seconds within each minute; matching localises each candidate, so DST transitions come out right.
  */
-export function previousScheduledTime(expression: string, matcher: CronMatcher, before: Date, maxDays = 8): Date | null {
+export function previousScheduledTime(
+  expression: string,
+  matcher: CronMatcher,
+  before: Date,
+  maxDays = 8,
+): Date | null {
   const seconds = [...cron.parse(expression).second].sort((a, b) => b - a);
   const minute = 60_000;
   let start = Math.floor(before.getTime() / minute) * minute;
@@ -44,7 +49,13 @@ export function previousScheduledTime(expression: string, matcher: CronMatcher, 
  * `wallMatcher` is the expression matched in UTC: the skipped wall-clock times never existed in the zone, so they
  * are checked as plain wall times.
  */
-export function skippedByDstJump(expression: string, wallMatcher: CronMatcher, timeZone: string, from: Date, to: Date): boolean {
+export function skippedByDstJump(
+  expression: string,
+  wallMatcher: CronMatcher,
+  timeZone: string,
+  from: Date,
+  to: Date,
+): boolean {
   const before = offsetMinutes(timeZone, from);
   const after = offsetMinutes(timeZone, to);
   if (after <= before) return false;
@@ -61,7 +72,8 @@ export function skippedByDstJump(expression: string, wallMatcher: CronMatcher, t
   const skippedFrom = transition + before * 60_000; // what the clock would have shown: 02:00
   const seconds = cron.parse(expression).second;
   for (let m = 0; m < after - before; m++) {
-    for (const s of seconds) if (wallMatcher.match(new Date(skippedFrom + m * 60_000 + s * 1000))) return true;
+    for (const s of seconds)
+      if (wallMatcher.match(new Date(skippedFrom + m * 60_000 + s * 1000))) return true;
   }
   return false;
 }

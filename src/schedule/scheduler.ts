@@ -51,7 +51,15 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
   validateCron(opts.cron);
   const now = opts.now ?? (() => new Date());
   const log = opts.log.child({ component: 'schedule' });
-  const stats: SchedulerStats = { ticks: 0, started: 0, finished: 0, skippedBusy: 0, skippedLocked: 0, failed: 0, interrupted: 0 };
+  const stats: SchedulerStats = {
+    ticks: 0,
+    started: 0,
+    finished: 0,
+    skippedBusy: 0,
+    skippedLocked: 0,
+    failed: 0,
+    interrupted: 0,
+  };
   let current: { child: ChildRun; settled: Promise<void> } | undefined;
   let stopping = false;
 
@@ -60,7 +68,10 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
     if (stopping) return;
     if (current) {
       stats.skippedBusy += 1;
-      log.info({ reason, scheduledFor, runningPid: current.child.pid }, 'tick skipped: the previous run is still running');
+      log.info(
+        { reason, scheduledFor, runningPid: current.child.pid },
+        'tick skipped: the previous run is still running',
+      );
       return;
     }
     let child: ChildRun;
@@ -124,7 +135,10 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
     return stats;
   }
   await task.start();
-  log.info({ cron: opts.cron, timeZone: opts.timeZone, args: opts.args, nextRun: task.getNextRun() }, 'scheduler started');
+  log.info(
+    { cron: opts.cron, timeZone: opts.timeZone, args: opts.args, nextRun: task.getNextRun() },
+    'scheduler started',
+  );
   if (catchUpDue) tick('catch-up', catchUpDue);
   const wallMatcher = cron.createTask(opts.cron, () => undefined, { timezone: 'UTC' }); // never started: a matcher
   let lastCheck = now();
@@ -152,7 +166,10 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
     const grace = opts.shutdownGraceMs ?? 25_000;
     const inTime = await Promise.race([running.settled.then(() => true), delay(grace).then(() => false)]);
     if (!inTime) {
-      log.error({ pid: running.child.pid, graceMs: grace }, 'run did not stop in time after SIGTERM; killing it (its lock dies with its session)');
+      log.error(
+        { pid: running.child.pid, graceMs: grace },
+        'run did not stop in time after SIGTERM; killing it (its lock dies with its session)',
+      );
       running.child.kill('SIGKILL');
       await Promise.race([running.settled, delay(2000)]);
     }
@@ -165,12 +182,20 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
  * The most recent scheduled time, when no run succeeded since it. A database that cannot be asked (still starting
  * at boot) costs the catch-up, not the scheduler: the next tick will try anyway.
  */
-async function missedSlot(opts: SchedulerOptions, task: ScheduledTask, now: Date, log: Logger): Promise<Date | null> {
+async function missedSlot(
+  opts: SchedulerOptions,
+  task: ScheduledTask,
+  now: Date,
+  log: Logger,
+): Promise<Date | null> {
   const previous = previousScheduledTime(opts.cron, task, now);
   if (!previous || !opts.succeededSince) return null;
   try {
     const served = await opts.succeededSince(previous);
-    log.info({ previous }, served ? 'last scheduled run was served' : 'last scheduled run was missed: catching up now');
+    log.info(
+      { previous },
+      served ? 'last scheduled run was served' : 'last scheduled run was missed: catching up now',
+    );
     return served ? null : previous;
   } catch (e) {
     log.error({ err: e, previous }, 'catch-up check failed (database unreachable?); not catching up');
@@ -191,7 +216,9 @@ export function summarize(o: ChildOutcome, args: string[]): RunSummary {
   if (!ok && summary.error === undefined) {
     summary.error =
       readableLine(o.lastErrorLine) ??
-      (o.signal ? `the run was stopped by ${o.signal}` : `\`payrecon ${args.join(' ')}\` exited with code ${o.exitCode}`);
+      (o.signal
+        ? `the run was stopped by ${o.signal}`
+        : `\`payrecon ${args.join(' ')}\` exited with code ${o.exitCode}`);
   }
   return summary;
 }

@@ -13,7 +13,10 @@ describe('dates', () => {
   });
 
   it('accepts ranges and refuses bad ones with a usage error', () => {
-    expect(resolveRange({ from: '2026-01-01', to: '2026-03-31' }, 'UTC', now)).toEqual({ from: '2026-01-01', to: '2026-03-31' });
+    expect(resolveRange({ from: '2026-01-01', to: '2026-03-31' }, 'UTC', now)).toEqual({
+      from: '2026-01-01',
+      to: '2026-03-31',
+    });
     expect(() => resolveRange({ from: '2026-02-01', to: '2026-01-01' }, 'UTC', now)).toThrow(UsageError);
     expect(() => resolveRange({ from: '2026-02-01' }, 'UTC', now)).toThrow(/go together/);
     expect(() => resolveRange({ date: '2026-02-30' }, 'UTC', now)).toThrow(/invalid date/);
@@ -24,6 +27,11 @@ describe('dates', () => {
     expect(isIsoDate('2024-02-29')).toBe(true);
     expect(isIsoDate('2026-02-29')).toBe(false);
     expect(addDays('2026-03-28', 2)).toBe('2026-03-30');
-    expect(eachDate('2026-12-30', '2027-01-02')).toEqual(['2026-12-30', '2026-12-31', '2027-01-01', '2027-01-02']);
+    expect(eachDate('2026-12-30', '2027-01-02')).toEqual([
+      '2026-12-30',
+      '2026-12-31',
+      '2027-01-01',
+      '2027-01-02',
+    ]);
   });
 });

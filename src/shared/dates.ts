@@ -13,7 +13,12 @@ export function isIsoDate(s: string): boolean {
 
 /** Today's calendar date in a time zone. */
 export function todayIn(timeZone: string, now: Date = new Date()): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now);
   return parts; // en-CA formats as YYYY-MM-DD
 }
 
@@ -40,7 +45,8 @@ export function resolveDate(text: string, timeZone: string, now: Date = new Date
   const today = todayIn(timeZone, now);
   if (text === 'today') return today;
   if (text === 'yesterday') return addDays(today, -1);
-  if (!isIsoDate(text)) throw new UsageError(`invalid date "${text}": expected YYYY-MM-DD, today or yesterday`);
+  if (!isIsoDate(text))
+    throw new UsageError(`invalid date "${text}": expected YYYY-MM-DD, today or yesterday`);
   return text;
 }
 
@@ -60,7 +66,8 @@ export function resolveRange(opts: DateRangeOptions, timeZone: string, now: Date
   if (opts.date !== undefined && (opts.from !== undefined || opts.to !== undefined)) {
     throw new UsageError('give either --date or --from/--to, not both');
   }
-  if ((opts.from === undefined) !== (opts.to === undefined)) throw new UsageError('--from and --to go together');
+  if ((opts.from === undefined) !== (opts.to === undefined))
+    throw new UsageError('--from and --to go together');
   if (opts.from !== undefined && opts.to !== undefined) {
     const range = { from: resolveDate(opts.from, timeZone, now), to: resolveDate(opts.to, timeZone, now) };
     if (range.from > range.to) throw new UsageError(`--from ${range.from} is after --to ${range.to}`);

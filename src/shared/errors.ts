@@ -58,7 +58,10 @@ export class RunFailedError extends PayreconError {
   override name = 'RunFailedError';
   readonly runId: number | undefined;
   readonly range: { from: string; to: string } | undefined;
-  constructor(message: string, options?: { cause?: unknown; runId?: number; range?: { from: string; to: string } }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; runId?: number; range?: { from: string; to: string } },
+  ) {
     super(message, options);
     this.runId = options?.runId;
     this.range = options?.range;

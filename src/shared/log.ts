@@ -13,15 +13,31 @@ export interface LogOptions {
 
 // Secret-bearing keys are redacted by path; any other place a secret value appears is caught by `scrub`.
 const REDACT_PATHS = [
-  'accessToken', '*.accessToken', 'apiKey', '*.apiKey', 'password', '*.password', 'passphrase', '*.passphrase',
-  'headers.authorization', 'headers["x-api-key"]', '*.headers.authorization', '*.headers["x-api-key"]',
+  'accessToken',
+  '*.accessToken',
+  'apiKey',
+  '*.apiKey',
+  'password',
+  '*.password',
+  'passphrase',
+  '*.passphrase',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
 ];
 
 /** Logs go to stderr, so that stdout carries only a command's result (`--json`). */
 export function createLogger(opts: LogOptions = {}): Logger {
   const usePretty = opts.pretty ?? process.stderr.isTTY;
   const destination = usePretty
-    ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' })
+    ? pretty({
+        destination: 2,
+        sync: true,
+        colorize: true,
+        ignore: 'pid,hostname',
+        translateTime: 'SYS:HH:MM:ss',
+      })
     : pino.destination({ dest: 2, sync: true });
   return pino(
     {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { currencyExponent, formatMinor, jsonNumberToMinor, MoneyFormatError, parseMajorToMinor, parseMinor } from './money.js';
+import {
+  currencyExponent,
+  formatMinor,
+  jsonNumberToMinor,
+  MoneyFormatError,
+  parseMajorToMinor,
+  parseMinor,
+} from './money.js';
 
 describe('money', () => {
   it('knows zero-, two- and three-decimal currencies', () => {
@@ -24,11 +31,14 @@ describe('money', () => {
     expect(() => parseMajorToMinor('1.005', 'EUR')).toThrow(/more decimals/);
     expect(() => parseMajorToMinor('56.5', 'JPY')).toThrow(/more decimals/);
     expect(parseMajorToMinor('56.00', 'JPY', { allowTrailingZeroDecimals: true })).toBe(56);
-    expect(() => parseMajorToMinor('56.01', 'JPY', { allowTrailingZeroDecimals: true })).toThrow(/more decimals/);
+    expect(() => parseMajorToMinor('56.01', 'JPY', { allowTrailingZeroDecimals: true })).toThrow(
+      /more decimals/,
+    );
   });
 
   it('refuses what is not a number', () => {
-    for (const bad of ['', 'abc', '1e3', '1.2.3', '--1', '1,00']) expect(() => parseMajorToMinor(bad, 'EUR')).toThrow(MoneyFormatError);
+    for (const bad of ['', 'abc', '1e3', '1.2.3', '--1', '1,00'])
+      expect(() => parseMajorToMinor(bad, 'EUR')).toThrow(MoneyFormatError);
     expect(() => parseMajorToMinor('99999999999999999', 'EUR')).toThrow(/too large/);
   });
 

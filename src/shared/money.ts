@@ -4,10 +4,32 @@
 
 /** ISO 4217 currencies whose minor unit is not 1/100. Every other three-letter code has two decimals. */
 const EXPONENTS: Readonly<Record<string, number>> = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0,
-  VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
-  CLF: 4, UYW: 4,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
+  CLF: 4,
+  UYW: 4,
 };
 
 export class MoneyFormatError extends Error {
@@ -49,7 +71,8 @@ export function parseMajorToMinor(text: string, currency: string, opts: ParseAmo
   let t = text.trim();
   if (opts.groupSeparator) t = t.split(opts.groupSeparator).join('');
   if ((opts.decimalSeparator ?? '.') === ',') {
-    if (t.includes('.')) throw new MoneyFormatError(`amount "${text}" has "." but the decimal separator is ","`);
+    if (t.includes('.'))
+      throw new MoneyFormatError(`amount "${text}" has "." but the decimal separator is ","`);
     t = t.replace(',', '.');
   }
   const m = DECIMAL_RE.exec(t);
@@ -73,7 +96,8 @@ export function parseMajorToMinor(text: string, currency: string, opts: ParseAmo
 /** Minor units given as an integer string ("9200", "-1000"). */
 export function parseMinor(text: string): number {
   const t = text.trim();
-  if (!/^[+-]?\d+$/.test(t)) throw new MoneyFormatError(`amount "${text}" is not a whole number of minor units`);
+  if (!/^[+-]?\d+$/.test(t))
+    throw new MoneyFormatError(`amount "${text}" is not a whole number of minor units`);
   const value = Number(t);
   if (!Number.isSafeInteger(value)) throw new MoneyFormatError(`amount "${text}" is too large`);
   return value === 0 ? 0 : value;

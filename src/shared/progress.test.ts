@@ -54,7 +54,10 @@ describe('createProgress', () => {
 describe('progressByDay', () => {
   it('logs one line per finished day when there is no terminal', () => {
     const lines: Record<string, unknown>[] = [];
-    const log = pino({}, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString())), cb()) }));
+    const log = pino(
+      {},
+      new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString())), cb()) }),
+    );
     const days = ['2026-11-01', '2026-11-02', '2026-11-03'];
     const p = progressByDay('pull', days, { log, stream: asWrite(fakeStream(false)) });
     for (const d of days) p.dayDone(d, { records: 7 });

@@ -27,19 +27,30 @@ export interface ProgressOptions {
 export function shouldShowProgress(opts: ProgressOptions): boolean {
   const stream = opts.stream ?? process.stderr;
   const ci = opts.env?.CI;
-  return stream.isTTY === true && !opts.json && !opts.quiet && !(ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0');
+  return (
+    stream.isTTY === true &&
+    !opts.json &&
+    !opts.quiet &&
+    !(ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0')
+  );
 }
 
 const NOOP: Progress = { tick: () => undefined, update: () => undefined, stop: () => undefined };
 
-export function createProgress(label: string, total: number | undefined, opts: ProgressOptions = {}): Progress {
+export function createProgress(
+  label: string,
+  total: number | undefined,
+  opts: ProgressOptions = {},
+): Progress {
   if (!(opts.enabled ?? shouldShowProgress(opts))) return NOOP;
   const known = total !== undefined;
   const bar = new cliProgress.SingleBar(
     {
       stream: opts.stream ?? process.stderr,
       // An unknown total still shows how far we got, just without a percentage or an ETA.
-      format: known ? `${label} [{bar}] {percentage}% {value}/{total} ETA {eta_formatted}` : `${label} {value} done, {duration_formatted}`,
+      format: known
+        ? `${label} [{bar}] {percentage}% {value}/{total} ETA {eta_formatted}`
+        : `${label} {value} done, {duration_formatted}`,
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 50,
@@ -79,7 +90,11 @@ export interface DayProgress {
  * For stages that walk a long date range: a bar over the days on a terminal, otherwise one log line per finished
  * day, so that an unattended multi-month rerun still shows it is alive and where it is.
  */
-export function progressByDay(label: string, days: readonly string[], opts: ProgressOptions & { log: Logger }): DayProgress {
+export function progressByDay(
+  label: string,
+  days: readonly string[],
+  opts: ProgressOptions & { log: Logger },
+): DayProgress {
   const show = opts.enabled ?? shouldShowProgress(opts);
   if (show) {
     const bar = createProgress(label, days.length, { ...opts, enabled: true });
@@ -105,7 +120,11 @@ export interface StageProgress {
 export function stageProgress(totalStages: number, opts: ProgressOptions = {}): StageProgress {
   if (!(opts.enabled ?? shouldShowProgress(opts))) return { onStage: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
-    { stream: opts.stream ?? process.stderr, format: 'run [{bar}] {value}/{total} stages  {stage}', hideCursor: true },
+    {
+      stream: opts.stream ?? process.stderr,
+      format: 'run [{bar}] {value}/{total} stages  {stage}',
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(totalStages, 0, { stage: '' });

@@ -43,7 +43,20 @@ describe('payrecon CLI foundation', () => {
   it('lists every command of the contract in --help', async () => {
     const r = await runCli(['--help'], { env });
     expect(r.code).toBe(0);
-    for (const cmd of ['run', 'fetch', 'pull', 'match', 'report', 'refunds', 'runs', 'schedule', 'migrate', 'config', 'sandbox', 'demo']) {
+    for (const cmd of [
+      'run',
+      'fetch',
+      'pull',
+      'match',
+      'report',
+      'refunds',
+      'runs',
+      'schedule',
+      'migrate',
+      'config',
+      'sandbox',
+      'demo',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
     }
   });
@@ -56,17 +69,33 @@ describe('payrecon CLI foundation', () => {
     expect(r.stdout).toContain('[redacted]');
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     const json = await runCli(['config', 'check', '--config', file, '--json'], { env });
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, config: { providers: { useepay: { apiKey: '[redacted]' } } } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      config: { providers: { useepay: { apiKey: '[redacted]' } } },
+    });
   });
 
   it.each([
-    ['wrong type', `${provider}    settlementLagDays: soon\n`, {}, /^payrecon: providers\.useepay\.settlementLagDays: /],
-    ['missing variable', provider, { USEEPAY_API_KEY: undefined }, /^payrecon: providers\.useepay\.apiKey: environment variable USEEPAY_API_KEY is not set$/],
+    [
+      'wrong type',
+      `${provider}    settlementLagDays: soon\n`,
+      {},
+      /^payrecon: providers\.useepay\.settlementLagDays: /,
+    ],
+    [
+      'missing variable',
+      provider,
+      { USEEPAY_API_KEY: undefined },
+      /^payrecon: providers\.useepay\.apiKey: environment variable USEEPAY_API_KEY is not set$/,
+    ],
     ['unknown key', `${provider}colour: blue\n`, {}, /^payrecon: colour: unknown key$/],
     ['invalid YAML', `${provider}  : [\n`, {}, /^payrecon: .*invalid YAML/],
     [
       'bad date token in a custom profile',
-      provider.replace('settlement: { source: local, localDir: ./inbox }', "settlement: { source: local, localDir: ./inbox, profile: { filePattern: '^s_(?<date>\\d{8})$', fileDateFormat: yyyyQQdd, columns: { kind: 1, currency: 2, gross: 3, transactionId: 4 }, header: false } }"),
+      provider.replace(
+        'settlement: { source: local, localDir: ./inbox }',
+        "settlement: { source: local, localDir: ./inbox, profile: { filePattern: '^s_(?<date>\\d{8})$', fileDateFormat: yyyyQQdd, columns: { kind: 1, currency: 2, gross: 3, transactionId: 4 }, header: false } }",
+      ),
       {},
       /^payrecon: providers\.useepay\.settlement\.profile: date format "yyyyQQdd": unsupported token "QQ"$/,
     ],
@@ -90,7 +119,10 @@ describe('payrecon CLI foundation', () => {
 
   it('migrates an embedded PostgreSQL that it starts by itself, and a second migrate has nothing to do', async () => {
     const port = await freePort();
-    const file = configFile('embedded.yaml', `${provider}database:\n  embedded: { dataDir: ./pg-a/data, port: ${port} }\n`);
+    const file = configFile(
+      'embedded.yaml',
+      `${provider}database:\n  embedded: { dataDir: ./pg-a/data, port: ${port} }\n`,
+    );
     const first = await runCli(['migrate', '--config', file], { env });
     expect(first.stderr).not.toContain(SECRET);
     expect(first.code).toBe(0);
@@ -102,9 +134,14 @@ describe('payrecon CLI foundation', () => {
 
   it('says clearly when the embedded port is taken, or the data directory is held by another server', async () => {
     const blocker = net.createServer();
-    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)),
+    );
     try {
-      const file = configFile('taken.yaml', `${provider}database:\n  embedded: { dataDir: ./pg-b/data, port: ${port} }\n`);
+      const file = configFile(
+        'taken.yaml',
+        `${provider}database:\n  embedded: { dataDir: ./pg-b/data, port: ${port} }\n`,
+      );
       const r = await runCli(['migrate', '--config', file], { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`port ${port} for the embedded PostgreSQL is taken`));
@@ -116,12 +153,20 @@ describe('payrecon CLI foundation', () => {
     const portB = await freePort();
     const server = await startEmbedded({ dataDir: path.join(dir, 'pg-c/data'), port: portA });
     try {
-      const other = configFile('held-b.yaml', `${provider}database:\n  embedded: { dataDir: ./pg-c/data, port: ${portB} }\n`);
+      const other = configFile(
+        'held-b.yaml',
+        `${provider}database:\n  embedded: { dataDir: ./pg-c/data, port: ${portB} }\n`,
+      );
       const r = await runCli(['migrate', '--config', other], { env });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`pg-c/data is locked by another PostgreSQL \\(pid \\d+, port ${portA}\\)`));
+      expect(r.stderr).toMatch(
+        new RegExp(`pg-c/data is locked by another PostgreSQL \\(pid \\d+, port ${portA}\\)`),
+      );
       // The same port is shared instead: a second payrecon process uses the server the first one started.
-      const same = configFile('held-a.yaml', `${provider}database:\n  embedded: { dataDir: ./pg-c/data, port: ${portA} }\n`);
+      const same = configFile(
+        'held-a.yaml',
+        `${provider}database:\n  embedded: { dataDir: ./pg-c/data, port: ${portA} }\n`,
+      );
       const shared = await runCli(['migrate', '--config', same], { env });
       expect(shared.code).toBe(0);
     } finally {

@@ -38,7 +38,9 @@ describe('configuration', () => {
   });
 
   it('names a missing variable and the key that needs it', () => {
-    expect(errorOf(() => parseConfig(base(), {}))).toBe('providers.useepay.apiKey: environment variable USEEPAY_API_KEY is not set');
+    expect(errorOf(() => parseConfig(base(), {}))).toBe(
+      'providers.useepay.apiKey: environment variable USEEPAY_API_KEY is not set',
+    );
   });
 
   it('supports ${VAR:-default} and ${VAR:-} (unset)', () => {
@@ -58,33 +60,56 @@ describe('configuration', () => {
     const missing = base();
     delete (missing.providers.useepay as Record<string, unknown>).merchantNo;
     expect(errorOf(() => parseConfig(missing, env))).toMatch(/^providers\.useepay\.merchantNo: /);
-    expect(errorOf(() => parseConfig({ ...base(), timezone: 'Mars/Olympus' }, env))).toMatch(/^timezone: unknown time zone/);
+    expect(errorOf(() => parseConfig({ ...base(), timezone: 'Mars/Olympus' }, env))).toMatch(
+      /^timezone: unknown time zone/,
+    );
   });
 
   it('requires a pinned host key unless explicitly skipped', () => {
     const raw = base();
-    raw.providers.useepay.settlement = { source: 'sftp', sftp: { host: 'h', username: 'u', password: 'pw-123456' } } as never;
-    expect(errorOf(() => parseConfig(raw, env))).toMatch(/^providers\.useepay\.settlement\.sftp\.hostKeySha256: required/);
+    raw.providers.useepay.settlement = {
+      source: 'sftp',
+      sftp: { host: 'h', username: 'u', password: 'pw-123456' },
+    } as never;
+    expect(errorOf(() => parseConfig(raw, env))).toMatch(
+      /^providers\.useepay\.settlement\.sftp\.hostKeySha256: required/,
+    );
   });
 
   it('validates custom settlement profiles before anything is fetched', () => {
     const raw = base();
     (raw.providers.useepay.settlement as Record<string, unknown>).profile = {
       filePattern: '^settle_(\\d{8}.txt$',
-      columns: { kind: 'Art', currency: 'Whg', gross: 'Betrag', transactionId: 'Ref', settlementDate: 'Valuta' },
+      columns: {
+        kind: 'Art',
+        currency: 'Whg',
+        gross: 'Betrag',
+        transactionId: 'Ref',
+        settlementDate: 'Valuta',
+      },
     };
     expect(errorOf(() => parseConfig(raw, env))).toMatch(/filePattern: invalid regular expression/);
-    (raw.providers.useepay.settlement as Record<string, unknown>).profile = { filePattern: '^settle_(?<date>\\d{8})\\.txt$', columns: { kind: 'Art' } };
-    expect(errorOf(() => parseConfig(raw, env))).toMatch(/profile\.columns\.(currency|gross|transactionId): required/);
+    (raw.providers.useepay.settlement as Record<string, unknown>).profile = {
+      filePattern: '^settle_(?<date>\\d{8})\\.txt$',
+      columns: { kind: 'Art' },
+    };
+    expect(errorOf(() => parseConfig(raw, env))).toMatch(
+      /profile\.columns\.(currency|gross|transactionId): required/,
+    );
   });
 
   it('redacts every secret when printing and scrubs them from text', () => {
-    const { config, secrets } = parseConfig({ ...base(), database: { url: 'postgres://app:dbpass123@db:5432/recon' } }, env);
+    const { config, secrets } = parseConfig(
+      { ...base(), database: { url: 'postgres://app:dbpass123@db:5432/recon' } },
+      env,
+    );
     const printed = JSON.stringify(redactConfig(config));
     expect(printed).not.toContain('UseePay_SK_topsecret');
     expect(printed).not.toContain('dbpass123');
     expect(printed).toContain('[redacted]');
     const scrub = makeScrubber(secrets);
-    expect(scrub('401 for key UseePay_SK_topsecret at postgres://app:dbpass123@db')).toBe('401 for key [redacted] at postgres://app:[redacted]@db');
+    expect(scrub('401 for key UseePay_SK_topsecret at postgres://app:dbpass123@db')).toBe(
+      '401 for key [redacted] at postgres://app:[redacted]@db',
+    );
   });
 });

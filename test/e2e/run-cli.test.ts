@@ -6,12 +6,23 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWorld, writeSettlementFile, writeSettlementFiles } from '../../src/sandbox/generate/index.js';
+import {
+  generateWorld,
+  writeSettlementFile,
+  writeSettlementFiles,
+} from '../../src/sandbox/generate/index.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
 
-const world = generateWorld({ seed: 4242, from: '2026-10-01', to: '2026-10-30', asOf: '2026-11-03', paymentsPerDay: 20, gzip: 'some' });
+const world = generateWorld({
+  seed: 4242,
+  from: '2026-10-01',
+  to: '2026-10-30',
+  asOf: '2026-11-03',
+  paymentsPerDay: 20,
+  gzip: 'some',
+});
 const NOW = '2026-11-03T12:00:00Z';
 const RANGE = ['--from', '2026-10-01', '--to', '2026-10-30'];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-e2e-'));
@@ -23,9 +34,12 @@ let killed: TestDb;
 function writeConfig(name: string, db: TestDb): string {
   const c = world.data.credentials;
   const file = path.join(dir, `${name}.yaml`);
-  const settlement = (p: string) => `{ source: local, profile: ${p}, localDir: ./inbox/${p}, archiveDir: ./archive-${name}/${p} }`;
+  const settlement = (p: string) =>
+    `{ source: local, profile: ${p}, localDir: ./inbox/${p}, archiveDir: ./archive-${name}/${p} }`;
   const fees = (p: 'payunity' | 'useepay') => JSON.stringify(world.config.fees[p]);
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 timezone: UTC
 database: { url: '${testDbUrl(db.name)}' }
 reports: { dir: ./reports-${name} }
@@ -45,21 +59,35 @@ providers:
     settlementLagDays: ${world.config.settlementLagDays.useepay}
     fees: ${fees('useepay')}
     settlement: ${settlement('useepay')}
-`);
+`,
+  );
   return file;
 }
 
-const env = () => ({ PU_TOKEN: world.data.credentials.payunity.accessToken, UP_KEY: world.data.credentials.useepay.apiKey, PAYRECON_NOW: NOW });
+const env = () => ({
+  PU_TOKEN: world.data.credentials.payunity.accessToken,
+  UP_KEY: world.data.credentials.useepay.apiKey,
+  PAYRECON_NOW: NOW,
+});
 
 async function openSet(db: TestDb): Promise<string[]> {
-  const rows = await db.db.selectFrom('discrepancies').where('status', '=', 'open')
-    .select(['id', 'type', 'transaction_id', 'gateway_amount_minor', 'settled_amount_minor']).orderBy('id').execute();
-  return rows.map((r) => `${r.id} ${r.type} ${r.transaction_id} ${r.gateway_amount_minor} ${r.settled_amount_minor}`);
+  const rows = await db.db
+    .selectFrom('discrepancies')
+    .where('status', '=', 'open')
+    .select(['id', 'type', 'transaction_id', 'gateway_amount_minor', 'settled_amount_minor'])
+    .orderBy('id')
+    .execute();
+  return rows.map(
+    (r) => `${r.id} ${r.type} ${r.transaction_id} ${r.gateway_amount_minor} ${r.settled_amount_minor}`,
+  );
 }
 
 beforeAll(async () => {
   servers = await startSandboxServers(world.data);
-  await writeSettlementFiles(world, { payunity: path.join(dir, 'inbox', 'payunity'), useepay: path.join(dir, 'inbox', 'useepay') });
+  await writeSettlementFiles(world, {
+    payunity: path.join(dir, 'inbox', 'payunity'),
+    useepay: path.join(dir, 'inbox', 'useepay'),
+  });
   [reference, killed] = await Promise.all([createTestDb(), createTestDb()]);
 });
 afterAll(async () => {
@@ -70,7 +98,9 @@ afterAll(async () => {
 
 describe('payrecon run (CLI, sandbox month)', () => {
   it('finds exactly the planted answer, for both providers and every currency', async () => {
-    const r = await runCli(['run', ...RANGE, '--json', '--config', writeConfig('ref', reference)], { env: env() });
+    const r = await runCli(['run', ...RANGE, '--json', '--config', writeConfig('ref', reference)], {
+      env: env(),
+    });
     expect(r.stderr.split('\n').filter((l) => l.startsWith('payrecon:'))).toEqual([]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -78,9 +108,15 @@ describe('payrecon run (CLI, sandbox month)', () => {
     expect(out.reportPath).toMatch(/payrecon_2026-10-01_2026-10-30_run-\d+\.xlsx$/);
     const byType: Record<string, number> = {};
     for (const e of world.answerKey) byType[e.type] = (byType[e.type] ?? 0) + 1;
-    expect(Object.fromEntries(Object.entries(out.counts.discrepancies as Record<string, number>).filter(([, n]) => n > 0))).toEqual(byType);
+    expect(
+      Object.fromEntries(
+        Object.entries(out.counts.discrepancies as Record<string, number>).filter(([, n]) => n > 0),
+      ),
+    ).toEqual(byType);
     expect(out.counts.awaitingSettlement).toBe(world.awaiting.length);
-    const expected = world.answerKey.map((e) => `${e.id} ${e.type} ${e.transactionId} ${e.gatewayAmountMinor} ${e.settledAmountMinor}`).sort();
+    const expected = world.answerKey
+      .map((e) => `${e.id} ${e.type} ${e.transactionId} ${e.gatewayAmountMinor} ${e.settledAmountMinor}`)
+      .sort();
     expect(await openSet(reference)).toEqual(expected);
     const currencies = new Set(world.answerKey.map((e) => e.currency));
     expect(currencies.has('JPY') && currencies.size >= 3).toBe(true);
@@ -89,14 +125,27 @@ describe('payrecon run (CLI, sandbox month)', () => {
 
   it('changes nothing when the same range runs again', async () => {
     const before = await openSet(reference);
-    const total = await reference.db.selectFrom('discrepancies').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const r = await runCli(['run', ...RANGE, '--json', '--config', writeConfig('ref', reference)], { env: env() });
+    const total = await reference.db
+      .selectFrom('discrepancies')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const r = await runCli(['run', ...RANGE, '--json', '--config', writeConfig('ref', reference)], {
+      env: env(),
+    });
     expect(r.code).toBe(0);
     const { runId } = JSON.parse(r.stdout) as { runId: number };
     expect(await openSet(reference)).toEqual(before);
-    const after = await reference.db.selectFrom('discrepancies').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await reference.db
+      .selectFrom('discrepancies')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(total.n));
-    const changes = await reference.db.selectFrom('run_discrepancies').where('run_id', '=', runId).select('change').distinct().execute();
+    const changes = await reference.db
+      .selectFrom('run_discrepancies')
+      .where('run_id', '=', runId)
+      .select('change')
+      .distinct()
+      .execute();
     expect(changes.map((c) => c.change)).toEqual(['unchanged']);
   });
 
@@ -104,10 +153,15 @@ describe('payrecon run (CLI, sandbox month)', () => {
     servers.setFaults({ seed: 1, rateSlow: 1, slowMs: 40 }); // keep the first run busy long enough to overlap
     try {
       const cfg = writeConfig('ref', reference);
-      const [a, b] = await Promise.all([runCli(['run', ...RANGE, '--config', cfg], { env: env() }), runCli(['run', ...RANGE, '--config', cfg], { env: env() })]);
+      const [a, b] = await Promise.all([
+        runCli(['run', ...RANGE, '--config', cfg], { env: env() }),
+        runCli(['run', ...RANGE, '--config', cfg], { env: env() }),
+      ]);
       expect([a.code, b.code].sort()).toEqual([0, 3]);
       const skipped = a.code === 3 ? a : b;
-      expect(skipped.stderr).toMatch(/^payrecon: skipped run 2026-10-01\.\.2026-10-30: another run holds the lock/m);
+      expect(skipped.stderr).toMatch(
+        /^payrecon: skipped run 2026-10-01\.\.2026-10-30: another run holds the lock/m,
+      );
     } finally {
       servers.setFaults({});
     }
@@ -116,7 +170,10 @@ describe('payrecon run (CLI, sandbox month)', () => {
   it('gives the same result after a SIGKILL mid-run and a rerun', async () => {
     const cfg = writeConfig('killed', killed);
     servers.setFaults({ seed: 2, rateSlow: 1, slowMs: 40 });
-    const child = spawn(process.execPath, [BIN, 'run', ...RANGE, '--config', cfg], { env: { ...process.env, ...env() }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', ...RANGE, '--config', cfg], {
+      env: { ...process.env, ...env() },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       child.stderr.on('data', (d: Buffer) => {
@@ -144,10 +201,17 @@ describe('payrecon run (CLI, sandbox month)', () => {
     if (!late) return;
     await writeSettlementFile(late.file, path.join(dir, 'inbox', late.provider));
     const day = late.file.settlementDate;
-    const r = await runCli(['run', '--date', day, '--json', '--config', writeConfig('ref', reference)], { env: { ...env(), PAYRECON_NOW: `${day}T23:00:00Z` } });
+    const r = await runCli(['run', '--date', day, '--json', '--config', writeConfig('ref', reference)], {
+      env: { ...env(), PAYRECON_NOW: `${day}T23:00:00Z` },
+    });
     expect(r.code).toBe(0);
-    const row = await reference.db.selectFrom('discrepancies').selectAll()
-      .where('provider', '=', late.provider).where('transaction_id', '=', late.transactionId).where('type', '=', 'missing_in_settlement').executeTakeFirstOrThrow();
+    const row = await reference.db
+      .selectFrom('discrepancies')
+      .selectAll()
+      .where('provider', '=', late.provider)
+      .where('transaction_id', '=', late.transactionId)
+      .where('type', '=', 'missing_in_settlement')
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('closed');
     expect(row.close_reason).toBe(`settled late on ${day}`);
   });

@@ -3,7 +3,16 @@
 // caller skips its tests loudly, unless PAYRECON_REQUIRE_SSHD=1 makes that a failure.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +62,9 @@ async function freePort(): Promise<number> {
 }
 
 function keygen(file: string, passphrase = ''): void {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'payrecon-test', '-f', file], { stdio: 'ignore' });
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'payrecon-test', '-f', file], {
+    stdio: 'ignore',
+  });
 }
 
 function fingerprint(pubFile: string): string {
@@ -78,7 +89,8 @@ function waitForBanner(port: number, child: ChildProcess, stderr: () => string):
   const deadline = Date.now() + 15_000;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (child.exitCode !== null) return reject(new Error(`sshd exited with ${child.exitCode}: ${stderr()}`));
+      if (child.exitCode !== null)
+        return reject(new Error(`sshd exited with ${child.exitCode}: ${stderr()}`));
       const sock = net.connect(port, '127.0.0.1');
       sock.once('data', (d) => {
         sock.destroy();
@@ -131,7 +143,8 @@ export async function startSshd(): Promise<SshdServer> {
   keygen(path.join(tmp, 'client_enc_ed25519'), passphrase);
   writeFileSync(
     path.join(tmp, 'authorized_keys'),
-    readFileSync(path.join(tmp, 'client_ed25519.pub'), 'utf8') + readFileSync(path.join(tmp, 'client_enc_ed25519.pub'), 'utf8'),
+    readFileSync(path.join(tmp, 'client_ed25519.pub'), 'utf8') +
+      readFileSync(path.join(tmp, 'client_enc_ed25519.pub'), 'utf8'),
     { mode: 0o644 },
   );
   const password = randomBytes(9).toString('base64url');
@@ -158,7 +171,9 @@ export async function startSshd(): Promise<SshdServer> {
     'LogLevel ERROR',
   ].join('\n');
   writeFileSync(path.join(tmp, 'sshd_config'), config + '\n');
-  const child = spawn(SSHD, ['-D', '-e', '-f', path.join(tmp, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(SSHD, ['-D', '-e', '-f', path.join(tmp, 'sshd_config')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   await waitForBanner(port, child, () => stderr);

@@ -15,16 +15,36 @@ beforeAll(async () => {
 afterAll(() => tdb.drop());
 
 const { config } = parseConfig(
-  { providers: { useepay: { baseUrl: 'http://127.0.0.1:9', merchantNo: '1', appId: 'a', apiKey: 'k-secret', settlement: { source: 'local', localDir: '/tmp' } } } },
+  {
+    providers: {
+      useepay: {
+        baseUrl: 'http://127.0.0.1:9',
+        merchantNo: '1',
+        appId: 'a',
+        apiKey: 'k-secret',
+        settlement: { source: 'local', localDir: '/tmp' },
+      },
+    },
+  },
   {},
 );
-const req: RunRequest = { command: 'run', range: { from: '2026-11-20', to: '2026-11-20' }, providers: ['useepay'], stages: { fetch: true, pull: true, report: true } };
+const req: RunRequest = {
+  command: 'run',
+  range: { from: '2026-11-20', to: '2026-11-20' },
+  providers: ['useepay'],
+  stages: { fetch: true, pull: true, report: true },
+};
 
 function stages(overrides: Partial<RunStages> = {}): RunStages {
   return {
     fetch: () => Promise.resolve({ files: [{ name: 'f.csv' }], loadedLines: 3, rejectedLines: 1 }),
     pull: () => Promise.resolve({ windows: [{ endpoint: 'intents', records: 5 }], records: 5 }),
-    match: () => Promise.resolve({ matched: 3, awaitingSettlement: { count: 2 }, discrepancies: { amount_mismatch: 1 } }),
+    match: () =>
+      Promise.resolve({
+        matched: 3,
+        awaitingSettlement: { count: 2 },
+        discrepancies: { amount_mismatch: 1 },
+      }),
     verifyRefunds: () => Promise.resolve(undefined),
     lateFiles: () => Promise.resolve([]),
     report: (_ctx, runId) => Promise.resolve(`/reports/run-${runId}.xlsx`),
@@ -32,17 +52,45 @@ function stages(overrides: Partial<RunStages> = {}): RunStages {
   };
 }
 
-const env = (s: RunStages) => ({ db, config, log: silentLogger(), signal: new AbortController().signal, now: () => new Date('2026-11-21T08:00:00Z'), stages: s });
+const env = (s: RunStages) => ({
+  db,
+  config,
+  log: silentLogger(),
+  signal: new AbortController().signal,
+  now: () => new Date('2026-11-21T08:00:00Z'),
+  stages: s,
+});
 
 describe('a run', () => {
   it('records itself, its manifest and counts', async () => {
     const result = await executeRun(env(stages()), req);
-    expect(result).toMatchObject({ status: 'succeeded', from: '2026-11-20', to: '2026-11-20', reportPath: `/reports/run-${result.runId}.xlsx`, counts: { matched: 3, awaitingSettlement: 2, rejectedLines: 1, discrepancies: { amount_mismatch: 1 } } });
-    const row = await db.db.selectFrom('runs').selectAll().where('id', '=', result.runId).executeTakeFirstOrThrow();
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      from: '2026-11-20',
+      to: '2026-11-20',
+      reportPath: `/reports/run-${result.runId}.xlsx`,
+      counts: { matched: 3, awaitingSettlement: 2, rejectedLines: 1, discrepancies: { amount_mismatch: 1 } },
+    });
+    const row = await db.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('id', '=', result.runId)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('succeeded');
     expect(row.report_path).toBe(result.reportPath);
-    expect(row.manifest).toMatchObject({ range: req.range, asOf: '2026-11-21', files: [{ name: 'f.csv' }], windows: [{ endpoint: 'intents' }] });
-    expect(Object.keys(row.manifest.stages as object).sort()).toEqual(['fetch:useepay', 'match', 'pull:useepay', 'report', 'verify']);
+    expect(row.manifest).toMatchObject({
+      range: req.range,
+      asOf: '2026-11-21',
+      files: [{ name: 'f.csv' }],
+      windows: [{ endpoint: 'intents' }],
+    });
+    expect(Object.keys(row.manifest.stages as object).sort()).toEqual([
+      'fetch:useepay',
+      'match',
+      'pull:useepay',
+      'report',
+      'verify',
+    ]);
   });
 
   it('lets only one run hold the lock at a time', async () => {
@@ -50,7 +98,18 @@ describe('a run', () => {
     const held = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const inside = new Promise<void>((r) => (entered = r));
-    const first = executeRun(env(stages({ fetch: async () => { entered(); await held; return { files: [], loadedLines: 0, rejectedLines: 0 }; } })), req);
+    const first = executeRun(
+      env(
+        stages({
+          fetch: async () => {
+            entered();
+            await held;
+            return { files: [], loadedLines: 0, rejectedLines: 0 };
+          },
+        }),
+      ),
+      req,
+    );
     await inside;
     await expect(executeRun(env(stages()), req)).rejects.toBeInstanceOf(LockHeldError);
     release();
@@ -59,17 +118,30 @@ describe('a run', () => {
   });
 
   it('marks a failed run failed with its reason, and releases the lock', async () => {
-    const err = await executeRun(env(stages({ pull: () => Promise.reject(new Error('useepay unreachable')) })), req).catch((e: unknown) => e);
+    const err = await executeRun(
+      env(stages({ pull: () => Promise.reject(new Error('useepay unreachable')) })),
+      req,
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunFailedError);
-    const row = await db.db.selectFrom('runs').selectAll().where('id', '=', (err as RunFailedError).runId!).executeTakeFirstOrThrow();
+    const row = await db.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('id', '=', (err as RunFailedError).runId!)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('failed');
     expect(row.error).toBe('useepay unreachable');
-    expect(row.manifest).toMatchObject({ stages: { 'fetch:useepay': { status: 'succeeded' }, 'pull:useepay': { status: 'failed' } } });
+    expect(row.manifest).toMatchObject({
+      stages: { 'fetch:useepay': { status: 'succeeded' }, 'pull:useepay': { status: 'failed' } },
+    });
     await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
   });
 
   it('closes runs that a killed process left running', async () => {
-    const { id } = await db.db.insertInto('runs').values({ command: 'run', tool_version: 'x', providers: ['useepay'] }).returning('id').executeTakeFirstOrThrow();
+    const { id } = await db.db
+      .insertInto('runs')
+      .values({ command: 'run', tool_version: 'x', providers: ['useepay'] })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await executeRun(env(stages()), req);
     const row = await db.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.status).toBe('failed');

@@ -18,7 +18,9 @@ afterEach(async () => {
 });
 
 /** A real HTTP listener; `answer` picks the status (or hangs) for the nth request. */
-async function listen(answer: (n: number) => number | 'hang'): Promise<{ url: string; received: Received[] }> {
+async function listen(
+  answer: (n: number) => number | 'hang',
+): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
   server = createServer((req, res) => {
     let text = '';
@@ -38,7 +40,14 @@ async function listen(answer: (n: number) => number | 'hang'): Promise<{ url: st
 function configWith(url: string, extra: Record<string, unknown> = {}) {
   return parseConfig(
     {
-      providers: { payunity: { baseUrl: 'http://127.0.0.1:1', entityId: 'e', accessToken: 'tok-123456', settlement: { localDir: '/tmp/x' } } },
+      providers: {
+        payunity: {
+          baseUrl: 'http://127.0.0.1:1',
+          entityId: 'e',
+          accessToken: 'tok-123456',
+          settlement: { localDir: '/tmp/x' },
+        },
+      },
       notify: { webhookUrl: url, ...extra },
     },
     {},
@@ -57,10 +66,26 @@ function capture() {
 }
 
 const summary: RunSummary = {
-  runId: 42, from: '2026-11-20', to: '2026-11-20', status: 'succeeded', reportPath: 'reports/payrecon_2026-11-20_2026-11-20_run-42.xlsx',
+  runId: 42,
+  from: '2026-11-20',
+  to: '2026-11-20',
+  status: 'succeeded',
+  reportPath: 'reports/payrecon_2026-11-20_2026-11-20_run-42.xlsx',
   providers: ['payunity', 'useepay'],
-  counts: { matched: 120, awaitingSettlement: 4, rejectedLines: 0, discrepancies: { amount_mismatch: 2, missing_in_settlement: 1, fee_mismatch: 0 } },
-  lateFiles: [{ provider: 'useepay', settlementDate: '2026-11-20', expectedBy: '2026-11-20T11:00:00.000Z', status: 'late' }],
+  counts: {
+    matched: 120,
+    awaitingSettlement: 4,
+    rejectedLines: 0,
+    discrepancies: { amount_mismatch: 2, missing_in_settlement: 1, fee_mismatch: 0 },
+  },
+  lateFiles: [
+    {
+      provider: 'useepay',
+      settlementDate: '2026-11-20',
+      expectedBy: '2026-11-20T11:00:00.000Z',
+      status: 'late',
+    },
+  ],
 };
 
 describe('notifyRun', () => {
@@ -72,7 +97,12 @@ describe('notifyRun', () => {
     expect(hook.received).toHaveLength(1);
     const got = hook.received[0]!;
     expect(got.headers['content-type']).toBe('application/json');
-    expect(got.body).toMatchObject({ runId: 42, status: 'succeeded', counts: summary.counts, lateFiles: summary.lateFiles });
+    expect(got.body).toMatchObject({
+      runId: 42,
+      status: 'succeeded',
+      counts: summary.counts,
+      lateFiles: summary.lateFiles,
+    });
     expect(got.body.text).toBe(
       'payrecon run 42 payunity, useepay 2026-11-20: succeeded; 3 discrepancies (amount_mismatch 2, missing_in_settlement 1); ' +
         '1 late settlement file (useepay 2026-11-20); report reports/payrecon_2026-11-20_2026-11-20_run-42.xlsx',
@@ -83,50 +113,85 @@ describe('notifyRun', () => {
     const hook = await listen(() => 503);
     const { log, lines } = capture();
     const waits: number[] = [];
-    const outcome = await notifyRun(configWith(hook.url, { retries: 2 }), summary, { log, sleep: (ms) => (waits.push(ms), Promise.resolve()) });
+    const outcome = await notifyRun(configWith(hook.url, { retries: 2 }), summary, {
+      log,
+      sleep: (ms) => (waits.push(ms), Promise.resolve()),
+    });
     expect(outcome).toEqual({ sent: false, attempts: 3, error: 'HTTP 503' });
     expect(hook.received).toHaveLength(3);
     expect(waits).toEqual([1000, 2000]);
     expect(lines.filter((l) => l.msg === 'notification failed, retrying')).toHaveLength(2);
-    expect(lines.at(-1)).toMatchObject({ level: 50, msg: 'notification not delivered; the run result stands' });
+    expect(lines.at(-1)).toMatchObject({
+      level: 50,
+      msg: 'notification not delivered; the run result stands',
+    });
     expect(JSON.stringify(lines)).not.toContain('SECRETTOKEN');
   });
 
   it('succeeds on a later attempt after a failure', async () => {
     const hook = await listen((n) => (n < 2 ? 500 : 200));
-    const outcome = await notifyRun(configWith(hook.url), summary, { log: capture().log, sleep: () => Promise.resolve() });
+    const outcome = await notifyRun(configWith(hook.url), summary, {
+      log: capture().log,
+      sleep: () => Promise.resolve(),
+    });
     expect(outcome).toEqual({ sent: true, attempts: 2 });
   });
 
   it('does not retry a 404 (a wrong URL stays wrong)', async () => {
     const hook = await listen(() => 404);
-    const outcome = await notifyRun(configWith(hook.url), summary, { log: capture().log, sleep: () => Promise.resolve() });
+    const outcome = await notifyRun(configWith(hook.url), summary, {
+      log: capture().log,
+      sleep: () => Promise.resolve(),
+    });
     expect(outcome).toMatchObject({ sent: false, attempts: 1, error: 'HTTP 404' });
   });
 
   it('times out a listener that never answers', async () => {
     const hook = await listen((n) => (n === 1 ? 'hang' : 200));
-    const outcome = await notifyRun(configWith(hook.url, { timeoutSeconds: 0.3 }), summary, { log: capture().log, sleep: () => Promise.resolve() });
+    const outcome = await notifyRun(configWith(hook.url, { timeoutSeconds: 0.3 }), summary, {
+      log: capture().log,
+      sleep: () => Promise.resolve(),
+    });
     expect(outcome).toEqual({ sent: true, attempts: 2 });
     server?.closeAllConnections();
   });
 
   it('an unreachable webhook is logged, not thrown; no webhook configured sends nothing', async () => {
-    const outcome = await notifyRun(configWith('http://127.0.0.1:9/x', { retries: 1 }), summary, { log: capture().log, sleep: () => Promise.resolve() });
+    const outcome = await notifyRun(configWith('http://127.0.0.1:9/x', { retries: 1 }), summary, {
+      log: capture().log,
+      sleep: () => Promise.resolve(),
+    });
     expect(outcome.sent).toBe(false);
     expect(outcome.attempts).toBe(2);
-    const none = await notifyRun({ ...configWith('http://x.invalid/'), notify: { retries: 3, timeoutSeconds: 1 } }, summary, { log: capture().log });
+    const none = await notifyRun(
+      { ...configWith('http://x.invalid/'), notify: { retries: 3, timeoutSeconds: 1 } },
+      summary,
+      { log: capture().log },
+    );
     expect(none).toEqual({ sent: false, attempts: 0 });
   });
 });
 
 describe('summaryText', () => {
   it('says what failed for a failure summary', () => {
-    expect(summaryText({ status: 'failed', from: '2026-11-19', to: '2026-11-20', error: 'PayUnity unreachable after 5 retries', exitCode: 1 })).toBe(
-      'payrecon all providers 2026-11-19..2026-11-20: failed; PayUnity unreachable after 5 retries',
-    );
-    expect(summaryText({ status: 'succeeded', runId: 1, from: '2026-11-20', to: '2026-11-20', providers: ['payunity'], counts: { discrepancies: {} } })).toBe(
-      'payrecon run 1 payunity 2026-11-20: succeeded; no discrepancies',
-    );
+    expect(
+      summaryText({
+        status: 'failed',
+        from: '2026-11-19',
+        to: '2026-11-20',
+        error: 'PayUnity unreachable after 5 retries',
+        exitCode: 1,
+      }),
+    ).toBe('payrecon all providers 2026-11-19..2026-11-20: failed; PayUnity unreachable after 5 retries');
+    expect(
+      summaryText({
+        status: 'succeeded',
+        runId: 1,
+        from: '2026-11-20',
+        to: '2026-11-20',
+        providers: ['payunity'],
+        counts: { discrepancies: {} },
+      }),
+    ).toBe('payrecon run 1 payunity 2026-11-20: succeeded; no discrepancies');
   });
 });

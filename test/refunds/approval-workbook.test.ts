@@ -33,32 +33,49 @@ afterAll(async () => {
 
 const approvalCopy = (name: string, edit: Edit) => editedCopy(report, path.join(dir, name), edit);
 
-const exec = (file: string) => executeRefunds(stageContext(db, w.config, w.runId), w.runId, { workbook: file }, realClients(w.config));
+const exec = (file: string) =>
+  executeRefunds(stageContext(db, w.config, w.runId), w.runId, { workbook: file }, realClients(w.config));
 
 describe('approval workbook', () => {
   it('reads back exactly the rows marked REFUND, with their amounts', async () => {
     const file = await approvalCopy('read.xlsx', { refund: [w.ids[0]!, w.ids[2]!] });
     const rows = await readApprovalWorkbook(file);
-    expect(rows.map((r) => [r.discrepancyId, r.currency, r.gatewayAmount, r.settledAmount, r.difference]).sort()).toEqual(
-      [[w.ids[0], 'EUR', 25, 25, 0], [w.ids[2], 'EUR', 9.9, 9.9, 0]].sort(),
+    expect(
+      rows.map((r) => [r.discrepancyId, r.currency, r.gatewayAmount, r.settledAmount, r.difference]).sort(),
+    ).toEqual(
+      [
+        [w.ids[0], 'EUR', 25, 25, 0],
+        [w.ids[2], 'EUR', 9.9, 9.9, 0],
+      ].sort(),
     );
     expect(rows.every((r) => r.sheet === 'Discrepancies' && r.row >= 2)).toBe(true);
   });
 
   it('refuses the whole approval when one approved row has an edited amount, naming the row', async () => {
-    const file = await approvalCopy('edited-amount.xlsx', { refund: [w.ids[0]!, w.ids[1]!], set: [{ id: w.ids[1]!, header: 'Settled amount', value: 400 }] });
+    const file = await approvalCopy('edited-amount.xlsx', {
+      refund: [w.ids[0]!, w.ids[1]!],
+      set: [{ id: w.ids[1]!, header: 'Settled amount', value: 400 }],
+    });
     const rows = await readApprovalWorkbook(file);
     const edited = rows.find((r) => r.discrepancyId === w.ids[1]);
     const run = exec(file);
     await expect(run).rejects.toBeInstanceOf(UsageError);
-    await expect(run).rejects.toThrow(`Discrepancies row ${edited?.row} (${w.ids[1]}): Settled amount 400 differs from the database (40.00)`);
+    await expect(run).rejects.toThrow(
+      `Discrepancies row ${edited?.row} (${w.ids[1]}): Settled amount 400 differs from the database (40.00)`,
+    );
     expect(w.refundsAtGateway()).toEqual([]);
   });
 
   it('refuses an edited currency and an unknown id', async () => {
-    const currency = await approvalCopy('edited-currency.xlsx', { refund: [w.ids[0]!], set: [{ id: w.ids[0]!, header: 'Currency', value: 'USD' }] });
+    const currency = await approvalCopy('edited-currency.xlsx', {
+      refund: [w.ids[0]!],
+      set: [{ id: w.ids[0]!, header: 'Currency', value: 'USD' }],
+    });
     await expect(exec(currency)).rejects.toThrow(/Currency "USD" differs from the database \(EUR\)/);
-    const unknown = await approvalCopy('unknown-id.xlsx', { refund: [w.ids[0]!], extraRow: 'D00000000000000ff' });
+    const unknown = await approvalCopy('unknown-id.xlsx', {
+      refund: [w.ids[0]!],
+      extraRow: 'D00000000000000ff',
+    });
     await expect(exec(unknown)).rejects.toThrow(/D00000000000000ff\): unknown discrepancy id/);
     const none = await approvalCopy('none.xlsx', { refund: [] });
     await expect(exec(none)).rejects.toThrow(/no row with Action REFUND/);
@@ -72,6 +89,16 @@ describe('approval workbook', () => {
     expect(first.approvedBy).toBe(`workbook:${file}`);
     const again = await exec(file);
     expect(again.counts.sent).toBe(0);
-    expect(w.refundsAtGateway().map(([p, amount]) => [p, amount]).sort()).toEqual([[w.paymentIds[0], '25.00'], [w.paymentIds[1], '40.00']].sort());
+    expect(
+      w
+        .refundsAtGateway()
+        .map(([p, amount]) => [p, amount])
+        .sort(),
+    ).toEqual(
+      [
+        [w.paymentIds[0], '25.00'],
+        [w.paymentIds[1], '40.00'],
+      ].sort(),
+    );
   });
 });

@@ -22,11 +22,15 @@ beforeAll(async () => {
   db = await createTestDb();
   dir = await mkdtemp(path.join(os.tmpdir(), 'payrecon-refunds-cli-'));
   // The first refund POST is applied and then never answered; the CLI waits up to 60 s for it.
-  w = await startWorld(db, [{ amountMinor: 2500 }, { amountMinor: 4000 }, { amountMinor: 700 }, { amountMinor: 60000 }], {
-    plan: false,
-    timeoutSeconds: 60,
-    faults: { refundTimeoutAfterApply: 1 },
-  });
+  w = await startWorld(
+    db,
+    [{ amountMinor: 2500 }, { amountMinor: 4000 }, { amountMinor: 700 }, { amountMinor: 60000 }],
+    {
+      plan: false,
+      timeoutSeconds: 60,
+      faults: { refundTimeoutAfterApply: 1 },
+    },
+  );
   cfg = path.join(dir, 'payrecon.config.yaml');
   await writeFile(cfg, stringify(w.raw));
 });
@@ -36,10 +40,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const cli = (...args: string[]) => runCli(['refunds', ...args, '--config', cfg, '--run', String(w.runId)], { env: { PAYRECON_CONFIG: undefined } });
+const cli = (...args: string[]) =>
+  runCli(['refunds', ...args, '--config', cfg, '--run', String(w.runId)], {
+    env: { PAYRECON_CONFIG: undefined },
+  });
 
 async function stateOf(id: string): Promise<string | undefined> {
-  const r = await db.db.selectFrom('refund_actions').select('state').where('discrepancy_id', '=', id).executeTakeFirst();
+  const r = await db.db
+    .selectFrom('refund_actions')
+    .select('state')
+    .where('discrepancy_id', '=', id)
+    .executeTakeFirst();
   return r?.state;
 }
 
@@ -52,7 +63,9 @@ describe('payrecon refunds (CLI)', () => {
 
     const none = await cli('execute');
     expect(none.code).toBe(2);
-    expect(none.stderr.trim()).toBe('payrecon: nothing is sent without approval: give --approve ID… or --approval-file FILE.xlsx');
+    expect(none.stderr.trim()).toBe(
+      'payrecon: nothing is sent without approval: give --approve ID… or --approval-file FILE.xlsx',
+    );
     const unknown = await cli('execute', '--approve', 'D0123456789abcdef');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/D0123456789abcdef: unknown discrepancy id/);
@@ -66,10 +79,27 @@ describe('payrecon refunds (CLI)', () => {
 
   it('after a SIGKILL while a refund is in sending, a new execution sends each approved refund exactly once', async () => {
     const approved = [w.ids[0]!, w.ids[1]!];
-    const child = spawn(process.execPath, [BIN, 'refunds', 'execute', '--config', cfg, '--run', String(w.runId), '--approve', ...approved, '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'refunds',
+        'execute',
+        '--config',
+        cfg,
+        '--run',
+        String(w.runId),
+        '--approve',
+        ...approved,
+        '--json',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_code, signal) => resolve(signal)),
+    );
     // Wait until the first refund is in `sending` and the simulator has applied it (its answer is held back).
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -85,11 +115,18 @@ describe('payrecon refunds (CLI)', () => {
     const again = await cli('execute', '--approve', ...approved, '--json');
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
-    const result = JSON.parse(again.stdout) as { actions: { discrepancyId: string; how: string; state: string }[] };
+    const result = JSON.parse(again.stdout) as {
+      actions: { discrepancyId: string; how: string; state: string }[];
+    };
     expect(result.actions.map((a) => a.state)).toEqual(['succeeded', 'succeeded']);
     expect(result.actions.map((a) => a.how).sort()).toEqual(['found_at_gateway', 'sent']);
     const refunds = w.refundsAtGateway();
-    expect(refunds.map(([payment, amount]) => [payment, amount]).sort()).toEqual([[w.paymentIds[0], '25.00'], [w.paymentIds[1], '40.00']].sort());
+    expect(refunds.map(([payment, amount]) => [payment, amount]).sort()).toEqual(
+      [
+        [w.paymentIds[0], '25.00'],
+        [w.paymentIds[1], '40.00'],
+      ].sort(),
+    );
 
     // and once more: nothing new
     const third = await cli('execute', '--approve', ...approved, '--json');
@@ -112,13 +149,24 @@ describe('payrecon refunds (CLI)', () => {
     w.config.reports.dir = dir;
     const report = await writeReport(stageContext(db, w.config, w.runId), w.runId);
     const before = w.refundsAtGateway().length;
-    const edited = await editedCopy(report, path.join(dir, 'edited.xlsx'), { refund: [w.ids[3]!], set: [{ id: w.ids[3]!, header: 'Settled amount', value: 6 }] });
+    const edited = await editedCopy(report, path.join(dir, 'edited.xlsx'), {
+      refund: [w.ids[3]!],
+      set: [{ id: w.ids[3]!, header: 'Settled amount', value: 6 }],
+    });
     const refused = await cli('execute', '--approval-file', edited);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(new RegExp(`^payrecon: approval refused, nothing was sent: Discrepancies row \\d+ \\(${w.ids[3]}\\): Settled amount 6 differs from the database \\(600\\.00\\)`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^payrecon: approval refused, nothing was sent: Discrepancies row \\d+ \\(${w.ids[3]}\\): Settled amount 6 differs from the database \\(600\\.00\\)`,
+      ),
+    );
     expect(w.refundsAtGateway()).toHaveLength(before);
     // unedited, the same row is within the approval rules, and the cap still stops it: nothing sent either
-    const capped = await cli('execute', '--approval-file', await editedCopy(report, path.join(dir, 'good.xlsx'), { refund: [w.ids[3]!] }));
+    const capped = await cli(
+      'execute',
+      '--approval-file',
+      await editedCopy(report, path.join(dir, 'good.xlsx'), { refund: [w.ids[3]!] }),
+    );
     expect(capped.code).toBe(2);
     expect(capped.stderr).toMatch(/exceeds refunds\.maxPerRefund\.EUR/);
     expect(w.refundsAtGateway()).toHaveLength(before);

@@ -20,22 +20,40 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function world(...args: Parameters<typeof startWorld> extends [unknown, ...infer R] ? R : never): Promise<World> {
+async function world(
+  ...args: Parameters<typeof startWorld> extends [unknown, ...infer R] ? R : never
+): Promise<World> {
   const w = await startWorld(db, ...args);
   worlds.push(w);
   return w;
 }
 
-const CAPS = { perRefund: { EUR: '150.00', USD: '150.00', JPY: '20000' }, perExecution: { EUR: '250.00', USD: '250.00', JPY: '50000' } };
+const CAPS = {
+  perRefund: { EUR: '150.00', USD: '150.00', JPY: '20000' },
+  perExecution: { EUR: '250.00', USD: '250.00', JPY: '50000' },
+};
 
-const exec = (w: World, approval: Parameters<typeof executeRefunds>[2], opts: { config?: World['config']; signal?: AbortSignal } = {}) => {
+const exec = (
+  w: World,
+  approval: Parameters<typeof executeRefunds>[2],
+  opts: { config?: World['config']; signal?: AbortSignal } = {},
+) => {
   const config = opts.config ?? w.config;
-  return executeRefunds(stageContext(db, config, w.runId, opts.signal), w.runId, approval, realClients(config));
+  return executeRefunds(
+    stageContext(db, config, w.runId, opts.signal),
+    w.runId,
+    approval,
+    realClients(config),
+  );
 };
 
 /** The action states, in the order of `ids`. */
 async function states(ids: string[]): Promise<string[]> {
-  const rows = await db.db.selectFrom('refund_actions').select(['discrepancy_id', 'state']).where('discrepancy_id', 'in', ids).execute();
+  const rows = await db.db
+    .selectFrom('refund_actions')
+    .select(['discrepancy_id', 'state'])
+    .where('discrepancy_id', 'in', ids)
+    .execute();
   return ids.map((id) => rows.find((r) => r.discrepancy_id === id)?.state ?? 'none');
 }
 
@@ -62,20 +80,40 @@ describe('executeRefunds', () => {
   });
 
   it('sends each approved refund exactly once, audits it, and a second execution sends nothing', async () => {
-    const w = await world([{ amountMinor: 2500 }, { amountMinor: 4000, provider: 'useepay', currency: 'USD' }, { amountMinor: 1234 }], { caps: CAPS });
+    const w = await world(
+      [
+        { amountMinor: 2500 },
+        { amountMinor: 4000, provider: 'useepay', currency: 'USD' },
+        { amountMinor: 1234 },
+      ],
+      { caps: CAPS },
+    );
     const approved = [w.ids[0]!, w.ids[1]!];
     const first = await exec(w, { ids: approved });
     expect(first.counts).toMatchObject({ sent: 2, succeeded: 2, failed: 0, unknown: 0 });
     expect(first.sentMinor).toEqual({ EUR: 2500, USD: 4000 });
     const key = (id: string) => first.actions.find((a) => a.discrepancyId === id)?.idempotencyKey;
     expect(w.refundsAtGateway().sort()).toEqual(
-      [[w.paymentIds[0], '25.00', 'EUR', key(w.ids[0]!)], [w.paymentIds[1], '40', 'USD', key(w.ids[1]!)]].sort(),
+      [
+        [w.paymentIds[0], '25.00', 'EUR', key(w.ids[0]!)],
+        [w.paymentIds[1], '40', 'USD', key(w.ids[1]!)],
+      ].sort(),
     );
     // the third was not approved and stays planned
     expect(await states(w.ids)).toEqual(['succeeded', 'succeeded', 'planned']);
-    for (const id of approved) expect(await attempts(id)).toEqual([{ action: 'create', outcome: 'succeeded' }]);
-    const audit = await db.db.selectFrom('refund_attempts').select(['request', 'response', 'at']).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
-    expect(audit.request).toMatchObject({ paymentId: expect.any(String), amountMinor: expect.any(Number), idempotencyKey: expect.stringMatching(/^prc-D[0-9a-f]{16}-1$/) });
+    for (const id of approved)
+      expect(await attempts(id)).toEqual([{ action: 'create', outcome: 'succeeded' }]);
+    const audit = await db.db
+      .selectFrom('refund_attempts')
+      .select(['request', 'response', 'at'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    expect(audit.request).toMatchObject({
+      paymentId: expect.any(String),
+      amountMinor: expect.any(Number),
+      idempotencyKey: expect.stringMatching(/^prc-D[0-9a-f]{16}-1$/),
+    });
     expect(audit.response).toBeTruthy();
 
     const second = await exec(w, { ids: approved });
@@ -86,7 +124,10 @@ describe('executeRefunds', () => {
 
   for (const provider of ['payunity', 'useepay'] as const) {
     it(`${provider}: after a timeout once the gateway applied the refund, the next execution finds it and sends nothing new`, async () => {
-      const w = await world([{ amountMinor: 3000, provider }], { caps: CAPS, faults: { refundTimeoutAfterApply: 1 } });
+      const w = await world([{ amountMinor: 3000, provider }], {
+        caps: CAPS,
+        faults: { refundTimeoutAfterApply: 1 },
+      });
       const first = await exec(w, { ids: w.ids });
       expect(first.actions[0]).toMatchObject({ state: 'unknown', how: 'sent' });
       expect(first.actions[0]?.lastError).toMatch(/RefundUnknownError/);
@@ -106,7 +147,10 @@ describe('executeRefunds', () => {
   it('after a request that never reached the gateway, the next execution looks it up, then sends it once', async () => {
     const w = await world([{ amountMinor: 3100 }], { caps: CAPS });
     // nothing listens on port 9: the first execution cannot reach the gateway
-    const unreachable = parseConfig({ ...w.raw, providers: { payunity: { ...w.raw.providers.payunity, baseUrl: 'http://127.0.0.1:9' } } }, {}).config;
+    const unreachable = parseConfig(
+      { ...w.raw, providers: { payunity: { ...w.raw.providers.payunity, baseUrl: 'http://127.0.0.1:9' } } },
+      {},
+    ).config;
     const first = await exec(w, { ids: w.ids }, { config: unreachable });
     expect(first.actions[0]?.state).toBe('unknown');
     expect(w.refundsAtGateway()).toHaveLength(0);
@@ -134,12 +178,21 @@ describe('executeRefunds', () => {
 
   it('stops at the caps before anything is sent', async () => {
     const perRefund = await world([{ amountMinor: 1000 }, { amountMinor: 15001 }], { caps: CAPS });
-    await expect(exec(perRefund, { ids: perRefund.ids })).rejects.toThrow(/150\.01 EUR exceeds refunds\.maxPerRefund\.EUR \(150\.00\)/);
-    const perExecution = await world([{ amountMinor: 10000 }, { amountMinor: 10000 }, { amountMinor: 6000 }], { caps: CAPS });
-    await expect(exec(perExecution, { ids: perExecution.ids })).rejects.toThrow(/total 260\.00 EUR exceeds refunds\.maxPerExecution\.EUR \(250\.00\)/);
+    await expect(exec(perRefund, { ids: perRefund.ids })).rejects.toThrow(
+      /150\.01 EUR exceeds refunds\.maxPerRefund\.EUR \(150\.00\)/,
+    );
+    const perExecution = await world(
+      [{ amountMinor: 10000 }, { amountMinor: 10000 }, { amountMinor: 6000 }],
+      { caps: CAPS },
+    );
+    await expect(exec(perExecution, { ids: perExecution.ids })).rejects.toThrow(
+      /total 260\.00 EUR exceeds refunds\.maxPerExecution\.EUR \(250\.00\)/,
+    );
     // a currency without configured caps is refused too, never treated as unlimited
     const noCaps = await world([{ amountMinor: 100 }], { caps: { perRefund: {}, perExecution: {} } });
-    await expect(exec(noCaps, { ids: noCaps.ids })).rejects.toThrow(/no refunds\.maxPerRefund\.EUR is configured/);
+    await expect(exec(noCaps, { ids: noCaps.ids })).rejects.toThrow(
+      /no refunds\.maxPerRefund\.EUR is configured/,
+    );
     for (const w of [perRefund, perExecution, noCaps]) {
       expect(w.refundsAtGateway()).toEqual([]);
       expect(new Set(await states(w.ids))).toEqual(new Set(['planned']));
@@ -148,7 +201,13 @@ describe('executeRefunds', () => {
 
   it('refuses a plan that no longer fits the payment (refunded at the gateway since)', async () => {
     const w = await world([{ amountMinor: 5000 }], { caps: CAPS });
-    await seedGatewayTx(db.db, { id: hex32(987654), amountMinor: -1000, kind: 'refund', gatewayType: 'RF', rootPaymentId: w.paymentIds[0] });
+    await seedGatewayTx(db.db, {
+      id: hex32(987654),
+      amountMinor: -1000,
+      kind: 'refund',
+      gatewayType: 'RF',
+      rootPaymentId: w.paymentIds[0],
+    });
     await expect(exec(w, { ids: w.ids })).rejects.toThrow(/more than is still refundable .* \(40\.00\)/);
     expect(w.refundsAtGateway()).toEqual([]);
   });
@@ -176,11 +235,25 @@ describe('executeRefunds', () => {
   });
 
   it('sends zero-decimal amounts exactly (JPY) to both gateways', async () => {
-    const w = await world([{ amountMinor: 5600, currency: 'JPY' }, { amountMinor: 12345, currency: 'JPY', provider: 'useepay' }], { caps: CAPS });
+    const w = await world(
+      [
+        { amountMinor: 5600, currency: 'JPY' },
+        { amountMinor: 12345, currency: 'JPY', provider: 'useepay' },
+      ],
+      { caps: CAPS },
+    );
     const r = await exec(w, { ids: w.ids });
     expect(r.sentMinor).toEqual({ JPY: 17945 });
-    expect(w.refundsAtGateway().map(([p, amount, cur]) => [p, amount, cur]).sort()).toEqual(
-      [[w.paymentIds[0], '5600.00', 'JPY'], [w.paymentIds[1], '12345', 'JPY']].sort(),
+    expect(
+      w
+        .refundsAtGateway()
+        .map(([p, amount, cur]) => [p, amount, cur])
+        .sort(),
+    ).toEqual(
+      [
+        [w.paymentIds[0], '5600.00', 'JPY'],
+        [w.paymentIds[1], '12345', 'JPY'],
+      ].sort(),
     );
   });
 });

@@ -15,7 +15,11 @@ export interface GatewayUrls {
   useepay?: { url: string; merchantNo: string; appId: string; apiKey: string };
 }
 
-export function rawConfig(gw: GatewayUrls, dbUrl: string, caps: { perRefund?: Record<string, string>; perExecution?: Record<string, string> } = {}) {
+export function rawConfig(
+  gw: GatewayUrls,
+  dbUrl: string,
+  caps: { perRefund?: Record<string, string>; perExecution?: Record<string, string> } = {},
+) {
   const settlement = { source: 'local', localDir: '/tmp' };
   return {
     timezone: 'UTC',
@@ -53,7 +57,12 @@ export function testConfig(...args: Parameters<typeof rawConfig>): Config {
   return parseConfig(rawConfig(...args), {}).config;
 }
 
-export function stageContext(db: TestDb, config: Config, runId: number, signal = new AbortController().signal): StageContext {
+export function stageContext(
+  db: TestDb,
+  config: Config,
+  runId: number,
+  signal = new AbortController().signal,
+): StageContext {
   return { db: db.db, pool: db.pool, config, log: silentLogger(), signal, runId, now: () => new Date() };
 }
 
@@ -64,7 +73,13 @@ export function realClients(config: Config): RefundDeps {
 export async function seedRun(db: Db): Promise<number> {
   const r = await db
     .insertInto('runs')
-    .values({ command: 'run', from_date: '2026-11-18', to_date: '2026-11-18', providers: ['payunity', 'useepay'], tool_version: 'test' })
+    .values({
+      command: 'run',
+      from_date: '2026-11-18',
+      to_date: '2026-11-18',
+      providers: ['payunity', 'useepay'],
+      tool_version: 'test',
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return r.id;
@@ -116,7 +131,8 @@ export interface SeedDiscrepancy {
 /** A discrepancy of the run, with the stable id of docs/matching.md. */
 export async function seedDiscrepancy(db: Db, runId: number, d: SeedDiscrepancy): Promise<string> {
   const provider = d.provider ?? 'payunity';
-  const id = 'D' + createHash('sha256').update(`${provider}|${d.type}|${d.transactionId}`).digest('hex').slice(0, 16);
+  const id =
+    'D' + createHash('sha256').update(`${provider}|${d.type}|${d.transactionId}`).digest('hex').slice(0, 16);
   await db
     .insertInto('discrepancies')
     .values({
@@ -137,7 +153,10 @@ export async function seedDiscrepancy(db: Db, runId: number, d: SeedDiscrepancy)
       last_seen_run_id: runId,
     })
     .execute();
-  await db.insertInto('run_discrepancies').values({ run_id: runId, discrepancy_id: id, change: 'opened' }).execute();
+  await db
+    .insertInto('run_discrepancies')
+    .values({ run_id: runId, discrepancy_id: id, change: 'opened' })
+    .execute();
   return id;
 }
 

@@ -14,47 +14,116 @@ afterAll(async () => {
 
 describe('planRefunds', () => {
   it('plans each candidate type with its rule amount, capped by what is still refundable, and only once', async () => {
-    const config = testConfig({ payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } }, db.url, {
-      perRefund: { EUR: '50.00' },
-      perExecution: { EUR: '150.00' },
-    });
+    const config = testConfig(
+      { payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } },
+      db.url,
+      {
+        perRefund: { EUR: '50.00' },
+        perExecution: { EUR: '150.00' },
+      },
+    );
     const runId = await seedRun(db.db);
     const otherRun = await seedRun(db.db);
     const ctx = stageContext(db, config, runId);
 
     // status_mismatch: the gateway says failed, 100.00 was settled -> 100.00
     await seedGatewayTx(db.db, { id: hex32(1), amountMinor: 10000, status: 'failed' });
-    const sm = await seedDiscrepancy(db.db, runId, { type: 'status_mismatch', transactionId: hex32(1), gatewayMinor: 10000, settledMinor: 10000 });
+    const sm = await seedDiscrepancy(db.db, runId, {
+      type: 'status_mismatch',
+      transactionId: hex32(1),
+      gatewayMinor: 10000,
+      settledMinor: 10000,
+    });
     // duplicate_charge of 50.00 with 20.00 already refunded at the gateway -> 30.00
     await seedGatewayTx(db.db, { id: hex32(2), amountMinor: 5000 });
-    await seedGatewayTx(db.db, { id: hex32(102), amountMinor: -2000, kind: 'refund', gatewayType: 'RF', rootPaymentId: hex32(2) });
-    const dc = await seedDiscrepancy(db.db, runId, { type: 'duplicate_charge', transactionId: hex32(2), gatewayMinor: 5000, settledMinor: 5000 });
+    await seedGatewayTx(db.db, {
+      id: hex32(102),
+      amountMinor: -2000,
+      kind: 'refund',
+      gatewayType: 'RF',
+      rootPaymentId: hex32(2),
+    });
+    const dc = await seedDiscrepancy(db.db, runId, {
+      type: 'duplicate_charge',
+      transactionId: hex32(2),
+      gatewayMinor: 5000,
+      settledMinor: 5000,
+    });
     // overcharging amount_mismatch: 105.00 settled for 100.00 -> 5.00
     await seedGatewayTx(db.db, { id: hex32(3), amountMinor: 10000 });
-    const am = await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(3), gatewayMinor: 10000, settledMinor: 10500 });
+    const am = await seedDiscrepancy(db.db, runId, {
+      type: 'amount_mismatch',
+      transactionId: hex32(3),
+      gatewayMinor: 10000,
+      settledMinor: 10500,
+    });
     // undercharging amount_mismatch, nothing settled, a closed one, a non-candidate type, another run's: none
     await seedGatewayTx(db.db, { id: hex32(4), amountMinor: 10000 });
-    await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(4), gatewayMinor: 10000, settledMinor: 9500 });
+    await seedDiscrepancy(db.db, runId, {
+      type: 'amount_mismatch',
+      transactionId: hex32(4),
+      gatewayMinor: 10000,
+      settledMinor: 9500,
+    });
     await seedGatewayTx(db.db, { id: hex32(5), amountMinor: 10000, status: 'failed' });
-    await seedDiscrepancy(db.db, runId, { type: 'status_mismatch', transactionId: hex32(5), gatewayMinor: 10000, settledMinor: 10000, status: 'closed' });
-    await seedDiscrepancy(db.db, runId, { type: 'missing_in_settlement', transactionId: hex32(4), gatewayMinor: 10000, settledMinor: null });
+    await seedDiscrepancy(db.db, runId, {
+      type: 'status_mismatch',
+      transactionId: hex32(5),
+      gatewayMinor: 10000,
+      settledMinor: 10000,
+      status: 'closed',
+    });
+    await seedDiscrepancy(db.db, runId, {
+      type: 'missing_in_settlement',
+      transactionId: hex32(4),
+      gatewayMinor: 10000,
+      settledMinor: null,
+    });
     await seedGatewayTx(db.db, { id: hex32(8), amountMinor: 10000, status: 'failed' });
-    await seedDiscrepancy(db.db, runId, { type: 'status_mismatch', transactionId: hex32(8), gatewayMinor: 10000, settledMinor: null });
+    await seedDiscrepancy(db.db, runId, {
+      type: 'status_mismatch',
+      transactionId: hex32(8),
+      gatewayMinor: 10000,
+      settledMinor: null,
+    });
     await seedGatewayTx(db.db, { id: hex32(6), amountMinor: 10000, status: 'failed' });
-    await seedDiscrepancy(db.db, otherRun, { type: 'status_mismatch', transactionId: hex32(6), gatewayMinor: 10000, settledMinor: 10000 });
+    await seedDiscrepancy(db.db, otherRun, {
+      type: 'status_mismatch',
+      transactionId: hex32(6),
+      gatewayMinor: 10000,
+      settledMinor: 10000,
+    });
     // two captures of one authorization, each settled 30.00 too high, 40.00 captured in all: 30.00 then 10.00
     const pa = hex32(7);
     await seedGatewayTx(db.db, { id: pa, amountMinor: 0, kind: 'authorization', gatewayType: 'PA' });
     await seedGatewayTx(db.db, { id: hex32(71), amountMinor: 2000, gatewayType: 'CP', rootPaymentId: pa });
     await seedGatewayTx(db.db, { id: hex32(72), amountMinor: 2000, gatewayType: 'CP', rootPaymentId: pa });
-    const cp1 = await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(71), paymentId: pa, gatewayMinor: 2000, settledMinor: 5000 });
-    const cp2 = await seedDiscrepancy(db.db, runId, { type: 'amount_mismatch', transactionId: hex32(72), paymentId: pa, gatewayMinor: 2000, settledMinor: 5000 });
+    const cp1 = await seedDiscrepancy(db.db, runId, {
+      type: 'amount_mismatch',
+      transactionId: hex32(71),
+      paymentId: pa,
+      gatewayMinor: 2000,
+      settledMinor: 5000,
+    });
+    const cp2 = await seedDiscrepancy(db.db, runId, {
+      type: 'amount_mismatch',
+      transactionId: hex32(72),
+      paymentId: pa,
+      gatewayMinor: 2000,
+      settledMinor: 5000,
+    });
 
     const plan = await planRefunds(ctx, runId);
     const byId = new Map(plan.created.map((a) => [a.discrepancyId, a]));
     expect(new Set(byId.keys())).toEqual(new Set([sm, dc, am, cp1, cp2]));
     expect(plan.skipped).toEqual([]); // nothing settled is no candidate at all, not one with nothing left
-    expect(byId.get(sm)).toMatchObject({ amountMinor: 10000, currency: 'EUR', state: 'planned', paymentId: hex32(1), provider: 'payunity' });
+    expect(byId.get(sm)).toMatchObject({
+      amountMinor: 10000,
+      currency: 'EUR',
+      state: 'planned',
+      paymentId: hex32(1),
+      provider: 'payunity',
+    });
     expect(byId.get(dc)?.amountMinor).toBe(3000);
     expect(byId.get(am)?.amountMinor).toBe(500);
     const [first, second] = [cp1, cp2].sort();
@@ -66,36 +135,67 @@ describe('planRefunds', () => {
     }
     // caps are shown: 100.00 is over the 50.00 per-refund cap; the total 175.00 is over 150.00
     expect(plan.caps).toEqual([
-      { currency: 'EUR', maxPerRefundMinor: 5000, maxPerExecutionMinor: 15000, pendingMinor: 17500, overPerRefund: [sm], overPerExecution: true },
+      {
+        currency: 'EUR',
+        maxPerRefundMinor: 5000,
+        maxPerExecutionMinor: 15000,
+        pendingMinor: 17500,
+        overPerRefund: [sm],
+        overPerExecution: true,
+      },
     ]);
 
     const text = formatPlan(plan);
     expect(text).toContain(`Refund plan for run ${runId}: 5 new, 5 in total`);
-    expect(text).toContain(`new ${sm}  payunity  payment ${hex32(1)}  100.00 EUR  planned  (status_mismatch, key prc-${sm}-1)`);
-    expect(text).toContain(`EUR: pending 175.00 EUR; caps per refund 50.00 EUR, per execution 150.00 EUR (over the per-refund cap: ${sm}; the total is over the per-execution cap)`);
+    expect(text).toContain(
+      `new ${sm}  payunity  payment ${hex32(1)}  100.00 EUR  planned  (status_mismatch, key prc-${sm}-1)`,
+    );
+    expect(text).toContain(
+      `EUR: pending 175.00 EUR; caps per refund 50.00 EUR, per execution 150.00 EUR (over the per-refund cap: ${sm}; the total is over the per-execution cap)`,
+    );
     expect(text).toContain('Nothing was sent.');
 
     // rerunning creates nothing and changes nothing
     const again = await planRefunds(ctx, runId);
     expect(again.created).toEqual([]);
-    expect(again.actions.map((a) => [a.id, a.amountMinor])).toEqual(plan.actions.map((a) => [a.id, a.amountMinor]));
-    const count = await db.db.selectFrom('refund_actions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(again.actions.map((a) => [a.id, a.amountMinor])).toEqual(
+      plan.actions.map((a) => [a.id, a.amountMinor]),
+    );
+    const count = await db.db
+      .selectFrom('refund_actions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(5);
   });
 
   it('leaves room for refunds payrecon already planned or sent on the same payment', async () => {
-    const config = testConfig({ payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } }, db.url);
+    const config = testConfig(
+      { payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } },
+      db.url,
+    );
     const runId = await seedRun(db.db);
     const p = hex32(20);
     await seedGatewayTx(db.db, { id: p, amountMinor: 6000 });
-    const first = await seedDiscrepancy(db.db, runId, { type: 'duplicate_charge', transactionId: p, gatewayMinor: 6000, settledMinor: 6000 });
+    const first = await seedDiscrepancy(db.db, runId, {
+      type: 'duplicate_charge',
+      transactionId: p,
+      gatewayMinor: 6000,
+      settledMinor: 6000,
+    });
     await planRefunds(stageContext(db, config, runId), runId);
     // a later run finds another overcharge on the same payment: only what is left after the planned 60.00 (nothing)
     const later = await seedRun(db.db);
-    const second = await seedDiscrepancy(db.db, later, { type: 'amount_mismatch', transactionId: p, gatewayMinor: 6000, settledMinor: 7000 });
+    const second = await seedDiscrepancy(db.db, later, {
+      type: 'amount_mismatch',
+      transactionId: p,
+      gatewayMinor: 6000,
+      settledMinor: 7000,
+    });
     const plan = await planRefunds(stageContext(db, config, later), later);
     expect(plan.created).toEqual([]);
-    expect(plan.skipped).toEqual([{ discrepancyId: second, reason: expect.stringContaining('nothing left to refund') }]);
+    expect(plan.skipped).toEqual([
+      { discrepancyId: second, reason: expect.stringContaining('nothing left to refund') },
+    ]);
     expect(first).not.toBe(second);
   });
 });

@@ -4,7 +4,11 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { planRefunds } from '../../src/refunds/index.js';
 import { DEFAULT_CREDENTIALS, type SandboxData } from '../../src/sandbox/data.js';
-import { startSandboxServers, type FaultOptions, type SandboxServers } from '../../src/sandbox/server/index.js';
+import {
+  startSandboxServers,
+  type FaultOptions,
+  type SandboxServers,
+} from '../../src/sandbox/server/index.js';
 import { oppwaTime } from '../../src/sandbox/server/payunity.js';
 import { formatMinor } from '../../src/shared/money.js';
 import type { TestDb } from '../helpers/db.js';
@@ -33,14 +37,26 @@ export interface World {
 }
 
 let counter = 0;
-const OK = { code: '000.100.110', description: "Request successfully processed in 'Merchant in Integrator Test Mode'" };
+const OK = {
+  code: '000.100.110',
+  description: "Request successfully processed in 'Merchant in Integrator Test Mode'",
+};
 
 export async function startWorld(
   db: TestDb,
   payments: WorldPayment[],
-  opts: { faults?: FaultOptions; caps?: Parameters<typeof rawConfig>[2]; timeoutSeconds?: number; plan?: boolean } = {},
+  opts: {
+    faults?: FaultOptions;
+    caps?: Parameters<typeof rawConfig>[2];
+    timeoutSeconds?: number;
+    plan?: boolean;
+  } = {},
 ): Promise<World> {
-  const data: SandboxData = { credentials: DEFAULT_CREDENTIALS, payunity: [], useepay: { intents: [], refunds: [] } };
+  const data: SandboxData = {
+    credentials: DEFAULT_CREDENTIALS,
+    payunity: [],
+    useepay: { intents: [], refunds: [] },
+  };
   const at = new Date('2026-11-18T10:00:00Z');
   const paymentIds = payments.map((p) => {
     const n = ++counter + Math.floor(Math.random() * 1e9);
@@ -49,15 +65,29 @@ export async function startWorld(
       const id = String(1012411211459000000n + BigInt(n));
       const major = Number(formatMinor(p.amountMinor, currency));
       data.useepay.intents.push({
-        id, merchant_order_id: `ORDER-${n}`, amount: major, captured_amount: major, currency, status: p.declinedAtGateway ? 'failed' : 'succeeded',
-        auto_capture: true, create_at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'), modify_at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'), metadata: {},
+        id,
+        merchant_order_id: `ORDER-${n}`,
+        amount: major,
+        captured_amount: major,
+        currency,
+        status: p.declinedAtGateway ? 'failed' : 'succeeded',
+        auto_capture: true,
+        create_at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        modify_at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        metadata: {},
       });
       return id;
     }
     const id = hex32(n);
     data.payunity.push({
-      id, paymentType: 'DB', paymentBrand: 'VISA', amount: formatMinor(p.amountMinor, currency), currency, merchantTransactionId: `ORDER-${n}`,
-      result: p.declinedAtGateway ? { code: '800.100.156', description: 'transaction declined' } : OK, timestamp: oppwaTime(at),
+      id,
+      paymentType: 'DB',
+      paymentBrand: 'VISA',
+      amount: formatMinor(p.amountMinor, currency),
+      currency,
+      merchantTransactionId: `ORDER-${n}`,
+      result: p.declinedAtGateway ? { code: '800.100.156', description: 'transaction declined' } : OK,
+      timestamp: oppwaTime(at),
     });
     return id;
   });
@@ -78,24 +108,55 @@ export async function startWorld(
   const ids: string[] = [];
   for (const [i, p] of payments.entries()) {
     const id = paymentIds[i]!;
-    await seedGatewayTx(db.db, { provider: p.provider ?? 'payunity', id, amountMinor: p.amountMinor, currency: p.currency ?? 'EUR' });
+    await seedGatewayTx(db.db, {
+      provider: p.provider ?? 'payunity',
+      id,
+      amountMinor: p.amountMinor,
+      currency: p.currency ?? 'EUR',
+    });
     ids.push(
       await seedDiscrepancy(db.db, runId, {
-        provider: p.provider ?? 'payunity', type: 'duplicate_charge', transactionId: id, currency: p.currency ?? 'EUR', gatewayMinor: p.amountMinor, settledMinor: p.amountMinor,
+        provider: p.provider ?? 'payunity',
+        type: 'duplicate_charge',
+        transactionId: id,
+        currency: p.currency ?? 'EUR',
+        gatewayMinor: p.amountMinor,
+        settledMinor: p.amountMinor,
       }),
     );
   }
   if (opts.plan !== false) await planRefunds(stageContext(db, config, runId), runId);
   const mine = new Set(paymentIds);
   return {
-    runId, ids, paymentIds, servers, config, raw,
+    runId,
+    ids,
+    paymentIds,
+    servers,
+    config,
+    raw,
     refundsAtGateway() {
       const pu = servers.data.payunity
         .filter((r) => r.paymentType === 'RF' && mine.has(String(r.referencedId)))
-        .map((r) => [String(r.referencedId), String(r.amount), String(r.currency), String(r.merchantTransactionId)] as [string, string, string, string]);
+        .map(
+          (r) =>
+            [
+              String(r.referencedId),
+              String(r.amount),
+              String(r.currency),
+              String(r.merchantTransactionId),
+            ] as [string, string, string, string],
+        );
       const ue = servers.data.useepay.refunds
         .filter((r) => mine.has(String(r.payment_intent_id)))
-        .map((r) => [String(r.payment_intent_id), String(r.amount), String(r.currency), String((r.metadata as Record<string, unknown> | null)?.payrecon_idempotency_key)] as [string, string, string, string]);
+        .map(
+          (r) =>
+            [
+              String(r.payment_intent_id),
+              String(r.amount),
+              String(r.currency),
+              String((r.metadata as Record<string, unknown> | null)?.payrecon_idempotency_key),
+            ] as [string, string, string, string],
+        );
       return [...pu, ...ue];
     },
     close: () => servers.close(),

@@ -26,8 +26,14 @@ describe('cells', () => {
   });
 
   it('writes dates and wall-clock times as real dates', () => {
-    expect(toExcel(date('2026-11-16'))).toEqual({ value: new Date('2026-11-16T00:00:00Z'), numFmt: 'yyyy-mm-dd' });
-    expect(toExcel(datetime('2026-11-20T16:00:00'))).toEqual({ value: new Date('2026-11-20T16:00:00Z'), numFmt: 'yyyy-mm-dd hh:mm:ss' });
+    expect(toExcel(date('2026-11-16'))).toEqual({
+      value: new Date('2026-11-16T00:00:00Z'),
+      numFmt: 'yyyy-mm-dd',
+    });
+    expect(toExcel(datetime('2026-11-20T16:00:00'))).toEqual({
+      value: new Date('2026-11-20T16:00:00Z'),
+      numFmt: 'yyyy-mm-dd hh:mm:ss',
+    });
     expect(toExcel(int(3))).toEqual({ value: 3, numFmt: '#,##0' });
     expect(toExcel(date(null))).toEqual({ value: null });
   });
@@ -39,8 +45,21 @@ describe('sheet helpers', () => {
   });
 
   it('fits small sheets’ columns to their longest text, within a cap', () => {
-    const spec = { name: 'S', columns: [{ header: 'A', width: 5 }, { header: 'B', width: 5 }] };
-    const fitted = fitWidths(spec, [['PAYUNITY_SETTLEMENT_8ac7a4c78e9b2f1d_20261119.csv', { int: 1 }], ['x'.repeat(200), null]], 80);
+    const spec = {
+      name: 'S',
+      columns: [
+        { header: 'A', width: 5 },
+        { header: 'B', width: 5 },
+      ],
+    };
+    const fitted = fitWidths(
+      spec,
+      [
+        ['PAYUNITY_SETTLEMENT_8ac7a4c78e9b2f1d_20261119.csv', { int: 1 }],
+        ['x'.repeat(200), null],
+      ],
+      80,
+    );
     expect(fitted.columns.map((c) => c.width)).toEqual([80, 5]);
   });
 });
@@ -61,6 +80,15 @@ describe('ages', () => {
     expect(cal.between('2026-11-21', '2026-11-23')).toBe(1); // Saturday to Monday
     expect(cal.between('2026-11-23', '2026-11-23')).toBe(0);
     expect(cal.between('2026-11-24', '2026-11-23')).toBe(0); // a date after as-of is not negative
-    expect([0, 1, 2, 3, 4, 7, 8, 40].map(agingBucket)).toEqual(['0-1', '0-1', '2-3', '2-3', '4-7', '4-7', '8+', '8+']);
+    expect([0, 1, 2, 3, 4, 7, 8, 40].map(agingBucket)).toEqual([
+      '0-1',
+      '0-1',
+      '2-3',
+      '2-3',
+      '4-7',
+      '4-7',
+      '8+',
+      '8+',
+    ]);
   });
 });

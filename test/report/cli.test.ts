@@ -44,12 +44,18 @@ describe('payrecon report', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { runId: number; reportPath: string; rows: Record<string, number> };
     expect(out.runId).toBe(seeded.runId);
-    expect(out.reportPath).toBe(path.join(dir, 'reports', `payrecon_2026-11-19_2026-11-20_run-${seeded.runId}.xlsx`));
+    expect(out.reportPath).toBe(
+      path.join(dir, 'reports', `payrecon_2026-11-19_2026-11-20_run-${seeded.runId}.xlsx`),
+    );
     expect(out.rows.Discrepancies).toBe(5);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.readFile(out.reportPath);
     expect(wb.worksheets).toHaveLength(8);
-    const run = await tdb.db.selectFrom('runs').select('report_path').where('id', '=', seeded.runId).executeTakeFirstOrThrow();
+    const run = await tdb.db
+      .selectFrom('runs')
+      .select('report_path')
+      .where('id', '=', seeded.runId)
+      .executeTakeFirstOrThrow();
     expect(run.report_path).toBe(out.reportPath);
 
     // Without --json, the path alone: easy to use from a script.
@@ -66,6 +72,8 @@ describe('payrecon report', () => {
     const bad = await runCli(['report', '--run', 'abc', '--config', config], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--run expects a run id/);
-    expect(existsSync(path.join(dir, 'reports', 'payrecon_2026-11-19_2026-11-20_run-999999.xlsx'))).toBe(false);
+    expect(existsSync(path.join(dir, 'reports', 'payrecon_2026-11-19_2026-11-20_run-999999.xlsx'))).toBe(
+      false,
+    );
   });
 });

@@ -22,8 +22,11 @@ function findSoffice(): string | undefined {
 
 const soffice = findSoffice();
 if (!soffice) {
-  if (process.env.PAYRECON_REQUIRE_SOFFICE === '1') throw new Error('soffice (LibreOffice) is required (PAYRECON_REQUIRE_SOFFICE=1) but not on PATH');
-  process.stderr.write('\n*** SKIPPING LibreOffice report tests: soffice is not installed (set PAYRECON_REQUIRE_SOFFICE=1 to fail instead) ***\n\n');
+  if (process.env.PAYRECON_REQUIRE_SOFFICE === '1')
+    throw new Error('soffice (LibreOffice) is required (PAYRECON_REQUIRE_SOFFICE=1) but not on PATH');
+  process.stderr.write(
+    '\n*** SKIPPING LibreOffice report tests: soffice is not installed (set PAYRECON_REQUIRE_SOFFICE=1 to fail instead) ***\n\n',
+  );
 }
 
 let tdb: TestDb;
@@ -32,7 +35,19 @@ let out: string;
 
 /** One conversion with a private profile, so parallel or leftover LibreOffice instances cannot interfere. */
 async function convert(to: string): Promise<void> {
-  await run(soffice!, [`-env:UserInstallation=file://${path.join(out, 'profile')}`, '--headless', '--convert-to', to, '--outdir', out, file], { timeout: 120_000 });
+  await run(
+    soffice!,
+    [
+      `-env:UserInstallation=file://${path.join(out, 'profile')}`,
+      '--headless',
+      '--convert-to',
+      to,
+      '--outdir',
+      out,
+      file,
+    ],
+    { timeout: 120_000 },
+  );
 }
 
 function csv(sheet: string): string[][] {
@@ -77,27 +92,108 @@ describe.skipIf(!soffice)('LibreOffice', () => {
   it('converts every sheet to CSV with the values and formats finance sees', async () => {
     // Filter options: comma, double quote, UTF-8, from line 1, …, "save cell contents as shown", no formulas, all sheets (-1).
     await convert('csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1');
-    const sheets = readdirSync(out).filter((f) => f.endsWith('.csv')).map((f) => f.slice(path.basename(file, '.xlsx').length + 1, -4));
-    expect(sheets.sort()).toEqual(['Awaiting settlement', 'Changes', 'Chargebacks', 'Discrepancies', 'Refund plan', 'Rejected lines', 'Run info', 'Summary']);
+    const sheets = readdirSync(out)
+      .filter((f) => f.endsWith('.csv'))
+      .map((f) => f.slice(path.basename(file, '.xlsx').length + 1, -4));
+    expect(sheets.sort()).toEqual([
+      'Awaiting settlement',
+      'Changes',
+      'Chargebacks',
+      'Discrepancies',
+      'Refund plan',
+      'Rejected lines',
+      'Run info',
+      'Summary',
+    ]);
 
     const disc = csv('Discrepancies');
     expect(disc[0]).toEqual([
-      'Discrepancy ID', 'Provider', 'Type', 'Transaction ID', 'Payment ID', 'Merchant reference', 'Transaction date',
-      'Settlement date', 'Currency', 'Gateway amount', 'Settled amount', 'Difference', 'Age (business days)',
-      'Aging bucket', 'Detail', 'Suggested action', 'Action',
+      'Discrepancy ID',
+      'Provider',
+      'Type',
+      'Transaction ID',
+      'Payment ID',
+      'Merchant reference',
+      'Transaction date',
+      'Settlement date',
+      'Currency',
+      'Gateway amount',
+      'Settled amount',
+      'Difference',
+      'Age (business days)',
+      'Aging bucket',
+      'Detail',
+      'Suggested action',
+      'Action',
     ]);
     const byId = new Map(disc.slice(1).map((r) => [r[0], r]));
     // Text that looks like a formula arrives as the same text: had it been a formula, LibreOffice would show its result.
     expect(byId.get('D000000000000001')).toEqual([
-      'D000000000000001', 'payunity', 'amount_mismatch', 'abc', 'abc', '=HYPERLINK("http://evil.example","click")',
-      '2026-11-16', '2026-11-19', 'EUR', '92.00', '93.00', '1.00', '4', '4-7', 'settled 1.00 more; refund planned: 1.00 EUR', 'REFUND', '',
+      'D000000000000001',
+      'payunity',
+      'amount_mismatch',
+      'abc',
+      'abc',
+      '=HYPERLINK("http://evil.example","click")',
+      '2026-11-16',
+      '2026-11-19',
+      'EUR',
+      '92.00',
+      '93.00',
+      '1.00',
+      '4',
+      '4-7',
+      'settled 1.00 more; refund planned: 1.00 EUR',
+      'REFUND',
+      '',
     ]);
-    expect(byId.get('D000000000000002')!.slice(3, 12)).toEqual([LONG_ID, LONG_ID, '+SUM(A1:A2)', '2026-11-20', '2026-11-19', 'JPY', '5,000', '5,000', '0']);
-    expect(byId.get('D000000000000003')!.slice(3, 15)).toEqual([LONG_ID_2, LONG_ID_2, '-2+3', '', '2026-11-19', 'KWD', '', '1.234', '1.234', '2', '2-3', '@SUM(1,1)']);
+    expect(byId.get('D000000000000002')!.slice(3, 12)).toEqual([
+      LONG_ID,
+      LONG_ID,
+      '+SUM(A1:A2)',
+      '2026-11-20',
+      '2026-11-19',
+      'JPY',
+      '5,000',
+      '5,000',
+      '0',
+    ]);
+    expect(byId.get('D000000000000003')!.slice(3, 15)).toEqual([
+      LONG_ID_2,
+      LONG_ID_2,
+      '-2+3',
+      '',
+      '2026-11-19',
+      'KWD',
+      '',
+      '1.234',
+      '1.234',
+      '2',
+      '2-3',
+      '@SUM(1,1)',
+    ]);
 
     const summary = csv('Summary');
-    expect(summary).toContainEqual(['payunity', 'EUR', 'Settlement', 'Net', '4', '25.30', 'all lines: gross − fees']);
-    expect(csv('Awaiting settlement')[1]).toEqual(['payunity', 'payment', 'aw1', 'DB', 'ORD-aw1', '2026-11-20 16:00:00', 'EUR', '42.00', '2026-11-25']);
+    expect(summary).toContainEqual([
+      'payunity',
+      'EUR',
+      'Settlement',
+      'Net',
+      '4',
+      '25.30',
+      'all lines: gross − fees',
+    ]);
+    expect(csv('Awaiting settlement')[1]).toEqual([
+      'payunity',
+      'payment',
+      'aw1',
+      'DB',
+      'ORD-aw1',
+      '2026-11-20 16:00:00',
+      'EUR',
+      '42.00',
+      '2026-11-25',
+    ]);
     expect(csv('Rejected lines')[1]![5]).toContain('411111******1111');
   });
 

@@ -5,7 +5,16 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport, writeReportDetailed } from '../../src/report/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { INJECTIONS, LONG_ID, LONG_ID_2, seed, stageContext, testConfig, tmpReportsDir, type Seeded } from './fixture.js';
+import {
+  INJECTIONS,
+  LONG_ID,
+  LONG_ID_2,
+  seed,
+  stageContext,
+  testConfig,
+  tmpReportsDir,
+  type Seeded,
+} from './fixture.js';
 
 let tdb: TestDb;
 let seeded: Seeded;
@@ -44,13 +53,24 @@ describe('the report workbook', () => {
   it('is named after the run, recorded on the run, and leaves no temporary file behind', async () => {
     expect(path.basename(file)).toBe(`payrecon_2026-11-19_2026-11-20_run-${seeded.runId}.xlsx`);
     expect(readdirSync(dir)).toEqual([path.basename(file)]);
-    const run = await tdb.db.selectFrom('runs').select('report_path').where('id', '=', seeded.runId).executeTakeFirstOrThrow();
+    const run = await tdb.db
+      .selectFrom('runs')
+      .select('report_path')
+      .where('id', '=', seeded.runId)
+      .executeTakeFirstOrThrow();
     expect(run.report_path).toBe(file);
   });
 
   it('has the eight sheets in order, each with a frozen, filtered header row', () => {
     expect(wb.worksheets.map((w) => w.name)).toEqual([
-      'Summary', 'Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes', 'Run info',
+      'Summary',
+      'Discrepancies',
+      'Awaiting settlement',
+      'Chargebacks',
+      'Refund plan',
+      'Rejected lines',
+      'Changes',
+      'Run info',
     ]);
     for (const ws of wb.worksheets) {
       expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
@@ -66,16 +86,40 @@ describe('the report workbook', () => {
   it('writes the Discrepancies columns exactly, with typed cells and formats', () => {
     const ws = sheet('Discrepancies');
     expect(rowValues(ws, 1)).toEqual([
-      'Discrepancy ID', 'Provider', 'Type', 'Transaction ID', 'Payment ID', 'Merchant reference', 'Transaction date',
-      'Settlement date', 'Currency', 'Gateway amount', 'Settled amount', 'Difference', 'Age (business days)',
-      'Aging bucket', 'Detail', 'Suggested action', 'Action',
+      'Discrepancy ID',
+      'Provider',
+      'Type',
+      'Transaction ID',
+      'Payment ID',
+      'Merchant reference',
+      'Transaction date',
+      'Settlement date',
+      'Currency',
+      'Gateway amount',
+      'Settled amount',
+      'Difference',
+      'Age (business days)',
+      'Aging bucket',
+      'Detail',
+      'Suggested action',
+      'Action',
     ]);
     expect(ws.autoFilter).toBe('A1:Q6');
     const rows = records(ws);
     expect(rows.map((r) => r['Discrepancy ID']!.value)).toEqual([
-      'D000000000000001', 'D000000000000005', 'D000000000000004', 'D000000000000003', 'D000000000000002',
+      'D000000000000001',
+      'D000000000000005',
+      'D000000000000004',
+      'D000000000000003',
+      'D000000000000002',
     ]);
-    const [amount, fee, missing, kwd, jpy] = rows as [typeof rows[0], typeof rows[0], typeof rows[0], typeof rows[0], typeof rows[0]];
+    const [amount, fee, missing, kwd, jpy] = rows as [
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+    ];
 
     // EUR: two decimals; dates are real dates; age counts business days to the as-of date (holiday 18th skipped)
     expect(amount['Gateway amount']!.value).toBe(92);
@@ -127,7 +171,10 @@ describe('the report workbook', () => {
   it('offers REFUND, IGNORE, INVESTIGATE in the Action column of every row', () => {
     const ws = sheet('Discrepancies');
     for (let r = 2; r <= 6; r++) {
-      expect(ws.getCell(`Q${r}`).dataValidation).toMatchObject({ type: 'list', formulae: ['"REFUND,IGNORE,INVESTIGATE"'] });
+      expect(ws.getCell(`Q${r}`).dataValidation).toMatchObject({
+        type: 'list',
+        formulae: ['"REFUND,IGNORE,INVESTIGATE"'],
+      });
     }
     expect(ws.getCell('P2').dataValidation).toBeUndefined();
   });
@@ -135,17 +182,21 @@ describe('the report workbook', () => {
   it('never turns text from input data into a formula', () => {
     const texts = new Map<string, ExcelJS.Cell>();
     for (const ws of wb.worksheets) {
-      ws.eachRow((row) => row.eachCell((cell) => {
-        if (typeof cell.value === 'string') texts.set(cell.value, cell);
-        expect(cell.type, `${ws.name}!${cell.address}`).not.toBe(ExcelJS.ValueType.Formula);
-        expect(cell.formula, `${ws.name}!${cell.address}`).toBeUndefined();
-      }));
+      ws.eachRow((row) =>
+        row.eachCell((cell) => {
+          if (typeof cell.value === 'string') texts.set(cell.value, cell);
+          expect(cell.type, `${ws.name}!${cell.address}`).not.toBe(ExcelJS.ValueType.Formula);
+          expect(cell.formula, `${ws.name}!${cell.address}`).toBeUndefined();
+        }),
+      );
     }
     for (const text of [...INJECTIONS, '@aw2']) {
       expect(texts.get(text)?.type, text).toBe(ExcelJS.ValueType.String);
     }
     const rejected = records(sheet('Rejected lines')).find((r) => r['Line']!.value === 6)!;
-    expect(rejected['Raw text (masked)']!.value).toBe('2026-11-19;B1;SETTLED;x;;=cmd|calc;DB;card 411111******1111;EUR;12,3;0;0');
+    expect(rejected['Raw text (masked)']!.value).toBe(
+      '2026-11-19;B1;SETTLED;x;;=cmd|calc;DB;card 411111******1111;EUR;12,3;0;0',
+    );
   });
 });
 
@@ -179,14 +230,24 @@ describe('the Summary', () => {
   });
 
   it('has control totals that tie to the settlement lines in the database', async () => {
-    const { rows } = await tdb.pool.query<{ provider: string; currency: string; gross: string; fees: string; net: string; n: string }>(
+    const { rows } = await tdb.pool.query<{
+      provider: string;
+      currency: string;
+      gross: string;
+      fees: string;
+      net: string;
+      n: string;
+    }>(
       `select provider, currency, sum(gross_minor) gross, sum(fee_minor) fees, sum(net_minor) net, count(*) n from settlement_lines group by 1, 2`,
     );
     expect(rows).toHaveLength(3);
     const exp: Record<string, number> = { EUR: 100, JPY: 1, KWD: 1000 };
     for (const r of rows) {
       const k = `${r.provider}|${r.currency}|Settlement|`;
-      expect(fig(k + 'Gross')).toMatchObject({ count: Number(r.n), amount: Number(r.gross) / exp[r.currency]! });
+      expect(fig(k + 'Gross')).toMatchObject({
+        count: Number(r.n),
+        amount: Number(r.gross) / exp[r.currency]!,
+      });
       expect(fig(k + 'Fees').amount).toBe(Number(r.fees) / exp[r.currency]!);
       expect(fig(k + 'Net').amount).toBe(Number(r.net) / exp[r.currency]!);
     }
@@ -205,16 +266,26 @@ describe('the Summary', () => {
     expect([...figs.keys()].filter((k) => k.includes('|Discrepancies|'))).toHaveLength(5);
 
     for (const r of records(sheet('Awaiting settlement'))) {
-      expect(fig(`${r['Provider']!.text}|${r['Currency']!.text}|Awaiting settlement|Inside the settlement lag`)).toMatchObject({ count: 1, amount: r['Amount']!.value });
+      expect(
+        fig(`${r['Provider']!.text}|${r['Currency']!.text}|Awaiting settlement|Inside the settlement lag`),
+      ).toMatchObject({ count: 1, amount: r['Amount']!.value });
     }
   });
 
   it('checks every batch and lists late files from the manifest', () => {
-    expect(fig('payunity|EUR|Batch check|Batches')).toMatchObject({ count: 1, detail: 'mismatch: 1 of 1 batches' });
+    expect(fig('payunity|EUR|Batch check|Batches')).toMatchObject({
+      count: 1,
+      detail: 'mismatch: 1 of 1 batches',
+    });
     expect(String(fig('payunity|EUR|Batch check|B1').detail)).toContain('1 rejected line(s)');
-    expect(fig('useepay|JPY|Batch check|Batches')).toMatchObject({ count: 1, detail: expect.stringMatching(/^ok/) });
+    expect(fig('useepay|JPY|Batch check|Batches')).toMatchObject({
+      count: 1,
+      detail: expect.stringMatching(/^ok/),
+    });
     expect(fig('useepay|KWD|Batch check|Batches').detail).toMatch(/^ok/);
-    expect(String(fig('payunity||Settlement files|late or missing: 2026-11-20').detail)).toContain('expectedBy: 2026-11-20T12:00:00+01:00');
+    expect(String(fig('payunity||Settlement files|late or missing: 2026-11-20').detail)).toContain(
+      'expectedBy: 2026-11-20T12:00:00+01:00',
+    );
   });
 });
 
@@ -229,7 +300,12 @@ describe('the other sheets', () => {
   });
 
   it('lists chargebacks whether or not they settled', () => {
-    const rows = records(sheet('Chargebacks')).map((r) => [r['Transaction ID']!.value, r['Gateway amount']!.value, r['Settled amount']!.value, r['Settled']!.value]);
+    const rows = records(sheet('Chargebacks')).map((r) => [
+      r['Transaction ID']!.value,
+      r['Gateway amount']!.value,
+      r['Settled amount']!.value,
+      r['Settled']!.value,
+    ]);
     expect(rows).toEqual([
       ['cr2', 92, null, 'no'],
       ['cb1', -92, -25, 'yes'],
@@ -239,7 +315,14 @@ describe('the other sheets', () => {
 
   it('shows the refund plan, rejected lines and files, and the changes since the previous run over the same dates', () => {
     const refunds = records(sheet('Refund plan'));
-    expect(refunds.map((r) => [r['Discrepancy ID']!.value, r['State']!.value, r['Amount']!.value, r['Payment ID']!.value])).toEqual([
+    expect(
+      refunds.map((r) => [
+        r['Discrepancy ID']!.value,
+        r['State']!.value,
+        r['Amount']!.value,
+        r['Payment ID']!.value,
+      ]),
+    ).toEqual([
       ['D000000000000001', 'planned', 1, 'abc'],
       ['D000000000000002', 'succeeded', 5000, LONG_ID],
     ]);
@@ -249,8 +332,11 @@ describe('the other sheets', () => {
     ]);
     const changes = records(sheet('Changes')).map((r) => [r['Change']!.value, r['Discrepancy ID']!.value]);
     expect(changes).toEqual([
-      ['opened', 'D000000000000001'], ['opened', 'D000000000000005'], ['opened', 'D000000000000003'],
-      ['opened', 'D000000000000002'], ['closed', 'D000000000000006'],
+      ['opened', 'D000000000000001'],
+      ['opened', 'D000000000000005'],
+      ['opened', 'D000000000000003'],
+      ['opened', 'D000000000000002'],
+      ['closed', 'D000000000000006'],
     ]);
     const closed = records(sheet('Changes')).at(-1)!;
     expect(closed['Reason / detail']!.value).toBe('settled late on 2026-11-21');
@@ -259,15 +345,21 @@ describe('the other sheets', () => {
 
   it('records the run, its input files and API windows, and the rest of the manifest', () => {
     const rows = records(sheet('Run info'));
-    const item = (section: string, name: string) => rows.find((r) => r['Section']!.value === section && r['Item']!.value === name);
+    const item = (section: string, name: string) =>
+      rows.find((r) => r['Section']!.value === section && r['Item']!.value === name);
     expect(item('Run', 'Run ID')!['Value']!.value).toBe(String(seeded.runId));
     expect(item('Run', 'Started (Europe/Berlin)')!['Value']!.value).toEqual(new Date('2026-11-23T07:00:00Z'));
     const files = rows.filter((r) => r['Section']!.value === 'Input file');
     expect(files).toHaveLength(3);
     expect(files[0]!['SHA-256']!.value).toMatch(/^[0-9a-f]{64}$/);
-    expect(files.map((f) => [f['Lines']!.value, f['Loaded']!.value, f['Rejected']!.value])).toContainEqual([5, 4, 1]);
+    expect(files.map((f) => [f['Lines']!.value, f['Loaded']!.value, f['Rejected']!.value])).toContainEqual([
+      5, 4, 1,
+    ]);
     const windows = rows.filter((r) => r['Section']!.value === 'API window');
-    expect(windows.map((w) => [w['Item']!.value, w['Records']!.value])).toEqual([['query', 6], ['payment_intents', 2]]);
+    expect(windows.map((w) => [w['Item']!.value, w['Records']!.value])).toEqual([
+      ['query', 6],
+      ['payment_intents', 2],
+    ]);
     expect(item('Manifest', 'stageTimings.fetch')!['Value']!.value).toBe('1200');
     expect(rows.some((r) => r['Item']!.text.startsWith('files'))).toBe(false);
   });
@@ -276,15 +368,29 @@ describe('the other sheets', () => {
 describe('row limit', () => {
   it('continues a sheet in "<name> (2)" past the limit, keeping the order, headers and drop-downs', async () => {
     const small = tmpReportsDir();
-    const result = await writeReportDetailed(stageContext(tdb, testConfig(small)), seeded.runId, { maxRowsPerSheet: 3, batchSize: 2 });
+    const result = await writeReportDetailed(stageContext(tdb, testConfig(small)), seeded.runId, {
+      maxRowsPerSheet: 3,
+      batchSize: 2,
+    });
     const book = new ExcelJS.Workbook();
     await book.xlsx.readFile(result.path);
     const names = book.worksheets.map((w) => w.name);
     const base = names.map((n) => n.replace(/ \(\d+\)$/, ''));
     expect(base.filter((n, i) => n !== base[i - 1])).toEqual([
-      'Summary', 'Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes', 'Run info',
+      'Summary',
+      'Discrepancies',
+      'Awaiting settlement',
+      'Chargebacks',
+      'Refund plan',
+      'Rejected lines',
+      'Changes',
+      'Run info',
     ]);
-    expect(names.filter((n) => n.startsWith('Discrepancies'))).toEqual(['Discrepancies', 'Discrepancies (2)', 'Discrepancies (3)']);
+    expect(names.filter((n) => n.startsWith('Discrepancies'))).toEqual([
+      'Discrepancies',
+      'Discrepancies (2)',
+      'Discrepancies (3)',
+    ]);
     const ids: unknown[] = [];
     for (const n of ['Discrepancies', 'Discrepancies (2)', 'Discrepancies (3)']) {
       const ws = book.getWorksheet(n)!;
@@ -310,16 +416,36 @@ describe('edge cases', () => {
     const book = new ExcelJS.Workbook();
     await book.xlsx.readFile(out);
     expect(book.worksheets.map((w) => w.name)).toEqual([
-      'Summary', 'Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes', 'Run info',
+      'Summary',
+      'Discrepancies',
+      'Awaiting settlement',
+      'Chargebacks',
+      'Refund plan',
+      'Rejected lines',
+      'Changes',
+      'Run info',
     ]);
-    for (const name of ['Discrepancies', 'Awaiting settlement', 'Chargebacks', 'Refund plan', 'Rejected lines', 'Changes']) {
+    for (const name of [
+      'Discrepancies',
+      'Awaiting settlement',
+      'Chargebacks',
+      'Refund plan',
+      'Rejected lines',
+      'Changes',
+    ]) {
       const ws = book.getWorksheet(name)!;
       expect(ws.actualRowCount, name).toBe(1);
       expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     }
     expect(book.getWorksheet('Discrepancies')!.getCell('A1').value).toBe('Discrepancy ID');
     // The Summary says so rather than showing nothing.
-    expect(rowValues(book.getWorksheet('Summary')!, 2).slice(0, 5)).toEqual(['useepay', undefined, 'Gateway', 'No activity', 0]);
+    expect(rowValues(book.getWorksheet('Summary')!, 2).slice(0, 5)).toEqual([
+      'useepay',
+      undefined,
+      'Gateway',
+      'No activity',
+      0,
+    ]);
   });
 
   it('leaves the previous workbook in place, and no temporary file, when a rewrite fails', async () => {
@@ -355,14 +481,24 @@ describe('edge cases', () => {
     );
     // A signal that trips on its second look inside the sheet writer (which looks every 512 rows).
     let looks = 0;
-    const signal = { aborted: false, reason: undefined, throwIfAborted: () => { if (++looks > 1) throw new Error('interrupted at row 1024'); } } as unknown as AbortSignal;
+    const signal = {
+      aborted: false,
+      reason: undefined,
+      throwIfAborted: () => {
+        if (++looks > 1) throw new Error('interrupted at row 1024');
+      },
+    } as unknown as AbortSignal;
     const out = tmpReportsDir();
-    await expect(writeReport({ ...stageContext(tdb, testConfig(out)), signal }, runId)).rejects.toThrow('interrupted at row 1024');
+    await expect(writeReport({ ...stageContext(tdb, testConfig(out)), signal }, runId)).rejects.toThrow(
+      'interrupted at row 1024',
+    );
     expect(looks).toBe(2);
     expect(readdirSync(out)).toEqual([]);
   });
 
   it('refuses a run that does not exist', async () => {
-    await expect(writeReport(stageContext(tdb, testConfig(tmpReportsDir())), 987654)).rejects.toThrow(/run 987654 does not exist/);
+    await expect(writeReport(stageContext(tdb, testConfig(tmpReportsDir())), 987654)).rejects.toThrow(
+      /run 987654 does not exist/,
+    );
   });
 });

@@ -12,13 +12,26 @@ import { executeRun } from '../../src/jobs/run.js';
 import { defaultStages, lookupAndStore } from '../../src/jobs/stages.js';
 import { matchRange } from '../../src/reconcile/index.js';
 import {
-  answerKeyAt, awaitingAt, generateWorld, writeSettlementFile, writeSettlementFiles, type AnswerKeyEntry, type World, type WorldOptions,
+  answerKeyAt,
+  awaitingAt,
+  generateWorld,
+  writeSettlementFile,
+  writeSettlementFiles,
+  type AnswerKeyEntry,
+  type World,
+  type WorldOptions,
 } from '../../src/sandbox/generate/index.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
-const show = (e: { provider: string; type: string; transactionId: string; gateway: unknown; settled: unknown }): string =>
+const show = (e: {
+  provider: string;
+  type: string;
+  transactionId: string;
+  gateway: unknown;
+  settled: unknown;
+}): string =>
   `${e.provider} ${e.type} ${e.transactionId} gw=${String(e.gateway)} settled=${String(e.settled)}`;
 const keyLines = (key: AnswerKeyEntry[]): string[] =>
   key.map((e) => show({ ...e, gateway: e.gatewayAmountMinor, settled: e.settledAmountMinor })).sort();
@@ -43,16 +56,37 @@ function scenario(opts: WorldOptions) {
 
   function config() {
     const c = world.data.credentials;
-    const settlement = (p: string) => ({ source: 'local', profile: p, localDir: inbox(p), archiveDir: path.join(env.tmp, 'archive', p) });
-    return parseConfig({
-      timezone: 'UTC',
-      providers: {
-        payunity: { baseUrl: env.servers.payunityUrl, entityId: c.payunity.entityId, accessToken: c.payunity.accessToken,
-          settlementLagDays: world.config.settlementLagDays.payunity, fees: world.config.fees.payunity, settlement: settlement('payunity') },
-        useepay: { baseUrl: env.servers.useepayUrl, merchantNo: c.useepay.merchantNo, appId: c.useepay.appId, apiKey: c.useepay.apiKey,
-          settlementLagDays: world.config.settlementLagDays.useepay, fees: world.config.fees.useepay, settlement: settlement('useepay') },
+    const settlement = (p: string) => ({
+      source: 'local',
+      profile: p,
+      localDir: inbox(p),
+      archiveDir: path.join(env.tmp, 'archive', p),
+    });
+    return parseConfig(
+      {
+        timezone: 'UTC',
+        providers: {
+          payunity: {
+            baseUrl: env.servers.payunityUrl,
+            entityId: c.payunity.entityId,
+            accessToken: c.payunity.accessToken,
+            settlementLagDays: world.config.settlementLagDays.payunity,
+            fees: world.config.fees.payunity,
+            settlement: settlement('payunity'),
+          },
+          useepay: {
+            baseUrl: env.servers.useepayUrl,
+            merchantNo: c.useepay.merchantNo,
+            appId: c.useepay.appId,
+            apiKey: c.useepay.apiKey,
+            settlementLagDays: world.config.settlementLagDays.useepay,
+            fees: world.config.fees.useepay,
+            settlement: settlement('useepay'),
+          },
+        },
       },
-    }, {}).config;
+      {},
+    ).config;
   }
 
   async function run(to: string, asOf: string) {
@@ -60,19 +94,45 @@ function scenario(opts: WorldOptions) {
     const log = silentLogger();
     const stages = defaultStages({ config: cfg, log });
     stages.match = (ctx, sel) =>
-      matchRange(ctx, sel, { lookup: async (provider, ids) => void (await lookupAndStore(ctx, createGatewayClient(provider, cfg, { log }), ids)) })
-        .then((summary) => ({ ...summary }));
+      matchRange(ctx, sel, {
+        lookup: async (provider, ids) =>
+          void (await lookupAndStore(ctx, createGatewayClient(provider, cfg, { log }), ids)),
+      }).then((summary) => ({ ...summary }));
     return executeRun(
-      { db: env.db, config: cfg, log, signal: new AbortController().signal, now: () => new Date(`${asOf}T12:00:00Z`), stages },
-      { command: 'run', range: { from: world.options.from, to }, providers: ['payunity', 'useepay'], stages: { fetch: true, pull: true, report: false } },
+      {
+        db: env.db,
+        config: cfg,
+        log,
+        signal: new AbortController().signal,
+        now: () => new Date(`${asOf}T12:00:00Z`),
+        stages,
+      },
+      {
+        command: 'run',
+        range: { from: world.options.from, to },
+        providers: ['payunity', 'useepay'],
+        stages: { fetch: true, pull: true, report: false },
+      },
     );
   }
 
   async function open(status: 'open' | 'closed' = 'open'): Promise<string[]> {
-    const rows = await env.db.db.selectFrom('discrepancies').where('status', '=', status)
-      .select(['provider', 'type', 'transaction_id', 'gateway_amount_minor', 'settled_amount_minor']).execute();
-    return rows.map((r) => show({ provider: r.provider, type: r.type, transactionId: r.transaction_id,
-      gateway: r.gateway_amount_minor === null ? null : Number(r.gateway_amount_minor), settled: r.settled_amount_minor === null ? null : Number(r.settled_amount_minor) })).sort();
+    const rows = await env.db.db
+      .selectFrom('discrepancies')
+      .where('status', '=', status)
+      .select(['provider', 'type', 'transaction_id', 'gateway_amount_minor', 'settled_amount_minor'])
+      .execute();
+    return rows
+      .map((r) =>
+        show({
+          provider: r.provider,
+          type: r.type,
+          transactionId: r.transaction_id,
+          gateway: r.gateway_amount_minor === null ? null : Number(r.gateway_amount_minor),
+          settled: r.settled_amount_minor === null ? null : Number(r.settled_amount_minor),
+        }),
+      )
+      .sort();
   }
 
   return { world, run, open, inbox };
@@ -80,7 +140,14 @@ function scenario(opts: WorldOptions) {
 
 describe('a two-week world, run the day after (gzip, BOM and repeated records included)', () => {
   const s = scenario({
-    seed: 5150, from: '2026-11-02', to: '2026-11-13', asOf: '2026-11-14', paymentsPerDay: 40, gzip: 'some', useepayBom: 'some', repeatedRecords: 6,
+    seed: 5150,
+    from: '2026-11-02',
+    to: '2026-11-13',
+    asOf: '2026-11-14',
+    paymentsPerDay: 40,
+    gzip: 'some',
+    useepayBom: 'some',
+    repeatedRecords: 6,
   });
 
   it('a run over [from, to] as of asOf opens exactly the answer key', async () => {
@@ -106,8 +173,15 @@ describe('a two-week world, run the day after (gzip, BOM and repeated records in
 
 describe('a world run long after `to`, other lags, more plants', () => {
   const s = scenario({
-    seed: 77, from: '2026-10-05', to: '2026-10-16', asOf: '2026-10-28', paymentsPerDay: 30, settlementLagDays: { payunity: 2, useepay: 4 },
-    plant: { amount_mismatch: 4, status_mismatch: 3, fee_mismatch: 3 }, refOnlyLines: 4, currencies: ['EUR', 'JPY', 'USD', 'GBP'],
+    seed: 77,
+    from: '2026-10-05',
+    to: '2026-10-16',
+    asOf: '2026-10-28',
+    paymentsPerDay: 30,
+    settlementLagDays: { payunity: 2, useepay: 4 },
+    plant: { amount_mismatch: 4, status_mismatch: 3, fee_mismatch: 3 },
+    refOnlyLines: 4,
+    currencies: ['EUR', 'JPY', 'USD', 'GBP'],
   });
 
   it('opens exactly the key, unplanned missing_in_settlement near `to` included', async () => {

@@ -30,7 +30,11 @@ beforeAll(async () => {
   mkdirSync(etc);
   mkdirSync(logs);
   subst = (s) =>
-    s.replaceAll('/opt/payrecon', process.cwd()).replaceAll('/etc/payrecon', etc).replaceAll('/var/log/payrecon', logs).replaceAll('/usr/bin/node', process.execPath);
+    s
+      .replaceAll('/opt/payrecon', process.cwd())
+      .replaceAll('/etc/payrecon', etc)
+      .replaceAll('/var/log/payrecon', logs)
+      .replaceAll('/usr/bin/node', process.execPath);
   // A successful night needs both gateways and their files: the sandbox. The PayUnity token reaches the
   // configuration only through the env file, which proves the job line loads it.
   sandbox = await startSandbox(tmp, yesterday);
@@ -43,7 +47,11 @@ beforeAll(async () => {
       providers: sandboxProviders(sandbox, { payunityToken: '${PAYUNITY_ACCESS_TOKEN}' }),
     }),
   );
-  writeFileSync(path.join(etc, 'payrecon.env'), `PAYUNITY_ACCESS_TOKEN=${sandbox.credentials.payunity.accessToken}\n`, { mode: 0o600 });
+  writeFileSync(
+    path.join(etc, 'payrecon.env'),
+    `PAYUNITY_ACCESS_TOKEN=${sandbox.credentials.payunity.accessToken}\n`,
+    { mode: 0o600 },
+  );
   cronEnv = {};
   for (const l of lines) {
     const m = /^([A-Z_]+)=(.*)$/.exec(l);
@@ -90,7 +98,12 @@ const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
 
 describe('crontab.example', () => {
   it('documents the essentials', () => {
-    expect(cronEnv).toMatchObject({ CRON_TZ: expect.any(String), SHELL: '/bin/sh', PATH: expect.any(String), NODE: expect.any(String) });
+    expect(cronEnv).toMatchObject({
+      CRON_TZ: expect.any(String),
+      SHELL: '/bin/sh',
+      PATH: expect.any(String),
+      NODE: expect.any(String),
+    });
     expect(jobCommand()).toContain('run --date yesterday --json');
     expect(text).toMatch(/flock/);
   });
@@ -116,14 +129,30 @@ describe('crontab.example', () => {
     const { code, out } = await sh(jobCommand(), cronEnv);
     expect(out).toBe('');
     expect(code, read(logFile())).toBe(0);
-    const rows = await query<{ id: number; from_date: string; to_date: string; status: string; report_path: string }>(
+    const rows = await query<{
+      id: number;
+      from_date: string;
+      to_date: string;
+      status: string;
+      report_path: string;
+    }>(
       `select id, to_char(from_date, 'YYYY-MM-DD') as from_date, to_char(to_date, 'YYYY-MM-DD') as to_date, status, report_path from runs where command = 'run' order by id`,
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ from_date: yesterday, to_date: yesterday, status: 'succeeded' });
-    const results = read(jsonFile()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const results = read(jsonFile())
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(results).toHaveLength(1); // one JSON object per run
-    expect(results[0]).toMatchObject({ runId: rows[0]!.id, status: 'succeeded', from: yesterday, to: yesterday, reportPath: rows[0]!.report_path });
+    expect(results[0]).toMatchObject({
+      runId: rows[0]!.id,
+      status: 'succeeded',
+      from: yesterday,
+      to: yesterday,
+      reportPath: rows[0]!.report_path,
+    });
     expect(existsSync(rows[0]!.report_path)).toBe(true);
     const log = read(logFile());
     expect(log.startsWith(before)).toBe(true); // appended, not replaced

@@ -11,11 +11,16 @@ const config = parseConfig(
     holidays: ['2026-11-25'],
     providers: {
       payunity: {
-        baseUrl: 'http://127.0.0.1:1', entityId: 'e', accessToken: 'tok-123456',
+        baseUrl: 'http://127.0.0.1:1',
+        entityId: 'e',
+        accessToken: 'tok-123456',
         settlement: { source: 'local', localDir: '/tmp/x', expectedBy: '09:30' },
       },
       useepay: {
-        baseUrl: 'http://127.0.0.1:1', merchantNo: '1', appId: 'a', apiKey: 'key-123456',
+        baseUrl: 'http://127.0.0.1:1',
+        merchantNo: '1',
+        appId: 'a',
+        apiKey: 'key-123456',
         settlement: { source: 'local', localDir: '/tmp/y', expectedOn: 'every_day', expectedBy: '23:00' },
       },
     },
@@ -27,8 +32,14 @@ let db: TestDb;
 beforeAll(async () => {
   db = await createTestDb();
   const file = (provider: string, date: string, status: 'loaded' | 'rejected' | 'superseded', n: number) => ({
-    provider, remote_path: `/out/${provider}_${date}_${n}.csv`, file_name: `${provider}_${date}.csv`, size: 10,
-    sha256: String(n).padStart(64, '0'), settlement_date: date, profile: provider, status,
+    provider,
+    remote_path: `/out/${provider}_${date}_${n}.csv`,
+    file_name: `${provider}_${date}.csv`,
+    size: 10,
+    sha256: String(n).padStart(64, '0'),
+    settlement_date: date,
+    profile: provider,
+    status,
   });
   await db.db
     .insertInto('settlement_files')
@@ -48,7 +59,12 @@ afterAll(async () => {
 describe('expectedSettlementDates', () => {
   it('skips weekends and configured holidays for business days, keeps every day otherwise', () => {
     const range = { from: '2026-11-20', to: '2026-11-26' }; // Fri … Thu, Wed a holiday
-    expect(expectedSettlementDates(config, 'payunity', range)).toEqual(['2026-11-20', '2026-11-23', '2026-11-24', '2026-11-26']);
+    expect(expectedSettlementDates(config, 'payunity', range)).toEqual([
+      '2026-11-20',
+      '2026-11-23',
+      '2026-11-24',
+      '2026-11-26',
+    ]);
     expect(expectedSettlementDates(config, 'useepay', range)).toHaveLength(7);
   });
 });
@@ -60,8 +76,18 @@ describe('findLateFiles', () => {
     // Thu 2026-11-26 09:29 in Berlin (08:29 UTC): Thursday's file is not due yet.
     const now = new Date('2026-11-26T08:29:00Z');
     const late = await findLateFiles(db.db, config, 'payunity', range, now);
-    expect(late.map((l) => l.settlementDate)).toEqual(['2026-11-19', '2026-11-20', '2026-11-23', '2026-11-24']);
-    expect(late[0]).toEqual({ provider: 'payunity', settlementDate: '2026-11-19', expectedBy: '2026-11-19T08:30:00.000Z', status: 'late' });
+    expect(late.map((l) => l.settlementDate)).toEqual([
+      '2026-11-19',
+      '2026-11-20',
+      '2026-11-23',
+      '2026-11-24',
+    ]);
+    expect(late[0]).toEqual({
+      provider: 'payunity',
+      settlementDate: '2026-11-19',
+      expectedBy: '2026-11-19T08:30:00.000Z',
+      status: 'late',
+    });
   });
 
   it('a deadline passes at the configured local time, not UTC', async () => {
@@ -70,24 +96,48 @@ describe('findLateFiles', () => {
   });
 
   it('every_day providers expect weekends and holidays too', async () => {
-    const late = await findLateFiles(db.db, config, 'useepay', { from: '2026-11-16', to: '2026-11-22' }, new Date('2026-11-30T00:00:00Z'));
-    expect(late.map((l) => l.settlementDate)).toEqual(['2026-11-17', '2026-11-18', '2026-11-20', '2026-11-21', '2026-11-22']);
+    const late = await findLateFiles(
+      db.db,
+      config,
+      'useepay',
+      { from: '2026-11-16', to: '2026-11-22' },
+      new Date('2026-11-30T00:00:00Z'),
+    );
+    expect(late.map((l) => l.settlementDate)).toEqual([
+      '2026-11-17',
+      '2026-11-18',
+      '2026-11-20',
+      '2026-11-21',
+      '2026-11-22',
+    ]);
     expect(late[0]?.expectedBy).toBe('2026-11-17T22:00:00.000Z');
   });
 
   it('nothing is late before any deadline, and an unconfigured provider expects nothing', async () => {
-    expect(await findLateFiles(db.db, config, 'payunity', range, new Date('2026-11-16T00:00:00Z'))).toEqual([]);
+    expect(await findLateFiles(db.db, config, 'payunity', range, new Date('2026-11-16T00:00:00Z'))).toEqual(
+      [],
+    );
     const onlyPayunity = { ...config, providers: { payunity: config.providers.payunity } };
-    expect(await findLateFiles(db.db, onlyPayunity, 'useepay', range, new Date('2027-01-01T00:00:00Z'))).toEqual([]);
+    expect(
+      await findLateFiles(db.db, onlyPayunity, 'useepay', range, new Date('2027-01-01T00:00:00Z')),
+    ).toEqual([]);
   });
 });
 
 describe('zonedTimeToInstant', () => {
   it('follows daylight saving time', () => {
-    expect(zonedTimeToInstant('2026-07-01', '09:30', 'Europe/Berlin').toISOString()).toBe('2026-07-01T07:30:00.000Z');
-    expect(zonedTimeToInstant('2026-12-01', '09:30', 'Europe/Berlin').toISOString()).toBe('2026-12-01T08:30:00.000Z');
-    expect(zonedTimeToInstant('2026-03-29', '12:00', 'Europe/Berlin').toISOString()).toBe('2026-03-29T10:00:00.000Z');
-    expect(zonedTimeToInstant('2026-11-20', '23:00', 'America/New_York').toISOString()).toBe('2026-11-21T04:00:00.000Z');
+    expect(zonedTimeToInstant('2026-07-01', '09:30', 'Europe/Berlin').toISOString()).toBe(
+      '2026-07-01T07:30:00.000Z',
+    );
+    expect(zonedTimeToInstant('2026-12-01', '09:30', 'Europe/Berlin').toISOString()).toBe(
+      '2026-12-01T08:30:00.000Z',
+    );
+    expect(zonedTimeToInstant('2026-03-29', '12:00', 'Europe/Berlin').toISOString()).toBe(
+      '2026-03-29T10:00:00.000Z',
+    );
+    expect(zonedTimeToInstant('2026-11-20', '23:00', 'America/New_York').toISOString()).toBe(
+      '2026-11-21T04:00:00.000Z',
+    );
     expect(zonedTimeToInstant('2026-11-20', '00:00', 'UTC').toISOString()).toBe('2026-11-20T00:00:00.000Z');
   });
 });

@@ -7,7 +7,10 @@ import { BIN } from '../helpers/cli.js';
 export interface Sandbox {
   payunityUrl: string;
   useepayUrl: string;
-  credentials: { payunity: { entityId: string; accessToken: string }; useepay: { merchantNo: string; appId: string; apiKey: string } };
+  credentials: {
+    payunity: { entityId: string; accessToken: string };
+    useepay: { merchantNo: string; appId: string; apiKey: string };
+  };
   /** Settlement files: `<dir>/payunity`, `<dir>/useepay`. */
   settlementDir: string;
   stop(): void;
@@ -15,9 +18,13 @@ export interface Sandbox {
 
 export async function startSandbox(dir: string, to: string): Promise<Sandbox> {
   const out = path.join(dir, 'settle');
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'sandbox', '--json', '--out', out, '--to', to, '--per-day', '5', '--seed', '7'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'sandbox', '--json', '--out', out, '--to', to, '--per-day', '5', '--seed', '7'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const info = await new Promise<Omit<Sandbox, 'settlementDir' | 'stop'>>((resolve, reject) => {
@@ -37,11 +44,16 @@ export function sandboxProviders(s: Sandbox, extra: { payunityToken?: string } =
   const c = s.credentials;
   return {
     payunity: {
-      baseUrl: s.payunityUrl, entityId: c.payunity.entityId, accessToken: extra.payunityToken ?? c.payunity.accessToken,
+      baseUrl: s.payunityUrl,
+      entityId: c.payunity.entityId,
+      accessToken: extra.payunityToken ?? c.payunity.accessToken,
       settlement: { source: 'local', profile: 'payunity', localDir: path.join(s.settlementDir, 'payunity') },
     },
     useepay: {
-      baseUrl: s.useepayUrl, merchantNo: c.useepay.merchantNo, appId: c.useepay.appId, apiKey: c.useepay.apiKey,
+      baseUrl: s.useepayUrl,
+      merchantNo: c.useepay.merchantNo,
+      appId: c.useepay.appId,
+      apiKey: c.useepay.apiKey,
       settlement: { source: 'local', profile: 'useepay', localDir: path.join(s.settlementDir, 'useepay') },
     },
   };

@@ -46,7 +46,9 @@ async function payreconSessions(): Promise<number> {
 async function waitingForMigrationLock(): Promise<boolean> {
   const c = await session();
   try {
-    const { rows } = await c.query(`select 1 from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`);
+    const { rows } = await c.query(
+      `select 1 from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+    );
     return rows.length > 0;
   } finally {
     await c.end();
@@ -59,8 +61,13 @@ describe('payrecon schedule', () => {
     // child run exactly as long as the test wants, without any test hook in the product.
     const holder = await session();
     await holder.query(`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
-    const s = startScheduler(writeConfig(dir, db.name, 'busy', { cron: '*/2 * * * * *', timezone: 'UTC', args: ['migrate'] }));
-    await s.until(() => s.count('tick skipped: the previous run is still running') >= 1, 'an overlapping tick');
+    const s = startScheduler(
+      writeConfig(dir, db.name, 'busy', { cron: '*/2 * * * * *', timezone: 'UTC', args: ['migrate'] }),
+    );
+    await s.until(
+      () => s.count('tick skipped: the previous run is still running') >= 1,
+      'an overlapping tick',
+    );
     expect(s.count('tick started')).toBe(1);
     await holder.query(`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
     await s.until(() => s.count('tick finished') >= 2, 'two finished runs');
@@ -89,10 +96,13 @@ describe('payrecon schedule', () => {
     const posts: Record<string, unknown>[] = [];
     const server: Server = createServer((req, res) => {
       let t = '';
-      req.setEncoding('utf8').on('data', (d: string) => (t += d)).on('end', () => {
-        posts.push(JSON.parse(t));
-        res.writeHead(200).end();
-      });
+      req
+        .setEncoding('utf8')
+        .on('data', (d: string) => (t += d))
+        .on('end', () => {
+          posts.push(JSON.parse(t));
+          res.writeHead(200).end();
+        });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
@@ -100,7 +110,13 @@ describe('payrecon schedule', () => {
       const holder = await session();
       await holder.query('select pg_advisory_lock($1)', [RUN_LOCK_KEY]); // a "manual run" in progress
       const s = startScheduler(
-        writeConfig(dir, db.name, 'run', { cron: '*/2 * * * * *', args: ['run', '--date', 'yesterday'] }, { notify: { webhookUrl: hook, retries: 0 } }),
+        writeConfig(
+          dir,
+          db.name,
+          'run',
+          { cron: '*/2 * * * * *', args: ['run', '--date', 'yesterday'] },
+          { notify: { webhookUrl: hook, retries: 0 } },
+        ),
       );
       await s.until(() => s.count('tick skipped: another run holds the lock') >= 2, 'two lock-skipped ticks');
       expect(posts).toEqual([]); // a skipped tick is not a run
@@ -110,7 +126,9 @@ describe('payrecon schedule', () => {
       s.child.kill('SIGTERM');
       expect(await s.exited).toBe(0);
 
-      const tick = s.records.find((r) => r.msg === 'tick finished' || r.msg === 'tick finished: the run failed')!;
+      const tick = s.records.find(
+        (r) => r.msg === 'tick finished' || r.msg === 'tick finished: the run failed',
+      )!;
       const post = posts[0]!;
       // Whatever the run's outcome in this build, the notification reports it faithfully.
       expect(post.exitCode).toBe(tick.exitCode);
@@ -118,14 +136,20 @@ describe('payrecon schedule', () => {
       // Dates and providers are there even when the run failed before printing them (filled in from its arguments).
       const yesterday = resolveDate('yesterday', 'Europe/Berlin');
       expect(post).toMatchObject({ from: yesterday, to: yesterday, providers: ['payunity'] });
-      expect(post.text).toMatch(new RegExp(`^payrecon (run \\d+ )?payunity ${yesterday}: (succeeded|failed)`));
+      expect(post.text).toMatch(
+        new RegExp(`^payrecon (run \\d+ )?payunity ${yesterday}: (succeeded|failed)`),
+      );
       // A plain client (not the test's pool, whose sessions are also named 'payrecon').
       const check = await session();
-      const { rows } = await check.query<{ command: string; status: string }>(`select command, status from runs order by id`);
+      const { rows } = await check.query<{ command: string; status: string }>(
+        `select command, status from runs order by id`,
+      );
       expect(rows.length).toBeGreaterThanOrEqual(1);
       expect(rows.every((r) => r.command === 'run' && r.status !== 'running')).toBe(true);
       // The run lock is free again and no session of the CLI is left behind.
-      const { rows: lock } = await check.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RUN_LOCK_KEY]);
+      const { rows: lock } = await check.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
+        RUN_LOCK_KEY,
+      ]);
       expect(lock[0]!.ok).toBe(true);
       await check.end();
       expect(await payreconSessions()).toBe(0);

@@ -28,10 +28,13 @@ beforeAll(async () => {
   sandbox = await startSandbox(dir, yesterday);
   server = createServer((req, res) => {
     let t = '';
-    req.setEncoding('utf8').on('data', (d: string) => (t += d)).on('end', () => {
-      posts.push(JSON.parse(t));
-      res.writeHead(200).end();
-    });
+    req
+      .setEncoding('utf8')
+      .on('data', (d: string) => (t += d))
+      .on('end', () => {
+        posts.push(JSON.parse(t));
+        res.writeHead(200).end();
+      });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 }, 120_000);
@@ -56,29 +59,44 @@ describe('payrecon schedule with real runs', () => {
         notify: { webhookUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, retries: 1 },
       }),
     );
-    const sched = spawn(process.execPath, [BIN, 'schedule', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sched = spawn(process.execPath, [BIN, 'schedule', '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     sched.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((r) => sched.on('close', (code) => r(code)));
     try {
       const deadline = Date.now() + 45_000;
-      while (posts.length === 0 && Date.now() < deadline && sched.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      while (posts.length === 0 && Date.now() < deadline && sched.exitCode === null)
+        await new Promise((r) => setTimeout(r, 100));
       expect(posts.length, stderr).toBeGreaterThanOrEqual(1);
       sched.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {
       if (sched.exitCode === null) sched.kill('SIGKILL');
     }
-    const post = posts[0] as { status: string; runId: number; reportPath: string; text: string; counts: Record<string, unknown>; providers: string[] };
+    const post = posts[0] as {
+      status: string;
+      runId: number;
+      reportPath: string;
+      text: string;
+      counts: Record<string, unknown>;
+      providers: string[];
+    };
     expect(post.status, post.text).toBe('succeeded');
     expect(post.providers).toEqual(['payunity', 'useepay']);
-    expect(post.text).toMatch(new RegExp(`^payrecon run ${post.runId} payunity, useepay \\d{4}-\\d{2}-\\d{2}: succeeded; `));
+    expect(post.text).toMatch(
+      new RegExp(`^payrecon run ${post.runId} payunity, useepay \\d{4}-\\d{2}-\\d{2}: succeeded; `),
+    );
     expect(existsSync(post.reportPath)).toBe(true);
     expect(post.counts).toMatchObject({ matched: expect.any(Number), discrepancies: expect.any(Object) });
     const check = new pg.Client({ connectionString: testDbUrl(db.name) });
     await check.connect();
     try {
-      const { rows } = await check.query<{ status: string; report_path: string }>('select status, report_path from runs where id = $1', [post.runId]);
+      const { rows } = await check.query<{ status: string; report_path: string }>(
+        'select status, report_path from runs where id = $1',
+        [post.runId],
+      );
       expect(rows[0]).toMatchObject({ status: 'succeeded', report_path: post.reportPath });
       const { rows: running } = await check.query(`select id from runs where status = 'running'`);
       expect(running).toEqual([]);

@@ -16,7 +16,13 @@ export function killSchedulers(): void {
 }
 
 /** A configuration in `dir` for the test database `dbName`, with a `schedule` section and anything `extra`. */
-export function writeConfig(dir: string, dbName: string, name: string, schedule: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+export function writeConfig(
+  dir: string,
+  dbName: string,
+  name: string,
+  schedule: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): string {
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -27,7 +33,10 @@ export function writeConfig(dir: string, dbName: string, name: string, schedule:
       providers: {
         // Nothing listens on port 9: a scheduled run fails fast, without waiting out retries.
         payunity: {
-          baseUrl: 'http://127.0.0.1:9', entityId: 'e', accessToken: 'tok-secret-1', pull: { retries: 0, timeoutSeconds: 2 },
+          baseUrl: 'http://127.0.0.1:9',
+          entityId: 'e',
+          accessToken: 'tok-secret-1',
+          pull: { retries: 0, timeoutSeconds: 2 },
           settlement: { source: 'local', localDir: path.join(dir, 'inbox') },
         },
       },
@@ -40,7 +49,9 @@ export function writeConfig(dir: string, dbName: string, name: string, schedule:
 
 /** The scheduler as cron or systemd would run it, with its stderr parsed into log records as they arrive. */
 export function startScheduler(configFile: string) {
-  const child = spawn(process.execPath, [BIN, 'schedule', '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'schedule', '--config', configFile, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   child.on('close', () => running.delete(child));
   const records: Record<string, unknown>[] = [];
@@ -63,10 +74,12 @@ export function startScheduler(configFile: string) {
   const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 40_000) => {
     const deadline = Date.now() + ms;
     while (!(await cond())) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gave up waiting for ${what}; log:\n${records.map((r) => JSON.stringify(r)).join('\n')}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(
+          `gave up waiting for ${what}; log:\n${records.map((r) => JSON.stringify(r)).join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   };
   return { child, records, count, until, exited, stdout: () => stdout };
 }
-

@@ -19,7 +19,10 @@ writeFileSync(FAKE, FAKE_CLI_SOURCE);
 
 function harness(env: Record<string, string>, overrides: Partial<SchedulerOptions> = {}) {
   const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'debug' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString())), cb()) }));
+  const log = pino(
+    { level: 'debug' },
+    new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString())), cb()) }),
+  );
   const fakeLog = path.join(tmp, `runs-${Math.random().toString(36).slice(2)}.log`);
   const childErr: string[] = [];
   const notified: RunSummary[] = [];
@@ -61,14 +64,27 @@ function harness(env: Record<string, string>, overrides: Partial<SchedulerOption
     });
   const events = () =>
     existsSync(fakeLog)
-      ? readFileSync(fakeLog, 'utf8').trim().split('\n').map((l) => { const [what, pid, at] = l.split(' '); return { what, pid: Number(pid), at: Number(at) }; })
+      ? readFileSync(fakeLog, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => {
+            const [what, pid, at] = l.split(' ');
+            return { what, pid: Number(pid), at: Number(at) };
+          })
       : [];
   return { opts, controller, lines, msgs, notified, until, events, childErr };
 }
 
 describe('runScheduler', () => {
   it('starts a child per tick, passes its --json result to notify, logs every tick', async () => {
-    const json = JSON.stringify({ runId: 7, from: '2026-11-20', to: '2026-11-20', status: 'succeeded', reportPath: 'r.xlsx', counts: { matched: 1 } });
+    const json = JSON.stringify({
+      runId: 7,
+      from: '2026-11-20',
+      to: '2026-11-20',
+      status: 'succeeded',
+      reportPath: 'r.xlsx',
+      counts: { matched: 1 },
+    });
     const h = harness({ FAKE_JSON: json });
     const done = runScheduler(h.opts);
     await h.until(() => h.notified.length >= 2);
@@ -89,7 +105,9 @@ describe('runScheduler', () => {
   it('skips ticks while its own run is still running: runs never overlap', async () => {
     const h = harness({ FAKE_SLEEP_MS: '2500' });
     const done = runScheduler(h.opts);
-    await h.until(() => h.notified.length >= 1 && h.msgs().includes('tick skipped: the previous run is still running'));
+    await h.until(
+      () => h.notified.length >= 1 && h.msgs().includes('tick skipped: the previous run is still running'),
+    );
     h.controller.abort();
     const stats = await done;
     expect(stats.skippedBusy).toBeGreaterThanOrEqual(1);
@@ -109,13 +127,24 @@ describe('runScheduler', () => {
   });
 
   it('a failed run is notified with a failure summary built from its last stderr line', async () => {
-    const h = harness({ FAKE_EXIT: '1', FAKE_STDERR: 'payrecon: PayUnity unreachable after 5 retries (check baseUrl)' });
+    const h = harness({
+      FAKE_EXIT: '1',
+      FAKE_STDERR: 'payrecon: PayUnity unreachable after 5 retries (check baseUrl)',
+    });
     const done = runScheduler({ ...h.opts, describe: (s) => ({ ...s, providers: ['payunity'] }) });
     await h.until(() => h.notified.length >= 1);
     h.controller.abort();
     await done;
-    expect(h.notified[0]).toEqual({ status: 'failed', exitCode: 1, error: 'PayUnity unreachable after 5 retries (check baseUrl)', providers: ['payunity'] });
-    expect(h.lines.find((l) => l.msg === 'tick finished: the run failed')).toMatchObject({ exitCode: 1, level: 50 });
+    expect(h.notified[0]).toEqual({
+      status: 'failed',
+      exitCode: 1,
+      error: 'PayUnity unreachable after 5 retries (check baseUrl)',
+      providers: ['payunity'],
+    });
+    expect(h.lines.find((l) => l.msg === 'tick finished: the run failed')).toMatchObject({
+      exitCode: 1,
+      level: 50,
+    });
   });
 
   it('on shutdown forwards SIGTERM to the running child and waits for it to finish', async () => {
@@ -130,7 +159,11 @@ describe('runScheduler', () => {
     expect(stats.started).toBe(1);
     expect(h.notified).toEqual([]); // cut short by our own shutdown
     expect(stats.interrupted).toBe(1);
-    expect(h.lines.find((l) => l.msg === 'tick finished: the run was stopped by the shutdown; no notification sent')).toMatchObject({ exitCode: 1, level: 40 });
+    expect(
+      h.lines.find(
+        (l) => l.msg === 'tick finished: the run was stopped by the shutdown; no notification sent',
+      ),
+    ).toMatchObject({ exitCode: 1, level: 40 });
   });
 
   it('kills a child that ignores SIGTERM once the grace period is over', async () => {
@@ -141,13 +174,25 @@ describe('runScheduler', () => {
     h.controller.abort();
     await done;
     expect(h.events().map((e) => e.what)).toEqual(['start', 'sigterm']);
-    expect(h.lines.find((l) => l.msg === 'tick finished: the run was stopped by the shutdown; no notification sent')).toMatchObject({ signal: 'SIGKILL' });
+    expect(
+      h.lines.find(
+        (l) => l.msg === 'tick finished: the run was stopped by the shutdown; no notification sent',
+      ),
+    ).toMatchObject({ signal: 'SIGKILL' });
   });
 
   it('runs a scheduled time that a DST jump swallowed, right after the jump', async () => {
     // The clock the scheduler sees crosses 2026-03-29 02:00 Berlin (01:00Z) a minute per check.
     let fake = Date.parse('2026-03-29T00:58:30Z');
-    const h = harness({}, { cron: '30 2 * * *', timeZone: 'Europe/Berlin', now: () => new Date((fake += 60_000)), dstCheckMs: 50 });
+    const h = harness(
+      {},
+      {
+        cron: '30 2 * * *',
+        timeZone: 'Europe/Berlin',
+        now: () => new Date((fake += 60_000)),
+        dstCheckMs: 50,
+      },
+    );
     const done = runScheduler(h.opts);
     await h.until(() => h.notified.length >= 1);
     h.controller.abort();
@@ -158,7 +203,9 @@ describe('runScheduler', () => {
 
   it('rejects an invalid cron expression naming the key', async () => {
     const h = harness({}, { cron: '61 * * * *' });
-    await expect(runScheduler(h.opts)).rejects.toThrow(/schedule\.cron: invalid cron expression "61 \* \* \* \*"/);
+    await expect(runScheduler(h.opts)).rejects.toThrow(
+      /schedule\.cron: invalid cron expression "61 \* \* \* \*"/,
+    );
   });
 });
 
@@ -175,13 +222,16 @@ describe('catch-up', () => {
   const now = () => new Date('2026-11-21T08:00:00Z');
   const slot = new Date('2026-11-21T01:30:00Z');
   const catchUpHarness = () =>
-    harness({}, {
-      cron: '30 2 * * *',
-      timeZone: 'Europe/Berlin',
-      catchUp: true,
-      now,
-      succeededSince: (since) => succeededRunSince(db.db, since),
-    });
+    harness(
+      {},
+      {
+        cron: '30 2 * * *',
+        timeZone: 'Europe/Berlin',
+        catchUp: true,
+        now,
+        succeededSince: (since) => succeededRunSince(db.db, since),
+      },
+    );
   const addRun = (started: string, status: 'succeeded' | 'failed', command = 'run') =>
     db.db.insertInto('runs').values({ command, status, started_at: started, tool_version: 'test' }).execute();
 
@@ -196,18 +246,34 @@ describe('catch-up', () => {
     h.controller.abort();
     const stats = await done;
     expect(stats.started).toBe(1);
-    expect(h.lines.find((l) => l.msg === 'last scheduled run was missed: catching up now')).toMatchObject({ previous: slot.toISOString() });
-    expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({ reason: 'catch-up', scheduledFor: slot.toISOString() });
+    expect(h.lines.find((l) => l.msg === 'last scheduled run was missed: catching up now')).toMatchObject({
+      previous: slot.toISOString(),
+    });
+    expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({
+      reason: 'catch-up',
+      scheduledFor: slot.toISOString(),
+    });
   });
 
   it('keeps scheduling when the catch-up check cannot reach the database', async () => {
-    const h = harness({}, { cron: '30 2 * * *', timeZone: 'Europe/Berlin', catchUp: true, now, succeededSince: () => Promise.reject(new Error('connect ECONNREFUSED')) });
+    const h = harness(
+      {},
+      {
+        cron: '30 2 * * *',
+        timeZone: 'Europe/Berlin',
+        catchUp: true,
+        now,
+        succeededSince: () => Promise.reject(new Error('connect ECONNREFUSED')),
+      },
+    );
     const done = runScheduler(h.opts);
     await h.until(() => h.msgs().includes('scheduler started'));
     h.controller.abort();
     const stats = await done;
     expect(stats.started).toBe(0);
-    expect(h.lines.find((l) => l.msg === 'catch-up check failed (database unreachable?); not catching up')).toMatchObject({ level: 50 });
+    expect(
+      h.lines.find((l) => l.msg === 'catch-up check failed (database unreachable?); not catching up'),
+    ).toMatchObject({ level: 50 });
   });
 
   it('does nothing at start when the last slot was served', async () => {

@@ -16,32 +16,43 @@ interface DemoCliOptions {
 
 const whole = (name: string, v: string, min: number) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, not "${v}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a whole number ≥ ${min}, not "${v}"`);
   return n;
 };
 
 export function registerDemo(program: Command, r: Registrar): void {
-  common(program.command('demo').description('the whole job on embedded defaults: embedded Postgres, sandbox gateways, local settlement folder; prints the report path'))
+  common(
+    program
+      .command('demo')
+      .description(
+        'the whole job on embedded defaults: embedded Postgres, sandbox gateways, local settlement folder; prints the report path',
+      ),
+  )
     .option('--dir <dir>', 'folder for the demo database, inbox and archive', '.payrecon/demo')
     .option('--reports <dir>', 'where the workbook is written', 'reports')
     .option('--seed <n>', 'seed of the generated activity (same seed, same data)', '42')
     .option('--days <n>', 'days of activity, ending yesterday', '7')
     .option('--payments-per-day <n>', 'payments per provider per day', '40')
-    .option('--port <n>', 'port of the demo\'s embedded PostgreSQL', '54330')
-    .action(r.action<DemoCliOptions>(async (ctx, opts) => {
-      const outcome = await runDemo({
-        dir: path.resolve(opts.dir),
-        reportsDir: path.resolve(opts.reports),
-        seed: whole('seed', opts.seed, 0),
-        days: whole('days', opts.days, 1),
-        paymentsPerDay: whole('payments-per-day', opts.paymentsPerDay, 1),
-        port: whole('port', opts.port, 1024),
-        log: ctx.log,
-        signal: ctx.signal,
-        now: ctx.now,
-      });
-      ctx.result({ ...outcome.result, plantedDiscrepancies: outcome.planted }, () =>
-        `${formatRunResult(outcome.result)}\n  (the sandbox planted ${outcome.planted} discrepancies; open the report to find them)`,
-      );
-    }));
+    .option('--port <n>', "port of the demo's embedded PostgreSQL", '54330')
+    .action(
+      r.action<DemoCliOptions>(async (ctx, opts) => {
+        const outcome = await runDemo({
+          dir: path.resolve(opts.dir),
+          reportsDir: path.resolve(opts.reports),
+          seed: whole('seed', opts.seed, 0),
+          days: whole('days', opts.days, 1),
+          paymentsPerDay: whole('payments-per-day', opts.paymentsPerDay, 1),
+          port: whole('port', opts.port, 1024),
+          log: ctx.log,
+          signal: ctx.signal,
+          now: ctx.now,
+        });
+        ctx.result(
+          { ...outcome.result, plantedDiscrepancies: outcome.planted },
+          () =>
+            `${formatRunResult(outcome.result)}\n  (the sandbox planted ${outcome.planted} discrepancies; open the report to find them)`,
+        );
+      }),
+    );
 }

@@ -7,8 +7,10 @@ import { UsageError } from '../../shared/errors.js';
 import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
 
 export function registerFetch(program: Command, r: Registrar): void {
-  common(rangeOptions(program.command('fetch').description('fetch and load settlement files for the dates')))
-    .action(r.action<RangeOptions>(async (ctx, opts) => {
+  common(
+    rangeOptions(program.command('fetch').description('fetch and load settlement files for the dates')),
+  ).action(
+    r.action<RangeOptions>(async (ctx, opts) => {
       const loaded = ctx.loadConfig();
       const config = loaded.config;
       const range = resolveRange(opts, config.timezone);
@@ -18,7 +20,15 @@ export function registerFetch(program: Command, r: Registrar): void {
         // The same lock as a run: loading while a run matches would change its inputs under it.
         const lock = await acquireRunLock(db.pool, `fetch ${range.from}..${range.to}`);
         try {
-          const stage: StageContext = { db: db.db, pool: db.pool, config, log: ctx.log, signal: ctx.signal, runId: null, now: () => new Date() };
+          const stage: StageContext = {
+            db: db.db,
+            pool: db.pool,
+            config,
+            log: ctx.log,
+            signal: ctx.signal,
+            runId: null,
+            now: () => new Date(),
+          };
           const out: FetchSummary[] = [];
           for (const p of providers) out.push(await fetchSettlement(stage, p, range));
           return out;
@@ -27,15 +37,21 @@ export function registerFetch(program: Command, r: Registrar): void {
         }
       });
       ctx.result({ from: range.from, to: range.to, providers: summaries }, () => humanSummary(summaries));
-    }));
+    }),
+  );
 }
 
 function humanSummary(summaries: FetchSummary[]): string {
   const lines: string[] = [];
   for (const s of summaries) {
-    lines.push(`${s.provider}: ${s.files.length} file(s), ${s.loadedLines} line(s) loaded, ${s.rejectedLines} rejected`);
+    lines.push(
+      `${s.provider}: ${s.files.length} file(s), ${s.loadedLines} line(s) loaded, ${s.rejectedLines} rejected`,
+    );
     for (const f of s.files) {
-      const counts = f.status === 'loaded' || f.status === 'corrected' ? ` ${f.loaded} loaded, ${f.rejected} rejected` : '';
+      const counts =
+        f.status === 'loaded' || f.status === 'corrected'
+          ? ` ${f.loaded} loaded, ${f.rejected} rejected`
+          : '';
       lines.push(`  ${f.status.padEnd(9)} ${f.name}${counts}${f.reason ? ` (${f.reason})` : ''}`);
     }
   }

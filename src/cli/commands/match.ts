@@ -3,7 +3,11 @@ import { common, rangeOptions, type RangeOptions, type Registrar } from '../prog
 import { runCommand } from './run.js';
 
 export function registerMatch(program: Command, r: Registrar): void {
-  rangeOptions(common(program.command('match').description('re-match stored data for the dates, without fetching or pulling')))
+  rangeOptions(
+    common(
+      program.command('match').description('re-match stored data for the dates, without fetching or pulling'),
+    ),
+  )
     .option('--report', 'also write the workbook of this match')
     .action(r.action<RangeOptions & { report?: boolean }>((ctx, opts) => runCommand(ctx, opts, 'match')));
 }

@@ -7,21 +7,37 @@ import { createProgress } from '../../shared/progress.js';
 import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
 
 export function registerPull(program: Command, r: Registrar): void {
-  common(rangeOptions(program.command('pull').description('pull transactions from the gateway APIs for the dates (plus the trailing re-pull window)')))
-    .action(r.action<RangeOptions>(async (ctx, opts) => {
+  common(
+    rangeOptions(
+      program
+        .command('pull')
+        .description(
+          'pull transactions from the gateway APIs for the dates (plus the trailing re-pull window)',
+        ),
+    ),
+  ).action(
+    r.action<RangeOptions>(async (ctx, opts) => {
       const loaded = ctx.loadConfig();
       const { config } = loaded;
       const range = resolveRange(opts, config.timezone);
       const providers = selectedProviders(config, opts.provider);
-      if (providers.length === 0) throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
+      if (providers.length === 0)
+        throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
       const summaries = await ctx.withDatabase(loaded, async (db) => {
         // A pull on its own belongs to no run: its windows are recorded with run_id null.
         const stage = ctx.stageContext(db, config, null);
         const out: PullSummary[] = [];
         for (const p of providers) {
           // A bar on a terminal only; cron, CI and --json get none.
-          const days = eachDate(addDays(range.from, -(config.providers[p]?.pull.trailingDays ?? 0)), range.to).length;
-          const progress = createProgress(`pull ${p} (days)`, days, { json: ctx.opts.json, quiet: ctx.opts.quiet, env: ctx.env });
+          const days = eachDate(
+            addDays(range.from, -(config.providers[p]?.pull.trailingDays ?? 0)),
+            range.to,
+          ).length;
+          const progress = createProgress(`pull ${p} (days)`, days, {
+            json: ctx.opts.json,
+            quiet: ctx.opts.quiet,
+            env: ctx.env,
+          });
           try {
             out.push(await pullProvider(stage, p, range, {}, { onDay: (done) => progress.update(done) }));
           } finally {
@@ -30,7 +46,8 @@ export function registerPull(program: Command, r: Registrar): void {
         }
         return out;
       });
-      const total = (k: 'records' | 'inserted' | 'updated' | 'unchanged') => summaries.reduce((s, x) => s + x[k], 0);
+      const total = (k: 'records' | 'inserted' | 'updated' | 'unchanged') =>
+        summaries.reduce((s, x) => s + x[k], 0);
       const result = {
         from: range.from,
         to: range.to,
@@ -42,8 +59,12 @@ export function registerPull(program: Command, r: Registrar): void {
       };
       ctx.result(result, () =>
         summaries
-          .map((s) => `${s.provider}: ${s.records} records in ${s.windows.length} windows (${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged)`)
+          .map(
+            (s) =>
+              `${s.provider}: ${s.records} records in ${s.windows.length} windows (${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged)`,
+          )
           .join('\n'),
       );
-    }));
+    }),
+  );
 }

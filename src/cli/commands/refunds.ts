@@ -4,7 +4,14 @@ import type { ProviderName } from '../../config/schema.js';
 import { createGatewayClient } from '../../gateways/index.js';
 import type { GatewayClient } from '../../gateways/types.js';
 import type { StageContext } from '../../jobs/context.js';
-import { executeRefunds, formatExecution, formatPlan, formatToSend, planRefunds, type Approval } from '../../refunds/index.js';
+import {
+  executeRefunds,
+  formatExecution,
+  formatPlan,
+  formatToSend,
+  planRefunds,
+  type Approval,
+} from '../../refunds/index.js';
 import { PayreconError, UsageError } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
 import { common, type Registrar } from '../program.js';
@@ -18,15 +25,23 @@ interface ExecuteOptions extends PlanOptions {
 }
 
 export function registerRefunds(program: Command, r: Registrar): void {
-  const refunds = program.command('refunds').description('corrective refunds: plan, then execute with approval');
-  common(refunds.command('plan').description('propose corrective refunds for the discrepancies of a run (sends nothing)').requiredOption('--run <id>', 'run id'))
-    .action(r.action<PlanOptions>(async (ctx, opts) => {
+  const refunds = program
+    .command('refunds')
+    .description('corrective refunds: plan, then execute with approval');
+  common(
+    refunds
+      .command('plan')
+      .description('propose corrective refunds for the discrepancies of a run (sends nothing)')
+      .requiredOption('--run <id>', 'run id'),
+  ).action(
+    r.action<PlanOptions>(async (ctx, opts) => {
       const runId = parseRunId(opts.run);
       await withStage(ctx, runId, async (stage) => {
         const plan = await planRefunds(stage, runId);
         ctx.result(plan, () => formatPlan(plan));
       });
-    }));
+    }),
+  );
   common(
     refunds
       .command('execute')
@@ -34,36 +49,45 @@ export function registerRefunds(program: Command, r: Registrar): void {
       .requiredOption('--run <id>', 'run id')
       .option('--approve <ids...>', 'discrepancy ids to approve')
       .option('--approval-file <file>', 'the report workbook with REFUND chosen in the Action column'),
-  ).action(r.action<ExecuteOptions>(async (ctx, opts) => {
-    const runId = parseRunId(opts.run);
-    const approval = parseApproval(opts);
-    await withStage(ctx, runId, async (stage) => {
-      const clients = new Map<ProviderName, GatewayClient>();
-      const result = await executeRefunds(stage, runId, approval, {
-        clientFor(provider) {
-          let c = clients.get(provider);
-          if (!c) clients.set(provider, (c = createGatewayClient(provider, stage.config, { log: stage.log })));
-          return c;
-        },
-        // What will be sent is printed before the first gateway call (stdout carries only the JSON with --json).
-        announce: (toSend) => {
-          if (!ctx.opts.json) ctx.result(null, formatToSend(toSend));
-        },
+  ).action(
+    r.action<ExecuteOptions>(async (ctx, opts) => {
+      const runId = parseRunId(opts.run);
+      const approval = parseApproval(opts);
+      await withStage(ctx, runId, async (stage) => {
+        const clients = new Map<ProviderName, GatewayClient>();
+        const result = await executeRefunds(stage, runId, approval, {
+          clientFor(provider) {
+            let c = clients.get(provider);
+            if (!c)
+              clients.set(provider, (c = createGatewayClient(provider, stage.config, { log: stage.log })));
+            return c;
+          },
+          // What will be sent is printed before the first gateway call (stdout carries only the JSON with --json).
+          announce: (toSend) => {
+            if (!ctx.opts.json) ctx.result(null, formatToSend(toSend));
+          },
+        });
+        ctx.result(result, () => formatExecution(result));
+        if (result.interrupted)
+          throw new PayreconError('refund execution interrupted; run the same command again to finish');
+        if (result.counts.unknown > 0) {
+          throw new PayreconError(
+            `${result.counts.unknown} refund(s) in an unknown state; run the same command again to look them up at the gateway before anything is resent`,
+          );
+        }
+        if (result.actions.some((a) => a.how === 'sent' && a.state === 'failed')) {
+          throw new PayreconError(
+            `${result.actions.filter((a) => a.how === 'sent' && a.state === 'failed').length} refund(s) were declined by the gateway`,
+          );
+        }
       });
-      ctx.result(result, () => formatExecution(result));
-      if (result.interrupted) throw new PayreconError('refund execution interrupted; run the same command again to finish');
-      if (result.counts.unknown > 0) {
-        throw new PayreconError(`${result.counts.unknown} refund(s) in an unknown state; run the same command again to look them up at the gateway before anything is resent`);
-      }
-      if (result.actions.some((a) => a.how === 'sent' && a.state === 'failed')) {
-        throw new PayreconError(`${result.actions.filter((a) => a.how === 'sent' && a.state === 'failed').length} refund(s) were declined by the gateway`);
-      }
-    });
-  }));
+    }),
+  );
 }
 
 function parseRunId(text: string): number {
-  if (!/^[1-9]\d*$/.test(text.trim())) throw new UsageError(`--run ${text}: expected a run id (a positive whole number)`);
+  if (!/^[1-9]\d*$/.test(text.trim()))
+    throw new UsageError(`--run ${text}: expected a run id (a positive whole number)`);
   const id = Number(text.trim());
   if (!Number.isSafeInteger(id)) throw new UsageError(`--run ${text}: run id too large`);
   return id;
@@ -71,13 +95,18 @@ function parseRunId(text: string): number {
 
 function parseApproval(opts: ExecuteOptions): Approval {
   const ids = opts.approve ?? [];
-  if (ids.length > 0 && opts.approvalFile) throw new UsageError('give either --approve or --approval-file, not both');
+  if (ids.length > 0 && opts.approvalFile)
+    throw new UsageError('give either --approve or --approval-file, not both');
   if (opts.approvalFile) return { workbook: path.resolve(opts.approvalFile) };
   if (ids.length > 0) return { ids: ids.flatMap((s) => s.split(',')).filter((s) => s.trim() !== '') };
   throw new UsageError('nothing is sent without approval: give --approve ID… or --approval-file FILE.xlsx');
 }
 
-async function withStage(ctx: CommandContext, runId: number, fn: (stage: StageContext) => Promise<void>): Promise<void> {
+async function withStage(
+  ctx: CommandContext,
+  runId: number,
+  fn: (stage: StageContext) => Promise<void>,
+): Promise<void> {
   const loaded = ctx.loadConfig();
   await ctx.withDatabase(loaded, async (db) => {
     const run = await db.db.selectFrom('runs').select('id').where('id', '=', runId).executeTakeFirst();

@@ -7,9 +7,15 @@ interface ReportOptions {
 }
 
 export function registerReport(program: Command, r: Registrar): void {
-  common(program.command('report').description('(re)write the workbook of a run').requiredOption('--run <id>', 'run id'))
-    .action(r.action<ReportOptions>(async (ctx, opts) => {
-      if (!/^[1-9]\d{0,15}$/.test(opts.run)) throw new UsageError(`--run expects a run id (a positive whole number), got "${opts.run}"`);
+  common(
+    program
+      .command('report')
+      .description('(re)write the workbook of a run')
+      .requiredOption('--run <id>', 'run id'),
+  ).action(
+    r.action<ReportOptions>(async (ctx, opts) => {
+      if (!/^[1-9]\d{0,15}$/.test(opts.run))
+        throw new UsageError(`--run expects a run id (a positive whole number), got "${opts.run}"`);
       const runId = Number(opts.run);
       const loaded = ctx.loadConfig();
       const result = await ctx.withDatabase(loaded, async (db) => {
@@ -17,5 +23,6 @@ export function registerReport(program: Command, r: Registrar): void {
         return writeReportDetailed(ctx.stageContext(db, loaded.config, runId), runId);
       });
       ctx.result({ runId, reportPath: result.path, rows: result.rows }, result.path);
-    }));
+    }),
+  );
 }

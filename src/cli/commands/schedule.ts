@@ -30,19 +30,25 @@ function fillIn(summary: RunSummary, args: readonly string[], config: Config): R
 }
 
 export function registerSchedule(program: Command, r: Registrar): void {
-  common(program.command('schedule').description('stay running and start runs on the configured cron schedule'))
-    .action(r.action(async (ctx, opts) => {
+  common(
+    program.command('schedule').description('stay running and start runs on the configured cron schedule'),
+  ).action(
+    r.action(async (ctx, opts) => {
       const loaded = ctx.loadConfig();
       const { config } = loaded;
       const { args } = config.schedule;
-      if (args.length === 0) throw new ConfigError('schedule.args: give the payrecon command to run, e.g. [run, --date, yesterday]');
+      if (args.length === 0)
+        throw new ConfigError(
+          'schedule.args: give the payrecon command to run, e.g. [run, --date, yesterday]',
+        );
       if (args[0] === 'schedule') throw new ConfigError('schedule.args: a scheduler cannot schedule itself');
-      const [{ runScheduler }, { spawnCli, resolveBinPath }, { succeededRunSince }, { notifyRun }] = await Promise.all([
-        import('../../schedule/scheduler.js'),
-        import('../../schedule/child.js'),
-        import('../../schedule/catch-up.js'),
-        import('../../notify/webhook.js'),
-      ]);
+      const [{ runScheduler }, { spawnCli, resolveBinPath }, { succeededRunSince }, { notifyRun }] =
+        await Promise.all([
+          import('../../schedule/scheduler.js'),
+          import('../../schedule/child.js'),
+          import('../../schedule/catch-up.js'),
+          import('../../notify/webhook.js'),
+        ]);
       const binPath = resolveBinPath();
       // The child reads the same file, prints its result as JSON for us, and logs at our level.
       const childArgs = [
@@ -58,11 +64,22 @@ export function registerSchedule(program: Command, r: Registrar): void {
         catchUp: config.schedule.catchUp,
         log: ctx.log,
         signal: ctx.signal,
-        start: () => spawnCli({ execPath: process.execPath, binPath, args: childArgs, env: ctx.env, stderr: process.stderr }),
+        start: () =>
+          spawnCli({
+            execPath: process.execPath,
+            binPath,
+            args: childArgs,
+            env: ctx.env,
+            stderr: process.stderr,
+          }),
         notify: (summary) => notifyRun(config, summary, { log: ctx.log }),
         succeededSince: (since) => ctx.withDatabase(loaded, (db) => succeededRunSince(db.db, since)),
         describe: (summary) => fillIn(summary, args, config),
       });
-      ctx.result({ stopped: true, ...stats }, `scheduler stopped: ${stats.started} run(s) started, ${stats.skippedBusy + stats.skippedLocked} tick(s) skipped`);
-    }));
+      ctx.result(
+        { stopped: true, ...stats },
+        `scheduler stopped: ${stats.started} run(s) started, ${stats.skippedBusy + stats.skippedLocked} tick(s) skipped`,
+      );
+    }),
+  );
 }

@@ -41,8 +41,15 @@ export async function writeAwaiting({ wb, snap, scope, maxRows, signal }: SheetC
     order by provider, deadline, transaction_time, transaction_id`.compile(scope.db);
   for await (const r of snap.stream(q)) {
     await sheet.addRow([
-      r.provider, r.kind, r.transaction_id, r.gateway_type, r.merchant_reference, datetime(r.transaction_local),
-      r.currency, money(r.amount_minor, r.currency), date(r.deadline),
+      r.provider,
+      r.kind,
+      r.transaction_id,
+      r.gateway_type,
+      r.merchant_reference,
+      datetime(r.transaction_local),
+      r.currency,
+      money(r.amount_minor, r.currency),
+      date(r.deadline),
     ]);
   }
   sheet.close();

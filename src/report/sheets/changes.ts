@@ -74,9 +74,19 @@ export async function writeChanges({ wb, snap, scope, maxRows, signal }: SheetCo
     order by 1 desc, d.provider, d.type, d.id`.compile(scope.db);
   for await (const r of snap.stream(q)) {
     await sheet.addRow([
-      r.change, r.id, r.provider, r.type, r.transaction_id, r.currency, money(r.gateway_amount_minor, r.currency),
-      money(r.settled_amount_minor, r.currency), money(r.difference_minor, r.currency), datetime(r.opened_local),
-      datetime(r.closed_local), r.reason, r.prev_run_id === null ? null : String(r.prev_run_id),
+      r.change,
+      r.id,
+      r.provider,
+      r.type,
+      r.transaction_id,
+      r.currency,
+      money(r.gateway_amount_minor, r.currency),
+      money(r.settled_amount_minor, r.currency),
+      money(r.difference_minor, r.currency),
+      datetime(r.opened_local),
+      datetime(r.closed_local),
+      r.reason,
+      r.prev_run_id === null ? null : String(r.prev_run_id),
     ]);
   }
   sheet.close();

@@ -81,9 +81,19 @@ export async function writeChargebacks({ wb, snap, scope, maxRows, signal }: She
     order by provider, sort_time nulls last, transaction_id`.compile(scope.db);
   for await (const r of snap.stream(q)) {
     await sheet.addRow([
-      r.provider, r.kind, r.transaction_id, r.payment_id, r.merchant_reference, datetime(r.transaction_local),
-      r.status, r.result_code, r.currency, money(r.amount_minor, r.currency), date(r.settlement_date),
-      money(r.settled_minor, r.currency), r.settled,
+      r.provider,
+      r.kind,
+      r.transaction_id,
+      r.payment_id,
+      r.merchant_reference,
+      datetime(r.transaction_local),
+      r.status,
+      r.result_code,
+      r.currency,
+      money(r.amount_minor, r.currency),
+      date(r.settlement_date),
+      money(r.settled_minor, r.currency),
+      r.settled,
     ]);
   }
   sheet.close();

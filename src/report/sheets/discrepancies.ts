@@ -72,9 +72,12 @@ export function discrepanciesQuery(scope: ReportScope) {
 const REFUND_TYPES = new Set(['status_mismatch', 'duplicate_charge', 'amount_mismatch']);
 
 /** REFUND when matching.md makes it a refund candidate with something left to refund, else INVESTIGATE. */
-export function suggestedAction(r: Pick<DiscrepancyRow, 'type' | 'difference_minor' | 'refundable_minor' | 'refund_state'>): string {
+export function suggestedAction(
+  r: Pick<DiscrepancyRow, 'type' | 'difference_minor' | 'refundable_minor' | 'refund_state'>,
+): string {
   if (r.refund_state === 'succeeded') return 'REFUNDED';
-  if (r.refund_state === 'planned' || r.refund_state === 'sending' || r.refund_state === 'unknown') return 'REFUND';
+  if (r.refund_state === 'planned' || r.refund_state === 'sending' || r.refund_state === 'unknown')
+    return 'REFUND';
   if (!REFUND_TYPES.has(r.type)) return 'INVESTIGATE';
   if (r.type === 'amount_mismatch' && !((r.difference_minor ?? 0) > 0)) return 'INVESTIGATE';
   if (r.refundable_minor !== null && r.refundable_minor <= 0) return 'INVESTIGATE';
@@ -94,11 +97,13 @@ interface TextWidths {
  * longer than the 32 hex digits we know).
  */
 async function fittedSpec({ snap, scope }: SheetContext): Promise<SheetSpec> {
-  const [w] = await snap.all(sql<TextWidths>`
+  const [w] = await snap.all(
+    sql<TextWidths>`
     select max(length(d.transaction_id)) as transaction_id, max(length(d.payment_id)) as payment_id,
       max(length(d.merchant_reference)) as merchant_reference, max(length(d.detail)) as detail
     from run_discrepancies rd join discrepancies d on d.id = rd.discrepancy_id
-    where rd.run_id = ${scope.runId} and rd.change <> 'closed'`.compile(scope.db));
+    where rd.run_id = ${scope.runId} and rd.change <> 'closed'`.compile(scope.db),
+  );
   const fit: Partial<Record<string, number>> = {
     'Transaction ID': Math.min(60, (w?.transaction_id ?? 0) + 2),
     'Payment ID': Math.min(60, (w?.payment_id ?? 0) + 2),
@@ -147,4 +152,3 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
   sheet.close();
   return sheet.rowCount;
 }
-

@@ -64,9 +64,22 @@ export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: Shee
     order by r.planned_at, r.id`.compile(scope.db);
   for await (const r of snap.stream(q)) {
     await sheet.addRow([
-      String(r.id), r.discrepancy_id, r.type, r.provider, r.payment_id, r.currency, money(r.amount_minor, r.currency),
-      r.state, r.idempotency_key, r.gateway_refund_id, r.approved_by, datetime(r.approved_local),
-      datetime(r.planned_local), datetime(r.sent_local), datetime(r.finished_local), datetime(r.verified_local),
+      String(r.id),
+      r.discrepancy_id,
+      r.type,
+      r.provider,
+      r.payment_id,
+      r.currency,
+      money(r.amount_minor, r.currency),
+      r.state,
+      r.idempotency_key,
+      r.gateway_refund_id,
+      r.approved_by,
+      datetime(r.approved_local),
+      datetime(r.planned_local),
+      datetime(r.sent_local),
+      datetime(r.finished_local),
+      datetime(r.verified_local),
       r.last_error,
     ]);
   }

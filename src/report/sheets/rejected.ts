@@ -48,7 +48,12 @@ export async function writeRejected({ wb, snap, scope, maxRows, signal }: SheetC
     order by provider, settlement_date nulls last, file_name, file_id, line_no nulls first`.compile(scope.db);
   for await (const r of snap.stream(q)) {
     await sheet.addRow([
-      r.provider, r.file_name, date(r.settlement_date), int(r.line_no), r.reason, r.raw === null ? null : maskCardNumbers(r.raw),
+      r.provider,
+      r.file_name,
+      date(r.settlement_date),
+      int(r.line_no),
+      r.reason,
+      r.raw === null ? null : maskCardNumbers(r.raw),
     ]);
   }
   sheet.close();

@@ -46,7 +46,10 @@ interface WindowRow {
   record_count: number;
 }
 
-export async function writeRunInfo({ wb, snap, scope, maxRows, signal }: SheetContext, writtenAt: string): Promise<number> {
+export async function writeRunInfo(
+  { wb, snap, scope, maxRows, signal }: SheetContext,
+  writtenAt: string,
+): Promise<number> {
   // A few hundred rows at most: collected first, so the Item column can be as wide as its longest file name.
   const rows: Cell[][] = [];
   const { run } = scope;
@@ -55,7 +58,12 @@ export async function writeRunInfo({ wb, snap, scope, maxRows, signal }: SheetCo
   add('Run', 'Run ID', String(run.id));
   add('Run', 'Command', run.command);
   // Written by `payrecon run` as its last stage, the workbook sees its own run still running.
-  add('Run', 'Status', run.status === 'running' ? 'running (the workbook is the run’s last stage)' : run.status, run.error);
+  add(
+    'Run',
+    'Status',
+    run.status === 'running' ? 'running (the workbook is the run’s last stage)' : run.status,
+    run.error,
+  );
   add('Run', 'From', date(scope.from));
   add('Run', 'To', date(scope.to));
   add('Run', 'Providers', scope.providers.join(', '));
@@ -64,9 +72,11 @@ export async function writeRunInfo({ wb, snap, scope, maxRows, signal }: SheetCo
   add('Run', 'As of (ages counted to)', date(scope.asOf));
   add('Run', 'Tool version', run.tool_version);
   add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
-  for (const [k, v] of Object.entries(run.counts)) add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
+  for (const [k, v] of Object.entries(run.counts))
+    add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
 
-  const files = await snap.all(sql<FileRow>`
+  const files = await snap.all(
+    sql<FileRow>`
     select provider, file_name, status, sha256, settlement_date, line_count, loaded_count, rejected_count, remote_path,
       reject_reason
     from settlement_files
@@ -74,21 +84,46 @@ export async function writeRunInfo({ wb, snap, scope, maxRows, signal }: SheetCo
     where run_id = ${scope.runId}
       or (provider = any(${scope.providers}::text[]) and status <> 'superseded'
         and settlement_date between ${scope.from} and ${scope.to})
-    order by provider, settlement_date nulls last, file_name, id`.compile(scope.db));
+    order by provider, settlement_date nulls last, file_name, id`.compile(scope.db),
+  );
   for (const f of files) {
     rows.push([
-      'Input file', f.file_name, f.provider, f.status, f.sha256, int(f.line_count), int(f.loaded_count),
-      int(f.rejected_count), null, date(f.settlement_date), null, [f.remote_path, f.reject_reason].filter(Boolean).join('; '),
+      'Input file',
+      f.file_name,
+      f.provider,
+      f.status,
+      f.sha256,
+      int(f.line_count),
+      int(f.loaded_count),
+      int(f.rejected_count),
+      null,
+      date(f.settlement_date),
+      null,
+      [f.remote_path, f.reject_reason].filter(Boolean).join('; '),
     ]);
   }
-  const windows = await snap.all(sql<WindowRow>`
+  const windows = await snap.all(
+    sql<WindowRow>`
     select provider, endpoint, ${localTime(sql`window_from`, scope.timeZone)} as from_local,
       ${localTime(sql`window_to`, scope.timeZone)} as to_local, record_count
-    from pull_windows where run_id = ${scope.runId} order by provider, endpoint, window_from, id`.compile(scope.db));
+    from pull_windows where run_id = ${scope.runId} order by provider, endpoint, window_from, id`.compile(
+      scope.db,
+    ),
+  );
   for (const w of windows) {
     rows.push([
-      'API window', w.endpoint, w.provider, null, null, null, null, null, int(w.record_count), datetime(w.from_local),
-      datetime(w.to_local), null,
+      'API window',
+      w.endpoint,
+      w.provider,
+      null,
+      null,
+      null,
+      null,
+      null,
+      int(w.record_count),
+      datetime(w.from_local),
+      datetime(w.to_local),
+      null,
     ]);
   }
 
@@ -98,7 +133,15 @@ export async function writeRunInfo({ wb, snap, scope, maxRows, signal }: SheetCo
     for (const [item, text] of flatten(key, value)) add('Manifest', item, text);
   }
 
-  const sheet = openSheet(wb, fitWidths(RUN_INFO_SHEET, rows.map((r) => r.slice(0, 3))), maxRows, signal);
+  const sheet = openSheet(
+    wb,
+    fitWidths(
+      RUN_INFO_SHEET,
+      rows.map((r) => r.slice(0, 3)),
+    ),
+    maxRows,
+    signal,
+  );
   for (const r of rows) await sheet.addRow(r);
   sheet.close();
   return sheet.rowCount;

@@ -40,7 +40,9 @@ export function gatewayFigures(scope: ReportScope) {
       from gw group by provider, currency
     union all
     select provider, currency, kind, count(*)::int, sum(amount_minor)::bigint
-      from gw where kind in ('chargeback', 'chargeback_reversal') group by provider, currency, kind`.compile(scope.db);
+      from gw where kind in ('chargeback', 'chargeback_reversal') group by provider, currency, kind`.compile(
+    scope.db,
+  );
 }
 
 /** Settlement lines of the run's dates: counts and control totals, and how many are matched. */

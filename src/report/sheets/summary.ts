@@ -5,7 +5,13 @@ import { formatMinor, isCurrency } from '../../shared/money.js';
 import { int, money, type Cell } from '../cells.js';
 import { fitWidths, openSheet, type SheetSpec } from '../sheet-writer.js';
 import {
-  awaitingFigures, batchRows, discrepancyFigures, gatewayFigures, settlementFigures, type BatchRow, type Figure,
+  awaitingFigures,
+  batchRows,
+  discrepancyFigures,
+  gatewayFigures,
+  settlementFigures,
+  type BatchRow,
+  type Figure,
 } from './summary-queries.js';
 import type { SheetContext } from './types.js';
 
@@ -51,30 +57,75 @@ export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetCo
   const order = Object.keys(ITEM_LABELS);
   const plain = (f: Figure) => {
     const [section, label, detail] = ITEM_LABELS[f.item] ?? ['Other', f.item, ''];
-    rows.push({ provider: f.provider, currency: f.currency, order: order.indexOf(f.item), section, item: label, count: f.count, amount: f.amount_minor, detail });
+    rows.push({
+      provider: f.provider,
+      currency: f.currency,
+      order: order.indexOf(f.item),
+      section,
+      item: label,
+      count: f.count,
+      amount: f.amount_minor,
+      detail,
+    });
   };
   for (const f of await snap.all(gatewayFigures(scope))) plain(f);
   for (const f of await snap.all(settlementFigures(scope))) plain(f);
   for (const f of await snap.all(awaitingFigures(scope))) plain(f);
   for (const f of await snap.all(discrepancyFigures(scope))) {
-    rows.push({ provider: f.provider, currency: f.currency, order: 6.5, section: 'Discrepancies', item: f.item, count: f.count, amount: f.amount_minor, detail: 'open; amount = sum of Difference' });
+    rows.push({
+      provider: f.provider,
+      currency: f.currency,
+      order: 6.5,
+      section: 'Discrepancies',
+      item: f.item,
+      count: f.count,
+      amount: f.amount_minor,
+      detail: 'open; amount = sum of Difference',
+    });
   }
   rows.push(...batchSummary(await snap.all(batchRows(scope))));
   rows.sort(
     (a, b) =>
-      a.provider.localeCompare(b.provider) || (a.currency ?? '').localeCompare(b.currency ?? '') ||
-      a.order - b.order || a.item.localeCompare(b.item),
+      a.provider.localeCompare(b.provider) ||
+      (a.currency ?? '').localeCompare(b.currency ?? '') ||
+      a.order - b.order ||
+      a.item.localeCompare(b.item),
   );
   rows.push(...lateFiles(scope.run.manifest.lateFiles));
   for (const p of scope.providers) {
     if (!rows.some((r) => r.provider === p)) {
-      rows.push({ provider: p, currency: null, order: 0, section: 'Gateway', item: 'No activity', count: 0, amount: null, detail: 'nothing pulled, settled or open for these dates' });
+      rows.push({
+        provider: p,
+        currency: null,
+        order: 0,
+        section: 'Gateway',
+        item: 'No activity',
+        count: 0,
+        amount: null,
+        detail: 'nothing pulled, settled or open for these dates',
+      });
     }
   }
 
-  const cells = rows.map((r): Cell[] => [r.provider, r.currency, r.section, r.item, int(r.count), money(r.amount, r.currency), r.detail]);
+  const cells = rows.map((r): Cell[] => [
+    r.provider,
+    r.currency,
+    r.section,
+    r.item,
+    int(r.count),
+    money(r.amount, r.currency),
+    r.detail,
+  ]);
   // Detail is the last column: its text may run on to the right, so only the item names need to fit.
-  const sheet = openSheet(wb, fitWidths(SUMMARY_SHEET, cells.map((c) => c.slice(0, 4))), maxRows, signal);
+  const sheet = openSheet(
+    wb,
+    fitWidths(
+      SUMMARY_SHEET,
+      cells.map((c) => c.slice(0, 4)),
+    ),
+    maxRows,
+    signal,
+  );
   for (const c of cells) await sheet.addRow(c);
   sheet.close();
   return sheet.rowCount;
@@ -94,14 +145,28 @@ export function batchSummary(batches: readonly BatchRow[]): SummaryRow[] {
     const first = g[0]!;
     const bad = g.map((b) => [b, batchProblem(b)] as const).filter(([, p]) => p !== null);
     out.push({
-      provider: first.provider, currency: first.currency, order: 20, section: 'Batch check', item: 'Batches',
-      count: g.length, amount: null,
-      detail: bad.length === 0 ? 'ok: every batch’s lines add up to its net' : `mismatch: ${bad.length} of ${g.length} batches`,
+      provider: first.provider,
+      currency: first.currency,
+      order: 20,
+      section: 'Batch check',
+      item: 'Batches',
+      count: g.length,
+      amount: null,
+      detail:
+        bad.length === 0
+          ? 'ok: every batch’s lines add up to its net'
+          : `mismatch: ${bad.length} of ${g.length} batches`,
     });
     for (const [b, problem] of bad) {
       out.push({
-        provider: b.provider, currency: b.currency, order: 21, section: 'Batch check', item: b.batch, count: b.lines,
-        amount: b.net, detail: `mismatch (${b.settlement_date}, ${b.files}): ${problem}`,
+        provider: b.provider,
+        currency: b.currency,
+        order: 21,
+        section: 'Batch check',
+        item: b.batch,
+        count: b.lines,
+        amount: b.net,
+        detail: `mismatch (${b.settlement_date}, ${b.files}): ${problem}`,
       });
     }
   }
@@ -111,8 +176,12 @@ export function batchSummary(batches: readonly BatchRow[]): SummaryRow[] {
 function batchProblem(b: BatchRow): string | null {
   const fmt = (m: number) => (isCurrency(b.currency) ? formatMinor(m, b.currency) : String(m));
   const problems: string[] = [];
-  if (b.gross - b.fees !== b.net) problems.push(`gross ${fmt(b.gross)} − fees ${fmt(b.fees)} = ${fmt(b.gross - b.fees)} ≠ net ${fmt(b.net)}`);
-  if (b.rejected > 0) problems.push(`${b.rejected} rejected line(s) in its file(s): the paid net includes lines not loaded`);
+  if (b.gross - b.fees !== b.net)
+    problems.push(
+      `gross ${fmt(b.gross)} − fees ${fmt(b.fees)} = ${fmt(b.gross - b.fees)} ≠ net ${fmt(b.net)}`,
+    );
+  if (b.rejected > 0)
+    problems.push(`${b.rejected} rejected line(s) in its file(s): the paid net includes lines not loaded`);
   if (b.counts_off) problems.push('file line counts do not add up (lines ≠ loaded + rejected)');
   return problems.length ? problems.join('; ') : null;
 }
@@ -130,9 +199,14 @@ function lateFiles(value: unknown): SummaryRow[] {
       return undefined;
     };
     return {
-      provider: pick('provider') ?? '', currency: null, order: 30, section: 'Settlement files',
+      provider: pick('provider') ?? '',
+      currency: null,
+      order: 30,
+      section: 'Settlement files',
       item: `late or missing: ${pick('name', 'file', 'fileName', 'date', 'settlementDate') ?? '?'}`,
-      count: null, amount: null, detail: describe(o),
+      count: null,
+      amount: null,
+      detail: describe(o),
     };
   });
 }

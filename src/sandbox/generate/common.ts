@@ -104,13 +104,27 @@ export function settleLate(g: Gen, m: Movement): void {
   const lateDate = addBusinessDays(latest, 1);
   g.ledger.unsettled(m, true, `planted: settles late, in the file of ${lateDate} (World.lateSettled)`);
   g.lateBook.add({
-    provider: m.provider, settlementDate: lateDate, kind: m.kind, gatewayType: m.gatewayType,
-    transactionId: m.transactionId, rootId: m.lineRootId, merchantReference: m.merchantReference,
-    timeMs: m.timeMs, currency: m.currency, grossMinor: m.amountMinor,
+    provider: m.provider,
+    settlementDate: lateDate,
+    kind: m.kind,
+    gatewayType: m.gatewayType,
+    transactionId: m.transactionId,
+    rootId: m.lineRootId,
+    merchantReference: m.merchantReference,
+    timeMs: m.timeMs,
+    currency: m.currency,
+    grossMinor: m.amountMinor,
     feeMinor: g.ledger.normalFee(m.provider, m.kind, m.currency, m.amountMinor),
   });
   g.lateBook.flushAll();
   const file = g.lateBook.files[0];
   if (!file) throw new Error('late file not rendered');
-  g.late = { provider: m.provider, transactionId: m.transactionId, amountMinor: m.amountMinor, currency: m.currency, deadline, file };
+  g.late = {
+    provider: m.provider,
+    transactionId: m.transactionId,
+    amountMinor: m.amountMinor,
+    currency: m.currency,
+    deadline,
+    file,
+  };
 }

@@ -16,8 +16,16 @@ const rule = (currency: string, percent: string, fixed: string, tolerance: strin
 });
 
 export const DEFAULT_FEES: FeeSchedule = {
-  payunity: [rule('EUR', '2.9', '0.25', '0.01'), rule('USD', '2.9', '0.30', '0.01'), rule('JPY', '3.6', '30', '1')],
-  useepay: [rule('EUR', '3.2', '0.20', '0.01'), rule('USD', '3.4', '0.30', '0.01'), rule('JPY', '3.5', '40', '1')],
+  payunity: [
+    rule('EUR', '2.9', '0.25', '0.01'),
+    rule('USD', '2.9', '0.30', '0.01'),
+    rule('JPY', '3.6', '30', '1'),
+  ],
+  useepay: [
+    rule('EUR', '3.2', '0.20', '0.01'),
+    rule('USD', '3.4', '0.30', '0.01'),
+    rule('JPY', '3.5', '40', '1'),
+  ],
 };
 
 /** Per-line charge of a chargeback (not checked against the schedule; realistic noise in the files). */
@@ -73,7 +81,10 @@ export function expectedFeeMinor(fee: CompiledFee, grossMinor: number): number {
 }
 
 /** The `providers.<p>.settlementLagDays` and `fees` keys, plus time zone, as YAML to merge into a config. */
-export function configSnippet(config: { fees: FeeSchedule; settlementLagDays: Record<ProviderName, number> }): string {
+export function configSnippet(config: {
+  fees: FeeSchedule;
+  settlementLagDays: Record<ProviderName, number>;
+}): string {
   const providers: Record<string, unknown> = {};
   for (const p of ['payunity', 'useepay'] as const) {
     providers[p] = { settlementLagDays: config.settlementLagDays[p], fees: config.fees[p] };

@@ -112,7 +112,10 @@ export class FileBook {
 
   private newBatchId(provider: ProviderName, date: string, currency: string): string {
     if (provider === 'payunity') {
-      return createHash('sha256').update(`agg|${this.opts.entityId}|${date}|${currency}`).digest('hex').slice(0, 32);
+      return createHash('sha256')
+        .update(`agg|${this.opts.entityId}|${date}|${currency}`)
+        .digest('hex')
+        .slice(0, 32);
     }
     const n = this.opts.currencies.indexOf(currency) + 1;
     return `SB-${date.replace(/-/g, '')}-${String(n).padStart(2, '0')}`;
@@ -127,12 +130,35 @@ export class FileBook {
     const batch = this.batchId(l.provider, l.settlementDate, l.currency);
     if (l.provider === 'payunity') {
       const time = `${day} ${clock}`;
-      return [l.settlementDate, batch, RECONCILIATION_TYPE[l.kind], l.transactionId, l.rootId, csvField(l.merchantReference, ';'),
-        l.gatewayType, time, l.currency, gross, fee, netText].join(';');
+      return [
+        l.settlementDate,
+        batch,
+        RECONCILIATION_TYPE[l.kind],
+        l.transactionId,
+        l.rootId,
+        csvField(l.merchantReference, ';'),
+        l.gatewayType,
+        time,
+        l.currency,
+        gross,
+        fee,
+        netText,
+      ].join(';');
     }
     const time = `${day}T${clock}Z`;
-    return [l.settlementDate, batch, l.kind, l.transactionId, l.rootId, csvField(l.merchantReference, ','), time,
-      l.currency, gross, fee, netText].join(',');
+    return [
+      l.settlementDate,
+      batch,
+      l.kind,
+      l.transactionId,
+      l.rootId,
+      csvField(l.merchantReference, ','),
+      time,
+      l.currency,
+      gross,
+      fee,
+      netText,
+    ].join(',');
   }
 
   private feeRow(provider: ProviderName, date: string, currency: string, feeMinor: number): string {
@@ -149,7 +175,9 @@ export class FileBook {
     const index = this.fileIndex[provider]++;
     const out: string[] = [provider === 'payunity' ? PAYUNITY_HEADER : USEEPAY_HEADER];
     // Batches in the world's currency order, so the bytes do not depend on which currency happened to come first.
-    const currencies = [...batches.keys()].sort((a, b) => this.opts.currencies.indexOf(a) - this.opts.currencies.indexOf(b));
+    const currencies = [...batches.keys()].sort(
+      (a, b) => this.opts.currencies.indexOf(a) - this.opts.currencies.indexOf(b),
+    );
     let count = 0;
     const nets: [string, number][] = [];
     for (const currency of currencies) {
@@ -168,7 +196,10 @@ export class FileBook {
     if (provider === 'useepay' && bom) content = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), content]);
     const gz = this.opts.gzip === true || (this.opts.gzip === 'some' && index % 3 === 1);
     if (gz) content = gzipSync(content);
-    const name = provider === 'payunity' ? payunityFileName(this.opts.entityId, date, gz) : useepayFileName(this.opts.merchantNo, date, gz);
+    const name =
+      provider === 'payunity'
+        ? payunityFileName(this.opts.entityId, date, gz)
+        : useepayFileName(this.opts.merchantNo, date, gz);
     return { provider, settlementDate: date, name, content };
   }
 }
@@ -180,7 +211,8 @@ export class FileBook {
 export function sumOfNet(nets: readonly (readonly [string, number])[]): string {
   const scale = Math.max(2, ...nets.map(([c]) => currencyExponent(c)));
   let total = 0n;
-  for (const [currency, minor] of nets) total += BigInt(minor) * 10n ** BigInt(scale - currencyExponent(currency));
+  for (const [currency, minor] of nets)
+    total += BigInt(minor) * 10n ** BigInt(scale - currencyExponent(currency));
   const neg = total < 0n;
   const abs = (neg ? -total : total).toString().padStart(scale + 1, '0');
   return `${neg ? '-' : ''}${abs.slice(0, -scale)}.${abs.slice(-scale)}`;

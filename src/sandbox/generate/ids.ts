@@ -33,7 +33,15 @@ export class Ids {
 
   /** A merchant order reference, unique across the world (planted duplicate charges reuse one on purpose). */
   order(prefix: 'PU' | 'UE', date: string): string {
-    return flat([prefix, '-', date.slice(0, 4), date.slice(5, 7), date.slice(8, 10), '-', String(++this.orderSeq).padStart(7, '0')]);
+    return flat([
+      prefix,
+      '-',
+      date.slice(0, 4),
+      date.slice(5, 7),
+      date.slice(8, 10),
+      '-',
+      String(++this.orderSeq).padStart(7, '0'),
+    ]);
   }
 
   /** OPPWA descriptor: the short id, then the channel name. */

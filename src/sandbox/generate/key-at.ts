@@ -11,9 +11,12 @@ export interface KeyAtOptions {
 
 /** The answer key of a run with the clock at `asOf` (>= the world's asOf) over the same files. */
 export function answerKeyAt(world: World, asOf: string, opts: KeyAtOptions = {}): AnswerKeyEntry[] {
-  if (asOf < world.options.asOf) throw new RangeError(`asOf ${asOf} is before the world's asOf ${world.options.asOf}`);
+  if (asOf < world.options.asOf)
+    throw new RangeError(`asOf ${asOf} is before the world's asOf ${world.options.asOf}`);
   const late = opts.lateFileLoaded ? world.lateSettled?.transactionId : undefined;
-  const key = world.answerKey.filter((e) => !(e.type === 'missing_in_settlement' && e.transactionId === late));
+  const key = world.answerKey.filter(
+    (e) => !(e.type === 'missing_in_settlement' && e.transactionId === late),
+  );
   for (const a of world.awaiting) {
     if (asOf <= a.deadline) continue;
     key.push({

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ProviderName } from '../../config/schema.js';
 import { addBusinessDays, dateOf } from './calendar.js';
-import { chargebackFeeMinor, compileRule, expectedFeeMinor, type CompiledFee, type FeeSchedule } from './fees.js';
+import {
+  chargebackFeeMinor,
+  compileRule,
+  expectedFeeMinor,
+  type CompiledFee,
+  type FeeSchedule,
+} from './fees.js';
 import type { FileBook, LineKind, LineSpec } from './files.js';
 import type { Rng } from './prng.js';
 import type { AnswerKeyEntry, AwaitingMovement, DiscrepancyType } from './types.js';
@@ -51,7 +57,8 @@ export class Ledger {
     readonly book: FileBook,
   ) {
     for (const p of ['payunity', 'useepay'] as const) {
-      for (const r of opts.fees[p]) if (r.brand === undefined) this.fees.set(`${p}|${r.currency}`, compileRule(r));
+      for (const r of opts.fees[p])
+        if (r.brand === undefined) this.fees.set(`${p}|${r.currency}`, compileRule(r));
     }
   }
 
@@ -104,14 +111,32 @@ export class Ledger {
     const deadline = this.deadline(m.provider, dateOf(m.timeMs));
     if (this.opts.asOf <= deadline) {
       if (planted) throw new Error('planted missing_in_settlement inside its lag window');
-      this.awaiting.push({ provider: m.provider, transactionId: m.transactionId, amountMinor: m.amountMinor, currency: m.currency, deadline });
+      this.awaiting.push({
+        provider: m.provider,
+        transactionId: m.transactionId,
+        amountMinor: m.amountMinor,
+        currency: m.currency,
+        deadline,
+      });
       return;
     }
-    this.entry(m.provider, 'missing_in_settlement', m.transactionId, m.currency, m.amountMinor, null, planted,
-      `${detail}; deadline ${deadline}`);
+    this.entry(
+      m.provider,
+      'missing_in_settlement',
+      m.transactionId,
+      m.currency,
+      m.amountMinor,
+      null,
+      planted,
+      `${detail}; deadline ${deadline}`,
+    );
   }
 
-  line(m: Movement, settlementDate: string, over: Partial<Pick<LineSpec, 'currency' | 'grossMinor' | 'feeMinor' | 'transactionId'>> = {}): LineSpec {
+  line(
+    m: Movement,
+    settlementDate: string,
+    over: Partial<Pick<LineSpec, 'currency' | 'grossMinor' | 'feeMinor' | 'transactionId'>> = {},
+  ): LineSpec {
     const currency = over.currency ?? m.currency;
     const grossMinor = over.grossMinor ?? m.amountMinor;
     const spec: LineSpec = {

@@ -34,7 +34,16 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 export const SUCCESS_CODES = ['000.100.110', '000.100.110', '000.100.112', '000.000.000'];
-export const DECLINE_CODES = ['800.100.151', '800.100.152', '800.100.153', '800.100.155', '800.100.156', '800.100.171', '800.100.174', '100.100.303'];
+export const DECLINE_CODES = [
+  '800.100.151',
+  '800.100.152',
+  '800.100.153',
+  '800.100.155',
+  '800.100.156',
+  '800.100.171',
+  '800.100.174',
+  '100.100.303',
+];
 export const CHARGEBACK_CODES = ['000.100.200', '000.100.201', '000.100.202', '000.100.203'];
 
 const RESULTS = new Map<string, Readonly<Record<string, string>>>(
@@ -42,10 +51,25 @@ const RESULTS = new Map<string, Readonly<Record<string, string>>>(
 );
 
 const CARD_BRANDS: readonly [string, string][] = [
-  ['VISA', '420000'], ['VISA', '411111'], ['VISA', '476173'], ['MASTER', '545454'], ['MASTER', '520000'],
-  ['VISAELECTRON', '491730'], ['MAESTRO', '675964'], ['DINERS', '360569'], ['DISCOVER', '601100'],
+  ['VISA', '420000'],
+  ['VISA', '411111'],
+  ['VISA', '476173'],
+  ['MASTER', '545454'],
+  ['MASTER', '520000'],
+  ['VISAELECTRON', '491730'],
+  ['MAESTRO', '675964'],
+  ['DINERS', '360569'],
+  ['DISCOVER', '601100'],
 ];
-const HOLDERS = ['Jane Jones', 'Max Mustermann', 'Erika Musterfrau', 'John Smith', 'Yuki Tanaka', 'Case', 'Anna Rossi'];
+const HOLDERS = [
+  'Jane Jones',
+  'Max Mustermann',
+  'Erika Musterfrau',
+  'John Smith',
+  'Yuki Tanaka',
+  'Case',
+  'Anna Rossi',
+];
 const INSTITUTES = ['Elavon-euroconex_UK_Test', 'AIBMS', 'Worldpay_UK_Test'].map((name) =>
   Object.freeze({ clearingInstituteName: name }),
 );
@@ -108,15 +132,46 @@ export class PayunityWire {
     const descriptor = paymentType !== 'CB' && paymentType !== 'RI' ? this.ids.descriptor() : undefined;
     // The common shapes as one literal each: V8 then keeps every field inside the object (no separate property
     // array), which is a sizeable share of a million records. Key order is the fixture's.
-    const money = a.amountMinor !== undefined && a.currency !== undefined && a.merchantTransactionId !== undefined;
+    const money =
+      a.amountMinor !== undefined && a.currency !== undefined && a.merchantTransactionId !== undefined;
     if (money && descriptor !== undefined) {
       const amount = wireAmount(a.amountMinor ?? 0, a.currency ?? '');
       const { currency, merchantTransactionId } = a;
       if (referencedId === undefined && (paymentType === 'DB' || paymentType === 'PA')) {
-        return { id, paymentType, paymentBrand, amount, currency, descriptor, merchantTransactionId, result, resultDetails, card, timestamp };
+        return {
+          id,
+          paymentType,
+          paymentBrand,
+          amount,
+          currency,
+          descriptor,
+          merchantTransactionId,
+          result,
+          resultDetails,
+          card,
+          timestamp,
+        };
       }
-      if (referencedId !== undefined && paymentType !== 'DB' && paymentType !== 'PA' && paymentType !== '3D' && paymentType !== 'RI') {
-        return { id, referencedId, paymentType, paymentBrand, amount, currency, descriptor, merchantTransactionId, result, resultDetails, timestamp };
+      if (
+        referencedId !== undefined &&
+        paymentType !== 'DB' &&
+        paymentType !== 'PA' &&
+        paymentType !== '3D' &&
+        paymentType !== 'RI'
+      ) {
+        return {
+          id,
+          referencedId,
+          paymentType,
+          paymentBrand,
+          amount,
+          currency,
+          descriptor,
+          merchantTransactionId,
+          result,
+          resultDetails,
+          timestamp,
+        };
       }
     }
     if (paymentType === 'CB' && referencedId !== undefined && !money) {
@@ -126,7 +181,12 @@ export class PayunityWire {
   }
 
   /** Any other combination, field by field in the same order. */
-  private generic(a: PayunityRecordArgs, result: unknown, timestamp: string, descriptor: string | undefined): Record<string, unknown> {
+  private generic(
+    a: PayunityRecordArgs,
+    result: unknown,
+    timestamp: string,
+    descriptor: string | undefined,
+  ): Record<string, unknown> {
     const r: Record<string, unknown> = { id: a.id };
     if (a.referencedId !== undefined) r.referencedId = a.referencedId;
     r.paymentType = a.type;

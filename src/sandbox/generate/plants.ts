@@ -28,7 +28,12 @@ export function planTasks(rng: Rng, p: PlanInput): Map<number, PlantTask[]> {
     if (eligible.length === 0) return;
     const day = rng.pick(eligible);
     // Same-day follow-ups (refunds, reversals, a second charge) need the afternoon free.
-    const span = type === 'refund_exceeds_payment' ? DAY_MS / 2 : type === 'duplicate_charge' || type === 'status_mismatch' ? DAY_MS - 3_600_000 : DAY_MS - 1;
+    const span =
+      type === 'refund_exceeds_payment'
+        ? DAY_MS / 2
+        : type === 'duplicate_charge' || type === 'status_mismatch'
+          ? DAY_MS - 3_600_000
+          : DAY_MS - 1;
     const task: PlantTask = { provider, type, index, timeMs: dayMs(day) + rng.int(0, span - 1) };
     const list = byDay.get(day);
     if (list) list.push(task);
@@ -44,7 +49,8 @@ export function planTasks(rng: Rng, p: PlanInput): Map<number, PlantTask[]> {
     for (const type of DISCREPANCY_TYPES) {
       if (type === 'currency_mismatch' && p.currencies.length < 2) continue;
       const count = p.plant[type] ?? 2;
-      for (let i = 0; i < count; i++) add(provider, type, i, type === 'missing_in_settlement' ? pastDeadline : canSettle);
+      for (let i = 0; i < count; i++)
+        add(provider, type, i, type === 'missing_in_settlement' ? pastDeadline : canSettle);
     }
     for (let i = 0; i < p.refOnlyLines; i++) add(provider, 'ref_only', i, canSettle);
     if (p.lateSettlement && provider === p.providers[0]) add(provider, 'late', 0, pastDeadline);

@@ -34,7 +34,8 @@ export class Rng {
   /** `n` lowercase hex digits. */
   hex(n: number): string {
     const parts: string[] = [];
-    for (let len = 0; len < n; len += 4) parts.push(((this.next() * 0x10000) >>> 0).toString(16).padStart(4, '0'));
+    for (let len = 0; len < n; len += 4)
+      parts.push(((this.next() * 0x10000) >>> 0).toString(16).padStart(4, '0'));
     return flat(parts).slice(0, n);
   }
 

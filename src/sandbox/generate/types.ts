@@ -114,7 +114,14 @@ export interface WorldConfig {
 }
 
 export interface World {
-  options: { seed: number; from: string; to: string; asOf: string; providers: ProviderName[]; currencies: string[] };
+  options: {
+    seed: number;
+    from: string;
+    to: string;
+    asOf: string;
+    providers: ProviderName[];
+    currencies: string[];
+  };
   data: SandboxData;
   /** One file per provider per business day with settlements, dated within [from, to] (none after `to`). */
   settlementFiles: SettlementFile[];

@@ -1,8 +1,17 @@
 import { currencyExponent } from '../../shared/money.js';
 import { addBusinessDays } from './calendar.js';
 import {
-  endOfDay, followUp, otherCurrency, part, pickAmount, pickCurrency, plantedSettlementDate, sameDay, settleLate,
-  type Gen, type PlantTask,
+  endOfDay,
+  followUp,
+  otherCurrency,
+  part,
+  pickAmount,
+  pickCurrency,
+  plantedSettlementDate,
+  sameDay,
+  settleLate,
+  type Gen,
+  type PlantTask,
 } from './common.js';
 import { dateOf, type Movement } from './ledger.js';
 import { intentRecord, refundRecord, type IntentStatus } from './useepay-wire.js';
@@ -29,10 +38,21 @@ function newIntent(g: Gen, t: number, unknownToGateway = false): Intent {
   const time = sec(t);
   const currency = pickCurrency(g);
   const date = dateOf(time);
-  return { id: g.ids.useepayIntent(date, unknownToGateway), time, currency, amount: pickAmount(g, currency), orderId: g.ids.order('UE', date) };
+  return {
+    id: g.ids.useepayIntent(date, unknownToGateway),
+    time,
+    currency,
+    amount: pickAmount(g, currency),
+    orderId: g.ids.order('UE', date),
+  };
 }
 
-function pushIntent(g: Gen, i: Intent, status: IntentStatus, opts: { autoCapture?: boolean; captured?: number | null } = {}): void {
+function pushIntent(
+  g: Gen,
+  i: Intent,
+  status: IntentStatus,
+  opts: { autoCapture?: boolean; captured?: number | null } = {},
+): void {
   const settledLater = status === 'succeeded' || status === 'cancelled' || status === 'failed';
   g.intents.push(
     intentRecord({
@@ -47,7 +67,9 @@ function pushIntent(g: Gen, i: Intent, status: IntentStatus, opts: { autoCapture
       capturedMinor: opts.captured === undefined ? (status === 'succeeded' ? i.amount : null) : opts.captured,
       createMs: i.time,
       // Captures and cancellations happen the same UTC day, so the record's date never moves.
-      modifyMs: settledLater ? sec(sameDay(g, i.time, 2000, opts.autoCapture === false ? 4 * HOUR : 8000)) : i.time,
+      modifyMs: settledLater
+        ? sec(sameDay(g, i.time, 2000, opts.autoCapture === false ? 4 * HOUR : 8000))
+        : i.time,
       errorIndex: g.rng.int(0, 3),
     }),
   );
@@ -55,20 +77,47 @@ function pushIntent(g: Gen, i: Intent, status: IntentStatus, opts: { autoCapture
 
 function payment(i: Intent, amountMinor = i.amount): Movement {
   return {
-    provider: 'useepay', transactionId: i.id, gatewayType: 'payment', kind: 'payment', lineRootId: i.id,
-    merchantReference: i.orderId, timeMs: i.time, currency: i.currency, amountMinor,
+    provider: 'useepay',
+    transactionId: i.id,
+    gatewayType: 'payment',
+    kind: 'payment',
+    lineRootId: i.id,
+    merchantReference: i.orderId,
+    timeMs: i.time,
+    currency: i.currency,
+    amountMinor,
   };
 }
 
-function refund(g: Gen, i: Intent, t: number, amount: number, status: 'succeeded' | 'failed', settle: 'normal' | 'planted' | 'none'): number {
+function refund(
+  g: Gen,
+  i: Intent,
+  t: number,
+  amount: number,
+  status: 'succeeded' | 'failed',
+  settle: 'normal' | 'planted' | 'none',
+): number {
   const time = sec(t);
   const id = g.ids.useepayRefund();
-  g.refunds.push(refundRecord({
-    id, intentId: i.id, amountMinor: amount, currency: i.currency, status, createMs: time,
-    modifyMs: sec(Math.min(time + g.rng.int(1000, 2 * HOUR), endOfDay(time) - 1000)),
-    arn: status === 'succeeded' ? g.ids.arn() : null,
-  }));
-  const m: Movement = { ...payment(i, -amount), transactionId: id, gatewayType: 'refund', kind: 'refund', timeMs: time };
+  g.refunds.push(
+    refundRecord({
+      id,
+      intentId: i.id,
+      amountMinor: amount,
+      currency: i.currency,
+      status,
+      createMs: time,
+      modifyMs: sec(Math.min(time + g.rng.int(1000, 2 * HOUR), endOfDay(time) - 1000)),
+      arn: status === 'succeeded' ? g.ids.arn() : null,
+    }),
+  );
+  const m: Movement = {
+    ...payment(i, -amount),
+    transactionId: id,
+    gatewayType: 'refund',
+    kind: 'refund',
+    timeMs: time,
+  };
   if (settle === 'normal') g.ledger.settle(m);
   if (settle === 'planted') g.ledger.line(m, plantedSettlementDate(g, m));
   return amount;
@@ -114,7 +163,16 @@ export function useepayPlant(g: Gen, task: PlantTask): void {
   switch (task.type) {
     case 'missing_in_gateway':
       ledger.line(pay, plantedSettlementDate(g, pay));
-      return ledger.entry('useepay', 'missing_in_gateway', i.id, i.currency, null, i.amount, true, `${note}: settled intent unknown to the gateway`);
+      return ledger.entry(
+        'useepay',
+        'missing_in_gateway',
+        i.id,
+        i.currency,
+        null,
+        i.amount,
+        true,
+        `${note}: settled intent unknown to the gateway`,
+      );
     case 'missing_in_settlement':
       pushIntent(g, i, 'succeeded');
       return ledger.unsettled(pay, true, `${note}: never settled`);
@@ -133,25 +191,62 @@ export function useepayPlant(g: Gen, task: PlantTask): void {
         const captured = part(g, i.amount, 50, 90);
         pushIntent(g, i, 'succeeded', { autoCapture: false, captured });
         ledger.line(payment(i, captured), plantedSettlementDate(g, pay), { grossMinor: i.amount });
-        return ledger.entry('useepay', 'amount_mismatch', i.id, i.currency, captured, i.amount, true, `${note}: settled the authorised amount, captured ${captured}`);
+        return ledger.entry(
+          'useepay',
+          'amount_mismatch',
+          i.id,
+          i.currency,
+          captured,
+          i.amount,
+          true,
+          `${note}: settled the authorised amount, captured ${captured}`,
+        );
       }
       pushIntent(g, i, 'succeeded');
       const gross = i.amount - Math.max(1, Math.floor(i.amount / 5));
       ledger.line(pay, plantedSettlementDate(g, pay), { grossMinor: gross });
-      return ledger.entry('useepay', 'amount_mismatch', i.id, i.currency, i.amount, gross, true, `${note}: under-settled`);
+      return ledger.entry(
+        'useepay',
+        'amount_mismatch',
+        i.id,
+        i.currency,
+        i.amount,
+        gross,
+        true,
+        `${note}: under-settled`,
+      );
     }
     case 'currency_mismatch': {
       const other = otherCurrency(g, i.currency);
       if (other === undefined) throw new Error('currency_mismatch needs two currencies');
       pushIntent(g, i, 'succeeded');
       ledger.line(pay, plantedSettlementDate(g, pay), { currency: other });
-      return ledger.entry('useepay', 'currency_mismatch', i.id, i.currency, i.amount, i.amount, true, `${note}: settled in ${other}`, { settledCurrency: other });
+      return ledger.entry(
+        'useepay',
+        'currency_mismatch',
+        i.id,
+        i.currency,
+        i.amount,
+        i.amount,
+        true,
+        `${note}: settled in ${other}`,
+        { settledCurrency: other },
+      );
     }
     case 'status_mismatch': {
       const status = (['failed', 'cancelled', 'requires_capture'] as const)[task.index % 3] ?? 'failed';
       pushIntent(g, i, status, { autoCapture: status === 'requires_capture' ? false : true, captured: null });
       ledger.line(pay, plantedSettlementDate(g, pay));
-      return ledger.entry('useepay', 'status_mismatch', i.id, i.currency, i.amount, i.amount, true, `${note}: ${status} intent settled`);
+      return ledger.entry(
+        'useepay',
+        'status_mismatch',
+        i.id,
+        i.currency,
+        i.amount,
+        i.amount,
+        true,
+        `${note}: ${status} intent settled`,
+      );
     }
     case 'duplicate_settlement': {
       pushIntent(g, i, 'succeeded');
@@ -159,7 +254,16 @@ export function useepayPlant(g: Gen, task: PlantTask): void {
       const next = addBusinessDays(s1, 1);
       ledger.line(pay, s1);
       ledger.line(pay, next <= ledger.opts.to ? next : s1);
-      return ledger.entry('useepay', 'duplicate_settlement', i.id, i.currency, i.amount, 2 * i.amount, true, `${note}: on two lines`);
+      return ledger.entry(
+        'useepay',
+        'duplicate_settlement',
+        i.id,
+        i.currency,
+        i.amount,
+        2 * i.amount,
+        true,
+        `${note}: on two lines`,
+      );
     }
     case 'duplicate_charge': {
       pushIntent(g, i, 'succeeded');
@@ -169,14 +273,46 @@ export function useepayPlant(g: Gen, task: PlantTask): void {
       pushIntent(g, second, 'succeeded');
       const pay2 = payment(second);
       ledger.line(pay2, plantedSettlementDate(g, pay2));
-      return ledger.entry('useepay', 'duplicate_charge', second.id, i.currency, i.amount, i.amount, true, `${note}: same order ${i.orderId} as ${i.id}`);
+      return ledger.entry(
+        'useepay',
+        'duplicate_charge',
+        second.id,
+        i.currency,
+        i.amount,
+        i.amount,
+        true,
+        `${note}: same order ${i.orderId} as ${i.id}`,
+      );
     }
     case 'refund_exceeds_payment': {
       pushIntent(g, i, 'succeeded');
       ledger.line(pay, plantedSettlementDate(g, pay));
-      let out = refund(g, i, sameDay(g, i.time, HOUR, 3 * HOUR), part(g, i.amount, 60, 70), 'succeeded', 'planted');
-      out += refund(g, i, sameDay(g, i.time, 4 * HOUR, 6 * HOUR), task.index % 2 === 0 ? part(g, i.amount, 60, 70) : i.amount, 'succeeded', 'planted');
-      return ledger.entry('useepay', 'refund_exceeds_payment', i.id, i.currency, i.amount, -out, true, `${note}: refunded ${out} of ${i.amount}`);
+      let out = refund(
+        g,
+        i,
+        sameDay(g, i.time, HOUR, 3 * HOUR),
+        part(g, i.amount, 60, 70),
+        'succeeded',
+        'planted',
+      );
+      out += refund(
+        g,
+        i,
+        sameDay(g, i.time, 4 * HOUR, 6 * HOUR),
+        task.index % 2 === 0 ? part(g, i.amount, 60, 70) : i.amount,
+        'succeeded',
+        'planted',
+      );
+      return ledger.entry(
+        'useepay',
+        'refund_exceeds_payment',
+        i.id,
+        i.currency,
+        i.amount,
+        -out,
+        true,
+        `${note}: refunded ${out} of ${i.amount}`,
+      );
     }
     case 'fee_mismatch': {
       pushIntent(g, i, 'succeeded');
@@ -185,7 +321,16 @@ export function useepayPlant(g: Gen, task: PlantTask): void {
       const delta = rule.toleranceMinor + (currencyExponent(i.currency) === 0 ? 25 : 37);
       const fee = task.index % 2 === 1 && expected - delta >= 0 ? expected - delta : expected + delta;
       ledger.line(pay, plantedSettlementDate(g, pay), { feeMinor: fee });
-      return ledger.entry('useepay', 'fee_mismatch', i.id, i.currency, expected, fee, true, `${note}: fee ${fee} instead of ${expected}`);
+      return ledger.entry(
+        'useepay',
+        'fee_mismatch',
+        i.id,
+        i.currency,
+        expected,
+        fee,
+        true,
+        `${note}: fee ${fee} instead of ${expected}`,
+      );
     }
   }
 }

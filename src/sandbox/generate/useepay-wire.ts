@@ -15,14 +15,32 @@ export type IntentStatus =
   | 'pending';
 
 const ERRORS = [
-  { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.', type: 'card_error' },
-  { code: 'card_declined', decline_code: 'do_not_honor', message: 'Your card was declined.', type: 'card_error' },
+  {
+    code: 'card_declined',
+    decline_code: 'insufficient_funds',
+    message: 'Your card has insufficient funds.',
+    type: 'card_error',
+  },
+  {
+    code: 'card_declined',
+    decline_code: 'do_not_honor',
+    message: 'Your card was declined.',
+    type: 'card_error',
+  },
   { code: 'expired_card', decline_code: null, message: 'Your card has expired.', type: 'card_error' },
-  { code: 'incorrect_cvc', decline_code: null, message: "Your card's security code is incorrect.", type: 'card_error' },
+  {
+    code: 'incorrect_cvc',
+    decline_code: null,
+    message: "Your card's security code is incorrect.",
+    type: 'card_error',
+  },
 ].map((e) => Object.freeze(e));
 
 const EMPTY = Object.freeze({});
-const REDIRECT = Object.freeze({ type: 'redirect', redirect: Object.freeze({ url: 'https://openapi1.uat.useepay.com/3ds/challenge' }) });
+const REDIRECT = Object.freeze({
+  type: 'redirect',
+  redirect: Object.freeze({ url: 'https://openapi1.uat.useepay.com/3ds/challenge' }),
+});
 
 export function isoSeconds(ms: number): string {
   return flat([dateOf(ms), 'T', clockOf(ms), 'Z']);

@@ -20,7 +20,10 @@ import { useepayNormal, useepayPlant } from './useepay-activity.js';
 export function generateWorld(opts: WorldOptions): World {
   const providers: ProviderName[] = opts.providers ?? ['payunity', 'useepay'];
   const currencies = opts.currencies ?? ['EUR', 'USD', 'JPY'];
-  const lag: Record<ProviderName, number> = { payunity: opts.settlementLagDays?.payunity ?? 3, useepay: opts.settlementLagDays?.useepay ?? 2 };
+  const lag: Record<ProviderName, number> = {
+    payunity: opts.settlementLagDays?.payunity ?? 3,
+    useepay: opts.settlementLagDays?.useepay ?? 2,
+  };
   validate(opts, currencies, lag);
   const credentials = opts.credentials ?? DEFAULT_CREDENTIALS;
   const fees = completeSchedule(opts.fees ?? DEFAULT_FEES, currencies);
@@ -38,15 +41,31 @@ export function generateWorld(opts: WorldOptions): World {
   const weights: number[] = [];
   currencies.forEach((_, i) => weights.push((weights[i - 1] ?? 0) + 1 / (i + 1)));
   const g: Gen = {
-    rng, ids, ledger, pu: new PayunityWire(rng, ids), credentials, currencies, currencyWeights: weights,
+    rng,
+    ids,
+    ledger,
+    pu: new PayunityWire(rng, ids),
+    credentials,
+    currencies,
+    currencyWeights: weights,
     endMs: Date.parse(`${opts.to}T00:00:00Z`) + DAY_MS,
-    payunity: [], intents: [], refunds: [], lateBook: new FileBook(fileOpts),
+    payunity: [],
+    intents: [],
+    refunds: [],
+    lateBook: new FileBook(fileOpts),
   };
 
   const dates = eachDate(opts.from, opts.to);
   const plan = planTasks(rng, {
-    dates, to: opts.to, asOf: opts.asOf, providers, lag, plant: opts.plant ?? {}, currencies,
-    refOnlyLines: opts.refOnlyLines ?? 2, lateSettlement: opts.lateSettlement ?? true,
+    dates,
+    to: opts.to,
+    asOf: opts.asOf,
+    providers,
+    lag,
+    plant: opts.plant ?? {},
+    currencies,
+    refOnlyLines: opts.refOnlyLines ?? 2,
+    lateSettlement: opts.lateSettlement ?? true,
   });
   dates.forEach((date, day) => {
     // Every line dated <= this day came from an earlier day's transaction: those files are complete.
@@ -65,29 +84,52 @@ export function generateWorld(opts: WorldOptions): World {
   });
   book.flushAll();
   // Repeats are appended, not interleaved, so the rest of the world is the same with or without them.
-  for (let i = 0; i < (opts.repeatedRecords ?? 0) && g.payunity.length > 0; i++) g.payunity.push(rng.pick(g.payunity));
+  for (let i = 0; i < (opts.repeatedRecords ?? 0) && g.payunity.length > 0; i++)
+    g.payunity.push(rng.pick(g.payunity));
 
   const order = (p: ProviderName): number => (p === 'payunity' ? 0 : 1);
-  const answerKey = ledger.key.sort((a, b) => order(a.provider) - order(b.provider) || a.type.localeCompare(b.type) || a.transactionId.localeCompare(b.transactionId));
+  const answerKey = ledger.key.sort(
+    (a, b) =>
+      order(a.provider) - order(b.provider) ||
+      a.type.localeCompare(b.type) ||
+      a.transactionId.localeCompare(b.transactionId),
+  );
   return {
     options: { seed: opts.seed, from: opts.from, to: opts.to, asOf: opts.asOf, providers, currencies },
     data: { credentials, payunity: g.payunity, useepay: { intents: g.intents, refunds: g.refunds } },
-    settlementFiles: book.files.sort((a, b) => order(a.provider) - order(b.provider) || a.settlementDate.localeCompare(b.settlementDate)),
+    settlementFiles: book.files.sort(
+      (a, b) => order(a.provider) - order(b.provider) || a.settlementDate.localeCompare(b.settlementDate),
+    ),
     answerKey,
     awaiting: ledger.awaiting,
     ...(g.late ? { lateSettled: g.late } : {}),
     config: { fees, settlementLagDays: lag, timezone: 'UTC', holidays: [] },
-    stats: { payunityRecords: g.payunity.length, useepayIntents: g.intents.length, useepayRefunds: g.refunds.length, settlementLines: book.lineCount },
+    stats: {
+      payunityRecords: g.payunity.length,
+      useepayIntents: g.intents.length,
+      useepayRefunds: g.refunds.length,
+      settlementLines: book.lineCount,
+    },
   };
 }
 
-function validate(opts: WorldOptions, currencies: readonly string[], lag: Record<ProviderName, number>): void {
-  for (const [name, d] of [['from', opts.from], ['to', opts.to], ['asOf', opts.asOf]] as const) {
+function validate(
+  opts: WorldOptions,
+  currencies: readonly string[],
+  lag: Record<ProviderName, number>,
+): void {
+  for (const [name, d] of [
+    ['from', opts.from],
+    ['to', opts.to],
+    ['asOf', opts.asOf],
+  ] as const) {
     if (!isIsoDate(d)) throw new RangeError(`${name} must be YYYY-MM-DD, got "${d}"`);
   }
   if (opts.from > opts.to) throw new RangeError(`from ${opts.from} is after to ${opts.to}`);
-  if (opts.asOf < opts.to) throw new RangeError(`asOf ${opts.asOf} is before to ${opts.to}: the world would hold future payments`);
-  if (!Number.isInteger(opts.paymentsPerDay) || opts.paymentsPerDay < 0) throw new RangeError('paymentsPerDay must be a whole number >= 0');
+  if (opts.asOf < opts.to)
+    throw new RangeError(`asOf ${opts.asOf} is before to ${opts.to}: the world would hold future payments`);
+  if (!Number.isInteger(opts.paymentsPerDay) || opts.paymentsPerDay < 0)
+    throw new RangeError('paymentsPerDay must be a whole number >= 0');
   if (currencies.length === 0) throw new RangeError('currencies must not be empty');
   if (lag.payunity < 1 || lag.useepay < 1) throw new RangeError('settlementLagDays must be >= 1');
 }

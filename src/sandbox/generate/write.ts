@@ -20,7 +20,10 @@ export async function writeSettlementFile(file: SettlementFile, dir: string): Pr
 }
 
 /** Writes every settlement file of the world (not the late one: see World.lateSettled) into its provider's folder. */
-export async function writeSettlementFiles(world: World, dirs: Record<ProviderName, string>): Promise<string[]> {
+export async function writeSettlementFiles(
+  world: World,
+  dirs: Record<ProviderName, string>,
+): Promise<string[]> {
   const paths: string[] = [];
   for (const file of world.settlementFiles) paths.push(await writeSettlementFile(file, dirs[file.provider]));
   return paths;
