@@ -24,8 +24,11 @@ export interface PullSummary {
   unchanged: number;
 }
 
-/** Records buffered before one upsert: pages are ~100 records, and one statement per page would dominate. */
-const STORE_BATCH = 2000;
+/**
+ * Records per upsert: pages are ~100 records, and one statement per page would dominate; a few thousand amortise
+ * the statement and its root walk while two batches (one filling, one being written) stay a few MB.
+ */
+const STORE_BATCH = 5000;
 
 export interface PullOptions {
   /** Told after each day window is stored (progress display). */
@@ -39,32 +42,53 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
   const from = addDays(range.from, -cfg.pull.trailingDays);
   const log = ctx.log.child({ stage: 'pull', provider });
   const summary: PullSummary = { provider, windows: [], records: 0, inserted: 0, updated: 0, unchanged: 0 };
-  let buffer: GatewayTransaction[] = [];
-  const flush = async () => {
-    if (buffer.length === 0) return;
-    const batch = buffer;
-    buffer = [];
+  const store = async (batch: GatewayTransaction[]) => {
+    if (batch.length === 0) return;
     const c = await storeTransactions(ctx.db, ctx.runId, batch);
     summary.inserted += c.inserted;
     summary.updated += c.updated;
     summary.unchanged += c.unchanged;
   };
+  // Fetching (this process's CPU) and storing (Postgres's) overlap: one write is in flight while the next batch
+  // fills. Writes stay in order, one at a time, so a window is still recorded only after all its records are stored.
+  let writing: Promise<void> | undefined;
+  const submit = async (task: () => Promise<void>) => {
+    if (writing) await writing;
+    writing = task();
+    // Observed by the next submit or the final drain; until then, keep it from being "unhandled".
+    writing.catch(() => undefined);
+  };
+  let buffer: GatewayTransaction[] = [];
   const days = dateWindows(from, range.to);
-  for (const [i, day] of days.entries()) {
-    ctx.signal.throwIfAborted();
-    const counts = new Map<string, number>();
-    for await (const page of client.pull(day, ctx.signal)) {
-      counts.set(page.endpoint, (counts.get(page.endpoint) ?? 0) + page.records.length);
-      summary.records += page.records.length;
-      buffer.push(...page.records);
-      if (buffer.length >= STORE_BATCH) await flush();
+  try {
+    for (const [i, day] of days.entries()) {
       ctx.signal.throwIfAborted();
+      const counts = new Map<string, number>();
+      for await (const page of client.pull(day, ctx.signal)) {
+        counts.set(page.endpoint, (counts.get(page.endpoint) ?? 0) + page.records.length);
+        summary.records += page.records.length;
+        for (const r of page.records) buffer.push(r);
+        if (buffer.length >= STORE_BATCH) {
+          const batch = buffer;
+          buffer = [];
+          await submit(() => store(batch));
+        }
+        ctx.signal.throwIfAborted();
+      }
+      // A window is recorded only once all its records are stored: the manifest never claims more than we hold.
+      const batch = buffer;
+      buffer = [];
+      await submit(async () => {
+        await store(batch);
+        await recordWindows(ctx, provider, day, counts, summary);
+        log.debug({ day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) }, 'pulled window');
+        opts.onDay?.(i + 1, days.length);
+      });
     }
-    // A window is recorded only once all its records are stored: the manifest never claims more than we hold.
-    await flush();
-    await recordWindows(ctx, provider, day, counts, summary);
-    log.debug({ day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) }, 'pulled window');
-    opts.onDay?.(i + 1, days.length);
+    await writing;
+  } finally {
+    // Never leave a write running behind a failed or aborted pull (the caller may close the pool next).
+    await writing?.catch(() => undefined);
   }
   log.info({ from, to: range.to, records: summary.records, inserted: summary.inserted, updated: summary.updated }, 'pull finished');
   return summary;

@@ -102,30 +102,44 @@ async function upsertChunk(db: Db, runId: number | null, rows: GatewayTransactio
 /**
  * Walks referenced_id up to the root payment for the records just stored, and for records stored earlier whose
  * walk stopped at one of them (a child can arrive before its parent: records are not ordered).
+ *
+ * Every lookup is a LATERAL subquery fenced with `offset 0`, and the final update finds its rows through
+ * `= any(array(…))`: both keep the plan to primary-key and root-index probes, O(batch). Left to itself the planner
+ * hash-joins the provider's whole table per batch (it grows during a pull faster than its statistics), which made a
+ * pull quadratic in its size.
  */
 async function resolveRoots(db: Db, provider: string, ids: string[]): Promise<void> {
   await sql`
     with recursive batch as (select distinct unnest(${ids}::text[]) as transaction_id),
     linked as (
-      select g.transaction_id from gateway_transactions g join batch b using (transaction_id)
-      where g.provider = ${provider} and g.referenced_id is not null
+      select g.transaction_id, g.gateway_type, g.referenced_id
+      from batch b cross join lateral (
+        select g.transaction_id, g.gateway_type, g.referenced_id from gateway_transactions g
+        where g.provider = ${provider} and g.transaction_id = b.transaction_id and g.referenced_id is not null
+        offset 0
+      ) g
     ),
     start as (
-      select g.transaction_id, g.gateway_type, g.referenced_id as cur
-      from gateway_transactions g join linked l using (transaction_id)
-      where g.provider = ${provider} and g.referenced_id is not null
+      select transaction_id, gateway_type, referenced_id as cur from linked
       union
       select c.transaction_id, c.gateway_type, c.referenced_id
-      from gateway_transactions c join linked l on c.root_payment_id = l.transaction_id
-      where c.provider = ${provider} and c.referenced_id is not null
+      from (select distinct transaction_id from linked) l cross join lateral (
+        select c.transaction_id, c.gateway_type, c.referenced_id from gateway_transactions c
+        where c.provider = ${provider} and c.root_payment_id = l.transaction_id and c.referenced_id is not null
+        offset 0
+      ) c
     ),
     walk as (
       select transaction_id, gateway_type, cur, 0 as depth from start
       union all
       -- depth bounds a malformed cycle; real chains are two or three links (PA -> CP -> RF).
       select w.transaction_id, w.gateway_type, p.referenced_id, w.depth + 1
-      from walk w join gateway_transactions p on p.provider = ${provider} and p.transaction_id = w.cur
-      where p.referenced_id is not null and p.referenced_id <> p.transaction_id and w.depth < 16
+      from walk w cross join lateral (
+        select p.referenced_id from gateway_transactions p
+        where p.provider = ${provider} and p.transaction_id = w.cur and p.referenced_id is not null and p.referenced_id <> p.transaction_id
+        offset 0
+      ) p
+      where w.depth < 16
     ),
     roots as (
       select distinct on (transaction_id, gateway_type) transaction_id, gateway_type, cur as root
@@ -133,7 +147,8 @@ async function resolveRoots(db: Db, provider: string, ids: string[]): Promise<vo
     )
     update gateway_transactions g set root_payment_id = r.root
     from roots r
-    where g.provider = ${provider} and g.transaction_id = r.transaction_id and g.gateway_type = r.gateway_type
+    where g.provider = ${provider} and g.transaction_id = any(array(select transaction_id from roots))
+      and g.transaction_id = r.transaction_id and g.gateway_type = r.gateway_type
       and g.root_payment_id is distinct from r.root
   `.execute(db);
 }
