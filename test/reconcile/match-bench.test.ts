@@ -14,7 +14,11 @@ beforeAll(async () => {
   db = await createTestDb();
 }, 600_000);
 afterAll(async () => {
-  await db.drop();
+  // BENCH_KEEP=1 keeps the benchmark's database for EXPLAIN (ANALYZE, BUFFERS) of single passes afterwards.
+  if (enabled && process.env.BENCH_KEEP === '1') {
+    process.stderr.write(`kept database ${db.name}\n`);
+    await db.close();
+  } else await db.drop();
 });
 
 // matches has no foreign key to settlement_lines (the per-row check dominated the first match of a large range):
