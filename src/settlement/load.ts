@@ -94,6 +94,7 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
        where id = $1`,
       [fileId, result.lineCount, result.loaded, result.rejected],
     );
+    await summarizeNewRanges(client);
     await client.query('commit');
     return {
       status: predecessor !== undefined ? 'corrected' : 'loaded', fileId,
@@ -107,6 +108,24 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     throw new DatabaseError(`loading settlement file ${input.remotePath} failed: ${(e as Error).message}`, { cause: e });
   } finally {
     client.release(broken ? true : undefined);
+  }
+}
+
+/**
+ * settlement_lines is found by file and by date through a BRIN index (migration 20261121071500), and a block
+ * range that is not summarised yet is read by every query that uses it: summarise the ranges this load filled
+ * now (one pass over the file's new pages, still in memory) instead of leaving them to autovacuum. Inside the
+ * transaction, the pass sees our own uncommitted rows and sets no hint bits (after the commit it dirtied every
+ * new page again: +40% WAL). Best effort: if the database user may not do it, autosummarize and vacuum will,
+ * and queries stay correct meanwhile.
+ */
+async function summarizeNewRanges(client: pg.PoolClient): Promise<void> {
+  await client.query('savepoint payrecon_summarize');
+  try {
+    await client.query(`select brin_summarize_new_values('settlement_lines_file_date_idx'::regclass)`);
+    await client.query('release savepoint payrecon_summarize');
+  } catch {
+    await client.query('rollback to savepoint payrecon_summarize');
   }
 }
 
