@@ -4,7 +4,7 @@ import type { StageContext } from '../jobs/context.js';
 import { addDays, type DateRange } from '../shared/dates.js';
 import { ConfigError } from '../shared/errors.js';
 import { createGatewayClient, type GatewayDeps } from './index.js';
-import { storeTransactions } from './store.js';
+import { BulkStore } from './store.js';
 import type { GatewayClient, GatewayTransaction, PullWindow } from './types.js';
 import { dateWindows } from './windows.js';
 
@@ -42,9 +42,12 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
   const from = addDays(range.from, -cfg.pull.trailingDays);
   const log = ctx.log.child({ stage: 'pull', provider });
   const summary: PullSummary = { provider, windows: [], records: 0, inserted: 0, updated: 0, unchanged: 0 };
+  // Opened lazily: no connection is held while the first pages arrive, and none at all if the gateway fails at once.
+  let bulk: BulkStore | undefined;
   const store = async (batch: GatewayTransaction[]) => {
     if (batch.length === 0) return;
-    const c = await storeTransactions(ctx.db, ctx.runId, batch);
+    bulk ??= await BulkStore.open(ctx.db, ctx.pool, ctx.runId);
+    const c = await bulk.store(batch);
     summary.inserted += c.inserted;
     summary.updated += c.updated;
     summary.unchanged += c.unchanged;
@@ -60,6 +63,7 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
   };
   let buffer: GatewayTransaction[] = [];
   const days = dateWindows(from, range.to);
+  let failed = true;
   try {
     for (const [i, day] of days.entries()) {
       ctx.signal.throwIfAborted();
@@ -86,9 +90,11 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
       });
     }
     await writing;
+    failed = false;
   } finally {
     // Never leave a write running behind a failed or aborted pull (the caller may close the pool next).
     await writing?.catch(() => undefined);
+    await bulk?.close(failed);
   }
   log.info({ from, to: range.to, records: summary.records, inserted: summary.inserted, updated: summary.updated }, 'pull finished');
   return summary;
