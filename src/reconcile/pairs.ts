@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { exec } from './sql-util.js';
 
@@ -18,10 +18,23 @@ export const RC_GM = sql.raw(`(
   from rc_pair p left join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
   where p.g_tid is not null and (d.n is null or exists (select 1 from rc_dup_first f where f.id = p.id)))`);
 
-/** The matched record's columns copied into rc_pair. */
-const PAIR_G_COLS = sql.raw(`g.transaction_id as g_tid, g.gateway_type as g_type, g.kind as g_kind, g.status as g_status,
-  g.amount as g_amount, g.currency as g_currency, g.reversed as g_reversed, g.root as g_root,
-  g.merchant_reference as g_ref, g.transaction_time as g_time, g.brand as g_brand`);
+/**
+ * rc_pair's columns, line first, then the matched record's. Every check scans rc_pair, which is as large as the
+ * range: the fixed-width columns lead (their offsets are cached), then the keys the scans filter and join on,
+ * so that a scan deforms few columns of each row.
+ */
+const PAIR_COLS = sql.raw(`id, file_id, line_no, settlement_date, gross, fee, subject, in_range, ext, provider, g_tid,
+  g_type, match_key, tid, ref, kind, currency, payment_id, transaction_time, g_kind, g_status, g_amount, g_currency,
+  g_reversed, g_root, g_ref, g_time, g_brand`);
+
+/** A line of rc_l (`l`) and its record of rc_g (`g`) in PAIR_COLS order; `key`: match_key. */
+function pairSelect(ext: boolean, key: RawBuilder<unknown>) {
+  return sql`l.id, l.file_id, l.line_no, l.settlement_date, l.gross, l.fee, l.subject, l.in_range,
+    ${sql.raw(String(ext))} as ext, l.provider, g.transaction_id as g_tid, g.gateway_type as g_type, ${key} as match_key,
+    l.tid, l.ref, l.kind, l.currency, l.payment_id, l.transaction_time, g.kind as g_kind, g.status as g_status,
+    g.amount as g_amount, g.currency as g_currency, g.reversed as g_reversed, g.root as g_root,
+    g.merchant_reference as g_ref, g.transaction_time as g_time, g.brand as g_brand`;
+}
 
 export async function pairLines(db: Db, runId: number | null): Promise<void> {
   // Key 1, transaction id: prefer the record whose kind fits the line (one PayUnity id can be an RG and a CF),
@@ -31,28 +44,37 @@ export async function pairLines(db: Db, runId: number | null): Promise<void> {
     create temp table rc_multi on commit drop as
     select provider, transaction_id from rc_g group by provider, transaction_id having count(*) > 1`);
   await exec(db, sql`analyze rc_multi`);
-  await exec(db, sql`
-    create temp table rc_pair on commit drop as
-    select l.*, ${PAIR_G_COLS},
-      case when g.transaction_id is not null then 'transaction_id' end as match_key, false as ext
-    from rc_l l left join rc_g g on g.provider = l.provider and g.transaction_id = l.tid
-    where not exists (select 1 from rc_multi m where m.provider = l.provider and m.transaction_id = l.tid)
-    union all
-    select * from (
-      select distinct on (l.id) l.*, ${PAIR_G_COLS}, 'transaction_id' as match_key, false as ext
-      from rc_l l join rc_multi m on m.provider = l.provider and m.transaction_id = l.tid
-      join rc_g g on g.provider = l.provider and g.transaction_id = l.tid
-      order by l.id, (g.kind = l.kind) desc, (g.amount is not null) desc, g.gateway_type) multi`);
+  const single = sql`
+    select ${pairSelect(false, sql`case when g.transaction_id is not null then 'transaction_id' end`)}
+    from rc_l l left join rc_g g on g.provider = l.provider and g.transaction_id = l.tid`;
+  // Usually there is no such id, and every line takes the one hash join (no anti-join probed per line).
+  const anyMulti = await sql<{ any: boolean }>`select exists (select 1 from rc_multi) as any`.execute(db);
+  if (anyMulti.rows[0]?.any !== true) {
+    await exec(db, sql`create temp table rc_pair on commit drop as ${single}`);
+  } else {
+    await exec(db, sql`
+      create temp table rc_pair on commit drop as
+      ${single}
+      where not exists (select 1 from rc_multi m where m.provider = l.provider and m.transaction_id = l.tid)
+      union all
+      select * from (
+        select distinct on (l.id) ${pairSelect(false, sql`'transaction_id'`)}
+        from rc_l l join rc_multi m on m.provider = l.provider and m.transaction_id = l.tid
+        join rc_g g on g.provider = l.provider and g.transaction_id = l.tid
+        order by l.id, (g.kind = l.kind) desc, (g.amount is not null) desc, g.gateway_type) multi`);
+  }
   await exec(db, sql`analyze rc_pair`);
   await exec(db, sql`
-    insert into rc_pair
-    select sl.id, sl.provider, sl.settlement_date, sl.file_id, sl.line_no, sl.kind, nullif(sl.transaction_id, ''),
-      nullif(sl.merchant_reference, ''), sl.payment_id, sl.transaction_time, sl.currency, sl.gross_minor, sl.fee_minor,
-      false, false, ${PAIR_G_COLS}, 'merchant_reference', true
+    insert into rc_pair (${PAIR_COLS})
+    select ${pairSelect(true, sql`'merchant_reference'`)}
     from matches m
     join rc_g g on g.provider = m.provider and g.transaction_id = m.transaction_id and g.gateway_type = m.gateway_type
-    join settlement_lines sl on sl.id = m.settlement_line_id
-    where m.match_key = 'merchant_reference' and not exists (select 1 from rc_l l where l.id = m.settlement_line_id)`);
+    cross join lateral (
+      select sl.id, sl.file_id, sl.line_no, sl.settlement_date, sl.gross_minor as gross, sl.fee_minor as fee,
+        false as subject, false as in_range, sl.provider, nullif(sl.transaction_id, '') as tid,
+        nullif(sl.merchant_reference, '') as ref, sl.kind, sl.currency, sl.payment_id, sl.transaction_time
+      from settlement_lines sl where sl.id = m.settlement_line_id) l
+    where m.match_key = 'merchant_reference' and not exists (select 1 from rc_l x where x.id = m.settlement_line_id)`);
   await matchByReference(db);
   await writeMatches(db, runId);
   await aggregatePerRecord(db);
@@ -117,7 +139,9 @@ async function matchByReference(db: Db): Promise<void> {
 /**
  * The current match of each line in scope: unchanged rows are left alone, so a rerun rewrites nothing. New rows
  * are a plain insert (the first match of a range writes one per line; ON CONFLICT would probe and speculate per
- * row), changed ones an update. Nothing else writes `matches` while the run lock is held.
+ * row), changed ones an update. Nothing else writes `matches` while the run lock is held. New rows go in
+ * (provider, transaction id) order: matches_txn_idx then grows at its right edge instead of at random pages
+ * (4.4 s -> 3.4 s for 1M rows; the primary key's bigint pages take the random order cheaply).
  */
 async function writeMatches(db: Db, runId: number | null): Promise<void> {
   await exec(db, sql`
@@ -139,7 +163,7 @@ async function writeMatches(db: Db, runId: number | null): Promise<void> {
   await exec(db, sql`
     insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
     select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_match_diff where not stored
-    order by id`);
+    order by provider, g_tid`);
 }
 
 /**
