@@ -39,8 +39,14 @@ async function serve(records: number, days: number): Promise<void> {
   const data = world(records, days);
   const servers = await startSandboxServers(data);
   process.stdout.write(JSON.stringify({ payunityUrl: servers.payunityUrl, useepayUrl: servers.useepayUrl, credentials: data.credentials }) + '\n');
+  // The parent asks for the simulators' CPU time around each phase: on a shared machine it is part of the cost.
+  process.on('SIGUSR2', () => process.stdout.write(JSON.stringify(process.cpuUsage()) + '\n'));
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   await servers.close();
+}
+
+function diff(a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): NodeJS.CpuUsage {
+  return { user: a.user - b.user, system: a.system - b.system };
 }
 
 async function freePort(): Promise<number> {
@@ -71,10 +77,16 @@ async function main(): Promise<void> {
   if (values.serve) return serve(records, days);
 
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', '--records', String(records), '--days', String(days)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
+    lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
   });
+  const simulatorCpu = async (): Promise<NodeJS.CpuUsage> => {
+    const line = new Promise<string>((resolve) => lines.once('line', resolve));
+    child.kill('SIGUSR2');
+    return JSON.parse(await line) as NodeJS.CpuUsage;
+  };
   const urls = JSON.parse(first) as Parameters<typeof config>[0];
 
   let peak = process.memoryUsage().rss;
@@ -96,6 +108,7 @@ async function main(): Promise<void> {
     const startRss = process.memoryUsage().rss;
     let t0 = performance.now();
     let cpu0 = process.cpuUsage();
+    let sim0 = await simulatorCpu();
     let n = 0;
     for (const p of ['payunity', 'useepay'] as const) for await (const page of createGatewayClient(p, cfg, { log }).pull(window)) n += page.records.length;
     const clientSeconds = (performance.now() - t0) / 1000;
@@ -103,6 +116,7 @@ async function main(): Promise<void> {
     // On a shared machine wall time says more about the neighbours than about us: CPU time of this process is the
     // figure that carries over (the simulators run in a child process).
     const clientCpu = cpuSeconds(process.cpuUsage(cpu0));
+    const clientSimCpu = cpuSeconds(diff(await simulatorCpu(), sim0));
     const clientPeak = peak;
 
     // Phase 2: the pull stage into Postgres.
@@ -112,10 +126,12 @@ async function main(): Promise<void> {
     const ctx = { db: handle.db, pool: handle.pool, config: cfg, log, signal: new AbortController().signal, runId: null, now: () => new Date() };
     t0 = performance.now();
     cpu0 = process.cpuUsage();
+    sim0 = await simulatorCpu();
     let stored = 0;
     for (const p of ['payunity', 'useepay'] as const) stored += (await pullGateway(ctx, p, { from: FROM, to: addDays(FROM, days - 1) }, createGatewayClient(p, cfg, { log }))).records;
     const stageSeconds = (performance.now() - t0) / 1000;
     const stageCpu = cpuSeconds(process.cpuUsage(cpu0));
+    const stageSimCpu = cpuSeconds(diff(await simulatorCpu(), sim0));
     if (process.env.BENCH_DATABASE_URL) {
       await handle.db.deleteFrom('gateway_transactions').execute();
       await handle.db.deleteFrom('pull_windows').where('run_id', 'is', null).execute();
@@ -125,8 +141,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       JSON.stringify({
         records: n,
-        clientOnly: { seconds: +clientSeconds.toFixed(2), recordsPerSecond: Math.round(n / clientSeconds), cpuSeconds: +clientCpu.toFixed(2), recordsPerCpuSecond: Math.round(n / clientCpu), peakRssMb: mb(clientPeak) },
-        pullIntoPostgres: { records: stored, seconds: +stageSeconds.toFixed(2), recordsPerSecond: Math.round(stored / stageSeconds), cpuSeconds: +stageCpu.toFixed(2) },
+        clientOnly: { seconds: +clientSeconds.toFixed(2), recordsPerSecond: Math.round(n / clientSeconds), cpuSeconds: +clientCpu.toFixed(2), recordsPerCpuSecond: Math.round(n / clientCpu), simulatorCpuSeconds: +clientSimCpu.toFixed(2), peakRssMb: mb(clientPeak) },
+        pullIntoPostgres: { records: stored, seconds: +stageSeconds.toFixed(2), recordsPerSecond: Math.round(stored / stageSeconds), cpuSeconds: +stageCpu.toFixed(2), simulatorCpuSeconds: +stageSimCpu.toFixed(2) },
         loadAverage: os.loadavg().map((l) => +l.toFixed(1)),
         rssAtStartMb: mb(startRss),
         peakRssMb: mb(peak),
