@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../db/connect.js';
@@ -50,17 +50,17 @@ export async function storeTransactions(db: Db, runId: number | null, txns: Gate
     counts.inserted += c.inserted;
     counts.updated += c.updated;
     counts.unchanged += part.length - c.inserted - c.updated;
-    await deriveForBatch(db, part);
+    await deriveForBatch((q) => q.execute(db), part);
   }
   return counts;
 }
 
 /** Root payments and chargeback values for a stored batch and the earlier records that wait on it. */
-async function deriveForBatch(db: Db, part: readonly GatewayTransaction[]): Promise<void> {
+async function deriveForBatch(run: (q: RawBuilder<unknown>) => Promise<unknown>, part: readonly GatewayTransaction[]): Promise<void> {
   for (const provider of new Set(part.map((t) => t.provider))) {
     const ids = part.filter((t) => t.provider === provider).map((t) => t.transactionId);
-    await resolveRoots(db, provider, ids);
-    await valueChargebacks(db, provider, ids);
+    await run(resolveRoots(provider, ids));
+    await run(valueChargebacks(provider, ids));
   }
 }
 
@@ -165,7 +165,11 @@ export class BulkStore {
       counts.inserted += c.inserted;
       counts.updated += c.updated;
       counts.unchanged += part.length - c.inserted - c.updated;
-      await deriveForBatch(this.db, part);
+      // On this connection too: a pull holds one connection, however small the pool.
+      await deriveForBatch((q) => {
+        const c = q.compile(this.db);
+        return this.client.query(c.sql, c.parameters as unknown[]);
+      }, part);
     }
     return counts;
   }
@@ -217,8 +221,8 @@ function copyText(rows: readonly GatewayTransaction[]): string {
  * hash-joins the provider's whole table per batch (it grows during a pull faster than its statistics), which made a
  * pull quadratic in its size.
  */
-async function resolveRoots(db: Db, provider: string, ids: string[]): Promise<void> {
-  await sql`
+function resolveRoots(provider: string, ids: string[]): RawBuilder<unknown> {
+  return sql`
     with recursive batch as (select distinct unnest(${ids}::text[]) as transaction_id),
     linked as (
       select g.transaction_id, g.gateway_type, g.referenced_id
@@ -259,15 +263,15 @@ async function resolveRoots(db: Db, provider: string, ids: string[]): Promise<vo
     where g.provider = ${provider} and g.transaction_id = any(array(select transaction_id from roots))
       and g.transaction_id = r.transaction_id and g.gateway_type = r.gateway_type
       and g.root_payment_id is distinct from r.root
-  `.execute(db);
+  `;
 }
 
 /**
  * Chargebacks that carry no amount take the referenced payment's, negated, in its currency: for CBs just stored,
  * and for stored CBs whose payment just arrived.
  */
-async function valueChargebacks(db: Db, provider: string, ids: string[]): Promise<void> {
-  await sql`
+function valueChargebacks(provider: string, ids: string[]): RawBuilder<unknown> {
+  return sql`
     with batch as (select distinct unnest(${ids}::text[]) as id),
     targets as (
       select cb.transaction_id, cb.gateway_type, p.amount_minor, p.currency
@@ -284,5 +288,5 @@ async function valueChargebacks(db: Db, provider: string, ids: string[]): Promis
     update gateway_transactions g set amount_minor = -abs(t.amount_minor), currency = t.currency
     from targets t
     where g.provider = ${provider} and g.transaction_id = t.transaction_id and g.gateway_type = t.gateway_type
-  `.execute(db);
+  `;
 }
