@@ -8,9 +8,18 @@ import { printableName, unsafeNameReason } from '../sources/names.js';
 import type { RemoteFile, SettlementSource } from '../sources/types.js';
 import type { DateRange } from '../shared/dates.js';
 import { ConfigError, RunFailedError } from '../shared/errors.js';
-import { loadSettlementFile } from './load.js';
+import { loadSettlementFile, type LoadOutcome } from './load.js';
 import { fileNameDate, resolveProfile } from './profiles/index.js';
 import { seenFiles, seenKey } from './repository.js';
+
+/** Files loading at once: one parsing while the server finishes the one before. */
+const LOADS_IN_FLIGHT = 2;
+
+interface Loaded {
+  w: { file: RemoteFile; date: string | null };
+  archived: ArchivedFile;
+  out: LoadOutcome;
+}
 
 export type FetchedStatus = 'loaded' | 'duplicate' | 'corrected' | 'rejected' | 'refused';
 
@@ -71,22 +80,59 @@ export async function fetchSettlement(ctx: StageContext, provider: ProviderName,
     log.info({ listed: listed.length, wanted: wanted.length, source: source.description }, 'settlement files selected');
 
     const pending = startBounded(wanted, source.parallelism, (w) => downloadToArchive(source, w.file, archiveDir, downloads.signal));
-    for (const [i, w] of wanted.entries()) {
-      if (ctx.signal.aborted) throw new RunFailedError(`fetch interrupted after ${i} of ${wanted.length} files of ${provider}`);
-      const archived: ArchivedFile = await pending[i]!;
+    // Each file loads in its own transaction on its own connection; the next one starts while the server is still
+    // writing the previous one's last rows, indexes and commit (for day-sized files that tail was about half of
+    // the server's work, and the parser sat idle through it). Results are taken in file order. As before, a file
+    // is started only while the run is not interrupted, and a started file whose download completes is loaded.
+    const loadOne = async (w: (typeof wanted)[number], i: number): Promise<Loaded | null> => {
+      let archived: ArchivedFile;
+      try {
+        archived = await pending[i]!;
+      } catch (e) {
+        // Interrupted: the downloads were aborted with the run.
+        if (ctx.signal.aborted) return null;
+        throw e;
+      }
       const out = await loadSettlementFile(ctx.pool, {
         provider, remotePath: w.file.path, fileName: w.file.name, size: archived.size, sha256: archived.sha256,
         settlementDate: w.date, localPath: archived.path, profile, runId: ctx.runId,
       });
-      summary.files.push({
-        name: w.file.name, remotePath: w.file.path, sha256: archived.sha256, settlementDate: w.date, status: out.status,
-        loaded: out.loaded, rejected: out.rejected, fileId: out.fileId,
-        ...(out.reason !== undefined ? { reason: out.reason } : {}),
-        ...(out.supersededFileId !== undefined ? { supersededFileId: out.supersededFileId } : {}),
-      });
-      summary.loadedLines += out.loaded;
-      summary.rejectedLines += out.rejected;
-      log.info({ file: w.file.name, status: out.status, loaded: out.loaded, rejected: out.rejected, reason: out.reason }, 'settlement file processed');
+      return { w, archived, out };
+    };
+    const inFlight: Promise<Loaded | null>[] = [];
+    let next = 0;
+    let done = 0;
+    try {
+      while (done < wanted.length) {
+        while (next < wanted.length && next - done < LOADS_IN_FLIGHT && !ctx.signal.aborted) {
+          const load = loadOne(wanted[next]!, next);
+          // Its failure is reported when its turn comes (or waited for below), never as unhandled.
+          load.catch(() => undefined);
+          inFlight.push(load);
+          next++;
+        }
+        const loaded = done < next ? await inFlight.shift()! : null;
+        if (!loaded) {
+          // Loads already under way finish (each commits on its own) before the stage reports the interruption.
+          const rest = await Promise.allSettled(inFlight.splice(0));
+          const committed = done + rest.filter((r) => r.status === 'fulfilled' && r.value !== null).length;
+          throw new RunFailedError(`fetch interrupted after ${committed} of ${wanted.length} files of ${provider}`);
+        }
+        done++;
+        const { w, archived, out } = loaded;
+        summary.files.push({
+          name: w.file.name, remotePath: w.file.path, sha256: archived.sha256, settlementDate: w.date, status: out.status,
+          loaded: out.loaded, rejected: out.rejected, fileId: out.fileId,
+          ...(out.reason !== undefined ? { reason: out.reason } : {}),
+          ...(out.supersededFileId !== undefined ? { supersededFileId: out.supersededFileId } : {}),
+        });
+        summary.loadedLines += out.loaded;
+        summary.rejectedLines += out.rejected;
+        log.info({ file: w.file.name, status: out.status, loaded: out.loaded, rejected: out.rejected, reason: out.reason }, 'settlement file processed');
+      }
+    } finally {
+      // A failed file fails the stage, but never with a load still running behind its back.
+      await Promise.allSettled(inFlight);
     }
     return summary;
   } finally {
