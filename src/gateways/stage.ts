@@ -4,7 +4,7 @@ import type { StageContext } from '../jobs/context.js';
 import { addDays, type DateRange } from '../shared/dates.js';
 import { ConfigError } from '../shared/errors.js';
 import { createGatewayClient, type GatewayDeps } from './index.js';
-import { BulkStore } from './store.js';
+import { BulkStore, type PreparedBatch } from './store.js';
 import type { GatewayClient, GatewayTransaction, PullWindow } from './types.js';
 import { dateWindows } from './windows.js';
 
@@ -44,8 +44,8 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
   const summary: PullSummary = { provider, windows: [], records: 0, inserted: 0, updated: 0, unchanged: 0 };
   // Opened lazily: no connection is held while the first pages arrive, and none at all if the gateway fails at once.
   let bulk: BulkStore | undefined;
-  const store = async (batch: GatewayTransaction[]) => {
-    if (batch.length === 0) return;
+  const store = async (batch: PreparedBatch) => {
+    if (batch.chunks.length === 0) return;
     bulk ??= await BulkStore.open(ctx.db, ctx.pool, ctx.runId);
     const c = await bulk.store(batch);
     summary.inserted += c.inserted;
@@ -55,8 +55,14 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
   // Fetching (this process's CPU) and storing (Postgres's) overlap: one write is in flight while the next batch
   // fills. Writes stay in order, one at a time, so a window is still recorded only after all its records are stored.
   let writing: Promise<void> | undefined;
-  const submit = async (task: () => Promise<void>) => {
+  const submit = async (records: GatewayTransaction[], then?: () => Promise<void>) => {
+    // Serialised before waiting, so this process prepares the next batch while Postgres writes the previous one.
+    const batch = BulkStore.prepare(records);
     if (writing) await writing;
+    const task = async () => {
+      await store(batch);
+      await then?.();
+    };
     writing = task();
     // Observed by the next submit or the final drain; until then, keep it from being "unhandled".
     writing.catch(() => undefined);
@@ -75,15 +81,14 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
         if (buffer.length >= STORE_BATCH) {
           const batch = buffer;
           buffer = [];
-          await submit(() => store(batch));
+          await submit(batch);
         }
         ctx.signal.throwIfAborted();
       }
       // A window is recorded only once all its records are stored: the manifest never claims more than we hold.
       const batch = buffer;
       buffer = [];
-      await submit(async () => {
-        await store(batch);
+      await submit(batch, async () => {
         await recordWindows(ctx, provider, day, counts, summary);
         log.debug({ day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) }, 'pulled window');
         opts.onDay?.(i + 1, days.length);

@@ -50,18 +50,27 @@ export async function storeTransactions(db: Db, runId: number | null, txns: Gate
     counts.inserted += c.inserted;
     counts.updated += c.updated;
     counts.unchanged += part.length - c.inserted - c.updated;
-    await deriveForBatch((q) => q.execute(db), part);
+    await derive((q) => q.execute(db), idsByProvider(part));
   }
   return counts;
 }
 
 /** Root payments and chargeback values for a stored batch and the earlier records that wait on it. */
-async function deriveForBatch(run: (q: RawBuilder<unknown>) => Promise<unknown>, part: readonly GatewayTransaction[]): Promise<void> {
-  for (const provider of new Set(part.map((t) => t.provider))) {
-    const ids = part.filter((t) => t.provider === provider).map((t) => t.transactionId);
-    await run(resolveRoots(provider, ids));
-    await run(valueChargebacks(provider, ids));
+async function derive(run: (q: RawBuilder<unknown>) => Promise<unknown>, ids: ReadonlyMap<string, string[]>): Promise<void> {
+  for (const [provider, list] of ids) {
+    await run(resolveRoots(provider, list));
+    await run(valueChargebacks(provider, list));
   }
+}
+
+function idsByProvider(part: readonly GatewayTransaction[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const t of part) {
+    const list = out.get(t.provider);
+    if (list) list.push(t.transactionId);
+    else out.set(t.provider, [t.transactionId]);
+  }
+  return out;
 }
 
 async function upsertChunk(db: Db, runId: number | null, rows: GatewayTransaction[]): Promise<{ inserted: number; updated: number }> {
@@ -134,6 +143,11 @@ function upsertSql(input: string): string {
  * (straight into jsonb), where json_to_recordset parses the whole document and then every raw value again; the
  * upsert runs about twice as fast. Batches must be written one at a time (one connection).
  */
+/** A batch ready for BulkStore.store: deduplicated, split into statement-sized chunks, serialised. */
+export interface PreparedBatch {
+  chunks: { rows: number; text: string; ids: Map<string, string[]> }[];
+}
+
 export class BulkStore {
   private constructor(
     private readonly db: Db,
@@ -153,23 +167,36 @@ export class BulkStore {
     return new BulkStore(db, client, runId);
   }
 
-  async store(txns: readonly GatewayTransaction[]): Promise<StoreCounts> {
-    const counts: StoreCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  /**
+   * The batch as COPY text, in chunks: pure work of this process, so the pull stage does it while the previous
+   * batch is still being written, off the path that waits for Postgres.
+   */
+  static prepare(txns: readonly GatewayTransaction[]): PreparedBatch {
     const unique = lastOfEachKey(txns);
+    const chunks: PreparedBatch['chunks'] = [];
     for (let i = 0; i < unique.length; i += CHUNK) {
       const part = unique.slice(i, i + CHUNK);
+      chunks.push({ rows: part.length, text: copyText(part), ids: idsByProvider(part) });
+    }
+    return { chunks };
+  }
+
+  async store(batch: PreparedBatch | readonly GatewayTransaction[]): Promise<StoreCounts> {
+    const { chunks } = 'chunks' in batch ? batch : BulkStore.prepare(batch);
+    const counts: StoreCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    for (const chunk of chunks) {
       await this.client.query(`truncate ${STAGING}`);
-      await pipeline(Readable.from([copyText(part)]), this.client.query(copyFrom(`copy ${STAGING} from stdin`)));
+      await pipeline(Readable.from([chunk.text]), this.client.query(copyFrom(`copy ${STAGING} from stdin`)));
       const result = await this.client.query<UpsertRow>(upsertSql(STAGING), [this.runId]);
       const c = upsertCounts(result.rows);
       counts.inserted += c.inserted;
       counts.updated += c.updated;
-      counts.unchanged += part.length - c.inserted - c.updated;
+      counts.unchanged += chunk.rows - c.inserted - c.updated;
       // On this connection too: a pull holds one connection, however small the pool.
-      await deriveForBatch((q) => {
-        const c = q.compile(this.db);
-        return this.client.query(c.sql, c.parameters as unknown[]);
-      }, part);
+      await derive((q) => {
+        const compiled = q.compile(this.db);
+        return this.client.query(compiled.sql, compiled.parameters as unknown[]);
+      }, chunk.ids);
     }
     return counts;
   }
