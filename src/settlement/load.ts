@@ -122,7 +122,11 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
 async function summarizeNewRanges(client: pg.PoolClient): Promise<void> {
   await client.query('savepoint payrecon_summarize');
   try {
+    // It takes the table's SHARE UPDATE EXCLUSIVE lock (until commit), which a running vacuum holds too: rather
+    // than wait behind one, leave the ranges to it.
+    await client.query(`set local lock_timeout = '1s'`);
     await client.query(`select brin_summarize_new_values('settlement_lines_file_date_idx'::regclass)`);
+    await client.query('set local lock_timeout to default');
     await client.query('release savepoint payrecon_summarize');
   } catch {
     await client.query('rollback to savepoint payrecon_summarize');
