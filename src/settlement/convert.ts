@@ -2,7 +2,7 @@
 // for every line of every file, so it allocates little and throws only for our own bugs.
 import type { SettlementKind } from '../db/schema.js';
 import { currencyExponent, MoneyFormatError, parseMajorToMinor, parseMinor } from '../shared/money.js';
-import { parseDate, parseTimestamp } from './datetime.js';
+import { parseDate, parseTimestamp, type CompiledPattern } from './datetime.js';
 import type { CanonicalColumnName } from './profiles/columns.js';
 import type { ResolvedProfile } from './profiles/types.js';
 
@@ -84,7 +84,7 @@ export function convertRecord(
   let settlementDate = fileDate;
   if (layout.settlementDate >= 0) {
     const d = text(fields, layout.settlementDate);
-    settlementDate = parseDate(p.dateFormat, d);
+    settlementDate = settlementDateOf(p.dateFormat, d);
     if (!settlementDate) return { ok: false, reason: `invalid settlement date "${d}" (expected ${p.dateFormat.source})` };
   }
   if (!settlementDate) return { ok: false, reason: 'no settlement date in the line or the file name' };
@@ -106,6 +106,16 @@ export function convertRecord(
       merchantReference: text(fields, layout.merchantReference) || null,
     },
   };
+}
+
+/** The last settlement date parsed, per pattern: a file repeats one or two dates on every line. */
+let lastDate: { pattern: CompiledPattern; text: string; date: string | null } | null = null;
+
+function settlementDateOf(pattern: CompiledPattern, text: string): string | null {
+  if (lastDate?.pattern === pattern && lastDate.text === text) return lastDate.date;
+  const date = parseDate(pattern, text);
+  lastDate = { pattern, text, date };
+  return date;
 }
 
 const exponents = new Map<string, number>();
