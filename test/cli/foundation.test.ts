@@ -94,7 +94,8 @@ describe('payrecon CLI foundation', () => {
       'bad date token in a custom profile',
       provider.replace(
         'settlement: { source: local, localDir: ./inbox }',
-        "settlement: { source: local, localDir: ./inbox, profile: { filePattern: '^s_(?<date>\\d{8})$', fileDateFormat: yyyyQQdd, columns: { kind: 1, currency: 2, gross: 3, transactionId: 4 }, header: false } }",
+        () =>
+          "settlement: { source: local, localDir: ./inbox, profile: { filePattern: '^s_(?<date>\\d{8})$', fileDateFormat: yyyyQQdd, columns: { kind: 1, currency: 2, gross: 3, transactionId: 4 }, header: false } }",
       ),
       {},
       /^payrecon: providers\.useepay\.settlement\.profile: date format "yyyyQQdd": unsupported token "QQ"$/,
