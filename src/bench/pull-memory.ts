@@ -31,14 +31,27 @@ const FROM = '2026-10-01';
 
 function world(records: number, days: number): SandboxData {
   // The sample world yields ~1.42 money records per PayUnity root and ~1.12 per UseePay intent: half each.
-  const perDay = (share: number, ratio: number) => Math.max(1, Math.round(records / 2 / days / ratio * share));
-  return buildSampleData({ from: FROM, days, payunityPerDay: perDay(1, 1.42), useepayPerDay: perDay(1, 1.12), seed: 9 });
+  const perDay = (share: number, ratio: number) =>
+    Math.max(1, Math.round((records / 2 / days / ratio) * share));
+  return buildSampleData({
+    from: FROM,
+    days,
+    payunityPerDay: perDay(1, 1.42),
+    useepayPerDay: perDay(1, 1.12),
+    seed: 9,
+  });
 }
 
 async function serve(records: number, days: number): Promise<void> {
   const data = world(records, days);
   const servers = await startSandboxServers(data);
-  process.stdout.write(JSON.stringify({ payunityUrl: servers.payunityUrl, useepayUrl: servers.useepayUrl, credentials: data.credentials }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      payunityUrl: servers.payunityUrl,
+      useepayUrl: servers.useepayUrl,
+      credentials: data.credentials,
+    }) + '\n',
+  );
   // The parent asks for the simulators' CPU time around each phase: on a shared machine it is part of the cost.
   process.on('SIGUSR2', () => process.stdout.write(JSON.stringify(process.cpuUsage()) + '\n'));
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
@@ -57,26 +70,52 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function config(urls: { payunityUrl: string; useepayUrl: string; credentials: SandboxData['credentials'] }, dbUrl: string): Config {
+function config(
+  urls: { payunityUrl: string; useepayUrl: string; credentials: SandboxData['credentials'] },
+  dbUrl: string,
+): Config {
   const settlement = { source: 'local', localDir: os.tmpdir() };
   const pull = { trailingDays: 0, concurrency: 4 };
   const c = urls.credentials;
   return configSchema.parse({
     database: { url: dbUrl },
     providers: {
-      payunity: { baseUrl: urls.payunityUrl, entityId: c.payunity.entityId, accessToken: c.payunity.accessToken, settlement, pull },
-      useepay: { baseUrl: urls.useepayUrl, merchantNo: c.useepay.merchantNo, appId: c.useepay.appId, apiKey: c.useepay.apiKey, settlement, pull },
+      payunity: {
+        baseUrl: urls.payunityUrl,
+        entityId: c.payunity.entityId,
+        accessToken: c.payunity.accessToken,
+        settlement,
+        pull,
+      },
+      useepay: {
+        baseUrl: urls.useepayUrl,
+        merchantNo: c.useepay.merchantNo,
+        appId: c.useepay.appId,
+        apiKey: c.useepay.apiKey,
+        settlement,
+        pull,
+      },
     },
   });
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' }, days: { type: 'string', default: '10' }, serve: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string', default: '200000' },
+      days: { type: 'string', default: '10' },
+      serve: { type: 'boolean', default: false },
+    },
+  });
   const records = Number(values.records);
   const days = Number(values.days);
   if (values.serve) return serve(records, days);
 
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', '--records', String(records), '--days', String(days)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--serve', '--records', String(records), '--days', String(days)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
@@ -97,7 +136,11 @@ async function main(): Promise<void> {
     let dbUrl = process.env.BENCH_DATABASE_URL;
     if (!dbUrl) {
       tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-bench-pull-'));
-      embedded = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort(), settings: { fsync: 'off', synchronous_commit: 'off' } });
+      embedded = await startEmbedded({
+        dataDir: path.join(tmp, 'pg'),
+        port: await freePort(),
+        settings: { fsync: 'off', synchronous_commit: 'off' },
+      });
       dbUrl = embedded.url;
     }
     const cfg = config(urls, dbUrl);
@@ -110,7 +153,8 @@ async function main(): Promise<void> {
     let cpu0 = process.cpuUsage();
     let sim0 = await simulatorCpu();
     let n = 0;
-    for (const p of ['payunity', 'useepay'] as const) for await (const page of createGatewayClient(p, cfg, { log }).pull(window)) n += page.records.length;
+    for (const p of ['payunity', 'useepay'] as const)
+      for await (const page of createGatewayClient(p, cfg, { log }).pull(window)) n += page.records.length;
     const clientSeconds = (performance.now() - t0) / 1000;
     const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
     // On a shared machine wall time says more about the neighbours than about us: CPU time of this process is the
@@ -123,12 +167,28 @@ async function main(): Promise<void> {
     const handle = connect(dbUrl);
     await migrateToLatest(handle.db);
     await handle.db.deleteFrom('gateway_transactions').execute();
-    const ctx = { db: handle.db, pool: handle.pool, config: cfg, log, signal: new AbortController().signal, runId: null, now: () => new Date() };
+    const ctx = {
+      db: handle.db,
+      pool: handle.pool,
+      config: cfg,
+      log,
+      signal: new AbortController().signal,
+      runId: null,
+      now: () => new Date(),
+    };
     t0 = performance.now();
     cpu0 = process.cpuUsage();
     sim0 = await simulatorCpu();
     let stored = 0;
-    for (const p of ['payunity', 'useepay'] as const) stored += (await pullGateway(ctx, p, { from: FROM, to: addDays(FROM, days - 1) }, createGatewayClient(p, cfg, { log }))).records;
+    for (const p of ['payunity', 'useepay'] as const)
+      stored += (
+        await pullGateway(
+          ctx,
+          p,
+          { from: FROM, to: addDays(FROM, days - 1) },
+          createGatewayClient(p, cfg, { log }),
+        )
+      ).records;
     const stageSeconds = (performance.now() - t0) / 1000;
     const stageCpu = cpuSeconds(process.cpuUsage(cpu0));
     const stageSimCpu = cpuSeconds(diff(await simulatorCpu(), sim0));
@@ -139,14 +199,31 @@ async function main(): Promise<void> {
     await handle.close();
     const mb = (b: number) => Math.round(b / 1024 / 1024);
     process.stdout.write(
-      JSON.stringify({
-        records: n,
-        clientOnly: { seconds: +clientSeconds.toFixed(2), recordsPerSecond: Math.round(n / clientSeconds), cpuSeconds: +clientCpu.toFixed(2), recordsPerCpuSecond: Math.round(n / clientCpu), simulatorCpuSeconds: +clientSimCpu.toFixed(2), peakRssMb: mb(clientPeak) },
-        pullIntoPostgres: { records: stored, seconds: +stageSeconds.toFixed(2), recordsPerSecond: Math.round(stored / stageSeconds), cpuSeconds: +stageCpu.toFixed(2), simulatorCpuSeconds: +stageSimCpu.toFixed(2) },
-        loadAverage: os.loadavg().map((l) => +l.toFixed(1)),
-        rssAtStartMb: mb(startRss),
-        peakRssMb: mb(peak),
-      }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          records: n,
+          clientOnly: {
+            seconds: +clientSeconds.toFixed(2),
+            recordsPerSecond: Math.round(n / clientSeconds),
+            cpuSeconds: +clientCpu.toFixed(2),
+            recordsPerCpuSecond: Math.round(n / clientCpu),
+            simulatorCpuSeconds: +clientSimCpu.toFixed(2),
+            peakRssMb: mb(clientPeak),
+          },
+          pullIntoPostgres: {
+            records: stored,
+            seconds: +stageSeconds.toFixed(2),
+            recordsPerSecond: Math.round(stored / stageSeconds),
+            cpuSeconds: +stageCpu.toFixed(2),
+            simulatorCpuSeconds: +stageSimCpu.toFixed(2),
+          },
+          loadAverage: os.loadavg().map((l) => +l.toFixed(1)),
+          rssAtStartMb: mb(startRss),
+          peakRssMb: mb(peak),
+        },
+        null,
+        2,
+      ) + '\n',
     );
   } finally {
     clearInterval(sampler);

@@ -111,7 +111,8 @@ export class HttpClient {
 
   url(path: string, query?: Record<string, string | number | undefined>): string {
     const u = new URL(path, this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : this.opts.baseUrl + '/');
-    if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
+    if (query)
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) u.searchParams.set(k, String(v));
     return u.toString();
   }
 
@@ -119,7 +120,11 @@ export class HttpClient {
    * A read, retried on transient failures. Returns 2xx and 4xx answers (other than 401 and 429) to the caller,
    * who knows what a 400 or 404 means for its gateway.
    */
-  async getJson(path: string, query: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<HttpResponse> {
+  async getJson(
+    path: string,
+    query: Record<string, string | number | undefined>,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
     const url = this.url(path, query);
     const attempts = this.opts.retries + 1;
     for (let attempt = 1; ; attempt++) {
@@ -129,9 +134,16 @@ export class HttpClient {
       } catch (e) {
         if (!(e instanceof Transient)) throw e;
         if (attempt >= attempts) {
-          throw new GatewayError(`${this.opts.provider} API failed after ${attempts} attempts: ${e.message}`, this.opts.provider, { cause: e });
+          throw new GatewayError(
+            `${this.opts.provider} API failed after ${attempts} attempts: ${e.message}`,
+            this.opts.provider,
+            { cause: e },
+          );
         }
-        const backoff = Math.min(this.opts.maxDelayMs ?? 30_000, (this.opts.baseDelayMs ?? 250) * 2 ** (attempt - 1));
+        const backoff = Math.min(
+          this.opts.maxDelayMs ?? 30_000,
+          (this.opts.baseDelayMs ?? 250) * 2 ** (attempt - 1),
+        );
         // Full jitter spreads retries of parallel requests; Retry-After, when given, is a floor.
         const delay = Math.max(e.retryAfterMs ?? 0, Math.round(backoff * (0.5 + this.random() / 2)));
         this.log.warn({ path, attempt, delayMs: delay, reason: e.message }, 'gateway read failed, retrying');
@@ -144,7 +156,12 @@ export class HttpClient {
    * Sends a write exactly once. If it may have reached the gateway but we have no answer (timeout, dropped
    * connection, 5xx, unreadable body), throws RefundUnknownError: only a lookup can tell what happened.
    */
-  async postOnce(path: string, body: string, contentType: string, signal?: AbortSignal): Promise<HttpResponse> {
+  async postOnce(
+    path: string,
+    body: string,
+    contentType: string,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
     const url = this.url(path);
     return this.limiter.run(async () => {
       try {
@@ -152,17 +169,31 @@ export class HttpClient {
       } catch (e) {
         if (e instanceof GatewayError || signal?.aborted) throw e;
         if (e instanceof Transient && e.message.startsWith('HTTP 429')) {
-          throw new GatewayError(`${this.opts.provider} rate-limited the request before processing it (HTTP 429)`, this.opts.provider, { cause: e, status: 429 });
+          throw new GatewayError(
+            `${this.opts.provider} rate-limited the request before processing it (HTTP 429)`,
+            this.opts.provider,
+            { cause: e, status: 429 },
+          );
         }
         if (e instanceof Transient && e.message.startsWith('connect:')) {
-          throw new GatewayError(`${this.opts.provider} API unreachable: ${e.message}`, this.opts.provider, { cause: e });
+          throw new GatewayError(`${this.opts.provider} API unreachable: ${e.message}`, this.opts.provider, {
+            cause: e,
+          });
         }
-        throw new RefundUnknownError(`${this.opts.provider}: no usable answer to ${path} (${(e as Error).message}); the request may have been applied`, { cause: e });
+        throw new RefundUnknownError(
+          `${this.opts.provider}: no usable answer to ${path} (${(e as Error).message}); the request may have been applied`,
+          { cause: e },
+        );
       }
     });
   }
 
-  private async once(method: 'GET' | 'POST', url: string, post: { body: string; contentType: string } | undefined, signal?: AbortSignal): Promise<HttpResponse> {
+  private async once(
+    method: 'GET' | 'POST',
+    url: string,
+    post: { body: string; contentType: string } | undefined,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers };
@@ -174,7 +205,8 @@ export class HttpClient {
       text = await res.text();
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) throw new Transient(`timeout after ${this.opts.timeoutMs} ms`, undefined, { cause: e });
+      if (timeout.aborted)
+        throw new Transient(`timeout after ${this.opts.timeoutMs} ms`, undefined, { cause: e });
       const code = networkCode(e);
       // Refused or unresolvable: nothing was sent. Anything else may have happened mid-request.
       const prefix = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 'connect: ' : 'connection lost: ';
@@ -187,8 +219,10 @@ export class HttpClient {
         { status: res.status, code: gatewayCode(text) },
       );
     }
-    if (res.status === 429) throw new Transient('HTTP 429 too many requests', parseRetryAfter(res.headers.get('retry-after')));
-    if (res.status >= 500) throw new Transient(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
+    if (res.status === 429)
+      throw new Transient('HTTP 429 too many requests', parseRetryAfter(res.headers.get('retry-after')));
+    if (res.status >= 500)
+      throw new Transient(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
     let body: unknown;
     try {
       body = text.length === 0 ? undefined : JSON.parse(text);

@@ -14,7 +14,11 @@ export interface GatewayDeps {
   random?: () => number;
 }
 
-export function createGatewayClient(provider: ProviderName, config: Config, deps: GatewayDeps): GatewayClient {
+export function createGatewayClient(
+  provider: ProviderName,
+  config: Config,
+  deps: GatewayDeps,
+): GatewayClient {
   const sleep: SleepFn | undefined = deps.sleep ? (ms) => deps.sleep!(ms) : undefined;
   const httpDeps = { log: deps.log, fetch: deps.fetch, sleep, random: deps.random };
   if (provider === 'payunity') {

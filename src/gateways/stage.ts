@@ -35,7 +35,13 @@ export interface PullOptions {
   onDay?: (done: number, total: number) => void;
 }
 
-export async function pullGateway(ctx: StageContext, provider: ProviderName, range: DateRange, client: GatewayClient, opts: PullOptions = {}): Promise<PullSummary> {
+export async function pullGateway(
+  ctx: StageContext,
+  provider: ProviderName,
+  range: DateRange,
+  client: GatewayClient,
+  opts: PullOptions = {},
+): Promise<PullSummary> {
   const cfg = ctx.config.providers[provider];
   if (!cfg) throw new ConfigError(`providers.${provider}: not configured`);
   // Statuses change after creation and the APIs filter by creation time only: re-pull a trailing window.
@@ -90,7 +96,10 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
       buffer = [];
       await submit(batch, async () => {
         await recordWindows(ctx, provider, day, counts, summary);
-        log.debug({ day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) }, 'pulled window');
+        log.debug(
+          { day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) },
+          'pulled window',
+        );
         opts.onDay?.(i + 1, days.length);
       });
     }
@@ -101,11 +110,20 @@ export async function pullGateway(ctx: StageContext, provider: ProviderName, ran
     await writing?.catch(() => undefined);
     await bulk?.close(failed);
   }
-  log.info({ from, to: range.to, records: summary.records, inserted: summary.inserted, updated: summary.updated }, 'pull finished');
+  log.info(
+    { from, to: range.to, records: summary.records, inserted: summary.inserted, updated: summary.updated },
+    'pull finished',
+  );
   return summary;
 }
 
-async function recordWindows(ctx: StageContext, provider: ProviderName, w: PullWindow, counts: Map<string, number>, summary: PullSummary): Promise<void> {
+async function recordWindows(
+  ctx: StageContext,
+  provider: ProviderName,
+  w: PullWindow,
+  counts: Map<string, number>,
+  summary: PullSummary,
+): Promise<void> {
   // An empty window still proves it was asked: the clients always yield at least one page per endpoint.
   const rows = [...counts].map(([endpoint, records]) => ({
     run_id: ctx.runId,
@@ -117,10 +135,28 @@ async function recordWindows(ctx: StageContext, provider: ProviderName, w: PullW
   }));
   if (rows.length === 0) return;
   await ctx.db.insertInto('pull_windows').values(rows).execute();
-  for (const r of rows) summary.windows.push({ endpoint: r.endpoint, from: w.from.toISOString(), to: w.to.toISOString(), records: r.record_count });
+  for (const r of rows)
+    summary.windows.push({
+      endpoint: r.endpoint,
+      from: w.from.toISOString(),
+      to: w.to.toISOString(),
+      records: r.record_count,
+    });
 }
 
 /** The pull stage with the configured client: what a run wires in as its `pull` stage. */
-export async function pullProvider(ctx: StageContext, provider: ProviderName, range: DateRange, deps: Omit<GatewayDeps, 'log'> = {}, opts: PullOptions = {}): Promise<PullSummary> {
-  return pullGateway(ctx, provider, range, createGatewayClient(provider, ctx.config, { log: ctx.log, ...deps }), opts);
+export async function pullProvider(
+  ctx: StageContext,
+  provider: ProviderName,
+  range: DateRange,
+  deps: Omit<GatewayDeps, 'log'> = {},
+  opts: PullOptions = {},
+): Promise<PullSummary> {
+  return pullGateway(
+    ctx,
+    provider,
+    range,
+    createGatewayClient(provider, ctx.config, { log: ctx.log, ...deps }),
+    opts,
+  );
 }

@@ -23,8 +23,18 @@ const CHUNK = 5000;
 function contentHash(t: GatewayTransaction, rawJson: string): string {
   return createHash('sha1')
     .update(
-      [t.kind, t.status, t.referencedId ?? '', t.merchantReference ?? '', t.amountMinor ?? '', t.currency ?? '',
-        t.transactionTime.toISOString(), t.brand ?? '', t.resultCode ?? '', rawJson].join('\u0001'),
+      [
+        t.kind,
+        t.status,
+        t.referencedId ?? '',
+        t.merchantReference ?? '',
+        t.amountMinor ?? '',
+        t.currency ?? '',
+        t.transactionTime.toISOString(),
+        t.brand ?? '',
+        t.resultCode ?? '',
+        rawJson,
+      ].join('\u0001'),
     )
     .digest('hex');
 }
@@ -41,7 +51,11 @@ function lastOfEachKey(txns: readonly GatewayTransaction[]): GatewayTransaction[
   return [...byKey.values()];
 }
 
-export async function storeTransactions(db: Db, runId: number | null, txns: GatewayTransaction[]): Promise<StoreCounts> {
+export async function storeTransactions(
+  db: Db,
+  runId: number | null,
+  txns: GatewayTransaction[],
+): Promise<StoreCounts> {
   const counts: StoreCounts = { inserted: 0, updated: 0, unchanged: 0 };
   const unique = lastOfEachKey(txns);
   for (let i = 0; i < unique.length; i += CHUNK) {
@@ -56,7 +70,10 @@ export async function storeTransactions(db: Db, runId: number | null, txns: Gate
 }
 
 /** Root payments and chargeback values for a stored batch and the earlier records that wait on it. */
-async function derive(run: (q: RawBuilder<unknown>) => Promise<unknown>, ids: ReadonlyMap<string, string[]>): Promise<void> {
+async function derive(
+  run: (q: RawBuilder<unknown>) => Promise<unknown>,
+  ids: ReadonlyMap<string, string[]>,
+): Promise<void> {
   for (const [provider, list] of ids) {
     await run(resolveRoots(provider, list));
     await run(valueChargebacks(provider, list));
@@ -73,22 +90,38 @@ function idsByProvider(part: readonly GatewayTransaction[]): Map<string, string[
   return out;
 }
 
-async function upsertChunk(db: Db, runId: number | null, rows: GatewayTransaction[]): Promise<{ inserted: number; updated: number }> {
+async function upsertChunk(
+  db: Db,
+  runId: number | null,
+  rows: GatewayTransaction[],
+): Promise<{ inserted: number; updated: number }> {
   // One JSON document per batch, opened by json_to_recordset: Postgres parses it in C, and each record's raw JSON is
   // spliced in as is (serialised once, also for its hash) instead of being escaped into an array literal.
   const parts: string[] = [];
   for (const t of rows) {
     const raw = JSON.stringify(t.raw);
     const fields = JSON.stringify({
-      provider: t.provider, transaction_id: t.transactionId, gateway_type: t.gatewayType, kind: t.kind, status: t.status,
-      root_payment_id: t.rootPaymentId, referenced_id: t.referencedId, merchant_reference: t.merchantReference,
-      amount_minor: t.amountMinor, currency: t.currency, transaction_time: t.transactionTime.toISOString(), brand: t.brand,
-      result_code: t.resultCode, content_hash: contentHash(t, raw),
+      provider: t.provider,
+      transaction_id: t.transactionId,
+      gateway_type: t.gatewayType,
+      kind: t.kind,
+      status: t.status,
+      root_payment_id: t.rootPaymentId,
+      referenced_id: t.referencedId,
+      merchant_reference: t.merchantReference,
+      amount_minor: t.amountMinor,
+      currency: t.currency,
+      transaction_time: t.transactionTime.toISOString(),
+      brand: t.brand,
+      result_code: t.resultCode,
+      content_hash: contentHash(t, raw),
     });
     parts.push(`${fields.slice(0, -1)},"raw":${raw}}`);
   }
   const doc = `[${parts.join(',')}]`;
-  const result = await db.executeQuery<UpsertRow>(CompiledQuery.raw(upsertSql(`json_to_recordset($2::json) as i(${COLUMNS})`), [runId, doc]));
+  const result = await db.executeQuery<UpsertRow>(
+    CompiledQuery.raw(upsertSql(`json_to_recordset($2::json) as i(${COLUMNS})`), [runId, doc]),
+  );
   return upsertCounts(result.rows);
 }
 
@@ -225,15 +258,37 @@ function copyValue(v: string | number | null): string {
   return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : s;
 }
 
-const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const COPY_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+};
 
 function copyText(rows: readonly GatewayTransaction[]): string {
   const lines: string[] = [];
   for (const t of rows) {
     const raw = JSON.stringify(t.raw);
     lines.push(
-      [t.provider, t.transactionId, t.gatewayType, t.kind, t.status, t.rootPaymentId, t.referencedId, t.merchantReference,
-        t.amountMinor, t.currency, t.transactionTime.toISOString(), t.brand, t.resultCode, raw, contentHash(t, raw)].map(copyValue).join('\t'),
+      [
+        t.provider,
+        t.transactionId,
+        t.gatewayType,
+        t.kind,
+        t.status,
+        t.rootPaymentId,
+        t.referencedId,
+        t.merchantReference,
+        t.amountMinor,
+        t.currency,
+        t.transactionTime.toISOString(),
+        t.brand,
+        t.resultCode,
+        raw,
+        contentHash(t, raw),
+      ]
+        .map(copyValue)
+        .join('\t'),
     );
   }
   return lines.join('\n') + '\n';

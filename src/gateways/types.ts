@@ -89,7 +89,10 @@ export interface GatewayClient {
    */
   createRefund(req: RefundRequest, signal?: AbortSignal): Promise<RefundOutcome>;
   /** The refund we sent with this idempotency key, if the gateway has it. */
-  findRefund(req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>, signal?: AbortSignal): Promise<RefundOutcome | undefined>;
+  findRefund(
+    req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>,
+    signal?: AbortSignal,
+  ): Promise<RefundOutcome | undefined>;
 }
 
 /** The refund may or may not have reached the gateway (timeout, dropped connection after sending). */

@@ -19,5 +19,8 @@ export function dayWindows(window: PullWindow): PullWindow[] {
 
 /** The UTC day windows covering calendar dates from..to inclusive ('YYYY-MM-DD'). */
 export function dateWindows(fromDate: string, toDate: string): PullWindow[] {
-  return dayWindows({ from: new Date(`${fromDate}T00:00:00Z`), to: new Date(Date.parse(`${toDate}T00:00:00Z`) + DAY_MS) });
+  return dayWindows({
+    from: new Date(`${fromDate}T00:00:00Z`),
+    to: new Date(Date.parse(`${toDate}T00:00:00Z`) + DAY_MS),
+  });
 }

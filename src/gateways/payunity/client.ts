@@ -4,9 +4,22 @@ import { GatewayError } from '../../shared/errors.js';
 import { currencyExponent, formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps } from '../http.js';
 import { orderedPages } from '../pages.js';
-import type { GatewayClient, GatewayTransaction, PulledPage, PullWindow, RefundOutcome, RefundRequest } from '../types.js';
+import type {
+  GatewayClient,
+  GatewayTransaction,
+  PulledPage,
+  PullWindow,
+  RefundOutcome,
+  RefundRequest,
+} from '../types.js';
 import { dayWindows } from '../windows.js';
-import { formatOppwaQueryTime, mapPayunityRecord, mapPayunityRecords, MONEY_PAYMENT_TYPES, statusFromResultCode } from './map.js';
+import {
+  formatOppwaQueryTime,
+  mapPayunityRecord,
+  mapPayunityRecords,
+  MONEY_PAYMENT_TYPES,
+  statusFromResultCode,
+} from './map.js';
 
 const NOT_FOUND = '700.400.580';
 const QUERY_OK = /^000\.000\.|^000\.100\.1/;
@@ -54,12 +67,23 @@ export class PayunityClient implements GatewayClient {
       const seen = new Set<string>();
       const first = await this.queryPage(w, 1, signal);
       const pages = Number(first.pages ?? 1);
-      if (!Number.isSafeInteger(pages) || pages < 0) throw new GatewayError(`payunity returned pages=${String(first.pages)}`, 'payunity');
-      yield { endpoint: PAYUNITY_QUERY_ENDPOINT, window: w, records: mapPayunityRecords(first.records ?? [], seen) };
+      if (!Number.isSafeInteger(pages) || pages < 0)
+        throw new GatewayError(`payunity returned pages=${String(first.pages)}`, 'payunity');
+      yield {
+        endpoint: PAYUNITY_QUERY_ENDPOINT,
+        window: w,
+        records: mapPayunityRecords(first.records ?? [], seen),
+      };
       if (pages <= 1) continue;
-      const rest = orderedPages(2, pages - 1, this.config.pull.concurrency, (n) => this.queryPage(w, n, signal));
+      const rest = orderedPages(2, pages - 1, this.config.pull.concurrency, (n) =>
+        this.queryPage(w, n, signal),
+      );
       for await (const page of rest) {
-        yield { endpoint: PAYUNITY_QUERY_ENDPOINT, window: w, records: mapPayunityRecords(page.records ?? [], seen) };
+        yield {
+          endpoint: PAYUNITY_QUERY_ENDPOINT,
+          window: w,
+          records: mapPayunityRecords(page.records ?? [], seen),
+        };
       }
     }
   }
@@ -81,8 +105,10 @@ export class PayunityClient implements GatewayClient {
     const code = body.result?.code;
     // An empty window is reported as "cannot find transaction".
     if (code === NOT_FOUND) return { pages: 0, records: [] };
-    if (res.status !== 200 || !code || !QUERY_OK.test(code)) throw this.failure('/v3/query', res.status, body);
-    if (body.records !== undefined && !Array.isArray(body.records)) throw new GatewayError('payunity /v3/query: records is not a list', 'payunity');
+    if (res.status !== 200 || !code || !QUERY_OK.test(code))
+      throw this.failure('/v3/query', res.status, body);
+    if (body.records !== undefined && !Array.isArray(body.records))
+      throw new GatewayError('payunity /v3/query: records is not a list', 'payunity');
     return body;
   }
 
@@ -99,7 +125,11 @@ export class PayunityClient implements GatewayClient {
   }
 
   private async byId(id: string, signal?: AbortSignal): Promise<GatewayTransaction | undefined> {
-    const res = await this.http.getJson(`v1/query/${encodeURIComponent(id)}`, { entityId: this.config.entityId }, signal);
+    const res = await this.http.getJson(
+      `v1/query/${encodeURIComponent(id)}`,
+      { entityId: this.config.entityId },
+      signal,
+    );
     const body = (res.body ?? {}) as Record<string, unknown> & QueryPage;
     if (body.result?.code === NOT_FOUND) return undefined;
     if (res.status !== 200) throw this.failure('/v1/query/{id}', res.status, body);
@@ -116,12 +146,24 @@ export class PayunityClient implements GatewayClient {
       // Our idempotency key: OPPWA has no idempotency header, so this is how we find the refund again.
       merchantTransactionId: req.idempotencyKey,
     });
-    const res = await this.http.postOnce(`v1/payments/${encodeURIComponent(req.paymentId)}`, form.toString(), 'application/x-www-form-urlencoded', signal);
+    const res = await this.http.postOnce(
+      `v1/payments/${encodeURIComponent(req.paymentId)}`,
+      form.toString(),
+      'application/x-www-form-urlencoded',
+      signal,
+    );
     return refundOutcome(res.body);
   }
 
-  async findRefund(req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>, signal?: AbortSignal): Promise<RefundOutcome | undefined> {
-    const res = await this.http.getJson('v1/query', { entityId: this.config.entityId, merchantTransactionId: req.idempotencyKey }, signal);
+  async findRefund(
+    req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>,
+    signal?: AbortSignal,
+  ): Promise<RefundOutcome | undefined> {
+    const res = await this.http.getJson(
+      'v1/query',
+      { entityId: this.config.entityId, merchantTransactionId: req.idempotencyKey },
+      signal,
+    );
     const body = (res.body ?? {}) as { result?: { code?: string }; payments?: unknown[] };
     if (body.result?.code === NOT_FOUND) return undefined;
     if (res.status !== 200) throw this.failure('/v1/query', res.status, body);
@@ -134,13 +176,19 @@ export class PayunityClient implements GatewayClient {
 
   private failure(path: string, status: number, body: QueryPage): GatewayError {
     const code = body.result?.code;
-    return new GatewayError(`payunity ${path} answered HTTP ${status} ${code ?? ''} ${body.result?.description ?? ''}`.trim(), 'payunity', { status, code });
+    return new GatewayError(
+      `payunity ${path} answered HTTP ${status} ${code ?? ''} ${body.result?.description ?? ''}`.trim(),
+      'payunity',
+      { status, code },
+    );
   }
 }
 
 /** OPPWA writes two decimals even for zero-decimal currencies ("56.00" JPY). */
 function oppwaAmount(minor: number, currency: string): string {
-  return currencyExponent(currency) === 0 ? `${formatMinor(minor, currency)}.00` : formatMinor(minor, currency);
+  return currencyExponent(currency) === 0
+    ? `${formatMinor(minor, currency)}.00`
+    : formatMinor(minor, currency);
 }
 
 function refundOutcome(body: unknown): RefundOutcome {
@@ -148,7 +196,15 @@ function refundOutcome(body: unknown): RefundOutcome {
   const refundId = typeof b.id === 'string' ? b.id : null;
   const code = b.result?.code ?? '';
   const status = statusFromResultCode(code);
-  if ((status === 'succeeded' || status === 'review') && refundId) return { state: 'succeeded', refundId, raw: body };
-  if ((status === 'pending' || status === 'pending_long') && refundId) return { state: 'pending', refundId, raw: body };
-  return { state: 'failed', refundId, code: code || 'unknown', message: b.result?.description ?? 'refund declined', raw: body };
+  if ((status === 'succeeded' || status === 'review') && refundId)
+    return { state: 'succeeded', refundId, raw: body };
+  if ((status === 'pending' || status === 'pending_long') && refundId)
+    return { state: 'pending', refundId, raw: body };
+  return {
+    state: 'failed',
+    refundId,
+    code: code || 'unknown',
+    message: b.result?.description ?? 'refund declined',
+    raw: body,
+  };
 }

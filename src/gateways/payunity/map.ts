@@ -17,14 +17,30 @@ export interface OppwaRecord {
 }
 
 const KINDS: Readonly<Record<string, GatewayKind>> = {
-  DB: 'payment', CP: 'payment', RB: 'payment', PA: 'authorization', RF: 'refund', CB: 'chargeback',
-  CR: 'chargeback_reversal', RV: 'reversal', RC: 'receipt',
+  DB: 'payment',
+  CP: 'payment',
+  RB: 'payment',
+  PA: 'authorization',
+  RF: 'refund',
+  CB: 'chargeback',
+  CR: 'chargeback_reversal',
+  RV: 'reversal',
+  RC: 'receipt',
 };
 
 // Direction of money for the types that carry an amount: + to the merchant, − to the shopper. RV cancels a
 // reservation or payment, CD (credit) pays the shopper out; neither is reconciled, but the sign keeps them honest.
 const SIGN: Readonly<Record<string, 1 | -1>> = {
-  DB: 1, CP: 1, RB: 1, PA: 1, RC: 1, CR: 1, RF: -1, CB: -1, RV: -1, CD: -1,
+  DB: 1,
+  CP: 1,
+  RB: 1,
+  PA: 1,
+  RC: 1,
+  CR: 1,
+  RF: -1,
+  CB: -1,
+  RV: -1,
+  CD: -1,
 };
 
 /** The money types we ask /v3/query for: 3D, RI, RG, CF, RD carry nothing to reconcile. */
@@ -75,7 +91,11 @@ function isRecord(v: unknown): v is OppwaRecord {
 
 /** One OPPWA record to our domain type. Throws GatewayError naming the record when it is unusable. */
 export function mapPayunityRecord(raw: unknown): GatewayTransaction {
-  if (!isRecord(raw)) throw new GatewayError(`payunity returned a record without id, paymentType or timestamp: ${JSON.stringify(raw).slice(0, 200)}`, 'payunity');
+  if (!isRecord(raw))
+    throw new GatewayError(
+      `payunity returned a record without id, paymentType or timestamp: ${JSON.stringify(raw).slice(0, 200)}`,
+      'payunity',
+    );
   const kind = kindOf(raw.paymentType);
   let amountMinor: number | null = null;
   let currency: string | null = null;
@@ -89,7 +109,11 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
       amountMinor = minor === 0 ? 0 : sign * minor;
       currency = raw.currency;
     } catch (e) {
-      throw new GatewayError(`payunity record ${raw.id} (${raw.paymentType}): ${(e as Error).message}`, 'payunity', { cause: e });
+      throw new GatewayError(
+        `payunity record ${raw.id} (${raw.paymentType}): ${(e as Error).message}`,
+        'payunity',
+        { cause: e },
+      );
     }
   }
   let transactionTime: Date;
@@ -98,7 +122,8 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
   } catch (e) {
     throw new GatewayError(`payunity record ${raw.id}: ${(e as Error).message}`, 'payunity', { cause: e });
   }
-  const referencedId = typeof raw.referencedId === 'string' && raw.referencedId !== '' ? raw.referencedId : null;
+  const referencedId =
+    typeof raw.referencedId === 'string' && raw.referencedId !== '' ? raw.referencedId : null;
   return {
     provider: 'payunity',
     transactionId: raw.id,
@@ -109,7 +134,10 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
     // record pulled so far is visible (follow-ups often arrive before or long after their payment).
     rootPaymentId: referencedId ?? raw.id,
     referencedId,
-    merchantReference: typeof raw.merchantTransactionId === 'string' && raw.merchantTransactionId !== '' ? raw.merchantTransactionId : null,
+    merchantReference:
+      typeof raw.merchantTransactionId === 'string' && raw.merchantTransactionId !== ''
+        ? raw.merchantTransactionId
+        : null,
     amountMinor,
     currency,
     transactionTime,
@@ -120,7 +148,10 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
 }
 
 /** Maps a list, dropping repeats of the same (id, paymentType): OPPWA returns some records twice. */
-export function mapPayunityRecords(records: readonly unknown[], seen = new Set<string>()): GatewayTransaction[] {
+export function mapPayunityRecords(
+  records: readonly unknown[],
+  seen = new Set<string>(),
+): GatewayTransaction[] {
   const out: GatewayTransaction[] = [];
   for (const r of records) {
     const t = mapPayunityRecord(r);

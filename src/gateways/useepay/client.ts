@@ -4,7 +4,14 @@ import { GatewayError } from '../../shared/errors.js';
 import { formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps, type HttpResponse } from '../http.js';
 import { orderedPages } from '../pages.js';
-import type { GatewayClient, GatewayTransaction, PulledPage, PullWindow, RefundOutcome, RefundRequest } from '../types.js';
+import type {
+  GatewayClient,
+  GatewayTransaction,
+  PulledPage,
+  PullWindow,
+  RefundOutcome,
+  RefundRequest,
+} from '../types.js';
 import { dayWindows } from '../windows.js';
 import { mapUseepayIntent, mapUseepayRefund } from './map.js';
 
@@ -67,7 +74,13 @@ export class UseepayClient implements GatewayClient {
           page_size: this.pageSize,
         };
         // has_more gives no page count: request a few pages ahead and drop those past the last.
-        const pages = orderedPages(0, undefined, this.config.pull.concurrency, (n) => this.list(endpoint, { ...query, page_num: n }, signal), (p) => !p.hasMore || p.items.length === 0);
+        const pages = orderedPages(
+          0,
+          undefined,
+          this.config.pull.concurrency,
+          (n) => this.list(endpoint, { ...query, page_num: n }, signal),
+          (p) => !p.hasMore || p.items.length === 0,
+        );
         for await (const page of pages) {
           const records: GatewayTransaction[] = [];
           for (const item of page.items) {
@@ -82,13 +95,18 @@ export class UseepayClient implements GatewayClient {
     }
   }
 
-  private async list(endpoint: string, query: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<ListPage> {
+  private async list(
+    endpoint: string,
+    query: Record<string, string | number | undefined>,
+    signal?: AbortSignal,
+  ): Promise<ListPage> {
     const res = await this.http.getJson(`api/v1/${endpoint}`, query, signal);
     if (res.status !== 200) throw this.failure(`/api/v1/${endpoint}`, res);
     const body = (res.body ?? {}) as { items?: unknown; data?: unknown; has_more?: unknown };
     // Some SDK code reads `data` instead of `items`: accept both.
     const items = body.items ?? body.data ?? [];
-    if (!Array.isArray(items)) throw new GatewayError(`useepay /api/v1/${endpoint}: items is not a list`, 'useepay');
+    if (!Array.isArray(items))
+      throw new GatewayError(`useepay /api/v1/${endpoint}: items is not a list`, 'useepay');
     return { items, hasMore: body.has_more === true };
   }
 
@@ -106,9 +124,14 @@ export class UseepayClient implements GatewayClient {
     return out;
   }
 
-  private async retrieve(kind: 'payment_intents' | 'refunds', id: string, signal?: AbortSignal): Promise<unknown> {
+  private async retrieve(
+    kind: 'payment_intents' | 'refunds',
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     const res = await this.http.getJson(`api/v1/${kind}/${encodeURIComponent(id)}`, {}, signal);
-    if (res.status === 404 || (res.body as { code?: unknown } | undefined)?.code === 'resource_not_found') return undefined;
+    if (res.status === 404 || (res.body as { code?: unknown } | undefined)?.code === 'resource_not_found')
+      return undefined;
     if (res.status !== 200) throw this.failure(`/api/v1/${kind}/{id}`, res);
     return unwrap(res.body);
   }
@@ -125,15 +148,32 @@ export class UseepayClient implements GatewayClient {
     const res = await this.http.postOnce('api/v1/refunds/create', body, 'application/json', signal);
     if (res.status !== 200 && res.status !== 201) {
       const e = (res.body ?? {}) as { code?: unknown; message?: unknown };
-      return { state: 'failed', refundId: null, code: typeof e.code === 'string' ? e.code : `http_${res.status}`, message: typeof e.message === 'string' ? e.message : 'refund refused', raw: res.body };
+      return {
+        state: 'failed',
+        refundId: null,
+        code: typeof e.code === 'string' ? e.code : `http_${res.status}`,
+        message: typeof e.message === 'string' ? e.message : 'refund refused',
+        raw: res.body,
+      };
     }
     return refundOutcome(unwrap(res.body));
   }
 
-  async findRefund(req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>, signal?: AbortSignal): Promise<RefundOutcome | undefined> {
+  async findRefund(
+    req: Pick<RefundRequest, 'paymentId' | 'idempotencyKey'>,
+    signal?: AbortSignal,
+  ): Promise<RefundOutcome | undefined> {
     for (let page = 0; page < 1000; page++) {
-      const res = await this.list('refunds', { payment_intent_id: req.paymentId, page_num: page, page_size: this.pageSize }, signal);
-      const hit = res.items.find((r) => (r as { metadata?: Record<string, unknown> | null }).metadata?.[IDEMPOTENCY_METADATA_KEY] === req.idempotencyKey);
+      const res = await this.list(
+        'refunds',
+        { payment_intent_id: req.paymentId, page_num: page, page_size: this.pageSize },
+        signal,
+      );
+      const hit = res.items.find(
+        (r) =>
+          (r as { metadata?: Record<string, unknown> | null }).metadata?.[IDEMPOTENCY_METADATA_KEY] ===
+          req.idempotencyKey,
+      );
       if (hit !== undefined) return refundOutcome(hit);
       if (!res.hasMore || res.items.length === 0) return undefined;
     }
@@ -143,21 +183,41 @@ export class UseepayClient implements GatewayClient {
   private failure(path: string, res: HttpResponse): GatewayError {
     const b = (res.body ?? {}) as { code?: unknown; message?: unknown };
     const code = typeof b.code === 'string' ? b.code : undefined;
-    return new GatewayError(`useepay ${path} answered HTTP ${res.status} ${code ?? ''} ${typeof b.message === 'string' ? b.message : ''}`.trim(), 'useepay', { status: res.status, code });
+    return new GatewayError(
+      `useepay ${path} answered HTTP ${res.status} ${code ?? ''} ${typeof b.message === 'string' ? b.message : ''}`.trim(),
+      'useepay',
+      { status: res.status, code },
+    );
   }
 }
 
 /** Single objects may come bare or wrapped in `data`. */
 function unwrap(body: unknown): unknown {
   const d = (body as { data?: unknown } | undefined)?.data;
-  return d !== null && typeof d === 'object' && !Array.isArray(d) && typeof (d as { id?: unknown }).id === 'string' ? d : body;
+  return d !== null &&
+    typeof d === 'object' &&
+    !Array.isArray(d) &&
+    typeof (d as { id?: unknown }).id === 'string'
+    ? d
+    : body;
 }
 
 function refundOutcome(obj: unknown): RefundOutcome {
-  const r = (obj ?? {}) as { id?: unknown; status?: unknown; last_error?: { code?: unknown; message?: unknown } };
+  const r = (obj ?? {}) as {
+    id?: unknown;
+    status?: unknown;
+    last_error?: { code?: unknown; message?: unknown };
+  };
   const refundId = typeof r.id === 'string' ? r.id : null;
   const status = typeof r.status === 'string' ? r.status : '';
   if (status === 'succeeded' && refundId) return { state: 'succeeded', refundId, raw: obj };
-  if ((status === 'received' || status === 'accepted' || status === 'pending') && refundId) return { state: 'pending', refundId, raw: obj };
-  return { state: 'failed', refundId, code: status || 'unknown', message: `refund status ${status || 'missing'}`, raw: obj };
+  if ((status === 'received' || status === 'accepted' || status === 'pending') && refundId)
+    return { state: 'pending', refundId, raw: obj };
+  return {
+    state: 'failed',
+    refundId,
+    code: status || 'unknown',
+    message: `refund status ${status || 'missing'}`,
+    raw: obj,
+  };
 }

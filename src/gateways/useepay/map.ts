@@ -65,13 +65,17 @@ function toMinor(what: string, id: string, value: unknown, currency: string): nu
 function time(what: string, id: string, o: { create_at?: string; created_at?: string }): Date {
   const text = o.create_at ?? o.created_at;
   const d = text ? new Date(text) : undefined;
-  if (!d || Number.isNaN(d.getTime())) throw fail(what, id, `create_at ${JSON.stringify(text)} is not an ISO time`);
+  if (!d || Number.isNaN(d.getTime()))
+    throw fail(what, id, `create_at ${JSON.stringify(text)} is not an ISO time`);
   return d;
 }
 
 function object(v: unknown, what: string): Record<string, unknown> & { id: string } {
   if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') {
-    throw new GatewayError(`useepay returned a ${what} without id: ${JSON.stringify(v).slice(0, 200)}`, 'useepay');
+    throw new GatewayError(
+      `useepay returned a ${what} without id: ${JSON.stringify(v).slice(0, 200)}`,
+      'useepay',
+    );
   }
   return v as Record<string, unknown> & { id: string };
 }
@@ -116,7 +120,8 @@ export function mapUseepayRefund(raw: unknown): GatewayTransaction {
     status: REFUND_STATUS[o.status ?? ''] ?? 'pending',
     rootPaymentId: intent,
     referencedId: intent,
-    merchantReference: typeof o.metadata?.merchant_order_id === 'string' ? o.metadata.merchant_order_id : null,
+    merchantReference:
+      typeof o.metadata?.merchant_order_id === 'string' ? o.metadata.merchant_order_id : null,
     amountMinor: minor === 0 ? 0 : -Math.abs(minor),
     currency,
     transactionTime: time('refund', o.id, o),

@@ -60,7 +60,8 @@ export class FaultInjector {
 
   nextReadFault(): ReadFault {
     const o = this.options;
-    const total = (o.rate429 ?? 0) + (o.rate500 ?? 0) + (o.rateSlow ?? 0) + (o.rateMalformed ?? 0) + (o.rateDrop ?? 0);
+    const total =
+      (o.rate429 ?? 0) + (o.rate500 ?? 0) + (o.rateSlow ?? 0) + (o.rateMalformed ?? 0) + (o.rateDrop ?? 0);
     if (total <= 0) return 'none';
     let r = this.random();
     for (const [fault, rate] of [
@@ -99,7 +100,13 @@ export class FaultInjector {
  * Answers a read with its fault, or returns false (no fault, or a slow one that has already waited) so the
  * handler answers normally. `body` builds the real answer, which a malformed fault truncates.
  */
-export async function applyReadFault(fault: ReadFault, opts: FaultOptions, req: IncomingMessage, res: ServerResponse, contentType = 'application/json'): Promise<'answered' | 'malformed' | 'continue'> {
+export async function applyReadFault(
+  fault: ReadFault,
+  opts: FaultOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  contentType = 'application/json',
+): Promise<'answered' | 'malformed' | 'continue'> {
   switch (fault) {
     case '429':
       res.writeHead(429, { 'content-type': contentType, 'retry-after': String(opts.retryAfterSeconds ?? 1) });

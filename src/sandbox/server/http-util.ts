@@ -22,9 +22,19 @@ export function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Sends a pre-serialised JSON text; `malformed` cuts it in half, as a broken proxy would. */
-export function sendJsonText(res: ServerResponse, status: number, text: string, malformed = false, headers: Record<string, string> = {}): void {
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  malformed = false,
+  headers: Record<string, string> = {},
+): void {
   const body = malformed ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text;
-  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json;charset=UTF-8',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 

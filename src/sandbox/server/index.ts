@@ -34,7 +34,13 @@ export interface SandboxServers {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-async function listen(handler: Handler, host: string, port: number, name: string, log?: Logger): Promise<Server> {
+async function listen(
+  handler: Handler,
+  host: string,
+  port: number,
+  name: string,
+  log?: Logger,
+): Promise<Server> {
   const server = createServer({ keepAlive: true }, (req, res) => {
     handler(req, res).catch((e: unknown) => {
       log?.error({ err: e, gateway: name, url: req.url }, 'sandbox handler failed');
@@ -56,13 +62,22 @@ function urlOf(server: Server, host: string): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
 }
 
-export async function startSandboxServers(data: SandboxData, opts: SandboxServerOptions = {}): Promise<SandboxServers> {
+export async function startSandboxServers(
+  data: SandboxData,
+  opts: SandboxServerOptions = {},
+): Promise<SandboxServers> {
   const host = opts.host ?? '127.0.0.1';
   const now = opts.now ?? (() => new Date());
   const faults = new FaultInjector({ ...opts.faults });
   const payunity = new PayunitySimulator(data.payunity, data.credentials.payunity, faults, now);
   const useepay = new UseepaySimulator(data.useepay, data.credentials.useepay, faults, now, opts.useepay);
-  const pu = await listen((q, s) => payunity.handle(q, s), host, opts.payunityPort ?? 0, 'payunity', opts.log);
+  const pu = await listen(
+    (q, s) => payunity.handle(q, s),
+    host,
+    opts.payunityPort ?? 0,
+    'payunity',
+    opts.log,
+  );
   let ue: Server;
   try {
     ue = await listen((q, s) => useepay.handle(q, s), host, opts.useepayPort ?? 0, 'useepay', opts.log);

@@ -15,7 +15,11 @@ const SUCCESS = /^(000\.000\.|000\.100\.1|000\.[36]|000\.400\.[1][12]0|000\.400\
 const MONEY_IN = new Set(['DB', 'CP', 'RB']);
 
 function envelope(): { buildNumber: string; timestamp: string; ndc: string } {
-  return { buildNumber: 'sandbox@2026-11-21', timestamp: oppwaTime(new Date()), ndc: randomBytes(16).toString('hex').toUpperCase() + '.prod01-vm-tx01' };
+  return {
+    buildNumber: 'sandbox@2026-11-21',
+    timestamp: oppwaTime(new Date()),
+    ndc: randomBytes(16).toString('hex').toUpperCase() + '.prod01-vm-tx01',
+  };
 }
 
 export function oppwaTime(d: Date): string {
@@ -24,7 +28,10 @@ export function oppwaTime(d: Date): string {
 
 function recordTime(r: Rec): number {
   const m = TS.exec(String(r.timestamp));
-  if (!m) throw new Error(`sandbox payunity record ${r.id}: timestamp ${String(r.timestamp)} is not "YYYY-MM-DD HH:MM:SS.mmm+0000"`);
+  if (!m)
+    throw new Error(
+      `sandbox payunity record ${r.id}: timestamp ${String(r.timestamp)} is not "YYYY-MM-DD HH:MM:SS.mmm+0000"`,
+    );
   return Date.parse(`${m[1]}T${m[2]}${m[3] ?? ''}Z`);
 }
 
@@ -36,12 +43,20 @@ function queryTime(v: string | null): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-function error(res: ServerResponse, status: number, code: string, description: string, extra: Record<string, unknown> = {}): void {
+function error(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  description: string,
+  extra: Record<string, unknown> = {},
+): void {
   sendJson(res, status, { result: { code, description, ...extra }, ...envelope() });
 }
 
 function invalidParam(res: ServerResponse, name: string, value: string | null, message: string): void {
-  error(res, 400, '200.300.404', 'invalid or missing parameter', { parameterErrors: [{ name, value: value ?? '', message }] });
+  error(res, 400, '200.300.404', 'invalid or missing parameter', {
+    parameterErrors: [{ name, value: value ?? '', message }],
+  });
 }
 
 export class PayunitySimulator {
@@ -82,7 +97,8 @@ export class PayunitySimulator {
     }
     if (req.method === 'POST') return this.post(req, res, url);
     if (req.method !== 'GET') return error(res, 405, '200.300.404', 'method not allowed');
-    if (url.searchParams.get('entityId') !== this.creds.entityId) return error(res, 401, '800.900.300', 'invalid authentication information');
+    if (url.searchParams.get('entityId') !== this.creds.entityId)
+      return error(res, 401, '800.900.300', 'invalid authentication information');
     const fault = this.faults.nextReadFault();
     const applied = await applyReadFault(fault, this.faults.options, req, res);
     if (applied === 'answered') return;
@@ -104,7 +120,8 @@ export class PayunitySimulator {
     if (to - from > 31 * 86_400_000) return invalidParam(res, 'date.to', toText, 'window too large');
     const pageText = url.searchParams.get('pageNo') ?? '1';
     const pageNo = Number(pageText);
-    if (!Number.isInteger(pageNo) || pageNo < 1) return invalidParam(res, 'pageNo', pageText, 'must be a positive integer');
+    if (!Number.isInteger(pageNo) || pageNo < 1)
+      return invalidParam(res, 'pageNo', pageText, 'must be a positive integer');
     const types = url.searchParams.get('paymentTypes');
     // date.to is inclusive to the second.
     const [lo, hi] = this.index.range(from, to + 999);
@@ -113,14 +130,16 @@ export class PayunitySimulator {
     if (!types) {
       total = hi - lo;
       page = [];
-      for (let i = lo + (pageNo - 1) * PAGE_SIZE; i < Math.min(hi, lo + pageNo * PAGE_SIZE); i++) page.push(this.index.at(i));
+      for (let i = lo + (pageNo - 1) * PAGE_SIZE; i < Math.min(hi, lo + pageNo * PAGE_SIZE); i++)
+        page.push(this.index.at(i));
     } else {
       const key = `${lo}|${hi}|${types}|${this.index.size}`;
       let list = this.filtered.get(key);
       if (!list) {
         const wanted = new Set(types.split(','));
         list = [];
-        for (let i = lo; i < hi; i++) if (wanted.has(this.index.at(i).paymentType)) list.push(this.index.at(i));
+        for (let i = lo; i < hi; i++)
+          if (wanted.has(this.index.at(i).paymentType)) list.push(this.index.at(i));
         this.filtered.set(key, list);
       }
       total = list.length;
@@ -128,7 +147,11 @@ export class PayunitySimulator {
     }
     const pages = Math.ceil(total / PAGE_SIZE);
     if (pageNo > Math.max(1, pages)) return invalidParam(res, 'pageNo', pageText, `only ${pages} pages`);
-    const head = JSON.stringify({ result: { code: '000.000.100', description: 'successful request' }, ...envelope(), pages });
+    const head = JSON.stringify({
+      result: { code: '000.000.100', description: 'successful request' },
+      ...envelope(),
+      pages,
+    });
     sendJsonText(res, 200, `${head.slice(0, -1)},"records":[${page.map(jsonOf).join(',')}]}`, malformed);
   }
 
@@ -143,20 +166,33 @@ export class PayunitySimulator {
     if (!key) return invalidParam(res, 'merchantTransactionId', key, 'required');
     const found = this.byMerchantTx.get(key);
     if (!found || found.length === 0) return error(res, 400, '700.400.580', 'cannot find transaction');
-    sendJson(res, 200, { result: { code: '000.000.100', description: 'successful request' }, ...envelope(), payments: found }, malformed);
+    sendJson(
+      res,
+      200,
+      { result: { code: '000.000.100', description: 'successful request' }, ...envelope(), payments: found },
+      malformed,
+    );
   }
 
   private async post(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     // OPPWA takes parameters in a form body only: never JSON, never in the URL.
-    if (url.search !== '') return invalidParam(res, 'url', url.search, 'parameters must be sent in the request body');
+    if (url.search !== '')
+      return invalidParam(res, 'url', url.search, 'parameters must be sent in the request body');
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-      return invalidParam(res, 'content-type', req.headers['content-type'] ?? null, 'expected application/x-www-form-urlencoded');
+      return invalidParam(
+        res,
+        'content-type',
+        req.headers['content-type'] ?? null,
+        'expected application/x-www-form-urlencoded',
+      );
     }
     const form = new URLSearchParams(await readBody(req));
-    if (form.get('entityId') !== this.creds.entityId) return error(res, 401, '800.900.300', 'invalid authentication information');
+    if (form.get('entityId') !== this.creds.entityId)
+      return error(res, 401, '800.900.300', 'invalid authentication information');
     const m = /^\/v1\/payments\/([^/]+)$/.exec(url.pathname);
     if (!m) return error(res, 404, '200.300.404', 'unknown resource');
-    if (form.get('paymentType') !== 'RF') return invalidParam(res, 'paymentType', form.get('paymentType'), 'the sandbox accepts RF only');
+    if (form.get('paymentType') !== 'RF')
+      return invalidParam(res, 'paymentType', form.get('paymentType'), 'the sandbox accepts RF only');
     const outcome = this.refund(decodeURIComponent(m[1]!), form);
     const fault = outcome.status === 200 ? this.faults.takeRefundFault() : 'none';
     if (fault === 'drop') return void req.socket.destroy();
@@ -165,12 +201,18 @@ export class PayunitySimulator {
   }
 
   private refund(paymentId: string, form: URLSearchParams): { status: number; body: unknown } {
-    const fail = (status: number, code: string, description: string) => ({ status, body: { result: { code, description }, ...envelope() } });
-    const payment = (this.byId.get(paymentId) ?? []).find((r) => MONEY_IN.has(r.paymentType) || r.paymentType === 'PA');
+    const fail = (status: number, code: string, description: string) => ({
+      status,
+      body: { result: { code, description }, ...envelope() },
+    });
+    const payment = (this.byId.get(paymentId) ?? []).find(
+      (r) => MONEY_IN.has(r.paymentType) || r.paymentType === 'PA',
+    );
     if (!payment) return fail(400, '700.400.580', 'cannot find transaction');
     const currency = form.get('currency') ?? '';
     const amountText = form.get('amount') ?? '';
-    if (currency !== payment.currency) return fail(400, '200.300.404', 'invalid or missing parameter: currency');
+    if (currency !== payment.currency)
+      return fail(400, '200.300.404', 'invalid or missing parameter: currency');
     let amount: number;
     try {
       if (!/^\d{1,10}(\.\d{1,3})?$/.test(amountText)) throw new Error('format');
@@ -180,25 +222,52 @@ export class PayunitySimulator {
     }
     if (amount <= 0) return fail(400, '800.100.174', 'transaction declined (invalid amount)');
     const ok = (r: Rec) => SUCCESS.test(text((r.result as { code?: unknown } | undefined)?.code) ?? '');
-    if (!ok(payment)) return fail(400, '700.400.200', 'cannot refund (refund volume exceeded or tx reversed or invalid workflow)');
+    if (!ok(payment))
+      return fail(
+        400,
+        '700.400.200',
+        'cannot refund (refund volume exceeded or tx reversed or invalid workflow)',
+      );
     const children = this.byRef.get(paymentId) ?? [];
-    const minor = (r: Rec) => parseMajorToMinor(text(r.amount) ?? '0', text(r.currency) ?? currency, { allowTrailingZeroDecimals: true });
-    if (children.some((c) => c.paymentType === 'RV' && ok(c))) return fail(400, '700.400.200', 'cannot refund (transaction reversed)');
+    const minor = (r: Rec) =>
+      parseMajorToMinor(text(r.amount) ?? '0', text(r.currency) ?? currency, {
+        allowTrailingZeroDecimals: true,
+      });
+    if (children.some((c) => c.paymentType === 'RV' && ok(c)))
+      return fail(400, '700.400.200', 'cannot refund (transaction reversed)');
     // What was captured: the payment itself, or for a pre-authorization the sum of its captures.
-    const captured = payment.paymentType === 'PA' ? children.filter((c) => c.paymentType === 'CP' && ok(c)).reduce((s, c) => s + minor(c), 0) : minor(payment);
-    const refunded = children.filter((c) => c.paymentType === 'RF' && ok(c)).reduce((s, c) => s + minor(c), 0);
-    if (refunded + amount > captured) return fail(400, '700.400.200', 'cannot refund (refund volume exceeded or tx reversed or invalid workflow)');
+    const captured =
+      payment.paymentType === 'PA'
+        ? children.filter((c) => c.paymentType === 'CP' && ok(c)).reduce((s, c) => s + minor(c), 0)
+        : minor(payment);
+    const refunded = children
+      .filter((c) => c.paymentType === 'RF' && ok(c))
+      .reduce((s, c) => s + minor(c), 0);
+    if (refunded + amount > captured)
+      return fail(
+        400,
+        '700.400.200',
+        'cannot refund (refund volume exceeded or tx reversed or invalid workflow)',
+      );
     const now = this.now();
-    const id = (randomBytes(8).toString('hex') + (Date.now() * 1000 + this.seq++).toString(16)).padStart(32, '0').slice(-32);
+    const id = (randomBytes(8).toString('hex') + (Date.now() * 1000 + this.seq++).toString(16))
+      .padStart(32, '0')
+      .slice(-32);
     const rf: Rec = {
       id,
       paymentType: 'RF',
       paymentBrand: payment.paymentBrand,
-      amount: currencyExponent(currency) === 0 ? `${formatMinor(amount, currency)}.00` : formatMinor(amount, currency),
+      amount:
+        currencyExponent(currency) === 0
+          ? `${formatMinor(amount, currency)}.00`
+          : formatMinor(amount, currency),
       currency,
       descriptor: `${String(1000 + (this.seq % 9000))}.${String(1000 + ((this.seq * 7) % 9000))}.${String(1000 + ((this.seq * 13) % 9000))} OPP_Channel`,
       merchantTransactionId: form.get('merchantTransactionId') ?? undefined,
-      result: { code: '000.100.110', description: "Request successfully processed in 'Merchant in Integrator Test Mode'" },
+      result: {
+        code: '000.100.110',
+        description: "Request successfully processed in 'Merchant in Integrator Test Mode'",
+      },
       referencedId: paymentId,
       timestamp: oppwaTime(now),
     };

@@ -16,7 +16,10 @@ export interface SampleOptions {
 }
 
 const DAY = 86_400_000;
-const OK = { code: '000.100.110', description: "Request successfully processed in 'Merchant in Integrator Test Mode'" };
+const OK = {
+  code: '000.100.110',
+  description: "Request successfully processed in 'Merchant in Integrator Test Mode'",
+};
 const DECLINED = { code: '800.100.156', description: 'transaction declined (format error)' };
 const CURRENCIES = ['EUR', 'EUR', 'EUR', 'USD', 'GBP', 'JPY'] as const;
 
@@ -40,27 +43,90 @@ export function buildSampleData(opts: SampleOptions): SandboxData {
       const minor = currency === 'JPY' ? int(100, 20_000) : int(100, 50_000);
       const amount = currency === 'JPY' ? `${minor}.00` : formatMinor(minor, currency);
       const t = at();
-      const base = { paymentBrand: rnd() < 0.6 ? 'VISA' : 'MASTER', currency, card: { bin: '420000', last4Digits: String(int(1000, 9999)) } };
+      const base = {
+        paymentBrand: rnd() < 0.6 ? 'VISA' : 'MASTER',
+        currency,
+        card: { bin: '420000', last4Digits: String(int(1000, 9999)) },
+      };
       const roll = rnd();
       const root = hex();
       const order = `ORDER-${d}-${i}`;
       if (roll < 0.7) {
         const declined = rnd() < 0.08;
-        payunity.push({ id: root, paymentType: 'DB', ...base, amount, merchantTransactionId: order, result: declined ? DECLINED : OK, timestamp: oppwaTime(new Date(t)) });
+        payunity.push({
+          id: root,
+          paymentType: 'DB',
+          ...base,
+          amount,
+          merchantTransactionId: order,
+          result: declined ? DECLINED : OK,
+          timestamp: oppwaTime(new Date(t)),
+        });
         if (!declined && rnd() < 0.15) {
           const part = Math.max(1, Math.floor(minor / 2));
-          payunity.push({ id: hex(), referencedId: root, paymentType: 'RF', ...base, amount: currency === 'JPY' ? `${part}.00` : formatMinor(part, currency), merchantTransactionId: `${order}-RF`, result: OK, timestamp: oppwaTime(new Date(later(t))) });
+          payunity.push({
+            id: hex(),
+            referencedId: root,
+            paymentType: 'RF',
+            ...base,
+            amount: currency === 'JPY' ? `${part}.00` : formatMinor(part, currency),
+            merchantTransactionId: `${order}-RF`,
+            result: OK,
+            timestamp: oppwaTime(new Date(later(t))),
+          });
         } else if (!declined && rnd() < 0.03) {
           // Chargebacks carry no amount and no currency, exactly as OPPWA sends them.
-          payunity.push({ id: hex(), referencedId: root, paymentType: 'CB', paymentBrand: base.paymentBrand, result: { code: '000.100.200', description: 'Reason not Specified' }, timestamp: oppwaTime(new Date(later(t))) });
+          payunity.push({
+            id: hex(),
+            referencedId: root,
+            paymentType: 'CB',
+            paymentBrand: base.paymentBrand,
+            result: { code: '000.100.200', description: 'Reason not Specified' },
+            timestamp: oppwaTime(new Date(later(t))),
+          });
         }
         // Noise a window query returns unless filtered by paymentTypes.
-        if (rnd() < 0.3) payunity.push({ id: hex(), referencedId: root, paymentType: 'RI', result: OK, risk: { score: '0' }, timestamp: oppwaTime(new Date(t)) });
+        if (rnd() < 0.3)
+          payunity.push({
+            id: hex(),
+            referencedId: root,
+            paymentType: 'RI',
+            result: OK,
+            risk: { score: '0' },
+            timestamp: oppwaTime(new Date(t)),
+          });
       } else {
-        payunity.push({ id: root, paymentType: 'PA', ...base, amount, merchantTransactionId: order, result: OK, timestamp: oppwaTime(new Date(t)) });
+        payunity.push({
+          id: root,
+          paymentType: 'PA',
+          ...base,
+          amount,
+          merchantTransactionId: order,
+          result: OK,
+          timestamp: oppwaTime(new Date(t)),
+        });
         const t2 = later(t);
-        if (rnd() < 0.8) payunity.push({ id: hex(), referencedId: root, paymentType: 'CP', ...base, amount, merchantTransactionId: `${order}-CP`, result: OK, timestamp: oppwaTime(new Date(t2)) });
-        else payunity.push({ id: hex(), referencedId: root, paymentType: 'RV', ...base, amount, result: OK, timestamp: oppwaTime(new Date(t2)) });
+        if (rnd() < 0.8)
+          payunity.push({
+            id: hex(),
+            referencedId: root,
+            paymentType: 'CP',
+            ...base,
+            amount,
+            merchantTransactionId: `${order}-CP`,
+            result: OK,
+            timestamp: oppwaTime(new Date(t2)),
+          });
+        else
+          payunity.push({
+            id: hex(),
+            referencedId: root,
+            paymentType: 'RV',
+            ...base,
+            amount,
+            result: OK,
+            timestamp: oppwaTime(new Date(t2)),
+          });
       }
     }
     for (let i = 0; i < (opts.useepayPerDay ?? 20); i++) {
@@ -69,17 +135,42 @@ export function buildSampleData(opts: SampleOptions): SandboxData {
       const t = new Date(at());
       const ts = t.toISOString().replace(/\.\d{3}Z$/, 'Z');
       const roll = rnd();
-      const status = roll < 0.8 ? 'succeeded' : roll < 0.88 ? 'failed' : roll < 0.94 ? 'requires_capture' : 'cancelled';
+      const status =
+        roll < 0.8 ? 'succeeded' : roll < 0.88 ? 'failed' : roll < 0.94 ? 'requires_capture' : 'cancelled';
       const id = String(1012411211459019141n + BigInt(n++));
       const amount = Number(formatMinor(minor, currency));
       intents.push({
-        id, merchant_order_id: `UO-${d}-${i}`, amount, currency, status, auto_capture: status !== 'requires_capture',
-        captured_amount: status === 'succeeded' ? amount : null, last_payment_error: status === 'failed' ? { code: 'card_declined', decline_code: 'do_not_honor', message: 'declined', type: 'card_error' } : null,
-        create_at: ts, modify_at: ts, metadata: {}, merchant_no: DEFAULT_CREDENTIALS.useepay.merchantNo, app_id: DEFAULT_CREDENTIALS.useepay.appId,
+        id,
+        merchant_order_id: `UO-${d}-${i}`,
+        amount,
+        currency,
+        status,
+        auto_capture: status !== 'requires_capture',
+        captured_amount: status === 'succeeded' ? amount : null,
+        last_payment_error:
+          status === 'failed'
+            ? { code: 'card_declined', decline_code: 'do_not_honor', message: 'declined', type: 'card_error' }
+            : null,
+        create_at: ts,
+        modify_at: ts,
+        metadata: {},
+        merchant_no: DEFAULT_CREDENTIALS.useepay.merchantNo,
+        app_id: DEFAULT_CREDENTIALS.useepay.appId,
       });
       if (status === 'succeeded' && rnd() < 0.15) {
         const rts = new Date(later(t.getTime())).toISOString().replace(/\.\d{3}Z$/, 'Z');
-        refunds.push({ id: String(9012411211459019141n + BigInt(n++)), payment_intent_id: id, amount: Number(formatMinor(Math.max(1, Math.floor(minor / 3)), currency)), currency, status: 'succeeded', reason: 'customer request', metadata: {}, acquirer_reference_number: null, create_at: rts, modify_at: rts });
+        refunds.push({
+          id: String(9012411211459019141n + BigInt(n++)),
+          payment_intent_id: id,
+          amount: Number(formatMinor(Math.max(1, Math.floor(minor / 3)), currency)),
+          currency,
+          status: 'succeeded',
+          reason: 'customer request',
+          metadata: {},
+          acquirer_reference_number: null,
+          create_at: rts,
+          modify_at: rts,
+        });
       }
     }
   }

@@ -40,7 +40,10 @@ export class TimeIndex<T> {
 
   insert(t: number, item: T): void {
     // New records (refunds) are nearly always the latest: append without shifting.
-    const i = this.times.length > 0 && this.times[this.times.length - 1]! <= t ? this.times.length : this.lowerBound(t + 1);
+    const i =
+      this.times.length > 0 && this.times[this.times.length - 1]! <= t
+        ? this.times.length
+        : this.lowerBound(t + 1);
     this.times.splice(i, 0, t);
     this.items.splice(i, 0, item);
   }

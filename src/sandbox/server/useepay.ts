@@ -18,7 +18,8 @@ export interface UseepaySimulatorOptions {
 function createdAt(o: Obj): number {
   const text = o.create_at ?? o.created_at;
   const t = typeof text === 'string' ? Date.parse(text) : NaN;
-  if (Number.isNaN(t)) throw new Error(`sandbox useepay object ${o.id}: create_at ${String(text)} is not ISO 8601`);
+  if (Number.isNaN(t))
+    throw new Error(`sandbox useepay object ${o.id}: create_at ${String(text)} is not ISO 8601`);
   return t;
 }
 
@@ -59,11 +60,16 @@ export class UseepaySimulator {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const h = req.headers;
-    if (h['x-merchant-no'] !== this.creds.merchantNo || h['x-api-key'] !== this.creds.apiKey || h['x-app-id'] !== this.creds.appId) {
+    if (
+      h['x-merchant-no'] !== this.creds.merchantNo ||
+      h['x-api-key'] !== this.creds.apiKey ||
+      h['x-app-id'] !== this.creds.appId
+    ) {
       return err(res, 401, 'unauthorized', 'invalid merchant number, app id or api key');
     }
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    if (req.method === 'POST' && url.pathname === '/api/v1/refunds/create') return this.createRefund(req, res);
+    if (req.method === 'POST' && url.pathname === '/api/v1/refunds/create')
+      return this.createRefund(req, res);
     if (req.method !== 'GET') return err(res, 405, 'invalid_argument', 'method not allowed');
     const applied = await applyReadFault(this.faults.nextReadFault(), this.faults.options, req, res);
     if (applied === 'answered') return;
@@ -84,8 +90,10 @@ export class UseepaySimulator {
   private paging(url: URL, res: ServerResponse): { num: number; size: number } | undefined {
     const num = Number(url.searchParams.get('page_num') ?? '0');
     const size = Number(url.searchParams.get('page_size') ?? '20');
-    if (!Number.isInteger(num) || num < 0) return void err(res, 400, 'invalid_argument', 'page_num must be an integer >= 0', 'page_num');
-    if (!Number.isInteger(size) || size < 1 || size > (this.opts.maxPageSize ?? 1000)) return void err(res, 400, 'invalid_argument', 'page_size out of range', 'page_size');
+    if (!Number.isInteger(num) || num < 0)
+      return void err(res, 400, 'invalid_argument', 'page_num must be an integer >= 0', 'page_num');
+    if (!Number.isInteger(size) || size < 1 || size > (this.opts.maxPageSize ?? 1000))
+      return void err(res, 400, 'invalid_argument', 'page_size out of range', 'page_size');
     return { num, size };
   }
 
@@ -96,7 +104,8 @@ export class UseepaySimulator {
       const v = url.searchParams.get(name);
       if (v === null) return dflt;
       const t = Date.parse(v);
-      if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) return void err(res, 400, 'invalid_argument', `${name} must be ISO 8601`, name);
+      if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(v))
+        return void err(res, 400, 'invalid_argument', `${name} must be ISO 8601`, name);
       return t;
     };
     const from = bound('from_created_at', -8.64e15);
@@ -118,7 +127,12 @@ export class UseepaySimulator {
   }
 
   private send(res: ServerResponse, items: string[], hasMore: boolean, malformed: boolean): void {
-    sendJsonText(res, 200, `{"${this.opts.listKey ?? 'items'}":[${items.join(',')}],"has_more":${hasMore}}`, malformed);
+    sendJsonText(
+      res,
+      200,
+      `{"${this.opts.listKey ?? 'items'}":[${items.join(',')}],"has_more":${hasMore}}`,
+      malformed,
+    );
   }
 
   private one(o: Obj | undefined, what: string, res: ServerResponse, malformed: boolean): void {
@@ -127,7 +141,8 @@ export class UseepaySimulator {
   }
 
   private async createRefund(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return err(res, 400, 'invalid_argument', 'expected a JSON body');
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+      return err(res, 400, 'invalid_argument', 'expected a JSON body');
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(await readBody(req)) as Record<string, unknown>;
@@ -136,12 +151,21 @@ export class UseepaySimulator {
       return err(res, 400, 'invalid_argument', 'body is not a JSON object');
     }
     const piId = body.payment_intent_id;
-    if (typeof piId !== 'string' || piId === '') return err(res, 400, 'field_required', 'payment_intent_id is required', 'payment_intent_id');
+    if (typeof piId !== 'string' || piId === '')
+      return err(res, 400, 'field_required', 'payment_intent_id is required', 'payment_intent_id');
     const intent = this.intentById.get(piId);
     if (!intent) return err(res, 404, 'resource_not_found', 'payment intent not found', 'payment_intent_id');
-    if (intent.status !== 'succeeded') return err(res, 400, 'invalid_argument', `payment intent is ${String(intent.status)}`, 'payment_intent_id');
+    if (intent.status !== 'succeeded')
+      return err(
+        res,
+        400,
+        'invalid_argument',
+        `payment intent is ${String(intent.status)}`,
+        'payment_intent_id',
+      );
     const currency = String(intent.currency);
-    if (body.currency !== undefined && body.currency !== currency) return err(res, 400, 'invalid_argument', 'currency differs from the payment intent', 'currency');
+    if (body.currency !== undefined && body.currency !== currency)
+      return err(res, 400, 'invalid_argument', 'currency differs from the payment intent', 'currency');
     const captured = jsonNumberToMinor(Number(intent.captured_amount ?? intent.amount), currency);
     const refunded = (this.refundsByIntent.get(piId) ?? [])
       .filter((r) => r.status !== 'failed')
@@ -149,15 +173,23 @@ export class UseepaySimulator {
     let amount: number;
     if (body.amount === undefined || body.amount === null) amount = captured - refunded;
     else {
-      if (typeof body.amount !== 'number') return err(res, 400, 'invalid_argument', 'amount must be a JSON number', 'amount');
+      if (typeof body.amount !== 'number')
+        return err(res, 400, 'invalid_argument', 'amount must be a JSON number', 'amount');
       try {
         amount = jsonNumberToMinor(body.amount, currency);
       } catch {
-        return err(res, 400, 'invalid_argument', `amount has more decimals than ${currency} allows`, 'amount');
+        return err(
+          res,
+          400,
+          'invalid_argument',
+          `amount has more decimals than ${currency} allows`,
+          'amount',
+        );
       }
     }
     if (amount <= 0) return err(res, 400, 'invalid_argument', 'amount must be positive', 'amount');
-    if (refunded + amount > captured) return err(res, 400, 'invalid_argument', 'refund amount exceeds the refundable amount', 'amount');
+    if (refunded + amount > captured)
+      return err(res, 400, 'invalid_argument', 'refund amount exceeds the refundable amount', 'amount');
     const now = this.now();
     const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const id = `9${String(now.getTime()).padStart(13, '0')}${String(this.seq++ % 100000).padStart(5, '0')}`;
