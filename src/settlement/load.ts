@@ -122,9 +122,10 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
 async function summarizeNewRanges(client: pg.PoolClient): Promise<void> {
   await client.query('savepoint payrecon_summarize');
   try {
-    // It takes the table's SHARE UPDATE EXCLUSIVE lock (until commit), which a running vacuum holds too: rather
-    // than wait behind one, leave the ranges to it.
-    await client.query(`set local lock_timeout = '1s'`);
+    // It takes the table's SHARE UPDATE EXCLUSIVE lock (until commit), which autovacuum and auto-analyze hold
+    // too, and so does another file's load while it summarises. Never wait for it: the holder summarises or
+    // will (vacuum, autosummarize). Waiting behind auto-analyze cost up to a second per file in a month's load.
+    await client.query(`set local lock_timeout = '10ms'`);
     await client.query(`select brin_summarize_new_values('settlement_lines_file_date_idx'::regclass)`);
     await client.query('set local lock_timeout to default');
     await client.query('release savepoint payrecon_summarize');
