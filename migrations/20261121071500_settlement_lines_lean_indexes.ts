@@ -13,7 +13,8 @@
 //   and a date range (matching, batch checks, the report). Lines arrive file by file, and a file holds one
 //   provider and (nearly) one date, contiguous in the heap, so each block range's summary is narrow; a BRIN costs
 //   next to nothing per inserted row. Ranges not yet summarised are always read, so the loader summarises a
-//   file's new ranges right after it commits (src/settlement/load.ts), and autosummarize covers other writers.
+//   file's new ranges before it commits when the lock is free at once (src/settlement/load.ts); autosummarize
+//   and vacuum summarise the rest.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -116,8 +116,8 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
  * range that is not summarised yet is read by every query that uses it: summarise the ranges this load filled
  * now (one pass over the file's new pages, still in memory) instead of leaving them to autovacuum. Inside the
  * transaction, the pass sees our own uncommitted rows and sets no hint bits (after the commit it dirtied every
- * new page again: +40% WAL). Best effort: if the database user may not do it, autosummarize and vacuum will,
- * and queries stay correct meanwhile.
+ * new page again: +40% WAL). Best effort: when the user may not do it or the lock is taken, autosummarize and
+ * vacuum will, and queries stay correct meanwhile.
  */
 async function summarizeNewRanges(client: pg.PoolClient): Promise<void> {
   await client.query('savepoint payrecon_summarize');
