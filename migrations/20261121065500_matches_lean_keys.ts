@@ -5,7 +5,9 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`alter table matches drop constraint if exists matches_provider_transaction_id_gateway_type_fkey`.execute(db);
+  await sql`alter table matches drop constraint if exists matches_provider_transaction_id_gateway_type_fkey`.execute(
+    db,
+  );
   await sql`alter table matches drop constraint if exists matches_run_id_fkey`.execute(db);
 }
 

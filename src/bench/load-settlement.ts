@@ -25,10 +25,13 @@ import { migrateToLatest } from '../db/migrate.js';
 import { loadSettlementFile } from '../settlement/load.js';
 import { payunityProfile } from '../settlement/profiles/index.js';
 
-const HEADER = 'SettlementDate;AggregationId;ReconciliationType;TransactionId;ReferencedId;MerchantTransactionId;PaymentType;TransactionDate;Currency;Amount;Fee;Net';
+const HEADER =
+  'SettlementDate;AggregationId;ReconciliationType;TransactionId;ReferencedId;MerchantTransactionId;PaymentType;TransactionDate;Currency;Amount;Fee;Net';
 
 function hex(i: number, salt: string): string {
-  return createHash('md5').update(salt + i).digest('hex');
+  return createHash('md5')
+    .update(salt + i)
+    .digest('hex');
 }
 
 /** Writes a realistic file: payments with fees, some refunds, distinct 32-hex ids, and a correct trailer. */
@@ -44,7 +47,8 @@ async function generate(file: string, lines: number, gzip: boolean, badEvery: nu
       const gross = refund ? -cents : cents;
       const n = gross - fee;
       net += BigInt(n);
-      const amt = (v: number) => `${v < 0 ? '-' : ''}${Math.floor(Math.abs(v) / 100)}.${String(Math.abs(v) % 100).padStart(2, '0')}`;
+      const amt = (v: number) =>
+        `${v < 0 ? '-' : ''}${Math.floor(Math.abs(v) / 100)}.${String(Math.abs(v) % 100).padStart(2, '0')}`;
       const id = hex(i, 't').slice(0, 32);
       const bad = badEvery > 0 && i % badEvery === badEvery - 1;
       buf += `2026-11-21;8a82944a4cc25ebf014cc2c782423202;SETTLED;${id};${refund ? hex(i - 1, 't').slice(0, 32) : ''};ORD-${i};${refund ? 'RF' : 'DB'};2026-11-20 ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:11;EUR;${bad ? amt(gross) + '1' : amt(gross)};${amt(fee)};${amt(n)}\n`;
@@ -112,7 +116,9 @@ async function sha256(file: string): Promise<string> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      lines: { type: 'string', default: '1000000' }, gzip: { type: 'boolean', default: false }, 'bad-every': { type: 'string', default: '0' },
+      lines: { type: 'string', default: '1000000' },
+      gzip: { type: 'boolean', default: false },
+      'bad-every': { type: 'string', default: '0' },
       'generate-to': { type: 'string' },
     },
   });
@@ -126,7 +132,12 @@ async function main(): Promise<void> {
     const dataDir = url ? undefined : path.join(tmp, 'pg');
     if (!url) {
       // BENCH_PG_SETTINGS="max_wal_size=4GB,shared_buffers=512MB" tries server settings (defaults otherwise).
-      const settings = Object.fromEntries((process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+      const settings = Object.fromEntries(
+        (process.env.BENCH_PG_SETTINGS ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((kv) => kv.split('=') as [string, string]),
+      );
       embedded = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort(), settings });
       url = embedded.url;
     }
@@ -137,13 +148,30 @@ async function main(): Promise<void> {
       const file = path.join(tmp, name);
       let t = Date.now();
       // In a child process, so that the peak RSS below is the loader's alone.
-      const child = spawn(process.execPath, [process.argv[1] ?? '', '--generate-to', file, '--lines', String(lines), '--bad-every', String(badEvery), ...(values.gzip ? ['--gzip'] : [])], { stdio: 'inherit' });
+      const child = spawn(
+        process.execPath,
+        [
+          process.argv[1] ?? '',
+          '--generate-to',
+          file,
+          '--lines',
+          String(lines),
+          '--bad-every',
+          String(badEvery),
+          ...(values.gzip ? ['--gzip'] : []),
+        ],
+        { stdio: 'inherit' },
+      );
       const [code] = (await once(child, 'exit')) as [number | null];
       if (code !== 0) throw new Error(`generator exited with ${code}`);
       const size = statSync(file).size;
-      process.stdout.write(`generated ${lines} lines, ${(size / 1e6).toFixed(1)} MB in ${Date.now() - t} ms\n`);
+      process.stdout.write(
+        `generated ${lines} lines, ${(size / 1e6).toFixed(1)} MB in ${Date.now() - t} ms\n`,
+      );
       const digest = await sha256(file);
-      const wal0 = await handle.pool.query<{ bytes: string }>(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as bytes`);
+      const wal0 = await handle.pool.query<{ bytes: string }>(
+        `select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as bytes`,
+      );
 
       global.gc?.();
       let peak = process.memoryUsage().rss;
@@ -159,13 +187,22 @@ async function main(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const server0 = serverCpuSeconds(dataDir);
       const out = await loadSettlementFile(handle.pool, {
-        provider: 'payunity', remotePath: `/bench/${name}`, fileName: name, size, sha256: digest, settlementDate: '2026-11-21',
-        localPath: file, profile: payunityProfile, runId: null,
+        provider: 'payunity',
+        remotePath: `/bench/${name}`,
+        fileName: name,
+        size,
+        sha256: digest,
+        settlementDate: '2026-11-21',
+        localPath: file,
+        profile: payunityProfile,
+        runId: null,
       });
       const ms = performance.now() - t;
       const cpu = process.cpuUsage(cpu0);
       const server1 = serverCpuSeconds(dataDir);
-      const wal = await handle.pool.query<{ bytes: string }>(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as bytes`);
+      const wal = await handle.pool.query<{ bytes: string }>(
+        `select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as bytes`,
+      );
       clearInterval(sampler);
       peak = Math.max(peak, process.memoryUsage().rss);
       if (out.status !== 'loaded') throw new Error(`benchmark file was ${out.status}: ${out.reason ?? ''}`);
@@ -177,7 +214,10 @@ async function main(): Promise<void> {
           `CPU: payrecon ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s` +
           (server0 !== null && server1 !== null ? `, postgres ${(server1 - server0).toFixed(2)} s` : '') +
           `; WAL ${((Number(wal.rows[0]?.bytes) - Number(wal0.rows[0]?.bytes)) / 1048576).toFixed(0)} MB` +
-          `; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores\n`,
+          `; load average ${os
+            .loadavg()
+            .map((l) => l.toFixed(1))
+            .join(' ')} on ${os.cpus().length} cores\n`,
       );
       await handle.pool.query('delete from settlement_files where id = $1', [out.fileId]);
     } finally {

@@ -9,12 +9,15 @@ import type { AwaitingTotals } from './types.js';
 export async function writeAwaiting(db: Db, p: MatchParams, runId: number | null): Promise<AwaitingTotals> {
   if (runId !== null) {
     await exec(db, sql`delete from run_awaiting where run_id = ${runId}::bigint`);
-    await exec(db, sql`
+    await exec(
+      db,
+      sql`
       insert into run_awaiting (run_id, provider, transaction_id, gateway_type, kind, merchant_reference, currency,
         amount_minor, transaction_time, deadline)
       select ${runId}::bigint, provider, transaction_id, gateway_type, kind, merchant_reference, currency, amount,
         transaction_time, deadline
-      from rc_unmatched where deadline >= ${p.asOf}::date`);
+      from rc_unmatched where deadline >= ${p.asOf}::date`,
+    );
   }
   const rows = await sql<{ currency: string; n: number; amount: number }>`
     select currency, count(*)::int as n, sum(amount)::bigint as amount from rc_unmatched
@@ -41,11 +44,24 @@ export interface AwaitingRow {
 }
 
 /** The awaiting-settlement snapshot a run recorded, ordered by deadline then transaction time. */
-export async function listAwaiting(db: Db, runId: number, sel?: Pick<StageSelection, 'providers'>): Promise<AwaitingRow[]> {
+export async function listAwaiting(
+  db: Db,
+  runId: number,
+  sel?: Pick<StageSelection, 'providers'>,
+): Promise<AwaitingRow[]> {
   let q = db
     .selectFrom('run_awaiting')
-    .select(['provider', 'transaction_id', 'gateway_type', 'kind', 'merchant_reference', 'currency', 'amount_minor',
-      'transaction_time', 'deadline'])
+    .select([
+      'provider',
+      'transaction_id',
+      'gateway_type',
+      'kind',
+      'merchant_reference',
+      'currency',
+      'amount_minor',
+      'transaction_time',
+      'deadline',
+    ])
     .where('run_id', '=', runId);
   if (sel) q = q.where('provider', 'in', sel.providers.length > 0 ? sel.providers : ['']);
   const rows = await q.orderBy('deadline').orderBy('transaction_time').orderBy('transaction_id').execute();

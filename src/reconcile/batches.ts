@@ -25,8 +25,16 @@ export interface SettlementBatchCheck {
 export async function settlementBatchChecks(db: Db, sel: StageSelection): Promise<SettlementBatchCheck[]> {
   if (sel.providers.length === 0) return [];
   const rows = await sql<{
-    provider: string; settlement_date: string; file_id: number; file_name: string; batch_id: string | null;
-    currency: string; line_count: number; gross: number; fee: number; net: number;
+    provider: string;
+    settlement_date: string;
+    file_id: number;
+    file_name: string;
+    batch_id: string | null;
+    currency: string;
+    line_count: number;
+    gross: number;
+    fee: number;
+    net: number;
   }>`
     select sl.provider, sl.settlement_date, sl.file_id, f.file_name, sl.batch_id, sl.currency,
       count(*)::int as line_count, sum(sl.gross_minor)::bigint as gross, sum(sl.fee_minor)::bigint as fee,

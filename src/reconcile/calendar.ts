@@ -19,7 +19,7 @@ export function addBusinessDays(date: string, n: number, holidays: readonly stri
   const set = new Set(holidays);
   const step = n < 0 ? -1 : 1;
   let d = date;
-  for (let left = Math.abs(n); left > 0; ) {
+  for (let left = Math.abs(n); left > 0;) {
     d = addDays(d, step);
     if (isBusinessDay(d, set)) left--;
   }

@@ -16,17 +16,27 @@ export interface CarryCounts {
  * did not find is closed with a dated reason. The scope tables hold every open one's subject, so not finding one
  * means it no longer holds. Each change is recorded in run_discrepancies when there is a run.
  */
-export async function carryForward(db: Db, p: MatchParams, runId: number | null, now: Date): Promise<CarryCounts> {
-  await exec(db, sql`
+export async function carryForward(
+  db: Db,
+  p: MatchParams,
+  runId: number | null,
+  now: Date,
+): Promise<CarryCounts> {
+  await exec(
+    db,
+    sql`
     create temp table rc_change on commit drop as
     select f.id, case when d.id is null then 'opened' when d.status = 'closed' then 'reopened' else 'unchanged' end
       as change, null::text as reason
     from rc_found f left join discrepancies d on d.id = f.id
     union all
-    select o.id, 'closed', null from rc_open o where not exists (select 1 from rc_found f where f.id = o.id)`);
+    select o.id, 'closed', null from rc_open o where not exists (select 1 from rc_found f where f.id = o.id)`,
+  );
 
   // Why each closes: the missing side appeared (with its date), or the finding is simply gone on rerun.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     with closing as (
       select o.* from rc_open o join rc_change c on c.id = o.id and c.change = 'closed'
     ), settled as (
@@ -47,9 +57,12 @@ export async function carryForward(db: Db, p: MatchParams, runId: number | null,
     from closing o
     left join settled s on s.provider = o.provider and s.g_tid = o.transaction_id
     left join known k on k.id = o.id
-    where c.id = o.id`);
+    where c.id = o.id`,
+  );
 
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into discrepancies (id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time,
       settlement_date, currency, gateway_amount_minor, settled_amount_minor, difference_minor, refundable_minor,
       detail, status, opened_run_id, opened_at, last_seen_run_id)
@@ -64,16 +77,23 @@ export async function carryForward(db: Db, p: MatchParams, runId: number | null,
       settled_amount_minor = excluded.settled_amount_minor, difference_minor = excluded.difference_minor,
       refundable_minor = excluded.refundable_minor, detail = excluded.detail, status = 'open',
       last_seen_run_id = coalesce(excluded.last_seen_run_id, discrepancies.last_seen_run_id),
-      closed_run_id = null, closed_at = null, close_reason = null`);
-  await exec(db, sql`
+      closed_run_id = null, closed_at = null, close_reason = null`,
+  );
+  await exec(
+    db,
+    sql`
     update discrepancies d set status = 'closed', closed_run_id = ${runId}::bigint, closed_at = ${now},
       close_reason = c.reason
-    from rc_change c where c.id = d.id and c.change = 'closed'`);
+    from rc_change c where c.id = d.id and c.change = 'closed'`,
+  );
   if (runId !== null) {
-    await exec(db, sql`
+    await exec(
+      db,
+      sql`
       insert into run_discrepancies (run_id, discrepancy_id, change)
       select ${runId}::bigint, id, change from rc_change
-      on conflict (run_id, discrepancy_id) do update set change = excluded.change`);
+      on conflict (run_id, discrepancy_id) do update set change = excluded.change`,
+    );
   }
   const rows = await sql<{ change: keyof CarryCounts; n: number }>`
     select change, count(*)::int as n from rc_change group by change`.execute(db);

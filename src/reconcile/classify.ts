@@ -8,25 +8,33 @@ import { discrepancyIdSql, exec } from './sql-util.js';
 // rc_found, one row per discrepancy id; `refund_amount`/`refund_root` mark refund candidates, capped later by
 // ledger.ts. Inserts use ON CONFLICT DO NOTHING in a stated order, so a key found twice keeps its first row.
 
-export const FOUND_COLS = sql.raw(`id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time,
+export const FOUND_COLS =
+  sql.raw(`id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time,
   settlement_date, currency, gateway_amount, settled_amount, refund_amount, refund_root, detail`);
 
 export async function createFound(db: Db): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_found (
       id text primary key, provider text not null, type text not null, transaction_id text not null,
       payment_id text, merchant_reference text, transaction_time timestamptz, settlement_date date, currency text,
       gateway_amount bigint, settled_amount bigint, refund_amount bigint, refund_root text, refundable bigint,
       detail text not null
-    ) on commit drop`);
+    ) on commit drop`,
+  );
 }
 
 /** The payment a gateway record belongs to: its root when it has one, itself for a payment, else the line's. */
-const PAYMENT_ID = sql.raw(`coalesce(nullif(x.g_root, x.g_tid), case when x.g_kind in ('payment', 'authorization') then x.g_tid end, x.payment_id)`);
+const PAYMENT_ID = sql.raw(
+  `coalesce(nullif(x.g_root, x.g_tid), case when x.g_kind in ('payment', 'authorization') then x.g_tid end, x.payment_id)`,
+);
 
 export async function classifyPairs(db: Db): Promise<void> {
   // One matched record, its first line: currency, then status, then amount; the first that applies wins.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_found (${FOUND_COLS})
     select ${discrepancyIdSql(sql`x.provider`, sql`x.type`, sql`x.g_tid`)}, x.provider, x.type, x.g_tid, ${PAYMENT_ID},
       coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date, coalesce(x.g_currency, x.currency), x.g_amount, x.gross,
@@ -51,9 +59,12 @@ export async function classifyPairs(db: Db): Promise<void> {
     ) x
     where x.type is not null
     order by x.provider, x.g_tid, x.g_type
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+  );
 
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_found (${FOUND_COLS})
     select ${discrepancyIdSql(sql`x.provider`, sql`'duplicate_settlement'`, sql`x.g_tid`)}, x.provider,
       'duplicate_settlement', x.g_tid, ${PAYMENT_ID}, coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date,
@@ -61,20 +72,26 @@ export async function classifyPairs(db: Db): Promise<void> {
       format('one gateway transaction on %s settlement lines', x.n)
     from ${RC_GM} x where x.n > 1
     order by x.provider, x.g_tid, x.g_type
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+  );
 }
 
 /** Expected movements without a settlement line: awaiting before their deadline, missing after it. */
 export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_unmatched on commit drop as
     select g.provider, g.transaction_id, g.gateway_type, g.kind, g.merchant_reference, g.currency, g.amount,
       g.transaction_time, g.root, c.deadline
     from rc_g g join rc_cal c on c.provider = g.provider and c.local_date = g.local_date
     where g.expected
       and not exists (select 1 from rc_pair m
-                      where m.provider = g.provider and m.g_tid = g.transaction_id and m.g_type = g.gateway_type)`);
-  await exec(db, sql`
+                      where m.provider = g.provider and m.g_tid = g.transaction_id and m.g_type = g.gateway_type)`,
+  );
+  await exec(
+    db,
+    sql`
     insert into rc_found (${FOUND_COLS})
     select ${discrepancyIdSql(sql`x.provider`, sql`'missing_in_settlement'`, sql`x.transaction_id`)}, x.provider,
       'missing_in_settlement', x.transaction_id,
@@ -83,10 +100,13 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
       format('%s (%s) not settled; due by %s', x.kind, x.gateway_type, x.deadline)
     from rc_unmatched x where x.deadline < ${p.asOf}::date
     order by x.provider, x.transaction_id, x.gateway_type
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+  );
 
   // Lines no key matched. Their unknown ids were looked up at the gateway before this transaction began.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_found (${FOUND_COLS})
     select ${discrepancyIdSql(sql`x.provider`, sql`'missing_in_gateway'`, sql`x.key`)}, x.provider,
       'missing_in_gateway', x.key, x.payment_id, x.ref, x.transaction_time, x.settlement_date, x.currency, null,
@@ -95,5 +115,6 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
     from (select p.*, coalesce(p.tid, 'ref:' || coalesce(p.ref, '')) as key
           from rc_pair p where p.subject and not p.ext and p.g_tid is null) x
     order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+  );
 }

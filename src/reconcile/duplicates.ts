@@ -12,7 +12,9 @@ import { discrepancyIdSql, exec } from './sql-util.js';
  * a range would cost an index probe per payment for a case that does not occur.
  */
 export async function classifyDuplicateCharges(db: Db): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_found (${FOUND_COLS})
     with subj as (
       select gm.provider, gm.g_tid, gm.g_type, gm.g_ref, gm.g_currency, gm.g_amount, gm.g_time, gm.g_root, gm.gross,
@@ -37,5 +39,6 @@ export async function classifyDuplicateCharges(db: Db): Promise<void> {
       format('same merchant reference, amount and currency as payment %s', x.first_tid)
     from ranked x where x.subject and x.rn > 1
     order by x.provider, x.g_tid, x.g_type
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+  );
 }

@@ -13,7 +13,9 @@ import { discrepancyIdSql, exec } from './sql-util.js';
 export async function classifyFees(db: Db, p: MatchParams): Promise<void> {
   if (p.fees.provider.length === 0) return;
   const f = p.fees;
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_found (${FOUND_COLS})
     with rules as (
       select * from unnest(${f.provider}::text[], ${f.currency}::text[], ${f.brand}::text[], ${f.percent}::numeric[],
@@ -37,5 +39,6 @@ export async function classifyFees(db: Db, p: MatchParams): Promise<void> {
     from (select c.*, coalesce(c.tid, 'ref:' || coalesce(c.ref, '')) as key from checked c) x
     where abs(x.fee - x.expected_fee) > x.tolerance
     order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+  );
 }

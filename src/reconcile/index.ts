@@ -4,4 +4,11 @@ export { listAwaiting, type AwaitingRow } from './awaiting.js';
 export { settlementBatchChecks, type SettlementBatchCheck } from './batches.js';
 export { addBusinessDays, businessDaysBetween, isBusinessDay, earliestDateDueFrom } from './calendar.js';
 export { discrepancyId } from './ids.js';
-export { DISCREPANCY_TYPES, type DiscrepancyType, type MatchDeps, type MatchKey, type MatchSummary, type AwaitingTotals } from './types.js';
+export {
+  DISCREPANCY_TYPES,
+  type DiscrepancyType,
+  type MatchDeps,
+  type MatchKey,
+  type MatchSummary,
+  type AwaitingTotals,
+} from './types.js';

@@ -8,7 +8,9 @@ import { discrepancyIdSql, exec } from './sql-util.js';
 // roots of refund candidates (the cap on refundable_minor). Few rows: only those roots, via the root index.
 
 export async function buildLedger(db: Db): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_roots on commit drop as
     select provider, root, bool_or(subject) as subject from (
       select provider, root, true as subject from rc_g
@@ -17,8 +19,11 @@ export async function buildLedger(db: Db): Promise<void> {
       select provider, transaction_id, true from rc_open where type = 'refund_exceeds_payment'
       union all
       select provider, refund_root, false from rc_found where refund_amount is not null and refund_root is not null
-    ) u group by provider, root`);
-  await exec(db, sql`
+    ) u group by provider, root`,
+  );
+  await exec(
+    db,
+    sql`
     create temp table rc_ledger on commit drop as
     with rows as (
       select r.provider, r.root, gt.transaction_id, gt.gateway_type, gt.kind, gt.status, gt.amount_minor,
@@ -62,12 +67,15 @@ export async function buildLedger(db: Db): Promise<void> {
     select s.*, s.cb_valued + s.cb_unvalued * s.root_amount as charged_back, coalesce(pl.amount, 0) as planned,
       r.subject
     from sums s join rc_roots r on r.provider = s.provider and r.root = s.root
-    left join planned pl on pl.provider = s.provider and pl.root = s.root`);
+    left join planned pl on pl.provider = s.provider and pl.root = s.root`,
+  );
 }
 
 /** Refunds plus chargebacks, net of chargeback reversals, that succeeded on a payment exceed what it captured. */
 export async function classifyRefundExceeds(db: Db): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_found (${FOUND_COLS})
     select ${discrepancyIdSql(sql`x.provider`, sql`'refund_exceeds_payment'`, sql`x.root`)}, x.provider,
       'refund_exceeds_payment', x.root, x.root, x.root_ref, x.root_time, null, x.currency, x.captured,
@@ -77,7 +85,8 @@ export async function classifyRefundExceeds(db: Db): Promise<void> {
     from rc_ledger x
     where x.subject and x.root_exists and x.refunded + x.charged_back - x.cb_reversed > x.captured
     order by x.provider, x.root
-    on conflict (id) do nothing`);
+    on conflict (id) do nothing`,
+  );
 }
 
 /**
@@ -86,10 +95,13 @@ export async function classifyRefundExceeds(db: Db): Promise<void> {
  * gateway captured nothing, so the settled gross stands in for "captured": that is what the shopper paid.
  */
 export async function capRefundable(db: Db): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     update rc_found f set refundable = greatest(0, least(f.refund_amount,
       (case when f.type = 'status_mismatch' then f.settled_amount else l.captured end)
         - l.refunded - l.refund_pending - l.charged_back - l.planned))
     from rc_ledger l
-    where f.refund_amount is not null and l.provider = f.provider and l.root = f.refund_root`);
+    where f.refund_amount is not null and l.provider = f.provider and l.root = f.refund_root`,
+  );
 }

@@ -19,7 +19,11 @@ import { DISCREPANCY_TYPES, type DiscrepancyType, type MatchDeps, type MatchSumm
  * with gateway records, classifies every discrepancy set-based in SQL, and carries results forward. Rerunning it
  * over the same data changes nothing but last-seen run ids.
  */
-export async function matchRange(ctx: StageContext, sel: StageSelection, deps: MatchDeps = {}): Promise<MatchSummary> {
+export async function matchRange(
+  ctx: StageContext,
+  sel: StageSelection,
+  deps: MatchDeps = {},
+): Promise<MatchSummary> {
   const p = matchParams(ctx.config, sel, ctx.now());
   const log = ctx.log.child({ stage: 'match', from: p.from, to: p.to });
   const lookedUp: MatchSummary['lookedUp'] = {};
@@ -30,7 +34,10 @@ export async function matchRange(ctx: StageContext, sel: StageSelection, deps: M
   for (const [provider, ids] of unknown) {
     ctx.signal.throwIfAborted();
     if (!deps.lookup) {
-      log.warn({ provider, ids: ids.length }, 'unknown transaction ids not looked up: no gateway lookup given');
+      log.warn(
+        { provider, ids: ids.length },
+        'unknown transaction ids not looked up: no gateway lookup given',
+      );
       continue;
     }
     log.info({ provider, ids: ids.length }, 'looking up unknown transaction ids at the gateway');
@@ -105,7 +112,10 @@ function emptySummary(lookedUp: MatchSummary['lookedUp']): MatchSummary {
     matched: 0,
     matchedByKey: { transaction_id: 0, merchant_reference: 0 },
     awaitingSettlement: { count: 0, byCurrency: {} },
-    discrepancies: Object.fromEntries(DISCREPANCY_TYPES.map((t) => [t, 0])) as Record<DiscrepancyType, number>,
+    discrepancies: Object.fromEntries(DISCREPANCY_TYPES.map((t) => [t, 0])) as Record<
+      DiscrepancyType,
+      number
+    >,
     opened: 0,
     closed: 0,
     reopened: 0,

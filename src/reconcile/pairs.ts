@@ -23,7 +23,8 @@ export const RC_GM = sql.raw(`(
  * range: the fixed-width columns lead (their offsets are cached), then the keys the scans filter and join on,
  * so that a scan deforms few columns of each row.
  */
-const PAIR_COLS = sql.raw(`id, file_id, line_no, settlement_date, gross, fee, subject, in_range, ext, provider, g_tid,
+const PAIR_COLS =
+  sql.raw(`id, file_id, line_no, settlement_date, gross, fee, subject, in_range, ext, provider, g_tid,
   g_type, match_key, tid, ref, kind, currency, payment_id, transaction_time, g_kind, g_status, g_amount, g_currency,
   g_reversed, g_root, g_ref, g_time, g_brand`);
 
@@ -40,9 +41,12 @@ export async function pairLines(db: Db, runId: number | null): Promise<void> {
   // Key 1, transaction id: prefer the record whose kind fits the line (one PayUnity id can be an RG and a CF),
   // then one that moves money, then a fixed order so that reruns choose the same. Ids held by several records
   // are rare, so only their lines are sorted; every other line takes its one record by a hash join.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_multi on commit drop as
-    select provider, transaction_id from rc_g group by provider, transaction_id having count(*) > 1`);
+    select provider, transaction_id from rc_g group by provider, transaction_id having count(*) > 1`,
+  );
   await exec(db, sql`analyze rc_multi`);
   const single = sql`
     select ${pairSelect(false, sql`case when g.transaction_id is not null then 'transaction_id' end`)}
@@ -52,7 +56,9 @@ export async function pairLines(db: Db, runId: number | null): Promise<void> {
   if (anyMulti.rows[0]?.any !== true) {
     await exec(db, sql`create temp table rc_pair on commit drop as ${single}`);
   } else {
-    await exec(db, sql`
+    await exec(
+      db,
+      sql`
       create temp table rc_pair on commit drop as
       ${single}
       where not exists (select 1 from rc_multi m where m.provider = l.provider and m.transaction_id = l.tid)
@@ -61,10 +67,13 @@ export async function pairLines(db: Db, runId: number | null): Promise<void> {
         select distinct on (l.id) ${pairSelect(false, sql`'transaction_id'`)}
         from rc_l l join rc_multi m on m.provider = l.provider and m.transaction_id = l.tid
         join rc_g g on g.provider = l.provider and g.transaction_id = l.tid
-        order by l.id, (g.kind = l.kind) desc, (g.amount is not null) desc, g.gateway_type) multi`);
+        order by l.id, (g.kind = l.kind) desc, (g.amount is not null) desc, g.gateway_type) multi`,
+    );
   }
   await exec(db, sql`analyze rc_pair`);
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_pair (${PAIR_COLS})
     select ${pairSelect(true, sql`'merchant_reference'`)}
     from matches m
@@ -74,7 +83,8 @@ export async function pairLines(db: Db, runId: number | null): Promise<void> {
         false as subject, false as in_range, sl.provider, nullif(sl.transaction_id, '') as tid,
         nullif(sl.merchant_reference, '') as ref, sl.kind, sl.currency, sl.payment_id, sl.transaction_time
       from settlement_lines sl where sl.id = m.settlement_line_id) l
-    where m.match_key = 'merchant_reference' and not exists (select 1 from rc_l x where x.id = m.settlement_line_id)`);
+    where m.match_key = 'merchant_reference' and not exists (select 1 from rc_l x where x.id = m.settlement_line_id)`,
+  );
   await matchByReference(db);
   await writeMatches(db, runId);
   await aggregatePerRecord(db);
@@ -88,26 +98,37 @@ export async function pairLines(db: Db, runId: number | null): Promise<void> {
  * largest group of equal keys, so one or two in practice.
  */
 async function matchByReference(db: Db): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_refl on commit drop as
     select id, provider, ref, kind, gross, currency, settlement_date, file_id, line_no,
       null::text as g_tid, null::text as g_type
-    from rc_pair where subject and not ext and tid is null and ref is not null`);
+    from rc_pair where subject and not ext and tid is null and ref is not null`,
+  );
   await exec(db, sql`analyze rc_refl`);
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_refc on commit drop as
     select g.provider, g.transaction_id, g.gateway_type, g.kind, g.status, g.reversed, g.root, g.merchant_reference,
       g.amount, g.currency, g.transaction_time, g.local_date, g.brand, c.deadline, false as taken
     from rc_g g join rc_cal c on c.provider = g.provider and c.local_date = g.local_date
-    where g.expected and (g.provider, g.merchant_reference) in (select provider, ref from rc_refl)`);
+    where g.expected and (g.provider, g.merchant_reference) in (select provider, ref from rc_refl)`,
+  );
   // Candidates a transaction id already paired are not candidates. Few rows: probed from rc_pair's one scan (an
   // anti-join would hash all of rc_pair).
   await exec(db, sql`analyze rc_refc`);
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     delete from rc_refc c using rc_pair p
-    where p.provider = c.provider and p.g_tid = c.transaction_id and p.g_type = c.gateway_type`);
+    where p.provider = c.provider and p.g_tid = c.transaction_id and p.g_type = c.gateway_type`,
+  );
   for (;;) {
-    const paired = await exec(db, sql`
+    const paired = await exec(
+      db,
+      sql`
       with prop as (
         select distinct on (r.id) r.id, c.transaction_id, c.gateway_type, r.settlement_date, r.file_id, r.line_no
         from rc_refl r join rc_refc c
@@ -122,18 +143,22 @@ async function matchByReference(db: Db): Promise<void> {
         update rc_refc c set taken = true from acc
         where c.transaction_id = acc.transaction_id and c.gateway_type = acc.gateway_type
       )
-      update rc_refl r set g_tid = acc.transaction_id, g_type = acc.gateway_type from acc where r.id = acc.id`);
+      update rc_refl r set g_tid = acc.transaction_id, g_type = acc.gateway_type from acc where r.id = acc.id`,
+    );
     if (paired === 0) break;
   }
   // The rounds filled g_tid: without fresh statistics the planner takes the paired lines for one row and joins
   // them to the candidates by a nested loop (2000 x 2000 at 1M payments).
   await exec(db, sql`analyze rc_refl`);
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     update rc_pair p set g_tid = g.transaction_id, g_type = g.gateway_type, g_kind = g.kind, g_status = g.status,
       g_amount = g.amount, g_currency = g.currency, g_reversed = g.reversed, g_root = g.root,
       g_ref = g.merchant_reference, g_time = g.transaction_time, g_brand = g.brand, match_key = 'merchant_reference'
     from rc_refl r join rc_refc g on g.provider = r.provider and g.transaction_id = r.g_tid and g.gateway_type = r.g_type
-    where r.g_tid is not null and p.id = r.id and not p.ext`);
+    where r.g_tid is not null and p.id = r.id and not p.ext`,
+  );
 }
 
 /**
@@ -144,26 +169,38 @@ async function matchByReference(db: Db): Promise<void> {
  * (4.4 s -> 3.4 s for 1M rows; the primary key's bigint pages take the random order cheaply).
  */
 async function writeMatches(db: Db, runId: number | null): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     delete from matches m using rc_pair p
-    where m.settlement_line_id = p.id and not p.ext and p.g_tid is null`);
+    where m.settlement_line_id = p.id and not p.ext and p.g_tid is null`,
+  );
   // The changed rows first, into a table of their own: an INSERT that anti-joins the table it fills could rescan
   // its own new rows once per row.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_match_diff on commit drop as
     select p.id, p.provider, p.g_tid, p.g_type, p.match_key, m.settlement_line_id is not null as stored
     from rc_pair p left join matches m on m.settlement_line_id = p.id
     where not p.ext and p.g_tid is not null
       and (m.settlement_line_id is null or m.transaction_id <> p.g_tid or m.gateway_type <> p.g_type
-           or m.match_key <> p.match_key)`);
-  await exec(db, sql`
+           or m.match_key <> p.match_key)`,
+  );
+  await exec(
+    db,
+    sql`
     update matches m set transaction_id = d.g_tid, gateway_type = d.g_type, match_key = d.match_key,
       run_id = ${runId}::bigint, matched_at = now()
-    from rc_match_diff d where d.stored and m.settlement_line_id = d.id`);
-  await exec(db, sql`
+    from rc_match_diff d where d.stored and m.settlement_line_id = d.id`,
+  );
+  await exec(
+    db,
+    sql`
     insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
     select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_match_diff where not stored
-    order by provider, g_tid`);
+    order by provider, g_tid`,
+  );
 }
 
 /**
@@ -172,15 +209,21 @@ async function writeMatches(db: Db, runId: number | null): Promise<void> {
  * aggregated and sorted.
  */
 async function aggregatePerRecord(db: Db): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_dup on commit drop as
     select provider, g_tid, g_type, count(*)::int as n, sum(gross)::bigint as sum_gross
-    from rc_pair where g_tid is not null group by provider, g_tid, g_type having count(*) > 1`);
+    from rc_pair where g_tid is not null group by provider, g_tid, g_type having count(*) > 1`,
+  );
   // Nearly always empty: with statistics the planner knows, and the joins below cost nothing.
   await exec(db, sql`analyze rc_dup`);
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_dup_first on commit drop as
     select distinct on (p.provider, p.g_tid, p.g_type) p.id
     from rc_pair p join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
-    order by p.provider, p.g_tid, p.g_type, p.settlement_date, p.file_id, p.line_no`);
+    order by p.provider, p.g_tid, p.g_type, p.settlement_date, p.file_id, p.line_no`,
+  );
 }

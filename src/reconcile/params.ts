@@ -48,7 +48,14 @@ export function matchParams(config: Config, sel: StageSelection, now: Date): Mat
 }
 
 function feeRows(rules: ReadonlyArray<readonly [ProviderName, readonly FeeRule[]]>): FeeRows {
-  const out: FeeRows = { provider: [], currency: [], brand: [], percent: [], fixedMinor: [], toleranceMinor: [] };
+  const out: FeeRows = {
+    provider: [],
+    currency: [],
+    brand: [],
+    percent: [],
+    fixedMinor: [],
+    toleranceMinor: [],
+  };
   const seen = new Set<string>();
   for (const [provider, list] of rules) {
     for (const r of list) {

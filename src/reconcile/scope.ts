@@ -42,13 +42,19 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   // Statistics on the scope tables steer the joins that follow (some insert into a table they anti-join: without
   // row counts the planner may scan it once per row). A small sample is enough for row counts and distinct ids.
   await exec(db, sql`set local default_statistics_target = 10`);
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_prov on commit drop as
-    select * from unnest(${p.providers}::text[], ${p.lagDays}::int[], ${p.earliestDates}::date[]) as t(provider, lag, d0)`);
-  await exec(db, sql`
+    select * from unnest(${p.providers}::text[], ${p.lagDays}::int[], ${p.earliestDates}::date[]) as t(provider, lag, d0)`,
+  );
+  await exec(
+    db,
+    sql`
     create temp table rc_open on commit drop as
     select id, provider, type, transaction_id from discrepancies
-    where status = 'open' and provider = any (${p.providers}::text[])`);
+    where status = 'open' and provider = any (${p.providers}::text[])`,
+  );
   await exec(db, sql`analyze rc_open`);
 
   await buildLines(db, p);
@@ -62,46 +68,64 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   await exec(db, sql`analyze rc_g`);
   // Outside the window: what open discrepancies name, and for an open duplicate_charge the payments of the same
   // merchant reference (its first may lie outside). Driven from rc_open, a small table.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_g ${select}
-    where not ${inWindow} and (g.provider, g.transaction_id) in (select provider, transaction_id from rc_open)`);
-  await exec(db, sql`
+    where not ${inWindow} and (g.provider, g.transaction_id) in (select provider, transaction_id from rc_open)`,
+  );
+  await exec(
+    db,
+    sql`
     insert into rc_g ${select}
     where not ${inWindow} and g.kind = 'payment'
       and (g.provider, g.transaction_id) not in (select provider, transaction_id from rc_open)
       and (g.provider, g.merchant_reference) in (
         select d.provider, d.merchant_reference from rc_open o
         join gateway_transactions d on d.provider = o.provider and d.transaction_id = o.transaction_id
-        where o.type = 'duplicate_charge')`);
+        where o.type = 'duplicate_charge')`,
+  );
   // Records that lines of the range name but that lie outside the window (a refund today of an old sale).
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_g ${select}
     where (g.provider, g.transaction_id) in (
       select distinct l.provider, l.tid from rc_l l
       where l.subject and l.tid is not null
-        and not exists (select 1 from rc_g x where x.provider = l.provider and x.transaction_id = l.tid))`);
+        and not exists (select 1 from rc_g x where x.provider = l.provider and x.transaction_id = l.tid))`,
+  );
   // A chargeback without an amount takes the amount and currency of the payment it references.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     update rc_g x set amount = -abs(pay.amount_minor), currency = pay.currency,
       expected = (x.status = 'chargeback' and pay.amount_minor is not null and pay.currency is not null)
     from gateway_transactions pay
     where x.kind = 'chargeback' and x.amount is null
       and pay.provider = x.provider and pay.transaction_id = coalesce(x.referenced_id, nullif(x.root, x.transaction_id))
-      and pay.kind = 'payment'`);
+      and pay.kind = 'payment'`,
+  );
 
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_cal on commit drop as
     select d.provider, d.local_date, payrecon_add_business_days(d.local_date, p.lag, ${p.holidays}::date[]) as deadline
-    from (select distinct provider, local_date from rc_g) d join rc_prov p on p.provider = d.provider`);
+    from (select distinct provider, local_date from rc_g) d join rc_prov p on p.provider = d.provider`,
+  );
 
   // Lines elsewhere in time that name a record of the scope: late settlements, and duplicates across dates.
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_l
     select ${LINE_COLS}, false, false from settlement_lines sl join settlement_files f on f.id = sl.file_id
     where f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
       and not (sl.settlement_date between ${p.from}::date and ${p.to}::date)
       and (sl.provider, sl.transaction_id) in (select provider, transaction_id from rc_g)
-      and not exists (select 1 from rc_l x where x.id = sl.id)`);
+      and not exists (select 1 from rc_l x where x.id = sl.id)`,
+  );
   await exec(db, sql`analyze rc_g`);
   await exec(db, sql`analyze rc_l`);
 }
@@ -112,27 +136,36 @@ const LINE_COLS = sql.raw(`sl.id, sl.provider, sl.settlement_date, sl.file_id, s
 
 /** Subject lines: the date range's, and those an open discrepancy names (by transaction id or `ref:`). */
 async function buildLines(db: Db, p: MatchParams): Promise<void> {
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     create temp table rc_l on commit drop as
     select ${LINE_COLS}, true as subject, true as in_range
     from settlement_lines sl join settlement_files f on f.id = sl.file_id
     where f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
-      and sl.provider = any (${p.providers}::text[]) and sl.settlement_date between ${p.from}::date and ${p.to}::date`);
+      and sl.provider = any (${p.providers}::text[]) and sl.settlement_date between ${p.from}::date and ${p.to}::date`,
+  );
   await exec(db, sql`analyze rc_l`);
   const outside = sql`f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
     and not (sl.settlement_date between ${p.from}::date and ${p.to}::date)
     and not exists (select 1 from rc_l x where x.id = sl.id)`;
-  await exec(db, sql`
+  await exec(
+    db,
+    sql`
     insert into rc_l
     select distinct ${LINE_COLS}, true, false
     from rc_open o join settlement_lines sl on sl.provider = o.provider and sl.transaction_id = o.transaction_id
     join settlement_files f on f.id = sl.file_id
-    where ${outside}`);
-  await exec(db, sql`
+    where ${outside}`,
+  );
+  await exec(
+    db,
+    sql`
     insert into rc_l
     select distinct ${LINE_COLS}, true, false
     from rc_open o join settlement_lines sl
       on sl.provider = o.provider and sl.merchant_reference = substr(o.transaction_id, 5)
     join settlement_files f on f.id = sl.file_id
-    where o.transaction_id like 'ref:%' and coalesce(sl.transaction_id, '') = '' and ${outside}`);
+    where o.transaction_id like 'ref:%' and coalesce(sl.transaction_id, '') = '' and ${outside}`,
+  );
 }

@@ -5,7 +5,11 @@ import type { Db } from '../db/connect.js';
 export const MATCHABLE_KINDS = sql.raw(`('payment', 'refund', 'chargeback', 'chargeback_reversal')`);
 
 /** `D` + 16 hex digits of SHA-256 of `provider|type|key`. sha256() is built in since PG 11 (no pgcrypto). */
-export function discrepancyIdSql(provider: RawBuilder<unknown>, type: RawBuilder<unknown>, key: RawBuilder<unknown>) {
+export function discrepancyIdSql(
+  provider: RawBuilder<unknown>,
+  type: RawBuilder<unknown>,
+  key: RawBuilder<unknown>,
+) {
   return sql`'D' || left(encode(sha256(convert_to(${provider} || '|' || ${type} || '|' || ${key}, 'UTF8')), 'hex'), 16)`;
 }
 

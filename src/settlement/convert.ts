@@ -30,7 +30,12 @@ const CURRENCY = /^[A-Z]{3}$/;
 
 // byKind files write every amount as a positive number; the sign follows from what the line is.
 const KIND_SIGN: Record<SettlementKind, number> = {
-  payment: 1, chargeback_reversal: 1, refund: -1, chargeback: -1, fee: -1, adjustment: 0,
+  payment: 1,
+  chargeback_reversal: 1,
+  refund: -1,
+  chargeback: -1,
+  fee: -1,
+  adjustment: 0,
 };
 
 export type Converted = { ok: true; line: SettlementLine } | { ok: false; reason: string };
@@ -47,7 +52,8 @@ export function convertRecord(
   raw: string,
   fileDate: string | null,
 ): Converted {
-  if (fields.length !== layout.width) return { ok: false, reason: `expected ${layout.width} columns, found ${fields.length}` };
+  if (fields.length !== layout.width)
+    return { ok: false, reason: `expected ${layout.width} columns, found ${fields.length}` };
   const kindText = text(fields, layout.kind);
   const kind = p.kindOf(kindText, (name) => text(fields, layout.extra[name] ?? -1));
   if (!kind) return { ok: false, reason: `unknown type "${kindText}"` };
@@ -61,7 +67,10 @@ export function convertRecord(
   try {
     grossMinor = amount(p, text(fields, layout.gross), currency, 'gross', false);
     feeMinor = amount(p, text(fields, layout.fee), currency, 'fee', true);
-    fileNet = layout.net < 0 || text(fields, layout.net) === '' ? null : amount(p, text(fields, layout.net), currency, 'net', false);
+    fileNet =
+      layout.net < 0 || text(fields, layout.net) === ''
+        ? null
+        : amount(p, text(fields, layout.net), currency, 'net', false);
   } catch (e) {
     if (e instanceof MoneyFormatError) return { ok: false, reason: e.message };
     throw e;
@@ -69,7 +78,8 @@ export function convertRecord(
   if (p.signs === 'byKind') {
     const sign = KIND_SIGN[kind];
     if (sign !== 0) {
-      if (grossMinor < 0 || (fileNet !== null && fileNet < 0)) return { ok: false, reason: 'negative amount in a file whose signs come from the type' };
+      if (grossMinor < 0 || (fileNet !== null && fileNet < 0))
+        return { ok: false, reason: 'negative amount in a file whose signs come from the type' };
       grossMinor = sign * grossMinor || 0;
       if (fileNet !== null) fileNet = sign * fileNet || 0;
     }
@@ -85,7 +95,8 @@ export function convertRecord(
   if (layout.settlementDate >= 0) {
     const d = text(fields, layout.settlementDate);
     settlementDate = settlementDateOf(p.dateFormat, d);
-    if (!settlementDate) return { ok: false, reason: `invalid settlement date "${d}" (expected ${p.dateFormat.source})` };
+    if (!settlementDate)
+      return { ok: false, reason: `invalid settlement date "${d}" (expected ${p.dateFormat.source})` };
   }
   if (!settlementDate) return { ok: false, reason: 'no settlement date in the line or the file name' };
 
@@ -93,7 +104,8 @@ export function convertRecord(
   const t = text(fields, layout.transactionTime);
   if (t !== '') {
     transactionTime = parseTimestamp(p.timestampFormat, t, p.timezone);
-    if (transactionTime === null) return { ok: false, reason: `invalid transaction time "${t}" (expected ${p.timestampFormat.source})` };
+    if (transactionTime === null)
+      return { ok: false, reason: `invalid transaction time "${t}" (expected ${p.timestampFormat.source})` };
   }
 
   const transactionId = text(fields, layout.transactionId) || null;
@@ -101,7 +113,17 @@ export function convertRecord(
   return {
     ok: true,
     line: {
-      lineNo, settlementDate, kind, transactionId, paymentId, transactionTime, currency, grossMinor, feeMinor, netMinor, raw,
+      lineNo,
+      settlementDate,
+      kind,
+      transactionId,
+      paymentId,
+      transactionTime,
+      currency,
+      grossMinor,
+      feeMinor,
+      netMinor,
+      raw,
       batchId: text(fields, layout.batchId) || null,
       merchantReference: text(fields, layout.merchantReference) || null,
     },
@@ -162,7 +184,13 @@ function fastMajor(value: string, currency: string, sep: number): number | null 
   return neg && scaled !== 0 ? -scaled : scaled;
 }
 
-function amount(p: ResolvedProfile, value: string, currency: string, what: string, emptyIsZero: boolean): number {
+function amount(
+  p: ResolvedProfile,
+  value: string,
+  currency: string,
+  what: string,
+  emptyIsZero: boolean,
+): number {
   if (value === '') {
     if (emptyIsZero) return 0;
     throw new MoneyFormatError(`${what} is empty`);
@@ -174,7 +202,10 @@ function amount(p: ResolvedProfile, value: string, currency: string, what: strin
   try {
     return p.amountUnit === 'minor'
       ? parseMinor(value)
-      : parseMajorToMinor(value, currency, { decimalSeparator: p.decimalSeparator, allowTrailingZeroDecimals: p.allowTrailingZeroDecimals });
+      : parseMajorToMinor(value, currency, {
+          decimalSeparator: p.decimalSeparator,
+          allowTrailingZeroDecimals: p.allowTrailingZeroDecimals,
+        });
   } catch (e) {
     if (e instanceof MoneyFormatError) throw new MoneyFormatError(`${what}: ${e.message}`);
     throw e;

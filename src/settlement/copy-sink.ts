@@ -28,7 +28,9 @@ const AHEAD_BYTES = 4 * 1024 * 1024;
 const REJECT_BATCH = 5000;
 
 /** Binary COPY header: signature, flags, header extension length; the trailer is a field count of -1. */
-const HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+const HEADER = Buffer.from([
+  0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
 const TRAILER = Buffer.from([0xff, 0xff]);
 
 /** PostgreSQL's epoch (2000-01-01) in Unix milliseconds, and in days from the Unix epoch. */
@@ -45,7 +47,8 @@ function pgDays(date: string): number {
   if (d === undefined) {
     const ms = Date.parse(`${date}T00:00:00Z`);
     // As the server would: a date that is not a real one (or not YYYY-MM-DD) fails the load, never rolls over.
-    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date) throw new Error(`invalid settlement date "${date}"`);
+    if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== date)
+      throw new Error(`invalid settlement date "${date}"`);
     d = Math.round(ms / 86_400_000) - PG_EPOCH_DAYS;
     if (dayCache.size > 10_000) dayCache.clear();
     dayCache.set(date, d);
@@ -69,7 +72,11 @@ export class CopySink implements ParseSink {
   private copy: Writable | null = null;
   private buf: Buffer = Buffer.allocUnsafe(WRITE_BYTES * 2);
   private pos = 0;
-  private rejects: { lineNo: number[]; reason: string[]; raw: string[] } = { lineNo: [], reason: [], raw: [] };
+  private rejects: { lineNo: number[]; reason: string[]; raw: string[] } = {
+    lineNo: [],
+    reason: [],
+    raw: [],
+  };
   private readonly provider: Buffer;
 
   constructor(
@@ -85,8 +92,12 @@ export class CopySink implements ParseSink {
   line(l: SettlementLine): void {
     // Fixed parts: field count, 15 lengths, 5 int64 + 2 int32 values, plus the pre-encoded strings; every UTF-16
     // unit of the other strings takes at most 3 bytes in UTF-8.
-    const variable = (l.batchId?.length ?? 0) + (l.transactionId?.length ?? 0) + (l.paymentId?.length ?? 0) +
-      (l.merchantReference?.length ?? 0) + l.raw.length;
+    const variable =
+      (l.batchId?.length ?? 0) +
+      (l.transactionId?.length ?? 0) +
+      (l.paymentId?.length ?? 0) +
+      (l.merchantReference?.length ?? 0) +
+      l.raw.length;
     this.reserve(2 + FIELDS * 4 + 48 + this.provider.length + 32 + 3 * variable);
     const b = this.buf;
     let p = this.pos;

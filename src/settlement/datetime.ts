@@ -43,7 +43,7 @@ export function compilePattern(source: string): CompiledPattern {
     if (last?.t === 'lit') last.text += text;
     else segments.push({ t: 'lit', text });
   };
-  for (let i = 0; i < source.length; ) {
+  for (let i = 0; i < source.length;) {
     const c = source.charAt(i);
     if (c === "'") {
       const end = source.indexOf("'", i + 1);
@@ -88,7 +88,12 @@ export function compilePattern(source: string): CompiledPattern {
   if (!hasYear || !fields.includes('month') || !fields.includes('day')) {
     throw new ConfigError(`date format "${source}": needs a year, month and day`);
   }
-  return { source, segments: top, hasTime: fields.includes('hour'), hasOffset: flat.some((s) => s.t === 'offset') };
+  return {
+    source,
+    segments: top,
+    hasTime: fields.includes('hour'),
+    hasOffset: flat.some((s) => s.t === 'offset'),
+  };
 }
 
 export interface DateParts {
@@ -152,7 +157,16 @@ function walk(segments: readonly Segment[], text: string, start: number, r: Date
 
 /** Parses `text` against the pattern; null when it does not fit or is not a real calendar moment. */
 export function parseParts(p: CompiledPattern, text: string): DateParts | null {
-  const r: DateParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, ms: 0, offsetMinutes: null };
+  const r: DateParts = {
+    year: 0,
+    month: 0,
+    day: 0,
+    hour: 0,
+    minute: 0,
+    second: 0,
+    ms: 0,
+    offsetMinutes: null,
+  };
   const pos = walk(p.segments, text, 0, r);
   if (pos < 0 || pos !== text.length) return null;
   if (r.month < 1 || r.month > 12 || r.day < 1) return null;
@@ -188,13 +202,27 @@ function zoneOffset(utcMs: number, timeZone: string): number {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(timeZone, f);
   }
   const v: Record<string, number> = {};
   for (const part of f.formatToParts(utcMs)) if (part.type !== 'literal') v[part.type] = Number(part.value);
-  const asUtc = Date.UTC(v.year ?? 0, (v.month ?? 1) - 1, v.day ?? 1, v.hour ?? 0, v.minute ?? 0, v.second ?? 0);
+  const asUtc = Date.UTC(
+    v.year ?? 0,
+    (v.month ?? 1) - 1,
+    v.day ?? 1,
+    v.hour ?? 0,
+    v.minute ?? 0,
+    v.second ?? 0,
+  );
   return asUtc - Math.floor(utcMs / 1000) * 1000;
 }
 

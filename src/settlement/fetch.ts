@@ -49,7 +49,12 @@ export interface FetchDeps {
   source?: SettlementSource;
 }
 
-export async function fetchSettlement(ctx: StageContext, provider: ProviderName, range: DateRange, deps: FetchDeps = {}): Promise<FetchSummary> {
+export async function fetchSettlement(
+  ctx: StageContext,
+  provider: ProviderName,
+  range: DateRange,
+  deps: FetchDeps = {},
+): Promise<FetchSummary> {
   const pcfg = ctx.config.providers[provider];
   if (!pcfg) throw new ConfigError(`providers.${provider}: not configured`);
   const profile = resolveProfile(pcfg.settlement.profile);
@@ -63,13 +68,26 @@ export async function fetchSettlement(ctx: StageContext, provider: ProviderName,
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     const listed = await source.list();
-    const seen = await seenFiles(ctx.db, provider, listed.map((f) => f.path));
+    const seen = await seenFiles(
+      ctx.db,
+      provider,
+      listed.map((f) => f.path),
+    );
     const wanted: { file: RemoteFile; date: string | null }[] = [];
     for (const file of listed) {
       const unsafe = unsafeNameReason(file.name);
       if (unsafe) {
         log.warn({ file: printableName(file.name), reason: unsafe }, 'remote file refused');
-        summary.files.push({ name: printableName(file.name), remotePath: printableName(file.path), sha256: null, settlementDate: null, status: 'refused', loaded: 0, rejected: 0, reason: unsafe });
+        summary.files.push({
+          name: printableName(file.name),
+          remotePath: printableName(file.path),
+          sha256: null,
+          settlementDate: null,
+          status: 'refused',
+          loaded: 0,
+          rejected: 0,
+          reason: unsafe,
+        });
         continue;
       }
       const { matches, date } = fileNameDate(profile, file.name);
@@ -77,9 +95,14 @@ export async function fetchSettlement(ctx: StageContext, provider: ProviderName,
       const inRange = date !== null && date >= range.from && date <= range.to;
       if (inRange || !seen.has(seenKey(file.path, file.size))) wanted.push({ file, date });
     }
-    log.info({ listed: listed.length, wanted: wanted.length, source: source.description }, 'settlement files selected');
+    log.info(
+      { listed: listed.length, wanted: wanted.length, source: source.description },
+      'settlement files selected',
+    );
 
-    const pending = startBounded(wanted, source.parallelism, (w) => downloadToArchive(source, w.file, archiveDir, downloads.signal));
+    const pending = startBounded(wanted, source.parallelism, (w) =>
+      downloadToArchive(source, w.file, archiveDir, downloads.signal),
+    );
     // Each file loads in its own transaction on its own connection; the next one starts while the server is still
     // writing the previous one's last rows, indexes and commit (for day-sized files that tail was about half of
     // the server's work, and the parser sat idle through it). Results are taken in file order. As before, a file
@@ -94,8 +117,15 @@ export async function fetchSettlement(ctx: StageContext, provider: ProviderName,
         throw e;
       }
       const out = await loadSettlementFile(ctx.pool, {
-        provider, remotePath: w.file.path, fileName: w.file.name, size: archived.size, sha256: archived.sha256,
-        settlementDate: w.date, localPath: archived.path, profile, runId: ctx.runId,
+        provider,
+        remotePath: w.file.path,
+        fileName: w.file.name,
+        size: archived.size,
+        sha256: archived.sha256,
+        settlementDate: w.date,
+        localPath: archived.path,
+        profile,
+        runId: ctx.runId,
       });
       return { w, archived, out };
     };
@@ -116,19 +146,36 @@ export async function fetchSettlement(ctx: StageContext, provider: ProviderName,
           // Loads already under way finish (each commits on its own) before the stage reports the interruption.
           const rest = await Promise.allSettled(inFlight.splice(0));
           const committed = done + rest.filter((r) => r.status === 'fulfilled' && r.value !== null).length;
-          throw new RunFailedError(`fetch interrupted after ${committed} of ${wanted.length} files of ${provider}`);
+          throw new RunFailedError(
+            `fetch interrupted after ${committed} of ${wanted.length} files of ${provider}`,
+          );
         }
         done++;
         const { w, archived, out } = loaded;
         summary.files.push({
-          name: w.file.name, remotePath: w.file.path, sha256: archived.sha256, settlementDate: w.date, status: out.status,
-          loaded: out.loaded, rejected: out.rejected, fileId: out.fileId,
+          name: w.file.name,
+          remotePath: w.file.path,
+          sha256: archived.sha256,
+          settlementDate: w.date,
+          status: out.status,
+          loaded: out.loaded,
+          rejected: out.rejected,
+          fileId: out.fileId,
           ...(out.reason !== undefined ? { reason: out.reason } : {}),
           ...(out.supersededFileId !== undefined ? { supersededFileId: out.supersededFileId } : {}),
         });
         summary.loadedLines += out.loaded;
         summary.rejectedLines += out.rejected;
-        log.info({ file: w.file.name, status: out.status, loaded: out.loaded, rejected: out.rejected, reason: out.reason }, 'settlement file processed');
+        log.info(
+          {
+            file: w.file.name,
+            status: out.status,
+            loaded: out.loaded,
+            rejected: out.rejected,
+            reason: out.reason,
+          },
+          'settlement file processed',
+        );
       }
     } finally {
       // A failed file fails the stage, but never with a load still running behind its back.

@@ -41,8 +41,17 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
   let broken = false;
   try {
     await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`settlement:${input.provider}:${input.remotePath}`]);
-    const same = await client.query<{ id: number; status: string; reject_reason: string | null; line_count: number; loaded_count: number; rejected_count: number }>(
+    await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `settlement:${input.provider}:${input.remotePath}`,
+    ]);
+    const same = await client.query<{
+      id: number;
+      status: string;
+      reject_reason: string | null;
+      line_count: number;
+      loaded_count: number;
+      rejected_count: number;
+    }>(
       `select id, status, reject_reason, line_count, loaded_count, rejected_count from settlement_files
        where provider = $1 and remote_path = $2 and size = $3 and sha256 = $4`,
       [input.provider, input.remotePath, input.size, input.sha256],
@@ -51,8 +60,15 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     if (found) {
       await client.query('commit');
       return {
-        status: 'duplicate', fileId: found.id, lineCount: found.line_count, loaded: 0, rejected: 0,
-        reason: found.status === 'rejected' ? `already rejected: ${found.reject_reason ?? ''}` : `already ${found.status}`,
+        status: 'duplicate',
+        fileId: found.id,
+        lineCount: found.line_count,
+        loaded: 0,
+        rejected: 0,
+        reason:
+          found.status === 'rejected'
+            ? `already rejected: ${found.reject_reason ?? ''}`
+            : `already ${found.status}`,
       };
     }
     const pred = await client.query<{ id: number }>(
@@ -71,7 +87,12 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     let result;
     try {
       result = await parseSettlementFile(
-        { path: input.localPath, name: input.fileName, profile: input.profile, fileDate: input.settlementDate },
+        {
+          path: input.localPath,
+          name: input.fileName,
+          profile: input.profile,
+          fileDate: input.settlementDate,
+        },
         sink,
       );
       await sink.finish();
@@ -97,15 +118,20 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     await summarizeNewRanges(client);
     await client.query('commit');
     return {
-      status: predecessor !== undefined ? 'corrected' : 'loaded', fileId,
-      lineCount: result.lineCount, loaded: result.loaded, rejected: result.rejected,
+      status: predecessor !== undefined ? 'corrected' : 'loaded',
+      fileId,
+      lineCount: result.lineCount,
+      loaded: result.loaded,
+      rejected: result.rejected,
       ...(predecessor !== undefined ? { supersededFileId: predecessor } : {}),
     };
   } catch (e) {
     broken = true;
     await client.query('rollback').catch(() => undefined);
     if (e instanceof FileRejectedError) throw e;
-    throw new DatabaseError(`loading settlement file ${input.remotePath} failed: ${(e as Error).message}`, { cause: e });
+    throw new DatabaseError(`loading settlement file ${input.remotePath} failed: ${(e as Error).message}`, {
+      cause: e,
+    });
   } finally {
     client.release(broken ? true : undefined);
   }
@@ -136,8 +162,15 @@ async function summarizeNewRanges(client: pg.PoolClient): Promise<void> {
 
 function fileValues(input: LoadInput): unknown[] {
   return [
-    input.provider, input.remotePath, input.fileName, input.size, input.sha256, input.settlementDate, input.localPath,
-    input.profile.name, input.runId,
+    input.provider,
+    input.remotePath,
+    input.fileName,
+    input.size,
+    input.sha256,
+    input.settlementDate,
+    input.localPath,
+    input.profile.name,
+    input.runId,
   ];
 }
 

@@ -56,7 +56,7 @@ export function maskCardNumbers(text: string): string {
   let out: string | null = null;
   let last = 0;
   const n = text.length;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     if (!isDigit(text.charCodeAt(i))) {
       i++;
       continue;

@@ -34,7 +34,9 @@ export interface ParseInput {
 
 export async function parseSettlementFile(input: ParseInput, sink: ParseSink): Promise<ParseResult> {
   const state = new FileState(input, sink);
-  const splitter = new RecordSplitter(input.profile.delimiter, input.profile.quote, (rec) => state.record(rec));
+  const splitter = new RecordSplitter(input.profile.delimiter, input.profile.quote, (rec) =>
+    state.record(rec),
+  );
   for await (const text of readDecoded(input.path, input.name, input.profile.encoding)) {
     splitter.push(text);
     state.throwIfFailed();
@@ -80,7 +82,9 @@ class FileState {
       return;
     }
     if (this.trailer) {
-      this.failure = new FileRejectedError(`data after the trailer (line ${rec.lineNo}): truncated or corrupt file`);
+      this.failure = new FileRejectedError(
+        `data after the trailer (line ${rec.lineNo}): truncated or corrupt file`,
+      );
       return;
     }
     if (p.trailer === 'payunity' && rec.fields?.[0]?.trim() === 'TRAILER') {
@@ -149,11 +153,14 @@ class FileState {
       if (p.header) throw new FileRejectedError('missing header: the file has no lines');
     }
     if (p.trailer !== 'payunity') return;
-    if (!this.trailer) throw new FileRejectedError('trailer missing: truncated or corrupt file, nothing loaded');
+    if (!this.trailer)
+      throw new FileRejectedError('trailer missing: truncated or corrupt file, nothing loaded');
     const [, countText = '', sumText = ''] = this.trailer.fields.map((f) => f.trim());
     const count = /^\d+$/.test(countText) ? Number(countText) : NaN;
     if (count !== this.dataRecords) {
-      throw new FileRejectedError(`trailer says ${countText} lines but the file has ${this.dataRecords}: truncated or corrupt file, nothing loaded`);
+      throw new FileRejectedError(
+        `trailer says ${countText} lines but the file has ${this.dataRecords}: truncated or corrupt file, nothing loaded`,
+      );
     }
     const sum = scaledDecimal(sumText, p.decimalSeparator);
     let total = this.netSum;
@@ -162,7 +169,9 @@ class FileState {
       else total += BigInt(minor) * 10n ** BigInt(SUM_SCALE - exp);
     }
     if (sum === null || !this.netSumKnown || sum !== total) {
-      throw new FileRejectedError(`trailer sum of net ${sumText} does not agree with the lines: corrupt file, nothing loaded`);
+      throw new FileRejectedError(
+        `trailer sum of net ${sumText} does not agree with the lines: corrupt file, nothing loaded`,
+      );
     }
   }
 }
@@ -204,7 +213,9 @@ function headerLayout(p: ResolvedProfile, header: string[]): Layout {
     layout.extra[key] = i;
   }
   if (missing.length > 0) {
-    throw new FileRejectedError(`the profile names a column the file does not have (${missing.join(', ')}); header: ${names.join(p.delimiter)}`);
+    throw new FileRejectedError(
+      `the profile names a column the file does not have (${missing.join(', ')}); header: ${names.join(p.delimiter)}`,
+    );
   }
   return layout;
 }
@@ -218,7 +229,9 @@ function positionalLayout(p: ResolvedProfile, width: number): Layout {
     layout[key] = pos - 1;
   }
   if (missing.length > 0) {
-    throw new FileRejectedError(`the profile names a column the file does not have (${missing.join(', ')}); the first line has ${width} columns`);
+    throw new FileRejectedError(
+      `the profile names a column the file does not have (${missing.join(', ')}); the first line has ${width} columns`,
+    );
   }
   return layout;
 }

@@ -38,7 +38,11 @@ function decoderFor(encoding: FileEncoding): Decoder {
 }
 
 /** Decoded text of the file, chunk by chunk. Throws FileRejectedError when the file cannot be read as a whole. */
-export async function* readDecoded(path: string, name: string, encoding: FileEncoding): AsyncGenerator<string> {
+export async function* readDecoded(
+  path: string,
+  name: string,
+  encoding: FileEncoding,
+): AsyncGenerator<string> {
   const gzName = /\.gz$/i.test(name);
   const gzMagic = await startsWithGzipMagic(path);
   if (gzName && !gzMagic) throw new FileRejectedError('named .gz but is not gzip data');
@@ -56,7 +60,10 @@ export async function* readDecoded(path: string, name: string, encoding: FileEnc
   } catch (e) {
     if (e instanceof FileRejectedError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (gzMagic && (code.startsWith('Z_') || /unexpected end of file|incorrect header|invalid/i.test((e as Error).message))) {
+    if (
+      gzMagic &&
+      (code.startsWith('Z_') || /unexpected end of file|incorrect header|invalid/i.test((e as Error).message))
+    ) {
       throw new FileRejectedError(`bad gzip data: ${(e as Error).message}`, { cause: e });
     }
     throw e;
@@ -69,6 +76,9 @@ function decodeOrReject(fn: () => string, encoding: FileEncoding): string {
   try {
     return fn();
   } catch (e) {
-    throw new FileRejectedError(`not valid ${encoding === 'utf8' ? 'UTF-8' : encoding} text (wrong encoding?)`, { cause: e });
+    throw new FileRejectedError(
+      `not valid ${encoding === 'utf8' ? 'UTF-8' : encoding} text (wrong encoding?)`,
+      { cause: e },
+    );
   }
 }

@@ -83,9 +83,15 @@ export class RecordSplitter {
   private emitQuoted(raw: string, lineNo: number): void {
     this.pending = [];
     try {
-      const rows: string[][] = parseCsv(raw, { delimiter: this.delimiter, quote: this.quote, relax_column_count: true, record_delimiter: '\n' });
+      const rows: string[][] = parseCsv(raw, {
+        delimiter: this.delimiter,
+        quote: this.quote,
+        relax_column_count: true,
+        record_delimiter: '\n',
+      });
       const first = rows[0];
-      if (rows.length !== 1 || !first) this.onRecord({ lineNo, raw, fields: null, error: 'not one CSV record' });
+      if (rows.length !== 1 || !first)
+        this.onRecord({ lineNo, raw, fields: null, error: 'not one CSV record' });
       else this.onRecord({ lineNo, raw, fields: first });
     } catch (e) {
       this.onRecord({ lineNo, raw, fields: null, error: `invalid CSV: ${(e as Error).message}` });
@@ -96,7 +102,12 @@ export class RecordSplitter {
     const raw = this.pending.join('\n');
     const lineNo = this.pendingStart;
     this.pending = [];
-    this.onRecord({ lineNo, raw, fields: null, error: `quoted field not closed within ${MAX_RECORD_LINES} lines` });
+    this.onRecord({
+      lineNo,
+      raw,
+      fields: null,
+      error: `quoted field not closed within ${MAX_RECORD_LINES} lines`,
+    });
   }
 }
 

@@ -2,7 +2,11 @@
 import type { Db } from '../db/connect.js';
 
 /** "remote path \0 size" of every file of the provider seen before, whatever its status. */
-export async function seenFiles(db: Db, provider: string, remotePaths: readonly string[]): Promise<Set<string>> {
+export async function seenFiles(
+  db: Db,
+  provider: string,
+  remotePaths: readonly string[],
+): Promise<Set<string>> {
   if (remotePaths.length === 0) return new Set();
   const rows = await db
     .selectFrom('settlement_files')

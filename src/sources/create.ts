@@ -12,7 +12,8 @@ export function createSource(provider: ProviderName, s: SettlementConfig, log?: 
     if (!s.sftp) throw new ConfigError(`providers.${provider}.settlement.sftp: required when source is sftp`);
     return new SftpSource(s.sftp, { log });
   }
-  if (!s.localDir) throw new ConfigError(`providers.${provider}.settlement.localDir: required when source is local`);
+  if (!s.localDir)
+    throw new ConfigError(`providers.${provider}.settlement.localDir: required when source is local`);
   return new LocalFolderSource(s.localDir);
 }
 

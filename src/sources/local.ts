@@ -19,7 +19,9 @@ export class LocalFolderSource implements SettlementSource {
     try {
       entries = await readdir(this.dir, { withFileTypes: true });
     } catch (e) {
-      throw new SourceError(`cannot read settlement folder ${this.description}: ${(e as Error).message}`, { cause: e });
+      throw new SourceError(`cannot read settlement folder ${this.description}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     const files: RemoteFile[] = [];
     for (const e of entries) {
@@ -36,7 +38,9 @@ export class LocalFolderSource implements SettlementSource {
     try {
       await appendStream(createReadStream(path.join(this.dir, file.path)), destPath, progress, signal);
     } catch (e) {
-      throw new SourceError(`cannot copy ${file.path} from ${this.description}: ${(e as Error).message}`, { cause: e });
+      throw new SourceError(`cannot copy ${file.path} from ${this.description}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     return { size: progress.bytes, sha256: progress.hash.digest('hex') };
   }

@@ -47,7 +47,12 @@ export class SftpSource implements SettlementSource {
       const entries = await c.list(this.remoteDir);
       return entries
         .filter((e) => e.type === '-')
-        .map((e) => ({ name: e.name, path: path.posix.join(this.remoteDir, e.name), size: e.size, modifiedAt: new Date(e.modifyTime) }))
+        .map((e) => ({
+          name: e.name,
+          path: path.posix.join(this.remoteDir, e.name),
+          size: e.size,
+          modifiedAt: new Date(e.modifyTime),
+        }))
         .sort((a, b) => a.name.localeCompare(b.name));
     });
   }
@@ -55,17 +60,28 @@ export class SftpSource implements SettlementSource {
   async download(file: RemoteFile, destPath: string, signal: AbortSignal): Promise<Downloaded> {
     let progress: WriteProgress = freshProgress();
     let first = true;
-    await this.withRetry(`download ${file.path}`, async (c) => {
-      if (!first) progress = await progressFromDisk(destPath);
-      first = false;
-      if (progress.bytes > file.size) progress = freshProgress(); // the file changed under us: start over
-      const stream = c.createReadStream(file.path, { start: progress.bytes }) as Readable;
-      // ssh2 can report the dead channel again after our loop has stopped listening; that late echo is not news.
-      stream.on('error', () => undefined);
-      await appendStream(stream, destPath, progress, signal, this.opts.onData && ((n) => this.opts.onData?.(file, n)));
-      // ssh2 may end a stream quietly when the connection goes: a short file is a dropped transfer, not success.
-      if (progress.bytes < file.size) throw new SourceError(`transfer ended at ${progress.bytes} of ${file.size} bytes`);
-    }, signal);
+    await this.withRetry(
+      `download ${file.path}`,
+      async (c) => {
+        if (!first) progress = await progressFromDisk(destPath);
+        first = false;
+        if (progress.bytes > file.size) progress = freshProgress(); // the file changed under us: start over
+        const stream = c.createReadStream(file.path, { start: progress.bytes }) as Readable;
+        // ssh2 can report the dead channel again after our loop has stopped listening; that late echo is not news.
+        stream.on('error', () => undefined);
+        await appendStream(
+          stream,
+          destPath,
+          progress,
+          signal,
+          this.opts.onData && ((n) => this.opts.onData?.(file, n)),
+        );
+        // ssh2 may end a stream quietly when the connection goes: a short file is a dropped transfer, not success.
+        if (progress.bytes < file.size)
+          throw new SourceError(`transfer ended at ${progress.bytes} of ${file.size} bytes`);
+      },
+      signal,
+    );
     return { size: progress.bytes, sha256: progress.hash.digest('hex') };
   }
 
@@ -75,7 +91,11 @@ export class SftpSource implements SettlementSource {
     if (c) await c.then((x) => x.end()).catch(() => undefined);
   }
 
-  private async withRetry<T>(what: string, fn: (c: SftpClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async withRetry<T>(
+    what: string,
+    fn: (c: SftpClient) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let conn: Promise<SftpClient> | null = null;
       try {
@@ -90,10 +110,16 @@ export class SftpSource implements SettlementSource {
           void conn.then((x) => x.end()).catch(() => undefined);
         }
         if (attempt >= this.cfg.retries) {
-          throw new SourceError(`${this.description}: ${what} failed after ${attempt + 1} attempt(s): ${(e as Error).message}`, { cause: e });
+          throw new SourceError(
+            `${this.description}: ${what} failed after ${attempt + 1} attempt(s): ${(e as Error).message}`,
+            { cause: e },
+          );
         }
         const delay = Math.min(200 * 2 ** attempt, 5000);
-        this.opts.log?.warn({ source: this.description, what, attempt: attempt + 1, err: (e as Error).message }, 'sftp operation failed; retrying');
+        this.opts.log?.warn(
+          { source: this.description, what, attempt: attempt + 1, err: (e as Error).message },
+          'sftp operation failed; retrying',
+        );
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -135,7 +161,10 @@ export class SftpSource implements SettlementSource {
         );
       }
       if (/authentication/i.test(msg)) {
-        throw new FatalSourceError(`${this.description}: authentication failed (${msg}); check username, password or privateKeyPath`, { cause: e });
+        throw new FatalSourceError(
+          `${this.description}: authentication failed (${msg}); check username, password or privateKeyPath`,
+          { cause: e },
+        );
       }
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || /privateKey|passphrase|Cannot parse/i.test(msg)) {
         throw new FatalSourceError(`${this.description}: cannot use the private key: ${msg}`, { cause: e });

@@ -17,13 +17,22 @@ const MONEY = new Set(['DB', 'PA', 'CP', 'RF', 'RV', 'CB', 'CR', 'RB', 'RC']);
 
 let sim: SandboxServers;
 let config: Config;
-const data = buildSampleData({ from: '2026-11-01', days: 3, payunityPerDay: 400, useepayPerDay: 300, seed: 7 });
+const data = buildSampleData({
+  from: '2026-11-01',
+  days: 3,
+  payunityPerDay: 400,
+  useepayPerDay: 300,
+  seed: 7,
+});
 
 function client(p: 'payunity' | 'useepay', cfg = config, fetchFn?: typeof fetch): GatewayClient {
   return createGatewayClient(p, cfg, { log: silentLogger(), sleep: noSleep, fetch: fetchFn });
 }
 
-async function pullAll(c: GatewayClient, w: PullWindow): Promise<{ pages: number; txns: GatewayTransaction[]; endpoints: Set<string> }> {
+async function pullAll(
+  c: GatewayClient,
+  w: PullWindow,
+): Promise<{ pages: number; txns: GatewayTransaction[]; endpoints: Set<string> }> {
   const txns: GatewayTransaction[] = [];
   const endpoints = new Set<string>();
   let pages = 0;
@@ -40,7 +49,11 @@ const oppwaMs = (ts: unknown) => Date.parse(String(ts).replace(' ', 'T').replace
 
 beforeAll(async () => {
   sim = await startSandboxServers(data, { now: () => NOW });
-  config = gatewayConfig(sim, data.credentials, 'postgres://unused/db', { timeoutSeconds: 2, retries: 2, concurrency: 4 });
+  config = gatewayConfig(sim, data.credentials, 'postgres://unused/db', {
+    timeoutSeconds: 2,
+    retries: 2,
+    concurrency: 4,
+  });
 });
 afterAll(async () => {
   await sim?.close();
@@ -48,7 +61,9 @@ afterAll(async () => {
 
 describe('PayUnity client', () => {
   it('pulls a day through every /v3/query page, money types only, exactly', async () => {
-    const expected = data.payunity.filter((r) => MONEY.has(String(r.paymentType)) && inDay(oppwaMs(r.timestamp)));
+    const expected = data.payunity.filter(
+      (r) => MONEY.has(String(r.paymentType)) && inDay(oppwaMs(r.timestamp)),
+    );
     expect(expected.length).toBeGreaterThan(300); // several pages of 100
     const { pages, txns, endpoints } = await pullAll(client('payunity'), DAY1);
     expect(pages).toBe(Math.ceil(expected.length / 100));
@@ -56,7 +71,10 @@ describe('PayUnity client', () => {
     expect(txns.map((t) => t.transactionId).sort()).toEqual(expected.map((r) => String(r.id)).sort());
     for (const t of txns) {
       const r = expected.find((x) => x.id === t.transactionId)!;
-      if (typeof r.amount === 'string') expect(Math.abs(t.amountMinor!)).toBe(Number(String(r.amount).replace('.', '')) / (t.currency === 'JPY' ? 100 : 1));
+      if (typeof r.amount === 'string')
+        expect(Math.abs(t.amountMinor!)).toBe(
+          Number(String(r.amount).replace('.', '')) / (t.currency === 'JPY' ? 100 : 1),
+        );
     }
   });
 
@@ -66,10 +84,15 @@ describe('PayUnity client', () => {
       calls++;
       return fetch(i, init);
     };
-    const bad = { ...config, providers: { ...config.providers, payunity: { ...config.providers.payunity!, accessToken: 'wrong' } } };
+    const bad = {
+      ...config,
+      providers: { ...config.providers, payunity: { ...config.providers.payunity!, accessToken: 'wrong' } },
+    };
     const err = await pullAll(client('payunity', bad, counting), DAY1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
-    expect((err as Error).message).toMatch(/^payunity refused our credentials \(HTTP 401\): check providers\.payunity\.accessToken/);
+    expect((err as Error).message).toMatch(
+      /^payunity refused our credentials \(HTTP 401\): check providers\.payunity\.accessToken/,
+    );
     expect((err as Error).message).not.toContain('wrong');
     expect(calls).toBe(1);
   });
@@ -90,30 +113,77 @@ describe('PayUnity client', () => {
 
   it('refunds by form POST; the key finds it; over-refund is declined; a later pull sees the RF', async () => {
     const c = client('payunity');
-    const db = data.payunity.find((r) => r.paymentType === 'DB' && r.currency === 'EUR' && (r.result as { code: string }).code === '000.100.110' && !data.payunity.some((x) => x.referencedId === r.id))!;
+    const db = data.payunity.find(
+      (r) =>
+        r.paymentType === 'DB' &&
+        r.currency === 'EUR' &&
+        (r.result as { code: string }).code === '000.100.110' &&
+        !data.payunity.some((x) => x.referencedId === r.id),
+    )!;
     const minor = Number(String(db.amount).replace('.', ''));
     expect(await c.findRefund({ paymentId: String(db.id), idempotencyKey: 'key-pu-1' })).toBeUndefined();
-    const ok = await c.createRefund({ paymentId: String(db.id), amountMinor: minor - 1, currency: 'EUR', idempotencyKey: 'key-pu-1', reason: 'test' });
+    const ok = await c.createRefund({
+      paymentId: String(db.id),
+      amountMinor: minor - 1,
+      currency: 'EUR',
+      idempotencyKey: 'key-pu-1',
+      reason: 'test',
+    });
     expect(ok.state).toBe('succeeded');
     const again = await c.findRefund({ paymentId: String(db.id), idempotencyKey: 'key-pu-1' });
-    expect(again).toMatchObject({ state: 'succeeded', refundId: ok.state === 'succeeded' ? ok.refundId : '' });
-    const over = await c.createRefund({ paymentId: String(db.id), amountMinor: 2, currency: 'EUR', idempotencyKey: 'key-pu-2', reason: 'test' });
+    expect(again).toMatchObject({
+      state: 'succeeded',
+      refundId: ok.state === 'succeeded' ? ok.refundId : '',
+    });
+    const over = await c.createRefund({
+      paymentId: String(db.id),
+      amountMinor: 2,
+      currency: 'EUR',
+      idempotencyKey: 'key-pu-2',
+      reason: 'test',
+    });
     expect(over).toMatchObject({ state: 'failed', code: '700.400.200' });
     const { txns } = await pullAll(c, TODAY);
     const rf = txns.filter((t) => t.gatewayType === 'RF');
     expect(rf).toHaveLength(1);
-    expect(rf[0]).toMatchObject({ referencedId: db.id, amountMinor: -(minor - 1), merchantReference: 'key-pu-1', status: 'succeeded' });
+    expect(rf[0]).toMatchObject({
+      referencedId: db.id,
+      amountMinor: -(minor - 1),
+      merchantReference: 'key-pu-1',
+      status: 'succeeded',
+    });
   });
 
   it('a refund applied but never answered is RefundUnknownError, and findRefund then finds it', async () => {
-    const fast = gatewayConfig(sim, data.credentials, 'postgres://unused/db', { timeoutSeconds: 0.5, retries: 2 });
+    const fast = gatewayConfig(sim, data.credentials, 'postgres://unused/db', {
+      timeoutSeconds: 0.5,
+      retries: 2,
+    });
     const c = client('payunity', fast);
-    const db = data.payunity.filter((r) => r.paymentType === 'DB' && r.currency === 'USD' && (r.result as { code: string }).code === '000.100.110')[3]!;
-    for (const [fault, key] of [['refundTimeoutAfterApply', 'key-pu-t'], ['refundDropAfterApply', 'key-pu-d']] as const) {
+    const db = data.payunity.filter(
+      (r) =>
+        r.paymentType === 'DB' &&
+        r.currency === 'USD' &&
+        (r.result as { code: string }).code === '000.100.110',
+    )[3]!;
+    for (const [fault, key] of [
+      ['refundTimeoutAfterApply', 'key-pu-t'],
+      ['refundDropAfterApply', 'key-pu-d'],
+    ] as const) {
       sim.setFaults({ [fault]: 1 });
-      const err = await c.createRefund({ paymentId: String(db.id), amountMinor: 1, currency: 'USD', idempotencyKey: key, reason: 'test' }).catch((e: unknown) => e);
+      const err = await c
+        .createRefund({
+          paymentId: String(db.id),
+          amountMinor: 1,
+          currency: 'USD',
+          idempotencyKey: key,
+          reason: 'test',
+        })
+        .catch((e: unknown) => e);
       expect(err, fault).toBeInstanceOf(RefundUnknownError);
-      expect(await c.findRefund({ paymentId: String(db.id), idempotencyKey: key })).toMatchObject({ state: 'succeeded' });
+      expect(await c.findRefund({ paymentId: String(db.id), idempotencyKey: key })).toMatchObject({
+        state: 'succeeded',
+      });
     }
     sim.setFaults({});
   });
@@ -121,10 +191,22 @@ describe('PayUnity client', () => {
   it('the simulator refuses JSON bodies and parameters in the URL, as OPPWA does', async () => {
     const db = data.payunity.find((r) => r.paymentType === 'DB')!;
     const auth = { authorization: `Bearer ${data.credentials.payunity.accessToken}` };
-    const json = await fetch(`${sim.payunityUrl}/v1/payments/${String(db.id)}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ entityId: data.credentials.payunity.entityId, amount: '1.00', currency: db.currency, paymentType: 'RF' }) });
+    const json = await fetch(`${sim.payunityUrl}/v1/payments/${String(db.id)}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        entityId: data.credentials.payunity.entityId,
+        amount: '1.00',
+        currency: db.currency,
+        paymentType: 'RF',
+      }),
+    });
     expect(json.status).toBe(400);
     expect(((await json.json()) as { result: { code: string } }).result.code).toBe('200.300.404');
-    const inUrl = await fetch(`${sim.payunityUrl}/v1/payments/${String(db.id)}?entityId=${data.credentials.payunity.entityId}&amount=1.00&paymentType=RF`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const inUrl = await fetch(
+      `${sim.payunityUrl}/v1/payments/${String(db.id)}?entityId=${data.credentials.payunity.entityId}&amount=1.00&paymentType=RF`,
+      { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: '' },
+    );
     expect(inUrl.status).toBe(400);
   });
 });
@@ -139,7 +221,12 @@ describe('UseePay client', () => {
     expect([...endpoints].sort()).toEqual(['payment_intents', 'refunds']);
     const got = txns.filter((t) => t.gatewayType === 'payment_intent');
     expect(got.map((t) => t.transactionId).sort()).toEqual(intents.map((o) => String(o.id)).sort());
-    expect(txns.filter((t) => t.gatewayType === 'refund').map((t) => t.transactionId).sort()).toEqual(refunds.map((o) => String(o.id)).sort());
+    expect(
+      txns
+        .filter((t) => t.gatewayType === 'refund')
+        .map((t) => t.transactionId)
+        .sort(),
+    ).toEqual(refunds.map((o) => String(o.id)).sort());
     for (const t of got) {
       const o = intents.find((x) => x.id === t.transactionId)!;
       expect(t.amountMinor).toBe(Math.round(Number(o.captured_amount ?? o.amount) * 100));
@@ -151,17 +238,30 @@ describe('UseePay client', () => {
     try {
       const cfg = gatewayConfig(other, data.credentials, 'postgres://unused/db');
       const { txns } = await pullAll(client('useepay', cfg), DAY1);
-      expect(txns.length).toBe(data.useepay.intents.filter((o) => inDay(Date.parse(String(o.create_at)))).length + data.useepay.refunds.filter((o) => inDay(Date.parse(String(o.create_at)))).length);
+      expect(txns.length).toBe(
+        data.useepay.intents.filter((o) => inDay(Date.parse(String(o.create_at)))).length +
+          data.useepay.refunds.filter((o) => inDay(Date.parse(String(o.create_at)))).length,
+      );
     } finally {
       await other.close();
     }
   });
 
   it('a wrong API key is one GatewayError naming the provider', async () => {
-    const bad = { ...config, providers: { ...config.providers, useepay: { ...config.providers.useepay!, apiKey: 'UseePay_SK_wrong' } } };
-    const err = await client('useepay', bad).lookup('1').catch((e: unknown) => e);
+    const bad = {
+      ...config,
+      providers: {
+        ...config.providers,
+        useepay: { ...config.providers.useepay!, apiKey: 'UseePay_SK_wrong' },
+      },
+    };
+    const err = await client('useepay', bad)
+      .lookup('1')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
-    expect((err as Error).message).toMatch(/^useepay refused our credentials \(HTTP 401\): check providers\.useepay\.apiKey/);
+    expect((err as Error).message).toMatch(
+      /^useepay refused our credentials \(HTTP 401\): check providers\.useepay\.apiKey/,
+    );
   });
 
   it('looks up intents and refunds (a refund brings its intent); unknown -> []', async () => {
@@ -169,27 +269,65 @@ describe('UseePay client', () => {
     const intent = data.useepay.intents[0]!;
     expect((await c.lookup(String(intent.id))).map((t) => t.transactionId)).toEqual([intent.id]);
     const refund = data.useepay.refunds[0]!;
-    expect((await c.lookup(String(refund.id))).map((t) => [t.gatewayType, t.transactionId])).toEqual([['refund', refund.id], ['payment_intent', refund.payment_intent_id]]);
+    expect((await c.lookup(String(refund.id))).map((t) => [t.gatewayType, t.transactionId])).toEqual([
+      ['refund', refund.id],
+      ['payment_intent', refund.payment_intent_id],
+    ]);
     expect(await c.lookup('404404404')).toEqual([]);
   });
 
   it('refunds with the key in metadata; findRefund lists the intent refunds; over-refund fails; a pull sees it', async () => {
     const c = client('useepay');
-    const intent = data.useepay.intents.find((o) => o.status === 'succeeded' && o.currency === 'USD' && !data.useepay.refunds.some((r) => r.payment_intent_id === o.id))!;
+    const intent = data.useepay.intents.find(
+      (o) =>
+        o.status === 'succeeded' &&
+        o.currency === 'USD' &&
+        !data.useepay.refunds.some((r) => r.payment_intent_id === o.id),
+    )!;
     const minor = Math.round(Number(intent.amount) * 100);
-    const ok = await c.createRefund({ paymentId: String(intent.id), amountMinor: minor - 5, currency: 'USD', idempotencyKey: 'key-ue-1', reason: 'dup' });
+    const ok = await c.createRefund({
+      paymentId: String(intent.id),
+      amountMinor: minor - 5,
+      currency: 'USD',
+      idempotencyKey: 'key-ue-1',
+      reason: 'dup',
+    });
     expect(ok.state).toBe('succeeded');
-    expect(await c.findRefund({ paymentId: String(intent.id), idempotencyKey: 'key-ue-1' })).toMatchObject({ state: 'succeeded' });
-    expect(await c.findRefund({ paymentId: String(intent.id), idempotencyKey: 'key-ue-none' })).toBeUndefined();
-    expect(await c.createRefund({ paymentId: String(intent.id), amountMinor: 6, currency: 'USD', idempotencyKey: 'key-ue-2', reason: 'dup' })).toMatchObject({ state: 'failed', code: 'invalid_argument' });
+    expect(await c.findRefund({ paymentId: String(intent.id), idempotencyKey: 'key-ue-1' })).toMatchObject({
+      state: 'succeeded',
+    });
+    expect(
+      await c.findRefund({ paymentId: String(intent.id), idempotencyKey: 'key-ue-none' }),
+    ).toBeUndefined();
+    expect(
+      await c.createRefund({
+        paymentId: String(intent.id),
+        amountMinor: 6,
+        currency: 'USD',
+        idempotencyKey: 'key-ue-2',
+        reason: 'dup',
+      }),
+    ).toMatchObject({ state: 'failed', code: 'invalid_argument' });
     const { txns } = await pullAll(c, TODAY);
-    expect(txns.filter((t) => t.gatewayType === 'refund')).toMatchObject([{ referencedId: intent.id, rootPaymentId: intent.id, amountMinor: -(minor - 5) }]);
+    expect(txns.filter((t) => t.gatewayType === 'refund')).toMatchObject([
+      { referencedId: intent.id, rootPaymentId: intent.id, amountMinor: -(minor - 5) },
+    ]);
 
     sim.setFaults({ refundTimeoutAfterApply: 1 });
     const fast = gatewayConfig(sim, data.credentials, 'postgres://unused/db', { timeoutSeconds: 0.5 });
-    const err = await client('useepay', fast).createRefund({ paymentId: String(intent.id), amountMinor: 5, currency: 'USD', idempotencyKey: 'key-ue-3', reason: 'dup' }).catch((e: unknown) => e);
+    const err = await client('useepay', fast)
+      .createRefund({
+        paymentId: String(intent.id),
+        amountMinor: 5,
+        currency: 'USD',
+        idempotencyKey: 'key-ue-3',
+        reason: 'dup',
+      })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RefundUnknownError);
-    expect(await c.findRefund({ paymentId: String(intent.id), idempotencyKey: 'key-ue-3' })).toMatchObject({ state: 'succeeded' });
+    expect(await c.findRefund({ paymentId: String(intent.id), idempotencyKey: 'key-ue-3' })).toMatchObject({
+      state: 'succeeded',
+    });
     sim.setFaults({});
   });
 });

@@ -7,7 +7,8 @@ import type { GatewayTransaction } from '../../src/gateways/types.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
 // The shared fixture; PAYRECON_OPPWA_FIXTURE points elsewhere (e.g. to check the absent-file behaviour).
-const FIXTURE = process.env.PAYRECON_OPPWA_FIXTURE ?? '/work/shared/fixtures/payunity/oppwa-v3-query-records.json';
+const FIXTURE =
+  process.env.PAYRECON_OPPWA_FIXTURE ?? '/work/shared/fixtures/payunity/oppwa-v3-query-records.json';
 const present = existsSync(FIXTURE);
 const required = process.env.PAYRECON_REQUIRE_FIXTURES === '1';
 
@@ -47,8 +48,18 @@ describe.skipIf(!present)('600 real OPPWA query records', () => {
     const kinds = new Map<string, Set<string>>();
     for (const t of txns) kinds.set(t.gatewayType, (kinds.get(t.gatewayType) ?? new Set()).add(t.kind));
     const expected: Record<string, string> = {
-      DB: 'payment', CP: 'payment', PA: 'authorization', RF: 'refund', CB: 'chargeback', RV: 'reversal',
-      RI: 'non_money', '3D': 'non_money', RD: 'non_money', RG: 'non_money', CF: 'non_money', CD: 'non_money',
+      DB: 'payment',
+      CP: 'payment',
+      PA: 'authorization',
+      RF: 'refund',
+      CB: 'chargeback',
+      RV: 'reversal',
+      RI: 'non_money',
+      '3D': 'non_money',
+      RD: 'non_money',
+      RG: 'non_money',
+      CF: 'non_money',
+      CD: 'non_money',
     };
     for (const [type, set] of kinds) expect([...set], type).toEqual([expected[type]]);
     for (const t of txns) {
@@ -79,16 +90,28 @@ describe.skipIf(!present)('600 real OPPWA query records', () => {
     const counts = await storeTransactions(db.db, null, txns);
     expect(counts).toEqual({ inserted: 594, updated: 0, unchanged: 0 });
 
-    const refunds = await db.db.selectFrom('gateway_transactions').selectAll().where('gateway_type', '=', 'RF').where('amount_minor', '=', -100).execute();
+    const refunds = await db.db
+      .selectFrom('gateway_transactions')
+      .selectAll()
+      .where('gateway_type', '=', 'RF')
+      .where('amount_minor', '=', -100)
+      .execute();
     const byRoot = new Map<string, typeof refunds>();
     for (const r of refunds) byRoot.set(r.root_payment_id!, [...(byRoot.get(r.root_payment_id!) ?? []), r]);
     // gateways.md names one such debit; the file holds two (8ac7a4a089f6…6a62 and 8ac7a49f89f6…03f0): check both.
     const pairs = [...byRoot].filter(([, rs]) => rs.length === 2);
-    expect(pairs.map(([id]) => id).sort()).toEqual(['8ac7a49f89f619ad0189f688336903f0', '8ac7a4a089f61d980189f68341986a62']);
+    expect(pairs.map(([id]) => id).sort()).toEqual([
+      '8ac7a49f89f619ad0189f688336903f0',
+      '8ac7a4a089f61d980189f68341986a62',
+    ]);
     for (const [rootId, rs] of pairs) {
       expect(new Set(rs.map((r) => r.merchant_reference)).size).toBe(2);
       expect(rs.every((r) => r.referenced_id === rootId)).toBe(true);
-      const root = await db.db.selectFrom('gateway_transactions').selectAll().where('transaction_id', '=', rootId).executeTakeFirstOrThrow();
+      const root = await db.db
+        .selectFrom('gateway_transactions')
+        .selectAll()
+        .where('transaction_id', '=', rootId)
+        .executeTakeFirstOrThrow();
       expect(root.gateway_type).toBe('DB');
       expect(root.amount_minor).toBe(200);
       expect(root.referenced_id).toBeNull();
@@ -97,22 +120,39 @@ describe.skipIf(!present)('600 real OPPWA query records', () => {
     // Every follow-up whose chain is in the data reaches a record without referencedId.
     const orphans = await db.db
       .selectFrom('gateway_transactions as g')
-      .innerJoin('gateway_transactions as r', (j) => j.onRef('r.provider', '=', 'g.provider').onRef('r.transaction_id', '=', 'g.root_payment_id'))
+      .innerJoin('gateway_transactions as r', (j) =>
+        j.onRef('r.provider', '=', 'g.provider').onRef('r.transaction_id', '=', 'g.root_payment_id'),
+      )
       .select(['g.transaction_id', 'r.referenced_id'])
       .where('r.referenced_id', 'is not', null)
       .execute();
     expect(orphans).toEqual([]);
 
-    const cbs = await db.db.selectFrom('gateway_transactions').selectAll().where('gateway_type', '=', 'CB').execute();
+    const cbs = await db.db
+      .selectFrom('gateway_transactions')
+      .selectAll()
+      .where('gateway_type', '=', 'CB')
+      .execute();
     expect(cbs).toHaveLength(5);
     for (const cb of cbs) {
-      const parent = await db.db.selectFrom('gateway_transactions').selectAll().where('transaction_id', '=', cb.referenced_id!).where('amount_minor', 'is not', null).executeTakeFirst();
+      const parent = await db.db
+        .selectFrom('gateway_transactions')
+        .selectAll()
+        .where('transaction_id', '=', cb.referenced_id!)
+        .where('amount_minor', 'is not', null)
+        .executeTakeFirst();
       if (!parent) continue;
       expect(cb.amount_minor).toBe(-Math.abs(parent.amount_minor!));
       expect(cb.currency).toBe(parent.currency);
     }
     // Each of the five references a DB in the file (JPY among them: "56.00" -> 56).
-    expect(cbs.map((c) => `${c.amount_minor} ${c.currency}`).sort()).toEqual(['-1234 EUR', '-2345 USD', '-3456 GBP', '-4567 CHF', '-56 JPY']);
+    expect(cbs.map((c) => `${c.amount_minor} ${c.currency}`).sort()).toEqual([
+      '-1234 EUR',
+      '-2345 USD',
+      '-3456 GBP',
+      '-4567 CHF',
+      '-56 JPY',
+    ]);
   });
 
   it('re-storing the same records changes nothing; storing children before parents still links them', async () => {
@@ -121,13 +161,21 @@ describe.skipIf(!present)('600 real OPPWA query records', () => {
     // Children first, in separate batches: the walk must be completed when the parents arrive.
     const children = txns.filter((t) => t.referencedId !== null);
     const parents = txns.filter((t) => t.referencedId === null);
-    for (let i = 0; i < children.length; i += 50) await storeTransactions(db.db, null, children.slice(i, i + 50));
+    for (let i = 0; i < children.length; i += 50)
+      await storeTransactions(db.db, null, children.slice(i, i + 50));
     await storeTransactions(db.db, null, parents);
-    const cb = await db.db.selectFrom('gateway_transactions').select(['amount_minor']).where('gateway_type', '=', 'CB').where('amount_minor', 'is not', null).execute();
+    const cb = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['amount_minor'])
+      .where('gateway_type', '=', 'CB')
+      .where('amount_minor', 'is not', null)
+      .execute();
     expect(cb.length).toBeGreaterThan(0);
     const orphans = await db.db
       .selectFrom('gateway_transactions as g')
-      .innerJoin('gateway_transactions as r', (j) => j.onRef('r.provider', '=', 'g.provider').onRef('r.transaction_id', '=', 'g.root_payment_id'))
+      .innerJoin('gateway_transactions as r', (j) =>
+        j.onRef('r.provider', '=', 'g.provider').onRef('r.transaction_id', '=', 'g.root_payment_id'),
+      )
       .select(['g.transaction_id'])
       .where('r.referenced_id', 'is not', null)
       .execute();

@@ -11,14 +11,32 @@ export interface SimUrls {
   useepayUrl: string;
 }
 
-export function rawGatewayConfig(urls: SimUrls, creds: SandboxCredentials, dbUrl: string, pull: Record<string, unknown> = {}) {
+export function rawGatewayConfig(
+  urls: SimUrls,
+  creds: SandboxCredentials,
+  dbUrl: string,
+  pull: Record<string, unknown> = {},
+) {
   const settlement = { source: 'local', localDir: '/tmp' };
   return {
     timezone: 'UTC',
     database: { url: dbUrl },
     providers: {
-      payunity: { baseUrl: urls.payunityUrl, entityId: creds.payunity.entityId, accessToken: creds.payunity.accessToken, settlement, pull: { trailingDays: 0, ...pull } },
-      useepay: { baseUrl: urls.useepayUrl, merchantNo: creds.useepay.merchantNo, appId: creds.useepay.appId, apiKey: creds.useepay.apiKey, settlement, pull: { trailingDays: 0, ...pull } },
+      payunity: {
+        baseUrl: urls.payunityUrl,
+        entityId: creds.payunity.entityId,
+        accessToken: creds.payunity.accessToken,
+        settlement,
+        pull: { trailingDays: 0, ...pull },
+      },
+      useepay: {
+        baseUrl: urls.useepayUrl,
+        merchantNo: creds.useepay.merchantNo,
+        appId: creds.useepay.appId,
+        apiKey: creds.useepay.apiKey,
+        settlement,
+        pull: { trailingDays: 0, ...pull },
+      },
     },
     log: { level: 'warn' },
   };
@@ -28,8 +46,20 @@ export function gatewayConfig(...args: Parameters<typeof rawGatewayConfig>): Con
   return parseConfig(rawGatewayConfig(...args), {}).config;
 }
 
-export function stageContext(db: TestDb, config: Config, signal = new AbortController().signal): StageContext {
-  return { db: db.db, pool: db.pool, config, log: silentLogger(), signal, runId: null, now: () => new Date() };
+export function stageContext(
+  db: TestDb,
+  config: Config,
+  signal = new AbortController().signal,
+): StageContext {
+  return {
+    db: db.db,
+    pool: db.pool,
+    config,
+    log: silentLogger(),
+    signal,
+    runId: null,
+    now: () => new Date(),
+  };
 }
 
 export const noSleep = (): Promise<void> => Promise.resolve();

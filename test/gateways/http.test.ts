@@ -23,24 +23,43 @@ function http(steps: Step[], retries = 3) {
   const s = scripted(steps);
   const sleeps: number[] = [];
   const c = new HttpClient(
-    { provider: 'payunity', baseUrl: 'http://gw.test/', timeoutMs: 1000, retries, concurrency: 2, headers: { authorization: 'Bearer SECRET' }, credentialHint: 'the token' },
-    { log: silentLogger(), fetch: s.fetchFn, sleep: (ms) => (sleeps.push(ms), Promise.resolve()), random: () => 0.5 },
+    {
+      provider: 'payunity',
+      baseUrl: 'http://gw.test/',
+      timeoutMs: 1000,
+      retries,
+      concurrency: 2,
+      headers: { authorization: 'Bearer SECRET' },
+      credentialHint: 'the token',
+    },
+    {
+      log: silentLogger(),
+      fetch: s.fetchFn,
+      sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+      random: () => 0.5,
+    },
   );
   return { c, sleeps, calls: s.calls };
 }
 
 const ok = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
-const reset = () => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+const reset = () =>
+  Object.assign(new TypeError('fetch failed'), {
+    cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+  });
 
 describe('HttpClient', () => {
   it('honours Retry-After on 429 and retries 5xx, resets and malformed JSON on reads', async () => {
-    const { c, sleeps, calls } = http([
-      new Response('{}', { status: 429, headers: { 'retry-after': '7' } }),
-      new Response('oops', { status: 503 }),
-      reset(),
-      new Response('{"records":[', { status: 200 }),
-      ok({ fine: true }),
-    ], 5);
+    const { c, sleeps, calls } = http(
+      [
+        new Response('{}', { status: 429, headers: { 'retry-after': '7' } }),
+        new Response('oops', { status: 503 }),
+        reset(),
+        new Response('{"records":[', { status: 200 }),
+        ok({ fine: true }),
+      ],
+      5,
+    );
     const res = await c.getJson('v3/query', { pageNo: 1, entityId: 'E' });
     expect(res).toEqual({ status: 200, body: { fine: true } });
     expect(calls).toHaveLength(5);
@@ -57,8 +76,14 @@ describe('HttpClient', () => {
   });
 
   it('returns 4xx answers to the caller, turns 401 into a one-line credentials error', async () => {
-    const { c } = http([new Response('{"result":{"code":"700.400.580"}}', { status: 400 }), new Response('{"result":{"code":"800.900.300"}}', { status: 401 })]);
-    expect(await c.getJson('v1/query/x', {})).toEqual({ status: 400, body: { result: { code: '700.400.580' } } });
+    const { c } = http([
+      new Response('{"result":{"code":"700.400.580"}}', { status: 400 }),
+      new Response('{"result":{"code":"800.900.300"}}', { status: 401 }),
+    ]);
+    expect(await c.getJson('v1/query/x', {})).toEqual({
+      status: 400,
+      body: { result: { code: '700.400.580' } },
+    });
     const e = await c.getJson('v1/query/x', {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(GatewayError);
     expect(e).toMatchObject({ status: 401, code: '800.900.300', provider: 'payunity' });
@@ -66,15 +91,25 @@ describe('HttpClient', () => {
   });
 
   it('never retries a POST: 5xx, a reset or a malformed answer after sending is RefundUnknownError', async () => {
-    for (const step of [new Response('', { status: 502 }), reset(), new Response('{"id":', { status: 200 })]) {
+    for (const step of [
+      new Response('', { status: 502 }),
+      reset(),
+      new Response('{"id":', { status: 200 }),
+    ]) {
       const { c, calls } = http([step, ok({})]);
-      await expect(c.postOnce('v1/payments/abc', 'a=1', 'application/x-www-form-urlencoded')).rejects.toBeInstanceOf(RefundUnknownError);
+      await expect(
+        c.postOnce('v1/payments/abc', 'a=1', 'application/x-www-form-urlencoded'),
+      ).rejects.toBeInstanceOf(RefundUnknownError);
       expect(calls).toHaveLength(1);
       expect(calls[0]!.init?.body).toBe('a=1');
     }
-    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const refused = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
     const { c } = http([refused]);
-    await expect(c.postOnce('v1/payments/abc', 'a=1', 'application/x-www-form-urlencoded')).rejects.toBeInstanceOf(GatewayError);
+    await expect(
+      c.postOnce('v1/payments/abc', 'a=1', 'application/x-www-form-urlencoded'),
+    ).rejects.toBeInstanceOf(GatewayError);
   });
 
   it('times out a hung read and retries it', async () => {
@@ -82,10 +117,20 @@ describe('HttpClient', () => {
     const hang: typeof fetch = (_i, init) => {
       n++;
       if (n === 2) return Promise.resolve(ok({ late: false }));
-      return new Promise((_r, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)));
+      return new Promise((_r, reject) =>
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)),
+      );
     };
     const c = new HttpClient(
-      { provider: 'useepay', baseUrl: 'http://gw.test', timeoutMs: 50, retries: 2, concurrency: 1, headers: {}, credentialHint: '' },
+      {
+        provider: 'useepay',
+        baseUrl: 'http://gw.test',
+        timeoutMs: 50,
+        retries: 2,
+        concurrency: 1,
+        headers: {},
+        credentialHint: '',
+      },
       { log: silentLogger(), fetch: hang, sleep: () => Promise.resolve() },
     );
     expect((await c.getJson('a', {})).body).toEqual({ late: false });
@@ -103,7 +148,15 @@ describe('HttpClient', () => {
       return ok({});
     };
     const c = new HttpClient(
-      { provider: 'useepay', baseUrl: 'http://gw.test', timeoutMs: 1000, retries: 0, concurrency: 3, headers: {}, credentialHint: '' },
+      {
+        provider: 'useepay',
+        baseUrl: 'http://gw.test',
+        timeoutMs: 1000,
+        retries: 0,
+        concurrency: 3,
+        headers: {},
+        credentialHint: '',
+      },
       { log: silentLogger(), fetch: slow },
     );
     await Promise.all(Array.from({ length: 20 }, (_, i) => c.getJson('p', { i })));

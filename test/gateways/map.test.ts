@@ -1,14 +1,29 @@
 // Wire-format mappings on their own: exact amounts, timestamps, statuses, unknown fields.
 import { describe, expect, it } from 'vitest';
-import { mapPayunityRecord, parseOppwaTimestamp, statusFromResultCode } from '../../src/gateways/payunity/map.js';
+import {
+  mapPayunityRecord,
+  parseOppwaTimestamp,
+  statusFromResultCode,
+} from '../../src/gateways/payunity/map.js';
 import { mapUseepayIntent, mapUseepayRefund } from '../../src/gateways/useepay/map.js';
 import { GatewayError } from '../../src/shared/errors.js';
 
-const rec = (over: Record<string, unknown>) => ({ id: 'a'.repeat(32), paymentType: 'DB', amount: '92.00', currency: 'EUR', result: { code: '000.100.110', random_injected: 'x' }, timestamp: '2023-08-15 00:05:51.240+0000', surprise: { nested: true }, ...over });
+const rec = (over: Record<string, unknown>) => ({
+  id: 'a'.repeat(32),
+  paymentType: 'DB',
+  amount: '92.00',
+  currency: 'EUR',
+  result: { code: '000.100.110', random_injected: 'x' },
+  timestamp: '2023-08-15 00:05:51.240+0000',
+  surprise: { nested: true },
+  ...over,
+});
 
 describe('PayUnity mapping', () => {
   it('reads timestamps with and without milliseconds as UTC', () => {
-    expect(parseOppwaTimestamp('2023-08-15 00:05:51.240+0000').toISOString()).toBe('2023-08-15T00:05:51.240Z');
+    expect(parseOppwaTimestamp('2023-08-15 00:05:51.240+0000').toISOString()).toBe(
+      '2023-08-15T00:05:51.240Z',
+    );
     expect(parseOppwaTimestamp('2022-08-25 14:24:36+0000').toISOString()).toBe('2022-08-25T14:24:36.000Z');
     expect(() => parseOppwaTimestamp('15.08.2023')).toThrow();
   });
@@ -20,11 +35,17 @@ describe('PayUnity mapping', () => {
     expect(mapPayunityRecord(rec({ amount: '1.234', currency: 'KWD' })).amountMinor).toBe(1234);
     expect(() => mapPayunityRecord(rec({ amount: '56.50', currency: 'JPY' }))).toThrow(GatewayError);
     expect(() => mapPayunityRecord(rec({ amount: '10.001' }))).toThrow(/more decimals/);
-    expect(mapPayunityRecord(rec({ paymentType: '3D', currency: 'OPS', amount: '1.00' }))).toMatchObject({ kind: 'non_money', amountMinor: null, currency: null });
+    expect(mapPayunityRecord(rec({ paymentType: '3D', currency: 'OPS', amount: '1.00' }))).toMatchObject({
+      kind: 'non_money',
+      amountMinor: null,
+      currency: null,
+    });
   });
 
   it('groups result codes as OPPWA documents them', () => {
-    expect(['000.000.000', '000.100.112', '000.300.000', '000.600.000', '000.400.110'].map(statusFromResultCode)).toEqual(Array(5).fill('succeeded'));
+    expect(
+      ['000.000.000', '000.100.112', '000.300.000', '000.600.000', '000.400.110'].map(statusFromResultCode),
+    ).toEqual(Array(5).fill('succeeded'));
     expect(['000.400.000', '000.400.100'].map(statusFromResultCode)).toEqual(['review', 'review']);
     expect(statusFromResultCode('000.400.030')).toBe('failed');
     expect(statusFromResultCode('000.200.000')).toBe('pending');
@@ -36,7 +57,17 @@ describe('PayUnity mapping', () => {
 });
 
 describe('UseePay mapping', () => {
-  const intent = (over: Record<string, unknown>) => ({ id: '1012411211459019141', merchant_order_id: 'M-1', amount: 100.23, currency: 'USD', status: 'succeeded', captured_amount: null, create_at: '2024-10-25T07:14:09Z', unknown_field: [1], ...over });
+  const intent = (over: Record<string, unknown>) => ({
+    id: '1012411211459019141',
+    merchant_order_id: 'M-1',
+    amount: 100.23,
+    currency: 'USD',
+    status: 'succeeded',
+    captured_amount: null,
+    create_at: '2024-10-25T07:14:09Z',
+    unknown_field: [1],
+    ...over,
+  });
 
   it('converts JSON-number amounts exactly and values a succeeded intent by its captured amount', () => {
     expect(mapUseepayIntent(intent({})).amountMinor).toBe(10023);
@@ -44,13 +75,37 @@ describe('UseePay mapping', () => {
     expect(mapUseepayIntent(intent({ amount: 100, captured_amount: 80.1 })).amountMinor).toBe(8010);
     expect(mapUseepayIntent(intent({ amount: 1005, currency: 'JPY' })).amountMinor).toBe(1005);
     expect(() => mapUseepayIntent(intent({ amount: 10.005 }))).toThrow(GatewayError);
-    expect(mapUseepayIntent(intent({ status: 'requires_capture', captured_amount: null }))).toMatchObject({ status: 'requires_capture', amountMinor: 10023 });
-    expect(mapUseepayIntent(intent({ status: 'failed', last_payment_error: { code: 'card_declined' } }))).toMatchObject({ status: 'failed', resultCode: 'card_declined' });
-    expect(mapUseepayIntent(intent({ create_at: undefined, created_at: '2024-10-25T07:14:09.500Z' })).transactionTime.toISOString()).toBe('2024-10-25T07:14:09.500Z');
+    expect(mapUseepayIntent(intent({ status: 'requires_capture', captured_amount: null }))).toMatchObject({
+      status: 'requires_capture',
+      amountMinor: 10023,
+    });
+    expect(
+      mapUseepayIntent(intent({ status: 'failed', last_payment_error: { code: 'card_declined' } })),
+    ).toMatchObject({ status: 'failed', resultCode: 'card_declined' });
+    expect(
+      mapUseepayIntent(
+        intent({ create_at: undefined, created_at: '2024-10-25T07:14:09.500Z' }),
+      ).transactionTime.toISOString(),
+    ).toBe('2024-10-25T07:14:09.500Z');
   });
 
   it('maps refunds negative, pointing at their intent', () => {
-    const r = mapUseepayRefund({ id: '77', payment_intent_id: '1012411211459019141', amount: 10.5, currency: 'USD', status: 'accepted', metadata: { payrecon_idempotency_key: 'k' }, create_at: '2024-10-26T00:00:00Z' });
-    expect(r).toMatchObject({ kind: 'refund', gatewayType: 'refund', status: 'pending', amountMinor: -1050, rootPaymentId: '1012411211459019141', referencedId: '1012411211459019141' });
+    const r = mapUseepayRefund({
+      id: '77',
+      payment_intent_id: '1012411211459019141',
+      amount: 10.5,
+      currency: 'USD',
+      status: 'accepted',
+      metadata: { payrecon_idempotency_key: 'k' },
+      create_at: '2024-10-26T00:00:00Z',
+    });
+    expect(r).toMatchObject({
+      kind: 'refund',
+      gatewayType: 'refund',
+      status: 'pending',
+      amountMinor: -1050,
+      rootPaymentId: '1012411211459019141',
+      referencedId: '1012411211459019141',
+    });
   });
 });

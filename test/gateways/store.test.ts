@@ -13,23 +13,52 @@ afterAll(async () => {
 });
 
 const base = (id: string, over: Partial<GatewayTransaction> = {}): GatewayTransaction => ({
-  provider: 'payunity', transactionId: id, gatewayType: 'DB', kind: 'payment', status: 'succeeded', rootPaymentId: id,
-  referencedId: null, merchantReference: `O-${id}`, amountMinor: 1000, currency: 'EUR', transactionTime: new Date('2026-11-20T10:00:00.123Z'),
-  brand: 'VISA', resultCode: '000.100.110', raw: { id, note: 'émoji ✓ "quoted" \\ back' }, ...over,
+  provider: 'payunity',
+  transactionId: id,
+  gatewayType: 'DB',
+  kind: 'payment',
+  status: 'succeeded',
+  rootPaymentId: id,
+  referencedId: null,
+  merchantReference: `O-${id}`,
+  amountMinor: 1000,
+  currency: 'EUR',
+  transactionTime: new Date('2026-11-20T10:00:00.123Z'),
+  brand: 'VISA',
+  resultCode: '000.100.110',
+  raw: { id, note: 'émoji ✓ "quoted" \\ back' },
+  ...over,
 });
 
 async function run(): Promise<number> {
-  const r = await db.db.insertInto('runs').values({ command: 'pull', tool_version: 'test' }).returning('id').executeTakeFirstOrThrow();
+  const r = await db.db
+    .insertInto('runs')
+    .values({ command: 'pull', tool_version: 'test' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return r.id;
 }
 
 describe('storeTransactions', () => {
   it('inserts, then counts a changed status as updated and the rest as unchanged, stamping the run that saw them', async () => {
     const r1 = await run();
-    expect(await storeTransactions(db.db, r1, [base('a'), base('b'), base('a')])).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+    expect(await storeTransactions(db.db, r1, [base('a'), base('b'), base('a')])).toEqual({
+      inserted: 2,
+      updated: 0,
+      unchanged: 0,
+    });
     const r2 = await run();
-    expect(await storeTransactions(db.db, r2, [base('a', { status: 'failed', resultCode: '800.100.156' }), base('b')])).toEqual({ inserted: 0, updated: 1, unchanged: 1 });
-    const rows = await db.db.selectFrom('gateway_transactions').selectAll().orderBy('transaction_id').execute();
+    expect(
+      await storeTransactions(db.db, r2, [
+        base('a', { status: 'failed', resultCode: '800.100.156' }),
+        base('b'),
+      ]),
+    ).toEqual({ inserted: 0, updated: 1, unchanged: 1 });
+    const rows = await db.db
+      .selectFrom('gateway_transactions')
+      .selectAll()
+      .orderBy('transaction_id')
+      .execute();
     expect(rows.map((x) => [x.transaction_id, x.status, x.first_seen_run_id, x.last_seen_run_id])).toEqual([
       ['a', 'failed', r1, r2],
       ['b', 'succeeded', r1, r2],
@@ -37,27 +66,69 @@ describe('storeTransactions', () => {
     expect(rows[0]!.raw).toEqual({ id: 'a', note: 'émoji ✓ "quoted" \\ back' });
     expect(rows[0]!.transaction_time.toISOString()).toBe('2026-11-20T10:00:00.123Z');
     // Without a run, a sighting does not erase the last run that saw the row.
-    expect(await storeTransactions(db.db, null, [base('b')])).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
-    const b = await db.db.selectFrom('gateway_transactions').select('last_seen_run_id').where('transaction_id', '=', 'b').executeTakeFirstOrThrow();
+    expect(await storeTransactions(db.db, null, [base('b')])).toEqual({
+      inserted: 0,
+      updated: 0,
+      unchanged: 1,
+    });
+    const b = await db.db
+      .selectFrom('gateway_transactions')
+      .select('last_seen_run_id')
+      .where('transaction_id', '=', 'b')
+      .executeTakeFirstOrThrow();
     expect(b.last_seen_run_id).toBe(r2);
   });
 
   it('walks PA -> CP -> RF to the root, and values a CB stored before its payment once the payment arrives', async () => {
     const cp = base('cp1', { gatewayType: 'CP', referencedId: 'pa1', rootPaymentId: 'pa1' });
-    const rf = base('rf1', { gatewayType: 'RF', kind: 'refund', referencedId: 'cp1', rootPaymentId: 'cp1', amountMinor: -300 });
-    const cb = base('cb1', { gatewayType: 'CB', kind: 'chargeback', status: 'chargeback', referencedId: 'db9', rootPaymentId: 'db9', amountMinor: null, currency: null });
+    const rf = base('rf1', {
+      gatewayType: 'RF',
+      kind: 'refund',
+      referencedId: 'cp1',
+      rootPaymentId: 'cp1',
+      amountMinor: -300,
+    });
+    const cb = base('cb1', {
+      gatewayType: 'CB',
+      kind: 'chargeback',
+      status: 'chargeback',
+      referencedId: 'db9',
+      rootPaymentId: 'db9',
+      amountMinor: null,
+      currency: null,
+    });
     await storeTransactions(db.db, null, [rf, cb]);
     await storeTransactions(db.db, null, [cp]);
-    await storeTransactions(db.db, null, [base('pa1', { gatewayType: 'PA', kind: 'authorization' }), base('db9', { amountMinor: 4321, currency: 'USD' })]);
-    const rows = await db.db.selectFrom('gateway_transactions').select(['transaction_id', 'root_payment_id', 'amount_minor', 'currency']).where('transaction_id', 'in', ['cp1', 'rf1', 'cb1']).orderBy('transaction_id').execute();
+    await storeTransactions(db.db, null, [
+      base('pa1', { gatewayType: 'PA', kind: 'authorization' }),
+      base('db9', { amountMinor: 4321, currency: 'USD' }),
+    ]);
+    const rows = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['transaction_id', 'root_payment_id', 'amount_minor', 'currency'])
+      .where('transaction_id', 'in', ['cp1', 'rf1', 'cb1'])
+      .orderBy('transaction_id')
+      .execute();
     expect(rows).toEqual([
       { transaction_id: 'cb1', root_payment_id: 'db9', amount_minor: -4321, currency: 'USD' },
       { transaction_id: 'cp1', root_payment_id: 'pa1', amount_minor: 1000, currency: 'EUR' },
       { transaction_id: 'rf1', root_payment_id: 'pa1', amount_minor: -300, currency: 'EUR' },
     ]);
     // Re-storing the same records keeps the derived values.
-    expect(await storeTransactions(db.db, null, [rf, cb, cp])).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
-    const again = await db.db.selectFrom('gateway_transactions').select(['root_payment_id', 'amount_minor']).where('transaction_id', 'in', ['rf1', 'cb1']).orderBy('transaction_id').execute();
-    expect(again).toEqual([{ root_payment_id: 'db9', amount_minor: -4321 }, { root_payment_id: 'pa1', amount_minor: -300 }]);
+    expect(await storeTransactions(db.db, null, [rf, cb, cp])).toEqual({
+      inserted: 0,
+      updated: 0,
+      unchanged: 3,
+    });
+    const again = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['root_payment_id', 'amount_minor'])
+      .where('transaction_id', 'in', ['rf1', 'cb1'])
+      .orderBy('transaction_id')
+      .execute();
+    expect(again).toEqual([
+      { root_payment_id: 'db9', amount_minor: -4321 },
+      { root_payment_id: 'pa1', amount_minor: -300 },
+    ]);
   });
 });

@@ -9,12 +9,31 @@ import { startSandboxServers, type SandboxServers } from '../../src/sandbox/serv
 import { silentLogger } from '../../src/shared/log.js';
 import { gatewayConfig } from './helpers.js';
 
-const EDGES = ['2026-11-01 23:59:59.999+0000', '2026-11-02 00:00:00.000+0000', '2026-11-02 12:00:00+0000', '2026-11-02 23:59:59.999+0000', '2026-11-03 00:00:00.000+0000'];
+const EDGES = [
+  '2026-11-01 23:59:59.999+0000',
+  '2026-11-02 00:00:00.000+0000',
+  '2026-11-02 12:00:00+0000',
+  '2026-11-02 23:59:59.999+0000',
+  '2026-11-03 00:00:00.000+0000',
+];
 const data: SandboxData = {
   credentials: DEFAULT_CREDENTIALS,
-  payunity: EDGES.map((ts, i) => ({ id: String(i).padStart(32, 'a'), paymentType: 'DB', amount: '1.00', currency: 'EUR', result: { code: '000.100.110' }, timestamp: ts })),
+  payunity: EDGES.map((ts, i) => ({
+    id: String(i).padStart(32, 'a'),
+    paymentType: 'DB',
+    amount: '1.00',
+    currency: 'EUR',
+    result: { code: '000.100.110' },
+    timestamp: ts,
+  })),
   useepay: {
-    intents: EDGES.map((ts, i) => ({ id: `10${i}`, amount: 1, currency: 'USD', status: 'succeeded', create_at: ts.replace(' ', 'T').replace('+0000', 'Z') })),
+    intents: EDGES.map((ts, i) => ({
+      id: `10${i}`,
+      amount: 1,
+      currency: 'USD',
+      status: 'succeeded',
+      create_at: ts.replace(' ', 'T').replace('+0000', 'Z'),
+    })),
     refunds: [],
   },
 };
@@ -25,7 +44,9 @@ let clients: GatewayClient[];
 beforeAll(async () => {
   sim = await startSandboxServers(data);
   const config = gatewayConfig(sim, data.credentials, 'postgres://unused/db');
-  clients = (['payunity', 'useepay'] as const).map((p) => createGatewayClient(p, config, { log: silentLogger() }));
+  clients = (['payunity', 'useepay'] as const).map((p) =>
+    createGatewayClient(p, config, { log: silentLogger() }),
+  );
 });
 afterAll(async () => {
   await sim?.close();
@@ -50,6 +71,11 @@ describe('pull windows', () => {
       ['2026-11-02T00:00:00.000Z', '2026-11-03T00:00:00.000Z'],
       ['2026-11-03T00:00:00.000Z', '2026-11-03T06:00:00.000Z'],
     ]);
-    expect(await ids(clients[1]!, { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-04T00:00:00Z') })).toEqual(['100', '101', '102', '103', '104']);
+    expect(
+      await ids(clients[1]!, {
+        from: new Date('2026-11-01T00:00:00Z'),
+        to: new Date('2026-11-04T00:00:00Z'),
+      }),
+    ).toEqual(['100', '101', '102', '103', '104']);
   });
 });

@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { addBusinessDays, businessDaysBetween, earliestDateDueFrom, isBusinessDay } from '../../src/reconcile/index.js';
+import {
+  addBusinessDays,
+  businessDaysBetween,
+  earliestDateDueFrom,
+  isBusinessDay,
+} from '../../src/reconcile/index.js';
 import { eachDate } from '../../src/shared/dates.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
@@ -31,8 +36,10 @@ describe('business days in JS', () => {
   test('businessDaysBetween inverts addBusinessDays (forwards from any day, backwards from a business day)', () => {
     const hol = ['2026-12-25', '2027-01-01'];
     for (const d of eachDate('2026-12-18', '2027-01-08')) {
-      for (const n of [0, 1, 2, 5, 9]) expect(businessDaysBetween(d, addBusinessDays(d, n, hol), hol)).toBe(n);
-      if (isBusinessDay(d, hol)) for (const n of [-4, -1]) expect(businessDaysBetween(d, addBusinessDays(d, n, hol), hol)).toBe(n);
+      for (const n of [0, 1, 2, 5, 9])
+        expect(businessDaysBetween(d, addBusinessDays(d, n, hol), hol)).toBe(n);
+      if (isBusinessDay(d, hol))
+        for (const n of [-4, -1]) expect(businessDaysBetween(d, addBusinessDays(d, n, hol), hol)).toBe(n);
     }
   });
 });

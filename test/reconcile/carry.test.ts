@@ -3,7 +3,16 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { discrepancyId, listAwaiting, matchRange } from '../../src/reconcile/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { insertFile, insertGateway, newRun, openDiscrepancies, openKeys, selection, stageContext, testConfig } from './fixtures.js';
+import {
+  insertFile,
+  insertGateway,
+  newRun,
+  openDiscrepancies,
+  openKeys,
+  selection,
+  stageContext,
+  testConfig,
+} from './fixtures.js';
 
 let db: TestDb;
 beforeEach(async () => {
@@ -55,7 +64,10 @@ test('stable ids, a rerun changes nothing, late settlement closes with its date,
     { id: 'P1', time: '2026-11-20T10:00:00Z' },
     { id: 'P2', time: '2026-11-20T10:00:00Z' },
   ]);
-  const lineFile = await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'P2', gross: 1500 }, { tid: 'GHOST' }]);
+  const lineFile = await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: 'P2', gross: 1500 },
+    { tid: 'GHOST' },
+  ]);
   const sel = selection('2026-11-20', '2026-11-20');
 
   const run1 = await newRun(db.db);
@@ -79,17 +91,34 @@ test('stable ids, a rerun changes nothing, late settlement closes with its date,
   const strip = (rows: typeof first) => rows.map(({ last_seen_run_id: _l, ...rest }) => rest);
   expect(strip(second)).toEqual(strip(first));
   expect(second.every((d) => d.last_seen_run_id === run2)).toBe(true);
-  expect(await db.db.selectFrom('matches').selectAll().orderBy('settlement_line_id').execute()).toEqual(matchesBefore);
-  const changes2 = await db.db.selectFrom('run_discrepancies').select('change').where('run_id', '=', run2).execute();
+  expect(await db.db.selectFrom('matches').selectAll().orderBy('settlement_line_id').execute()).toEqual(
+    matchesBefore,
+  );
+  const changes2 = await db.db
+    .selectFrom('run_discrepancies')
+    .select('change')
+    .where('run_id', '=', run2)
+    .execute();
   expect(changes2.map((c) => c.change)).toEqual(['unchanged', 'unchanged', 'unchanged']);
 
   // P1 settles on 1 December. A run over December re-checks the open discrepancy of November and closes it.
   await insertFile(db.db, 'payunity', '2026-12-01', [{ tid: 'P1' }]);
   const run3 = await newRun(db.db);
-  const s3 = await matchRange(stageContext(db, config, '2026-12-02T08:00:00Z', run3), selection('2026-12-01', '2026-12-01'));
+  const s3 = await matchRange(
+    stageContext(db, config, '2026-12-02T08:00:00Z', run3),
+    selection('2026-12-01', '2026-12-01'),
+  );
   expect(s3).toMatchObject({ opened: 0, closed: 1, reopened: 0 });
-  const closed = await db.db.selectFrom('discrepancies').selectAll().where('transaction_id', '=', 'P1').executeTakeFirstOrThrow();
-  expect(closed).toMatchObject({ status: 'closed', close_reason: 'settled late on 2026-12-01', closed_run_id: run3 });
+  const closed = await db.db
+    .selectFrom('discrepancies')
+    .selectAll()
+    .where('transaction_id', '=', 'P1')
+    .executeTakeFirstOrThrow();
+  expect(closed).toMatchObject({
+    status: 'closed',
+    close_reason: 'settled late on 2026-12-01',
+    closed_run_id: run3,
+  });
   expect(closed.closed_at?.toISOString()).toBe('2026-12-02T08:00:00.000Z');
   expect(await openKeys(db.db)).toEqual(['amount_mismatch:P2', 'missing_in_gateway:GHOST']);
 
@@ -102,15 +131,35 @@ test('stable ids, a rerun changes nothing, late settlement closes with its date,
   const s4 = await matchRange(stageContext(db, config, '2026-12-02T08:00:00Z', run4), sel);
   expect(s4).toMatchObject({ opened: 0, closed: 2, reopened: 1 });
   expect(await openKeys(db.db)).toEqual(['missing_in_settlement:P1']);
-  const reopened = await db.db.selectFrom('discrepancies').selectAll().where('transaction_id', '=', 'P1').executeTakeFirstOrThrow();
-  expect(reopened).toMatchObject({ id: closed.id, status: 'open', close_reason: null, closed_at: null, opened_run_id: run1 });
-  const reasons = await db.db.selectFrom('discrepancies').select(['transaction_id', 'close_reason']).where('status', '=', 'closed').orderBy('transaction_id').execute();
+  const reopened = await db.db
+    .selectFrom('discrepancies')
+    .selectAll()
+    .where('transaction_id', '=', 'P1')
+    .executeTakeFirstOrThrow();
+  expect(reopened).toMatchObject({
+    id: closed.id,
+    status: 'open',
+    close_reason: null,
+    closed_at: null,
+    opened_run_id: run1,
+  });
+  const reasons = await db.db
+    .selectFrom('discrepancies')
+    .select(['transaction_id', 'close_reason'])
+    .where('status', '=', 'closed')
+    .orderBy('transaction_id')
+    .execute();
   expect(reasons).toEqual([
     { transaction_id: 'GHOST', close_reason: 'no longer found on rerun' },
     { transaction_id: 'P2', close_reason: 'no longer found on rerun' },
   ]);
-  const changes4 = await db.db.selectFrom('run_discrepancies').innerJoin('discrepancies as d', 'd.id', 'discrepancy_id')
-    .select(['d.transaction_id', 'change']).where('run_id', '=', run4).orderBy('d.transaction_id').execute();
+  const changes4 = await db.db
+    .selectFrom('run_discrepancies')
+    .innerJoin('discrepancies as d', 'd.id', 'discrepancy_id')
+    .select(['d.transaction_id', 'change'])
+    .where('run_id', '=', run4)
+    .orderBy('d.transaction_id')
+    .execute();
   expect(changes4).toEqual([
     { transaction_id: 'GHOST', change: 'closed' },
     { transaction_id: 'P1', change: 'reopened' },
@@ -122,17 +171,24 @@ test('a missing_in_gateway line closes when the gateway learns the id', async ()
   const config = testConfig();
   await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'LATE' }]);
   const run1 = await newRun(db.db);
-  await matchRange(stageContext(db, config, '2026-11-21T08:00:00Z', run1), selection('2026-11-20', '2026-11-20'));
+  await matchRange(
+    stageContext(db, config, '2026-11-21T08:00:00Z', run1),
+    selection('2026-11-20', '2026-11-20'),
+  );
   expect(await openKeys(db.db)).toEqual(['missing_in_gateway:LATE']);
   // A later run over another day asks again about the open one; this time the gateway knows it.
   const asked: string[][] = [];
   const run2 = await newRun(db.db);
-  await matchRange(stageContext(db, config, '2026-11-24T08:00:00Z', run2), selection('2026-11-23', '2026-11-23'), {
-    lookup: async (_p, ids) => {
-      asked.push(ids);
-      await insertGateway(db.db, [{ id: 'LATE', time: '2026-11-19T10:00:00Z' }]);
+  await matchRange(
+    stageContext(db, config, '2026-11-24T08:00:00Z', run2),
+    selection('2026-11-23', '2026-11-23'),
+    {
+      lookup: async (_p, ids) => {
+        asked.push(ids);
+        await insertGateway(db.db, [{ id: 'LATE', time: '2026-11-19T10:00:00Z' }]);
+      },
     },
-  });
+  );
   expect(asked).toEqual([['LATE']]);
   expect(await openKeys(db.db)).toEqual([]);
   const d = await db.db.selectFrom('discrepancies').select('close_reason').executeTakeFirstOrThrow();
@@ -157,6 +213,9 @@ test('an abort during the match leaves nothing half written', async () => {
   expect(await db.db.selectFrom('matches').selectAll().execute()).toEqual([]);
   expect(await db.db.selectFrom('discrepancies').selectAll().execute()).toEqual([]);
   // The same run again, not aborted, completes.
-  const s = await matchRange(stageContext(db, testConfig(), '2026-11-30T08:00:00Z', run), selection('2026-11-20', '2026-11-20'));
+  const s = await matchRange(
+    stageContext(db, testConfig(), '2026-11-30T08:00:00Z', run),
+    selection('2026-11-20', '2026-11-20'),
+  );
   expect(s.opened).toBe(2);
 });

@@ -2,7 +2,16 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { discrepancyId, matchRange } from '../../src/reconcile/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { insertFile, insertGateway, newRun, openDiscrepancies, openKeys, selection, stageContext, testConfig } from './fixtures.js';
+import {
+  insertFile,
+  insertGateway,
+  newRun,
+  openDiscrepancies,
+  openKeys,
+  selection,
+  stageContext,
+  testConfig,
+} from './fixtures.js';
 
 let db: TestDb;
 beforeEach(async () => {
@@ -41,15 +50,52 @@ test('matches by both keys and classifies every type, positives and negatives', 
     { id: 'Q1R2', type: 'RF', kind: 'refund', time: T(10), root: 'Q1', ref: 'Q1', amount: -500 },
     { id: 'Q2', time: T(8) },
     { id: 'Q2R', type: 'RF', kind: 'refund', time: T(9), root: 'Q2', ref: 'Q2', amount: -600 },
-    { id: 'Q2CB', type: 'CB', kind: 'chargeback', status: 'chargeback', time: T(10), root: 'Q2', ref: 'Q2', amount: null, currency: null },
+    {
+      id: 'Q2CB',
+      type: 'CB',
+      kind: 'chargeback',
+      status: 'chargeback',
+      time: T(10),
+      root: 'Q2',
+      ref: 'Q2',
+      amount: null,
+      currency: null,
+    },
     { id: 'Q3', time: T(8) },
-    { id: 'Q3CB', type: 'CB', kind: 'chargeback', status: 'chargeback', time: T(9), root: 'Q3', ref: 'Q3', amount: -1000 },
+    {
+      id: 'Q3CB',
+      type: 'CB',
+      kind: 'chargeback',
+      status: 'chargeback',
+      time: T(9),
+      root: 'Q3',
+      ref: 'Q3',
+      amount: -1000,
+    },
     { id: 'Q3CR', type: 'CR', kind: 'chargeback_reversal', time: T(10), root: 'Q3', ref: 'Q3', amount: 1000 },
     { id: 'Q3R', type: 'RF', kind: 'refund', time: T(11), root: 'Q3', ref: 'Q3', amount: -400 },
     // UseePay: an intent settled with its captured amount, and one refund.
     { provider: 'useepay', id: '9001', type: 'payment_intent', time: T(8), amount: 2500, currency: 'USD' },
-    { provider: 'useepay', id: 're_1', type: 'refund', kind: 'refund', time: T(9), root: '9001', ref: '9001', amount: -500, currency: 'USD' },
-    { provider: 'useepay', id: '9002', type: 'payment_intent', status: 'cancelled', time: T(8), amount: 700, currency: 'USD' },
+    {
+      provider: 'useepay',
+      id: 're_1',
+      type: 'refund',
+      kind: 'refund',
+      time: T(9),
+      root: '9001',
+      ref: '9001',
+      amount: -500,
+      currency: 'USD',
+    },
+    {
+      provider: 'useepay',
+      id: '9002',
+      type: 'payment_intent',
+      status: 'cancelled',
+      time: T(8),
+      amount: 700,
+      currency: 'USD',
+    },
   ]);
   await insertFile(db.db, 'payunity', '2026-11-20', [
     { tid: 'OK1' },
@@ -68,10 +114,15 @@ test('matches by both keys and classifies every type, positives and negatives', 
     { tid: 'D2' },
     { tid: 'D3', gross: 999 },
     { tid: 'D4' },
-    { tid: 'Q1' }, { tid: 'Q2' }, { tid: 'Q3' },
-    { tid: 'Q1R1', kind: 'refund', gross: -600 }, { tid: 'Q1R2', kind: 'refund', gross: -500 },
-    { tid: 'Q2R', kind: 'refund', gross: -600 }, { tid: 'Q2CB', kind: 'chargeback', gross: -1000 },
-    { tid: 'Q3CB', kind: 'chargeback', gross: -1000 }, { tid: 'Q3CR', kind: 'chargeback_reversal', gross: 1000 },
+    { tid: 'Q1' },
+    { tid: 'Q2' },
+    { tid: 'Q3' },
+    { tid: 'Q1R1', kind: 'refund', gross: -600 },
+    { tid: 'Q1R2', kind: 'refund', gross: -500 },
+    { tid: 'Q2R', kind: 'refund', gross: -600 },
+    { tid: 'Q2CB', kind: 'chargeback', gross: -1000 },
+    { tid: 'Q3CB', kind: 'chargeback', gross: -1000 },
+    { tid: 'Q3CR', kind: 'chargeback_reversal', gross: 1000 },
     { tid: 'Q3R', kind: 'refund', gross: -400 },
   ]);
   await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'DUPS' }]);
@@ -83,12 +134,16 @@ test('matches by both keys and classifies every type, positives and negatives', 
 
   const looked: [string, string[]][] = [];
   const run = await newRun(db.db);
-  const s = await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-20'), {
-    lookup: (provider, ids) => {
-      looked.push([provider, ids]);
-      return Promise.resolve();
+  const s = await matchRange(
+    stageContext(db, testConfig(), NOW, run),
+    selection('2026-11-20', '2026-11-20'),
+    {
+      lookup: (provider, ids) => {
+        looked.push([provider, ids]);
+        return Promise.resolve();
+      },
     },
-  });
+  );
   expect(looked).toEqual([['payunity', ['UNKNOWN']]]);
 
   expect(await openKeys(db.db)).toEqual([
@@ -109,48 +164,120 @@ test('matches by both keys and classifies every type, positives and negatives', 
   ]);
   expect(s.matchedByKey).toEqual({ transaction_id: 27, merchant_reference: 1 });
   expect(s.matched).toBe(28);
-  expect(s.discrepancies).toMatchObject({ amount_mismatch: 2, status_mismatch: 4, missing_in_gateway: 2, fee_mismatch: 0 });
+  expect(s.discrepancies).toMatchObject({
+    amount_mismatch: 2,
+    status_mismatch: 4,
+    missing_in_gateway: 2,
+    fee_mismatch: 0,
+  });
   expect(s.opened).toBe(14);
 
   const byKey = new Map((await openDiscrepancies(db.db)).map((d) => [`${d.type}:${d.transaction_id}`, d]));
   const amt = byKey.get('amount_mismatch:AMT')!;
-  expect(amt).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 1100, difference_minor: 100, refundable_minor: 100, currency: 'EUR' });
+  expect(amt).toMatchObject({
+    gateway_amount_minor: 1000,
+    settled_amount_minor: 1100,
+    difference_minor: 100,
+    refundable_minor: 100,
+    currency: 'EUR',
+  });
   expect(amt.id).toBe(discrepancyId('payunity', 'amount_mismatch', 'AMT'));
   // A refund settled short is not a refund candidate.
-  expect(byKey.get('amount_mismatch:R2')).toMatchObject({ gateway_amount_minor: -300, settled_amount_minor: -250, refundable_minor: null, payment_id: 'OK1' });
+  expect(byKey.get('amount_mismatch:R2')).toMatchObject({
+    gateway_amount_minor: -300,
+    settled_amount_minor: -250,
+    refundable_minor: null,
+    payment_id: 'OK1',
+  });
   // Currency wins over amount; status wins over amount.
-  expect(byKey.get('currency_mismatch:CUR')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 1300, refundable_minor: null });
-  expect(byKey.get('status_mismatch:FAIL')).toMatchObject({ gateway_amount_minor: 500, settled_amount_minor: 450, refundable_minor: 450 });
+  expect(byKey.get('currency_mismatch:CUR')).toMatchObject({
+    gateway_amount_minor: 1000,
+    settled_amount_minor: 1300,
+    refundable_minor: null,
+  });
+  expect(byKey.get('status_mismatch:FAIL')).toMatchObject({
+    gateway_amount_minor: 500,
+    settled_amount_minor: 450,
+    refundable_minor: 450,
+  });
   expect(byKey.get('status_mismatch:RVD')!.detail).toContain('reversed');
-  expect(byKey.get('status_mismatch:9002')).toMatchObject({ provider: 'useepay', refundable_minor: 700, currency: 'USD' });
-  expect(byKey.get('duplicate_settlement:DUPS')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 2000, refundable_minor: null });
-  expect(byKey.get('duplicate_charge:D2')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: 1000, refundable_minor: 1000 });
+  expect(byKey.get('status_mismatch:9002')).toMatchObject({
+    provider: 'useepay',
+    refundable_minor: 700,
+    currency: 'USD',
+  });
+  expect(byKey.get('duplicate_settlement:DUPS')).toMatchObject({
+    gateway_amount_minor: 1000,
+    settled_amount_minor: 2000,
+    refundable_minor: null,
+  });
+  expect(byKey.get('duplicate_charge:D2')).toMatchObject({
+    gateway_amount_minor: 1000,
+    settled_amount_minor: 1000,
+    refundable_minor: 1000,
+  });
   expect(byKey.get('duplicate_charge:D2')!.detail).toContain('D1');
-  expect(byKey.get('missing_in_settlement:MISS')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: null, difference_minor: -1000 });
-  expect(byKey.get('missing_in_gateway:UNKNOWN')).toMatchObject({ gateway_amount_minor: null, settled_amount_minor: 800, difference_minor: 800 });
+  expect(byKey.get('missing_in_settlement:MISS')).toMatchObject({
+    gateway_amount_minor: 1000,
+    settled_amount_minor: null,
+    difference_minor: -1000,
+  });
+  expect(byKey.get('missing_in_gateway:UNKNOWN')).toMatchObject({
+    gateway_amount_minor: null,
+    settled_amount_minor: 800,
+    difference_minor: 800,
+  });
   // 600 + 500 refunded on 1000; 600 + a chargeback valued at its payment's 1000 on 1000.
-  expect(byKey.get('refund_exceeds_payment:Q1')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: -1100, payment_id: 'Q1' });
-  expect(byKey.get('refund_exceeds_payment:Q2')).toMatchObject({ gateway_amount_minor: 1000, settled_amount_minor: -1600 });
+  expect(byKey.get('refund_exceeds_payment:Q1')).toMatchObject({
+    gateway_amount_minor: 1000,
+    settled_amount_minor: -1100,
+    payment_id: 'Q1',
+  });
+  expect(byKey.get('refund_exceeds_payment:Q2')).toMatchObject({
+    gateway_amount_minor: 1000,
+    settled_amount_minor: -1600,
+  });
 
   // The merchant-reference match is recorded with its key.
-  const m = await db.db.selectFrom('matches').select(['transaction_id', 'match_key']).where('transaction_id', '=', 'REF').execute();
+  const m = await db.db
+    .selectFrom('matches')
+    .select(['transaction_id', 'match_key'])
+    .where('transaction_id', '=', 'REF')
+    .execute();
   expect(m).toEqual([{ transaction_id: 'REF', match_key: 'merchant_reference' }]);
-  expect(await db.db.selectFrom('matches').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()).toEqual({ n: 28 });
+  expect(
+    await db.db
+      .selectFrom('matches')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst(),
+  ).toEqual({ n: 28 });
 });
 
 test('an unknown id the gateway knows by direct lookup is matched, not missing', async () => {
   await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'OLD-RF', kind: 'refund', gross: -300 }]);
   const run = await newRun(db.db);
-  const s = await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-20'), {
-    // The refund of a sale from last month: stored by the lookup, outside any window the run pulled.
-    lookup: async (provider, ids) => {
-      expect([provider, ids]).toEqual(['payunity', ['OLD-RF']]);
-      await insertGateway(db.db, [
-        { id: 'OLD', time: '2026-10-15T10:00:00Z' },
-        { id: 'OLD-RF', type: 'RF', kind: 'refund', time: '2026-11-19T10:00:00Z', root: 'OLD', ref: 'OLD', amount: -300 },
-      ]);
+  const s = await matchRange(
+    stageContext(db, testConfig(), NOW, run),
+    selection('2026-11-20', '2026-11-20'),
+    {
+      // The refund of a sale from last month: stored by the lookup, outside any window the run pulled.
+      lookup: async (provider, ids) => {
+        expect([provider, ids]).toEqual(['payunity', ['OLD-RF']]);
+        await insertGateway(db.db, [
+          { id: 'OLD', time: '2026-10-15T10:00:00Z' },
+          {
+            id: 'OLD-RF',
+            type: 'RF',
+            kind: 'refund',
+            time: '2026-11-19T10:00:00Z',
+            root: 'OLD',
+            ref: 'OLD',
+            amount: -300,
+          },
+        ]);
+      },
     },
-  });
+  );
   expect(s.lookedUp).toEqual({ payunity: 1 });
   expect(s.matched).toBe(1);
   expect(await openKeys(db.db)).toEqual([]);
@@ -161,7 +288,16 @@ test('merchant reference: ties go to the earliest transaction, only inside the l
     { id: 'M1', time: T(10), mref: 'ORD-M' },
     { id: 'M2', time: T(9), mref: 'ORD-M' },
     { id: 'OLD', time: '2026-11-10T10:00:00Z', mref: 'ORD-OLD' }, // deadline 11-13: too old for a line of 11-20
-    { id: 'RF1', type: 'RF', kind: 'refund', time: T(12), root: 'M2', ref: 'M2', mref: 'ORD-M', amount: -1000 },
+    {
+      id: 'RF1',
+      type: 'RF',
+      kind: 'refund',
+      time: T(12),
+      root: 'M2',
+      ref: 'M2',
+      mref: 'ORD-M',
+      amount: -1000,
+    },
   ]);
   await insertFile(db.db, 'payunity', '2026-11-20', [
     { tid: null, mref: 'ORD-M' },
@@ -173,8 +309,12 @@ test('merchant reference: ties go to the earliest transaction, only inside the l
   const s = await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-23'));
   expect(s.matchedByKey).toEqual({ transaction_id: 0, merchant_reference: 3 });
   const rows = await db.db
-    .selectFrom('matches').innerJoin('settlement_lines as l', 'l.id', 'matches.settlement_line_id')
-    .select(['l.settlement_date', 'l.kind', 'matches.transaction_id']).orderBy('l.settlement_date').orderBy('l.kind').execute();
+    .selectFrom('matches')
+    .innerJoin('settlement_lines as l', 'l.id', 'matches.settlement_line_id')
+    .select(['l.settlement_date', 'l.kind', 'matches.transaction_id'])
+    .orderBy('l.settlement_date')
+    .orderBy('l.kind')
+    .execute();
   expect(rows).toEqual([
     { settlement_date: '2026-11-20', kind: 'payment', transaction_id: 'M2' },
     { settlement_date: '2026-11-20', kind: 'refund', transaction_id: 'RF1' },
@@ -217,5 +357,10 @@ test('fee schedule: percent + fixed with tolerance, a brand rule wins, refunds a
   await matchRange(stageContext(db, config, NOW, run), selection('2026-11-20', '2026-11-20'));
   expect(await openKeys(db.db)).toEqual(['fee_mismatch:F2', 'fee_mismatch:F4', 'fee_mismatch:F6']);
   const f4 = (await openDiscrepancies(db.db)).find((d) => d.transaction_id === 'F4')!;
-  expect(f4).toMatchObject({ gateway_amount_minor: 41, settled_amount_minor: 43, difference_minor: 2, refundable_minor: null });
+  expect(f4).toMatchObject({
+    gateway_amount_minor: 41,
+    settled_amount_minor: 43,
+    difference_minor: 2,
+    refundable_minor: null,
+  });
 });

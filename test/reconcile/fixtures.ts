@@ -5,33 +5,63 @@ import type { StageContext, StageSelection } from '../../src/jobs/context.js';
 import { silentLogger } from '../../src/shared/log.js';
 import type { TestDb } from '../helpers/db.js';
 
-export function testConfig(over: { timezone?: string; holidays?: string[]; payunity?: Record<string, unknown>; useepay?: Record<string, unknown> } = {}): Config {
+export function testConfig(
+  over: {
+    timezone?: string;
+    holidays?: string[];
+    payunity?: Record<string, unknown>;
+    useepay?: Record<string, unknown>;
+  } = {},
+): Config {
   return configSchema.parse({
     timezone: over.timezone ?? 'UTC',
     holidays: over.holidays ?? [],
     providers: {
       payunity: {
-        baseUrl: 'http://127.0.0.1:1/', entityId: 'e', accessToken: 't',
-        settlement: { source: 'local', localDir: '/tmp' }, ...over.payunity,
+        baseUrl: 'http://127.0.0.1:1/',
+        entityId: 'e',
+        accessToken: 't',
+        settlement: { source: 'local', localDir: '/tmp' },
+        ...over.payunity,
       },
       useepay: {
-        baseUrl: 'http://127.0.0.1:1/', merchantNo: '1', appId: 'a', apiKey: 'k',
-        settlement: { source: 'local', localDir: '/tmp' }, ...over.useepay,
+        baseUrl: 'http://127.0.0.1:1/',
+        merchantNo: '1',
+        appId: 'a',
+        apiKey: 'k',
+        settlement: { source: 'local', localDir: '/tmp' },
+        ...over.useepay,
       },
     },
   });
 }
 
 export function stageContext(db: TestDb, config: Config, now: string, runId: number | null): StageContext {
-  return { db: db.db, pool: db.pool, config, log: silentLogger(), signal: new AbortController().signal, runId, now: () => new Date(now) };
+  return {
+    db: db.db,
+    pool: db.pool,
+    config,
+    log: silentLogger(),
+    signal: new AbortController().signal,
+    runId,
+    now: () => new Date(now),
+  };
 }
 
-export function selection(from: string, to: string, providers: ProviderName[] = ['payunity', 'useepay']): StageSelection {
+export function selection(
+  from: string,
+  to: string,
+  providers: ProviderName[] = ['payunity', 'useepay'],
+): StageSelection {
   return { range: { from, to }, providers };
 }
 
 export async function newRun(db: Db): Promise<number> {
-  const r = await db.insertInto('runs').values({ command: 'test', tool_version: 'test' }).returning('id').executeTakeFirstOrThrow();
+  const r = await db
+    .insertInto('runs')
+    .values({ command: 'test', tool_version: 'test' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return r.id;
 }
 
@@ -90,14 +120,26 @@ export interface Line {
 let fileSeq = 0;
 
 /** One loaded settlement file of a provider and date with the given lines (line numbers from 2, after a header). */
-export async function insertFile(db: Db, provider: ProviderName, date: string, lines: Line[]): Promise<number> {
+export async function insertFile(
+  db: Db,
+  provider: ProviderName,
+  date: string,
+  lines: Line[],
+): Promise<number> {
   fileSeq++;
   const f = await db
     .insertInto('settlement_files')
     .values({
-      provider, remote_path: `/in/${provider}_${date}_${fileSeq}.csv`, file_name: `${provider}_${date}_${fileSeq}.csv`,
-      size: 100, sha256: String(fileSeq).padStart(64, '0'), settlement_date: date, profile: provider, status: 'loaded',
-      line_count: lines.length, loaded_count: lines.length,
+      provider,
+      remote_path: `/in/${provider}_${date}_${fileSeq}.csv`,
+      file_name: `${provider}_${date}_${fileSeq}.csv`,
+      size: 100,
+      sha256: String(fileSeq).padStart(64, '0'),
+      settlement_date: date,
+      profile: provider,
+      status: 'loaded',
+      line_count: lines.length,
+      loaded_count: lines.length,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -109,10 +151,21 @@ export async function insertFile(db: Db, provider: ProviderName, date: string, l
           const gross = l.gross ?? 1000;
           const fee = l.fee ?? 0;
           return {
-            file_id: f.id, line_no: i + 2, provider, settlement_date: date, batch_id: l.batch === undefined ? 'B1' : l.batch,
-            kind: l.kind ?? 'payment', transaction_id: l.tid === undefined ? null : l.tid, payment_id: l.pid ?? null,
-            merchant_reference: l.mref === undefined ? (l.tid ? `ORD-${l.tid}` : null) : l.mref, transaction_time: null,
-            currency: l.currency ?? 'EUR', gross_minor: gross, fee_minor: fee, net_minor: gross - fee, raw: 'raw',
+            file_id: f.id,
+            line_no: i + 2,
+            provider,
+            settlement_date: date,
+            batch_id: l.batch === undefined ? 'B1' : l.batch,
+            kind: l.kind ?? 'payment',
+            transaction_id: l.tid === undefined ? null : l.tid,
+            payment_id: l.pid ?? null,
+            merchant_reference: l.mref === undefined ? (l.tid ? `ORD-${l.tid}` : null) : l.mref,
+            transaction_time: null,
+            currency: l.currency ?? 'EUR',
+            gross_minor: gross,
+            fee_minor: fee,
+            net_minor: gross - fee,
+            raw: 'raw',
           };
         }),
       )
@@ -122,7 +175,13 @@ export async function insertFile(db: Db, provider: ProviderName, date: string, l
 }
 
 export async function openDiscrepancies(db: Db) {
-  return db.selectFrom('discrepancies').selectAll().where('status', '=', 'open').orderBy('type').orderBy('transaction_id').execute();
+  return db
+    .selectFrom('discrepancies')
+    .selectAll()
+    .where('status', '=', 'open')
+    .orderBy('type')
+    .orderBy('transaction_id')
+    .execute();
 }
 
 /** Open discrepancies as "type:key" strings, sorted: compact to assert on. */

@@ -27,8 +27,18 @@ export interface PuLine {
 
 export function payunityLine(l: PuLine): string {
   return [
-    l.date ?? '2026-11-21', '8a82944a4cc25ebf014cc2c782423202', l.type ?? 'SETTLED', l.id ?? '', l.ref ?? '', l.order ?? '',
-    l.paymentType ?? 'DB', l.time ?? '2026-11-20 10:04:11', l.currency ?? 'EUR', l.amount, l.fee, l.net,
+    l.date ?? '2026-11-21',
+    '8a82944a4cc25ebf014cc2c782423202',
+    l.type ?? 'SETTLED',
+    l.id ?? '',
+    l.ref ?? '',
+    l.order ?? '',
+    l.paymentType ?? 'DB',
+    l.time ?? '2026-11-20 10:04:11',
+    l.currency ?? 'EUR',
+    l.amount,
+    l.fee,
+    l.net,
   ].join(';');
 }
 
@@ -65,9 +75,19 @@ export const USEEPAY_EXAMPLE = `${USEEPAY_HEADER}
 2026-11-21,SB-20261121-01,refund,6b4e963913f84d26a9c0e88dd5043667,1012411211459019141,ORD-2001,2026-11-20T21:00:00Z,USD,-20.00,0.00,-20.00
 `;
 
-export function writeFile(dir: string, name: string, content: string | Buffer, opts: { gzip?: boolean; encoding?: string; bom?: boolean } = {}): string {
+export function writeFile(
+  dir: string,
+  name: string,
+  content: string | Buffer,
+  opts: { gzip?: boolean; encoding?: string; bom?: boolean } = {},
+): string {
   mkdirSync(dir, { recursive: true });
-  let bytes: Buffer = typeof content === 'string' ? (opts.encoding ? iconv.encode(content, opts.encoding) : Buffer.from(content, 'utf8')) : content;
+  let bytes: Buffer =
+    typeof content === 'string'
+      ? opts.encoding
+        ? iconv.encode(content, opts.encoding)
+        : Buffer.from(content, 'utf8')
+      : content;
   if (opts.bom) bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]);
   if (opts.gzip) bytes = gzipSync(bytes);
   const p = path.join(dir, name);
@@ -79,14 +99,37 @@ export function writeFile(dir: string, name: string, content: string | Buffer, o
 export function testConfig(dir: string, settlement: { payunity?: object; useepay?: object }): Config {
   const providers: Record<string, object> = {};
   if (settlement.payunity) {
-    providers.payunity = { baseUrl: 'http://127.0.0.1:1', entityId: 'E1', accessToken: 'T', settlement: settlement.payunity };
+    providers.payunity = {
+      baseUrl: 'http://127.0.0.1:1',
+      entityId: 'E1',
+      accessToken: 'T',
+      settlement: settlement.payunity,
+    };
   }
   if (settlement.useepay) {
-    providers.useepay = { baseUrl: 'http://127.0.0.1:1', merchantNo: '500000000007245', appId: 'a', apiKey: 'k', settlement: settlement.useepay };
+    providers.useepay = {
+      baseUrl: 'http://127.0.0.1:1',
+      merchantNo: '500000000007245',
+      appId: 'a',
+      apiKey: 'k',
+      settlement: settlement.useepay,
+    };
   }
   return configSchema.parse({ reports: { dir: path.join(dir, 'reports') }, providers });
 }
 
-export function stageContext(db: TestDb, config: Config, signal: AbortSignal = new AbortController().signal): StageContext {
-  return { db: db.db, pool: db.pool, config, log: silentLogger(), signal, runId: null, now: () => new Date('2026-11-22T08:00:00Z') };
+export function stageContext(
+  db: TestDb,
+  config: Config,
+  signal: AbortSignal = new AbortController().signal,
+): StageContext {
+  return {
+    db: db.db,
+    pool: db.pool,
+    config,
+    log: silentLogger(),
+    signal,
+    runId: null,
+    now: () => new Date('2026-11-22T08:00:00Z'),
+  };
 }

@@ -21,15 +21,27 @@ afterAll(async () => {
 
 function setup(name: string, profile: object) {
   const inbox = path.join(tmp, name, 'inbox');
-  const config = testConfig(path.join(tmp, name), { payunity: { source: 'local', localDir: inbox, archiveDir: path.join(tmp, name, 'archive'), profile } });
+  const config = testConfig(path.join(tmp, name), {
+    payunity: { source: 'local', localDir: inbox, archiveDir: path.join(tmp, name, 'archive'), profile },
+  });
   return { inbox, ctx: stageContext(db, config) };
 }
 
 async function lines(fileId: number) {
-  return db.db.selectFrom('settlement_lines').selectAll().where('file_id', '=', fileId).orderBy('line_no').execute();
+  return db.db
+    .selectFrom('settlement_lines')
+    .selectAll()
+    .where('file_id', '=', fileId)
+    .orderBy('line_no')
+    .execute();
 }
 async function rejected(fileId: number) {
-  return db.db.selectFrom('rejected_lines').select(['line_no', 'reason', 'raw']).where('file_id', '=', fileId).orderBy('line_no').execute();
+  return db.db
+    .selectFrom('rejected_lines')
+    .select(['line_no', 'reason', 'raw'])
+    .where('file_id', '=', fileId)
+    .orderBy('line_no')
+    .execute();
 }
 
 const GERMAN = {
@@ -45,10 +57,19 @@ const GERMAN = {
   timestampFormat: 'dd.MM.yyyy HH:mm:ss',
   timezone: 'Europe/Berlin',
   columns: {
-    settlementDate: 'Valuta', batchId: 'Batch', kind: 'Art', transactionId: 'TxnRef', paymentId: 'OrigRef',
-    merchantReference: 'Bestellung', transactionTime: 'Zeit', currency: 'Whg', gross: 'Betrag', fee: 'Gebuehr', net: 'Netto',
+    settlementDate: 'Valuta',
+    batchId: 'Batch',
+    kind: 'Art',
+    transactionId: 'TxnRef',
+    paymentId: 'OrigRef',
+    merchantReference: 'Bestellung',
+    transactionTime: 'Zeit',
+    currency: 'Whg',
+    gross: 'Betrag',
+    fee: 'Gebuehr',
+    net: 'Netto',
   },
-  kinds: { VERKAUF: 'payment', GUTSCHRIFT: 'refund', RUECKBUCHUNG: 'chargeback', 'GEBÜHR': 'fee' },
+  kinds: { VERKAUF: 'payment', GUTSCHRIFT: 'refund', RUECKBUCHUNG: 'chargeback', GEBÜHR: 'fee' },
 };
 
 describe('custom profiles', () => {
@@ -65,9 +86,22 @@ describe('custom profiles', () => {
     ].join('\r\n');
     writeFile(s.inbox, 'settle_20261121.txt', content, { encoding: 'latin1' });
     const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
-    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 3, rejected: 2, settlementDate: '2026-11-21' }]);
+    expect(out.files).toMatchObject([
+      { status: 'loaded', loaded: 3, rejected: 2, settlementDate: '2026-11-21' },
+    ]);
     const got = await lines(out.files[0]!.fileId!);
-    expect(got.map((l) => [l.line_no, l.kind, l.transaction_id, l.payment_id, l.merchant_reference, l.gross_minor, l.fee_minor, l.net_minor])).toEqual([
+    expect(
+      got.map((l) => [
+        l.line_no,
+        l.kind,
+        l.transaction_id,
+        l.payment_id,
+        l.merchant_reference,
+        l.gross_minor,
+        l.fee_minor,
+        l.net_minor,
+      ]),
+    ).toEqual([
       [3, 'payment', 'T1', 'T1', 'Bestellung Müller', 9200, 267, 8933],
       [4, 'refund', 'T2', 'T1', 'Bestellung Müller', -1000, 0, -1000],
       [5, 'fee', null, null, 'Monatsgebühr', 0, 1500, -1500],
@@ -75,7 +109,9 @@ describe('custom profiles', () => {
     // Naive times are Berlin wall time: CET (+01:00) in November, CEST (+02:00) in July.
     expect(got[0]!.transaction_time!.toISOString()).toBe('2026-11-20T09:04:11.000Z');
     expect(got[1]!.transaction_time!.toISOString()).toBe('2026-07-01T16:30:00.000Z');
-    expect(got[0]!.raw).toBe('21.11.2026|B7|VERKAUF|T1||Bestellung Müller|20.11.2026 10:04:11|EUR|92,00|2,67|89,33');
+    expect(got[0]!.raw).toBe(
+      '21.11.2026|B7|VERKAUF|T1||Bestellung Müller|20.11.2026 10:04:11|EUR|92,00|2,67|89,33',
+    );
     expect((await rejected(out.files[0]!.fileId!)).map((r) => [r.line_no, r.reason])).toEqual([
       [6, 'unknown type "STORNO"'],
       [7, expect.stringMatching(/gross: amount "1.00" has "." but the decimal separator is ","/)],
@@ -90,20 +126,46 @@ describe('custom profiles', () => {
       amountUnit: 'minor',
       timestampFormat: 'yyyy/MM/dd HH:mm:ss',
       timezone: 'Asia/Shanghai',
-      columns: { kind: 1, transactionId: 2, merchantReference: 3, transactionTime: 4, currency: 5, gross: 6, fee: 7 },
-      kinds: { '支付': 'payment', '退款': 'refund' },
+      columns: {
+        kind: 1,
+        transactionId: 2,
+        merchantReference: 3,
+        transactionTime: 4,
+        currency: 5,
+        gross: 6,
+        fee: 7,
+      },
+      kinds: { 支付: 'payment', 退款: 'refund' },
     });
-    const content = ['支付,P1,订单一号,2026/11/20 08:00:00,CNY,10023,321', '退款,R1,订单一号,2026/11/20 20:00:00,CNY,-2000,0', '支付,P2,订单二号'].join('\n') + '\n';
+    const content =
+      [
+        '支付,P1,订单一号,2026/11/20 08:00:00,CNY,10023,321',
+        '退款,R1,订单一号,2026/11/20 20:00:00,CNY,-2000,0',
+        '支付,P2,订单二号',
+      ].join('\n') + '\n';
     writeFile(s.inbox, 'jiesuan_20261121.csv', content, { encoding: 'gbk' });
     const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
     expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 1 }]);
     const got = await lines(out.files[0]!.fileId!);
-    expect(got.map((l) => [l.settlement_date, l.kind, l.merchant_reference, l.currency, l.gross_minor, l.fee_minor, l.net_minor, l.transaction_time!.toISOString()])).toEqual([
+    expect(
+      got.map((l) => [
+        l.settlement_date,
+        l.kind,
+        l.merchant_reference,
+        l.currency,
+        l.gross_minor,
+        l.fee_minor,
+        l.net_minor,
+        l.transaction_time!.toISOString(),
+      ]),
+    ).toEqual([
       ['2026-11-21', 'payment', '订单一号', 'CNY', 10023, 321, 9702, '2026-11-20T00:00:00.000Z'],
       ['2026-11-21', 'refund', '订单一号', 'CNY', -2000, 0, -2000, '2026-11-20T12:00:00.000Z'],
     ]);
     expect(got[0]!.raw).toBe('支付,P1,订单一号,2026/11/20 08:00:00,CNY,10023,321');
-    expect(await rejected(out.files[0]!.fileId!)).toEqual([{ line_no: 3, reason: 'expected 7 columns, found 3', raw: '支付,P2,订单二号' }]);
+    expect(await rejected(out.files[0]!.fileId!)).toEqual([
+      { line_no: 3, reason: 'expected 7 columns, found 3', raw: '支付,P2,订单二号' },
+    ]);
   });
 
   it('checks a PayUnity-style trailer on a custom layout, and rejects a file whose header lacks a named column', async () => {
@@ -113,19 +175,33 @@ describe('custom profiles', () => {
       trailer: 'payunity',
       dateFormat: 'yyyyMMdd',
       timestampFormat: "yyyy-MM-dd'T'HH:mm:ssXXX",
-      columns: { settlementDate: 'd', kind: 'k', transactionId: 'id', transactionTime: 't', currency: 'c', gross: 'g', fee: 'f', net: 'n' },
+      columns: {
+        settlementDate: 'd',
+        kind: 'k',
+        transactionId: 'id',
+        transactionTime: 't',
+        currency: 'c',
+        gross: 'g',
+        fee: 'f',
+        net: 'n',
+      },
     });
-    const body = 'd;k;id;t;c;g;f;n\n20261121;payment;A;2026-11-20T10:00:00+05:30;KWD;1.234;0.034;1.200\n20261121;refund;B;;KWD;-0.500;0.000;-0.500\n';
+    const body =
+      'd;k;id;t;c;g;f;n\n20261121;payment;A;2026-11-20T10:00:00+05:30;KWD;1.234;0.034;1.200\n20261121;refund;B;;KWD;-0.500;0.000;-0.500\n';
     writeFile(s.inbox, 't_20261121.csv', body + 'TRAILER;2;0.700\n');
     writeFile(s.inbox, 't_20261122.csv', body + 'TRAILER;2;0.701\n');
     writeFile(s.inbox, 't_20261123.csv', body.replace('d;k;id', 'date;k;id') + 'TRAILER;2;0.700\n');
     const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-23' });
     expect(out.files.map((f) => [f.name, f.status, f.loaded])).toEqual([
-      ['t_20261121.csv', 'loaded', 2], ['t_20261122.csv', 'rejected', 0], ['t_20261123.csv', 'rejected', 0],
+      ['t_20261121.csv', 'loaded', 2],
+      ['t_20261122.csv', 'rejected', 0],
+      ['t_20261123.csv', 'rejected', 0],
     ]);
     expect(out.files[2]!.reason).toMatch(/names a column the file does not have \(settlementDate: "d"\)/);
     const got = await lines(out.files[0]!.fileId!);
-    expect(got.map((l) => [l.gross_minor, l.fee_minor, l.net_minor, l.transaction_time?.toISOString() ?? null])).toEqual([
+    expect(
+      got.map((l) => [l.gross_minor, l.fee_minor, l.net_minor, l.transaction_time?.toISOString() ?? null]),
+    ).toEqual([
       [1234, 34, 1200, '2026-11-20T04:30:00.000Z'],
       [-500, 0, -500, null],
     ]);

@@ -15,7 +15,11 @@ const env = { DATABASE_URL: undefined, PAYRECON_CONFIG: undefined };
 beforeAll(async () => {
   tdb = await createTestDb();
   writeFile(path.join(dir, 'in-pu'), 'PAYUNITY_SETTLEMENT_E1_20261121.csv', PAYUNITY_EXAMPLE);
-  writeFile(path.join(dir, 'in-pu'), 'PAYUNITY_SETTLEMENT_E1_20261120.csv', PAYUNITY_EXAMPLE.replace('TRAILER;3;64.33', 'TRAILER;4;64.33'));
+  writeFile(
+    path.join(dir, 'in-pu'),
+    'PAYUNITY_SETTLEMENT_E1_20261120.csv',
+    PAYUNITY_EXAMPLE.replace('TRAILER;3;64.33', 'TRAILER;4;64.33'),
+  );
   writeFile(path.join(dir, 'in-ue'), 'useepay_settlement_500000000007245_2026-11-21.csv', USEEPAY_EXAMPLE);
   writeFileSync(
     config,
@@ -45,7 +49,12 @@ afterAll(async () => {
 interface Out {
   from: string;
   to: string;
-  providers: { provider: string; loadedLines: number; rejectedLines: number; files: { name: string; status: string; loaded: number; reason?: string }[] }[];
+  providers: {
+    provider: string;
+    loadedLines: number;
+    rejectedLines: number;
+    files: { name: string; status: string; loaded: number; reason?: string }[];
+  }[];
 }
 
 describe('payrecon fetch', () => {
@@ -55,7 +64,10 @@ describe('payrecon fetch', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as Out;
     expect(out.from).toBe('2026-11-21');
-    expect(out.providers.map((p) => [p.provider, p.loadedLines, p.rejectedLines])).toEqual([['payunity', 3, 0], ['useepay', 2, 0]]);
+    expect(out.providers.map((p) => [p.provider, p.loadedLines, p.rejectedLines])).toEqual([
+      ['payunity', 3, 0],
+      ['useepay', 2, 0],
+    ]);
     // The file dated the 20th was never seen, so it is fetched too (a late delivery) and rejected by its trailer.
     expect(out.providers[0]!.files.map((f) => [f.name, f.status, f.loaded])).toEqual([
       ['PAYUNITY_SETTLEMENT_E1_20261120.csv', 'rejected', 0],
@@ -64,7 +76,10 @@ describe('payrecon fetch', () => {
     // Default archive: <reports.dir>/../.payrecon/archive/<provider>.
     expect(readdirSync(path.join(dir, '.payrecon', 'archive', 'payunity'))).toHaveLength(2);
 
-    const human = await runCli(['fetch', '--date', '2026-11-21', '--provider', 'payunity', '--config', config], { env });
+    const human = await runCli(
+      ['fetch', '--date', '2026-11-21', '--provider', 'payunity', '--config', config],
+      { env },
+    );
     expect(human.code).toBe(0);
     // The rejected file of the 20th is known now and outside the range: not fetched again.
     expect(human.stdout).toContain('payunity: 1 file(s), 0 line(s) loaded, 0 rejected');
@@ -78,7 +93,10 @@ describe('payrecon fetch', () => {
     expect(bad.stderr).toMatch(/invalid date/);
     rmSync(path.join(dir, 'in-ue'), { recursive: true });
     expect(existsSync(path.join(dir, 'in-ue'))).toBe(false);
-    const missing = await runCli(['fetch', '--date', '2026-11-21', '--provider', 'useepay', '--config', config], { env });
+    const missing = await runCli(
+      ['fetch', '--date', '2026-11-21', '--provider', 'useepay', '--config', config],
+      { env },
+    );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read settlement folder/);
   });

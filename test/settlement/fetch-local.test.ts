@@ -6,7 +6,15 @@ import { fetchSettlement } from '../../src/settlement/fetch.js';
 import { RunFailedError } from '../../src/shared/errors.js';
 import { LocalFolderSource } from '../../src/sources/local.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { PAYUNITY_EXAMPLE, USEEPAY_EXAMPLE, payunityFile, payunityLine, stageContext, testConfig, writeFile } from './builders.js';
+import {
+  PAYUNITY_EXAMPLE,
+  USEEPAY_EXAMPLE,
+  payunityFile,
+  payunityLine,
+  stageContext,
+  testConfig,
+  writeFile,
+} from './builders.js';
 
 let db: TestDb;
 let tmp: string;
@@ -32,7 +40,12 @@ function setup(name: string) {
 }
 
 async function linesOf(fileId: number) {
-  return db.db.selectFrom('settlement_lines').selectAll().where('file_id', '=', fileId).orderBy('line_no').execute();
+  return db.db
+    .selectFrom('settlement_lines')
+    .selectAll()
+    .where('file_id', '=', fileId)
+    .orderBy('line_no')
+    .execute();
 }
 
 describe('fetch from a local folder', () => {
@@ -40,31 +53,82 @@ describe('fetch from a local folder', () => {
     const s = setup('pu-example');
     writeFile(s.inbox, 'PAYUNITY_SETTLEMENT_E1_20261121.csv', PAYUNITY_EXAMPLE);
     const out = await fetchSettlement(s.ctx, 'payunity', DAY);
-    expect(out.files).toMatchObject([{ name: 'PAYUNITY_SETTLEMENT_E1_20261121.csv', status: 'loaded', loaded: 3, rejected: 0, settlementDate: '2026-11-21' }]);
+    expect(out.files).toMatchObject([
+      {
+        name: 'PAYUNITY_SETTLEMENT_E1_20261121.csv',
+        status: 'loaded',
+        loaded: 3,
+        rejected: 0,
+        settlementDate: '2026-11-21',
+      },
+    ]);
     const lines = await linesOf(out.files[0]!.fileId!);
-    expect(lines.map((l) => [l.line_no, l.kind, l.transaction_id, l.payment_id, l.gross_minor, l.fee_minor, l.net_minor])).toEqual([
+    expect(
+      lines.map((l) => [
+        l.line_no,
+        l.kind,
+        l.transaction_id,
+        l.payment_id,
+        l.gross_minor,
+        l.fee_minor,
+        l.net_minor,
+      ]),
+    ).toEqual([
       [2, 'payment', '8ac7a4a089f61d980189f68341986a62', '8ac7a4a089f61d980189f68341986a62', 9200, 267, 8933],
       [3, 'refund', '8ac7a4a089f61d980189f6835bdc6b1a', '8ac7a4a089f61d980189f68341986a62', -1000, 0, -1000],
       [4, 'fee', null, null, 0, 1500, -1500],
     ]);
     expect(lines[0]!.transaction_time!.toISOString()).toBe('2026-11-20T10:04:11.000Z');
     expect(lines[1]!.raw).toBe(PAYUNITY_EXAMPLE.split('\n')[2]);
-    const file = await db.db.selectFrom('settlement_files').selectAll().where('id', '=', out.files[0]!.fileId!).executeTakeFirstOrThrow();
-    expect(file).toMatchObject({ status: 'loaded', line_count: 3, loaded_count: 3, rejected_count: 0, profile: 'payunity' });
+    const file = await db.db
+      .selectFrom('settlement_files')
+      .selectAll()
+      .where('id', '=', out.files[0]!.fileId!)
+      .executeTakeFirstOrThrow();
+    expect(file).toMatchObject({
+      status: 'loaded',
+      line_count: 3,
+      loaded_count: 3,
+      rejected_count: 0,
+      profile: 'payunity',
+    });
     expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
     // Downloaded under a temporary name, renamed when complete: no .part file is left behind.
-    expect(readdirSync(s.archive)).toEqual([`${file.sha256.slice(0, 16)}_PAYUNITY_SETTLEMENT_E1_20261121.csv`]);
+    expect(readdirSync(s.archive)).toEqual([
+      `${file.sha256.slice(0, 16)}_PAYUNITY_SETTLEMENT_E1_20261121.csv`,
+    ]);
   });
 
   it('reads a gzipped UseePay file with a BOM, keeping 19-digit ids as text', async () => {
     const s = setup('ue-gz');
-    writeFile(path.join(s.inbox, 'useepay'), 'useepay_settlement_500000000007245_2026-11-21.csv.gz', USEEPAY_EXAMPLE, { gzip: true, bom: true });
+    writeFile(
+      path.join(s.inbox, 'useepay'),
+      'useepay_settlement_500000000007245_2026-11-21.csv.gz',
+      USEEPAY_EXAMPLE,
+      { gzip: true, bom: true },
+    );
     const out = await fetchSettlement(s.ctx, 'useepay', DAY);
     expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 0 }]);
     const lines = await linesOf(out.files[0]!.fileId!);
-    expect(lines.map((l) => [l.kind, l.transaction_id, l.payment_id, l.gross_minor, l.net_minor, l.transaction_time!.toISOString()])).toEqual([
+    expect(
+      lines.map((l) => [
+        l.kind,
+        l.transaction_id,
+        l.payment_id,
+        l.gross_minor,
+        l.net_minor,
+        l.transaction_time!.toISOString(),
+      ]),
+    ).toEqual([
       ['payment', '1012411211459019141', '1012411211459019141', 10023, 9702, '2026-11-20T09:15:02.000Z'],
-      ['refund', '6b4e963913f84d26a9c0e88dd5043667', '1012411211459019141', -2000, -2000, '2026-11-20T21:00:00.000Z'],
+      [
+        'refund',
+        '6b4e963913f84d26a9c0e88dd5043667',
+        '1012411211459019141',
+        -2000,
+        -2000,
+        '2026-11-20T21:00:00.000Z',
+      ],
     ]);
   });
 
@@ -77,19 +141,45 @@ describe('fetch from a local folder', () => {
     const truncated = full.split('\n').slice(0, 3).join('\n') + '\n'; // header + 2 lines, trailer cut off
     writeFile(s.inbox, 'PAYUNITY_SETTLEMENT_E1_20261121.csv', truncated);
     writeFile(s.inbox, 'PAYUNITY_SETTLEMENT_E1_20261122.csv', full.replace(/TRAILER;2;/, 'TRAILER;3;'));
-    writeFile(s.inbox, 'PAYUNITY_SETTLEMENT_E1_20261123.csv', full.replace(/TRAILER;2;29.00/, 'TRAILER;2;29.01'));
+    writeFile(
+      s.inbox,
+      'PAYUNITY_SETTLEMENT_E1_20261123.csv',
+      full.replace(/TRAILER;2;29.00/, 'TRAILER;2;29.01'),
+    );
     const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-23' });
-    expect(out.files.map((f) => [f.status, f.loaded])).toEqual([['rejected', 0], ['rejected', 0], ['rejected', 0]]);
+    expect(out.files.map((f) => [f.status, f.loaded])).toEqual([
+      ['rejected', 0],
+      ['rejected', 0],
+      ['rejected', 0],
+    ]);
     expect(out.files[0]!.reason).toMatch(/trailer missing/);
     expect(out.files[1]!.reason).toMatch(/trailer says 3 lines but the file has 2/);
     expect(out.files[2]!.reason).toMatch(/sum of net 29.01/);
-    const n = await db.db.selectFrom('settlement_lines').select((e) => e.fn.countAll<number>().as('n')).where('file_id', 'in', out.files.map((f) => f.fileId!)).executeTakeFirstOrThrow();
+    const n = await db.db
+      .selectFrom('settlement_lines')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where(
+        'file_id',
+        'in',
+        out.files.map((f) => f.fileId!),
+      )
+      .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(0);
-    const rows = await db.db.selectFrom('settlement_files').select(['status', 'reject_reason']).where('id', 'in', out.files.map((f) => f.fileId!)).execute();
+    const rows = await db.db
+      .selectFrom('settlement_files')
+      .select(['status', 'reject_reason'])
+      .where(
+        'id',
+        'in',
+        out.files.map((f) => f.fileId!),
+      )
+      .execute();
     expect(rows.every((r) => r.status === 'rejected' && r.reject_reason)).toBe(true);
     // Identical bad content is not retried forever: the second fetch finds it already rejected.
     const again = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
-    expect(again.files).toMatchObject([{ status: 'duplicate', reason: expect.stringMatching(/already rejected: trailer missing/) }]);
+    expect(again.files).toMatchObject([
+      { status: 'duplicate', reason: expect.stringMatching(/already rejected: trailer missing/) },
+    ]);
   });
 
   it('rejects bad lines with their line numbers and reasons while the good lines load, masking card numbers', async () => {
@@ -114,13 +204,20 @@ describe('fetch from a local folder', () => {
     expect(out.rejectedLines).toBe(8);
     const fileId = out.files[0]!.fileId!;
     const loaded = await linesOf(fileId);
-    expect(loaded.map((l) => [l.line_no, l.transaction_id, l.merchant_reference, l.gross_minor, l.currency])).toEqual([
+    expect(
+      loaded.map((l) => [l.line_no, l.transaction_id, l.merchant_reference, l.gross_minor, l.currency]),
+    ).toEqual([
       [2, 'p1', 'card 4111 1111 1111 1111', 10023, 'USD'],
       [10, 'p9', 'ORD,9', 500, 'JPY'],
     ]);
     expect(loaded[0]!.raw).toContain('card 411111******1111,');
     expect(loaded[0]!.raw).not.toMatch(/4111 1111 1111 1111/);
-    const rejected = await db.db.selectFrom('rejected_lines').selectAll().where('file_id', '=', fileId).orderBy('line_no').execute();
+    const rejected = await db.db
+      .selectFrom('rejected_lines')
+      .selectAll()
+      .where('file_id', '=', fileId)
+      .orderBy('line_no')
+      .execute();
     expect(rejected.map((r) => [r.line_no, r.reason])).toEqual([
       [3, expect.stringMatching(/more decimals than USD allows/)],
       [4, 'unknown type "teleport"'],
@@ -138,20 +235,35 @@ describe('fetch from a local folder', () => {
   it('loads a file fetched twice only once, and a corrected file replaces its predecessor', async () => {
     const s = setup('pu-correct');
     const name = 'PAYUNITY_SETTLEMENT_C1_20261121.csv';
-    writeFile(s.inbox, name, payunityFile([payunityLine({ id: 'c1', amount: '10.00', fee: '0.50', net: '9.50' })]));
+    writeFile(
+      s.inbox,
+      name,
+      payunityFile([payunityLine({ id: 'c1', amount: '10.00', fee: '0.50', net: '9.50' })]),
+    );
     const first = await fetchSettlement(s.ctx, 'payunity', DAY);
     expect(first.files).toMatchObject([{ status: 'loaded', loaded: 1 }]);
     const second = await fetchSettlement(s.ctx, 'payunity', DAY);
     expect(second.files).toMatchObject([{ status: 'duplicate', loaded: 0, fileId: first.files[0]!.fileId }]);
 
-    writeFile(s.inbox, name, payunityFile([
-      payunityLine({ id: 'c1', amount: '10.00', fee: '0.50', net: '9.50' }),
-      payunityLine({ id: 'c2', amount: '5.00', fee: '0.25', net: '4.75' }),
-    ]));
+    writeFile(
+      s.inbox,
+      name,
+      payunityFile([
+        payunityLine({ id: 'c1', amount: '10.00', fee: '0.50', net: '9.50' }),
+        payunityLine({ id: 'c2', amount: '5.00', fee: '0.25', net: '4.75' }),
+      ]),
+    );
     const third = await fetchSettlement(s.ctx, 'payunity', DAY);
-    expect(third.files).toMatchObject([{ status: 'corrected', loaded: 2, supersededFileId: first.files[0]!.fileId }]);
-    const files = await db.db.selectFrom('settlement_files').select(['id', 'status', 'supersedes_file_id']).where('remote_path', '=', name)
-      .where('provider', '=', 'payunity').orderBy('id').execute();
+    expect(third.files).toMatchObject([
+      { status: 'corrected', loaded: 2, supersededFileId: first.files[0]!.fileId },
+    ]);
+    const files = await db.db
+      .selectFrom('settlement_files')
+      .select(['id', 'status', 'supersedes_file_id'])
+      .where('remote_path', '=', name)
+      .where('provider', '=', 'payunity')
+      .orderBy('id')
+      .execute();
     expect(files).toEqual([
       { id: first.files[0]!.fileId, status: 'superseded', supersedes_file_id: null },
       { id: third.files[0]!.fileId, status: 'loaded', supersedes_file_id: first.files[0]!.fileId },
@@ -164,10 +276,25 @@ describe('fetch from a local folder', () => {
 
   it('picks files dated in the range plus files never seen before, and skips seen ones outside the range', async () => {
     const s = setup('pu-select');
-    const mk = (d: string) => writeFile(s.inbox, `PAYUNITY_SETTLEMENT_S1_${d}.csv`, payunityFile([payunityLine({ id: `s${d}`, date: `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}`, amount: '1.00', fee: '0.00', net: '1.00' })]));
+    const mk = (d: string) =>
+      writeFile(
+        s.inbox,
+        `PAYUNITY_SETTLEMENT_S1_${d}.csv`,
+        payunityFile([
+          payunityLine({
+            id: `s${d}`,
+            date: `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}`,
+            amount: '1.00',
+            fee: '0.00',
+            net: '1.00',
+          }),
+        ]),
+      );
     mk('20261120');
     const a = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-20', to: '2026-11-20' });
-    expect(a.files.map((f) => [f.name, f.status])).toEqual([['PAYUNITY_SETTLEMENT_S1_20261120.csv', 'loaded']]);
+    expect(a.files.map((f) => [f.name, f.status])).toEqual([
+      ['PAYUNITY_SETTLEMENT_S1_20261120.csv', 'loaded'],
+    ]);
     mk('20261119'); // a late file for an earlier day
     mk('20261121');
     writeFile(s.inbox, 'README.txt', 'not a settlement file');
@@ -186,7 +313,9 @@ describe('fetch from a local folder', () => {
     const bytes = readFileSync(gz);
     writeFile(dir, 'useepay_settlement_2_2026-11-21.csv.gz', bytes.subarray(0, bytes.length - 12));
     writeFile(dir, 'useepay_settlement_3_2026-11-21.csv.gz', USEEPAY_EXAMPLE);
-    writeFile(dir, 'useepay_settlement_4_2026-11-21.csv', USEEPAY_EXAMPLE.replace('ORD-2001', 'ORD-\u00e9'), { encoding: 'latin1' });
+    writeFile(dir, 'useepay_settlement_4_2026-11-21.csv', USEEPAY_EXAMPLE.replace('ORD-2001', 'ORD-\u00e9'), {
+      encoding: 'latin1',
+    });
     writeFile(dir, 'useepay_settlement_5_2026-11-21.csv', USEEPAY_EXAMPLE.replace(',fee,', ',fees,'));
     const out = await fetchSettlement(s.ctx, 'useepay', DAY);
     const by = Object.fromEntries(out.files.map((f) => [f.name.slice(19, 20), f]));
@@ -194,20 +323,30 @@ describe('fetch from a local folder', () => {
     expect(by['2']).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/bad gzip/) });
     expect(by['3']).toMatchObject({ status: 'rejected', reason: 'named .gz but is not gzip data' });
     expect(by['4']).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/not valid UTF-8/) });
-    expect(by['5']).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/names a column the file does not have \(fee: "fee"\)/) });
+    expect(by['5']).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/names a column the file does not have \(fee: "fee"\)/),
+    });
   });
 
   it('stops between files when the run is interrupted, keeping what was committed', async () => {
     const s = setup('pu-abort');
     for (const d of ['20261121', '20261122', '20261123']) {
-      writeFile(s.inbox, `PAYUNITY_SETTLEMENT_A1_${d}.csv`, payunityFile([payunityLine({ id: `ab${d}`, amount: '1.00', fee: '0.00', net: '1.00' })]));
+      writeFile(
+        s.inbox,
+        `PAYUNITY_SETTLEMENT_A1_${d}.csv`,
+        payunityFile([payunityLine({ id: `ab${d}`, amount: '1.00', fee: '0.00', net: '1.00' })]),
+      );
     }
     const interrupt = new AbortController();
     // A source that is interrupted (SIGTERM, say) right after handing over the first file.
     const local = new LocalFolderSource(s.inbox);
     let downloads = 0;
     const source = {
-      description: 'test', parallelism: 1, list: () => local.list(), close: () => local.close(),
+      description: 'test',
+      parallelism: 1,
+      list: () => local.list(),
+      close: () => local.close(),
       download: async (...args: Parameters<LocalFolderSource['download']>) => {
         const got = await local.download(...args);
         if (++downloads === 1) interrupt.abort();
@@ -215,10 +354,19 @@ describe('fetch from a local folder', () => {
       },
     };
     const ctx = stageContext(db, s.ctx.config, interrupt.signal);
-    const err = await fetchSettlement(ctx, 'payunity', { from: '2026-11-21', to: '2026-11-23' }, { source }).catch((e: unknown) => e);
+    const err = await fetchSettlement(
+      ctx,
+      'payunity',
+      { from: '2026-11-21', to: '2026-11-23' },
+      { source },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunFailedError);
     expect((err as Error).message).toMatch(/interrupted after 1 of 3 files/);
-    const files = await db.db.selectFrom('settlement_files').select(['file_name', 'status']).where('file_name', 'like', 'PAYUNITY_SETTLEMENT_A1_%').execute();
+    const files = await db.db
+      .selectFrom('settlement_files')
+      .select(['file_name', 'status'])
+      .where('file_name', 'like', 'PAYUNITY_SETTLEMENT_A1_%')
+      .execute();
     expect(files).toEqual([{ file_name: 'PAYUNITY_SETTLEMENT_A1_20261121.csv', status: 'loaded' }]);
   });
 });

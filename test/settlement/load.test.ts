@@ -26,8 +26,15 @@ afterAll(async () => {
 function input(file: string, name: string, profile = payunityProfile): LoadInput {
   const bytes = readFileSync(file);
   return {
-    provider: profile.name, remotePath: `/out/${name}`, fileName: name, size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'), settlementDate: '2026-11-21', localPath: file, profile, runId: null,
+    provider: profile.name,
+    remotePath: `/out/${name}`,
+    fileName: name,
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    settlementDate: '2026-11-21',
+    localPath: file,
+    profile,
+    runId: null,
   };
 }
 
@@ -35,30 +42,48 @@ describe('loadSettlementFile', () => {
   it('stores thousands of rejected lines in batches between COPYs, with the good lines of the same file', async () => {
     const rows = [USEEPAY_HEADER];
     for (let i = 1; i <= 12_005; i++) {
-      rows.push(i % 2401 === 0
-        ? `2026-11-21,B,payment,ok${i},ok${i},O${i},2026-11-20T09:15:02Z,USD,1.00,0.00,1.00`
-        : `2026-11-21,B,payment,bad${i},bad${i},O${i},2026-11-20T09:15:02Z,USD,1.001,0.00,1.001`);
+      rows.push(
+        i % 2401 === 0
+          ? `2026-11-21,B,payment,ok${i},ok${i},O${i},2026-11-20T09:15:02Z,USD,1.00,0.00,1.00`
+          : `2026-11-21,B,payment,bad${i},bad${i},O${i},2026-11-20T09:15:02Z,USD,1.001,0.00,1.001`,
+      );
     }
     const name = 'useepay_settlement_1_2026-11-21.csv';
     const file = writeFile(tmp, name, rows.join('\n') + '\n');
     const out = await loadSettlementFile(db.pool, input(file, name, useepayProfile));
     expect(out).toMatchObject({ status: 'loaded', lineCount: 12_005, loaded: 5, rejected: 12_000 });
-    const r = await sql<{ n: number; min: number; max: number }>`select count(*)::int as n, min(line_no) as min, max(line_no) as max from rejected_lines where file_id = ${out.fileId}`.execute(db.db);
+    const r = await sql<{
+      n: number;
+      min: number;
+      max: number;
+    }>`select count(*)::int as n, min(line_no) as min, max(line_no) as max from rejected_lines where file_id = ${out.fileId}`.execute(
+      db.db,
+    );
     expect(r.rows[0]).toEqual({ n: 12_000, min: 2, max: 12_005 });
-    const l = await sql<{ line_no: number }>`select line_no from settlement_lines where file_id = ${out.fileId} order by line_no`.execute(db.db);
+    const l = await sql<{
+      line_no: number;
+    }>`select line_no from settlement_lines where file_id = ${out.fileId} order by line_no`.execute(db.db);
     expect(l.rows.map((x) => x.line_no)).toEqual([2402, 4803, 7204, 9605, 12006]);
   });
 
   it('keeps firing a trigger that someone adds to settlement_lines', async () => {
     await sql`create table trigger_seen (line_id bigint)`.execute(db.db);
-    await sql`create function note_line() returns trigger language plpgsql as $$ begin insert into trigger_seen values (new.id); return new; end $$`.execute(db.db);
-    await sql`create trigger note_line after insert on settlement_lines for each row execute function note_line()`.execute(db.db);
+    await sql`create function note_line() returns trigger language plpgsql as $$ begin insert into trigger_seen values (new.id); return new; end $$`.execute(
+      db.db,
+    );
+    await sql`create trigger note_line after insert on settlement_lines for each row execute function note_line()`.execute(
+      db.db,
+    );
     try {
       const name = 'PAYUNITY_SETTLEMENT_TR_20261121.csv';
-      const file = writeFile(tmp, name, payunityFile([
-        payunityLine({ id: 't1', amount: '1.00', fee: '0.00', net: '1.00' }),
-        payunityLine({ id: 't2', amount: '2.00', fee: '0.00', net: '2.00' }),
-      ]));
+      const file = writeFile(
+        tmp,
+        name,
+        payunityFile([
+          payunityLine({ id: 't1', amount: '1.00', fee: '0.00', net: '1.00' }),
+          payunityLine({ id: 't2', amount: '2.00', fee: '0.00', net: '2.00' }),
+        ]),
+      );
       const out = await loadSettlementFile(db.pool, input(file, name));
       expect(out).toMatchObject({ status: 'loaded', loaded: 2 });
       const seen = await sql<{ n: number }>`select count(*)::int as n from trigger_seen`.execute(db.db);
@@ -70,12 +95,19 @@ describe('loadSettlementFile', () => {
 
   it('loads a file once when two loads of it race', async () => {
     const name = 'PAYUNITY_SETTLEMENT_RACE_20261121.csv';
-    const lines = Array.from({ length: 2000 }, (_, i) => payunityLine({ id: `r${i}`, amount: '1.00', fee: '0.00', net: '1.00' }));
+    const lines = Array.from({ length: 2000 }, (_, i) =>
+      payunityLine({ id: `r${i}`, amount: '1.00', fee: '0.00', net: '1.00' }),
+    );
     const file = writeFile(tmp, name, payunityFile(lines));
-    const [a, b] = await Promise.all([loadSettlementFile(db.pool, input(file, name)), loadSettlementFile(db.pool, input(file, name))]);
+    const [a, b] = await Promise.all([
+      loadSettlementFile(db.pool, input(file, name)),
+      loadSettlementFile(db.pool, input(file, name)),
+    ]);
     expect([a.status, b.status].sort()).toEqual(['duplicate', 'loaded']);
     expect(a.fileId).toBe(b.fileId);
-    const n = await sql<{ n: number }>`select count(*)::int as n from settlement_lines where file_id = ${a.fileId}`.execute(db.db);
+    const n = await sql<{
+      n: number;
+    }>`select count(*)::int as n from settlement_lines where file_id = ${a.fileId}`.execute(db.db);
     expect(n.rows[0]!.n).toBe(2000);
   });
 });

@@ -22,13 +22,21 @@ describe('date patterns', () => {
   it('reads offsets, optional fractions, and naive times in a zone across DST', () => {
     const iso = compilePattern("yyyy-MM-dd'T'HH:mm:ss[.S]X");
     expect(parseTimestamp(iso, '2026-11-20T09:15:02Z', 'UTC')).toBe(Date.parse('2026-11-20T09:15:02Z'));
-    expect(parseTimestamp(iso, '2026-11-20T09:15:02.123456Z', 'UTC')).toBe(Date.parse('2026-11-20T09:15:02.123Z'));
+    expect(parseTimestamp(iso, '2026-11-20T09:15:02.123456Z', 'UTC')).toBe(
+      Date.parse('2026-11-20T09:15:02.123Z'),
+    );
     expect(parseTimestamp(iso, '2026-11-20T09:15:02+01:00', 'UTC')).toBe(Date.parse('2026-11-20T08:15:02Z'));
     expect(parseTimestamp(iso, '2026-11-20T25:15:02Z', 'UTC')).toBeNull();
     const naive = compilePattern('yyyy-MM-dd HH:mm:ss');
-    expect(parseTimestamp(naive, '2026-03-29 01:30:00', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T00:30:00Z'));
-    expect(parseTimestamp(naive, '2026-03-29 03:30:00', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T01:30:00Z'));
-    expect(parseTimestamp(naive, '2026-10-25 12:00:00', 'America/New_York')).toBe(Date.parse('2026-10-25T16:00:00Z'));
+    expect(parseTimestamp(naive, '2026-03-29 01:30:00', 'Europe/Berlin')).toBe(
+      Date.parse('2026-03-29T00:30:00Z'),
+    );
+    expect(parseTimestamp(naive, '2026-03-29 03:30:00', 'Europe/Berlin')).toBe(
+      Date.parse('2026-03-29T01:30:00Z'),
+    );
+    expect(parseTimestamp(naive, '2026-10-25 12:00:00', 'America/New_York')).toBe(
+      Date.parse('2026-10-25T16:00:00Z'),
+    );
   });
 
   it('refuses unsupported tokens at configuration time', () => {
@@ -48,7 +56,9 @@ describe('card masking', () => {
     expect(maskCardNumbers('id 4111111111111112;')).toBe('id 4111111111111112;');
     expect(maskCardNumbers('19-digit id 1012411211459019142')).toBe('19-digit id 1012411211459019142');
     expect(maskCardNumbers('22 digits 4111111111111111000000')).toBe('22 digits 4111111111111111000000');
-    expect(maskCardNumbers('2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00')).toBe('2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00');
+    expect(maskCardNumbers('2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00')).toBe(
+      '2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00',
+    );
   });
 });
 

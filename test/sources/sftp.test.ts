@@ -36,19 +36,41 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
   });
 
   const sftpCfg = (over: Partial<SftpConfig> = {}): SftpConfig => ({
-    host: sshd.host, port: sshd.port, username: sshd.username, privateKeyPath: sshd.privateKeyPath, hostKeySha256: sshd.hostKeySha256,
-    insecureSkipHostKeyCheck: false, remoteDir: sshd.dataDir, readyTimeoutSeconds: 10, parallelDownloads: 2, retries: 3, ...over,
+    host: sshd.host,
+    port: sshd.port,
+    username: sshd.username,
+    privateKeyPath: sshd.privateKeyPath,
+    hostKeySha256: sshd.hostKeySha256,
+    insecureSkipHostKeyCheck: false,
+    remoteDir: sshd.dataDir,
+    readyTimeoutSeconds: 10,
+    parallelDownloads: 2,
+    retries: 3,
+    ...over,
   });
 
   function config(name: string, sftp: Partial<SftpConfig> = {}) {
     const archive = path.join(tmp, name, 'archive');
-    const cfg = testConfig(path.join(tmp, name), { payunity: { source: 'sftp', archiveDir: archive, sftp: { ...sftpCfg(), ...sftp } } });
+    const cfg = testConfig(path.join(tmp, name), {
+      payunity: { source: 'sftp', archiveDir: archive, sftp: { ...sftpCfg(), ...sftp } },
+    });
     return { archive, cfg, ctx: stageContext(db, cfg) };
   }
 
   it('logs in with a key, pins the host key, downloads and loads through the fetch stage', async () => {
-    writeFile(sshd.dataDir, 'PAYUNITY_SETTLEMENT_K1_20261121.csv', payunityFile([payunityLine({ id: 'k1', amount: '12.34', fee: '0.34', net: '12.00' })]));
-    writeFile(sshd.dataDir, 'PAYUNITY_SETTLEMENT_K1_20261122.csv.gz', payunityFile([payunityLine({ id: 'k2', date: '2026-11-22', amount: '1.00', fee: '0.00', net: '1.00' })]), { gzip: true });
+    writeFile(
+      sshd.dataDir,
+      'PAYUNITY_SETTLEMENT_K1_20261121.csv',
+      payunityFile([payunityLine({ id: 'k1', amount: '12.34', fee: '0.34', net: '12.00' })]),
+    );
+    writeFile(
+      sshd.dataDir,
+      'PAYUNITY_SETTLEMENT_K1_20261122.csv.gz',
+      payunityFile([
+        payunityLine({ id: 'k2', date: '2026-11-22', amount: '1.00', fee: '0.00', net: '1.00' }),
+      ]),
+      { gzip: true },
+    );
     const s = config('key');
     const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-22' });
     const mine = out.files.filter((f) => f.name.includes('_K1_'));
@@ -59,12 +81,18 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     expect(mine[0]!.remotePath).toBe(path.posix.join(sshd.dataDir, 'PAYUNITY_SETTLEMENT_K1_20261121.csv'));
     const local = readFileSync(path.join(sshd.dataDir, 'PAYUNITY_SETTLEMENT_K1_20261121.csv'));
     expect(mine[0]!.sha256).toBe(createHash('sha256').update(local).digest('hex'));
-    const line = await db.db.selectFrom('settlement_lines').selectAll().where('transaction_id', '=', 'k1').executeTakeFirstOrThrow();
+    const line = await db.db
+      .selectFrom('settlement_lines')
+      .selectAll()
+      .where('transaction_id', '=', 'k1')
+      .executeTakeFirstOrThrow();
     expect([line.gross_minor, line.fee_minor, line.net_minor]).toEqual([1234, 34, 1200]);
   });
 
   it('logs in with an encrypted key and its passphrase', async () => {
-    const src = new SftpSource(sftpCfg({ privateKeyPath: sshd.encryptedKeyPath, passphrase: sshd.passphrase }));
+    const src = new SftpSource(
+      sftpCfg({ privateKeyPath: sshd.encryptedKeyPath, passphrase: sshd.passphrase }),
+    );
     try {
       expect((await src.list()).map((f) => f.name)).toContain('PAYUNITY_SETTLEMENT_K1_20261121.csv');
     } finally {
@@ -80,7 +108,9 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     } finally {
       await src.close();
     }
-    const wrong = new SftpSource(sftpCfg({ privateKeyPath: undefined, password: 'not-the-password', retries: 5 }));
+    const wrong = new SftpSource(
+      sftpCfg({ privateKeyPath: undefined, password: 'not-the-password', retries: 5 }),
+    );
     await expect(wrong.list()).rejects.toThrow(/authentication failed/);
     await wrong.close();
   });
@@ -105,7 +135,16 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
 
   it('reconnects and resumes when the connection drops mid-download, loading the file once and whole', async () => {
     const lines: string[] = [];
-    for (let i = 0; i < 120_000; i++) lines.push(payunityLine({ id: `d${i}x${'0'.repeat(20)}`, order: `ORD-DROP-${i}`, amount: '10.00', fee: '0.30', net: '9.70' }));
+    for (let i = 0; i < 120_000; i++)
+      lines.push(
+        payunityLine({
+          id: `d${i}x${'0'.repeat(20)}`,
+          order: `ORD-DROP-${i}`,
+          amount: '10.00',
+          fee: '0.30',
+          net: '9.70',
+        }),
+      );
     const name = 'PAYUNITY_SETTLEMENT_D1_20261121.csv';
     writeFile(sshd.dataDir, name, payunityFile(lines));
     const size = readFileSync(path.join(sshd.dataDir, name)).length;
@@ -120,11 +159,20 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       },
     });
     try {
-      const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' }, { source });
+      const out = await fetchSettlement(
+        s.ctx,
+        'payunity',
+        { from: '2026-11-21', to: '2026-11-21' },
+        { source },
+      );
       expect(kills).toBe(1);
       const f = out.files.find((x) => x.name === name)!;
       expect(f, f.reason).toMatchObject({ status: 'loaded', loaded: 120_000, rejected: 0 });
-      expect(f.sha256).toBe(createHash('sha256').update(readFileSync(path.join(sshd.dataDir, name))).digest('hex'));
+      expect(f.sha256).toBe(
+        createHash('sha256')
+          .update(readFileSync(path.join(sshd.dataDir, name)))
+          .digest('hex'),
+      );
       expect(readdirSync(s.archive).filter((n) => n.endsWith('.part'))).toEqual([]);
     } finally {
       await source.close();
@@ -133,7 +181,8 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
 
   it('gives up after its retries with a SourceError, leaving no partial file and nothing loaded', async () => {
     const lines: string[] = [];
-    for (let i = 0; i < 60_000; i++) lines.push(payunityLine({ id: `n${i}`, amount: '1.00', fee: '0.00', net: '1.00' }));
+    for (let i = 0; i < 60_000; i++)
+      lines.push(payunityLine({ id: `n${i}`, amount: '1.00', fee: '0.00', net: '1.00' }));
     const name = 'PAYUNITY_SETTLEMENT_N1_20261121.csv';
     writeFile(sshd.dataDir, name, payunityFile(lines));
     const s = config('noretry', { retries: 0 });
@@ -143,13 +192,22 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       },
     });
     try {
-      const err = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' }, { source }).catch((e: unknown) => e);
+      const err = await fetchSettlement(
+        s.ctx,
+        'payunity',
+        { from: '2026-11-21', to: '2026-11-21' },
+        { source },
+      ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as Error).message).toMatch(/failed after 1 attempt/);
     } finally {
       await source.close();
     }
-    const rows = await db.db.selectFrom('settlement_files').select('id').where('file_name', '=', name).execute();
+    const rows = await db.db
+      .selectFrom('settlement_files')
+      .select('id')
+      .where('file_name', '=', name)
+      .execute();
     expect(rows).toEqual([]);
     expect(existsSync(s.archive) ? readdirSync(s.archive).filter((n) => n.includes('_N1_')) : []).toEqual([]);
   });

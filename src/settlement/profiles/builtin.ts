@@ -5,7 +5,13 @@ import type { ResolvedProfile } from './types.js';
 
 // PayUnity's ReconciliationType says payment-or-refund only as "SETTLED"; PaymentType tells which.
 const PAYUNITY_SETTLED: Readonly<Record<string, SettlementKind>> = {
-  DB: 'payment', CP: 'payment', RB: 'payment', PA: 'payment', RF: 'refund', CB: 'chargeback', CR: 'chargeback_reversal',
+  DB: 'payment',
+  CP: 'payment',
+  RB: 'payment',
+  PA: 'payment',
+  RF: 'refund',
+  CB: 'chargeback',
+  CR: 'chargeback_reversal',
 };
 
 export const payunityProfile: ResolvedProfile = {
@@ -25,9 +31,17 @@ export const payunityProfile: ResolvedProfile = {
   timestampFormat: compilePattern('yyyy-MM-dd HH:mm:ss'),
   timezone: 'UTC',
   columns: {
-    settlementDate: 'SettlementDate', batchId: 'AggregationId', kind: 'ReconciliationType', transactionId: 'TransactionId',
-    paymentId: 'ReferencedId', merchantReference: 'MerchantTransactionId', transactionTime: 'TransactionDate',
-    currency: 'Currency', gross: 'Amount', fee: 'Fee', net: 'Net',
+    settlementDate: 'SettlementDate',
+    batchId: 'AggregationId',
+    kind: 'ReconciliationType',
+    transactionId: 'TransactionId',
+    paymentId: 'ReferencedId',
+    merchantReference: 'MerchantTransactionId',
+    transactionTime: 'TransactionDate',
+    currency: 'Currency',
+    gross: 'Amount',
+    fee: 'Fee',
+    net: 'Net',
   },
   kindOf(kindText, field) {
     switch (kindText) {
@@ -47,7 +61,14 @@ export const payunityProfile: ResolvedProfile = {
   allowTrailingZeroDecimals: false,
 };
 
-const USEEPAY_KINDS = new Set<string>(['payment', 'refund', 'chargeback', 'chargeback_reversal', 'fee', 'adjustment']);
+const USEEPAY_KINDS = new Set<string>([
+  'payment',
+  'refund',
+  'chargeback',
+  'chargeback_reversal',
+  'fee',
+  'adjustment',
+]);
 
 export const useepayProfile: ResolvedProfile = {
   name: 'useepay',
@@ -66,9 +87,17 @@ export const useepayProfile: ResolvedProfile = {
   timestampFormat: compilePattern("yyyy-MM-dd'T'HH:mm:ss[.S]X"),
   timezone: 'UTC',
   columns: {
-    settlementDate: 'settlement_date', batchId: 'settlement_batch_id', kind: 'transaction_type', transactionId: 'transaction_id',
-    paymentId: 'payment_intent_id', merchantReference: 'merchant_order_id', transactionTime: 'transaction_time',
-    currency: 'currency', gross: 'amount', fee: 'fee', net: 'net_amount',
+    settlementDate: 'settlement_date',
+    batchId: 'settlement_batch_id',
+    kind: 'transaction_type',
+    transactionId: 'transaction_id',
+    paymentId: 'payment_intent_id',
+    merchantReference: 'merchant_order_id',
+    transactionTime: 'transaction_time',
+    currency: 'currency',
+    gross: 'amount',
+    fee: 'fee',
+    net: 'net_amount',
   },
   kindOf: (kindText) => (USEEPAY_KINDS.has(kindText) ? (kindText as SettlementKind) : undefined),
   extraColumns: {},

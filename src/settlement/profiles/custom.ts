@@ -14,7 +14,10 @@ export function customProfile(c: CustomProfileConfig): ResolvedProfile {
   try {
     filePattern = new RegExp(c.filePattern);
   } catch (e) {
-    throw new ConfigError(`settlement.profile.filePattern: invalid regular expression: ${(e as Error).message}`, { cause: e });
+    throw new ConfigError(
+      `settlement.profile.filePattern: invalid regular expression: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const hasDateGroup = /\(\?<date>/.test(c.filePattern);
   // Without a kinds map the file must already use our kind names; with one, only the mapped values are known.
@@ -36,7 +39,8 @@ export function customProfile(c: CustomProfileConfig): ResolvedProfile {
     timestampFormat: compilePattern(c.timestampFormat),
     timezone: c.timezone,
     columns: c.columns,
-    kindOf: (text) => (kinds ? kinds.get(text) : CANONICAL_KINDS.has(text) ? (text as SettlementKind) : undefined),
+    kindOf: (text) =>
+      kinds ? kinds.get(text) : CANONICAL_KINDS.has(text) ? (text as SettlementKind) : undefined,
     extraColumns: {},
     allowTrailingZeroDecimals: false,
   };

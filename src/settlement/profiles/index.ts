@@ -18,7 +18,10 @@ export function resolveProfile(profile: SettlementConfig['profile']): ResolvedPr
  * Whether a remote name is one of the profile's files, and the settlement date it carries ('YYYY-MM-DD'; null when
  * the name has no date group or its date is not a real one: such a file is fetched once, as "never seen").
  */
-export function fileNameDate(profile: ResolvedProfile, name: string): { matches: boolean; date: string | null } {
+export function fileNameDate(
+  profile: ResolvedProfile,
+  name: string,
+): { matches: boolean; date: string | null } {
   const m = profile.filePattern.exec(name);
   if (!m) return { matches: false, date: null };
   const text = m.groups?.date;
