@@ -1,14 +1,17 @@
 // The 600 real OPPWA records: the mapping must survive every quirk they show, and storage must value and link them.
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapPayunityRecords } from '../../src/gateways/payunity/map.js';
 import { storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
-// The shared fixture; PAYRECON_OPPWA_FIXTURE points elsewhere (e.g. to check the absent-file behaviour).
+// The shared fixture, in ../shared beside the project; PAYRECON_OPPWA_FIXTURE points elsewhere (e.g. to check the
+// absent-file behaviour).
 const FIXTURE =
-  process.env.PAYRECON_OPPWA_FIXTURE ?? '/work/shared/fixtures/payunity/oppwa-v3-query-records.json';
+  process.env.PAYRECON_OPPWA_FIXTURE ??
+  fileURLToPath(new URL('../../../shared/fixtures/payunity/oppwa-v3-query-records.json', import.meta.url));
 const present = existsSync(FIXTURE);
 const required = process.env.PAYRECON_REQUIRE_FIXTURES === '1';
 
