@@ -7,12 +7,11 @@
 // Uses $BENCH_DATABASE_URL when set (the database is migrated, and the benchmark's rows are deleted after);
 // otherwise starts an embedded PostgreSQL in a temporary folder. Target on a 2-core machine: >= 100,000 lines/s,
 // < 300 MB peak RSS of this process (the server is a separate process).
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
@@ -20,8 +19,8 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { connect } from '../db/connect.js';
-import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { benchDatabase } from './database.js';
 import { loadSettlementFile } from '../settlement/load.js';
 import { payunityProfile } from '../settlement/profiles/index.js';
 
@@ -71,15 +70,6 @@ async function generate(file: string, lines: number, gzip: boolean, badEvery: nu
   }
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as net.AddressInfo).port;
-  srv.close();
-  return port;
-}
-
 /**
  * CPU seconds used so far by the embedded server (postmaster and its live children), from /proc. Other engineers
  * share these cores, so CPU time per line is the steadier figure next to wall-clock lines/s.
@@ -125,23 +115,17 @@ async function main(): Promise<void> {
   const lines = Number(values.lines);
   const badEvery = Number(values['bad-every']);
   if (values['generate-to']) return generate(values['generate-to'], lines, values.gzip, badEvery);
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-bench-'));
-  let embedded: EmbeddedServer | undefined;
+  // BENCH_PG_SETTINGS="max_wal_size=4GB,shared_buffers=512MB" tries server settings (defaults otherwise).
+  const settings = Object.fromEntries(
+    (process.env.BENCH_PG_SETTINGS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
+  const bench = await benchDatabase('payrecon-bench-', settings);
+  const { tmp, dataDir } = bench;
   try {
-    let url = process.env.BENCH_DATABASE_URL;
-    const dataDir = url ? undefined : path.join(tmp, 'pg');
-    if (!url) {
-      // BENCH_PG_SETTINGS="max_wal_size=4GB,shared_buffers=512MB" tries server settings (defaults otherwise).
-      const settings = Object.fromEntries(
-        (process.env.BENCH_PG_SETTINGS ?? '')
-          .split(',')
-          .filter(Boolean)
-          .map((kv) => kv.split('=') as [string, string]),
-      );
-      embedded = await startEmbedded({ dataDir: path.join(tmp, 'pg'), port: await freePort(), settings });
-      url = embedded.url;
-    }
-    const handle = connect(url, { max: 2 });
+    const handle = connect(bench.url, { max: 2 });
     try {
       await migrateToLatest(handle.db);
       const name = `PAYUNITY_SETTLEMENT_BENCH_20261121.csv${values.gzip ? '.gz' : ''}`;
@@ -224,8 +208,7 @@ async function main(): Promise<void> {
       await handle.close();
     }
   } finally {
-    await embedded?.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await bench.close();
   }
 }
 

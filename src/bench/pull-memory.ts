@@ -8,17 +8,14 @@
 // Uses $BENCH_DATABASE_URL when set (migrated; the benchmark's rows are deleted after); otherwise starts an
 // embedded PostgreSQL in a temporary folder. Memory must stay flat: it may not grow with the number of records.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { configSchema, type Config } from '../config/schema.js';
 import { connect } from '../db/connect.js';
-import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { benchDatabase, type BenchDatabase } from './database.js';
 import { createGatewayClient } from '../gateways/index.js';
 import { pullGateway } from '../gateways/stage.js';
 import type { SandboxData } from '../sandbox/data.js';
@@ -60,14 +57,6 @@ async function serve(records: number, days: number): Promise<void> {
 
 function diff(a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): NodeJS.CpuUsage {
   return { user: a.user - b.user, system: a.system - b.system };
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 function config(
@@ -130,20 +119,10 @@ async function main(): Promise<void> {
 
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  let tmp: string | undefined;
-  let embedded: EmbeddedServer | undefined;
+  let bench: BenchDatabase | undefined;
   try {
-    let dbUrl = process.env.BENCH_DATABASE_URL;
-    if (!dbUrl) {
-      tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-bench-pull-'));
-      embedded = await startEmbedded({
-        dataDir: path.join(tmp, 'pg'),
-        port: await freePort(),
-        settings: { fsync: 'off', synchronous_commit: 'off' },
-      });
-      dbUrl = embedded.url;
-    }
-    const cfg = config(urls, dbUrl);
+    bench = await benchDatabase('payrecon-bench-pull-', { fsync: 'off', synchronous_commit: 'off' });
+    const cfg = config(urls, bench.url);
     const log = silentLogger();
     const window = { from: new Date(`${FROM}T00:00:00Z`), to: new Date(`${addDays(FROM, days)}T00:00:00Z`) };
 
@@ -164,7 +143,7 @@ async function main(): Promise<void> {
     const clientPeak = peak;
 
     // Phase 2: the pull stage into Postgres.
-    const handle = connect(dbUrl);
+    const handle = connect(bench.url);
     await migrateToLatest(handle.db);
     await handle.db.deleteFrom('gateway_transactions').execute();
     const ctx = {
@@ -228,8 +207,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     child.kill('SIGTERM');
-    await embedded?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await bench?.close();
   }
 }
 

@@ -6,28 +6,16 @@
 //
 // Uses $BENCH_DATABASE_URL when set (migrated; the benchmark's rows are deleted after); otherwise starts an
 // embedded PostgreSQL in a temporary folder.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { once } from 'node:events';
-import net from 'node:net';
-import os from 'node:os';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { parseConfig } from '../config/load.js';
 import { connect } from '../db/connect.js';
-import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { benchDatabase } from './database.js';
 import { writeReportDetailed } from '../report/index.js';
 import { silentLogger } from '../shared/log.js';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as net.AddressInfo).port;
-  srv.close();
-  return port;
-}
 
 /** One run with `rows` open discrepancies over three currencies and every type, set-based in one statement each. */
 async function seed(pool: pg.Pool, rows: number): Promise<number> {
@@ -69,19 +57,10 @@ async function seed(pool: pg.Pool, rows: number): Promise<number> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' } } });
   const rows = Number(values.rows);
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-bench-report-'));
-  let embedded: EmbeddedServer | undefined;
+  const bench = await benchDatabase('payrecon-bench-report-', { fsync: 'off' });
+  const { tmp } = bench;
   try {
-    let url = process.env.BENCH_DATABASE_URL;
-    if (!url) {
-      embedded = await startEmbedded({
-        dataDir: path.join(tmp, 'pg'),
-        port: await freePort(),
-        settings: { fsync: 'off' },
-      });
-      url = embedded.url;
-    }
-    const handle = connect(url, { max: 2 });
+    const handle = connect(bench.url, { max: 2 });
     try {
       await migrateToLatest(handle.db);
       let t = Date.now();
@@ -146,8 +125,7 @@ async function main(): Promise<void> {
       await handle.close();
     }
   } finally {
-    await embedded?.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
