@@ -7,10 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { OpenDatabase } from '../../src/db/open.js';
-import { createGatewayClient } from '../../src/gateways/index.js';
 import { executeRun } from '../../src/jobs/run.js';
-import { defaultStages, lookupAndStore } from '../../src/jobs/stages.js';
-import { matchRange } from '../../src/reconcile/index.js';
+import { defaultStages } from '../../src/jobs/stages.js';
 import {
   answerKeyAt,
   awaitingAt,
@@ -93,11 +91,6 @@ function scenario(opts: WorldOptions) {
     const cfg = config();
     const log = silentLogger();
     const stages = defaultStages({ config: cfg, log });
-    stages.match = (ctx, sel) =>
-      matchRange(ctx, sel, {
-        lookup: async (provider, ids) =>
-          void (await lookupAndStore(ctx, createGatewayClient(provider, cfg, { log }), ids)),
-      }).then((summary) => ({ ...summary }));
     return executeRun(
       {
         db: env.db,
