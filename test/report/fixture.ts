@@ -14,6 +14,27 @@ import type { TestDb } from '../helpers/db.js';
 
 export const LONG_ID = '1012411211459019141';
 export const LONG_ID_2 = '9876543210987654321';
+/** The Discrepancies header of reconciliation.md, stated here, not imported from src: the tests hold the contract. */
+export const DISCREPANCY_COLUMNS = [
+  'Discrepancy ID',
+  'Provider',
+  'Type',
+  'Transaction ID',
+  'Payment ID',
+  'Merchant reference',
+  'Transaction date',
+  'Settlement date',
+  'Currency',
+  'Gateway amount',
+  'Settled amount',
+  'Difference',
+  'Age (business days)',
+  'Aging bucket',
+  'Detail',
+  'Suggested action',
+  'Action',
+];
+
 export const INJECTIONS = ['=HYPERLINK("http://evil.example","click")', '+SUM(A1:A2)', '-2+3', '@SUM(1,1)'];
 
 export function testConfig(reportsDir: string, extra: Record<string, unknown> = {}): Config {

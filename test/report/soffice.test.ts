@@ -8,7 +8,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
-import { LONG_ID, LONG_ID_2, seed, stageContext, testConfig, tmpReportsDir } from './fixture.js';
+import {
+  DISCREPANCY_COLUMNS,
+  LONG_ID,
+  LONG_ID_2,
+  seed,
+  stageContext,
+  testConfig,
+  tmpReportsDir,
+} from './fixture.js';
 
 const run = promisify(execFile);
 
@@ -107,25 +115,7 @@ describe.skipIf(!soffice)('LibreOffice', () => {
     ]);
 
     const disc = csv('Discrepancies');
-    expect(disc[0]).toEqual([
-      'Discrepancy ID',
-      'Provider',
-      'Type',
-      'Transaction ID',
-      'Payment ID',
-      'Merchant reference',
-      'Transaction date',
-      'Settlement date',
-      'Currency',
-      'Gateway amount',
-      'Settled amount',
-      'Difference',
-      'Age (business days)',
-      'Aging bucket',
-      'Detail',
-      'Suggested action',
-      'Action',
-    ]);
+    expect(disc[0]).toEqual(DISCREPANCY_COLUMNS);
     const byId = new Map(disc.slice(1).map((r) => [r[0], r]));
     // Text that looks like a formula arrives as the same text: had it been a formula, LibreOffice would show its result.
     expect(byId.get('D000000000000001')).toEqual([

@@ -7,6 +7,7 @@ import { writeReport, writeReportDetailed } from '../../src/report/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import {
   INJECTIONS,
+  DISCREPANCY_COLUMNS,
   LONG_ID,
   LONG_ID_2,
   seed,
@@ -85,25 +86,7 @@ describe('the report workbook', () => {
 
   it('writes the Discrepancies columns exactly, with typed cells and formats', () => {
     const ws = sheet('Discrepancies');
-    expect(rowValues(ws, 1)).toEqual([
-      'Discrepancy ID',
-      'Provider',
-      'Type',
-      'Transaction ID',
-      'Payment ID',
-      'Merchant reference',
-      'Transaction date',
-      'Settlement date',
-      'Currency',
-      'Gateway amount',
-      'Settled amount',
-      'Difference',
-      'Age (business days)',
-      'Aging bucket',
-      'Detail',
-      'Suggested action',
-      'Action',
-    ]);
+    expect(rowValues(ws, 1)).toEqual(DISCREPANCY_COLUMNS);
     expect(ws.autoFilter).toBe('A1:Q6');
     const rows = records(ws);
     expect(rows.map((r) => r['Discrepancy ID']!.value)).toEqual([
