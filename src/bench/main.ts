@@ -130,10 +130,14 @@ try {
     .select(['manifest'])
     .where('id', '=', result.runId)
     .executeTakeFirstOrThrow();
-  const stageMs = (name: string) =>
-    Object.entries(row.manifest.stages as Record<string, { ms: number }>)
+  // A stage's wall time: from its first provider's start to its last one's end (providers run at once).
+  const stageMs = (name: string) => {
+    const spans = Object.entries(row.manifest.stages as Record<string, { startedAt: string; ms: number }>)
       .filter(([k]) => k === name || k.startsWith(`${name}:`))
-      .reduce((a, [, v]) => a + v.ms, 0);
+      .map(([, v]) => ({ start: Date.parse(v.startedAt), end: Date.parse(v.startedAt) + v.ms }));
+    if (spans.length === 0) return 0;
+    return Math.max(...spans.map((x) => x.end)) - Math.min(...spans.map((x) => x.start));
+  };
   const counts = await db.pool.query<{ lines: string; txns: string; discrepancies: string }>(
     `select (select count(*) from settlement_lines) as lines, (select count(*) from gateway_transactions) as txns,
             (select count(*) from discrepancies where status = 'open') as discrepancies`,

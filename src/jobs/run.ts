@@ -133,18 +133,22 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
     };
 
     try {
+      // Providers are independent: each one's files load (and its API pulls) while the other's do, so the
+      // server, this process and the gateways keep each other busy. Results are recorded in provider order.
       if (req.stages.fetch) {
-        for (const p of req.providers) {
-          const out = await stage('fetch', p, () => env.stages.fetch(ctx, p, req.range));
+        const outs = await eachProvider(ctx, req.providers, (c, p) =>
+          stage('fetch', p, () => env.stages.fetch(c, p, req.range)),
+        );
+        for (const out of outs) {
           manifest.files.push(...out.files);
           counts.rejectedLines += out.rejectedLines;
         }
       }
       if (req.stages.pull) {
-        for (const p of req.providers) {
-          const out = await stage('pull', p, () => env.stages.pull(ctx, p, req.range));
-          manifest.windows.push(...out.windows);
-        }
+        const outs = await eachProvider(ctx, req.providers, (c, p) =>
+          stage('pull', p, () => env.stages.pull(c, p, req.range)),
+        );
+        for (const out of outs) manifest.windows.push(...out.windows);
       }
       const sel: StageSelection = { range: req.range, providers: req.providers };
       const matched = await stage('match', null, () => env.stages.match(ctx, sel));
@@ -245,4 +249,37 @@ async function rejectedLinesInRange(env: RunEnv, req: RunRequest): Promise<numbe
     .where('f.status', '=', 'loaded')
     .executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Runs `fn` for every provider at once and returns their results in provider order. The first failure aborts
+ * the others (each commits what it finished: a file, a window) and is the one rethrown once all have stopped, so
+ * no stage is left running behind a failed run.
+ */
+async function eachProvider<T>(
+  ctx: StageContext,
+  providers: readonly ProviderName[],
+  fn: (ctx: StageContext, provider: ProviderName) => Promise<T>,
+): Promise<T[]> {
+  const phase = new AbortController();
+  const follow = () => phase.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', follow, { once: true });
+  let first: { error: unknown } | undefined;
+  try {
+    const settled = await Promise.allSettled(
+      providers.map(async (p) => {
+        try {
+          return await fn({ ...ctx, signal: phase.signal }, p);
+        } catch (e) {
+          first ??= { error: e };
+          phase.abort(e);
+          throw e;
+        }
+      }),
+    );
+    if (first) throw first.error;
+    return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  } finally {
+    ctx.signal.removeEventListener('abort', follow);
+  }
 }

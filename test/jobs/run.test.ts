@@ -147,4 +147,112 @@ describe('a run', () => {
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/interrupted/);
   });
+
+  describe('with two providers', () => {
+    const both = parseConfig(
+      {
+        providers: {
+          payunity: {
+            baseUrl: 'http://127.0.0.1:9',
+            entityId: 'e',
+            accessToken: 't-secret',
+            settlement: { source: 'local', localDir: '/tmp' },
+          },
+          useepay: {
+            baseUrl: 'http://127.0.0.1:9',
+            merchantNo: '1',
+            appId: 'a',
+            apiKey: 'k-secret',
+            settlement: { source: 'local', localDir: '/tmp' },
+          },
+        },
+      },
+      {},
+    ).config;
+    const req2: RunRequest = { ...req, providers: ['payunity', 'useepay'] };
+
+    it('loads and pulls both providers at once, and records their results in provider order', async () => {
+      const started = new Set<string>();
+      // Each provider's stage finishes only once the other one's has started: one after the other would never end.
+      const meet = (stage: string, provider: string) => {
+        started.add(`${stage}:${provider}`);
+        const other = `${stage}:${provider === 'payunity' ? 'useepay' : 'payunity'}`;
+        return new Promise<void>((resolve, reject) => {
+          const deadline = Date.now() + 5000;
+          const poll = () => {
+            if (started.has(other)) resolve();
+            else if (Date.now() > deadline)
+              reject(new Error(`${other} never started while ${stage}:${provider} ran`));
+            else setTimeout(poll, 5);
+          };
+          poll();
+        });
+      };
+      const result = await executeRun(
+        {
+          ...env(
+            stages({
+              fetch: async (_c, p) => {
+                // useepay ends first, yet payunity's files are listed first.
+                await meet('fetch', p);
+                if (p === 'payunity') await new Promise((r) => setTimeout(r, 30));
+                return { files: [{ name: `${p}.csv` }], loadedLines: 1, rejectedLines: 1 };
+              },
+              pull: async (_c, p) => {
+                await meet('pull', p);
+                return { windows: [{ endpoint: p }], records: 1 };
+              },
+            }),
+          ),
+          config: both,
+        },
+        req2,
+      );
+      expect(result.counts.rejectedLines).toBe(2);
+      const row = await db.db
+        .selectFrom('runs')
+        .select('manifest')
+        .where('id', '=', result.runId)
+        .executeTakeFirstOrThrow();
+      expect(row.manifest).toMatchObject({
+        files: [{ name: 'payunity.csv' }, { name: 'useepay.csv' }],
+        windows: [{ endpoint: 'payunity' }, { endpoint: 'useepay' }],
+      });
+    });
+
+    it("stops the other provider's stage when one fails, and reports the failure that came first", async () => {
+      let abortedSibling = false;
+      const err = await executeRun(
+        {
+          ...env(
+            stages({
+              fetch: (ctx, p) =>
+                p === 'useepay'
+                  ? Promise.reject(new Error('useepay file unreadable'))
+                  : new Promise((_resolve, reject) => {
+                      ctx.signal.addEventListener('abort', () => {
+                        abortedSibling = true;
+                        reject(new Error('aborted'));
+                      });
+                    }),
+            }),
+          ),
+          config: both,
+        },
+        req2,
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunFailedError);
+      expect(abortedSibling).toBe(true);
+      const row = await db.db
+        .selectFrom('runs')
+        .selectAll()
+        .where('id', '=', (err as RunFailedError).runId!)
+        .executeTakeFirstOrThrow();
+      expect(row.error).toBe('useepay file unreadable');
+      expect(row.manifest).toMatchObject({
+        stages: { 'fetch:payunity': { status: 'failed' }, 'fetch:useepay': { status: 'failed' } },
+      });
+      expect(Object.keys(row.manifest.stages as object)).not.toContain('pull:payunity');
+    });
+  });
 });
