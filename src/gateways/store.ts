@@ -8,6 +8,7 @@ import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../db/connect.js';
+import { mayWriteWithoutRowTriggers, withoutRowTriggers } from '../db/row-triggers.js';
 import type { GatewayTransaction } from './types.js';
 
 export interface StoreCounts {
@@ -42,7 +43,7 @@ function contentHash(t: GatewayTransaction, rawJson: string): string {
 /** The columns a batch carries, in the order of the staging table and of json_to_recordset's record type. */
 const COLUMNS = `provider text, transaction_id text, gateway_type text, kind text, status text, root_payment_id text,
   referenced_id text, merchant_reference text, amount_minor bigint, currency text, transaction_time timestamptz, brand text,
-  result_code text, raw jsonb, content_hash text`;
+  result_code text, raw json, content_hash text`;
 
 /** The same key twice in one INSERT … ON CONFLICT is an error: keep the last of each within the batch. */
 function lastOfEachKey(txns: readonly GatewayTransaction[]): GatewayTransaction[] {
@@ -170,34 +171,48 @@ function upsertSql(input: string): string {
   `;
 }
 
-/**
- * The bulk path of the pull stage: one pooled connection with a temporary staging table, each batch COPY'd into it
- * and upserted from there by the same statement as storeTransactions. Postgres parses each record's raw JSON once
- * (straight into jsonb), where json_to_recordset parses the whole document and then every raw value again; the
- * upsert runs about twice as fast. Batches must be written one at a time (one connection).
- */
 /** A batch ready for BulkStore.store: deduplicated, split into statement-sized chunks, serialised. */
 export interface PreparedBatch {
   chunks: { rows: number; text: string; ids: Map<string, string[]> }[];
 }
 
+/**
+ * The bulk path of the pull stage: one pooled connection with a temporary staging table, each batch COPY'd into it
+ * and upserted from there by the same statement as storeTransactions. Postgres reads each record's raw JSON once
+ * (as json: checked, not converted), where json_to_recordset parses the whole document and then every raw value
+ * again; the upsert runs about twice as fast. Batches must be written one at a time (one connection).
+ */
 export class BulkStore {
   private constructor(
     private readonly db: Db,
     private readonly client: pg.PoolClient,
     private readonly runId: number | null,
+    /** See `open`: the upsert runs without per-row foreign-key triggers. */
+    private readonly quiet: boolean,
   ) {}
 
+  /**
+   * The upsert may skip the foreign-key triggers of first_seen_run_id and last_seen_run_id (two lookups of `runs`
+   * per written row, and of matches' key on update) when the role allows it: the run id is the one row of `runs`
+   * this run created, which payrecon never deletes, and an upsert never changes the key that matches refer to.
+   */
   static async open(db: Db, pool: pg.Pool, runId: number | null): Promise<BulkStore> {
     const client = await pool.connect();
+    let quiet = false;
     try {
       await client.query(`create temp table if not exists ${STAGING} (${COLUMNS})`);
       await client.query(`truncate ${STAGING}`);
+      await client.query('begin');
+      quiet = await mayWriteWithoutRowTriggers((text) => client.query(text), 'gateway_transactions', [
+        'insert',
+        'update',
+      ]);
+      await client.query('commit');
     } catch (e) {
       client.release(e as Error);
       throw e;
     }
-    return new BulkStore(db, client, runId);
+    return new BulkStore(db, client, runId, quiet);
   }
 
   /**
@@ -220,7 +235,12 @@ export class BulkStore {
     for (const chunk of chunks) {
       await this.client.query(`truncate ${STAGING}`);
       await pipeline(Readable.from([chunk.text]), this.client.query(copyFrom(`copy ${STAGING} from stdin`)));
-      const result = await this.client.query<UpsertRow>(upsertSql(STAGING), [this.runId]);
+      const run = (text: string) => this.client.query(text);
+      if (this.quiet) await run('begin');
+      const result = await withoutRowTriggers(run, this.quiet, () =>
+        this.client.query<UpsertRow>(upsertSql(STAGING), [this.runId]),
+      );
+      if (this.quiet) await run('commit');
       const c = upsertCounts(result.rows);
       counts.inserted += c.inserted;
       counts.updated += c.updated;

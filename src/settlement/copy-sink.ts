@@ -11,6 +11,7 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { mayWriteWithoutRowTriggers } from '../db/row-triggers.js';
 import type { SettlementLine } from './convert.js';
 import type { ParseSink } from './parse.js';
 
@@ -252,31 +253,11 @@ function timestamp(b: Buffer, p: number, epochMs: number): number {
 }
 
 /**
- * Whether the COPY may run with `session_replication_role = replica`, which skips the foreign-key trigger that
- * otherwise runs one lookup of settlement_files per loaded line (measured: about a fifth of the server's CPU for a
- * load). Skipping it is safe for exactly these rows: every line's file_id is the row this same transaction just
- * inserted, which no other transaction can see, let alone delete. Unique, check and not-null constraints are not
- * triggers and stay enforced. The role is set only around the COPY statements, and only when
- *  - settlement_lines has no insert triggers of its own (one someone adds later must never be skipped silently),
- *  - and the database user may set the parameter (superuser, or granted SET on PostgreSQL 15+).
- * Otherwise the load simply keeps the per-row check.
+ * Whether the COPY may skip the foreign-key trigger that otherwise runs one lookup of settlement_files per loaded
+ * line (measured: about a fifth of the server's CPU for a load). Safe for exactly these rows: every line's file_id
+ * is the row this same transaction just inserted, which no other transaction can see, let alone delete. Only an
+ * insert trigger could fire during the COPY; one for delete or truncate (the matches cascade) never does.
  */
 export async function mayElideFileCheck(client: pg.PoolClient): Promise<boolean> {
-  // tgtype bit 4 (TRIGGER_TYPE_INSERT): only a trigger that fires on insert could be skipped by the COPY; one
-  // for delete or truncate (the matches cascade) never runs during it.
-  const { rows } = await client.query<{ n: number }>(
-    `select count(*)::int as n from pg_trigger t
-      where t.tgrelid = 'settlement_lines'::regclass and not t.tgisinternal and (t.tgtype & 4) <> 0`,
-  );
-  if ((rows[0]?.n ?? 1) > 0) return false;
-  await client.query('savepoint payrecon_role_probe');
-  try {
-    await client.query('set local session_replication_role = replica');
-    await client.query('set local session_replication_role = origin');
-    await client.query('release savepoint payrecon_role_probe');
-    return true;
-  } catch {
-    await client.query('rollback to savepoint payrecon_role_probe');
-    return false;
-  }
+  return mayWriteWithoutRowTriggers((text) => client.query(text), 'settlement_lines', ['insert']);
 }
