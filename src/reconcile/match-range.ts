@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { refreshTables } from '../db/maintenance.js';
 import type { StageContext, StageSelection } from '../jobs/context.js';
 import { writeAwaiting } from './awaiting.js';
 import { carryForward } from './carry.js';
@@ -29,6 +30,8 @@ export async function matchRange(
   const lookedUp: MatchSummary['lookedUp'] = {};
   if (p.providers.length === 0) return emptySummary(lookedUp);
 
+  // What the loads and pulls just wrote gets statistics and visibility before the first statement reads it.
+  await refreshTables(ctx.db, INPUT_TABLES, log);
   // Outside any transaction: a gateway call never holds a database transaction open (house style, rule 4).
   const unknown = await unknownLineIds(ctx.db, p);
   for (const [provider, ids] of unknown) {
@@ -46,7 +49,7 @@ export async function matchRange(
   }
 
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  const summary = await ctx.db.transaction().execute(async (trx) => {
     const step = () => ctx.signal.throwIfAborted();
     // Sorts and hashes over a whole range of payments: memory for this transaction only; JIT does not pay off
     // for statements that run once.
@@ -81,7 +84,13 @@ export async function matchRange(
     log.info({ ...summary, discrepancies: summary.discrepancies }, 'matched');
     return summary;
   });
+  // The report reads what this stage wrote, right away.
+  await refreshTables(ctx.db, OUTPUT_TABLES, log);
+  return summary;
 }
+
+const INPUT_TABLES = ['settlement_lines', 'gateway_transactions', 'matches', 'discrepancies'];
+const OUTPUT_TABLES = ['matches', 'discrepancies', 'run_discrepancies'];
 
 /**
  * The scope tables are temporary: they live in the session's local buffers, 8 MB by default, so a range of a
