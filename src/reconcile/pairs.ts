@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { mayWriteWithoutRowTriggers, withoutRowTriggers, type RunSql } from '../db/row-triggers.js';
 import { exec } from './sql-util.js';
 
 // Pairs settlement lines with gateway records (docs/matching.md, "Matching"), writes the current match of every
@@ -164,9 +165,8 @@ async function matchByReference(db: Db): Promise<void> {
 /**
  * The current match of each line in scope: unchanged rows are left alone, so a rerun rewrites nothing. New rows
  * are a plain insert (the first match of a range writes one per line; ON CONFLICT would probe and speculate per
- * row), changed ones an update. Nothing else writes `matches` while the run lock is held. New rows go in
- * (provider, transaction id) order: matches_txn_idx then grows at its right edge instead of at random pages
- * (4.4 s -> 3.4 s for 1M rows; the primary key's bigint pages take the random order cheaply).
+ * row), changed ones an update. Nothing else writes `matches` while the run lock is held. New rows go in line
+ * order: the primary key then grows at its right edge instead of at random pages.
  */
 async function writeMatches(db: Db, runId: number | null): Promise<void> {
   await exec(
@@ -194,12 +194,17 @@ async function writeMatches(db: Db, runId: number | null): Promise<void> {
       run_id = ${runId}::bigint, matched_at = now()
     from rc_match_diff d where d.stored and m.settlement_line_id = d.id`,
   );
-  await exec(
-    db,
-    sql`
-    insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
-    select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_match_diff where not stored
-    order by provider, g_tid`,
+  // Without the per-row checks of its keys (gateway_transactions, runs) where the role allows: every record was
+  // read from gateway_transactions in this transaction and payrecon never deletes one, and the run is this run.
+  const run: RunSql = (text) => sql.raw(text).execute(db);
+  await withoutRowTriggers(run, await mayWriteWithoutRowTriggers(run, 'matches', ['insert']), () =>
+    exec(
+      db,
+      sql`
+      insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
+      select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_match_diff where not stored
+      order by id`,
+    ),
   );
 }
 

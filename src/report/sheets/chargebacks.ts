@@ -62,10 +62,22 @@ export async function writeChargebacks({ wb, snap, scope, maxRows, signal }: She
           and p.transaction_id = coalesce(g.referenced_id, g.root_payment_id)
         limit 1
       ) p on true
+      -- The record's first settled line: a line naming its id that was matched to it, or a line matched to it by
+      -- merchant reference (each side served by an index: lines by transaction id, the partial index of
+      -- reference matches).
       left join lateral (
-        select sl.id, sl.settlement_date, sl.gross_minor from matches m join settlement_lines sl on sl.id = m.settlement_line_id
-        where m.provider = g.provider and m.transaction_id = g.transaction_id and m.gateway_type = g.gateway_type
-        order by sl.settlement_date, sl.id limit 1
+        select x.id, x.settlement_date, x.gross_minor from (
+          select sl.id, sl.settlement_date, sl.gross_minor from settlement_lines sl
+          join matches m on m.settlement_line_id = sl.id
+          where sl.provider = g.provider and sl.transaction_id = g.transaction_id
+            and m.transaction_id = g.transaction_id and m.gateway_type = g.gateway_type
+          union all
+          select sl.id, sl.settlement_date, sl.gross_minor from matches m
+          join settlement_lines sl on sl.id = m.settlement_line_id
+          where m.match_key = 'merchant_reference' and m.provider = g.provider
+            and m.transaction_id = g.transaction_id and m.gateway_type = g.gateway_type
+        ) x
+        order by x.settlement_date, x.id limit 1
       ) l on true
       where g.provider = any(${scope.providers}::text[]) and g.kind in ('chargeback', 'chargeback_reversal')
         and ${inScopeDates(sql`g.transaction_time`, scope)}
