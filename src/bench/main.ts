@@ -107,6 +107,7 @@ try {
   if (dbUrl)
     await db.pool.query('truncate runs, settlement_files, gateway_transactions, discrepancies cascade');
   const started = Date.now();
+  const peakAfter: Record<string, number> = {};
   const result = await executeRun(
     {
       db,
@@ -115,6 +116,10 @@ try {
       signal: new AbortController().signal,
       now: () => new Date(`${asOf}T12:00:00Z`),
       stages: defaultStages({ config, log }),
+      // The peak so far when each stage ends: which stage set the run's peak.
+      onStage: (stage, _provider, state) => {
+        if (state === 'end') peakAfter[stage] = rss.peakMb();
+      },
     },
     {
       command: 'run',
@@ -189,6 +194,7 @@ try {
     floors: { copy: copyMs, join: joinMs },
     endToEndMs,
     peakRssMb: runRss,
+    peakRssAfterMb: peakAfter,
     reportPath: result.reportPath,
   };
 } finally {

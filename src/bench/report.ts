@@ -12,6 +12,8 @@ export interface BenchReport {
   floors: { copy: number; join: number };
   endToEndMs: number;
   peakRssMb: number;
+  /** Peak RSS so far at the end of each stage (the stage that raised it is the one to look at). */
+  peakRssAfterMb: Record<string, number>;
   reportPath: string | null;
 }
 
@@ -48,6 +50,9 @@ export function formatReport(r: BenchReport): string {
         `${name.padEnd(26)} ${String(n).padEnd(11)} ${s(ms).padEnd(9)} ${String(perSecond(n, ms)).padEnd(11)} ${floor}`,
     ),
     `end to end: ${s(r.endToEndMs)} s, peak RSS ${r.peakRssMb} MB, open discrepancies ${r.openDiscrepancies}`,
+    `peak RSS after each stage (MB): ${Object.entries(r.peakRssAfterMb)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
   ];
   return out.join('\n');
 }

@@ -4,8 +4,8 @@ import type { StageContext } from '../jobs/context.js';
 import { addDays, type DateRange } from '../shared/dates.js';
 import { ConfigError } from '../shared/errors.js';
 import { createGatewayClient, type GatewayDeps } from './index.js';
-import { BulkStore, type PreparedBatch } from './store.js';
-import type { GatewayClient, GatewayTransaction, PullWindow } from './types.js';
+import { BatchBuilder, BulkStore, type PreparedBatch } from './store.js';
+import type { GatewayClient, PullWindow } from './types.js';
 import { dateWindows } from './windows.js';
 
 export interface PullWindowSummary {
@@ -61,9 +61,7 @@ export async function pullGateway(
   // Fetching (this process's CPU) and storing (Postgres's) overlap: one write is in flight while the next batch
   // fills. Writes stay in order, one at a time, so a window is still recorded only after all its records are stored.
   let writing: Promise<void> | undefined;
-  const submit = async (records: GatewayTransaction[], then?: () => Promise<void>) => {
-    // Serialised before waiting, so this process prepares the next batch while Postgres writes the previous one.
-    const batch = BulkStore.prepare(records);
+  const submit = async (batch: PreparedBatch, then?: () => Promise<void>) => {
     if (writing) await writing;
     const task = async () => {
       await store(batch);
@@ -73,7 +71,9 @@ export async function pullGateway(
     // Observed by the next submit or the final drain; until then, keep it from being "unhandled".
     writing.catch(() => undefined);
   };
-  let buffer: GatewayTransaction[] = [];
+  // Records are serialised page by page as they arrive (see BatchBuilder), so this process prepares the next
+  // batch while Postgres writes the previous one.
+  const builder = new BatchBuilder();
   const days = dateWindows(from, range.to);
   let failed = true;
   try {
@@ -83,18 +83,12 @@ export async function pullGateway(
       for await (const page of client.pull(day, ctx.signal)) {
         counts.set(page.endpoint, (counts.get(page.endpoint) ?? 0) + page.records.length);
         summary.records += page.records.length;
-        for (const r of page.records) buffer.push(r);
-        if (buffer.length >= STORE_BATCH) {
-          const batch = buffer;
-          buffer = [];
-          await submit(batch);
-        }
+        builder.add(page.records);
+        if (builder.size >= STORE_BATCH) await submit(builder.take());
         ctx.signal.throwIfAborted();
       }
       // A window is recorded only once all its records are stored: the manifest never claims more than we hold.
-      const batch = buffer;
-      buffer = [];
-      await submit(batch, async () => {
+      await submit(builder.take(), async () => {
         await recordWindows(ctx, provider, day, counts, summary);
         log.debug(
           { day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) },

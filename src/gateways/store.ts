@@ -177,6 +177,57 @@ export interface PreparedBatch {
 }
 
 /**
+ * Gathers records into a PreparedBatch as they arrive, serialising each one at once: a page's parsed records
+ * then die young, and a batch waiting for its write holds one COPY line per record instead of a parsed object
+ * tree (about a quarter of the memory). The same key twice in one batch keeps the last record, in the place of
+ * the first (one INSERT … ON CONFLICT may not touch a row twice).
+ */
+export class BatchBuilder {
+  private lines: string[] = [];
+  /** Provider and transaction id of each line, for the fix-ups after its chunk is stored. */
+  private keys: [string, string][] = [];
+  private index = new Map<string, number>();
+
+  get size(): number {
+    return this.lines.length;
+  }
+
+  add(records: readonly GatewayTransaction[]): void {
+    for (const t of records) {
+      const line = copyLine(t);
+      const key = `${t.provider}\u0000${t.transactionId}\u0000${t.gatewayType}`;
+      const at = this.index.get(key);
+      if (at !== undefined) {
+        this.lines[at] = line;
+        continue;
+      }
+      this.index.set(key, this.lines.length);
+      this.lines.push(line);
+      this.keys.push([t.provider, t.transactionId]);
+    }
+  }
+
+  /** The batch so far, in chunks of at most CHUNK rows; the builder starts empty again. */
+  take(): PreparedBatch {
+    const chunks: PreparedBatch['chunks'] = [];
+    for (let i = 0; i < this.lines.length; i += CHUNK) {
+      const ids = new Map<string, string[]>();
+      for (const [provider, id] of this.keys.slice(i, i + CHUNK)) {
+        const list = ids.get(provider);
+        if (list) list.push(id);
+        else ids.set(provider, [id]);
+      }
+      const part = this.lines.slice(i, i + CHUNK);
+      chunks.push({ rows: part.length, text: part.join('\n') + '\n', ids });
+    }
+    this.lines = [];
+    this.keys = [];
+    this.index = new Map();
+    return { chunks };
+  }
+}
+
+/**
  * The bulk path of the pull stage: one pooled connection with a temporary staging table, each batch COPY'd into it
  * and upserted from there by the same statement as storeTransactions. Postgres reads each record's raw JSON once
  * (as json: checked, not converted), where json_to_recordset parses the whole document and then every raw value
@@ -215,18 +266,11 @@ export class BulkStore {
     return new BulkStore(db, client, runId, quiet);
   }
 
-  /**
-   * The batch as COPY text, in chunks: pure work of this process, so the pull stage does it while the previous
-   * batch is still being written, off the path that waits for Postgres.
-   */
+  /** The batch as COPY text, in chunks (see BatchBuilder). */
   static prepare(txns: readonly GatewayTransaction[]): PreparedBatch {
-    const unique = lastOfEachKey(txns);
-    const chunks: PreparedBatch['chunks'] = [];
-    for (let i = 0; i < unique.length; i += CHUNK) {
-      const part = unique.slice(i, i + CHUNK);
-      chunks.push({ rows: part.length, text: copyText(part), ids: idsByProvider(part) });
-    }
-    return { chunks };
+    const builder = new BatchBuilder();
+    builder.add(txns);
+    return builder.take();
   }
 
   async store(batch: PreparedBatch | readonly GatewayTransaction[]): Promise<StoreCounts> {
@@ -285,33 +329,28 @@ const COPY_ESCAPES: Readonly<Record<string, string>> = {
   '\r': '\\r',
 };
 
-function copyText(rows: readonly GatewayTransaction[]): string {
-  const lines: string[] = [];
-  for (const t of rows) {
-    const raw = JSON.stringify(t.raw);
-    lines.push(
-      [
-        t.provider,
-        t.transactionId,
-        t.gatewayType,
-        t.kind,
-        t.status,
-        t.rootPaymentId,
-        t.referencedId,
-        t.merchantReference,
-        t.amountMinor,
-        t.currency,
-        t.transactionTime.toISOString(),
-        t.brand,
-        t.resultCode,
-        raw,
-        contentHash(t, raw),
-      ]
-        .map(copyValue)
-        .join('\t'),
-    );
-  }
-  return lines.join('\n') + '\n';
+/** One record as a line of COPY text (no newline), its columns in the staging table's order. */
+function copyLine(t: GatewayTransaction): string {
+  const raw = JSON.stringify(t.raw);
+  return [
+    t.provider,
+    t.transactionId,
+    t.gatewayType,
+    t.kind,
+    t.status,
+    t.rootPaymentId,
+    t.referencedId,
+    t.merchantReference,
+    t.amountMinor,
+    t.currency,
+    t.transactionTime.toISOString(),
+    t.brand,
+    t.resultCode,
+    raw,
+    contentHash(t, raw),
+  ]
+    .map(copyValue)
+    .join('\t');
 }
 
 /**

@@ -1,6 +1,6 @@
 // storeTransactions: counts that tell inserts, real changes and mere sightings apart; run stamps; derived values.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeTransactions } from '../../src/gateways/store.js';
+import { BatchBuilder, BulkStore, storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 
@@ -130,5 +130,43 @@ describe('storeTransactions', () => {
       { root_payment_id: 'db9', amount_minor: -4321 },
       { root_payment_id: 'pa1', amount_minor: -300 },
     ]);
+  });
+});
+
+describe('the pull path: a batch built page by page, then COPY and upsert', () => {
+  it('keeps the last record of a key seen twice, splits large batches into chunks, and stores every row', async () => {
+    const builder = new BatchBuilder();
+    builder.add([base('bb-a'), base('bb-b')]);
+    builder.add([base('bb-a', { status: 'failed', resultCode: '800.100.156' })]);
+    expect(builder.size).toBe(2);
+    const small = builder.take();
+    expect(builder.size).toBe(0);
+    expect(small.chunks.map((c) => [c.rows, Object.fromEntries(c.ids)])).toEqual([
+      [2, { payunity: ['bb-a', 'bb-b'] }],
+    ]);
+    builder.add(Array.from({ length: 5001 }, (_, i) => base(`bb-n${i}`)));
+    const large = builder.take();
+    expect(large.chunks.map((c) => c.rows)).toEqual([5000, 1]);
+    expect(large.chunks[1]!.ids.get('payunity')).toEqual(['bb-n5000']);
+
+    const bulk = await BulkStore.open(db.db, db.pool, null);
+    try {
+      expect(await bulk.store(small)).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+      expect(await bulk.store(large)).toEqual({ inserted: 5001, updated: 0, unchanged: 0 });
+    } finally {
+      await bulk.close();
+    }
+    const a = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['status', 'raw'])
+      .where('transaction_id', '=', 'bb-a')
+      .executeTakeFirstOrThrow();
+    expect(a).toEqual({ status: 'failed', raw: { id: 'bb-a', note: 'émoji ✓ "quoted" \\ back' } });
+    const n = await db.db
+      .selectFrom('gateway_transactions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('transaction_id', 'like', 'bb-n%')
+      .executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(5001);
   });
 });
