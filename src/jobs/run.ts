@@ -7,6 +7,7 @@ import { acquireRunLock } from '../db/lock.js';
 import type { OpenDatabase } from '../db/open.js';
 import type { DateRange } from '../shared/dates.js';
 import { todayIn } from '../shared/dates.js';
+import { allOrAbort } from '../shared/concurrent.js';
 import { ConfigError, RunFailedError, UsageError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { TOOL_VERSION } from '../shared/version.js';
@@ -251,35 +252,14 @@ async function rejectedLinesInRange(env: RunEnv, req: RunRequest): Promise<numbe
   return Number(row?.n ?? 0);
 }
 
-/**
- * Runs `fn` for every provider at once and returns their results in provider order. The first failure aborts
- * the others (each commits what it finished: a file, a window) and is the one rethrown once all have stopped, so
- * no stage is left running behind a failed run.
- */
-async function eachProvider<T>(
+/** `fn` for every provider at once (see allOrAbort), results in provider order. */
+function eachProvider<T>(
   ctx: StageContext,
   providers: readonly ProviderName[],
   fn: (ctx: StageContext, provider: ProviderName) => Promise<T>,
 ): Promise<T[]> {
-  const phase = new AbortController();
-  const follow = () => phase.abort(ctx.signal.reason);
-  ctx.signal.addEventListener('abort', follow, { once: true });
-  let first: { error: unknown } | undefined;
-  try {
-    const settled = await Promise.allSettled(
-      providers.map(async (p) => {
-        try {
-          return await fn({ ...ctx, signal: phase.signal }, p);
-        } catch (e) {
-          first ??= { error: e };
-          phase.abort(e);
-          throw e;
-        }
-      }),
-    );
-    if (first) throw first.error;
-    return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
-  } finally {
-    ctx.signal.removeEventListener('abort', follow);
-  }
+  return allOrAbort(
+    ctx.signal,
+    providers.map((p) => (signal: AbortSignal) => fn({ ...ctx, signal }, p)),
+  );
 }
