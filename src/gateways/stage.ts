@@ -73,7 +73,7 @@ export async function pullGateway(
   };
   // Records are serialised page by page as they arrive (see BatchBuilder), so this process prepares the next
   // batch while Postgres writes the previous one.
-  const builder = new BatchBuilder();
+  const builder = new BatchBuilder(ctx.runId);
   const days = dateWindows(from, range.to);
   let failed = true;
   try {

@@ -135,7 +135,8 @@ describe('storeTransactions', () => {
 
 describe('the pull path: a batch built page by page, then COPY and upsert', () => {
   it('keeps the last record of a key seen twice, splits large batches into chunks, and stores every row', async () => {
-    const builder = new BatchBuilder();
+    const r1 = await run();
+    const builder = new BatchBuilder(r1);
     builder.add([base('bb-a'), base('bb-b')]);
     builder.add([base('bb-a', { status: 'failed', resultCode: '800.100.156' })]);
     expect(builder.size).toBe(2);
@@ -149,13 +150,32 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
     expect(large.chunks.map((c) => c.rows)).toEqual([5000, 1]);
     expect(large.chunks[1]!.ids.get('payunity')).toEqual(['bb-n5000']);
 
-    const bulk = await BulkStore.open(db.db, db.pool, null);
+    const bulk = await BulkStore.open(db.db, db.pool, r1);
     try {
+      // New records: COPY'd straight into the table.
       expect(await bulk.store(small)).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
       expect(await bulk.store(large)).toEqual({ inserted: 5001, updated: 0, unchanged: 0 });
+      // A chunk with records already stored goes through the upsert: one new, one changed, one the same.
+      builder.add([
+        base('bb-c'),
+        base('bb-b', { status: 'failed', resultCode: '800.100.156' }),
+        base('bb-n7'),
+      ]);
+      expect(await bulk.store(builder.take())).toEqual({ inserted: 1, updated: 1, unchanged: 1 });
     } finally {
       await bulk.close();
     }
+    const stamps = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['transaction_id', 'first_seen_run_id', 'last_seen_run_id'])
+      .where('transaction_id', 'in', ['bb-a', 'bb-c', 'bb-n5000'])
+      .orderBy('transaction_id')
+      .execute();
+    expect(stamps).toEqual([
+      { transaction_id: 'bb-a', first_seen_run_id: r1, last_seen_run_id: r1 },
+      { transaction_id: 'bb-c', first_seen_run_id: r1, last_seen_run_id: r1 },
+      { transaction_id: 'bb-n5000', first_seen_run_id: r1, last_seen_run_id: r1 },
+    ]);
     const a = await db.db
       .selectFrom('gateway_transactions')
       .select(['status', 'raw'])
