@@ -46,8 +46,11 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
     db,
     sql`
     create temp table rc_prov on commit drop as
-    select * from unnest(${p.providers}::text[], ${p.lagDays}::int[], ${p.earliestDates}::date[]) as t(provider, lag, d0)`,
+    select t.*, (t.d0::timestamp at time zone ${tz}) as t0
+    from unnest(${p.providers}::text[], ${p.lagDays}::int[], ${p.earliestDates}::date[]) as t(provider, lag, d0)`,
   );
+  // Two rows; without statistics the planner sorted the whole window by provider to merge-join it with them.
+  await exec(db, sql`analyze rc_prov`);
   await exec(
     db,
     sql`
@@ -59,8 +62,9 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
 
   await buildLines(db, p);
 
-  // A window record is one whose local transaction date lies in [d0, to]; index range on transaction_time.
-  const inWindow = sql`(g.transaction_time >= (p.d0::timestamp at time zone ${tz})
+  // A window record is one whose local transaction date lies in [d0, to]; index range on transaction_time. t0 is
+  // d0's start in the time zone, converted once per provider rather than once per row.
+  const inWindow = sql`(g.transaction_time >= p.t0
     and g.transaction_time < ((${p.to}::date + 1)::timestamp at time zone ${tz}))`;
   const select = gSelect(tz);
   // One pass over the window, then small additions: each statement reads gateway_transactions once.
