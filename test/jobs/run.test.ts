@@ -14,20 +14,14 @@ beforeAll(async () => {
 });
 afterAll(() => tdb.drop());
 
-const { config } = parseConfig(
-  {
-    providers: {
-      useepay: {
-        baseUrl: 'http://127.0.0.1:9',
-        merchantNo: '1',
-        appId: 'a',
-        apiKey: 'k-secret',
-        settlement: { source: 'local', localDir: '/tmp' },
-      },
-    },
-  },
-  {},
-);
+const useepay = {
+  baseUrl: 'http://127.0.0.1:9',
+  merchantNo: '1',
+  appId: 'a',
+  apiKey: 'k-secret',
+  settlement: { source: 'local', localDir: '/tmp' },
+};
+const { config } = parseConfig({ providers: { useepay } }, {});
 const req: RunRequest = {
   command: 'run',
   range: { from: '2026-11-20', to: '2026-11-20' },
@@ -60,6 +54,16 @@ const env = (s: RunStages) => ({
   now: () => new Date('2026-11-21T08:00:00Z'),
   stages: s,
 });
+
+/** The run record of a run that failed with `err` (which must be a RunFailedError). */
+async function failedRun(err: unknown) {
+  expect(err).toBeInstanceOf(RunFailedError);
+  return db.db
+    .selectFrom('runs')
+    .selectAll()
+    .where('id', '=', (err as RunFailedError).runId!)
+    .executeTakeFirstOrThrow();
+}
 
 describe('a run', () => {
   it('records itself, its manifest and counts', async () => {
@@ -122,12 +126,7 @@ describe('a run', () => {
       env(stages({ pull: () => Promise.reject(new Error('useepay unreachable')) })),
       req,
     ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RunFailedError);
-    const row = await db.db
-      .selectFrom('runs')
-      .selectAll()
-      .where('id', '=', (err as RunFailedError).runId!)
-      .executeTakeFirstOrThrow();
+    const row = await failedRun(err);
     expect(row.status).toBe('failed');
     expect(row.error).toBe('useepay unreachable');
     expect(row.manifest).toMatchObject({
@@ -158,13 +157,7 @@ describe('a run', () => {
             accessToken: 't-secret',
             settlement: { source: 'local', localDir: '/tmp' },
           },
-          useepay: {
-            baseUrl: 'http://127.0.0.1:9',
-            merchantNo: '1',
-            appId: 'a',
-            apiKey: 'k-secret',
-            settlement: { source: 'local', localDir: '/tmp' },
-          },
+          useepay,
         },
       },
       {},
@@ -241,13 +234,8 @@ describe('a run', () => {
         },
         req2,
       ).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(RunFailedError);
       expect(abortedSibling).toBe(true);
-      const row = await db.db
-        .selectFrom('runs')
-        .selectAll()
-        .where('id', '=', (err as RunFailedError).runId!)
-        .executeTakeFirstOrThrow();
+      const row = await failedRun(err);
       expect(row.error).toBe('useepay file unreadable');
       expect(row.manifest).toMatchObject({
         stages: { 'fetch:payunity': { status: 'failed' }, 'fetch:useepay': { status: 'failed' } },
