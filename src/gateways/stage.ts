@@ -75,7 +75,6 @@ export async function pullGateway(
   // batch while Postgres writes the previous one.
   const builder = new BatchBuilder(ctx.runId);
   const days = dateWindows(from, range.to);
-  let failed = true;
   try {
     for (const [i, day] of days.entries()) {
       ctx.signal.throwIfAborted();
@@ -98,11 +97,10 @@ export async function pullGateway(
       });
     }
     await writing;
-    failed = false;
   } finally {
     // Never leave a write running behind a failed or aborted pull (the caller may close the pool next).
     await writing?.catch(() => undefined);
-    await bulk?.close(failed);
+    bulk?.close();
   }
   log.info(
     { from, to: range.to, records: summary.records, inserted: summary.inserted, updated: summary.updated },

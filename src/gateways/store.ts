@@ -402,18 +402,12 @@ export class BulkStore {
     return false;
   }
 
-  /** Returns the connection; after a failure it is discarded rather than handed back mid-COPY. */
-  async close(failed = false): Promise<void> {
-    if (failed) {
-      this.client.release(true);
-      return;
-    }
-    try {
-      await this.client.query(`drop table if exists ${STAGING}`);
-      this.client.release();
-    } catch (e) {
-      this.client.release(e as Error);
-    }
+  /**
+   * Ends the connection rather than handing it back to the pool: it has used a temporary table, and a session
+   * that has can no longer raise temp_buffers, which matching needs (it would run on 8 MB of local buffers).
+   */
+  close(): void {
+    this.client.release(true);
   }
 }
 

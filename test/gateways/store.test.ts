@@ -1,8 +1,9 @@
 // storeTransactions: counts that tell inserts, real changes and mere sightings apart; run stamps; derived values.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, BulkStore, storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -163,8 +164,9 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
       ]);
       expect(await bulk.store(builder.take())).toEqual({ inserted: 1, updated: 1, unchanged: 1 });
     } finally {
-      await bulk.close();
+      bulk.close();
     }
+
     const stamps = await db.db
       .selectFrom('gateway_transactions')
       .select(['transaction_id', 'first_seen_run_id', 'last_seen_run_id'])
@@ -188,5 +190,30 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
       .where('transaction_id', 'like', 'bb-n%')
       .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(5001);
+  });
+});
+
+describe('BulkStore.close', () => {
+  it('ends its connection instead of handing it back to the pool (it used a temporary table)', async () => {
+    const pool = new pg.Pool({ connectionString: testDbUrl(db.name), max: 1 });
+    try {
+      const bulk = await BulkStore.open(db.db, pool, null);
+      expect(pool.totalCount).toBe(1);
+      bulk.close();
+      // A pooled session that used a temporary table could no longer raise temp_buffers for matching.
+      expect([pool.totalCount, pool.idleCount]).toEqual([0, 0]);
+      const next = await pool.connect();
+      try {
+        await next.query('begin');
+        await next.query("set local temp_buffers = '600MB'");
+        const shown = await next.query<{ temp_buffers: string }>('show temp_buffers');
+        expect(shown.rows[0]?.temp_buffers).toBe('600MB');
+        await next.query('commit');
+      } finally {
+        next.release();
+      }
+    } finally {
+      await pool.end();
+    }
   });
 });
