@@ -3,8 +3,8 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { StageContext } from '../../src/jobs/context.js';
 import type { SandboxCredentials } from '../../src/sandbox/data.js';
-import { silentLogger } from '../../src/shared/log.js';
 import type { TestDb } from '../helpers/db.js';
+import { testStageContext } from '../helpers/context.js';
 
 export interface SimUrls {
   payunityUrl: string;
@@ -51,15 +51,7 @@ export function stageContext(
   config: Config,
   signal = new AbortController().signal,
 ): StageContext {
-  return {
-    db: db.db,
-    pool: db.pool,
-    config,
-    log: silentLogger(),
-    signal,
-    runId: null,
-    now: () => new Date(),
-  };
+  return testStageContext(db, config, { signal });
 }
 
 export const noSleep = (): Promise<void> => Promise.resolve();

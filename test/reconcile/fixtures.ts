@@ -2,8 +2,8 @@
 import { configSchema, type Config, type ProviderName } from '../../src/config/schema.js';
 import type { Db } from '../../src/db/connect.js';
 import type { StageContext, StageSelection } from '../../src/jobs/context.js';
-import { silentLogger } from '../../src/shared/log.js';
 import type { TestDb } from '../helpers/db.js';
+import { testStageContext } from '../helpers/context.js';
 
 export function testConfig(
   over: {
@@ -37,15 +37,7 @@ export function testConfig(
 }
 
 export function stageContext(db: TestDb, config: Config, now: string, runId: number | null): StageContext {
-  return {
-    db: db.db,
-    pool: db.pool,
-    config,
-    log: silentLogger(),
-    signal: new AbortController().signal,
-    runId,
-    now: () => new Date(now),
-  };
+  return testStageContext(db, config, { now, runId });
 }
 
 export function selection(

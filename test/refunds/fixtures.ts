@@ -9,6 +9,7 @@ import type { StageContext } from '../../src/jobs/context.js';
 import type { RefundDeps } from '../../src/refunds/index.js';
 import { silentLogger } from '../../src/shared/log.js';
 import type { TestDb } from '../helpers/db.js';
+import { testStageContext } from '../helpers/context.js';
 
 export interface GatewayUrls {
   payunity?: { url: string; entityId: string; accessToken: string };
@@ -63,7 +64,7 @@ export function stageContext(
   runId: number,
   signal = new AbortController().signal,
 ): StageContext {
-  return { db: db.db, pool: db.pool, config, log: silentLogger(), signal, runId, now: () => new Date() };
+  return testStageContext(db, config, { runId, signal });
 }
 
 export function realClients(config: Config): RefundDeps {

@@ -9,8 +9,8 @@ import type pg from 'pg';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { StageContext } from '../../src/jobs/context.js';
-import { silentLogger } from '../../src/shared/log.js';
 import type { TestDb } from '../helpers/db.js';
+import { testStageContext } from '../helpers/context.js';
 
 export const LONG_ID = '1012411211459019141';
 export const LONG_ID_2 = '9876543210987654321';
@@ -65,15 +65,7 @@ export function testConfig(reportsDir: string, extra: Record<string, unknown> = 
 }
 
 export function stageContext(tdb: TestDb, config: Config, runId: number | null = null): StageContext {
-  return {
-    db: tdb.db,
-    pool: tdb.pool,
-    config,
-    log: silentLogger(),
-    signal: new AbortController().signal,
-    runId,
-    now: () => new Date('2026-11-23T07:00:00Z'),
-  };
+  return testStageContext(tdb, config, { runId, now: '2026-11-23T07:00:00Z' });
 }
 
 export function tmpReportsDir(): string {

@@ -5,8 +5,8 @@ import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import type { StageContext } from '../../src/jobs/context.js';
-import { silentLogger } from '../../src/shared/log.js';
 import type { TestDb } from '../helpers/db.js';
+import { testStageContext } from '../helpers/context.js';
 
 export const PAYUNITY_HEADER =
   'SettlementDate;AggregationId;ReconciliationType;TransactionId;ReferencedId;MerchantTransactionId;PaymentType;TransactionDate;Currency;Amount;Fee;Net';
@@ -123,13 +123,5 @@ export function stageContext(
   config: Config,
   signal: AbortSignal = new AbortController().signal,
 ): StageContext {
-  return {
-    db: db.db,
-    pool: db.pool,
-    config,
-    log: silentLogger(),
-    signal,
-    runId: null,
-    now: () => new Date('2026-11-22T08:00:00Z'),
-  };
+  return testStageContext(db, config, { signal, now: '2026-11-22T08:00:00Z' });
 }
