@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import type { StageSelection } from '../jobs/context.js';
 import type { MatchParams } from './params.js';
 import { exec } from './sql-util.js';
 import type { AwaitingTotals } from './types.js';
@@ -28,52 +27,4 @@ export async function writeAwaiting(db: Db, p: MatchParams, runId: number | null
     out.byCurrency[r.currency] = { count: r.n, amountMinor: r.amount };
   }
   return out;
-}
-
-export interface AwaitingRow {
-  provider: string;
-  transactionId: string;
-  gatewayType: string;
-  kind: string;
-  merchantReference: string | null;
-  currency: string;
-  amountMinor: number;
-  transactionTime: Date;
-  /** The last date (configured time zone) by which a settlement line is due. */
-  deadline: string;
-}
-
-/** The awaiting-settlement snapshot a run recorded, ordered by deadline then transaction time. */
-export async function listAwaiting(
-  db: Db,
-  runId: number,
-  sel?: Pick<StageSelection, 'providers'>,
-): Promise<AwaitingRow[]> {
-  let q = db
-    .selectFrom('run_awaiting')
-    .select([
-      'provider',
-      'transaction_id',
-      'gateway_type',
-      'kind',
-      'merchant_reference',
-      'currency',
-      'amount_minor',
-      'transaction_time',
-      'deadline',
-    ])
-    .where('run_id', '=', runId);
-  if (sel) q = q.where('provider', 'in', sel.providers.length > 0 ? sel.providers : ['']);
-  const rows = await q.orderBy('deadline').orderBy('transaction_time').orderBy('transaction_id').execute();
-  return rows.map((r) => ({
-    provider: r.provider,
-    transactionId: r.transaction_id,
-    gatewayType: r.gateway_type,
-    kind: r.kind,
-    merchantReference: r.merchant_reference,
-    currency: r.currency,
-    amountMinor: r.amount_minor,
-    transactionTime: r.transaction_time,
-    deadline: r.deadline,
-  }));
 }

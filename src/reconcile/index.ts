@@ -1,7 +1,5 @@
 // The reconcile stage's public surface: what jobs/ and report/ call.
 export { matchRange } from './match-range.js';
-export { listAwaiting, type AwaitingRow } from './awaiting.js';
-export { settlementBatchChecks, type SettlementBatchCheck } from './batches.js';
 export { addBusinessDays, businessDaysBetween, isBusinessDay, earliestDateDueFrom } from './calendar.js';
 export { discrepancyId } from './ids.js';
 export {

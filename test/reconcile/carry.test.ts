@@ -1,7 +1,7 @@
 // Settlement lag in a non-UTC time zone with weekends and holidays; stable ids; reruns; carry-forward and reopening.
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { discrepancyId, listAwaiting, matchRange } from '../../src/reconcile/index.js';
+import { discrepancyId, matchRange } from '../../src/reconcile/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import {
   insertFile,
@@ -22,6 +22,18 @@ afterEach(async () => {
   await db.drop();
 });
 
+/** The awaiting-settlement snapshot a run recorded: transaction id and deadline, by deadline. */
+async function awaitingOfRun(runId: number): Promise<[string, string][]> {
+  const rows = await db.db
+    .selectFrom('run_awaiting')
+    .select(['transaction_id', 'deadline'])
+    .where('run_id', '=', runId)
+    .orderBy('deadline')
+    .orderBy('transaction_id')
+    .execute();
+  return rows.map((r) => [r.transaction_id, r.deadline]);
+}
+
 test('lag: local dates in the configured zone, weekends and holidays; awaiting versus missing', async () => {
   await insertGateway(db.db, [
     // Thursday 23:30 UTC is Friday 20th in Berlin: due Thursday 26th (Mon, Tue, Wed 25th is a holiday, Thu).
@@ -40,8 +52,7 @@ test('lag: local dates in the configured zone, weekends and holidays; awaiting v
   const s1 = await matchRange(stageContext(db, berlin, now, run1), sel);
   expect(await openKeys(db.db)).toEqual(['missing_in_settlement:B']);
   expect(s1.awaitingSettlement).toEqual({ count: 1, byCurrency: { EUR: { count: 1, amountMinor: 1000 } } });
-  const awaiting = await listAwaiting(db.db, run1);
-  expect(awaiting.map((a) => [a.transactionId, a.deadline])).toEqual([['A', '2026-11-26']]);
+  expect(await awaitingOfRun(run1)).toEqual([['A', '2026-11-26']]);
 
   // Without the holiday, A was due on the 25th: missing on the 26th.
   const noHoliday = testConfig({ timezone: 'Europe/Berlin' });
@@ -49,7 +60,7 @@ test('lag: local dates in the configured zone, weekends and holidays; awaiting v
   const s2 = await matchRange(stageContext(db, noHoliday, now, run2), sel);
   expect(await openKeys(db.db)).toEqual(['missing_in_settlement:A', 'missing_in_settlement:B']);
   expect(s2.awaitingSettlement.count).toBe(0);
-  expect(await listAwaiting(db.db, run2)).toEqual([]);
+  expect(await awaitingOfRun(run2)).toEqual([]);
 
   // In UTC, A is a Thursday movement, due Tuesday the 24th: missing as well.
   const utc = testConfig({ timezone: 'UTC', holidays: ['2026-11-25'] });

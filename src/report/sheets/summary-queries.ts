@@ -103,13 +103,12 @@ export interface BatchRow {
 }
 
 /**
- * Every settlement batch of the run's dates with its totals. src/reconcile/batches.ts has a similar query
- * (settlementBatchChecks); this one stays here because it must read inside the report's snapshot (the batch rows
- * tie to the Summary's totals) and it adds what makes the check informative: lines lost to rejection.
- * A batch is in order when its lines' gross minus fees
- * equals their net and none of its files lost lines to rejection (then the paid net cannot be traced to lines).
+ * Every settlement batch of the run's dates with its totals, read inside the report's snapshot (the batch rows tie
+ * to the Summary's totals), with what makes the check informative: lines lost to rejection. A batch is in order
+ * when its lines' gross minus fees equals their net and none of its files lost lines to rejection (then the paid
+ * net cannot be traced to lines).
  */
-export function batchRows(scope: ReportScope) {
+export function batchRows(scope: Pick<ReportScope, 'providers' | 'from' | 'to' | 'db'>) {
   return sql<BatchRow>`
     select l.provider, l.currency, coalesce(l.batch_id, '(no batch id) ' || f.file_name) as batch,
       min(l.settlement_date) as settlement_date, string_agg(distinct f.file_name, ', ') as files,
