@@ -1,6 +1,6 @@
 import type { GatewayClient, RefundOutcome, RefundRequest } from '../gateways/types.js';
 import type { StageContext } from '../jobs/context.js';
-import { beginSend, finishSend, recordLookup, type Settle } from './transitions.js';
+import { beginSend, finishSend, recordLookup, settleFromOutcome, type Settle } from './transitions.js';
 import type { ExecutedHow, RefundActionView } from './types.js';
 
 // One refund action through planned -> sending -> succeeded | failed | unknown. The gateways have no idempotency
@@ -33,7 +33,7 @@ export async function sendOne(
   let settle: Settle;
   try {
     // No abort signal: a refund request once started is seen through, so its outcome is recorded.
-    settle = fromOutcome(await client.createRefund(request));
+    settle = settleFromOutcome(await client.createRefund(request));
   } catch (e) {
     // Whatever went wrong, the refund may have been applied: `unknown`, to be looked up before any resend.
     const err = e as Error;
@@ -87,25 +87,11 @@ async function lookUp(
     await recordLookup(ctx.db, action.id, query, 'not_found', null, ctx.now());
     return 'not_found';
   }
-  const settle = fromOutcome(found);
+  const settle = settleFromOutcome(found);
   await recordLookup(ctx.db, action.id, query, `found_${found.state}`, found.raw, ctx.now(), settle);
   ctx.log.info(
     { refundAction: action.id, state: settle.state, gatewayRefundId: settle.gatewayRefundId },
     'refund found at the gateway; not sent again',
   );
   return 'found_at_gateway';
-}
-
-/** A pending refund was accepted by the gateway: it counts as succeeded here and is verified later. */
-function fromOutcome(o: RefundOutcome): Settle {
-  if (o.state === 'failed') {
-    return {
-      state: 'failed',
-      gatewayRefundId: o.refundId,
-      error: `${o.code}: ${o.message}`,
-      response: o.raw,
-      outcome: 'failed',
-    };
-  }
-  return { state: 'succeeded', gatewayRefundId: o.refundId, response: o.raw, outcome: o.state };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { RefundState } from '../db/schema.js';
+import type { RefundOutcome } from '../gateways/types.js';
 
 // State changes of refund actions, each with its audit row in refund_attempts. Every function commits before it
 // returns: the executor calls the gateway only between them, never inside a transaction.
@@ -119,6 +120,23 @@ async function applyState(tx: Db, actionId: number, s: Settle, at: Date): Promis
     })
     .where('id', '=', actionId)
     .execute();
+}
+
+/**
+ * What a gateway's answer about a refund means for its action: failed, or succeeded (a pending refund was accepted
+ * by the gateway: it counts as succeeded here and is verified later). `outcome` labels the attempt.
+ */
+export function settleFromOutcome(o: RefundOutcome, outcome: string = o.state): Settle {
+  if (o.state === 'failed') {
+    return {
+      state: 'failed',
+      gatewayRefundId: o.refundId,
+      error: `${o.code}: ${o.message}`,
+      response: o.raw,
+      outcome,
+    };
+  }
+  return { state: 'succeeded', gatewayRefundId: o.refundId, response: o.raw, outcome };
 }
 
 export async function markVerified(db: Db, actionId: number, at: Date): Promise<void> {

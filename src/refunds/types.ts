@@ -7,14 +7,6 @@ import type { GatewayClient } from '../gateways/types.js';
 /** The discrepancy types that may become a corrective refund (docs/matching.md, "Refund candidates"). */
 export const REFUND_CANDIDATE_TYPES = ['status_mismatch', 'duplicate_charge', 'amount_mismatch'] as const;
 
-/** States that hold money on a payment: a new plan must leave room for them. */
-export const LIVE_STATES = [
-  'planned',
-  'sending',
-  'succeeded',
-  'unknown',
-] as const satisfies readonly RefundState[];
-
 export interface RefundActionView {
   id: number;
   idempotencyKey: string;

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { ProviderName } from '../config/schema.js';
 import type { StageContext } from '../jobs/context.js';
-import { addDays, todayIn, weekday } from '../shared/dates.js';
+import { addBusinessDays } from '../reconcile/calendar.js';
+import { todayIn } from '../shared/dates.js';
 import { LockHeldError } from '../shared/errors.js';
 import { acquireRefundLock, type HeldLock as RefundLock } from '../db/lock.js';
-import { recordLookup } from './transitions.js';
+import { markVerified, recordLookup, settleFromOutcome } from './transitions.js';
 import type { RefundDeps, VerifyResult } from './types.js';
 
 /**
@@ -55,11 +56,7 @@ export async function verifyRefunds(
         const found = await deps.clientFor(a.provider as ProviderName).findRefund(query, ctx.signal);
         if (found?.state === 'succeeded') {
           await recordLookup(ctx.db, a.id, query, 'verified', found.raw, now);
-          await ctx.db
-            .updateTable('refund_actions')
-            .set({ verified_at: now })
-            .where('id', '=', a.id)
-            .execute();
+          await markVerified(ctx.db, a.id, now);
           result.verifiedAtGateway += 1;
         } else if (found?.state === 'failed') {
           // The gateway accepted the refund and later failed it: the money did not move.
@@ -111,12 +108,11 @@ export async function verifyRefunds(
     .orderBy('id')
     .execute();
   const today = todayIn(ctx.config.timezone, now);
-  const holidays = new Set(ctx.config.holidays);
   for (const a of waiting) {
     const provider = a.provider as ProviderName;
     const lag = ctx.config.providers[provider]?.settlementLagDays ?? 3;
     const doneAt = a.finished_at ?? a.sent_at ?? now;
-    const dueBy = addBusinessDays(todayIn(ctx.config.timezone, doneAt), lag, holidays);
+    const dueBy = addBusinessDays(todayIn(ctx.config.timezone, doneAt), lag, ctx.config.holidays);
     if (today > dueBy) {
       result.overdue.push({
         actionId: a.id,
@@ -164,13 +160,16 @@ async function resolveInFlight(ctx: StageContext, deps: Pick<RefundDeps, 'client
           await recordLookup(ctx.db, a.id, query, 'not_found', null, ctx.now());
           continue;
         }
-        await recordLookup(ctx.db, a.id, query, `found_${found.state}`, found.raw, ctx.now(), {
-          state: found.state === 'failed' ? 'failed' : 'succeeded',
-          gatewayRefundId: found.refundId,
-          error: found.state === 'failed' ? `${found.code}: ${found.message}` : null,
-          response: found.raw,
-          outcome: `found_${found.state}`,
-        });
+        const outcome = `found_${found.state}`;
+        await recordLookup(
+          ctx.db,
+          a.id,
+          query,
+          outcome,
+          found.raw,
+          ctx.now(),
+          settleFromOutcome(found, outcome),
+        );
         resolved += 1;
       } catch (e) {
         ctx.log.warn(
@@ -183,15 +182,4 @@ async function resolveInFlight(ctx: StageContext, deps: Pick<RefundDeps, 'client
     await lock.release();
   }
   return resolved;
-}
-
-/** The settlement lag rule of docs/matching.md: N business days later, weekends and holidays skipped. */
-function addBusinessDays(date: string, days: number, holidays: ReadonlySet<string>): string {
-  let d = date;
-  for (let left = days; left > 0;) {
-    d = addDays(d, 1);
-    const w = weekday(d);
-    if (w !== 0 && w !== 6 && !holidays.has(d)) left -= 1;
-  }
-  return d;
 }
