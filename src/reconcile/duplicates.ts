@@ -22,22 +22,19 @@ export async function classifyDuplicateCharges(db: Db): Promise<void> {
       from ${RC_GM} gm
       where gm.g_kind = 'payment' and gm.g_status in ('succeeded', 'review') and not gm.g_reversed
         and gm.g_ref is not null and gm.g_ref <> '' and gm.g_amount is not null and gm.g_currency is not null
-    ), members as (
-      select provider, g_tid, g_type, g_ref, g_currency, g_amount, g_time, g_root, gross, settlement_date,
-        true as subject from subj
     ), multi as (
       -- Only groups of two or more are ranked: a hash aggregate first keeps the sort small.
-      select provider, g_ref, g_currency, g_amount from members group by 1, 2, 3, 4 having count(*) > 1
+      select provider, g_ref, g_currency, g_amount from subj group by 1, 2, 3, 4 having count(*) > 1
     ), ranked as (
       select m.*, row_number() over w as rn, first_value(m.g_tid) over w as first_tid
-      from members m join multi using (provider, g_ref, g_currency, g_amount)
+      from subj m join multi using (provider, g_ref, g_currency, g_amount)
       window w as (partition by m.provider, m.g_ref, m.g_currency, m.g_amount order by m.g_time, m.g_tid, m.g_type)
     )
     select ${discrepancyIdSql(sql`x.provider`, sql`'duplicate_charge'`, sql`x.g_tid`)}, x.provider, 'duplicate_charge',
       x.g_tid, x.g_root, x.g_ref, x.g_time, x.settlement_date, x.g_currency, x.g_amount, x.gross,
       case when x.gross > 0 then x.gross end, x.g_root,
       format('same merchant reference, amount and currency as payment %s', x.first_tid)
-    from ranked x where x.subject and x.rn > 1
+    from ranked x where x.rn > 1
     order by x.provider, x.g_tid, x.g_type
     on conflict (id) do nothing`,
   );

@@ -125,10 +125,7 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
     sql`
     insert into rc_l
     select ${LINE_COLS}, false, false from settlement_lines sl join settlement_files f on f.id = sl.file_id
-    where f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
-      and not (sl.settlement_date between ${p.from}::date and ${p.to}::date)
-      and (sl.provider, sl.transaction_id) in (select provider, transaction_id from rc_g)
-      and not exists (select 1 from rc_l x where x.id = sl.id)`,
+    where ${outsideRange(p)} and (sl.provider, sl.transaction_id) in (select provider, transaction_id from rc_g)`,
   );
   await exec(db, sql`analyze rc_g`);
   await exec(db, sql`analyze rc_l`);
@@ -137,6 +134,13 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
 const LINE_COLS = sql.raw(`sl.id, sl.provider, sl.settlement_date, sl.file_id, sl.line_no, sl.kind,
   nullif(sl.transaction_id, '') as tid, nullif(sl.merchant_reference, '') as ref, sl.payment_id, sl.transaction_time,
   sl.currency, sl.gross_minor as gross, sl.fee_minor as fee`);
+
+/** A loaded, matchable line `sl` (of file `f`) outside the date range and not yet in rc_l. */
+function outsideRange(p: MatchParams) {
+  return sql`f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
+    and not (sl.settlement_date between ${p.from}::date and ${p.to}::date)
+    and not exists (select 1 from rc_l x where x.id = sl.id)`;
+}
 
 /** Subject lines: the date range's, and those an open discrepancy names (by transaction id or `ref:`). */
 async function buildLines(db: Db, p: MatchParams): Promise<void> {
@@ -150,9 +154,7 @@ async function buildLines(db: Db, p: MatchParams): Promise<void> {
       and sl.provider = any (${p.providers}::text[]) and sl.settlement_date between ${p.from}::date and ${p.to}::date`,
   );
   await exec(db, sql`analyze rc_l`);
-  const outside = sql`f.status = 'loaded' and sl.kind in ${MATCHABLE_KINDS}
-    and not (sl.settlement_date between ${p.from}::date and ${p.to}::date)
-    and not exists (select 1 from rc_l x where x.id = sl.id)`;
+  const outside = outsideRange(p);
   await exec(
     db,
     sql`
