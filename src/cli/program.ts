@@ -1,5 +1,8 @@
 import { Command, Option } from 'commander';
-import { PROVIDERS, type ProviderName } from '../config/schema.js';
+import { PROVIDERS, type Config, type ProviderName } from '../config/schema.js';
+import { selectedProviders } from '../jobs/context.js';
+import { resolveRange, type DateRange } from '../shared/dates.js';
+import { UsageError } from '../shared/errors.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import { createContext, type CommandContext, type CommonOptions, type ContextDeps } from './context.js';
 import * as commands from './commands/index.js';
@@ -38,6 +41,22 @@ export function rangeOptions(cmd: Command): Command {
         .choices([...PROVIDERS])
         .argParser((v: string, prev: ProviderName[] | undefined) => [...(prev ?? []), v as ProviderName]),
     );
+}
+
+/**
+ * The dates and providers a command works on: --date or --from/--to on the command's clock (PAYRECON_NOW pins it),
+ * and the enabled providers --provider selects (none is a usage error).
+ */
+export function selectDatesAndProviders(
+  ctx: CommandContext,
+  config: Config,
+  opts: RangeOptions,
+): { range: DateRange; providers: ProviderName[] } {
+  const range = resolveRange(opts, config.timezone, ctx.now());
+  const providers = selectedProviders(config, opts.provider);
+  if (providers.length === 0)
+    throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
+  return { range, providers };
 }
 
 export function buildProgram(deps: ContextDeps): Command {

@@ -87,6 +87,16 @@ describe('payrecon fetch', () => {
     expect(human.stdout).not.toContain('useepay');
   });
 
+  it('takes the default date (yesterday in the configured zone) from PAYRECON_NOW when it pins the clock', async () => {
+    // 23:30 UTC on the 21st is already the 22nd in Berlin: yesterday there is the 21st.
+    const r = await runCli(['fetch', '--provider', 'payunity', '--config', config, '--json'], {
+      env: { ...env, PAYRECON_NOW: '2026-11-21T23:30:00Z' },
+    });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Out;
+    expect([out.from, out.to]).toEqual(['2026-11-21', '2026-11-21']);
+  });
+
   it('exits 2 on bad usage and 1 when the settlement folder is missing', async () => {
     const bad = await runCli(['fetch', '--date', '2026-13-01', '--config', config], { env });
     expect(bad.code).toBe(2);

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { acquireRunLock } from '../../db/lock.js';
-import { selectedProviders, type StageContext } from '../../jobs/context.js';
 import { fetchSettlement, type FetchSummary } from '../../settlement/fetch.js';
-import { resolveRange } from '../../shared/dates.js';
-import { UsageError } from '../../shared/errors.js';
-import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
+import {
+  common,
+  rangeOptions,
+  selectDatesAndProviders,
+  type RangeOptions,
+  type Registrar,
+} from '../program.js';
 
 export function registerFetch(program: Command, r: Registrar): void {
   common(
@@ -13,22 +16,12 @@ export function registerFetch(program: Command, r: Registrar): void {
     r.action<RangeOptions>(async (ctx, opts) => {
       const loaded = ctx.loadConfig();
       const config = loaded.config;
-      const range = resolveRange(opts, config.timezone);
-      const providers = selectedProviders(config, opts.provider);
-      if (providers.length === 0) throw new UsageError('no enabled provider selected');
+      const { range, providers } = selectDatesAndProviders(ctx, config, opts);
       const summaries = await ctx.withDatabase(loaded, async (db) => {
         // The same lock as a run: loading while a run matches would change its inputs under it.
         const lock = await acquireRunLock(db.pool, `fetch ${range.from}..${range.to}`);
         try {
-          const stage: StageContext = {
-            db: db.db,
-            pool: db.pool,
-            config,
-            log: ctx.log,
-            signal: ctx.signal,
-            runId: null,
-            now: () => new Date(),
-          };
+          const stage = ctx.stageContext(db, config, null);
           const out: FetchSummary[] = [];
           for (const p of providers) out.push(await fetchSettlement(stage, p, range));
           return out;

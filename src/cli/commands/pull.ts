@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { pullProvider, type PullSummary } from '../../gateways/stage.js';
-import { selectedProviders } from '../../jobs/context.js';
-import { addDays, eachDate, resolveRange } from '../../shared/dates.js';
-import { UsageError } from '../../shared/errors.js';
+import { addDays, eachDate } from '../../shared/dates.js';
 import { createProgress } from '../../shared/progress.js';
-import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
+import {
+  common,
+  rangeOptions,
+  selectDatesAndProviders,
+  type RangeOptions,
+  type Registrar,
+} from '../program.js';
 
 export function registerPull(program: Command, r: Registrar): void {
   common(
@@ -19,10 +23,7 @@ export function registerPull(program: Command, r: Registrar): void {
     r.action<RangeOptions>(async (ctx, opts) => {
       const loaded = ctx.loadConfig();
       const { config } = loaded;
-      const range = resolveRange(opts, config.timezone);
-      const providers = selectedProviders(config, opts.provider);
-      if (providers.length === 0)
-        throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
+      const { range, providers } = selectDatesAndProviders(ctx, config, opts);
       const summaries = await ctx.withDatabase(loaded, async (db) => {
         // A pull on its own belongs to no run: its windows are recorded with run_id null.
         const stage = ctx.stageContext(db, config, null);

@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
-import { selectedProviders } from '../../jobs/context.js';
 import type { RunRequest } from '../../jobs/run.js';
 import { executeRun } from '../../jobs/run.js';
 import { defaultStages } from '../../jobs/stages.js';
 import { formatRunResult } from '../../jobs/summary.js';
-import { resolveRange } from '../../shared/dates.js';
 import { stageProgress } from '../../shared/progress.js';
-import { RunFailedError, UsageError } from '../../shared/errors.js';
+import { RunFailedError } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
-import { common, rangeOptions, type RangeOptions, type Registrar } from '../program.js';
+import {
+  common,
+  rangeOptions,
+  selectDatesAndProviders,
+  type RangeOptions,
+  type Registrar,
+} from '../program.js';
 
 export function registerRun(program: Command, r: Registrar): void {
   rangeOptions(
@@ -30,10 +34,7 @@ export async function runCommand(
 ): Promise<void> {
   const loaded = ctx.loadConfig();
   const { config } = loaded;
-  const range = resolveRange(opts, config.timezone);
-  const providers = selectedProviders(config, opts.provider);
-  if (providers.length === 0)
-    throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
+  const { range, providers } = selectDatesAndProviders(ctx, config, opts);
   const req: RunRequest = {
     command,
     range,
