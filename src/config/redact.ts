@@ -1,4 +1,5 @@
 import type { Config } from './schema.js';
+import { redactUrl } from '../shared/redact-url.js';
 
 export const REDACTED = '[redacted]';
 const SECRET_KEYS = new Set(['accessToken', 'apiKey', 'password', 'passphrase', 'webhookUrl']);
@@ -7,7 +8,7 @@ const SECRET_KEYS = new Set(['accessToken', 'apiKey', 'password', 'passphrase', 
 export function redactConfig(config: Config): unknown {
   const walk = (node: unknown, key?: string): unknown => {
     if (key && SECRET_KEYS.has(key) && node !== undefined) return REDACTED;
-    if (key === 'url' && typeof node === 'string') return redactUrl(node);
+    if (key === 'url' && typeof node === 'string') return redactUrl(node, REDACTED);
     if (Array.isArray(node)) return node.map((v) => walk(v));
     if (node !== null && typeof node === 'object') {
       return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, k)]));
@@ -15,16 +16,6 @@ export function redactConfig(config: Config): unknown {
     return node;
   };
   return walk(config);
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = 'redacted';
-    return u.toString();
-  } catch {
-    return REDACTED;
-  }
 }
 
 /** Replaces every occurrence of a known secret value in a text (a log line, an error message). */

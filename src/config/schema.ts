@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoDate } from '../shared/dates.js';
 import { isCurrency } from '../shared/money.js';
 import { customProfileSchema, isTimeZone } from './profile-schema.js';
 
@@ -10,9 +11,7 @@ const timeZone = z.string().refine(isTimeZone, { message: 'unknown time zone' })
 const isoDate = z
   .union([z.string(), z.date()])
   .transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v))
-  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)), {
-    message: 'expected YYYY-MM-DD',
-  });
+  .refine(isIsoDate, { message: 'expected YYYY-MM-DD' });
 /** An amount in major units as a person types it (500, 500.00, '500.00'); kept as decimal text for exact conversion. */
 const majorAmount = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)])

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { DatabaseError } from '../shared/errors.js';
 import type { Database } from './schema.js';
+import { redactUrl } from '../shared/redact-url.js';
 
 // bigint (int8) columns hold minor units and ids: parse them as numbers, refusing any that would lose precision.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => {
@@ -50,18 +51,8 @@ export async function ping(handle: DbHandle): Promise<void> {
     await handle.pool.query('select 1');
   } catch (e) {
     throw new DatabaseError(
-      `cannot connect to PostgreSQL at ${redactUrl(handle.url)}: ${(e as Error).message}`,
+      `cannot connect to PostgreSQL at ${redactUrl(handle.url, '(invalid database url)')}: ${(e as Error).message}`,
       { cause: e },
     );
-  }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = 'redacted';
-    return u.toString();
-  } catch {
-    return '(invalid database url)';
   }
 }

@@ -65,6 +65,13 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses a holiday that is not a real date instead of rolling it over', () => {
+    expect(errorOf(() => parseConfig({ ...base(), holidays: ['2026-02-30'] }, env))).toMatch(
+      /^holidays\.0: expected YYYY-MM-DD/,
+    );
+    expect(parseConfig({ ...base(), holidays: ['2028-02-29'] }, env).config.holidays).toEqual(['2028-02-29']);
+  });
+
   it('requires a pinned host key unless explicitly skipped', () => {
     const raw = base();
     raw.providers.useepay.settlement = {
