@@ -21,7 +21,7 @@ export interface NotifyOutcome {
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Backoff before attempt n+1: 1 s, 2 s, 4 s … capped at 30 s. */
-export function backoffMs(attempt: number): number {
+function backoffMs(attempt: number): number {
   return Math.min(30_000, 1000 * 2 ** (attempt - 1));
 }
 

@@ -17,11 +17,6 @@ export class ConfigError extends PayreconError {
   override name = 'ConfigError';
 }
 
-/** A command that is part of the contract but not built yet: exit 2, never pretending to work. */
-export class NotImplementedError extends UsageError {
-  override name = 'NotImplementedError';
-}
-
 /** Another run holds the run lock: exit 3. */
 export class LockHeldError extends PayreconError {
   override name = 'LockHeldError';

@@ -1,7 +1,6 @@
-import { PassThrough, Writable } from 'node:stream';
-import pino from 'pino';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgress, progressByDay, shouldShowProgress, stageProgress } from './progress.js';
+import { createProgress, shouldShowProgress, stageProgress } from './progress.js';
 
 /** A stream that says it is a terminal (or not), collecting what is drawn on it. */
 function fakeStream(isTTY: boolean) {
@@ -48,37 +47,6 @@ describe('createProgress', () => {
     q.stop();
     expect(pipe.text()).toBe('');
     expect(tty.text()).toBe('');
-  });
-});
-
-describe('progressByDay', () => {
-  it('logs one line per finished day when there is no terminal', () => {
-    const lines: Record<string, unknown>[] = [];
-    const log = pino(
-      {},
-      new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString())), cb()) }),
-    );
-    const days = ['2026-11-01', '2026-11-02', '2026-11-03'];
-    const p = progressByDay('pull', days, { log, stream: asWrite(fakeStream(false)) });
-    for (const d of days) p.dayDone(d, { records: 7 });
-    p.stop();
-    expect(lines.map((l) => [l.day, l.done, l.total, l.records, l.msg])).toEqual([
-      ['2026-11-01', 1, 3, 7, 'day finished'],
-      ['2026-11-02', 2, 3, 7, 'day finished'],
-      ['2026-11-03', 3, 3, 7, 'day finished'],
-    ]);
-  });
-
-  it('draws a bar over the days on a terminal instead of logging', () => {
-    const lines: unknown[] = [];
-    const log = pino({}, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
-    const tty = fakeStream(true);
-    const p = progressByDay('pull', ['2026-11-01', '2026-11-02'], { log, stream: asWrite(tty) });
-    p.dayDone('2026-11-01');
-    p.dayDone('2026-11-02');
-    p.stop();
-    expect(lines).toEqual([]);
-    expect(tty.text()).toContain('2/2');
   });
 });
 

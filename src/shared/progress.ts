@@ -1,7 +1,6 @@
 // Progress bars for people at a terminal, and nothing else: cron mail, CI logs and `--json` consumers get clean
-// output. Long ranges that run unattended report one log line per finished day instead.
+// output.
 import cliProgress from 'cli-progress';
-import type { Logger } from './log.js';
 
 export interface Progress {
   /** `n` more units done (default 1). */
@@ -77,36 +76,6 @@ export function createProgress(
       stopped = true;
       bar.stop();
     },
-  };
-}
-
-export interface DayProgress {
-  /** One day of the range is finished; `fields` go into the log line when there is no bar. */
-  dayDone(date: string, fields?: Record<string, unknown>): void;
-  stop(): void;
-}
-
-/**
- * For stages that walk a long date range: a bar over the days on a terminal, otherwise one log line per finished
- * day, so that an unattended multi-month rerun still shows it is alive and where it is.
- */
-export function progressByDay(
-  label: string,
-  days: readonly string[],
-  opts: ProgressOptions & { log: Logger },
-): DayProgress {
-  const show = opts.enabled ?? shouldShowProgress(opts);
-  if (show) {
-    const bar = createProgress(label, days.length, { ...opts, enabled: true });
-    return { dayDone: () => bar.tick(), stop: () => bar.stop() };
-  }
-  let done = 0;
-  return {
-    dayDone(date, fields) {
-      done += 1;
-      opts.log.info({ ...fields, stage: label, day: date, done, total: days.length }, 'day finished');
-    },
-    stop: () => undefined,
   };
 }
 

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { notifyRun, summaryText, type RunSummary } from '../../src/notify/index.js';
+import { summaryText, type RunSummary } from '../../src/notify/summary.js';
+import { notifyRun } from '../../src/notify/webhook.js';
 
 interface Received {
   headers: IncomingMessage['headers'];

@@ -74,8 +74,3 @@ export class Lru<K, V> {
     this.map.clear();
   }
 }
-
-/** Deterministic-looking ids from a counter: 32 lowercase hex chars like OPPWA's, or 19 digits like UseePay's. */
-export function hexId(prefix: string, n: number): string {
-  return (prefix + n.toString(16)).padStart(32, '0').slice(-32);
-}

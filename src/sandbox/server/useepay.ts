@@ -9,10 +9,12 @@ import { TimeIndex } from './time-index.js';
 
 type Obj = Record<string, unknown> & { id: string };
 
+/** The largest page_size UseePay accepts. */
+const MAX_PAGE_SIZE = 1000;
+
 export interface UseepaySimulatorOptions {
   /** Wrap lists in `data` instead of `items` (some SDK versions do). */
   listKey?: 'items' | 'data';
-  maxPageSize?: number;
 }
 
 function createdAt(o: Obj): number {
@@ -92,7 +94,7 @@ export class UseepaySimulator {
     const size = Number(url.searchParams.get('page_size') ?? '20');
     if (!Number.isInteger(num) || num < 0)
       return void err(res, 400, 'invalid_argument', 'page_num must be an integer >= 0', 'page_num');
-    if (!Number.isInteger(size) || size < 1 || size > (this.opts.maxPageSize ?? 1000))
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
       return void err(res, 400, 'invalid_argument', 'page_size out of range', 'page_size');
     return { num, size };
   }

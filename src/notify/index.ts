@@ -1,2 +1,0 @@
-export { notifyRun, backoffMs, type NotifyDeps, type NotifyOutcome } from './webhook.js';
-export { summaryText, type RunSummary, type RunSummaryLateFile } from './summary.js';
