@@ -45,10 +45,15 @@ const COLUMNS = `provider text, transaction_id text, gateway_type text, kind tex
   referenced_id text, merchant_reference text, amount_minor bigint, currency text, transaction_time timestamptz, brand text,
   result_code text, raw json, content_hash text`;
 
+/** A record's natural key (provider, transaction id, gateway type) as one string. */
+function keyOf(t: GatewayTransaction): string {
+  return `${t.provider}\u0000${t.transactionId}\u0000${t.gatewayType}`;
+}
+
 /** The same key twice in one INSERT … ON CONFLICT is an error: keep the last of each within the batch. */
 function lastOfEachKey(txns: readonly GatewayTransaction[]): GatewayTransaction[] {
   const byKey = new Map<string, GatewayTransaction>();
-  for (const t of txns) byKey.set(`${t.provider}\u0000${t.transactionId}\u0000${t.gatewayType}`, t);
+  for (const t of txns) byKey.set(keyOf(t), t);
   return [...byKey.values()];
 }
 
@@ -65,7 +70,10 @@ export async function storeTransactions(
     counts.inserted += c.inserted;
     counts.updated += c.updated;
     counts.unchanged += part.length - c.inserted - c.updated;
-    await derive((q) => q.execute(db), idsByProvider(part), idsByProvider(part, true));
+    const { ids, linked } = chunkIds(
+      part.map((t) => ({ provider: t.provider, id: t.transactionId, refers: t.referencedId !== null })),
+    );
+    await derive((q) => q.execute(db), ids, linked);
   }
   return counts;
 }
@@ -87,16 +95,23 @@ async function derive(
   }
 }
 
-/** Transaction ids per provider; with `linkedOnly`, of the records that reference another. */
-function idsByProvider(part: readonly GatewayTransaction[], linkedOnly = false): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const t of part) {
-    if (linkedOnly && t.referencedId === null) continue;
-    const list = out.get(t.provider);
-    if (list) list.push(t.transactionId);
-    else out.set(t.provider, [t.transactionId]);
+/** A chunk's transaction ids per provider, and those of its records that reference another (see derive). */
+function chunkIds(rows: readonly { provider: string; id: string; refers: boolean }[]): {
+  ids: Map<string, string[]>;
+  linked: Map<string, string[]>;
+} {
+  const ids = new Map<string, string[]>();
+  const linked = new Map<string, string[]>();
+  const add = (m: Map<string, string[]>, provider: string, id: string) => {
+    const list = m.get(provider);
+    if (list) list.push(id);
+    else m.set(provider, [id]);
+  };
+  for (const r of rows) {
+    add(ids, r.provider, r.id);
+    if (r.refers) add(linked, r.provider, r.id);
   }
-  return out;
+  return { ids, linked };
 }
 
 async function upsertChunk(
@@ -231,7 +246,7 @@ export class BatchBuilder {
         id: t.transactionId,
         refers: t.referencedId !== null,
       };
-      const key = `${t.provider}\u0000${t.transactionId}\u0000${t.gatewayType}`;
+      const key = keyOf(t);
       const at = this.index.get(key);
       if (at !== undefined) {
         this.rows[at] = row;
@@ -248,12 +263,7 @@ export class BatchBuilder {
     const chunks: PreparedBatch['chunks'] = [];
     for (let i = 0; i < this.rows.length; i += CHUNK) {
       const part = this.rows.slice(i, i + CHUNK);
-      const ids = new Map<string, string[]>();
-      const linked = new Map<string, string[]>();
-      for (const r of part) {
-        addId(ids, r.provider, r.id);
-        if (r.refers) addId(linked, r.provider, r.id);
-      }
+      const { ids, linked } = chunkIds(part);
       // Lines are contiguous unless a key came twice (its later line went to the end): then gather them.
       const data = this.replaced
         ? Buffer.concat(part.map((r) => this.buf.subarray(r.start, r.end)))
@@ -272,12 +282,6 @@ export class BatchBuilder {
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
-}
-
-function addId(m: Map<string, string[]>, provider: string, id: string): void {
-  const list = m.get(provider);
-  if (list) list.push(id);
-  else m.set(provider, [id]);
 }
 
 /**
@@ -322,16 +326,9 @@ export class BulkStore {
     return new BulkStore(db, client, runId, quiet);
   }
 
-  async store(batch: PreparedBatch | readonly GatewayTransaction[]): Promise<StoreCounts> {
-    let chunks: PreparedBatch['chunks'];
-    if ('chunks' in batch) chunks = batch.chunks;
-    else {
-      const builder = new BatchBuilder(this.runId);
-      builder.add(batch);
-      chunks = builder.take().chunks;
-    }
+  async store(batch: PreparedBatch): Promise<StoreCounts> {
     const counts: StoreCounts = { inserted: 0, updated: 0, unchanged: 0 };
-    for (const chunk of chunks) {
+    for (const chunk of batch.chunks) {
       const c = await this.storeChunk(chunk);
       counts.inserted += c.inserted;
       counts.updated += c.updated;

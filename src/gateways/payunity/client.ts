@@ -31,20 +31,13 @@ interface QueryPage {
   records?: unknown[];
 }
 
-export interface PayunityClientOptions {
-  /** paymentTypes filter of /v3/query; undefined asks for every type. */
-  paymentTypes?: readonly string[];
-}
-
 export class PayunityClient implements GatewayClient {
   readonly provider = 'payunity' as const;
   private readonly http: HttpClient;
-  private readonly paymentTypes: readonly string[] | undefined;
 
   constructor(
     private readonly config: PayunityConfig,
     deps: HttpDeps,
-    opts: PayunityClientOptions = {},
   ) {
     this.http = new HttpClient(
       {
@@ -58,7 +51,6 @@ export class PayunityClient implements GatewayClient {
       },
       deps,
     );
-    this.paymentTypes = 'paymentTypes' in opts ? opts.paymentTypes : MONEY_PAYMENT_TYPES;
   }
 
   async *pull(window: PullWindow, signal?: AbortSignal): AsyncIterable<PulledPage> {
@@ -97,7 +89,7 @@ export class PayunityClient implements GatewayClient {
         // date.to is inclusive to the second; our windows end exclusively.
         'date.to': formatOppwaQueryTime(new Date(w.to.getTime() - 1000)),
         pageNo,
-        paymentTypes: this.paymentTypes?.join(','),
+        paymentTypes: MONEY_PAYMENT_TYPES.join(','),
       },
       signal,
     );

@@ -19,25 +19,21 @@ import { mapUseepayIntent, mapUseepayRefund } from './map.js';
 export const IDEMPOTENCY_METADATA_KEY = 'payrecon_idempotency_key';
 export const USEEPAY_INTENTS_ENDPOINT = 'payment_intents';
 export const USEEPAY_REFUNDS_ENDPOINT = 'refunds';
+/** Records per list page. */
+const PAGE_SIZE = 100;
 
 interface ListPage {
   items: unknown[];
   hasMore: boolean;
 }
 
-export interface UseepayClientOptions {
-  pageSize?: number;
-}
-
 export class UseepayClient implements GatewayClient {
   readonly provider = 'useepay' as const;
   private readonly http: HttpClient;
-  private readonly pageSize: number;
 
   constructor(
     private readonly config: UseepayConfig,
     deps: HttpDeps,
-    opts: UseepayClientOptions = {},
   ) {
     this.http = new HttpClient(
       {
@@ -57,7 +53,6 @@ export class UseepayClient implements GatewayClient {
       },
       deps,
     );
-    this.pageSize = opts.pageSize ?? 100;
   }
 
   async *pull(window: PullWindow, signal?: AbortSignal): AsyncIterable<PulledPage> {
@@ -71,7 +66,7 @@ export class UseepayClient implements GatewayClient {
           from_created_at: w.from.toISOString(),
           // Inclusive upper bound; our windows end exclusively.
           to_created_at: new Date(w.to.getTime() - 1).toISOString(),
-          page_size: this.pageSize,
+          page_size: PAGE_SIZE,
         };
         // has_more gives no page count: request a few pages ahead and drop those past the last.
         const pages = orderedPages(
@@ -166,7 +161,7 @@ export class UseepayClient implements GatewayClient {
     for (let page = 0; page < 1000; page++) {
       const res = await this.list(
         'refunds',
-        { payment_intent_id: req.paymentId, page_num: page, page_size: this.pageSize },
+        { payment_intent_id: req.paymentId, page_num: page, page_size: PAGE_SIZE },
         signal,
       );
       const hit = res.items.find(
