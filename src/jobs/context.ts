@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Config, ProviderName } from '../config/schema.js';
+import { PROVIDERS, type Config, type ProviderName } from '../config/schema.js';
 import type { Db } from '../db/connect.js';
 import type { DateRange } from '../shared/dates.js';
 import type { Logger } from '../shared/log.js';
@@ -32,7 +32,7 @@ export function selectedProviders(
   config: Config,
   asked: readonly ProviderName[] | undefined,
 ): ProviderName[] {
-  const enabled = (['payunity', 'useepay'] as const).filter((p) => config.providers[p]?.enabled);
+  const enabled = PROVIDERS.filter((p) => config.providers[p]?.enabled);
   if (!asked || asked.length === 0) return enabled;
   return enabled.filter((p) => asked.includes(p));
 }

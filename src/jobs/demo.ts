@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { PROVIDERS, type Config } from '../config/schema.js';
 import { openDatabase } from '../db/open.js';
 import { generateWorld, writeSettlementFiles } from '../sandbox/generate/index.js';
 import { startSandboxServers } from '../sandbox/server/index.js';
@@ -113,7 +113,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
         {
           command: 'run',
           range: { from, to },
-          providers: ['payunity', 'useepay'],
+          providers: [...PROVIDERS],
           stages: { fetch: true, pull: true, report: true },
         },
       );

@@ -2,7 +2,8 @@
 // read "nothing unsettled" when the truth is "nothing delivered".
 import type { Config, ProviderName } from '../config/schema.js';
 import type { Db } from '../db/connect.js';
-import { eachDate, weekday, type DateRange } from '../shared/dates.js';
+import { isBusinessDay } from '../reconcile/calendar.js';
+import { eachDate, type DateRange } from '../shared/dates.js';
 import { zonedTimeToInstant } from '../shared/zoned-time.js';
 
 export interface LateFile {
@@ -20,7 +21,7 @@ export function expectedSettlementDates(config: Config, provider: ProviderName, 
   const dates = eachDate(range.from, range.to);
   if (settlement.expectedOn === 'every_day') return dates;
   const holidays = new Set(config.holidays);
-  return dates.filter((d) => weekday(d) !== 0 && weekday(d) !== 6 && !holidays.has(d));
+  return dates.filter((d) => isBusinessDay(d, holidays));
 }
 
 /**
@@ -48,7 +49,6 @@ export async function findLateFiles(
     .select('settlement_date')
     .distinct()
     .where('provider', '=', provider)
-    .where('status', 'in', ['loaded', 'rejected', 'superseded'])
     .where('settlement_date', '>=', range.from)
     .where('settlement_date', '<=', range.to)
     .execute();
