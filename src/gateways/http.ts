@@ -4,6 +4,7 @@ import type { ProviderName } from '../config/schema.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { RefundUnknownError } from './types.js';
+import { Limiter } from '../shared/concurrent.js';
 
 export type FetchFn = typeof fetch;
 export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -60,25 +61,6 @@ class Transient extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-  }
-}
-
-/** Counting semaphore: bounds requests in flight without a queue library. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      // Hand the slot straight to the next waiter, so a newcomer cannot slip in between and exceed the bound.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
   }
 }
 

@@ -11,6 +11,7 @@ import { ConfigError, RunFailedError } from '../shared/errors.js';
 import { loadSettlementFile, type LoadOutcome } from './load.js';
 import { fileNameDate, resolveProfile } from './profiles/index.js';
 import { seenFiles, seenKey } from './repository.js';
+import { Limiter } from '../shared/concurrent.js';
 
 /** Files loading at once: one parsing while the server finishes the one before. */
 const LOADS_IN_FLIGHT = 2;
@@ -100,9 +101,12 @@ export async function fetchSettlement(
       'settlement files selected',
     );
 
-    const pending = startBounded(wanted, source.parallelism, (w) =>
-      downloadToArchive(source, w.file, archiveDir, downloads.signal),
+    const downloadSlots = new Limiter(Math.max(1, source.parallelism));
+    const pending = wanted.map((w) =>
+      downloadSlots.run(() => downloadToArchive(source, w.file, archiveDir, downloads.signal)),
     );
+    // A later download may fail while an earlier file loads; it is reported when its turn comes, not as unhandled.
+    for (const p of pending) p.catch(() => undefined);
     // Each file loads in its own transaction on its own connection; the next one starts while the server is still
     // writing the previous one's last rows, indexes and commit (for day-sized files that tail was about half of
     // the server's work, and the parser sat idle through it). Results are taken in file order. As before, a file
@@ -187,26 +191,4 @@ export async function fetchSettlement(
     downloads.abort();
     if (!deps.source) await source.close();
   }
-}
-
-/** Starts `fn` for every item, at most `limit` at a time, returning their promises in item order. */
-function startBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R>[] {
-  const gates: (() => void)[] = [];
-  let running = 0;
-  const release = () => {
-    running--;
-    gates.shift()?.();
-  };
-  const promises = items.map(async (item) => {
-    if (running >= limit) await new Promise<void>((r) => gates.push(r));
-    running++;
-    try {
-      return await fn(item);
-    } finally {
-      release();
-    }
-  });
-  // A later download may fail while an earlier file loads; it is reported when its turn comes, not as unhandled.
-  for (const p of promises) p.catch(() => undefined);
-  return promises;
 }

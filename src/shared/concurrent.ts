@@ -1,4 +1,4 @@
-// Independent tasks at once, stopped together: what a run does with its providers and a pull with its lanes.
+// Work at once: independent tasks stopped together (a run's providers), and a bound on work in flight.
 
 /**
  * Runs every task at once, each with a signal of its own that follows `signal`, and returns their results in
@@ -30,5 +30,24 @@ export async function allOrAbort<T>(
     return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
   } finally {
     signal.removeEventListener('abort', follow);
+  }
+}
+
+/** Counting semaphore: at most `max` calls of `run` in flight, the rest waiting in arrival order. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      // Hand the slot straight to the next waiter, so a newcomer cannot slip in between and exceed the bound.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
   }
 }
