@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ProviderName } from '../../config/schema.js';
 import { addBusinessDays, dateOf } from './calendar.js';
 import {
@@ -11,6 +10,7 @@ import {
 import type { FileBook, LineKind, LineSpec } from './files.js';
 import type { Rng } from './prng.js';
 import type { AnswerKeyEntry, AwaitingMovement, DiscrepancyType } from './types.js';
+import { discrepancyId } from '../../reconcile/ids.js';
 
 // The bookkeeping every scenario shares: where a money movement settles (or why it does not), and the answer key
 // entries that follow. The rule it keeps: a normal movement settles on a business day 1..lag after its date and
@@ -39,9 +39,8 @@ export interface LedgerOptions {
   fees: FeeSchedule;
 }
 
-export function discrepancyId(provider: ProviderName, type: DiscrepancyType, key: string): string {
-  return `D${createHash('sha256').update(`${provider}|${type}|${key}`).digest('hex').slice(0, 16)}`;
-}
+// The id format is an agreement between the matcher and the answer key, not matching logic the key re-derives.
+export { discrepancyId };
 
 export { dateOf };
 
