@@ -1,5 +1,6 @@
 // Fault injection for the simulators: the failures gateways.md says real clients meet, on demand and repeatable.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Rng } from '../generate/prng.js';
 
 export interface FaultOptions {
   /** Seed of the fault sequence: the same seed and the same requests give the same faults. */
@@ -25,16 +26,10 @@ export interface FaultOptions {
   refundHoldMs?: number;
 }
 
-/** mulberry32: tiny, fast, seedable; quality is irrelevant here, repeatability is not. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A repeatable stream of numbers in [0, 1) from a seed (the generator's PRNG). */
+function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 export type ReadFault = 'none' | '429' | '500' | 'slow' | 'malformed' | 'drop';

@@ -1,11 +1,12 @@
 // The PayUnity (OPPWA) simulator: /v3/query, /v1/query, refunds by form POST, as gateways.md describes them.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { currencyExponent, formatMinor, parseMajorToMinor } from '../../shared/money.js';
+import { parseMajorToMinor } from '../../shared/money.js';
 import type { SandboxCredentials } from '../data.js';
 import { applyReadFault, type FaultInjector } from './faults.js';
 import { jsonOf, Lru, readBody, sendJson, sendJsonText } from './http-util.js';
 import { TimeIndex } from './time-index.js';
+import { wireAmount } from '../generate/payunity-wire.js';
 
 type Rec = Record<string, unknown> & { id: string; paymentType: string };
 
@@ -257,10 +258,7 @@ export class PayunitySimulator {
       id,
       paymentType: 'RF',
       paymentBrand: payment.paymentBrand,
-      amount:
-        currencyExponent(currency) === 0
-          ? `${formatMinor(amount, currency)}.00`
-          : formatMinor(amount, currency),
+      amount: wireAmount(amount, currency),
       currency,
       descriptor: `${String(1000 + (this.seq % 9000))}.${String(1000 + ((this.seq * 7) % 9000))}.${String(1000 + ((this.seq * 13) % 9000))} OPP_Channel`,
       merchantTransactionId: form.get('merchantTransactionId') ?? undefined,

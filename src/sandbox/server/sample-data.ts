@@ -1,8 +1,9 @@
 // A small built-in world for the simulators when the real generator (src/sandbox/generate) is not used: plausible
 // records of every money type in both wire formats, deterministic from a seed. Tests and the memory script use it.
 import { formatMinor } from '../../shared/money.js';
+import { wireAmount } from '../generate/payunity-wire.js';
+import { Rng } from '../generate/prng.js';
 import { DEFAULT_CREDENTIALS, type SandboxData } from '../data.js';
-import { seededRandom } from './faults.js';
 import { oppwaTime } from './payunity.js';
 
 export interface SampleOptions {
@@ -24,8 +25,9 @@ const DECLINED = { code: '800.100.156', description: 'transaction declined (form
 const CURRENCIES = ['EUR', 'EUR', 'EUR', 'USD', 'GBP', 'JPY'] as const;
 
 export function buildSampleData(opts: SampleOptions): SandboxData {
-  const rnd = seededRandom(opts.seed ?? 42);
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const rng = new Rng(opts.seed ?? 42);
+  const rnd = () => rng.next();
+  const int = (lo: number, hi: number) => rng.int(lo, hi);
   const start = Date.parse(`${opts.from}T00:00:00Z`);
   let n = 0;
   const hex = () => (0x8ac7a4a0 + (n >> 20)).toString(16) + (n++).toString(16).padStart(24, '0');
@@ -41,7 +43,7 @@ export function buildSampleData(opts: SampleOptions): SandboxData {
     for (let i = 0; i < (opts.payunityPerDay ?? 20); i++) {
       const currency = CURRENCIES[int(0, CURRENCIES.length - 1)]!;
       const minor = currency === 'JPY' ? int(100, 20_000) : int(100, 50_000);
-      const amount = currency === 'JPY' ? `${minor}.00` : formatMinor(minor, currency);
+      const amount = wireAmount(minor, currency);
       const t = at();
       const base = {
         paymentBrand: rnd() < 0.6 ? 'VISA' : 'MASTER',
@@ -69,7 +71,7 @@ export function buildSampleData(opts: SampleOptions): SandboxData {
             referencedId: root,
             paymentType: 'RF',
             ...base,
-            amount: currency === 'JPY' ? `${part}.00` : formatMinor(part, currency),
+            amount: wireAmount(part, currency),
             merchantTransactionId: `${order}-RF`,
             result: OK,
             timestamp: oppwaTime(new Date(later(t))),
