@@ -5,7 +5,10 @@ import {
   parseOppwaTimestamp,
   statusFromResultCode,
 } from '../../src/gateways/payunity/map.js';
-import { mapUseepayIntent, mapUseepayRefund } from '../../src/gateways/useepay/map.js';
+import type { UseepayConfig } from '../../src/config/schema.js';
+import { UseepayClient } from '../../src/gateways/useepay/client.js';
+import { mapUseepayIntent, mapUseepayRefund, useepayRefundStatus } from '../../src/gateways/useepay/map.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { GatewayError } from '../../src/shared/errors.js';
 
 const rec = (over: Record<string, unknown>) => ({
@@ -107,5 +110,47 @@ describe('UseePay mapping', () => {
       rootPaymentId: '1012411211459019141',
       referencedId: '1012411211459019141',
     });
+  });
+});
+
+describe('UseePay refund statuses', () => {
+  it('read the same whether a refund is pulled or is the answer to creating one; unknown is pending, never failed', async () => {
+    const answer = (status: string | undefined) =>
+      new UseepayClient(
+        {
+          baseUrl: 'http://useepay.test',
+          merchantNo: '1',
+          appId: 'a',
+          apiKey: 'k',
+          apiVersion: 'v2',
+          settlementLagDays: 2,
+          pull: { trailingDays: 0, timeoutSeconds: 5, retries: 0, concurrency: 1 },
+        } as unknown as UseepayConfig,
+        {
+          log: silentLogger(),
+          fetch: () =>
+            Promise.resolve(
+              new Response(JSON.stringify({ id: 'rf_1', status, payment_intent_id: 'pi_1' }), {
+                status: 200,
+              }),
+            ),
+        },
+      ).createRefund({
+        paymentId: 'pi_1',
+        amountMinor: 100,
+        currency: 'EUR',
+        idempotencyKey: 'k1',
+        reason: 'test',
+      });
+    expect(useepayRefundStatus('processing')).toBe('pending');
+    expect((await answer('processing')).state).toBe('pending');
+    expect(useepayRefundStatus('received')).toBe('pending');
+    expect((await answer('received')).state).toBe('pending');
+    expect(useepayRefundStatus('succeeded')).toBe('succeeded');
+    expect((await answer('succeeded')).state).toBe('succeeded');
+    expect(useepayRefundStatus('cancelled')).toBe('cancelled');
+    expect((await answer('cancelled')).state).toBe('failed');
+    // No status at all: nothing says the refund exists.
+    expect((await answer(undefined)).state).toBe('failed');
   });
 });

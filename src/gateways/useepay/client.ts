@@ -13,7 +13,7 @@ import type {
   RefundRequest,
 } from '../types.js';
 import { dayWindows } from '../windows.js';
-import { mapUseepayIntent, mapUseepayRefund } from './map.js';
+import { mapUseepayIntent, mapUseepayRefund, useepayRefundStatus } from './map.js';
 
 /** The metadata key that carries our idempotency key on a refund (UseePay has no idempotency header). */
 export const IDEMPOTENCY_METADATA_KEY = 'payrecon_idempotency_key';
@@ -205,9 +205,10 @@ function refundOutcome(obj: unknown): RefundOutcome {
   };
   const refundId = typeof r.id === 'string' ? r.id : null;
   const status = typeof r.status === 'string' ? r.status : '';
-  if (status === 'succeeded' && refundId) return { state: 'succeeded', refundId, raw: obj };
-  if ((status === 'received' || status === 'accepted' || status === 'pending') && refundId)
-    return { state: 'pending', refundId, raw: obj };
+  // Without a status or an id nothing says the refund exists: failed. Otherwise as a pull would read it.
+  const read = status && refundId ? useepayRefundStatus(status) : 'failed';
+  if (read === 'succeeded' && refundId) return { state: 'succeeded', refundId, raw: obj };
+  if (read === 'pending' && refundId) return { state: 'pending', refundId, raw: obj };
   return {
     state: 'failed',
     refundId,

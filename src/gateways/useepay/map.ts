@@ -47,6 +47,15 @@ const REFUND_STATUS: Readonly<Record<string, GatewayStatus>> = {
   cancelled: 'cancelled',
 };
 
+/**
+ * A refund's status as payrecon reads it, wherever the refund comes from (a pull, or the answer to creating or
+ * finding one). A status we do not know is pending: the refund exists at the gateway, and calling it failed
+ * could plan it, and send it, a second time.
+ */
+export function useepayRefundStatus(status: string | undefined): GatewayStatus {
+  return REFUND_STATUS[status ?? ''] ?? 'pending';
+}
+
 function fail(what: string, id: unknown, msg: string, cause?: unknown): GatewayError {
   return new GatewayError(`useepay ${what} ${String(id)}: ${msg}`, 'useepay', { cause });
 }
@@ -117,7 +126,7 @@ export function mapUseepayRefund(raw: unknown): GatewayTransaction {
     transactionId: o.id,
     gatewayType: 'refund',
     kind: 'refund',
-    status: REFUND_STATUS[o.status ?? ''] ?? 'pending',
+    status: useepayRefundStatus(o.status),
     rootPaymentId: intent,
     referencedId: intent,
     merchantReference:
