@@ -53,9 +53,13 @@ const defaultSleep: SleepFn = (ms, signal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-/** A failure worth another attempt of a read (429, 5xx, timeout, reset, malformed body). */
+/**
+ * A failure worth another attempt of a read (429, 5xx, timeout, reset, malformed body). `kind` tells a POST that
+ * must not be retried blindly whether the gateway surely did not act on it (rate-limited, unreachable).
+ */
 class Transient extends Error {
   constructor(
+    readonly kind: 'rate-limited' | 'unreachable' | 'lost' | 'timeout' | 'server' | 'malformed',
     message: string,
     readonly retryAfterMs?: number,
     options?: { cause?: unknown },
@@ -150,14 +154,14 @@ export class HttpClient {
         return await this.once('POST', url, { body, contentType }, signal);
       } catch (e) {
         if (e instanceof GatewayError || signal?.aborted) throw e;
-        if (e instanceof Transient && e.message.startsWith('HTTP 429')) {
+        if (e instanceof Transient && e.kind === 'rate-limited') {
           throw new GatewayError(
             `${this.opts.provider} rate-limited the request before processing it (HTTP 429)`,
             this.opts.provider,
             { cause: e, status: 429 },
           );
         }
-        if (e instanceof Transient && e.message.startsWith('connect:')) {
+        if (e instanceof Transient && e.kind === 'unreachable') {
           throw new GatewayError(`${this.opts.provider} API unreachable: ${e.message}`, this.opts.provider, {
             cause: e,
           });
@@ -188,11 +192,16 @@ export class HttpClient {
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted)
-        throw new Transient(`timeout after ${this.opts.timeoutMs} ms`, undefined, { cause: e });
+        throw new Transient('timeout', `timeout after ${this.opts.timeoutMs} ms`, undefined, { cause: e });
       const code = networkCode(e);
       // Refused or unresolvable: nothing was sent. Anything else may have happened mid-request.
-      const prefix = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 'connect: ' : 'connection lost: ';
-      throw new Transient(prefix + (code ?? (e as Error).message), undefined, { cause: e });
+      const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND';
+      throw new Transient(
+        refused ? 'unreachable' : 'lost',
+        (refused ? 'connect: ' : 'connection lost: ') + (code ?? (e as Error).message),
+        undefined,
+        { cause: e },
+      );
     }
     if (res.status === 401 || res.status === 403) {
       throw new GatewayError(
@@ -202,14 +211,20 @@ export class HttpClient {
       );
     }
     if (res.status === 429)
-      throw new Transient('HTTP 429 too many requests', parseRetryAfter(res.headers.get('retry-after')));
+      throw new Transient(
+        'rate-limited',
+        'HTTP 429 too many requests',
+        parseRetryAfter(res.headers.get('retry-after')),
+      );
     if (res.status >= 500)
-      throw new Transient(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
+      throw new Transient('server', `HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
     let body: unknown;
     try {
       body = text.length === 0 ? undefined : JSON.parse(text);
     } catch (e) {
-      throw new Transient(`HTTP ${res.status} with a body that is not JSON`, undefined, { cause: e });
+      throw new Transient('malformed', `HTTP ${res.status} with a body that is not JSON`, undefined, {
+        cause: e,
+      });
     }
     return { status: res.status, body };
   }
