@@ -2,6 +2,7 @@
 // A pattern is compiled once per profile into segments and each value is parsed by walking them: no regular
 // expression is built per line, and an invalid calendar date (2026-02-30) is an error, never rolled over.
 import { ConfigError } from '../shared/errors.js';
+import { wallToInstantMs } from '../shared/zoned-time.js';
 
 type Field = 'year' | 'year2' | 'month' | 'day' | 'hour' | 'minute' | 'second';
 type Segment =
@@ -192,45 +193,5 @@ export function parseTimestamp(p: CompiledPattern, text: string, timeZone: strin
   const wall = Date.UTC(r.year, r.month - 1, r.day, r.hour, r.minute, r.second, r.ms);
   if (r.offsetMinutes !== null) return wall - r.offsetMinutes * 60_000;
   if (timeZone === 'UTC') return wall;
-  return zonedWallToUtc(wall, timeZone);
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Offset of `timeZone` from UTC at the instant `utcMs`, in milliseconds. */
-function zoneOffset(utcMs: number, timeZone: string): number {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  const v: Record<string, number> = {};
-  for (const part of f.formatToParts(utcMs)) if (part.type !== 'literal') v[part.type] = Number(part.value);
-  const asUtc = Date.UTC(
-    v.year ?? 0,
-    (v.month ?? 1) - 1,
-    v.day ?? 1,
-    v.hour ?? 0,
-    v.minute ?? 0,
-    v.second ?? 0,
-  );
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
-/**
- * Wall-clock time in a zone to UTC. Two passes settle the offset around DST changes; a wall time that falls in a
- * spring-forward gap resolves to the later offset, and one that occurs twice to the earlier instant.
- */
-export function zonedWallToUtc(wallMs: number, timeZone: string): number {
-  const first = wallMs - zoneOffset(wallMs, timeZone);
-  return wallMs - zoneOffset(first, timeZone);
+  return wallToInstantMs(wall, timeZone);
 }
