@@ -112,22 +112,17 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       const startedAt = new Date();
       env.onStage?.(name, provider, 'start');
       const key = (provider ? `${name}:${provider}` : name) as StageName;
+      let status: 'succeeded' | 'failed' = 'failed';
       try {
         const out = await fn();
-        manifest.stages[key] = {
-          startedAt: startedAt.toISOString(),
-          ms: Date.now() - startedAt.getTime(),
-          status: 'succeeded',
-        };
+        status = 'succeeded';
         return out;
-      } catch (e) {
+      } finally {
         manifest.stages[key] = {
           startedAt: startedAt.toISOString(),
           ms: Date.now() - startedAt.getTime(),
-          status: 'failed',
+          status,
         };
-        throw e;
-      } finally {
         env.onStage?.(name, provider, 'end');
         log.debug({ stage: key, ms: manifest.stages[key]?.ms }, 'stage finished');
       }
@@ -166,32 +161,20 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      await db.db
-        .updateTable('runs')
-        .set({
-          status: 'failed',
-          error: message,
-          finished_at: new Date(),
-          manifest: JSON.stringify(manifest),
-          counts: JSON.stringify(counts),
-        })
-        .where('id', '=', runId)
-        .execute();
+      await saveProgress(env, runId, manifest, counts, {
+        status: 'failed',
+        error: message,
+        finished_at: new Date(),
+      });
       log.error({ err: message }, 'run failed');
       if (e instanceof UsageError || e instanceof ConfigError) throw e;
       throw new RunFailedError(`run ${runId} failed: ${message}`, { cause: e, runId, range: req.range });
     }
-    await db.db
-      .updateTable('runs')
-      .set({
-        status: 'succeeded',
-        finished_at: new Date(),
-        manifest: JSON.stringify(manifest),
-        counts: JSON.stringify(counts),
-        report_path: reportPath,
-      })
-      .where('id', '=', runId)
-      .execute();
+    await saveProgress(env, runId, manifest, counts, {
+      status: 'succeeded',
+      finished_at: new Date(),
+      report_path: reportPath,
+    });
     log.info({ counts, reportPath }, 'run succeeded');
     return {
       runId,
@@ -208,15 +191,22 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
   }
 }
 
+/** Writes the run's manifest and counts, with `finish` (status, error, end time, report) when it ends. */
 async function saveProgress(
   env: RunEnv,
   runId: number,
   manifest: RunManifest,
   counts: RunCounts,
+  finish: {
+    status?: 'succeeded' | 'failed';
+    error?: string;
+    finished_at?: Date;
+    report_path?: string | null;
+  } = {},
 ): Promise<void> {
   await env.db.db
     .updateTable('runs')
-    .set({ manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) })
+    .set({ ...finish, manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) })
     .where('id', '=', runId)
     .execute();
 }
