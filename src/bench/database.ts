@@ -1,10 +1,10 @@
 // The database a benchmark script measures against: $BENCH_DATABASE_URL when set (migrated by the script; it deletes
 // its rows after), otherwise an embedded PostgreSQL of its own in a temporary folder, stopped and removed by close().
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbedded } from '../db/embedded.js';
+import { freePort } from '../shared/free-port.js';
 
 export interface BenchDatabase {
   url: string;
@@ -13,14 +13,6 @@ export interface BenchDatabase {
   /** The embedded server's data directory (its postmaster.pid gives the server's CPU), or undefined for an external one. */
   dataDir: string | undefined;
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 export async function benchDatabase(

@@ -59,6 +59,14 @@ export function selectDatesAndProviders(
   return { range, providers };
 }
 
+/** The value of --run: a positive whole number that fits a run id, or a usage error saying what was given. */
+export function parseRunId(text: string): number {
+  const id = Number(text.trim());
+  if (!/^[1-9]\d*$/.test(text.trim()) || !Number.isSafeInteger(id))
+    throw new UsageError(`--run expects a run id (a positive whole number), got "${text}"`);
+  return id;
+}
+
 export function buildProgram(deps: ContextDeps): Command {
   const registrar: Registrar = {
     action<O>(fn: Action<O>) {

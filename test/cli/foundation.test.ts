@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbedded } from '../../src/db/embedded.js';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../../src/shared/free-port.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-cli-'));
 chmodSync(dir, 0o755); // as root, the embedded server's own user must reach its data directory
@@ -29,15 +30,6 @@ providers:
     apiKey: \${USEEPAY_API_KEY}
     settlement: { source: local, localDir: ./inbox }
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('payrecon CLI foundation', () => {
   it('lists every command of the contract in --help', async () => {

@@ -16,6 +16,7 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/shared/free-port.js';
 
 export const SSHD = '/usr/sbin/sshd';
 const USER = 'payrecon-sftp';
@@ -48,17 +49,6 @@ export function sshdUnavailable(): string | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'ssh-keygen not found';
   }
   return null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function keygen(file: string, passphrase = ''): void {

@@ -14,7 +14,7 @@ import {
 } from '../../refunds/index.js';
 import { PayreconError, UsageError } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
-import { common, type Registrar } from '../program.js';
+import { common, parseRunId, type Registrar } from '../program.js';
 
 interface PlanOptions {
   run: string;
@@ -83,14 +83,6 @@ export function registerRefunds(program: Command, r: Registrar): void {
       });
     }),
   );
-}
-
-function parseRunId(text: string): number {
-  if (!/^[1-9]\d*$/.test(text.trim()))
-    throw new UsageError(`--run ${text}: expected a run id (a positive whole number)`);
-  const id = Number(text.trim());
-  if (!Number.isSafeInteger(id)) throw new UsageError(`--run ${text}: run id too large`);
-  return id;
 }
 
 function parseApproval(opts: ExecuteOptions): Approval {

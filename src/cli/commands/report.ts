@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../shared/errors.js';
-import { common, type Registrar } from '../program.js';
+import { common, parseRunId, type Registrar } from '../program.js';
 
 interface ReportOptions {
   run: string;
@@ -14,9 +13,7 @@ export function registerReport(program: Command, r: Registrar): void {
       .requiredOption('--run <id>', 'run id'),
   ).action(
     r.action<ReportOptions>(async (ctx, opts) => {
-      if (!/^[1-9]\d{0,15}$/.test(opts.run))
-        throw new UsageError(`--run expects a run id (a positive whole number), got "${opts.run}"`);
-      const runId = Number(opts.run);
+      const runId = parseRunId(opts.run);
       const loaded = ctx.loadConfig();
       const result = await ctx.withDatabase(loaded, async (db) => {
         const { writeReportDetailed } = await import('../../report/index.js');
