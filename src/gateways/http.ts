@@ -5,12 +5,20 @@ import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { RefundUnknownError } from './types.js';
 import { Limiter } from '../shared/concurrent.js';
+import {
+  fetchTransport,
+  nodeTransport,
+  type FetchFn,
+  type Transport,
+  type TransportAnswer,
+} from './transport.js';
 
-export type FetchFn = typeof fetch;
+export type { FetchFn } from './transport.js';
 export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export interface HttpDeps {
   log: Logger;
+  /** Sends requests through this fetch instead of node:http (tests). */
   fetch?: FetchFn;
   sleep?: SleepFn;
   /** Source of jitter, 0 <= r < 1 (tests pin it). */
@@ -78,7 +86,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 export class HttpClient {
-  private readonly fetch: FetchFn;
+  private readonly send: Transport;
   private readonly sleep: SleepFn;
   private readonly random: () => number;
   private readonly limiter: Limiter;
@@ -88,7 +96,7 @@ export class HttpClient {
     readonly opts: HttpOptions,
     deps: HttpDeps,
   ) {
-    this.fetch = deps.fetch ?? ((input, init) => fetch(input, init));
+    this.send = deps.fetch ? fetchTransport(deps.fetch) : nodeTransport;
     this.sleep = deps.sleep ?? defaultSleep;
     this.random = deps.random ?? Math.random;
     this.limiter = new Limiter(Math.max(1, opts.concurrency));
@@ -184,11 +192,10 @@ export class HttpClient {
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const headers: Record<string, string> = { accept: 'application/json', ...this.opts.headers };
     if (post) headers['content-type'] = post.contentType;
-    let res: Response;
-    let text: string;
+    let res: TransportAnswer;
     try {
-      res = await this.fetch(url, { method, headers, body: post?.body, signal: combined });
-      text = await res.text();
+      // A read may go out on a kept connection (a lost one is retried); a POST is sent on a fresh one.
+      res = await this.send(url, { method, headers, body: post?.body, signal: combined, reuse: !post });
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted)
@@ -207,20 +214,20 @@ export class HttpClient {
       throw new GatewayError(
         `${this.opts.provider} refused our credentials (HTTP ${res.status}): check ${this.opts.credentialHint}`,
         this.opts.provider,
-        { status: res.status, code: gatewayCode(text) },
+        { status: res.status, code: gatewayCode(res.text) },
       );
     }
     if (res.status === 429)
       throw new Transient(
         'rate-limited',
         'HTTP 429 too many requests',
-        parseRetryAfter(res.headers.get('retry-after')),
+        parseRetryAfter(res.header('retry-after')),
       );
     if (res.status >= 500)
-      throw new Transient('server', `HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
+      throw new Transient('server', `HTTP ${res.status}`, parseRetryAfter(res.header('retry-after')));
     let body: unknown;
     try {
-      body = text.length === 0 ? undefined : JSON.parse(text);
+      body = res.text.length === 0 ? undefined : JSON.parse(res.text);
     } catch (e) {
       throw new Transient('malformed', `HTTP ${res.status} with a body that is not JSON`, undefined, {
         cause: e,
