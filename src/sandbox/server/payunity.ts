@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseMajorToMinor } from '../../shared/money.js';
 import type { SandboxCredentials } from '../data.js';
 import { applyReadFault, type FaultInjector } from './faults.js';
-import { jsonOf, Lru, readBody, sendJson, sendJsonText } from './http-util.js';
+import { jsonOf, Lru, readBody, sendJson, sendJsonText, serialiseAll } from './http-util.js';
 import { TimeIndex } from './time-index.js';
 import { wireAmount } from '../generate/payunity-wire.js';
 
@@ -77,6 +77,7 @@ export class PayunitySimulator {
     const entries = records.map((r) => ({ t: recordTime(r as Rec), item: r as Rec }));
     this.index = new TimeIndex(entries);
     for (const r of records) this.remember(r as Rec);
+    serialiseAll(records);
   }
 
   private remember(r: Rec): void {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatMinor, jsonNumberToMinor } from '../../shared/money.js';
 import type { SandboxCredentials } from '../data.js';
 import { applyReadFault, type FaultInjector } from './faults.js';
-import { jsonOf, readBody, sendJson, sendJsonText } from './http-util.js';
+import { jsonOf, readBody, sendJson, sendJsonText, serialiseAll } from './http-util.js';
 import { holdOpen } from './payunity.js';
 import { TimeIndex } from './time-index.js';
 
@@ -48,6 +48,8 @@ export class UseepaySimulator {
     this.refunds = new TimeIndex(data.refunds.map((o) => ({ t: createdAt(o as Obj), item: o as Obj })));
     for (const o of data.intents) this.intentById.set((o as Obj).id, o as Obj);
     for (const o of data.refunds) this.rememberRefund(o as Obj);
+    serialiseAll(data.intents);
+    serialiseAll(data.refunds);
   }
 
   private rememberRefund(r: Obj): void {
