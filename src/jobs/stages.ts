@@ -38,7 +38,8 @@ export function defaultStages(deps: StageDeps): RunStages {
     pull: (ctx, provider, range) => pullGateway(ctx, provider, range, clientFor(provider)),
     match: (ctx, sel) =>
       matchRange(ctx, sel, {
-        lookup: async (provider, ids) => void (await lookupAndStore(ctx, clientFor(provider), ids)),
+        lookup: async (provider, ids, signal) =>
+          void (await lookupAndStore({ ...ctx, signal }, clientFor(provider), ids)),
       }),
     verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
     lateFiles: (ctx, provider, range) => findLateFiles(ctx.db, ctx.config, provider, range, ctx.now()),

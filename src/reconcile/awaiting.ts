@@ -7,7 +7,11 @@ import type { AwaitingTotals } from './types.js';
 /** Movements still inside their lag window, recorded for the run (the "Awaiting settlement" sheet). */
 export async function writeAwaiting(db: Db, p: MatchParams, runId: number | null): Promise<AwaitingTotals> {
   if (runId !== null) {
-    await exec(db, sql`delete from run_awaiting where run_id = ${runId}::bigint`);
+    // Only this match's providers: each provider is matched in a transaction of its own (see matchRange).
+    await exec(
+      db,
+      sql`delete from run_awaiting where run_id = ${runId}::bigint and provider = any (${p.providers}::text[])`,
+    );
     await exec(
       db,
       sql`

@@ -9,29 +9,66 @@ import { classifyFees } from './fees.js';
 import { buildLedger, capRefundable, classifyRefundExceeds } from './ledger.js';
 import { unknownLineIds } from './lookup.js';
 import { pairPlan } from './pair-plan.js';
-import { matchParams } from './params.js';
+import { matchParams, type MatchParams } from './params.js';
 import { pairLines } from './pairs.js';
 import { buildScope } from './scope.js';
 import { exec } from './sql-util.js';
-import { DISCREPANCY_TYPES, type DiscrepancyType, type MatchDeps, type MatchSummary } from './types.js';
+import {
+  DISCREPANCY_TYPES,
+  type DiscrepancyType,
+  type MatchDeps,
+  type MatchKey,
+  type MatchSummary,
+} from './types.js';
+import { allOrAbort } from '../shared/concurrent.js';
 
 /**
- * The match stage (docs/matching.md): asks the gateway about unknown ids, then, in one transaction, pairs lines
- * with gateway records, classifies every discrepancy set-based in SQL, and carries results forward. Rerunning it
- * over the same data changes nothing but last-seen run ids.
+ * The match stage (docs/matching.md): asks the gateway about unknown ids, then, in one transaction per provider,
+ * pairs lines with gateway records, classifies every discrepancy set-based in SQL, and carries results forward.
+ * Rerunning it over the same data changes nothing but last-seen run ids.
+ *
+ * Providers share nothing here (a line pairs only with its own provider's records; every statement is scoped by
+ * provider), so each is matched in a session of its own, at the same time: the server runs a session's statements
+ * one at a time on one core, and matching the providers one after the other left the other core idle (a month of
+ * a million payments: 28.6 s one after the other). The first failure aborts the other provider's transaction.
  */
 export async function matchRange(
   ctx: StageContext,
   sel: StageSelection,
   deps: MatchDeps = {},
 ): Promise<MatchSummary> {
-  const p = matchParams(ctx.config, sel, ctx.now());
-  const log = ctx.log.child({ stage: 'match', from: p.from, to: p.to });
-  const lookedUp: MatchSummary['lookedUp'] = {};
-  if (p.providers.length === 0) return emptySummary(lookedUp);
-
+  const now = ctx.now();
+  const all = matchParams(ctx.config, sel, now);
+  if (all.providers.length === 0) return emptySummary({});
+  const log = ctx.log.child({ stage: 'match', from: all.from, to: all.to });
   // What the loads and pulls just wrote gets statistics and visibility before the first statement reads it.
   await refreshTables(ctx.db, INPUT_TABLES, log);
+  const parts = await allOrAbort(
+    ctx.signal,
+    all.providers.map(
+      (provider) => (signal: AbortSignal) =>
+        matchProvider(
+          { ...ctx, signal },
+          matchParams(ctx.config, { ...sel, providers: [provider] }, now),
+          deps,
+          now,
+        ),
+    ),
+  );
+  // The report reads what this stage wrote, right away.
+  await refreshTables(ctx.db, OUTPUT_TABLES, log);
+  return mergeSummaries(parts);
+}
+
+/** One provider's matching (`p` names just that provider): its lookups, then its one transaction. */
+async function matchProvider(
+  ctx: StageContext,
+  p: MatchParams,
+  deps: MatchDeps,
+  now: Date,
+): Promise<MatchSummary> {
+  const log = ctx.log.child({ stage: 'match', provider: p.providers[0], from: p.from, to: p.to });
+  const lookedUp: MatchSummary['lookedUp'] = {};
   // Outside any transaction: a gateway call never holds a database transaction open (house style, rule 4).
   const unknown = await unknownLineIds(ctx.db, p);
   for (const [provider, ids] of unknown) {
@@ -44,12 +81,12 @@ export async function matchRange(
       continue;
     }
     log.info({ provider, ids: ids.length }, 'looking up unknown transaction ids at the gateway');
-    await deps.lookup(provider, ids);
+    await deps.lookup(provider, ids, ctx.signal);
     lookedUp[provider] = ids.length;
   }
+  ctx.signal.throwIfAborted();
 
-  const now = ctx.now();
-  const summary = await ctx.db.transaction().execute(async (trx) => {
+  return ctx.db.transaction().execute(async (trx) => {
     const step = () => ctx.signal.throwIfAborted();
     // Sorts and hashes over a whole range of payments: memory for this transaction only; JIT does not pay off
     // for statements that run once.
@@ -87,9 +124,27 @@ export async function matchRange(
     log.info({ ...summary, discrepancies: summary.discrepancies }, 'matched');
     return summary;
   });
-  // The report reads what this stage wrote, right away.
-  await refreshTables(ctx.db, OUTPUT_TABLES, log);
-  return summary;
+}
+
+/** The providers' summaries as one: counts added, per-key and per-currency figures merged. */
+export function mergeSummaries(parts: readonly MatchSummary[]): MatchSummary {
+  const out = emptySummary({});
+  for (const s of parts) {
+    out.matched += s.matched;
+    for (const k of Object.keys(out.matchedByKey) as MatchKey[]) out.matchedByKey[k] += s.matchedByKey[k];
+    out.awaitingSettlement.count += s.awaitingSettlement.count;
+    for (const [currency, v] of Object.entries(s.awaitingSettlement.byCurrency)) {
+      const cur = (out.awaitingSettlement.byCurrency[currency] ??= { count: 0, amountMinor: 0 });
+      cur.count += v.count;
+      cur.amountMinor += v.amountMinor;
+    }
+    for (const t of DISCREPANCY_TYPES) out.discrepancies[t] += s.discrepancies[t];
+    out.opened += s.opened;
+    out.closed += s.closed;
+    out.reopened += s.reopened;
+    Object.assign(out.lookedUp, s.lookedUp);
+  }
+  return out;
 }
 
 const INPUT_TABLES = ['settlement_lines', 'gateway_transactions', 'matches', 'discrepancies'];

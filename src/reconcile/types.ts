@@ -19,9 +19,10 @@ export type MatchKey = 'transaction_id' | 'merchant_reference';
 export interface MatchDeps {
   /**
    * Asks the gateway about transaction ids that settlement lines name but no stored record has, and stores what
-   * it knows. Called outside any database transaction, once per provider with unknown ids.
+   * it knows. Called outside any database transaction, once per provider with unknown ids; `signal` aborts it
+   * with that provider's matching.
    */
-  lookup?: (provider: ProviderName, ids: string[]) => Promise<void>;
+  lookup?: (provider: ProviderName, ids: string[], signal: AbortSignal) => Promise<void>;
 }
 
 export interface AwaitingTotals {
