@@ -16,6 +16,7 @@ import { executeRun } from '../jobs/run.js';
 import { defaultStages } from '../jobs/stages.js';
 import { addDays } from '../shared/dates.js';
 import { createLogger } from '../shared/log.js';
+import { CpuMeter, cpuBetween, StageCpu } from './cpu.js';
 import { measureRss, type BenchReport, formatReport } from './report.js';
 
 interface Ready {
@@ -106,7 +107,11 @@ let report: BenchReport;
 try {
   if (dbUrl)
     await db.pool.query('truncate runs, settlement_files, gateway_transactions, discrepancies cascade');
+  const backend = await db.pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+  const meter = new CpuMeter(child.pid, CpuMeter.postmasterOf(backend.rows[0]!.pid));
+  const stageCpu = new StageCpu(meter);
   const started = Date.now();
+  const cpuStart = meter.snapshot();
   const peakAfter: Record<string, number> = {};
   const result = await executeRun(
     {
@@ -118,6 +123,7 @@ try {
       stages: defaultStages({ config, log }),
       // The peak so far when each stage ends: which stage set the run's peak.
       onStage: (stage, _provider, state) => {
+        stageCpu.event(stage, state);
         if (state === 'end') peakAfter[stage] = rss.peakMb();
       },
     },
@@ -129,6 +135,7 @@ try {
     },
   );
   const endToEndMs = Date.now() - started;
+  const cpuEnd = meter.snapshot();
   const runRss = rss.peakMb();
   const row = await db.db
     .selectFrom('runs')
@@ -193,6 +200,13 @@ try {
     },
     floors: { copy: copyMs, join: joinMs },
     endToEndMs,
+    cpuMs: {
+      load: stageCpu.used('fetch'),
+      pull: stageCpu.used('pull'),
+      match: stageCpu.used('match'),
+      report: stageCpu.used('report'),
+      endToEnd: cpuBetween(cpuStart, cpuEnd),
+    },
     peakRssMb: runRss,
     peakRssAfterMb: peakAfter,
     reportPath: result.reportPath,

@@ -1,4 +1,5 @@
 // Figures of one benchmark run and how they are printed.
+import type { CpuUse } from './cpu.js';
 
 export interface BenchReport {
   payments: number;
@@ -11,6 +12,8 @@ export interface BenchReport {
   stages: { load: number; pull: number; match: number; report: number };
   floors: { copy: number; join: number };
   endToEndMs: number;
+  /** CPU time per stage (first start to last end) and for the whole run, per party; null when not measured. */
+  cpuMs: Record<'load' | 'pull' | 'match' | 'report' | 'endToEnd', CpuUse | null>;
   peakRssMb: number;
   /** Peak RSS so far at the end of each stage (the stage that raised it is the one to look at). */
   peakRssAfterMb: Record<string, number>;
@@ -24,6 +27,11 @@ export function measureRss(): { peakMb(): number } {
 
 const perSecond = (rows: number, ms: number) => (ms > 0 ? Math.round((rows / ms) * 1000) : 0);
 const s = (ms: number) => (ms / 1000).toFixed(2);
+
+function cpuText(u: CpuUse | null): string {
+  if (!u) return 'n/a';
+  return [u.run, u.sandbox, u.database].map((ms) => (ms === null ? '?' : s(ms))).join('/');
+}
 
 export function formatReport(r: BenchReport): string {
   const rows: [string, number, number, string][] = [
@@ -50,6 +58,9 @@ export function formatReport(r: BenchReport): string {
         `${name.padEnd(26)} ${String(n).padEnd(11)} ${s(ms).padEnd(9)} ${String(perSecond(n, ms)).padEnd(11)} ${floor}`,
     ),
     `end to end: ${s(r.endToEndMs)} s, peak RSS ${r.peakRssMb} MB, open discrepancies ${r.openDiscrepancies}`,
+    `CPU seconds (this process / sandbox / database server): ${Object.entries(r.cpuMs)
+      .map(([k, v]) => `${k} ${cpuText(v)}`)
+      .join(', ')}`,
     `peak RSS after each stage (MB): ${Object.entries(r.peakRssAfterMb)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,

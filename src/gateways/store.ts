@@ -348,7 +348,11 @@ export class BulkStore {
    */
   private async storeChunk(chunk: PreparedBatch['chunks'][number]): Promise<UpsertRow> {
     const run = (text: string) => this.client.query(text);
-    await run('begin');
+    // The commit does not wait for its WAL to reach the disk (about 14 ms per chunk here). Nothing is claimed on
+    // the strength of it: the pull records its windows afterwards in a synchronous commit, which flushes all WAL
+    // before it, these chunks' included. A crash before that loses only records that no window claims, and the
+    // next pull fetches them again; what is committed stays consistent either way (no corruption, no half chunk).
+    await run('begin; set local synchronous_commit = off');
     let counts: UpsertRow | undefined;
     if (!(await this.anyStored(chunk.ids))) {
       await run('savepoint payrecon_direct');
