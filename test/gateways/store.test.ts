@@ -1,7 +1,7 @@
 // storeTransactions: counts that tell inserts, real changes and mere sightings apart; run stamps; derived values.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchBuilder, BulkStore, storeTransactions } from '../../src/gateways/store.js';
+import { BatchBuilder, BulkStore, sampleOf, storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
 import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
 
@@ -190,6 +190,41 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
       .where('transaction_id', 'like', 'bb-n%')
       .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(5001);
+  });
+});
+
+describe('BulkStore straight COPY', () => {
+  it('samples a chunk before COPYing it, and falls back to the upsert when an unsampled record is stored', async () => {
+    expect(sampleOf([1, 2, 3])).toEqual([1, 2, 3]);
+    const ids = Array.from({ length: 41 }, (_, i) => `sc-${i}`);
+    const sample = sampleOf(ids);
+    expect([sample.length, sample[0], sample.at(-1)]).toEqual([16, 'sc-0', 'sc-40']);
+    // sc-1 is stored already and is not in the sample: the chunk is tried as new, and its COPY meets sc-1.
+    expect(sample).not.toContain('sc-1');
+    const r1 = await run();
+    await storeTransactions(db.db, r1, [base('sc-1')]);
+
+    const r2 = await run();
+    const builder = new BatchBuilder(r2);
+    builder.add(ids.map((id) => base(id)));
+    const bulk = await BulkStore.open(db.db, db.pool, r2);
+    try {
+      expect(await bulk.store(builder.take())).toEqual({ inserted: 40, updated: 0, unchanged: 1 });
+    } finally {
+      bulk.close();
+    }
+    const rows = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['transaction_id', 'first_seen_run_id', 'last_seen_run_id'])
+      .where('transaction_id', 'like', 'sc-%')
+      .execute();
+    expect(rows).toHaveLength(41);
+    expect(rows.find((r) => r.transaction_id === 'sc-1')).toEqual({
+      transaction_id: 'sc-1',
+      first_seen_run_id: r1,
+      last_seen_run_id: r2,
+    });
+    expect(rows.filter((r) => r.first_seen_run_id === r2)).toHaveLength(40);
   });
 });
 
