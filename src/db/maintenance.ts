@@ -7,16 +7,19 @@ import type { Db } from './connect.js';
 import type { Logger } from '../shared/log.js';
 
 /**
- * VACUUM (ANALYZE) of `tables`, one at a time. Its cost follows what changed: pages already all-visible are
- * skipped, and ANALYZE reads a fixed-size sample. A role that may not vacuum a table gets a server warning and
- * no vacuum, and any other failure is logged and ignored: this is an optimisation, never a reason to fail a run.
+ * VACUUM (ANALYZE) of `tables`, each on a connection of its own, at the same time: a vacuum is one process on one
+ * core, and a month's tables took seconds each. Its cost follows what changed: pages already all-visible are
+ * skipped, and ANALYZE reads a fixed-size sample. A role that may not vacuum a table gets a server warning and no
+ * vacuum, and any other failure is logged and ignored: this is an optimisation, never a reason to fail a run.
  */
 export async function refreshTables(db: Db, tables: readonly string[], log: Logger): Promise<void> {
-  for (const table of tables) {
-    try {
-      await sql`vacuum (analyze) ${sql.table(table)}`.execute(db);
-    } catch (e) {
-      log.warn({ table, err: e instanceof Error ? e.message : String(e) }, 'vacuum skipped');
-    }
-  }
+  await Promise.all(
+    tables.map(async (table) => {
+      try {
+        await sql`vacuum (analyze) ${sql.table(table)}`.execute(db);
+      } catch (e) {
+        log.warn({ table, err: e instanceof Error ? e.message : String(e) }, 'vacuum skipped');
+      }
+    }),
+  );
 }
