@@ -68,10 +68,18 @@ export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetCo
       detail,
     });
   };
-  for (const f of await snap.all(gatewayFigures(scope))) plain(f);
-  for (const f of await snap.all(settlementFigures(scope))) plain(f);
-  for (const f of await snap.all(awaitingFigures(scope))) plain(f);
-  for (const f of await snap.all(discrepancyFigures(scope))) {
+  // Each figure aggregates the whole range: the server computes them at the same time, in one snapshot.
+  const [gateway, settlement, awaiting, open, batches] = await snap.allAtOnce([
+    gatewayFigures(scope),
+    settlementFigures(scope),
+    awaitingFigures(scope),
+    discrepancyFigures(scope),
+    batchRows(scope),
+  ] as const);
+  for (const f of gateway) plain(f);
+  for (const f of settlement) plain(f);
+  for (const f of awaiting) plain(f);
+  for (const f of open) {
     rows.push({
       provider: f.provider,
       currency: f.currency,
@@ -83,7 +91,7 @@ export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetCo
       detail: 'open; amount = sum of Difference',
     });
   }
-  rows.push(...batchSummary(await snap.all(batchRows(scope))));
+  rows.push(...batchSummary(batches));
   rows.sort(
     (a, b) =>
       a.provider.localeCompare(b.provider) ||
