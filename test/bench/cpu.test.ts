@@ -1,0 +1,55 @@
+// The benchmark's CPU accounting: this process's time, a child's, and a stage spanning overlapping provider events.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { CpuMeter, cpuBetween, StageCpu } from '../../src/bench/cpu.js';
+
+function burn(ms: number): void {
+  const end = Date.now() + ms;
+  let x = 0;
+  while (Date.now() < end) x += Math.sqrt(x + 1);
+  expect(x).toBeGreaterThan(0);
+}
+
+describe('CpuMeter', () => {
+  it('counts this process and a busy child, and no database without a server to read', async () => {
+    const child = spawn(process.execPath, ['-e', 'const e = Date.now() + 5000; while (Date.now() < e);']);
+    const spawned = once(child, 'spawn');
+    const exited = once(child, 'exit');
+    const meter = new CpuMeter(child.pid, null);
+    const a = meter.snapshot();
+    burn(200);
+    await spawned;
+    await new Promise((r) => setTimeout(r, 300));
+    const b = meter.snapshot();
+    child.kill();
+    await exited;
+    const used = cpuBetween(a, b);
+    expect(used.run).toBeGreaterThanOrEqual(150);
+    expect(used.sandbox).toBeGreaterThan(0);
+    expect(used.database).toBeNull();
+  });
+
+  it('finds the parent of a process, as it finds the postmaster of a backend', () => {
+    expect(CpuMeter.postmasterOf(process.pid)).toBe(process.ppid);
+  });
+});
+
+describe('StageCpu', () => {
+  it('measures a stage from its first start to its last end, across overlapping providers', () => {
+    let t = 0;
+    const meter = { snapshot: () => ({ run: t, sandbox: 0, database: 2 * t }) } as unknown as CpuMeter;
+    const stages = new StageCpu(meter);
+    t = 10;
+    stages.event('pull', 'start');
+    t = 15;
+    stages.event('pull', 'start');
+    t = 40;
+    stages.event('pull', 'end');
+    expect(stages.used('pull')).toBeNull();
+    t = 70;
+    stages.event('pull', 'end');
+    expect(stages.used('pull')).toEqual({ run: 60, sandbox: 0, database: 120 });
+    expect(stages.used('match')).toBeNull();
+  });
+});
