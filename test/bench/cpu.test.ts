@@ -4,10 +4,15 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { CpuMeter, cpuBetween, StageCpu } from '../../src/bench/cpu.js';
 
+/** Busy until this process has used `ms` more of CPU (wall time would depend on how loaded the machine is). */
 function burn(ms: number): void {
-  const end = Date.now() + ms;
+  const start = process.cpuUsage();
   let x = 0;
-  while (Date.now() < end) x += Math.sqrt(x + 1);
+  for (;;) {
+    for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + i);
+    const d = process.cpuUsage(start);
+    if ((d.user + d.system) / 1000 >= ms) break;
+  }
   expect(x).toBeGreaterThan(0);
 }
 
@@ -18,9 +23,11 @@ describe('CpuMeter', () => {
     const exited = once(child, 'exit');
     const meter = new CpuMeter(child.pid, null);
     const a = meter.snapshot();
-    burn(200);
+    burn(150);
     await spawned;
-    await new Promise((r) => setTimeout(r, 300));
+    // The child's CPU shows in /proc at the kernel's tick; wait for it (bounded) rather than a fixed time.
+    for (let i = 0; i < 100 && meter.snapshot().sandbox <= a.sandbox; i++)
+      await new Promise((r) => setTimeout(r, 30));
     const b = meter.snapshot();
     child.kill();
     await exited;
