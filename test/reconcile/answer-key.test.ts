@@ -173,3 +173,35 @@ test('a later run: awaiting movements past their deadline become missing; the la
     { transaction_id: late!.transactionId, close_reason: `settled late on ${late!.file.settlementDate}` },
   ]);
 });
+
+test('a provider whose matching fails stops the other one: neither commits anything, the first error is reported', async () => {
+  const before = await openRows();
+  const run = await newRun(db.db);
+  const asked: string[] = [];
+  const failing = matchRange(
+    stageContext(db, worldConfig(), `${world.options.asOf}T12:00:00Z`, run),
+    selection(world.options.from, world.options.to),
+    {
+      lookup: (provider, _ids, signal) => {
+        asked.push(provider);
+        if (provider === 'payunity') return Promise.reject(new Error('payunity is down'));
+        // The other provider's lookup is still running when the first fails: it must be told to stop.
+        return new Promise((_resolve, reject) => {
+          if (signal.aborted) reject(signal.reason as Error);
+          else signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        });
+      },
+    },
+  );
+  await expect(failing).rejects.toThrow('payunity is down');
+  expect(asked.sort()).toEqual(['payunity', 'useepay']);
+  expect(await openRows()).toEqual(before);
+  for (const table of ['run_discrepancies', 'run_awaiting', 'matches'] as const) {
+    const n = await db.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', run)
+      .executeTakeFirstOrThrow();
+    expect([table, Number(n.n)]).toEqual([table, 0]);
+  }
+});
