@@ -34,7 +34,9 @@ export async function buildLedger(db: Db): Promise<void> {
       from rc_roots r cross join lateral (
         select gt.transaction_id, gt.gateway_type, gt.kind, gt.status, gt.amount_minor, gt.currency, gt.transaction_time,
           gt.merchant_reference
-        from gateway_transactions gt where gt.provider = r.provider and gt.root_payment_id = r.root offset 0
+        from gateway_transactions gt
+        -- The records hanging off the root (the root index holds only those); the root itself is the next branch.
+        where gt.provider = r.provider and gt.root_payment_id = r.root and gt.referenced_id is not null offset 0
       ) gt
       union
       select r.provider, r.root, gt.transaction_id, gt.gateway_type, gt.kind, gt.status, gt.amount_minor,

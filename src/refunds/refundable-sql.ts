@@ -29,7 +29,10 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
     cross join lateral (
       select coalesce(sum(g.amount_minor), 0)::bigint as captured
         from gateway_transactions g
-       where g.provider = t.provider and (g.root_payment_id = t.payment_id or g.transaction_id = t.payment_id)
+       -- Off the payment (a capture): by the root index, which holds only records that reference another; the
+       -- payment itself: by the primary key.
+       where g.provider = t.provider
+         and ((g.root_payment_id = t.payment_id and g.referenced_id is not null) or g.transaction_id = t.payment_id)
          and g.kind = 'payment' and g.status in ('succeeded', 'review') and g.currency = t.currency and g.amount_minor > 0
     ) gw
     cross join lateral (
@@ -52,7 +55,8 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
     cross join lateral (
       select coalesce(sum(-g.amount_minor), 0)::bigint as refunded
         from gateway_transactions g
-       where g.provider = t.provider and g.root_payment_id = t.payment_id and g.kind = 'refund'
+       where g.provider = t.provider and g.root_payment_id = t.payment_id and g.referenced_id is not null
+         and g.kind = 'refund'
          and g.status in ('succeeded', 'review', 'pending', 'pending_long')
          and not exists (select 1 from refund_actions a
                           where a.provider = g.provider and a.gateway_refund_id = g.transaction_id
@@ -61,7 +65,8 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
     cross join lateral (
       select coalesce(sum(-g.amount_minor), 0)::bigint as charged_back, coalesce(bool_or(g.amount_minor is null), false) as amountless
         from gateway_transactions g
-       where g.provider = t.provider and g.root_payment_id = t.payment_id and g.kind = 'chargeback' and g.status = 'chargeback'
+       where g.provider = t.provider and g.root_payment_id = t.payment_id and g.referenced_id is not null
+         and g.kind = 'chargeback' and g.status = 'chargeback'
     ) cb
     cross join lateral (
       select coalesce(sum(a.amount_minor), 0)::bigint as by_payrecon
