@@ -178,13 +178,18 @@ test('a provider whose matching fails stops the other one: neither commits anyth
   const before = await openRows();
   const run = await newRun(db.db);
   const asked: string[] = [];
+  // payunity fails only once useepay's lookup is running, so that the abort has something to stop.
+  let useepayAsked!: () => void;
+  const useepayRunning = new Promise<void>((resolve) => (useepayAsked = resolve));
   const failing = matchRange(
     stageContext(db, worldConfig(), `${world.options.asOf}T12:00:00Z`, run),
     selection(world.options.from, world.options.to),
     {
       lookup: (provider, _ids, signal) => {
         asked.push(provider);
-        if (provider === 'payunity') return Promise.reject(new Error('payunity is down'));
+        if (provider === 'payunity')
+          return useepayRunning.then(() => Promise.reject(new Error('payunity is down')));
+        useepayAsked();
         // The other provider's lookup is still running when the first fails: it must be told to stop.
         return new Promise((_resolve, reject) => {
           if (signal.aborted) reject(signal.reason as Error);
