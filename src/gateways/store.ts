@@ -217,9 +217,18 @@ export interface PreparedBatch {
 export class BatchBuilder {
   private buf = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
-  /** Byte range of each row's current line, and its provider, transaction id and whether it references another. */
-  private rows: { start: number; end: number; provider: string; id: string; refers: boolean }[] = [];
-  private index = new Map<string, number>();
+  /**
+   * Byte range of each row's current line, and its provider, transaction id and whether it references another.
+   * Plain arrays of numbers and of the records' own strings: a batch lives through many young-generation
+   * collections, and per-row objects and key strings were promoted only to die at the next take().
+   */
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private providers: string[] = [];
+  private ids: string[] = [];
+  private refers: boolean[] = [];
+  /** Row of each key: by provider and gateway type (a handful), then by transaction id (the record's own string). */
+  private index = new Map<string, Map<string, number>>();
   private replaced = false;
   private readonly stamp: string;
 
@@ -229,7 +238,7 @@ export class BatchBuilder {
   }
 
   get size(): number {
-    return this.rows.length;
+    return this.ids.length;
   }
 
   add(records: readonly GatewayTransaction[]): void {
@@ -239,39 +248,51 @@ export class BatchBuilder {
       if (this.pos + line.length * 3 > this.buf.length) this.grow(line.length * 3);
       const start = this.pos;
       this.pos += this.buf.write(line, start, 'utf8');
-      const row = {
-        start,
-        end: this.pos,
-        provider: t.provider,
-        id: t.transactionId,
-        refers: t.referencedId !== null,
-      };
-      const key = keyOf(t);
-      const at = this.index.get(key);
-      if (at !== undefined) {
-        this.rows[at] = row;
-        this.replaced = true;
-        continue;
+      const group = `${t.provider}\u0000${t.gatewayType}`;
+      let byId = this.index.get(group);
+      if (!byId) {
+        byId = new Map();
+        this.index.set(group, byId);
       }
-      this.index.set(key, this.rows.length);
-      this.rows.push(row);
+      const at = byId.get(t.transactionId);
+      const row = at ?? this.ids.length;
+      if (at === undefined) byId.set(t.transactionId, row);
+      else this.replaced = true;
+      this.starts[row] = start;
+      this.ends[row] = this.pos;
+      this.providers[row] = t.provider;
+      this.ids[row] = t.transactionId;
+      this.refers[row] = t.referencedId !== null;
     }
   }
 
   /** The batch so far, in chunks of at most CHUNK rows; the builder starts empty again. */
   take(): PreparedBatch {
     const chunks: PreparedBatch['chunks'] = [];
-    for (let i = 0; i < this.rows.length; i += CHUNK) {
-      const part = this.rows.slice(i, i + CHUNK);
-      const { ids, linked } = chunkIds(part);
+    const n = this.ids.length;
+    for (let i = 0; i < n; i += CHUNK) {
+      const end = Math.min(n, i + CHUNK);
+      const rows: { provider: string; id: string; refers: boolean }[] = [];
+      for (let r = i; r < end; r++)
+        rows.push({ provider: this.providers[r]!, id: this.ids[r]!, refers: this.refers[r]! });
+      const { ids, linked } = chunkIds(rows);
       // Lines are contiguous unless a key came twice (its later line went to the end): then gather them.
-      const data = this.replaced
-        ? Buffer.concat(part.map((r) => this.buf.subarray(r.start, r.end)))
-        : Buffer.from(this.buf.subarray(part[0]!.start, part[part.length - 1]!.end));
-      chunks.push({ rows: part.length, data, ids, linked });
+      let data: Buffer;
+      if (this.replaced) {
+        const parts: Buffer[] = [];
+        for (let r = i; r < end; r++) parts.push(this.buf.subarray(this.starts[r], this.ends[r]));
+        data = Buffer.concat(parts);
+      } else {
+        data = Buffer.from(this.buf.subarray(this.starts[i], this.ends[end - 1]));
+      }
+      chunks.push({ rows: end - i, data, ids, linked });
     }
     this.pos = 0;
-    this.rows = [];
+    this.starts = [];
+    this.ends = [];
+    this.providers = [];
+    this.ids = [];
+    this.refers = [];
     this.index = new Map();
     this.replaced = false;
     return { chunks };
