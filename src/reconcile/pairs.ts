@@ -1,6 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { mayWriteWithoutRowTriggers, withoutRowTriggers, type RunSql } from '../db/row-triggers.js';
 import { exec } from './sql-util.js';
 
 // Pairs settlement lines with gateway records (docs/matching.md, "Matching"), writes the current match of every
@@ -194,17 +193,12 @@ async function writeMatches(db: Db, runId: number | null): Promise<void> {
       run_id = ${runId}::bigint, matched_at = now()
     from rc_match_diff d where d.stored and m.settlement_line_id = d.id`,
   );
-  // Without the per-row checks of its keys (gateway_transactions, runs) where the role allows: every record was
-  // read from gateway_transactions in this transaction and payrecon never deletes one, and the run is this run.
-  const run: RunSql = (text) => sql.raw(text).execute(db);
-  await withoutRowTriggers(run, await mayWriteWithoutRowTriggers(run, 'matches', ['insert']), () =>
-    exec(
-      db,
-      sql`
-      insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
-      select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_match_diff where not stored
-      order by id`,
-    ),
+  await exec(
+    db,
+    sql`
+    insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
+    select id, provider, g_tid, g_type, match_key, ${runId}::bigint from rc_match_diff where not stored
+    order by id`,
   );
 }
 
