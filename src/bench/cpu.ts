@@ -43,8 +43,18 @@ export class CpuMeter {
     private readonly postmasterPid: number | null,
   ) {}
 
-  /** The postmaster of a backend, when its process can be read here. */
+  /**
+   * The postmaster of a backend, when its process can be read here: a server on another machine reports a pid
+   * that means nothing here, so the process must be a postgres one.
+   */
   static postmasterOf(backendPid: number): number | null {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${backendPid}/comm`, 'utf8').trim();
+    } catch {
+      return null;
+    }
+    if (comm !== 'postgres') return null;
     const f = statFields(backendPid);
     const ppid = f ? Number(f[1]) : NaN;
     return Number.isInteger(ppid) && ppid > 1 ? ppid : null;

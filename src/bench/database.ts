@@ -10,8 +10,6 @@ export interface BenchDatabase {
   url: string;
   /** A temporary folder for the script's files, removed by close(). */
   tmp: string;
-  /** The embedded server's data directory (its postmaster.pid gives the server's CPU), or undefined for an external one. */
-  dataDir: string | undefined;
   close(): Promise<void>;
 }
 
@@ -22,14 +20,13 @@ export async function benchDatabase(
   const tmp = mkdtempSync(path.join(os.tmpdir(), prefix));
   const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
   const external = process.env.BENCH_DATABASE_URL;
-  if (external) return { url: external, tmp, dataDir: undefined, close: () => Promise.resolve(removeTmp()) };
+  if (external) return { url: external, tmp, close: () => Promise.resolve(removeTmp()) };
   const dataDir = path.join(tmp, 'pg');
   try {
     const embedded = await startEmbedded({ dataDir, port: await freePort(), settings });
     return {
       url: embedded.url,
       tmp,
-      dataDir,
       async close() {
         await embedded.stop();
         removeTmp();

@@ -7,7 +7,7 @@
 // Uses $BENCH_DATABASE_URL when set (the database is migrated, and the benchmark's rows are deleted after);
 // otherwise starts an embedded PostgreSQL in a temporary folder. Target on a 2-core machine: >= 100,000 lines/s,
 // < 300 MB peak RSS of this process (the server is a separate process).
-import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { benchDatabase } from './database.js';
+import { CpuMeter, cpuBetween } from './cpu.js';
 import { loadSettlementFile } from '../settlement/load.js';
 import { payunityProfile } from '../settlement/profiles/index.js';
 
@@ -70,33 +71,6 @@ async function generate(file: string, lines: number, gzip: boolean, badEvery: nu
   }
 }
 
-/**
- * CPU seconds used so far by the embedded server (postmaster and its live children), from /proc. Other engineers
- * share these cores, so CPU time per line is the steadier figure next to wall-clock lines/s.
- */
-function serverCpuSeconds(dataDir: string | undefined): number | null {
-  if (!dataDir || process.platform !== 'linux') return null;
-  try {
-    const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    let ticks = 0;
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const pid = Number(entry);
-      if (pid === postmaster || Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
-    }
-    return ticks / 100;
-  } catch {
-    return null;
-  }
-}
-
 async function sha256(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(file) as AsyncIterable<Buffer>) h.update(c);
@@ -123,7 +97,7 @@ async function main(): Promise<void> {
       .map((kv) => kv.split('=') as [string, string]),
   );
   const bench = await benchDatabase('payrecon-bench-', settings);
-  const { tmp, dataDir } = bench;
+  const { tmp } = bench;
   try {
     const handle = connect(bench.url, { max: 2 });
     try {
@@ -167,9 +141,11 @@ async function main(): Promise<void> {
         peakHeap = Math.max(peakHeap, m.heapTotal);
         peakExternal = Math.max(peakExternal, m.external);
       }, 20);
+      // CPU time next to wall-clock lines/s: other engineers share these cores, so it is the steadier figure.
+      const backend = await handle.pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const meter = new CpuMeter(undefined, CpuMeter.postmasterOf(backend.rows[0]!.pid));
       t = performance.now();
-      const cpu0 = process.cpuUsage();
-      const server0 = serverCpuSeconds(dataDir);
+      const cpu0 = meter.snapshot();
       const out = await loadSettlementFile(handle.pool, {
         provider: 'payunity',
         remotePath: `/bench/${name}`,
@@ -182,8 +158,7 @@ async function main(): Promise<void> {
         runId: null,
       });
       const ms = performance.now() - t;
-      const cpu = process.cpuUsage(cpu0);
-      const server1 = serverCpuSeconds(dataDir);
+      const cpu = cpuBetween(cpu0, meter.snapshot());
       const wal = await handle.pool.query<{ bytes: string }>(
         `select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as bytes`,
       );
@@ -195,8 +170,8 @@ async function main(): Promise<void> {
         `loaded ${out.loaded} lines (${out.rejected} rejected) in ${(ms / 1000).toFixed(2)} s: ` +
           `${Math.round(total / (ms / 1000)).toLocaleString('en-US')} lines/s, peak RSS ${(peak / 1048576).toFixed(0)} MB` +
           ` (JS heap ${(peakHeap / 1048576).toFixed(0)} MB, external ${(peakExternal / 1048576).toFixed(0)} MB)\n` +
-          `CPU: payrecon ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s` +
-          (server0 !== null && server1 !== null ? `, postgres ${(server1 - server0).toFixed(2)} s` : '') +
+          `CPU: payrecon ${(cpu.run / 1000).toFixed(2)} s` +
+          (cpu.database !== null ? `, postgres ${(cpu.database / 1000).toFixed(2)} s` : '') +
           `; WAL ${((Number(wal.rows[0]?.bytes) - Number(wal0.rows[0]?.bytes)) / 1048576).toFixed(0)} MB` +
           `; load average ${os
             .loadavg()

@@ -1,8 +1,19 @@
 // The benchmark's CPU accounting: this process's time, a child's, and a stage spanning overlapping provider events.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuMeter, cpuBetween, StageCpu } from '../../src/bench/cpu.js';
+import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db?.drop();
+});
 
 /** Busy until this process has used `ms` more of CPU (wall time would depend on how loaded the machine is). */
 function burn(ms: number): void {
@@ -37,8 +48,22 @@ describe('CpuMeter', () => {
     expect(used.database).toBeNull();
   });
 
-  it('finds the parent of a process, as it finds the postmaster of a backend', () => {
-    expect(CpuMeter.postmasterOf(process.pid)).toBe(process.ppid);
+  it('finds the postmaster of a backend on this machine, and nothing for a process that is not postgres', async () => {
+    const pool = new pg.Pool({ connectionString: testDbUrl(db.name), max: 1 });
+    try {
+      const { rows } = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const postmaster = CpuMeter.postmasterOf(rows[0]!.pid);
+      // Only a server on this machine can be read (a TEST_DATABASE_URL may name another one).
+      const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(testDbUrl(db.name)).hostname);
+      if (local) {
+        expect(postmaster).not.toBeNull();
+        expect(readFileSync(`/proc/${postmaster}/comm`, 'utf8').trim()).toBe('postgres');
+        expect(new CpuMeter(undefined, postmaster).snapshot().database).toBeGreaterThan(0);
+      }
+    } finally {
+      await pool.end();
+    }
+    expect(CpuMeter.postmasterOf(process.pid)).toBeNull();
   });
 });
 
