@@ -288,12 +288,13 @@ function stderrOf(e: unknown): string {
  * million rows of each kind. 128 MB of shared buffers cannot hold the indexes those writes touch at random
  * (transaction ids), so every insert evicted and re-read pages: loading a 780k-line month took 12.9 s of COPY with
  * 128 MB and 7.3 s with 1 GB. A month of a million payments is about 1.4 GB of tables and indexes; with 1 GB the
- * pull, matching and report re-read evicted pages through the I/O workers (a 1M run against a server with these settings: 74-80
- * CPU seconds of the server with 1 GB, 70 with 3 GB; matching 17-20 s -> 14.5-15.3 s). Buffers: an eighth of the machine's memory, between 128
- * MB and 4 GB; the shared segment is touched as it is used, so what a small run does not need costs no memory. Fewer
- * checkpoints during a run (max_wal_size, checkpoint_timeout) mean fewer full-page images in the WAL, of random
- * index writes and of the hint bits the first reader of new rows sets (checksums are on): a 1M-payment run took 79 s
- * with 4 GB and 15 minutes, 84 s with 2 GB and 5 minutes. The WAL kept on disk stays under max_wal_size.
+ * pull, matching and report re-read evicted pages through the I/O workers (a 1M run against a server with these
+ * settings: 74-80 CPU seconds of the server with 1 GB, 70 with 3 GB; matching 17-20 s -> 14.5-15.3 s). Buffers: an
+ * eighth of the machine's memory, between 128 MB and 4 GB; the shared segment is touched as it is used, so what a
+ * small run does not need costs no memory. Fewer checkpoints during a run (max_wal_size, checkpoint_timeout) mean
+ * fewer full-page images in the WAL, of random index writes and of the hint bits the first reader of new rows sets
+ * (checksums are on): a 1M-payment run took 79 s with 4 GB and 15 minutes, 84 s with 2 GB and 5 minutes. The WAL
+ * kept on disk stays under max_wal_size.
  */
 function bulkSettings(): Record<string, string> {
   const mb = Math.min(4096, Math.max(128, Math.floor(os.totalmem() / 8 / 1024 / 1024)));
