@@ -2,7 +2,7 @@
 // figures worth quoting are each one's spread over several runs. Every run is a fresh process: peak RSS is a
 // process's own, and a second run in the same process would start with the first one's heap.
 import { spawn } from 'node:child_process';
-import type { BenchReport } from './report.js';
+import { perSecond, type BenchReport } from './report.js';
 
 export interface Spread {
   min: number;
@@ -18,7 +18,6 @@ interface Figure {
   digits: number;
 }
 
-const perSecond = (rows: number, ms: number) => (ms > 0 ? (rows / ms) * 1000 : 0);
 const ratio = (ms: number, floorMs: number) => ms / Math.max(1, floorMs);
 const cpuSeconds = (r: BenchReport, who: 'run' | 'sandbox' | 'database') =>
   (r.cpuMs.endToEnd?.[who] ?? NaN) / 1000;

@@ -25,7 +25,8 @@ export function measureRss(): { peakMb(): number } {
   return { peakMb: () => Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
-const perSecond = (rows: number, ms: number) => (ms > 0 ? Math.round((rows / ms) * 1000) : 0);
+/** Rows per second, rounded; 0 when no time was measured. */
+export const perSecond = (rows: number, ms: number) => (ms > 0 ? Math.round((rows / ms) * 1000) : 0);
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
 function cpuText(u: CpuUse | null): string {
