@@ -71,7 +71,9 @@ export async function storeTransactions(
     counts.updated += c.updated;
     counts.unchanged += part.length - c.inserted - c.updated;
     const { ids, linked } = chunkIds(
-      part.map((t) => ({ provider: t.provider, id: t.transactionId, refers: t.referencedId !== null })),
+      part.map((t) => t.provider),
+      part.map((t) => t.transactionId),
+      part.map((t) => t.referencedId !== null),
     );
     await derive((q) => q.execute(db), ids, linked);
   }
@@ -95,8 +97,15 @@ async function derive(
   }
 }
 
-/** A chunk's transaction ids per provider, and those of its records that reference another (see derive). */
-function chunkIds(rows: readonly { provider: string; id: string; refers: boolean }[]): {
+/**
+ * A chunk's transaction ids per provider, and those of its records that reference another (see derive), from
+ * the rows' providers, ids and whether each references another, index by index.
+ */
+function chunkIds(
+  providers: readonly string[],
+  txIds: readonly string[],
+  refers: readonly boolean[],
+): {
   ids: Map<string, string[]>;
   linked: Map<string, string[]>;
 } {
@@ -107,9 +116,9 @@ function chunkIds(rows: readonly { provider: string; id: string; refers: boolean
     if (list) list.push(id);
     else m.set(provider, [id]);
   };
-  for (const r of rows) {
-    add(ids, r.provider, r.id);
-    if (r.refers) add(linked, r.provider, r.id);
+  for (let i = 0; i < txIds.length; i++) {
+    add(ids, providers[i]!, txIds[i]!);
+    if (refers[i]) add(linked, providers[i]!, txIds[i]!);
   }
   return { ids, linked };
 }
@@ -272,21 +281,25 @@ export class BatchBuilder {
     const n = this.ids.length;
     for (let i = 0; i < n; i += CHUNK) {
       const end = Math.min(n, i + CHUNK);
-      const rows: { provider: string; id: string; refers: boolean }[] = [];
-      for (let r = i; r < end; r++)
-        rows.push({ provider: this.providers[r]!, id: this.ids[r]!, refers: this.refers[r]! });
-      const { ids, linked } = chunkIds(rows);
-      // Lines are contiguous unless a key came twice (its later line went to the end): then gather them.
+      const { ids, linked } = chunkIds(
+        this.providers.slice(i, end),
+        this.ids.slice(i, end),
+        this.refers.slice(i, end),
+      );
+      // Lines are contiguous unless a key came twice (its later line went to the end): then gather them. Else the
+      // chunk is a view of the buffer, which the builder hands over below instead of copying it.
       let data: Buffer;
       if (this.replaced) {
         const parts: Buffer[] = [];
         for (let r = i; r < end; r++) parts.push(this.buf.subarray(this.starts[r], this.ends[r]));
         data = Buffer.concat(parts);
       } else {
-        data = Buffer.from(this.buf.subarray(this.starts[i], this.ends[end - 1]));
+        data = this.buf.subarray(this.starts[i], this.ends[end - 1]);
       }
       chunks.push({ rows: end - i, data, ids, linked });
     }
+    // The chunks may be views of the buffer, written while the next batch fills: that one gets a buffer of its own.
+    if (!this.replaced && n > 0) this.buf = Buffer.allocUnsafe(this.buf.length);
     this.pos = 0;
     this.starts = [];
     this.ends = [];

@@ -193,6 +193,36 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
   });
 });
 
+describe('BatchBuilder.take', () => {
+  it('hands over a batch that the next batch, filled before it is written, leaves intact', async () => {
+    const builder = new BatchBuilder(null);
+    builder.add([base('ho-a', { status: 'failed' }), base('ho-b')]);
+    const first = builder.take();
+    // The next page arrives while the first batch waits for its write.
+    builder.add([base('ho-c'), base('ho-d', { status: 'failed' })]);
+    const second = builder.take();
+    const bulk = await BulkStore.open(db.db, db.pool, null);
+    try {
+      expect(await bulk.store(first)).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+      expect(await bulk.store(second)).toEqual({ inserted: 2, updated: 0, unchanged: 0 });
+    } finally {
+      bulk.close();
+    }
+    const rows = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['transaction_id', 'status'])
+      .where('transaction_id', 'like', 'ho-%')
+      .orderBy('transaction_id')
+      .execute();
+    expect(rows).toEqual([
+      { transaction_id: 'ho-a', status: 'failed' },
+      { transaction_id: 'ho-b', status: 'succeeded' },
+      { transaction_id: 'ho-c', status: 'succeeded' },
+      { transaction_id: 'ho-d', status: 'failed' },
+    ]);
+  });
+});
+
 describe('BulkStore straight COPY', () => {
   it('samples a chunk before COPYing it, and falls back to the upsert when an unsampled record is stored', async () => {
     expect(sampleOf([1, 2, 3])).toEqual([1, 2, 3]);
