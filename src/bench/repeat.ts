@@ -22,7 +22,7 @@ const ratio = (ms: number, floorMs: number) => ms / Math.max(1, floorMs);
 const cpuSeconds = (r: BenchReport, who: 'run' | 'sandbox' | 'database') =>
   (r.cpuMs.endToEnd?.[who] ?? NaN) / 1000;
 
-export const FIGURES: readonly Figure[] = [
+const FIGURES: readonly Figure[] = [
   { name: 'load s', value: (r) => r.stages.load / 1000, digits: 2 },
   {
     name: 'load / raw COPY',
@@ -65,10 +65,10 @@ export const FIGURES: readonly Figure[] = [
 ];
 
 /** The size the targets are set for. */
-export const TARGET_SIZE = 1_000_000;
+const TARGET_SIZE = 1_000_000;
 /** The size the RSS of TARGET_SIZE is compared with, and the most it may be of it. */
-export const RSS_BASE_SIZE = 100_000;
-export const RSS_RATIO_TARGET = 1.3;
+const RSS_BASE_SIZE = 100_000;
+const RSS_RATIO_TARGET = 1.3;
 
 /** Smallest, middle (the mean of the middle two for an even count) and largest; NaN values are left out. */
 export function spread(values: readonly number[]): Spread {
