@@ -8,6 +8,7 @@ import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../db/connect.js';
+import { fieldCount, HEADER, int64, nullValue, text, timestamp, TRAILER } from '../db/copy-binary.js';
 import { mayWriteWithoutRowTriggers, withoutRowTriggers } from '../db/row-triggers.js';
 import type { GatewayTransaction } from './types.js';
 
@@ -208,7 +209,7 @@ function upsertSql(input: string): string {
 export interface PreparedBatch {
   chunks: {
     rows: number;
-    /** COPY text of the rows, run stamps included (STAGED_COLUMNS), one line each. */
+    /** The rows in binary COPY format (STAGED_COLUMNS, run stamps included), without header and trailer. */
     data: Buffer;
     /** Transaction ids per provider, and those of records that reference another (see derive). */
     ids: Map<string, string[]>;
@@ -217,7 +218,7 @@ export interface PreparedBatch {
 }
 
 /**
- * Gathers records into a PreparedBatch as they arrive, writing each one's COPY line at once into a buffer outside
+ * Gathers records into a PreparedBatch as they arrive, writing each one's binary COPY row at once into a buffer outside
  * the JavaScript heap: a page's parsed records die young, and a batch waiting for its write is bytes the garbage
  * collector never copies or promotes (strings held across a batch were promoted, and the heap grew by hundreds of
  * MB between major collections). The same key twice in one batch keeps the last record, in the place of the first
@@ -227,7 +228,7 @@ export class BatchBuilder {
   private buf = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
   /**
-   * Byte range of each row's current line, and its provider, transaction id and whether it references another.
+   * Byte range of each row's current encoding, and its provider, transaction id and whether it references another.
    * Plain arrays of numbers and of the records' own strings: a batch lives through many young-generation
    * collections, and per-row objects and key strings were promoted only to die at the next take().
    */
@@ -239,12 +240,9 @@ export class BatchBuilder {
   /** Row of each key: by provider and gateway type (a handful), then by transaction id (the record's own string). */
   private index = new Map<string, Map<string, number>>();
   private replaced = false;
-  private readonly stamp: string;
 
   /** `runId`: the run that sees these records (first and last seen), null for none. */
-  constructor(runId: number | null) {
-    this.stamp = runId === null ? '\t\\N\t\\N\n' : `\t${runId}\t${runId}\n`;
-  }
+  constructor(private readonly runId: number | null) {}
 
   get size(): number {
     return this.ids.length;
@@ -252,11 +250,8 @@ export class BatchBuilder {
 
   add(records: readonly GatewayTransaction[]): void {
     for (const t of records) {
-      const line = copyLine(t) + this.stamp;
-      // Every UTF-16 unit takes at most 3 bytes of UTF-8.
-      if (this.pos + line.length * 3 > this.buf.length) this.grow(line.length * 3);
       const start = this.pos;
-      this.pos += this.buf.write(line, start, 'utf8');
+      this.pos = this.writeRow(t);
       const group = `${t.provider}\u0000${t.gatewayType}`;
       let byId = this.index.get(group);
       if (!byId) {
@@ -275,6 +270,57 @@ export class BatchBuilder {
     }
   }
 
+  /** One record as a binary COPY row (STAGED_COLUMNS), at the end of the buffer; returns the end of the row. */
+  private writeRow(t: GatewayTransaction): number {
+    const raw = JSON.stringify(t.raw);
+    const time = t.transactionTime.toISOString();
+    const digest = contentHash(t, raw, time);
+    // Field count and lengths, four int8 values (amount, time, run stamps), and at most 3 bytes of UTF-8 per
+    // UTF-16 unit of text.
+    const room =
+      2 +
+      STAGED_FIELDS * 4 +
+      4 * 8 +
+      3 *
+        (t.provider.length +
+          t.transactionId.length +
+          t.gatewayType.length +
+          t.kind.length +
+          t.status.length +
+          (t.rootPaymentId?.length ?? 0) +
+          (t.referencedId?.length ?? 0) +
+          (t.merchantReference?.length ?? 0) +
+          (t.currency?.length ?? 0) +
+          (t.brand?.length ?? 0) +
+          (t.resultCode?.length ?? 0) +
+          raw.length +
+          digest.length);
+    if (this.pos + room > this.buf.length) this.grow(room);
+    const b = this.buf;
+    let p = fieldCount(b, this.pos, STAGED_FIELDS);
+    p = text(b, p, t.provider);
+    p = text(b, p, t.transactionId);
+    p = text(b, p, t.gatewayType);
+    p = text(b, p, t.kind);
+    p = text(b, p, t.status);
+    p = text(b, p, t.rootPaymentId);
+    p = text(b, p, t.referencedId);
+    p = text(b, p, t.merchantReference);
+    p = t.amountMinor === null ? nullValue(b, p) : int64(b, p, t.amountMinor);
+    p = text(b, p, t.currency);
+    p = timestamp(b, p, t.transactionTime.getTime());
+    p = text(b, p, t.brand);
+    p = text(b, p, t.resultCode);
+    p = text(b, p, raw);
+    p = text(b, p, digest);
+    if (this.runId === null) {
+      p = nullValue(b, p);
+      return nullValue(b, p);
+    }
+    p = int64(b, p, this.runId);
+    return int64(b, p, this.runId);
+  }
+
   /** The batch so far, in chunks of at most CHUNK rows; the builder starts empty again. */
   take(): PreparedBatch {
     const chunks: PreparedBatch['chunks'] = [];
@@ -286,7 +332,7 @@ export class BatchBuilder {
         this.ids.slice(i, end),
         this.refers.slice(i, end),
       );
-      // Lines are contiguous unless a key came twice (its later line went to the end): then gather them. Else the
+      // Rows are contiguous unless a key came twice (its later row went to the end): then gather them. Else the
       // chunk is a view of the buffer, which the builder hands over below instead of copying it.
       let data: Buffer;
       if (this.replaced) {
@@ -396,8 +442,10 @@ export class BulkStore {
       try {
         await withoutRowTriggers(run, this.quiet, () =>
           pipeline(
-            Readable.from([chunk.data]),
-            this.client.query(copyFrom(`copy gateway_transactions (${STAGED_COLUMNS}) from stdin`)),
+            Readable.from([HEADER, chunk.data, TRAILER]),
+            this.client.query(
+              copyFrom(`copy gateway_transactions (${STAGED_COLUMNS}) from stdin with (format binary)`),
+            ),
           ),
         );
         await run('release savepoint payrecon_direct');
@@ -408,7 +456,10 @@ export class BulkStore {
       }
     }
     if (!counts) {
-      await pipeline(Readable.from([chunk.data]), this.client.query(copyFrom(`copy ${STAGING} from stdin`)));
+      await pipeline(
+        Readable.from([HEADER, chunk.data, TRAILER]),
+        this.client.query(copyFrom(`copy ${STAGING} from stdin with (format binary)`)),
+      );
       const result = await withoutRowTriggers(run, this.quiet, () =>
         this.client.query<UpsertRow>(upsertSql(STAGING), [this.runId]),
       );
@@ -466,49 +517,11 @@ export function sampleOf<T>(list: readonly T[]): T[] {
 /** SQLSTATE unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
-/** The columns of a COPY line, run stamps last: the staging table's, and a straight COPY's into the table. */
+/** The columns of a COPY row, run stamps last: the staging table's, and a straight COPY's into the table. */
 const STAGED_COLUMNS = `provider, transaction_id, gateway_type, kind, status, root_payment_id, referenced_id,
   merchant_reference, amount_minor, currency, transaction_time, brand, result_code, raw, content_hash,
   first_seen_run_id, last_seen_run_id`;
-
-/** COPY text format: tab-separated, \N for null; backslash, tab, newline and carriage return escaped. */
-function copyValue(v: string | number | null): string {
-  if (v === null) return '\\N';
-  const s = typeof v === 'number' ? String(v) : v;
-  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : s;
-}
-
-const COPY_ESCAPES: Readonly<Record<string, string>> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-};
-
-/** One record as a line of COPY text (no newline), its columns in the staging table's order. */
-function copyLine(t: GatewayTransaction): string {
-  const raw = JSON.stringify(t.raw);
-  const time = t.transactionTime.toISOString();
-  return [
-    t.provider,
-    t.transactionId,
-    t.gatewayType,
-    t.kind,
-    t.status,
-    t.rootPaymentId,
-    t.referencedId,
-    t.merchantReference,
-    t.amountMinor,
-    t.currency,
-    time,
-    t.brand,
-    t.resultCode,
-    raw,
-    contentHash(t, raw, time),
-  ]
-    .map(copyValue)
-    .join('\t');
-}
+const STAGED_FIELDS = 17;
 
 /**
  * Walks referenced_id up to the root payment for the records just stored, and for records stored earlier whose

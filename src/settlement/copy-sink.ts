@@ -3,14 +3,25 @@
 // enough rejects pile up the COPY is ended, the rejects written, and a new COPY started: memory stays bounded
 // however bad a file is.
 //
-// The COPY is in PostgreSQL's binary format (see encodeRow): the server then takes dates, times and amounts as
-// the integers it stores instead of parsing text for every value of every line, and never scans the long raw
-// text for delimiters and escapes; here no timestamp is formatted and nothing is escaped.
+// The COPY is in PostgreSQL's binary format (see db/copy-binary): no value is parsed as text by the server, and
+// nothing is formatted or escaped here.
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import {
+  bytes,
+  fieldCount,
+  HEADER,
+  int32,
+  int64,
+  nullValue,
+  PG_EPOCH_DAYS,
+  text,
+  timestamp,
+  TRAILER,
+} from '../db/copy-binary.js';
 import { mayWriteWithoutRowTriggers } from '../db/row-triggers.js';
 import type { SettlementLine } from './convert.js';
 import type { ParseSink } from './parse.js';
@@ -27,19 +38,6 @@ const WRITE_BYTES = 256 * 1024;
  */
 const AHEAD_BYTES = 4 * 1024 * 1024;
 const REJECT_BATCH = 5000;
-
-/** Binary COPY header: signature, flags, header extension length; the trailer is a field count of -1. */
-const HEADER = Buffer.from([
-  0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
-]);
-const TRAILER = Buffer.from([0xff, 0xff]);
-
-/** PostgreSQL's epoch (2000-01-01) in Unix milliseconds, and in days from the Unix epoch. */
-const PG_EPOCH_MS = 946_684_800_000;
-const PG_EPOCH_DAYS = 10_957;
-const TWO_32 = 4_294_967_296;
-/** Beyond this many ms from 2000 (about 285 years), ms * 1000 is no longer exact as a double. */
-const EXACT_MS = 9_000_000_000_000;
 
 /** Days from 2000-01-01 of a 'YYYY-MM-DD' date, memoised: a file has very few distinct dates. */
 const dayCache = new Map<string, number>();
@@ -102,19 +100,17 @@ export class CopySink implements ParseSink {
     this.reserve(2 + FIELDS * 4 + 48 + this.provider.length + 32 + 3 * variable);
     const b = this.buf;
     let p = this.pos;
-    p = b.writeInt16BE(FIELDS, p);
+    p = fieldCount(b, p, FIELDS);
     p = int64(b, p, this.fileId);
-    p = b.writeInt32BE(4, p);
-    p = b.writeInt32BE(l.lineNo, p);
+    p = int32(b, p, l.lineNo);
     p = bytes(b, p, this.provider);
-    p = b.writeInt32BE(4, p);
-    p = b.writeInt32BE(pgDays(l.settlementDate), p);
+    p = int32(b, p, pgDays(l.settlementDate));
     p = text(b, p, l.batchId);
     p = bytes(b, p, encoded(l.kind));
     p = text(b, p, l.transactionId);
     p = text(b, p, l.paymentId);
     p = text(b, p, l.merchantReference);
-    if (l.transactionTime === null) p = b.writeInt32BE(-1, p);
+    if (l.transactionTime === null) p = nullValue(b, p);
     else p = timestamp(b, p, l.transactionTime);
     p = bytes(b, p, encoded(l.currency));
     p = int64(b, p, l.grossMinor);
@@ -204,52 +200,6 @@ export class CopySink implements ParseSink {
       [this.fileId, r.lineNo, r.reason, r.raw],
     );
   }
-}
-
-/** A length-prefixed value already encoded. */
-function bytes(b: Buffer, p: number, v: Buffer): number {
-  p = b.writeInt32BE(v.length, p);
-  return p + v.copy(b, p);
-}
-
-/**
- * A text value: -1 for null, else its UTF-8 bytes after their length. Short ASCII (ids, references) is copied
- * char by char, which is cheaper than a call into Buffer#write; anything else goes through Buffer#write.
- */
-function text(b: Buffer, p: number, v: string | null): number {
-  if (v === null) return b.writeInt32BE(-1, p);
-  const n = v.length;
-  if (n <= 64) {
-    let i = 0;
-    for (; i < n; i++) {
-      const c = v.charCodeAt(i);
-      if (c > 127) break;
-      b[p + 4 + i] = c;
-    }
-    if (i === n) {
-      b.writeInt32BE(n, p);
-      return p + 4 + n;
-    }
-  }
-  const len = b.write(v, p + 4, 'utf8');
-  b.writeInt32BE(len, p);
-  return p + 4 + len;
-}
-
-/** A safe integer as a big-endian int64. */
-function int64(b: Buffer, p: number, v: number): number {
-  const hi = Math.floor(v / TWO_32);
-  p = b.writeInt32BE(8, p);
-  p = b.writeInt32BE(hi, p);
-  return b.writeUInt32BE(v - hi * TWO_32, p);
-}
-
-/** A timestamptz: microseconds since 2000-01-01 UTC as an int64. */
-function timestamp(b: Buffer, p: number, epochMs: number): number {
-  const ms = epochMs - PG_EPOCH_MS;
-  if (ms > -EXACT_MS && ms < EXACT_MS) return int64(b, p, ms * 1000);
-  p = b.writeInt32BE(8, p);
-  return b.writeBigInt64BE(BigInt(ms) * 1000n, p);
 }
 
 /**
