@@ -58,6 +58,9 @@ export async function pullGateway(
     summary.updated += c.updated;
     summary.unchanged += c.unchanged;
   };
+  // Records are serialised page by page as they arrive (see BatchBuilder), so this process prepares the next
+  // batch while Postgres writes the previous one.
+  const builder = new BatchBuilder(ctx.runId);
   // Fetching (this process's CPU) and storing (Postgres's) overlap: one write is in flight while the next batch
   // fills. Writes stay in order, one at a time, so a window is still recorded only after all its records are stored.
   let writing: Promise<void> | undefined;
@@ -65,15 +68,13 @@ export async function pullGateway(
     if (writing) await writing;
     const task = async () => {
       await store(batch);
+      builder.recycle(batch);
       await then?.();
     };
     writing = task();
     // Observed by the next submit or the final drain; until then, keep it from being "unhandled".
     writing.catch(() => undefined);
   };
-  // Records are serialised page by page as they arrive (see BatchBuilder), so this process prepares the next
-  // batch while Postgres writes the previous one.
-  const builder = new BatchBuilder(ctx.runId);
   const days = dateWindows(from, range.to);
   try {
     for (const [i, day] of days.entries()) {

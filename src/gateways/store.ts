@@ -207,6 +207,8 @@ function upsertSql(input: string): string {
 
 /** A batch ready for BulkStore.store: deduplicated, split into statement-sized chunks, serialised. */
 export interface PreparedBatch {
+  /** The builder's buffer that the chunks are views of, if they are (see BatchBuilder.recycle). */
+  buffer?: Buffer;
   chunks: {
     rows: number;
     /** The rows in binary COPY format (STAGED_COLUMNS, run stamps included), without header and trailer. */
@@ -225,7 +227,7 @@ export interface PreparedBatch {
  * (one INSERT … ON CONFLICT may not touch a row twice).
  */
 export class BatchBuilder {
-  private buf = Buffer.allocUnsafe(1 << 20);
+  private buf: Buffer = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
   /**
    * Byte range of each row's current encoding, and its provider, transaction id and whether it references another.
@@ -240,6 +242,8 @@ export class BatchBuilder {
   /** Row of each key: by provider and gateway type (a handful), then by transaction id (the record's own string). */
   private index = new Map<string, Map<string, number>>();
   private replaced = false;
+  /** A written batch's buffer, to fill next (see recycle). */
+  private spare: Buffer | undefined;
 
   /** `runId`: the run that sees these records (first and last seen), null for none. */
   constructor(private readonly runId: number | null) {}
@@ -344,8 +348,13 @@ export class BatchBuilder {
       }
       chunks.push({ rows: end - i, data, ids, linked });
     }
-    // The chunks may be views of the buffer, written while the next batch fills: that one gets a buffer of its own.
-    if (!this.replaced && n > 0) this.buf = Buffer.allocUnsafe(this.buf.length);
+    // The chunks may be views of the buffer, written while the next batch fills: that one gets a buffer of its own,
+    // the one the batch before handed back if it is written by now (see recycle).
+    const handed = !this.replaced && n > 0 ? this.buf : undefined;
+    if (handed) {
+      this.buf = this.spare ?? Buffer.allocUnsafe(handed.length);
+      this.spare = undefined;
+    }
     this.pos = 0;
     this.starts = [];
     this.ends = [];
@@ -354,7 +363,19 @@ export class BatchBuilder {
     this.refers = [];
     this.index = new Map();
     this.replaced = false;
-    return { chunks };
+    return handed ? { buffer: handed, chunks } : { chunks };
+  }
+
+  /**
+   * Takes back the buffer of a batch that is written (its COPYs have completed, so the connection holds none of
+   * its bytes), for the next batch after the one now filling. A pull then writes into the same two buffers from
+   * start to end: a fresh multi-MB buffer per batch was external memory that only a major collection freed, and
+   * its churn made the peak RSS grow with the number of records.
+   */
+  recycle(batch: PreparedBatch): void {
+    const b = batch.buffer;
+    if (!b || b === this.buf || (this.spare && this.spare.length >= b.length)) return;
+    this.spare = b;
   }
 
   private grow(need: number): void {

@@ -224,6 +224,42 @@ describe('BatchBuilder.take', () => {
   });
 });
 
+describe('BatchBuilder.recycle', () => {
+  it("fills a written batch's buffer again, two batches later, and the rows stored from it are the new ones", async () => {
+    const builder = new BatchBuilder(null);
+    builder.add([base('rc-a')]);
+    const first = builder.take();
+    builder.add([base('rc-b')]);
+    const bulk = await BulkStore.open(db.db, db.pool, null);
+    try {
+      expect(await bulk.store(first)).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      builder.recycle(first);
+      // rc-b's batch is in a buffer of its own; the one after it goes into first's, which is written.
+      const second = builder.take();
+      expect(second.buffer).toBeDefined();
+      expect(second.buffer).not.toBe(first.buffer);
+      builder.add([base('rc-c', { status: 'failed' })]);
+      const third = builder.take();
+      expect(third.buffer).toBe(first.buffer);
+      expect(await bulk.store(second)).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      expect(await bulk.store(third)).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+    } finally {
+      bulk.close();
+    }
+    const rows = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['transaction_id', 'status'])
+      .where('transaction_id', 'like', 'rc-%')
+      .orderBy('transaction_id')
+      .execute();
+    expect(rows).toEqual([
+      { transaction_id: 'rc-a', status: 'succeeded' },
+      { transaction_id: 'rc-b', status: 'succeeded' },
+      { transaction_id: 'rc-c', status: 'failed' },
+    ]);
+  });
+});
+
 describe('BulkStore straight COPY', () => {
   it('samples a chunk before COPYing it, and falls back to the upsert when an unsampled record is stored', async () => {
     expect(sampleOf([1, 2, 3])).toEqual([1, 2, 3]);
