@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   mapPayunityRecord,
+  mapPayunityRecords,
   parseOppwaTimestamp,
+  type SeenKeys,
   statusFromResultCode,
 } from '../../src/gateways/payunity/map.js';
 import type { UseepayConfig } from '../../src/config/schema.js';
@@ -23,6 +25,27 @@ const rec = (over: Record<string, unknown>) => ({
 });
 
 describe('PayUnity mapping', () => {
+  it('drops a repeated (id, paymentType) across the pages of a window, and keeps one id under two types', () => {
+    const seen: SeenKeys = new Map();
+    const b = 'b'.repeat(32);
+    const first = mapPayunityRecords([rec({}), rec({ id: b, paymentType: 'RG', amount: undefined })], seen);
+    const second = mapPayunityRecords(
+      [
+        rec({ amount: '1.00' }),
+        rec({ id: b, paymentType: 'CF', amount: undefined }),
+        rec({ id: b, paymentType: 'RG' }),
+      ],
+      seen,
+    );
+    expect(first.map((t) => [t.transactionId[0], t.gatewayType])).toEqual([
+      ['a', 'DB'],
+      ['b', 'RG'],
+    ]);
+    expect(second.map((t) => [t.transactionId[0], t.gatewayType])).toEqual([['b', 'CF']]);
+    // A page on its own (no window's keys given) keeps what it has not seen itself.
+    expect(mapPayunityRecords([rec({}), rec({})])).toHaveLength(1);
+  });
+
   it('reads timestamps with and without milliseconds as UTC', () => {
     expect(parseOppwaTimestamp('2023-08-15 00:05:51.240+0000').toISOString()).toBe(
       '2023-08-15T00:05:51.240Z',

@@ -19,6 +19,7 @@ import {
   mapPayunityRecords,
   MONEY_PAYMENT_TYPES,
   statusFromResultCode,
+  type SeenKeys,
 } from './map.js';
 
 const NOT_FOUND = '700.400.580';
@@ -56,7 +57,7 @@ export class PayunityClient implements GatewayClient {
   async *pull(window: PullWindow, signal?: AbortSignal): AsyncIterable<PulledPage> {
     // The maximum window of /v3/query is undocumented: never ask for more than one UTC day at a time.
     for (const w of dayWindows(window)) {
-      const seen = new Set<string>();
+      const seen: SeenKeys = new Map();
       const first = await this.queryPage(w, 1, signal);
       const pages = Number(first.pages ?? 1);
       if (!Number.isSafeInteger(pages) || pages < 0)

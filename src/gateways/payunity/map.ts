@@ -147,17 +147,27 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
   };
 }
 
+/**
+ * The (id, paymentType) pairs seen so far in a window. A set of ids per payment type holds each id string the
+ * record already has, where one set of joined keys made (and kept for the whole day) a new string per record.
+ */
+export type SeenKeys = Map<string, Set<string>>;
+
 /** Maps a list, dropping repeats of the same (id, paymentType): OPPWA returns some records twice. */
 export function mapPayunityRecords(
   records: readonly unknown[],
-  seen = new Set<string>(),
+  seen: SeenKeys = new Map(),
 ): GatewayTransaction[] {
   const out: GatewayTransaction[] = [];
   for (const r of records) {
     const t = mapPayunityRecord(r);
-    const key = `${t.transactionId}\u0000${t.gatewayType}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    let ids = seen.get(t.gatewayType);
+    if (!ids) {
+      ids = new Set();
+      seen.set(t.gatewayType, ids);
+    }
+    if (ids.has(t.transactionId)) continue;
+    ids.add(t.transactionId);
     out.push(t);
   }
   return out;
