@@ -24,6 +24,7 @@ import { benchDatabase } from './database.js';
 import { CpuMeter, cpuBetween } from './cpu.js';
 import { loadSettlementFile } from '../settlement/load.js';
 import { payunityProfile } from '../settlement/profiles/index.js';
+import { limitHeapGrowth } from '../shared/heap.js';
 
 const HEADER =
   'SettlementDate;AggregationId;ReconciliationType;TransactionId;ReferencedId;MerchantTransactionId;PaymentType;TransactionDate;Currency;Amount;Fee;Net';
@@ -187,6 +188,8 @@ async function main(): Promise<void> {
   }
 }
 
+// As the payrecon command does.
+limitHeapGrowth();
 main().catch((e: unknown) => {
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exitCode = 1;

@@ -16,6 +16,7 @@ import { openDatabase } from '../db/open.js';
 import { executeRun } from '../jobs/run.js';
 import { defaultStages } from '../jobs/stages.js';
 import { addDays } from '../shared/dates.js';
+import { limitHeapGrowth } from '../shared/heap.js';
 import { createLogger } from '../shared/log.js';
 import { CpuMeter, cpuBetween, StageCpu } from './cpu.js';
 import { measureRss, type BenchReport, formatReport } from './report.js';
@@ -71,6 +72,8 @@ if (sizes.length > 1 || repeat > 1) {
       : formatSummaries(reports) + '\n',
   );
 } else {
+  // As the payrecon command does: one run here is the real job's memory.
+  limitHeapGrowth();
   const report = await runBenchmark(sizes[0]!);
   process.stdout.write(values.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n');
 }

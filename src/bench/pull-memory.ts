@@ -23,6 +23,7 @@ import { startSandboxServers } from '../sandbox/server/index.js';
 import { buildSampleData } from '../sandbox/server/sample-data.js';
 import { addDays } from '../shared/dates.js';
 import { silentLogger } from '../shared/log.js';
+import { limitHeapGrowth } from '../shared/heap.js';
 
 const FROM = '2026-10-01';
 
@@ -211,4 +212,6 @@ async function main(): Promise<void> {
   }
 }
 
+// As the payrecon command does.
+limitHeapGrowth();
 await main();

@@ -16,6 +16,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { benchDatabase } from './database.js';
 import { writeReportDetailed } from '../report/index.js';
 import { silentLogger } from '../shared/log.js';
+import { limitHeapGrowth } from '../shared/heap.js';
 
 /** One run with `rows` open discrepancies over three currencies and every type, set-based in one statement each. */
 async function seed(pool: pg.Pool, rows: number): Promise<number> {
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
   }
 }
 
+// As the payrecon command does.
+limitHeapGrowth();
 main().catch((e: unknown) => {
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exitCode = 1;

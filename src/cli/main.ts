@@ -1,8 +1,11 @@
 // The program's entry: parses the command line, runs the command, maps errors to exit codes.
 import { CommanderError } from 'commander';
 import { scrubKnownSecrets } from '../config/redact.js';
+import { limitHeapGrowth } from '../shared/heap.js';
 import { EXIT, exitCodeFor, oneLine } from './exit-codes.js';
 import { buildProgram } from './program.js';
+
+limitHeapGrowth();
 
 const controller = new AbortController();
 const cleanups = new Set<() => Promise<void>>();
