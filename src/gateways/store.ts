@@ -276,6 +276,9 @@ export class BatchBuilder {
 
   /** One record as a binary COPY row (STAGED_COLUMNS), at the end of the buffer; returns the end of the row. */
   private writeRow(t: GatewayTransaction): number {
+    // raw is the parsed record serialised again (as in upsertChunk): every field and key order is kept, but not
+    // the gateway's spelling of numbers (10.50 is stored as 10.5) or its whitespace. The content hash is over this
+    // text, so storing the page's own slice instead would count every record once as changed.
     const raw = JSON.stringify(t.raw);
     const time = t.transactionTime.toISOString();
     const digest = contentHash(t, raw, time);
