@@ -1,11 +1,11 @@
 // How far V8 lets the JavaScript heap grow between full collections. After each one it sets the next limit at the
-// live size times a factor that it raises up to 4 when collections look cheap next to the program's allocation.
-// A run promotes a steady trickle of short-lived objects to the old generation (pages and batches that outlive
-// a young-generation collection while a write is under way), so over a long pull the factor climbed and the heap
-// with it: peak RSS 246-284 MB at a million payments against 176 MB at 100,000, the same work per record. A factor
-// of 2 keeps the peak near the live size whatever the run's length (eight runs each: 206-219 MB and 170-182 MB),
-// and costs no CPU that the benchmark can tell apart from the machine's drift; a factor of 1.3-1.5 saved a little
-// more memory for 5-10% more of payrecon's CPU in the pull.
+// live size times a factor that it raises up to 4 when collections look cheap next to the program's allocation. A
+// run promotes a steady trickle of short-lived objects to the old generation (pages and batches that outlive a
+// young-generation collection while a write is under way), so over a long pull the factor climbed and the heap with
+// it: peak RSS 246-284 MB at a million payments against 176 MB at 100,000, the same work per record. A factor of 2
+// keeps the peak near the live size whatever the run's length (twelve runs each: 206-241 MB, median 216, and 170-182
+// MB), and costs no CPU that the benchmark can tell apart from the machine's drift; a factor of 1.3-1.5 saved a
+// little more memory for 5-10% more of payrecon's CPU in the pull.
 import v8 from 'node:v8';
 
 export const HEAP_GROWING_PERCENT = 100;
