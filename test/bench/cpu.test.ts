@@ -2,10 +2,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuMeter, cpuBetween, StageCpu } from '../../src/bench/cpu.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { createTestDb, extraPool, testDbUrl, type TestDb } from '../helpers/db.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -49,7 +49,7 @@ describe('CpuMeter', () => {
   });
 
   it('finds the postmaster of a backend on this machine, and nothing for a process that is not postgres', async () => {
-    const pool = new pg.Pool({ connectionString: testDbUrl(db.name), max: 1 });
+    const pool = extraPool(db, 1);
     try {
       const { rows } = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
       const postmaster = CpuMeter.postmasterOf(rows[0]!.pid);

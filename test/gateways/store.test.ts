@@ -1,10 +1,10 @@
 // storeTransactions: counts that tell inserts, real changes and mere sightings apart; run stamps; derived values.
 import { sql } from 'kysely';
-import pg from 'pg';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, BulkStore, sampleOf, storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { createTestDb, extraPool, type TestDb } from '../helpers/db.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -374,7 +374,7 @@ describe('the two ways into gateway_transactions', () => {
 
 describe('BulkStore.close', () => {
   it('ends its connection instead of handing it back to the pool (it used a temporary table)', async () => {
-    const pool = new pg.Pool({ connectionString: testDbUrl(db.name), max: 1 });
+    const pool = extraPool(db, 1);
     try {
       const bulk = await BulkStore.open(db.db, pool, null);
       expect(pool.totalCount).toBe(1);

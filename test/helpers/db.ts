@@ -26,6 +26,17 @@ export function testDbUrl(name: string): string {
   return u.toString();
 }
 
+/**
+ * A pool of its own on a test database, for tests that need a pool of a given size. Like connect()'s, it ignores
+ * the errors of idle clients: pool.end() resolves before its clients' sessions have ended, so the drop that
+ * follows (with force) can terminate one of them, and that error must not surface as an uncaught exception.
+ */
+export function extraPool(db: TestDb, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: testDbUrl(db.name), max });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 export async function createTestDb(): Promise<TestDb> {
   const name = `payrecon_t_${randomBytes(5).toString('hex')}`;
   const template = inject('pgTemplate');

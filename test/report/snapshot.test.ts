@@ -1,10 +1,10 @@
 // The report's snapshot: queries read at once on other connections see exactly what the snapshot sees, not what
 // was committed after it began; with a pool of one connection they run one after the other instead of waiting.
 import { sql } from 'kysely';
-import pg from 'pg';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSnapshot } from '../../src/report/snapshot.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { createTestDb, extraPool, type TestDb } from '../helpers/db.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -35,7 +35,7 @@ describe('withSnapshot', () => {
   });
 
   it('runs them one after the other on its own connection when the pool has no other', async () => {
-    const single = new pg.Pool({ connectionString: testDbUrl(db.name), max: 1 });
+    const single = extraPool(db, 1);
     try {
       const out = await withSnapshot(single, (snap) => snap.allAtOnce([count(), total()] as const));
       expect(out).toEqual([[{ n: 10 }], [{ s: 55 }]]);
