@@ -2,7 +2,7 @@
 // figures worth quoting are each one's spread over several runs. Every run is a fresh process: peak RSS is a
 // process's own, and a second run in the same process would start with the first one's heap.
 import { spawn } from 'node:child_process';
-import { perSecond, type BenchReport } from './report.js';
+import { floorRatio, perSecond, type BenchReport } from './report.js';
 
 export interface Spread {
   min: number;
@@ -18,7 +18,6 @@ interface Figure {
   digits: number;
 }
 
-const ratio = (ms: number, floorMs: number) => ms / Math.max(1, floorMs);
 const cpuSeconds = (r: BenchReport, who: 'run' | 'sandbox' | 'database') =>
   (r.cpuMs.endToEnd?.[who] ?? NaN) / 1000;
 
@@ -26,7 +25,7 @@ const FIGURES: readonly Figure[] = [
   { name: 'load s', value: (r) => r.stages.load / 1000, digits: 2 },
   {
     name: 'load / raw COPY',
-    value: (r) => ratio(r.stages.load, r.floors.copy),
+    value: (r) => floorRatio(r.stages.load, r.floors.copy),
     target: { text: '≤ 3×', met: (v) => v <= 3 },
     digits: 1,
   },
@@ -41,7 +40,7 @@ const FIGURES: readonly Figure[] = [
   { name: 'match s', value: (r) => r.stages.match / 1000, digits: 2 },
   {
     name: 'match / full outer join',
-    value: (r) => ratio(r.stages.match, r.floors.join),
+    value: (r) => floorRatio(r.stages.match, r.floors.join),
     target: { text: '≤ 3×', met: (v) => v <= 3 },
     digits: 1,
   },

@@ -27,6 +27,8 @@ export function measureRss(): { peakMb(): number } {
 
 /** Rows per second, rounded; 0 when no time was measured. */
 export const perSecond = (rows: number, ms: number) => (ms > 0 ? Math.round((rows / ms) * 1000) : 0);
+/** A stage's time over its floor's (a floor under 1 ms counts as 1 ms). */
+export const floorRatio = (ms: number, floorMs: number) => ms / Math.max(1, floorMs);
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
 function cpuText(u: CpuUse | null): string {
@@ -40,14 +42,14 @@ export function formatReport(r: BenchReport): string {
       'load (fetch+parse+COPY)',
       r.lines,
       r.stages.load,
-      `${(r.stages.load / Math.max(1, r.floors.copy)).toFixed(2)}x raw COPY (${s(r.floors.copy)} s)`,
+      `${floorRatio(r.stages.load, r.floors.copy).toFixed(2)}x raw COPY (${s(r.floors.copy)} s)`,
     ],
     ['pull (both APIs)', r.gatewayRecords, r.stages.pull, ''],
     [
       'match',
       r.lines + r.gatewayRecords,
       r.stages.match,
-      `${(r.stages.match / Math.max(1, r.floors.join)).toFixed(2)}x full outer join (${s(r.floors.join)} s)`,
+      `${floorRatio(r.stages.match, r.floors.join).toFixed(2)}x full outer join (${s(r.floors.join)} s)`,
     ],
     ['report (workbook)', r.openDiscrepancies, r.stages.report, ''],
   ];
