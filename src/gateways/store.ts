@@ -460,17 +460,17 @@ export class BulkStore {
     // before it, these chunks' included. A crash before that loses only records that no window claims, and the
     // next pull fetches them again; what is committed stays consistent either way (no corruption, no half chunk).
     await run('begin; set local synchronous_commit = off');
+    const copyChunk = (target: string) =>
+      pipeline(
+        Readable.from([HEADER, chunk.data, TRAILER]),
+        this.client.query(copyFrom(`copy ${target} from stdin with (format binary)`)),
+      );
     let counts: UpsertRow | undefined;
     if (!(await this.sampleStored(chunk.ids))) {
       await run('savepoint payrecon_direct');
       try {
         await withoutRowTriggers(run, this.quiet, () =>
-          pipeline(
-            Readable.from([HEADER, chunk.data, TRAILER]),
-            this.client.query(
-              copyFrom(`copy gateway_transactions (${STAGED_COLUMNS}) from stdin with (format binary)`),
-            ),
-          ),
+          copyChunk(`gateway_transactions (${STAGED_COLUMNS})`),
         );
         await run('release savepoint payrecon_direct');
         counts = { inserted: chunk.rows, updated: 0 };
@@ -480,10 +480,7 @@ export class BulkStore {
       }
     }
     if (!counts) {
-      await pipeline(
-        Readable.from([HEADER, chunk.data, TRAILER]),
-        this.client.query(copyFrom(`copy ${STAGING} from stdin with (format binary)`)),
-      );
+      await copyChunk(STAGING);
       const result = await withoutRowTriggers(run, this.quiet, () =>
         this.client.query<UpsertRow>(upsertSql(STAGING), [this.runId]),
       );
@@ -545,7 +542,7 @@ const UNIQUE_VIOLATION = '23505';
 const STAGED_COLUMNS = `provider, transaction_id, gateway_type, kind, status, root_payment_id, referenced_id,
   merchant_reference, amount_minor, currency, transaction_time, brand, result_code, raw, content_hash,
   first_seen_run_id, last_seen_run_id`;
-const STAGED_FIELDS = 17;
+const STAGED_FIELDS = STAGED_COLUMNS.split(',').length;
 
 /**
  * Walks referenced_id up to the root payment for the records just stored, and for records stored earlier whose

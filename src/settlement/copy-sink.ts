@@ -26,9 +26,10 @@ import { mayWriteWithoutRowTriggers } from '../db/row-triggers.js';
 import type { SettlementLine } from './convert.js';
 import type { ParseSink } from './parse.js';
 
-const COPY_SQL = `copy settlement_lines (file_id, line_no, provider, settlement_date, batch_id, kind, transaction_id, payment_id,
-  merchant_reference, transaction_time, currency, gross_minor, fee_minor, net_minor, raw) from stdin with (format binary)`;
-const FIELDS = 15;
+const COLUMNS = `file_id, line_no, provider, settlement_date, batch_id, kind, transaction_id, payment_id,
+  merchant_reference, transaction_time, currency, gross_minor, fee_minor, net_minor, raw`;
+const COPY_SQL = `copy settlement_lines (${COLUMNS}) from stdin with (format binary)`;
+const FIELDS = COLUMNS.split(',').length;
 /** Bytes of COPY data gathered before a write: big writes keep the per-write overhead negligible. */
 const WRITE_BYTES = 256 * 1024;
 /**
