@@ -192,6 +192,49 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
       .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(5001);
   });
+
+  it('walks to the root from what each chunk stored: children before parents, and the last record of a key', async () => {
+    const builder = new BatchBuilder(null);
+    const bulk = await BulkStore.open(db.db, db.pool, null);
+    const store = async (records: GatewayTransaction[]) => {
+      builder.add(records);
+      await bulk.store(builder.take());
+    };
+    try {
+      // A refund of a capture arrives first: its walk stops at the capture, which is not stored yet.
+      await store([
+        base('wk-rf', { gatewayType: 'RF', kind: 'refund', referencedId: 'wk-cp', rootPaymentId: 'wk-cp' }),
+      ]);
+      // In one batch: a capture first said to capture wk-px, then (same key, later page) wk-pa. The walk must
+      // start from the record kept, and carry the refund stored earlier along. A plain payment (DB) shares the
+      // capture's id: only records that reference another are walked, and it stays its own root.
+      await store([
+        base('wk-cp', { gatewayType: 'CP', referencedId: 'wk-px', rootPaymentId: 'wk-px' }),
+        base('wk-cp', { gatewayType: 'DB' }),
+        base('wk-rf2', { gatewayType: 'RF', kind: 'refund', referencedId: 'wk-cp2', rootPaymentId: 'wk-cp2' }),
+        base('wk-cp2', { gatewayType: 'CP', referencedId: 'wk-pa', rootPaymentId: 'wk-pa' }),
+        base('wk-cp', { gatewayType: 'CP', referencedId: 'wk-pa', rootPaymentId: 'wk-pa' }),
+      ]);
+      await store([base('wk-pa', { gatewayType: 'PA', kind: 'authorization' })]);
+    } finally {
+      bulk.close();
+    }
+    const rows = await db.db
+      .selectFrom('gateway_transactions')
+      .select(['transaction_id', 'gateway_type', 'referenced_id', 'root_payment_id'])
+      .where('transaction_id', 'like', 'wk-%')
+      .orderBy('transaction_id')
+      .orderBy('gateway_type')
+      .execute();
+    expect(rows).toEqual([
+      { transaction_id: 'wk-cp', gateway_type: 'CP', referenced_id: 'wk-pa', root_payment_id: 'wk-pa' },
+      { transaction_id: 'wk-cp', gateway_type: 'DB', referenced_id: null, root_payment_id: 'wk-cp' },
+      { transaction_id: 'wk-cp2', gateway_type: 'CP', referenced_id: 'wk-pa', root_payment_id: 'wk-pa' },
+      { transaction_id: 'wk-pa', gateway_type: 'PA', referenced_id: null, root_payment_id: 'wk-pa' },
+      { transaction_id: 'wk-rf', gateway_type: 'RF', referenced_id: 'wk-cp', root_payment_id: 'wk-pa' },
+      { transaction_id: 'wk-rf2', gateway_type: 'RF', referenced_id: 'wk-cp2', root_payment_id: 'wk-pa' },
+    ]);
+  });
 });
 
 describe('BatchBuilder.take', () => {
