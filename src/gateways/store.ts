@@ -10,6 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../db/connect.js';
 import { fieldCount, HEADER, int64, nullValue, text, timestamp, TRAILER } from '../db/copy-binary.js';
 import { mayWriteWithoutRowTriggers, withoutRowTriggers } from '../db/row-triggers.js';
+import { ProviderStats } from './provider-stats.js';
 import type { GatewayTransaction } from './types.js';
 
 export interface StoreCounts {
@@ -421,7 +422,12 @@ export class BulkStore {
     private readonly runId: number | null,
     /** See `open`: the upsert runs without per-row foreign-key triggers. */
     private readonly quiet: boolean,
-  ) {}
+  ) {
+    this.stats = new ProviderStats(client);
+  }
+
+  /** The planner's idea of each provider's size, kept up with what this store writes (see ProviderStats). */
+  private readonly stats: ProviderStats;
 
   /**
    * The upsert may skip the foreign-key triggers of first_seen_run_id and last_seen_run_id (two lookups of `runs`
@@ -516,6 +522,7 @@ export class BulkStore {
       chunk.linked,
     );
     await run('commit');
+    await this.stats.afterCommit(chunk.ids);
     return counts;
   }
 
@@ -576,7 +583,7 @@ const STAGED_FIELDS = STAGED_COLUMNS.split(',').length;
  * hash-joins the provider's whole table per batch (it grows during a pull faster than its statistics), which made a
  * pull quadratic in its size.
  */
-function resolveRoots(provider: string, linked: Linked): RawBuilder<unknown> {
+export function resolveRoots(provider: string, linked: Linked): RawBuilder<unknown> {
   return sql`
     with recursive linked as (
       select * from unnest(${linked.ids}::text[], ${linked.types}::text[], ${linked.refs}::text[])
@@ -587,8 +594,13 @@ function resolveRoots(provider: string, linked: Linked): RawBuilder<unknown> {
       union
       select c.transaction_id, c.gateway_type, c.referenced_id
       from (select distinct transaction_id from linked) l cross join lateral (
-        select c.transaction_id, c.gateway_type, c.referenced_id from gateway_transactions c
-        where c.provider = ${provider} and c.root_payment_id = l.transaction_id and c.referenced_id is not null
+        -- By the root index alone: with the provider beside it, stale statistics made a scan of the provider's
+        -- records by the primary key's prefix look cheaper (see ProviderStats).
+        select c.transaction_id, c.gateway_type, c.referenced_id from (
+          select c.provider, c.transaction_id, c.gateway_type, c.referenced_id from gateway_transactions c
+          where c.root_payment_id = l.transaction_id and c.referenced_id is not null
+          offset 0
+        ) c where c.provider = ${provider}
         offset 0
       ) c
     ),
@@ -619,24 +631,26 @@ function resolveRoots(provider: string, linked: Linked): RawBuilder<unknown> {
 /**
  * Chargebacks that carry no amount take the referenced payment's, negated, in its currency: for CBs just stored,
  * and for stored CBs whose payment just arrived.
+ *
+ * One scan of the partial index of unvalued chargebacks (a handful of rows, whatever the table size), and per
+ * chargeback found, primary-key probes for its payment. Nothing here joins: a join's order followed the
+ * provider's statistics, and when they were stale (a provider's first pull into a table that autoanalyze had seen
+ * without it) the planner took the provider for one row and nested two scans of all its records, per batch
+ * (one statement ran for over two minutes with 200k of the provider's records stored). `offset 0` keeps the EXISTS a probe per chargeback rather than a join.
  */
-function valueChargebacks(provider: string, ids: string[]): RawBuilder<unknown> {
+export function valueChargebacks(provider: string, ids: string[]): RawBuilder<unknown> {
   return sql`
-    with batch as (select distinct unnest(${ids}::text[]) as id),
-    targets as (
-      select cb.transaction_id, cb.gateway_type, p.amount_minor, p.currency
-      from gateway_transactions cb
-      cross join lateral (
-        select x.amount_minor, x.currency from gateway_transactions x
+    with batch as (select distinct unnest(${ids}::text[]) as id)
+    update gateway_transactions cb
+    set (amount_minor, currency) = (
+      select -abs(x.amount_minor), x.currency from gateway_transactions x
+      where x.provider = cb.provider and x.transaction_id = cb.referenced_id and x.amount_minor is not null
+      order by (x.kind = 'payment') desc, x.gateway_type limit 1)
+    where cb.provider = ${provider} and cb.kind = 'chargeback' and cb.amount_minor is null and cb.referenced_id is not null
+      and (cb.transaction_id in (select id from batch) or cb.referenced_id in (select id from batch))
+      and exists (
+        select 1 from gateway_transactions x
         where x.provider = cb.provider and x.transaction_id = cb.referenced_id and x.amount_minor is not null
-        order by (x.kind = 'payment') desc, x.gateway_type limit 1
-      ) p
-      -- Served by the partial index of unvalued chargebacks: a handful of rows, whatever the table size.
-      where cb.provider = ${provider} and cb.kind = 'chargeback' and cb.amount_minor is null and cb.referenced_id is not null
-        and (cb.transaction_id in (select id from batch) or cb.referenced_id in (select id from batch))
-    )
-    update gateway_transactions g set amount_minor = -abs(t.amount_minor), currency = t.currency
-    from targets t
-    where g.provider = ${provider} and g.transaction_id = t.transaction_id and g.gateway_type = t.gateway_type
+        offset 0)
   `;
 }

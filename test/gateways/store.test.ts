@@ -211,7 +211,12 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
       await store([
         base('wk-cp', { gatewayType: 'CP', referencedId: 'wk-px', rootPaymentId: 'wk-px' }),
         base('wk-cp', { gatewayType: 'DB' }),
-        base('wk-rf2', { gatewayType: 'RF', kind: 'refund', referencedId: 'wk-cp2', rootPaymentId: 'wk-cp2' }),
+        base('wk-rf2', {
+          gatewayType: 'RF',
+          kind: 'refund',
+          referencedId: 'wk-cp2',
+          rootPaymentId: 'wk-cp2',
+        }),
         base('wk-cp2', { gatewayType: 'CP', referencedId: 'wk-pa', rootPaymentId: 'wk-pa' }),
         base('wk-cp', { gatewayType: 'CP', referencedId: 'wk-pa', rootPaymentId: 'wk-pa' }),
       ]);

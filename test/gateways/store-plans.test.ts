@@ -1,0 +1,122 @@
+// The derived-value statements of the pull keep their plans when the table's statistics are stale: a provider's
+// first pull into a table that was last analysed before it had any of that provider's records. The planner then
+// takes the provider for one row; a plan that scans all of a provider's records per batch made such a pull take
+// minutes. Real planner, real statistics: each scan of gateway_transactions must be a lookup, not a provider scan.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchBuilder, BulkStore, resolveRoots, valueChargebacks } from '../../src/gateways/store.js';
+import type { GatewayTransaction } from '../../src/gateways/types.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+  await db.pool.query(`alter table gateway_transactions set (autovacuum_enabled = off)`);
+  const insert = (provider: string, kind: string, from: number, to: number, amount: string) =>
+    db.pool.query(
+      `insert into gateway_transactions (provider, transaction_id, gateway_type, kind, status, referenced_id,
+         amount_minor, currency, transaction_time, raw, content_hash)
+       select $1, $1 || '-' || $2 || '-' || i, $2, $2, 'succeeded',
+         case when $2 = 'chargeback' then $1 || '-payment-' || i end, ${amount}, 'EUR', now(), '{}', 'h'
+       from generate_series($3::int, $4::int) i`,
+      [provider, kind, from, to],
+    );
+  // Statistics that know one provider only, then the other provider's records, as its first pull writes them.
+  await insert('payunity', 'payment', 1, 20000, '1000');
+  await db.pool.query('analyze gateway_transactions');
+  await insert('useepay', 'payment', 1, 20000, '1000');
+  await insert('useepay', 'chargeback', 1, 50, 'null');
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+const record = (id: string): GatewayTransaction => ({
+  provider: 'useepay',
+  transactionId: id,
+  gatewayType: 'payment_intent',
+  kind: 'payment',
+  status: 'succeeded',
+  rootPaymentId: id,
+  referencedId: null,
+  merchantReference: `O-${id}`,
+  amountMinor: 1000,
+  currency: 'EUR',
+  transactionTime: new Date('2026-11-20T10:00:00Z'),
+  brand: 'VISA',
+  resultCode: null,
+  raw: { id },
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Every scan of gateway_transactions in the plan of `query` (the table an UPDATE writes is not a scan). */
+/** Asserts that every scan in `found` is a lookup: by the partial index `partial`, or by a record's own id. */
+function expectLookups(found: PlanNode[], partial: string): void {
+  expect(found.length).toBeGreaterThan(0);
+  for (const s of found) {
+    expect(s['Node Type']).toMatch(/Index Scan/);
+    if (s['Index Name'] === partial) continue;
+    expect(s['Index Name']).toBe('gateway_transactions_pkey');
+    expect(s['Index Cond']).toMatch(/transaction_id = /);
+  }
+}
+
+async function scans(query: { sql: string; parameters: readonly unknown[] }): Promise<PlanNode[]> {
+  const { rows } = await db.pool.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+    `explain (format json) ${query.sql}`,
+    query.parameters as unknown[],
+  );
+  const out: PlanNode[] = [];
+  const walk = (n: PlanNode) => {
+    if (n['Relation Name'] === 'gateway_transactions' && n['Node Type'] !== 'ModifyTable') out.push(n);
+    n.Plans?.forEach(walk);
+  };
+  walk(rows[0]!['QUERY PLAN'][0]!.Plan);
+  return out;
+}
+
+describe('derived values under stale statistics', () => {
+  it('values chargebacks through the unvalued-chargeback index and primary-key lookups of their payments', async () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => `useepay-payment-${i + 1}`);
+    const found = await scans(valueChargebacks('useepay', ids).compile(db.db));
+    expectLookups(found, 'gateway_transactions_unvalued_cb_idx');
+    expect(found.some((s) => s['Index Name'] === 'gateway_transactions_unvalued_cb_idx')).toBe(true);
+
+    // And the statement does its work: every chargeback of the batch's payments takes the payment's amount.
+    await valueChargebacks('useepay', ids).execute(db.db);
+    const { rows } = await db.pool.query<{ n: number; sum: string }>(
+      `select count(*)::int as n, sum(amount_minor)::text as sum from gateway_transactions
+       where provider = 'useepay' and kind = 'chargeback'`,
+    );
+    expect(rows[0]).toEqual({ n: 50, sum: String(50 * -1000) });
+  });
+
+  it('walks to the root through the root index and primary-key lookups, once the pull has refreshed the statistics', async () => {
+    // Under the statistics of beforeAll (no useepay at all) the walk scanned every useepay record by the primary
+    // key's prefix. The pull's store refreshes them once it has written enough of a provider the statistics do
+    // not know.
+    const builder = new BatchBuilder(null);
+    const bulk = await BulkStore.open(db.db, db.pool, null);
+    try {
+      for (let i = 0; i < 6; i++) {
+        builder.add(Array.from({ length: 5000 }, (_, j) => record(`useepay-pulled-${i * 5000 + j}`)));
+        await bulk.store(builder.take());
+      }
+    } finally {
+      bulk.close();
+    }
+    const linked = {
+      ids: Array.from({ length: 50 }, (_, i) => `useepay-chargeback-${i + 1}`),
+      types: Array.from({ length: 50 }, () => 'chargeback'),
+      refs: Array.from({ length: 50 }, (_, i) => `useepay-payment-${i + 1}`),
+    };
+    const found = await scans(resolveRoots('useepay', linked).compile(db.db));
+    expectLookups(found, 'gateway_transactions_root_idx');
+  });
+});
