@@ -10,7 +10,6 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../db/connect.js';
 import { fieldCount, HEADER, int64, nullValue, text, timestamp, TRAILER } from '../db/copy-binary.js';
 import { mayWriteWithoutRowTriggers, withoutRowTriggers } from '../db/row-triggers.js';
-import { ProviderStats } from './provider-stats.js';
 import type { GatewayTransaction } from './types.js';
 
 export interface StoreCounts {
@@ -422,12 +421,7 @@ export class BulkStore {
     private readonly runId: number | null,
     /** See `open`: the upsert runs without per-row foreign-key triggers. */
     private readonly quiet: boolean,
-  ) {
-    this.stats = new ProviderStats(client);
-  }
-
-  /** The planner's idea of each provider's size, kept up with what this store writes (see ProviderStats). */
-  private readonly stats: ProviderStats;
+  ) {}
 
   /**
    * The upsert may skip the foreign-key triggers of first_seen_run_id and last_seen_run_id (two lookups of `runs`
@@ -522,7 +516,6 @@ export class BulkStore {
       chunk.linked,
     );
     await run('commit');
-    await this.stats.afterCommit(chunk.ids);
     return counts;
   }
 
@@ -533,11 +526,8 @@ export class BulkStore {
    */
   private async sampleStored(ids: ReadonlyMap<string, string[]>): Promise<boolean> {
     for (const [provider, list] of ids) {
-      const { rows } = await this.client.query<{ found: boolean }>(
-        `select exists (select 1 from gateway_transactions where provider = $1 and transaction_id = any($2::text[]))
-           as found`,
-        [provider, sampleOf(list)],
-      );
+      const q = anyStored(provider, sampleOf(list)).compile(this.db);
+      const { rows } = await this.client.query<{ found: boolean }>(q.sql, q.parameters as unknown[]);
       if (rows[0]?.found !== false) return true;
     }
     return false;
@@ -550,6 +540,20 @@ export class BulkStore {
   close(): void {
     this.client.release(true);
   }
+}
+
+/**
+ * Whether any of `ids` is stored for `provider`: one primary-key probe per id. Asked as one EXISTS over the
+ * table, the planner expected a match within the first few rows of the provider and scanned them all when there
+ * was none (every chunk of a first pull), whenever the statistics knew the provider but not the ids.
+ */
+export function anyStored(provider: string, ids: readonly string[]): RawBuilder<{ found: boolean }> {
+  return sql<{ found: boolean }>`
+    select exists (
+      select 1 from unnest(${ids}::text[]) as i(id) cross join lateral (
+        select 1 from gateway_transactions g where g.provider = ${provider} and g.transaction_id = i.id offset 0
+      ) g
+    ) as found`;
 }
 
 const STAGING = 'payrecon_gateway_batch';
@@ -595,7 +599,7 @@ export function resolveRoots(provider: string, linked: Linked): RawBuilder<unkno
       select c.transaction_id, c.gateway_type, c.referenced_id
       from (select distinct transaction_id from linked) l cross join lateral (
         -- By the root index alone: with the provider beside it, stale statistics made a scan of the provider's
-        -- records by the primary key's prefix look cheaper (see ProviderStats).
+        -- records by the primary key's prefix look cheaper (see valueChargebacks).
         select c.transaction_id, c.gateway_type, c.referenced_id from (
           select c.provider, c.transaction_id, c.gateway_type, c.referenced_id from gateway_transactions c
           where c.root_payment_id = l.transaction_id and c.referenced_id is not null
@@ -619,12 +623,20 @@ export function resolveRoots(provider: string, linked: Linked): RawBuilder<unkno
     roots as (
       select distinct on (transaction_id, gateway_type) transaction_id, gateway_type, cur as root
       from walk order by transaction_id, gateway_type, depth desc
+    ),
+    -- Each record whose root changes, found by its primary key, and then updated where it was found: a join of
+    -- the table to roots would follow the provider's estimate (see valueChargebacks).
+    changed as (
+      select x.tid, r.root from roots r cross join lateral (
+        select g.ctid as tid, g.root_payment_id from gateway_transactions g
+        where g.provider = ${provider} and g.transaction_id = r.transaction_id and g.gateway_type = r.gateway_type
+        offset 0
+      ) x
+      where x.root_payment_id is distinct from r.root
     )
-    update gateway_transactions g set root_payment_id = r.root
-    from roots r
-    where g.provider = ${provider} and g.transaction_id = any(array(select transaction_id from roots))
-      and g.transaction_id = r.transaction_id and g.gateway_type = r.gateway_type
-      and g.root_payment_id is distinct from r.root
+    update gateway_transactions g set root_payment_id = c.root
+    from changed c
+    where g.ctid = any(array(select tid from changed)) and g.ctid = c.tid
   `;
 }
 
