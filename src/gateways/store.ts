@@ -582,10 +582,13 @@ const STAGED_FIELDS = STAGED_COLUMNS.split(',').length;
  * The walk starts from the chunk's own values (id, gateway type, referenced id), which are what it just stored:
  * reading them back cost a primary-key probe per linked record, about a fifth of the walk.
  *
- * Every lookup is a LATERAL subquery fenced with `offset 0`, and the final update finds its rows through
- * `= any(array(…))`: both keep the plan to primary-key and root-index probes, O(batch). Left to itself the planner
- * hash-joins the provider's whole table per batch (it grows during a pull faster than its statistics), which made a
- * pull quadratic in its size.
+ * Every lookup is a LATERAL subquery fenced with `offset 0`, and the final update finds its rows by the ctids those
+ * lookups returned (a TID scan): the plan stays primary-key and root-index probes, O(batch), whatever the
+ * statistics say. Left to itself the planner hash-joins the provider's whole table per batch (it grows during a pull
+ * faster than its statistics), or, when the statistics have not seen the provider, scans all its records by the
+ * primary key's prefix; either made a pull quadratic in its size. The ctids are read and used by one statement;
+ * if another pull rewrites one of these records meanwhile, its ctid has moved and the update skips it, and that
+ * pull, which stored the record, walks it itself.
  */
 export function resolveRoots(provider: string, linked: Linked): RawBuilder<unknown> {
   return sql`
@@ -648,7 +651,8 @@ export function resolveRoots(provider: string, linked: Linked): RawBuilder<unkno
  * chargeback found, primary-key probes for its payment. Nothing here joins: a join's order followed the
  * provider's statistics, and when they were stale (a provider's first pull into a table that autoanalyze had seen
  * without it) the planner took the provider for one row and nested two scans of all its records, per batch
- * (one statement ran for over two minutes with 200k of the provider's records stored). `offset 0` keeps the EXISTS a probe per chargeback rather than a join.
+ * (one statement ran for over two minutes with 200k of the provider's records stored). `offset 0` keeps the
+ * EXISTS a probe per chargeback rather than a join.
  */
 export function valueChargebacks(provider: string, ids: string[]): RawBuilder<unknown> {
   return sql`
