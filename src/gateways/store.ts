@@ -601,15 +601,13 @@ export function resolveRoots(provider: string, linked: Linked): RawBuilder<unkno
       union
       select c.transaction_id, c.gateway_type, c.referenced_id
       from (select distinct transaction_id from linked) l cross join lateral (
-        -- By the root index alone: with the provider beside it, stale statistics made a scan of the provider's
-        -- records by the primary key's prefix look cheaper (see valueChargebacks).
-        select c.transaction_id, c.gateway_type, c.referenced_id from (
-          select c.provider, c.transaction_id, c.gateway_type, c.referenced_id from gateway_transactions c
-          where c.root_payment_id = l.transaction_id and c.referenced_id is not null
-          offset 0
-        ) c where c.provider = ${provider}
+        -- By the root index alone, the provider checked after: with the provider beside the root, stale statistics
+        -- made a scan of the provider's records by the primary key's prefix look cheaper (see valueChargebacks).
+        select c.provider, c.transaction_id, c.gateway_type, c.referenced_id from gateway_transactions c
+        where c.root_payment_id = l.transaction_id and c.referenced_id is not null
         offset 0
       ) c
+      where c.provider = ${provider}
     ),
     walk as (
       select transaction_id, gateway_type, cur, 0 as depth from start
