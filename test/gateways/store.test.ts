@@ -1,6 +1,5 @@
 // storeTransactions: counts that tell inserts, real changes and mere sightings apart; run stamps; derived values.
 import { sql } from 'kysely';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchBuilder, BulkStore, sampleOf, storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
