@@ -61,3 +61,44 @@ test('per batch and currency: counts and totals of every line kind, in the range
   ]);
   expect(await rows(['useepay'])).toHaveLength(1);
 });
+
+test('a batch over several files: its lines summed over all of them, and every file named and counted once', async () => {
+  const first = await insertFile(db.db, 'payunity', '2026-11-25', [
+    { tid: 'M1', gross: 1000, fee: 30, batch: 'B9' },
+    { tid: 'M2', gross: 2000, fee: 60, batch: 'B9' },
+  ]);
+  const second = await insertFile(db.db, 'payunity', '2026-11-25', [
+    { tid: 'M3', gross: 400, fee: 12, batch: 'B9' },
+    { tid: 'M4', gross: 100, fee: 3, batch: 'B9' },
+    { tid: 'M5', gross: 50, fee: 1, batch: 'B9' },
+  ]);
+  // The second file lost two lines to rejection, and its counts no longer add up.
+  await sql`update settlement_files set rejected_count = 2, line_count = 6 where id = ${second}`.execute(
+    db.db,
+  );
+  const names = await db.db
+    .selectFrom('settlement_files')
+    .select('file_name')
+    .where('id', 'in', [first, second])
+    .orderBy('file_name')
+    .execute();
+
+  const { rows } = await db.db.executeQuery(
+    batchRows({ providers: ['payunity'], from: '2026-11-25', to: '2026-11-25', db: db.db }),
+  );
+  expect(rows).toEqual([
+    {
+      provider: 'payunity',
+      currency: 'EUR',
+      batch: 'B9',
+      settlement_date: '2026-11-25',
+      files: names.map((n) => n.file_name).join(', '),
+      lines: 5,
+      gross: 3550,
+      fees: 106,
+      net: 3444,
+      rejected: 2,
+      counts_off: true,
+    },
+  ]);
+});

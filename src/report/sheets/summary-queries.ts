@@ -45,13 +45,18 @@ export function gatewayFigures(scope: ReportScope) {
   );
 }
 
-/** Settlement lines of the run's dates: counts and control totals, and how many are matched. */
+/**
+ * Settlement lines of the run's dates: counts and control totals, and how many are matched. Matched is a join, not
+ * an EXISTS: the planner copies an EXISTS into each aggregate that reads it, a probe of matches per line per copy
+ * (2.5–2.8 s for 780,000 lines, 1.1 s as a join).
+ */
 export function settlementFigures(scope: ReportScope) {
   return sql<Figure>`
     with l as (
       select l.provider, l.currency, l.kind, l.gross_minor, l.fee_minor, l.net_minor,
-        exists (select 1 from matches m where m.settlement_line_id = l.id) as matched
+        m.settlement_line_id is not null as matched
       from settlement_lines l join settlement_files f on f.id = l.file_id and f.status = 'loaded'
+      left join matches m on m.settlement_line_id = l.id
       where l.provider = any(${scope.providers}::text[]) and l.settlement_date between ${scope.from} and ${scope.to}
     )
     select provider, currency, x.item, x.count, x.amount_minor from (
@@ -106,19 +111,27 @@ export interface BatchRow {
  * Every settlement batch of the run's dates with its totals, read inside the report's snapshot (the batch rows tie
  * to the Summary's totals), with what makes the check informative: lines lost to rejection. A batch is in order
  * when its lines' gross minus fees equals their net and none of its files lost lines to rejection (then the paid
- * net cannot be traced to lines).
+ * net cannot be traced to lines). The lines are summed per file first (a hash aggregate into a few hundred rows), and
+ * only those rows are joined to their files and grouped by batch: grouping the lines themselves by batch name sorted
+ * every line on disk (1.1–1.2 s for 780,000 lines, 0.4–0.6 s this way).
  */
 export function batchRows(scope: Pick<ReportScope, 'providers' | 'from' | 'to' | 'db'>) {
   return sql<BatchRow>`
+    with per_file as (
+      select l.provider, l.currency, l.batch_id, l.file_id, min(l.settlement_date) as settlement_date,
+        count(*) as lines, sum(l.gross_minor) as gross, sum(l.fee_minor) as fees, sum(l.net_minor) as net
+      from settlement_lines l
+      where l.provider = any(${scope.providers}::text[]) and l.settlement_date between ${scope.from} and ${scope.to}
+      group by l.provider, l.currency, l.batch_id, l.file_id
+    )
     select l.provider, l.currency, coalesce(l.batch_id, '(no batch id) ' || f.file_name) as batch,
       min(l.settlement_date) as settlement_date, string_agg(distinct f.file_name, ', ') as files,
-      count(*)::int as lines, sum(l.gross_minor)::bigint as gross, sum(l.fee_minor)::bigint as fees,
-      sum(l.net_minor)::bigint as net,
+      sum(l.lines)::int as lines, sum(l.gross)::bigint as gross, sum(l.fees)::bigint as fees,
+      sum(l.net)::bigint as net,
       (select coalesce(sum(f2.rejected_count), 0)::int from settlement_files f2
         where f2.id = any(array_agg(distinct f.id))) as rejected,
       bool_or(f.line_count <> f.loaded_count + f.rejected_count) as counts_off
-    from settlement_lines l join settlement_files f on f.id = l.file_id and f.status = 'loaded'
-    where l.provider = any(${scope.providers}::text[]) and l.settlement_date between ${scope.from} and ${scope.to}
+    from per_file l join settlement_files f on f.id = l.file_id and f.status = 'loaded'
     group by l.provider, l.currency, coalesce(l.batch_id, '(no batch id) ' || f.file_name)
     order by 1, 2, 4, 3`.compile(scope.db);
 }
