@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuMeter, cpuBetween, StageCpu } from '../../src/bench/cpu.js';
 import { createTestDb, extraPool, testDbUrl, type TestDb } from '../helpers/db.js';

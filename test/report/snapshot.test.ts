@@ -1,7 +1,6 @@
 // The report's snapshot: queries read at once on other connections see exactly what the snapshot sees, not what
 // was committed after it began; with a pool of one connection they run one after the other instead of waiting.
 import { sql } from 'kysely';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withSnapshot } from '../../src/report/snapshot.js';
 import { createTestDb, extraPool, type TestDb } from '../helpers/db.js';
