@@ -24,6 +24,14 @@ afterEach(async () => {
 const T = (h: number) => `2026-11-20T${String(h).padStart(2, '0')}:00:00Z`;
 const NOW = '2026-11-30T09:00:00Z';
 
+/** Each line's one record: the capture, the refund, the payment with an amount, the only record. */
+const PAIRED = [
+  'M1/CP/transaction_id',
+  'M2/RF/transaction_id',
+  'M3/CP/transaction_id',
+  'S1/DB/transaction_id',
+];
+
 async function matchedRecords(): Promise<string[]> {
   const rows = await db.db
     .selectFrom('matches')
@@ -58,12 +66,7 @@ test('a line whose id several records share pairs once, with the record whose ki
   const ctx = stageContext(db, testConfig(), NOW, run);
   const first = await matchRange(ctx, selection('2026-11-20', '2026-11-20', ['payunity']));
   expect(first.matched).toBe(4);
-  expect(await matchedRecords()).toEqual([
-    'M1/CP/transaction_id',
-    'M2/RF/transaction_id',
-    'M3/CP/transaction_id',
-    'S1/DB/transaction_id',
-  ]);
+  expect(await matchedRecords()).toEqual(PAIRED);
   expect(await openKeys(db.db)).toEqual(['missing_in_settlement:M2']);
 
   const again = await matchRange(
@@ -71,11 +74,6 @@ test('a line whose id several records share pairs once, with the record whose ki
     selection('2026-11-20', '2026-11-20', ['payunity']),
   );
   expect(again.matched).toBe(4);
-  expect(await matchedRecords()).toEqual([
-    'M1/CP/transaction_id',
-    'M2/RF/transaction_id',
-    'M3/CP/transaction_id',
-    'S1/DB/transaction_id',
-  ]);
+  expect(await matchedRecords()).toEqual(PAIRED);
   expect(await openKeys(db.db)).toEqual(['missing_in_settlement:M2']);
 });
