@@ -6,8 +6,10 @@ import {
   insertFile,
   insertGateway,
   newRun,
+  nov20,
   openDiscrepancies,
   openKeys,
+  PAST_DEADLINES,
   selection,
   stageContext,
   testConfig,
@@ -21,9 +23,8 @@ afterEach(async () => {
   await db.drop();
 });
 
-// Friday 2026-11-20; every movement of that day is past its deadline (payunity 3, useepay 2 business days) on the 30th.
-const T = (h: number) => `2026-11-20T${String(h).padStart(2, '0')}:00:00Z`;
-const NOW = '2026-11-30T09:00:00Z';
+const T = nov20;
+const NOW = PAST_DEADLINES;
 
 test('matches by both keys and classifies every type, positives and negatives', async () => {
   await insertGateway(db.db, [

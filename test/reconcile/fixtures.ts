@@ -36,6 +36,12 @@ export function testConfig(
   });
 }
 
+/** An hour of Friday 2026-11-20, the day the matcher tests settle. */
+export const nov20 = (h: number) => `2026-11-20T${String(h).padStart(2, '0')}:00:00Z`;
+
+/** A clock by which every movement of 2026-11-20 is past its deadline (payunity 3, useepay 2 business days). */
+export const PAST_DEADLINES = '2026-11-30T09:00:00Z';
+
 export function stageContext(db: TestDb, config: Config, now: string, runId: number | null): StageContext {
   return testStageContext(db, config, { now, runId });
 }

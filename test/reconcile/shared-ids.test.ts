@@ -7,7 +7,9 @@ import {
   insertFile,
   insertGateway,
   newRun,
+  nov20,
   openKeys,
+  PAST_DEADLINES,
   selection,
   stageContext,
   testConfig,
@@ -21,8 +23,8 @@ afterEach(async () => {
   await db.drop();
 });
 
-const T = (h: number) => `2026-11-20T${String(h).padStart(2, '0')}:00:00Z`;
-const NOW = '2026-11-30T09:00:00Z';
+const T = nov20;
+const NOW = PAST_DEADLINES;
 
 /** Each line's one record: the capture, the refund, the payment with an amount, the only record. */
 const PAIRED = [
