@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { UsageError } from '../shared/errors.js';
 
 // Reads finance's decisions back from the report workbook: the rows of the Discrepancies sheet (and its
-// continuation sheets "Discrepancies (2)", …) whose Action is REFUND. It only reads: checking each row against the
-// database is the refund executor's job.
+// continuation sheets "Discrepancies (2)", …) whose Action is filled in (readActionRows, for `payrecon decisions
+// import`), or is REFUND (readApprovalWorkbook, for the refund executor). It only reads: checking each row against
+// the database is the caller's job.
 // Not streamed: ExcelJS's streaming reader fails on workbooks whose zip lists the worksheets before
 // xl/workbook.xml (as ExcelJS itself writes them, and as other tools may save them), and an approval must never
 // depend on the order a spreadsheet program happened to write its zip entries in.
@@ -35,30 +38,56 @@ const COLUMNS = {
 
 const SHEET_RE = /^Discrepancies(?: \(\d+\))?$/;
 
+/** A row whose Action cell holds anything: `action` is that text, trimmed and upper-cased, not yet checked. */
+export interface ActionRow extends ApprovalRow {
+  action: string;
+}
+
+/** The rows marked REFUND, which approve refunds. */
 export async function readApprovalWorkbook(file: string): Promise<ApprovalRow[]> {
+  return (await readActionRows(file, 'approval file')).rows
+    .filter((r) => r.action === APPROVAL_ACTION)
+    .map(({ action: _, ...row }) => row);
+}
+
+/**
+ * Every row of the Discrepancies sheets with something in its Action cell, and the SHA-256 of the file's bytes as
+ * read; `label` names the file in errors.
+ */
+export async function readActionRows(
+  file: string,
+  label = 'workbook',
+): Promise<{ rows: ActionRow[]; sha256: string }> {
   const wb = new ExcelJS.Workbook();
+  let bytes: Buffer;
   try {
-    await wb.xlsx.readFile(file);
+    // Read here, not by ExcelJS's readFile, whose "File not found" error carries no code.
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'not found'
-        : code
-          ? `cannot be read (${code})`
-          : `is not a readable .xlsx workbook (${(e as Error).message})`;
-    throw new UsageError(`approval file ${file} ${why}`, { cause: e });
+    throw new UsageError(`${label} ${file} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`, {
+      cause: e,
+    });
+  }
+  try {
+    // ExcelJS declares its own Buffer type, which Node's generic Buffer no longer satisfies; the bytes are the same.
+    await wb.xlsx.load(bytes as unknown as Parameters<typeof wb.xlsx.load>[0]);
+  } catch (e) {
+    throw new UsageError(`${label} ${file} is not a readable .xlsx workbook (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   const sheets = wb.worksheets.filter((ws) => SHEET_RE.test(ws.name));
-  if (sheets.length === 0) throw new UsageError(`approval file ${file} has no Discrepancies sheet`);
-  const out: ApprovalRow[] = [];
+  if (sheets.length === 0) throw new UsageError(`${label} ${file} has no Discrepancies sheet`);
+  const out: ActionRow[] = [];
   for (const sheet of sheets) {
-    const cols = headerColumns(sheet.getRow(1), sheet.name, file);
+    const cols = headerColumns(sheet.getRow(1), sheet.name, `${label} ${file}`);
     sheet.eachRow((row, number) => {
       if (number === 1) return;
       const action = cellText(row.getCell(cols.action).value).trim().toUpperCase();
-      if (action !== APPROVAL_ACTION) return;
+      if (action === '') return;
       out.push({
+        action,
         sheet: sheet.name,
         row: number,
         discrepancyId: cellText(row.getCell(cols.id).value).trim(),
@@ -69,16 +98,15 @@ export async function readApprovalWorkbook(file: string): Promise<ApprovalRow[]>
       });
     });
   }
-  return out;
+  return { rows: out, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-function headerColumns(row: ExcelJS.Row, sheet: string, file: string): Record<keyof typeof COLUMNS, number> {
+function headerColumns(row: ExcelJS.Row, sheet: string, named: string): Record<keyof typeof COLUMNS, number> {
   const byName = new Map<string, number>();
   row.eachCell((cell, col) => byName.set(cellText(cell.value).trim(), col));
   const entries = Object.entries(COLUMNS).map(([key, header]) => {
     const col = byName.get(header);
-    if (col === undefined)
-      throw new UsageError(`approval file ${file}: sheet ${sheet} has no "${header}" column`);
+    if (col === undefined) throw new UsageError(`${named}: sheet ${sheet} has no "${header}" column`);
     return [key, col] as const;
   });
   return Object.fromEntries(entries) as Record<keyof typeof COLUMNS, number>;
