@@ -128,6 +128,18 @@ export interface DiscrepanciesTable {
   close_reason: string | null;
 }
 
+/** Finance's Action for a discrepancy, as imported from a report workbook; the latest row is the current one. */
+export interface DiscrepancyDecisionsTable {
+  id: Generated<number>;
+  discrepancy_id: string;
+  action: 'REFUND' | 'IGNORE' | 'INVESTIGATE';
+  source_file: string;
+  source_sha256: string;
+  sheet: string;
+  row_no: number;
+  decided_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface RunDiscrepanciesTable {
   run_id: number;
   discrepancy_id: string;
@@ -199,6 +211,7 @@ export interface Database {
   pull_windows: PullWindowsTable;
   discrepancies: DiscrepanciesTable;
   run_discrepancies: RunDiscrepanciesTable;
+  discrepancy_decisions: DiscrepancyDecisionsTable;
   refund_actions: RefundActionsTable;
   refund_attempts: RefundAttemptsTable;
   matches: MatchesTable;

@@ -1,5 +1,6 @@
 // Every command of interface.md, one file each.
 export { registerConfig } from './config-check.js';
+export { registerDecisions } from './decisions.js';
 export { registerDemo } from './demo.js';
 export { registerFetch } from './fetch.js';
 export { registerMatch } from './match.js';

@@ -50,6 +50,9 @@ export interface DiscrepancyRow {
   detail: string;
   refund_state: string | null;
   refund_amount_minor: number | null;
+  /** Finance's latest decision (`payrecon decisions import`) and the day it was recorded, in the report's zone. */
+  decision: string | null;
+  decided_on: string | null;
 }
 
 export function discrepanciesQuery(scope: ReportScope) {
@@ -57,7 +60,8 @@ export function discrepanciesQuery(scope: ReportScope) {
     select d.id, d.provider, d.type, d.transaction_id, d.payment_id, d.merchant_reference,
       (d.transaction_time at time zone ${scope.timeZone})::date as transaction_date,
       d.settlement_date, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
-      d.refundable_minor, d.detail, ra.state as refund_state, ra.amount_minor as refund_amount_minor
+      d.refundable_minor, d.detail, ra.state as refund_state, ra.amount_minor as refund_amount_minor,
+      dd.action as decision, to_char(dd.decided_at at time zone ${scope.timeZone}, 'YYYY-MM-DD') as decided_on
     from run_discrepancies rd
     join discrepancies d on d.id = rd.discrepancy_id
     -- the latest refund action of each discrepancy, joined by hash (no index serves a per-row lookup here)
@@ -65,6 +69,11 @@ export function discrepanciesQuery(scope: ReportScope) {
       select distinct on (discrepancy_id) discrepancy_id, state, amount_minor from refund_actions
       order by discrepancy_id, id desc
     ) ra on ra.discrepancy_id = d.id
+    -- the latest decision, by its index: decisions are few next to the table's history
+    left join lateral (
+      select x.action, x.decided_at from discrepancy_decisions x where x.discrepancy_id = d.id
+      order by x.id desc limit 1
+    ) dd on true
     where rd.run_id = ${scope.runId} and rd.change <> 'closed'
     order by d.provider, d.type, d.transaction_time nulls last, d.id`.compile(scope.db);
 }
@@ -82,6 +91,16 @@ export function suggestedAction(
   if (r.type === 'amount_mismatch' && !((r.difference_minor ?? 0) > 0)) return 'INVESTIGATE';
   if (r.refundable_minor !== null && r.refundable_minor <= 0) return 'INVESTIGATE';
   return 'REFUND';
+}
+
+/**
+ * The Action a new report starts with: finance's IGNORE or INVESTIGATE, carried from the workbook they were
+ * imported from. Never REFUND: left standing in the next workbook, `refunds execute --approval-file` would read it
+ * as a new approval, of whatever refund is planned by then, which finance did not choose again (the detail still
+ * says REFUND was decided).
+ */
+export function carriedAction(decision: string | null): string | null {
+  return decision === 'IGNORE' || decision === 'INVESTIGATE' ? decision : null;
 }
 
 interface TextWidths {
@@ -108,8 +127,8 @@ async function fittedSpec({ snap, scope }: SheetContext): Promise<SheetSpec> {
     'Transaction ID': Math.min(60, (w?.transaction_id ?? 0) + 2),
     'Payment ID': Math.min(60, (w?.payment_id ?? 0) + 2),
     'Merchant reference': Math.min(50, (w?.merchant_reference ?? 0) + 2),
-    // the detail may gain "; refund succeeded: 1,234.56 EUR"
-    Detail: Math.min(90, (w?.detail ?? 0) + 36),
+    // the detail may gain "; refund succeeded: 1,234.56 EUR; decided INVESTIGATE on 2026-11-21"
+    Detail: Math.min(90, (w?.detail ?? 0) + 66),
   };
   return {
     ...DISCREPANCIES_SHEET,
@@ -143,9 +162,11 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
       money(r.difference_minor, r.currency),
       int(age),
       age === null ? null : agingBucket(age),
-      [r.detail, refund].filter(Boolean).join('; '),
+      [r.detail, refund, r.decision ? `decided ${r.decision} on ${r.decided_on}` : '']
+        .filter(Boolean)
+        .join('; '),
       suggestedAction(r),
-      null,
+      carriedAction(r.decision),
     ];
     await sheet.addRow(cells);
   }

@@ -1,0 +1,2 @@
+export { formatDecisionImport } from './format.js';
+export { importDecisions, type DecisionAction, type DecisionImport } from './import.js';

@@ -1,0 +1,204 @@
+// Finance's decisions: the Action column of the real report, edited as finance edits it, imported by the real CLI
+// (a subprocess), recorded with where each came from, and shown again in the run's next workbook.
+import { createHash } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { importDecisions } from '../../src/decisions/index.js';
+import { readApprovalWorkbook } from '../../src/report/approval-reader.js';
+import { writeReport } from '../../src/report/index.js';
+import { UsageError } from '../../src/shared/errors.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { stageContext } from '../refunds/fixtures.js';
+import { editedCopy } from '../refunds/workbook.js';
+import { startWorld, type World } from '../refunds/world.js';
+
+let db: TestDb;
+let dir: string;
+let w: World;
+let cfg: string;
+let report: string;
+
+const NOW = '2026-11-21T09:30:00Z';
+
+beforeAll(async () => {
+  db = await createTestDb();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'payrecon-decisions-'));
+  w = await startWorld(db, [{ amountMinor: 2500 }, { amountMinor: 4000 }, { amountMinor: 990 }], {
+    plan: false,
+  });
+  w.config.reports.dir = dir;
+  cfg = path.join(dir, 'payrecon.config.yaml');
+  await writeFile(cfg, stringify({ ...w.raw, reports: { dir } }));
+  // The CLI's `report` below rewrites the run's workbook in place: the tests edit this untouched copy.
+  report = path.join(dir, 'original.xlsx');
+  await copyFile(await writeReport(stageContext(db, w.config, w.runId), w.runId), report);
+});
+afterAll(async () => {
+  await w.close();
+  await db.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const cli = (...args: string[]) =>
+  runCli([...args, '--config', cfg], { env: { PAYRECON_CONFIG: undefined, PAYRECON_NOW: NOW } });
+
+/** A copy of `from` with these Actions chosen, as finance saves it. */
+const withActions = (from: string, name: string, actions: [string, string][]) =>
+  editedCopy(from, path.join(dir, name), {
+    refund: [],
+    set: actions.map(([id, value]) => ({ id, header: 'Action', value })),
+  });
+
+/** Each row's Action and Detail, by discrepancy id. */
+async function rowsOf(file: string): Promise<Map<string, { action: string; detail: string }>> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(file);
+  const sheet = wb.getWorksheet('Discrepancies')!;
+  const col = new Map<string, number>();
+  sheet.getRow(1).eachCell((c, n) => col.set(c.text, n));
+  const out = new Map<string, { action: string; detail: string }>();
+  sheet.eachRow((r, n) => {
+    if (n === 1) return;
+    out.set(r.getCell(col.get('Discrepancy ID')!).text, {
+      action: r.getCell(col.get('Action')!).text,
+      detail: r.getCell(col.get('Detail')!).text,
+    });
+  });
+  return out;
+}
+
+const decisions = () =>
+  db.db
+    .selectFrom('discrepancy_decisions')
+    .select(['discrepancy_id', 'action', 'source_file', 'source_sha256', 'sheet', 'row_no'])
+    .orderBy('id')
+    .execute();
+
+describe('payrecon decisions import', () => {
+  it('records each Action with its workbook, row and digest; a second import records nothing', async () => {
+    const [a, b, c] = w.ids as [string, string, string];
+    const file = await withActions(report, 'first.xlsx', [
+      [a, 'IGNORE'],
+      [b, 'investigate '],
+      [c, 'REFUND'],
+    ]);
+    // The refund executor still reads only the REFUND row of such a workbook.
+    expect((await readApprovalWorkbook(file)).map((r) => r.discrepancyId)).toEqual([c]);
+
+    const first = await cli('decisions', 'import', file, '--json');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const sha = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
+    expect(JSON.parse(first.stdout)).toEqual({
+      file,
+      sha256: sha,
+      rows: 3,
+      recorded: { REFUND: 1, IGNORE: 1, INVESTIGATE: 1 },
+      unchanged: 0,
+      closed: 0,
+    });
+    const rows = await decisions();
+    expect(rows.map((r) => [r.discrepancy_id, r.action]).sort()).toEqual(
+      [
+        [a, 'IGNORE'],
+        [b, 'INVESTIGATE'],
+        [c, 'REFUND'],
+      ].sort(),
+    );
+    expect(rows.every((r) => r.source_file === 'first.xlsx' && r.source_sha256 === sha)).toBe(true);
+    expect(rows.every((r) => r.sheet === 'Discrepancies' && r.row_no >= 2)).toBe(true);
+
+    const again = await cli('decisions', 'import', file);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('3 row(s) with an Action; recorded 0 decision(s), 3 already so');
+    expect(await decisions()).toHaveLength(3);
+  });
+
+  it("shows IGNORE and INVESTIGATE again in the run's next workbook, never REFUND", async () => {
+    const [a, b, c] = w.ids as [string, string, string];
+    const rewritten = await cli('report', '--run', String(w.runId), '--json');
+    expect(rewritten.code).toBe(0);
+    const { reportPath } = JSON.parse(rewritten.stdout) as { reportPath: string };
+    const rows = await rowsOf(reportPath);
+    expect(rows.get(a)).toMatchObject({ action: 'IGNORE' });
+    expect(rows.get(a)?.detail).toContain('decided IGNORE on 2026-11-21');
+    expect(rows.get(b)).toMatchObject({ action: 'INVESTIGATE' });
+    expect(rows.get(c)?.action).toBe('');
+    expect(rows.get(c)?.detail).toContain('decided REFUND on 2026-11-21');
+  });
+
+  it('the last workbook imported holds: a change is recorded, a carried Action is not', async () => {
+    const [a, b] = w.ids as [string, string];
+    const next = await writeReport(stageContext(db, w.config, w.runId), w.runId);
+    const changed = await withActions(next, 'second.xlsx', [[a, 'INVESTIGATE']]);
+    const result = await importDecisions(db.db, changed, new Date(NOW));
+    // a changed; b kept the INVESTIGATE the report carried; the REFUND row came back empty
+    expect(result).toMatchObject({
+      rows: 2,
+      recorded: { IGNORE: 0, INVESTIGATE: 1, REFUND: 0 },
+      unchanged: 1,
+    });
+    const latest = async (id: string) => (await decisions()).filter((r) => r.discrepancy_id === id).at(-1);
+    expect(await latest(a)).toMatchObject({ action: 'INVESTIGATE', source_file: 'second.xlsx' });
+    expect(await latest(b)).toMatchObject({ action: 'INVESTIGATE', source_file: 'first.xlsx' });
+
+    // Importing the older workbook again makes its Actions the decisions again.
+    await importDecisions(db.db, path.join(dir, 'first.xlsx'), new Date(NOW));
+    expect(await latest(a)).toMatchObject({ action: 'IGNORE', source_file: 'first.xlsx' });
+  });
+
+  it('refuses the whole workbook over an unknown Action, an unknown id or a repeated id, naming each row', async () => {
+    const [a, b] = w.ids as [string, string];
+    const before = await decisions();
+    const bad = await editedCopy(report, path.join(dir, 'bad.xlsx'), {
+      refund: [],
+      set: [
+        { id: a, header: 'Action', value: 'IGNROE' },
+        { id: b, header: 'Action', value: 'INVESTIGATE' },
+      ],
+      extraRow: 'D0123456789abcdef',
+    });
+    const run = importDecisions(db.db, bad, new Date(NOW));
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(
+      /^decisions refused, nothing was recorded: Discrepancies row \d+: Action "IGNROE" is not one of REFUND, IGNORE, INVESTIGATE; Discrepancies row \d+: unknown discrepancy id D0123456789abcdef \(a workbook of another database\?\)$/,
+    );
+
+    const repeated = await editedCopy(report, path.join(dir, 'repeated.xlsx'), {
+      refund: [],
+      set: [{ id: b, header: 'Action', value: 'IGNORE' }],
+      extraRow: b,
+    });
+    const cliRun = await cli('decisions', 'import', repeated);
+    expect(cliRun.code).toBe(2);
+    expect(cliRun.stderr.trim()).toMatch(
+      new RegExp(
+        `^payrecon: decisions refused, nothing was recorded: Discrepancies row \\d+: ${b} is also on Discrepancies row \\d+$`,
+      ),
+    );
+    expect(await decisions()).toEqual(before);
+  });
+
+  it('says so when no row has an Action', async () => {
+    const result = await cli('decisions', 'import', report);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`${report}: no row has an Action; nothing recorded`);
+    const missing = await cli('decisions', 'import', path.join(dir, 'nope.xlsx'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe(`payrecon: workbook ${path.join(dir, 'nope.xlsx')} not found`);
+    const csv = path.join(dir, 'saved-as-csv.xlsx');
+    await writeFile(csv, 'Discrepancy ID,Action\n');
+    const notXlsx = await cli('decisions', 'import', csv);
+    expect(notXlsx.code).toBe(2);
+    expect(notXlsx.stderr.trim()).toMatch(
+      new RegExp(`^payrecon: workbook ${csv} is not a readable \\.xlsx workbook \\(.+\\)$`),
+    );
+  });
+});
