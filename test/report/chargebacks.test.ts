@@ -1,0 +1,85 @@
+// The Chargebacks sheet finds a chargeback's settled line both ways the matcher pairs one: by the line's transaction
+// id, and by merchant reference when the line has no usable id. The shared fixture only has the first; this adds a
+// chargeback whose line carries no id and was matched by merchant reference.
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport } from '../../src/report/index.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { seed, stageContext, testConfig, tmpReportsDir, type Seeded } from './fixture.js';
+
+let tdb: TestDb;
+let seeded: Seeded;
+let rows: unknown[][];
+
+beforeAll(async () => {
+  tdb = await createTestDb();
+  seeded = await seed(tdb.pool);
+  const q = (text: string, values: unknown[] = []) => tdb.pool.query(text, values);
+  await q(
+    `insert into gateway_transactions (provider, transaction_id, gateway_type, kind, status, referenced_id, root_payment_id,
+       amount_minor, currency, transaction_time, raw, content_hash, merchant_reference)
+     values ('payunity', 'cb2', 'CB', 'chargeback', 'chargeback', 'abc', 'abc', -3000, 'EUR', '2026-11-19T15:00:00Z',
+       '{}', 'h', 'ORD-abc')`,
+  );
+  const file = await q(
+    `select id from settlement_files where file_name = 'PAYUNITY_SETTLEMENT_e_20261119.csv'`,
+  );
+  const line = await q(
+    `insert into settlement_lines (file_id, line_no, provider, settlement_date, batch_id, kind, transaction_id,
+       merchant_reference, currency, gross_minor, fee_minor, net_minor, raw)
+     values ($1, 9, 'payunity', '2026-11-20', 'B1', 'chargeback', null, 'ORD-abc', 'EUR', -3000, 0, -3000, 'raw')
+     returning id`,
+    [file.rows[0].id],
+  );
+  await q(
+    `insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
+     values ($1, 'payunity', 'cb2', 'CB', 'merchant_reference', $2)`,
+    [line.rows[0].id, seeded.runId],
+  );
+  const report = await writeReport(stageContext(tdb, testConfig(tmpReportsDir())), seeded.runId);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(report);
+  const ws = wb.getWorksheet('Chargebacks')!;
+  rows = [];
+  ws.eachRow((r, n) => {
+    if (n > 1) rows.push((r.values as unknown[]).slice(1));
+  });
+});
+afterAll(() => tdb.drop());
+
+describe('the Chargebacks sheet', () => {
+  it('shows a chargeback matched by merchant reference as settled, with its line', () => {
+    const headers = CHARGEBACK_HEADERS;
+    const at = (name: string) => headers.indexOf(name);
+    const brief = rows.map((r) => [
+      r[at('Transaction ID')],
+      r[at('Merchant reference')],
+      r[at('Gateway amount')],
+      r[at('Settlement date')],
+      r[at('Settled amount')],
+      r[at('Settled')],
+    ]);
+    expect(brief).toEqual([
+      ['cr2', 'ORD-cr2', 92, undefined, undefined, 'no'],
+      ['cb2', 'ORD-abc', -30, new Date('2026-11-20T00:00:00Z'), -30, 'yes'],
+      ['cb1', 'ORD-cb1', -92, new Date('2026-11-19T00:00:00Z'), -25, 'yes'],
+      ['cbx', undefined, undefined, new Date('2026-11-19T00:00:00Z'), -700, 'no gateway record'],
+    ]);
+  });
+});
+
+const CHARGEBACK_HEADERS = [
+  'Provider',
+  'Kind',
+  'Transaction ID',
+  'Payment ID',
+  'Merchant reference',
+  'Transaction time',
+  'Gateway status',
+  'Result code',
+  'Currency',
+  'Gateway amount',
+  'Settlement date',
+  'Settled amount',
+  'Settled',
+];
