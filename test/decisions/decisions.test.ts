@@ -13,6 +13,7 @@ import { writeReport } from '../../src/report/index.js';
 import { UsageError } from '../../src/shared/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
+import { requireSoffice, sofficeConvert } from '../helpers/soffice.js';
 import { stageContext } from '../refunds/fixtures.js';
 import { editedCopy } from '../refunds/workbook.js';
 import { startWorld, type World } from '../refunds/world.js';
@@ -24,6 +25,7 @@ let cfg: string;
 let report: string;
 
 const NOW = '2026-11-21T09:30:00Z';
+const soffice = requireSoffice('the decisions test of a workbook saved by LibreOffice');
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -184,6 +186,16 @@ describe('payrecon decisions import', () => {
       ),
     );
     expect(await decisions()).toEqual(before);
+  });
+
+  it.skipIf(!soffice)('reads a workbook as LibreOffice saves it', async () => {
+    const c = w.ids[2]!;
+    const edited = await withActions(report, 'edited.xlsx', [[c, 'INVESTIGATE']]);
+    const saved = await mkdtemp(path.join(dir, 'saved-'));
+    await sofficeConvert(soffice!, edited, 'xlsx', saved);
+    const result = await importDecisions(db.db, path.join(saved, 'edited.xlsx'), new Date(NOW));
+    expect(result).toMatchObject({ rows: 1, recorded: { INVESTIGATE: 1 }, unchanged: 0 });
+    expect((await decisions()).at(-1)).toMatchObject({ discrepancy_id: c, action: 'INVESTIGATE' });
   });
 
   it('says so when no row has an Action', async () => {

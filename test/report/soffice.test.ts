@@ -1,13 +1,14 @@
 // LibreOffice opens the workbook: every sheet converts to CSV (values as displayed, so formats are checked too) and
 // the workbook prints to PDF without a single "###" (a column too narrow for its number or date).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
+import { requireSoffice, sofficeConvert } from '../helpers/soffice.js';
 import {
   DISCREPANCY_COLUMNS,
   LONG_ID,
@@ -18,45 +19,13 @@ import {
   tmpReportsDir,
 } from './fixture.js';
 
-const run = promisify(execFile);
-
-function findSoffice(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const p = path.join(dir, 'soffice');
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
-
-const soffice = findSoffice();
-if (!soffice) {
-  if (process.env.PAYRECON_REQUIRE_SOFFICE === '1')
-    throw new Error('soffice (LibreOffice) is required (PAYRECON_REQUIRE_SOFFICE=1) but not on PATH');
-  process.stderr.write(
-    '\n*** SKIPPING LibreOffice report tests: soffice is not installed (set PAYRECON_REQUIRE_SOFFICE=1 to fail instead) ***\n\n',
-  );
-}
+const soffice = requireSoffice('LibreOffice report tests');
 
 let tdb: TestDb;
 let file: string;
 let out: string;
 
-/** One conversion with a private profile, so parallel or leftover LibreOffice instances cannot interfere. */
-async function convert(to: string): Promise<void> {
-  await run(
-    soffice!,
-    [
-      `-env:UserInstallation=file://${path.join(out, 'profile')}`,
-      '--headless',
-      '--convert-to',
-      to,
-      '--outdir',
-      out,
-      file,
-    ],
-    { timeout: 120_000 },
-  );
-}
+const convert = (to: string) => sofficeConvert(soffice!, file, to, out);
 
 function csv(sheet: string): string[][] {
   const text = readFileSync(path.join(out, `${path.basename(file, '.xlsx')}-${sheet}.csv`), 'utf8');
@@ -190,7 +159,7 @@ describe.skipIf(!soffice)('LibreOffice', () => {
   it('prints to PDF without "###" anywhere', async () => {
     await convert('pdf');
     const pdf = path.join(out, `${path.basename(file, '.xlsx')}.pdf`);
-    const { stdout } = await run('pdftotext', ['-layout', pdf, '-']);
+    const { stdout } = await promisify(execFile)('pdftotext', ['-layout', pdf, '-']);
     expect(stdout).toContain('Discrepancy ID');
     expect(stdout).toContain(LONG_ID);
     expect(stdout).not.toMatch(/###/);
