@@ -156,7 +156,7 @@ describe('payrecon decisions import', () => {
     expect(await latest(a)).toMatchObject({ action: 'IGNORE', source_file: 'first.xlsx' });
   });
 
-  it('refuses the whole workbook over an unknown Action, an unknown id or a repeated id, naming each row', async () => {
+  it('refuses the whole workbook over an unknown Action, an unknown or missing id or a repeated id, naming each row', async () => {
     const [a, b] = w.ids as [string, string];
     const before = await decisions();
     const bad = await editedCopy(report, path.join(dir, 'bad.xlsx'), {
@@ -171,6 +171,12 @@ describe('payrecon decisions import', () => {
     await expect(run).rejects.toBeInstanceOf(UsageError);
     await expect(run).rejects.toThrow(
       /^decisions refused, nothing was recorded: Discrepancies row \d+: Action "IGNROE" is not one of REFUND, IGNORE, INVESTIGATE; Discrepancies row \d+: unknown discrepancy id D0123456789abcdef \(a workbook of another database\?\)$/,
+    );
+
+    // a row added by hand with an Action and no id
+    const noId = await editedCopy(report, path.join(dir, 'no-id.xlsx'), { refund: [], extraRow: '' });
+    await expect(importDecisions(db.db, noId, new Date(NOW))).rejects.toThrow(
+      /^decisions refused, nothing was recorded: Discrepancies row \d+: an Action without a Discrepancy ID$/,
     );
 
     const repeated = await editedCopy(report, path.join(dir, 'repeated.xlsx'), {

@@ -25,7 +25,7 @@ export async function editedCopy(report: string, file: string, edit: Edit): Prom
   };
   for (const id of edit.refund) rowOf(id).getCell(col.get('Action')!).value = 'REFUND';
   for (const s of edit.set ?? []) rowOf(s.id).getCell(col.get(s.header)!).value = s.value;
-  if (edit.extraRow) {
+  if (edit.extraRow !== undefined) {
     const r = sheet.getRow(sheet.rowCount + 1);
     r.getCell(col.get('Discrepancy ID')!).value = edit.extraRow;
     r.getCell(col.get('Currency')!).value = 'EUR';
