@@ -45,9 +45,7 @@ export interface ActionRow extends ApprovalRow {
 
 /** The rows marked REFUND, which approve refunds. */
 export async function readApprovalWorkbook(file: string): Promise<ApprovalRow[]> {
-  return (await readActionRows(file, 'approval file')).rows
-    .filter((r) => r.action === APPROVAL_ACTION)
-    .map(({ action: _, ...row }) => row);
+  return (await readActionRows(file, 'approval file')).rows.filter((r) => r.action === APPROVAL_ACTION);
 }
 
 /**

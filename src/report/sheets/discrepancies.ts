@@ -69,7 +69,8 @@ export function discrepanciesQuery(scope: ReportScope) {
       select distinct on (discrepancy_id) discrepancy_id, state, amount_minor from refund_actions
       order by discrepancy_id, id desc
     ) ra on ra.discrepancy_id = d.id
-    -- the latest decision, by its index: decisions are few next to the table's history
+    -- the latest decision, one index probe per row: decisions are kept as history (every change), so a distinct on
+    -- over the whole table, as for refund actions, would read all of it
     left join lateral (
       select x.action, x.decided_at from discrepancy_decisions x where x.discrepancy_id = d.id
       order by x.id desc limit 1
@@ -99,7 +100,7 @@ export function suggestedAction(
  * as a new approval, of whatever refund is planned by then, which finance did not choose again (the detail still
  * says REFUND was decided).
  */
-export function carriedAction(decision: string | null): string | null {
+function carriedAction(decision: string | null): string | null {
   return decision === 'IGNORE' || decision === 'INVESTIGATE' ? decision : null;
 }
 
