@@ -67,6 +67,7 @@ async function matchProvider(
   deps: MatchDeps,
   now: Date,
 ): Promise<MatchSummary> {
+  // The child names the provider: the messages below must not name it again (a JSON line with a key twice).
   const log = ctx.log.child({ stage: 'match', provider: p.providers[0], from: p.from, to: p.to });
   const lookedUp: MatchSummary['lookedUp'] = {};
   // Outside any transaction: a gateway call never holds a database transaction open (house style, rule 4).
@@ -74,13 +75,10 @@ async function matchProvider(
   for (const [provider, ids] of unknown) {
     ctx.signal.throwIfAborted();
     if (!deps.lookup) {
-      log.warn(
-        { provider, ids: ids.length },
-        'unknown transaction ids not looked up: no gateway lookup given',
-      );
+      log.warn({ ids: ids.length }, 'unknown transaction ids not looked up: no gateway lookup given');
       continue;
     }
-    log.info({ provider, ids: ids.length }, 'looking up unknown transaction ids at the gateway');
+    log.info({ ids: ids.length }, 'looking up unknown transaction ids at the gateway');
     await deps.lookup(provider, ids, ctx.signal);
     lookedUp[provider] = ids.length;
   }

@@ -14,6 +14,7 @@ import {
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { repeatedKeys } from '../helpers/log-lines.js';
 
 const world = generateWorld({
   seed: 4242,
@@ -103,6 +104,13 @@ describe('payrecon run (CLI, sandbox month)', () => {
     });
     expect(r.stderr.split('\n').filter((l) => l.startsWith('payrecon:'))).toEqual([]);
     expect(r.code).toBe(0);
+    // Every log line is one JSON object with each key once (JSON.parse alone would hide a repeated key).
+    const logLines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(logLines.length).toBeGreaterThan(10);
+    for (const line of logLines) {
+      expect(() => JSON.parse(line) as unknown, line).not.toThrow();
+      expect(repeatedKeys(line), line).toEqual([]);
+    }
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ from: '2026-10-01', to: '2026-10-30', status: 'succeeded' });
     expect(out.reportPath).toMatch(/payrecon_2026-10-01_2026-10-30_run-\d+\.xlsx$/);
