@@ -56,21 +56,50 @@ const withActions = (from: string, name: string, actions: [string, string][]) =>
     set: actions.map(([id, value]) => ({ id, header: 'Action', value })),
   });
 
-/** Each row's Action and Detail, by discrepancy id. */
-async function rowsOf(file: string): Promise<Map<string, { action: string; detail: string }>> {
+interface SheetRow {
+  provider: string;
+  currency: string;
+  difference: number;
+  action: string;
+  detail: string;
+}
+
+/** A sheet's rows as header → cell, read as finance's spreadsheet shows them. */
+async function sheetRows(file: string, name: string): Promise<Map<string, ExcelJS.Cell>[]> {
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.readFile(file);
-  const sheet = wb.getWorksheet('Discrepancies')!;
-  const col = new Map<string, number>();
-  sheet.getRow(1).eachCell((c, n) => col.set(c.text, n));
-  const out = new Map<string, { action: string; detail: string }>();
+  const sheet = wb.getWorksheet(name)!;
+  const headers: [string, number][] = [];
+  sheet.getRow(1).eachCell((c, n) => headers.push([c.text, n]));
+  const out: Map<string, ExcelJS.Cell>[] = [];
   sheet.eachRow((r, n) => {
-    if (n === 1) return;
-    out.set(r.getCell(col.get('Discrepancy ID')!).text, {
-      action: r.getCell(col.get('Action')!).text,
-      detail: r.getCell(col.get('Detail')!).text,
-    });
+    if (n > 1) out.push(new Map(headers.map(([h, i]) => [h, r.getCell(i)])));
   });
+  return out;
+}
+
+/** Each Discrepancies row's figures, Action and Detail, by discrepancy id. */
+async function rowsOf(file: string): Promise<Map<string, SheetRow>> {
+  const out = new Map<string, SheetRow>();
+  for (const r of await sheetRows(file, 'Discrepancies')) {
+    out.set(r.get('Discrepancy ID')!.text, {
+      provider: r.get('Provider')!.text,
+      currency: r.get('Currency')!.text,
+      difference: Number(r.get('Difference')!.value),
+      action: r.get('Action')!.text,
+      detail: r.get('Detail')!.text,
+    });
+  }
+  return out;
+}
+
+/** The Summary's figures by "provider|currency|section|item". */
+async function summaryOf(file: string): Promise<Map<string, { count: number; amount: number }>> {
+  const out = new Map<string, { count: number; amount: number }>();
+  for (const r of await sheetRows(file, 'Summary')) {
+    const key = ['Provider', 'Currency', 'Section', 'Item'].map((h) => r.get(h)!.text).join('|');
+    out.set(key, { count: Number(r.get('Count')!.value), amount: Number(r.get('Amount')!.value) });
+  }
   return out;
 }
 
@@ -125,6 +154,11 @@ describe('payrecon decisions import', () => {
 
   it("shows IGNORE and INVESTIGATE again in the run's next workbook, never REFUND", async () => {
     const [a, b, c] = w.ids as [string, string, string];
+    // The world's duplicate charges settled in full (difference 0): give two a difference for the Summary to sum.
+    await db.pool.query(
+      `update discrepancies set difference_minor = v.d from (values ($1, -2500), ($2, 1234)) v(id, d) where discrepancies.id = v.id`,
+      [a, b],
+    );
     const rewritten = await cli('report', '--run', String(w.runId), '--json');
     expect(rewritten.code).toBe(0);
     const { reportPath } = JSON.parse(rewritten.stdout) as { reportPath: string };
@@ -134,6 +168,21 @@ describe('payrecon decisions import', () => {
     expect(rows.get(b)).toMatchObject({ action: 'INVESTIGATE' });
     expect(rows.get(c)?.action).toBe('');
     expect(rows.get(c)?.detail).toContain('decided REFUND on 2026-11-21');
+
+    // The Summary counts the decided ones, tied to their rows; a REFUND is the Refund plan's to show.
+    const summary = await summaryOf(reportPath);
+    for (const [id, action] of [
+      [a, 'IGNORE'],
+      [b, 'INVESTIGATE'],
+    ] as const) {
+      const r = rows.get(id)!;
+      expect(r.difference).not.toBe(0);
+      expect(summary.get(`${r.provider}|${r.currency}|Discrepancies|decided ${action}`)).toEqual({
+        count: 1,
+        amount: r.difference,
+      });
+    }
+    expect([...summary.keys()].filter((k) => k.includes('|decided '))).toHaveLength(2);
   });
 
   it('the last workbook imported holds: a change is recorded, a carried Action is not', async () => {

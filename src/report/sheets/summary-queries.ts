@@ -86,6 +86,23 @@ export function discrepancyFigures(scope: ReportScope) {
     group by d.provider, d.currency, d.type`.compile(scope.db);
 }
 
+/**
+ * The run's open discrepancies whose latest decision is IGNORE or INVESTIGATE (the Action the Discrepancies sheet
+ * starts them with), by action, with the sum of their differences. A latest REFUND is not counted: the sheet does not
+ * carry it forward, and the Refund plan sheet shows what became of it.
+ */
+export function decisionFigures(scope: ReportScope) {
+  return sql<Figure>`
+    select d.provider, d.currency, dd.action as item, count(*)::int as count,
+      sum(d.difference_minor)::bigint as amount_minor
+    from run_discrepancies rd join discrepancies d on d.id = rd.discrepancy_id
+    join lateral (
+      select x.action from discrepancy_decisions x where x.discrepancy_id = d.id order by x.id desc limit 1
+    ) dd on dd.action in ('IGNORE', 'INVESTIGATE')
+    where rd.run_id = ${scope.runId} and rd.change <> 'closed'
+    group by d.provider, d.currency, dd.action`.compile(scope.db);
+}
+
 export function awaitingFigures(scope: ReportScope) {
   return sql<Figure>`
     select provider, currency, 'awaiting' as item, count(*)::int as count, sum(amount_minor)::bigint as amount_minor

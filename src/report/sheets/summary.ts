@@ -7,6 +7,7 @@ import { fitWidths, openSheet, type SheetSpec } from '../sheet-writer.js';
 import {
   awaitingFigures,
   batchRows,
+  decisionFigures,
   discrepancyFigures,
   gatewayFigures,
   settlementFigures,
@@ -69,11 +70,12 @@ export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetCo
     });
   };
   // Each figure aggregates the whole range: the server computes them at the same time, in one snapshot.
-  const [gateway, settlement, awaiting, open, batches] = await snap.allAtOnce([
+  const [gateway, settlement, awaiting, open, decided, batches] = await snap.allAtOnce([
     gatewayFigures(scope),
     settlementFigures(scope),
     awaitingFigures(scope),
     discrepancyFigures(scope),
+    decisionFigures(scope),
     batchRows(scope),
   ] as const);
   for (const f of gateway) plain(f);
@@ -89,6 +91,19 @@ export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetCo
       count: f.count,
       amount: f.amount_minor,
       detail: 'open; amount = sum of Difference',
+    });
+  }
+  // After the types: how many of the open ones finance has already decided on (their Action on the sheet).
+  for (const f of decided) {
+    rows.push({
+      provider: f.provider,
+      currency: f.currency,
+      order: 6.6,
+      section: 'Discrepancies',
+      item: `decided ${f.item}`,
+      count: f.count,
+      amount: f.amount_minor,
+      detail: `open, Action ${f.item} (payrecon decisions import); amount = sum of Difference`,
     });
   }
   rows.push(...batchSummary(batches));
