@@ -2,17 +2,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CpuMeter, cpuBetween, StageCpu } from '../../src/bench/cpu.js';
-import { createTestDb, extraPool, testDbUrl, type TestDb } from '../helpers/db.js';
+import { extraPool, testDbPerSuite, testDbUrl } from '../helpers/db.js';
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const db = testDbPerSuite();
 
 /** Busy until this process has used `ms` more of CPU (wall time would depend on how loaded the machine is). */
 function burn(ms: number): void {

@@ -2,20 +2,18 @@
 // and refreshing statistics and visibility after a bulk write.
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { refreshTables } from '../../src/db/maintenance.js';
 import { mayWriteWithoutRowTriggers, withoutRowTriggers, type RunSql } from '../../src/db/row-triggers.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 
-let tdb: TestDb;
+const tdb = testDbPerSuite();
 beforeAll(async () => {
-  tdb = await createTestDb();
   await tdb.pool.query(`
     create table bw_parent (id int primary key);
     create table bw_child (id int primary key, parent int references bw_parent (id));
     insert into bw_parent values (1);`);
 });
-afterAll(() => tdb.drop());
 
 /** One transaction on one connection, as the callers use the helpers. */
 async function inTransaction<T>(fn: (run: RunSql) => Promise<T>): Promise<T> {

@@ -12,13 +12,13 @@ import { readApprovalWorkbook } from '../../src/report/approval-reader.js';
 import { writeReport } from '../../src/report/index.js';
 import { UsageError } from '../../src/shared/errors.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { requireSoffice, sofficeConvert } from '../helpers/soffice.js';
 import { stageContext } from '../refunds/fixtures.js';
 import { editedCopy } from '../refunds/workbook.js';
 import { startWorld, type World } from '../refunds/world.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
 let w: World;
 let cfg: string;
@@ -28,7 +28,6 @@ const NOW = '2026-11-21T09:30:00Z';
 const soffice = requireSoffice('the decisions test of a workbook saved by LibreOffice');
 
 beforeAll(async () => {
-  db = await createTestDb();
   dir = await mkdtemp(path.join(os.tmpdir(), 'payrecon-decisions-'));
   w = await startWorld(db, [{ amountMinor: 2500 }, { amountMinor: 4000 }, { amountMinor: 990 }], {
     plan: false,
@@ -42,7 +41,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await w.close();
-  await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -13,7 +13,7 @@ import {
 } from '../../src/sandbox/generate/index.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl, type TestDb } from '../helpers/db.js';
 import { repeatedKeys } from '../helpers/log-lines.js';
 
 const world = generateWorld({
@@ -29,8 +29,8 @@ const RANGE = ['--from', '2026-10-01', '--to', '2026-10-30'];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-e2e-'));
 chmodSync(dir, 0o755);
 let servers: SandboxServers;
-let reference: TestDb;
-let killed: TestDb;
+const reference = testDbPerSuite();
+const killed = testDbPerSuite();
 
 function writeConfig(name: string, db: TestDb): string {
   const c = world.data.credentials;
@@ -89,11 +89,9 @@ beforeAll(async () => {
     payunity: path.join(dir, 'inbox', 'payunity'),
     useepay: path.join(dir, 'inbox', 'useepay'),
   });
-  [reference, killed] = await Promise.all([createTestDb(), createTestDb()]);
 });
 afterAll(async () => {
   await servers.close();
-  await Promise.all([reference.drop(), killed.drop()]);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,11 +1,11 @@
 // The 600 real OPPWA records: the mapping must survive every quirk they show, and storage must value and link them.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mapPayunityRecords } from '../../src/gateways/payunity/map.js';
 import { storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 
 // The shared fixture, in ../shared beside the project; PAYRECON_OPPWA_FIXTURE points elsewhere (e.g. to check the
 // absent-file behaviour).
@@ -26,15 +26,11 @@ describe('fixture availability', () => {
 describe.skipIf(!present)('600 real OPPWA query records', () => {
   let raw: Record<string, unknown>[] = [];
   let txns: GatewayTransaction[] = [];
-  let db: TestDb;
+  const db = testDbPerSuite();
 
-  beforeAll(async () => {
+  beforeAll(() => {
     raw = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>[];
     txns = mapPayunityRecords(raw);
-    db = await createTestDb();
-  });
-  afterAll(async () => {
-    await db?.drop();
   });
 
   it('maps every record, removing the 7 repeated (id, paymentType) pairs but keeping the RG+CF id twice', () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSampleData } from '../../src/sandbox/server/sample-data.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 import { rawGatewayConfig } from './helpers.js';
 
 const data = buildSampleData({
@@ -19,7 +19,7 @@ const data = buildSampleData({
   seed: 5,
 });
 let sim: SandboxServers;
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
 
 function writeConfig(
@@ -39,12 +39,10 @@ function writeConfig(
 
 beforeAll(async () => {
   sim = await startSandboxServers(data);
-  db = await createTestDb();
   dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-pull-cli-'));
 });
 afterAll(async () => {
   await sim?.close();
-  await db?.drop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

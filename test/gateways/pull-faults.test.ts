@@ -6,7 +6,7 @@ import { pullGateway } from '../../src/gateways/stage.js';
 import { buildSampleData } from '../../src/sandbox/server/sample-data.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { silentLogger } from '../../src/shared/log.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, type TestDb } from '../helpers/db.js';
 import { gatewayConfig, noSleep, stageContext } from './helpers.js';
 
 const RANGE = { from: '2026-10-01', to: '2026-10-31' };
@@ -19,8 +19,8 @@ const data = buildSampleData({
 });
 
 let sim: SandboxServers;
-let clean: TestDb;
-let faulty: TestDb;
+const clean = testDbPerSuite();
+const faulty = testDbPerSuite();
 
 async function snapshot(db: TestDb) {
   const rows = await db.db
@@ -66,12 +66,9 @@ async function pullBoth(db: TestDb) {
 
 beforeAll(async () => {
   sim = await startSandboxServers(data);
-  [clean, faulty] = await Promise.all([createTestDb(), createTestDb()]);
 });
 afterAll(async () => {
   await sim?.close();
-  await clean?.drop();
-  await faulty?.drop();
 });
 
 describe('pullGateway under injected faults', () => {

@@ -2,13 +2,12 @@
 // into a table that was last analysed before it had any of that provider's records. The planner then takes the
 // provider for one row; plans that scanned all of a provider's records per chunk made such a pull quadratic.
 // Real planner, real statistics: each scan of gateway_transactions must be a lookup, never a provider scan.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { anyStored, resolveRoots, valueChargebacks } from '../../src/gateways/store.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 beforeAll(async () => {
-  db = await createTestDb();
   await db.pool.query(`alter table gateway_transactions set (autovacuum_enabled = off)`);
   const insert = (provider: string, kind: string, from: number, to: number, amount: string) =>
     db.pool.query(
@@ -24,9 +23,6 @@ beforeAll(async () => {
   await db.pool.query('analyze gateway_transactions');
   await insert('useepay', 'payment', 1, 20000, '1000');
   await insert('useepay', 'chargeback', 1, 50, 'null');
-});
-afterAll(async () => {
-  await db?.drop();
 });
 
 interface PlanNode {

@@ -1,17 +1,11 @@
 // storeTransactions: counts that tell inserts, real changes and mere sightings apart; run stamps; derived values.
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchBuilder, BulkStore, sampleOf, storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
-import { createTestDb, extraPool, type TestDb } from '../helpers/db.js';
+import { extraPool, testDbPerSuite } from '../helpers/db.js';
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const db = testDbPerSuite();
 
 const base = (id: string, over: Partial<GatewayTransaction> = {}): GatewayTransaction => ({
   provider: 'payunity',

@@ -1,7 +1,7 @@
 // Each test file gets a database of its own, cloned from the migrated template: fast, isolated, real.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { connect, type DbHandle } from '../../src/db/connect.js';
 
 export interface TestDb extends DbHandle {
@@ -60,5 +60,63 @@ export async function createTestDb(): Promise<TestDb> {
       await handle.close();
       await admin((c) => c.query(`drop database if exists ${name} with (force)`));
     },
+  };
+}
+
+/**
+ * A fresh database for each test of the enclosing file or describe block, created in a beforeEach hook and dropped in
+ * an afterEach hook: no test sees another's rows. Call it where `let db: TestDb` would go; hooks that need the
+ * database go after the call, so that they run after its creation and (afterEach hooks run in reverse order) before
+ * its drop.
+ */
+export function testDbPerTest(): TestDb {
+  return hookedTestDb('testDbPerTest()', 'beforeEach/afterEach', beforeEach, afterEach);
+}
+
+/**
+ * One database for all the tests of the enclosing suite (the file at top level, else the describe block), created in
+ * a beforeAll hook and dropped in an afterAll hook: for tests that build on each other's rows, or share an expensive
+ * setup. Hooks that need the database go after the call, as for testDbPerTest().
+ */
+export function testDbPerSuite(): TestDb {
+  return hookedTestDb('testDbPerSuite()', 'beforeAll/afterAll', beforeAll, afterAll);
+}
+
+type Hook = (fn: () => Promise<void>) => void;
+
+/** Registers the hooks that create and drop a database; the TestDb returned forwards to the database of the moment. */
+function hookedTestDb(helper: string, hooks: string, before: Hook, after: Hook): TestDb {
+  let current: TestDb | undefined;
+  before(async () => {
+    current = await createTestDb();
+  });
+  after(async () => {
+    const db = current;
+    current = undefined;
+    await db?.drop();
+  });
+  const now = (): TestDb => {
+    if (current) return current;
+    throw new Error(
+      `${helper}: no database at this point: it exists only between its ${hooks} hooks ` +
+        '(use it in tests and hooks, not at module or describe level)',
+    );
+  };
+  // Getters of its own, so that a spread ({ ...db }) in a test or hook copies the current database's values.
+  return {
+    get db() {
+      return now().db;
+    },
+    get pool() {
+      return now().pool;
+    },
+    get url() {
+      return now().url;
+    },
+    get name() {
+      return now().name;
+    },
+    close: () => now().close(),
+    drop: () => now().drop(),
   };
 }

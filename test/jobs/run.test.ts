@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { OpenDatabase } from '../../src/db/open.js';
 import { executeRun, type RunRequest, type RunStages } from '../../src/jobs/run.js';
 import { LockHeldError, RunFailedError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 
-let tdb: TestDb;
+const tdb = testDbPerSuite();
 let db: OpenDatabase;
-beforeAll(async () => {
-  tdb = await createTestDb();
+beforeAll(() => {
   db = { ...tdb, embedded: undefined, shutdown: () => tdb.close() };
 });
-afterAll(() => tdb.drop());
 
 const useepay = {
   baseUrl: 'http://127.0.0.1:9',

@@ -18,15 +18,14 @@ import {
 } from '../../src/sandbox/generate/index.js';
 import { loadSettlementFile } from '../../src/settlement/load.js';
 import { payunityProfile, useepayProfile } from '../../src/settlement/profiles/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { newRun, selection, stageContext, testConfig } from './fixtures.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
 let world: World;
 
 beforeAll(async () => {
-  db = await createTestDb();
   dir = await mkdtemp(path.join(os.tmpdir(), 'payrecon-reconcile-key-'));
   world = generateWorld({
     seed: 20261121,
@@ -45,7 +44,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
 

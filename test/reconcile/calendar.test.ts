@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   addBusinessDays,
   businessDaysBetween,
@@ -7,7 +7,7 @@ import {
   isBusinessDay,
 } from '../../src/reconcile/index.js';
 import { eachDate } from '../../src/shared/dates.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 
 // 2026-11-20 is a Friday; 2026-11-25 a Wednesday we declare a holiday.
 const HOL = ['2026-11-25'];
@@ -45,13 +45,7 @@ describe('business days in JS', () => {
 });
 
 describe('SQL twins agree with JS', () => {
-  let db: TestDb;
-  beforeAll(async () => {
-    db = await createTestDb();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = testDbPerSuite();
 
   test('payrecon_add_business_days and payrecon_business_days_between over a month, many lags and holidays', async () => {
     const holidays = ['2026-12-24', '2026-12-25', '2026-12-31', '2027-01-01'];

@@ -1,8 +1,8 @@
 // Settlement lag in a non-UTC time zone with weekends and holidays; stable ids; reruns; carry-forward and reopening.
 import { sql } from 'kysely';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { discrepancyId, matchRange } from '../../src/reconcile/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerTest } from '../helpers/db.js';
 import {
   insertFile,
   insertGateway,
@@ -14,13 +14,7 @@ import {
   testConfig,
 } from './fixtures.js';
 
-let db: TestDb;
-beforeEach(async () => {
-  db = await createTestDb();
-});
-afterEach(async () => {
-  await db.drop();
-});
+const db = testDbPerTest();
 
 /** The awaiting-settlement snapshot a run recorded: transaction id and deadline, by deadline. */
 async function awaitingOfRun(runId: number): Promise<[string, string][]> {

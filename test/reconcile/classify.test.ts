@@ -1,7 +1,7 @@
 // Every discrepancy type, positively and negatively, both match keys and the precedence of docs/matching.md.
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { discrepancyId, matchRange } from '../../src/reconcile/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerTest } from '../helpers/db.js';
 import {
   insertFile,
   insertGateway,
@@ -15,13 +15,7 @@ import {
   testConfig,
 } from './fixtures.js';
 
-let db: TestDb;
-beforeEach(async () => {
-  db = await createTestDb();
-});
-afterEach(async () => {
-  await db.drop();
-});
+const db = testDbPerTest();
 
 const T = nov20;
 const NOW = PAST_DEADLINES;

@@ -1,8 +1,8 @@
 // One transaction id held by several gateway records: each line pairs with exactly one, the preferred one
 // (docs/matching.md, key 1), and a rerun chooses the same.
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { matchRange } from '../../src/reconcile/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerTest } from '../helpers/db.js';
 import {
   insertFile,
   insertGateway,
@@ -15,13 +15,7 @@ import {
   testConfig,
 } from './fixtures.js';
 
-let db: TestDb;
-beforeEach(async () => {
-  db = await createTestDb();
-});
-afterEach(async () => {
-  await db.drop();
-});
+const db = testDbPerTest();
 
 const T = nov20;
 const NOW = PAST_DEADLINES;

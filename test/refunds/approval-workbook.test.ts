@@ -8,18 +8,17 @@ import { readApprovalWorkbook } from '../../src/report/approval-reader.js';
 import { writeReport } from '../../src/report/index.js';
 import { executeRefunds } from '../../src/refunds/index.js';
 import { UsageError } from '../../src/shared/errors.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { realClients, stageContext } from './fixtures.js';
 import { editedCopy, type Edit } from './workbook.js';
 import { startWorld, type World } from './world.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
 let w: World;
 let report: string;
 
 beforeAll(async () => {
-  db = await createTestDb();
   dir = await mkdtemp(path.join(os.tmpdir(), 'payrecon-approval-'));
   w = await startWorld(db, [{ amountMinor: 2500 }, { amountMinor: 4000 }, { amountMinor: 990 }]);
   w.config.reports.dir = dir;
@@ -27,7 +26,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await w.close();
-  await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -8,18 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { writeReport } from '../../src/report/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { stageContext } from './fixtures.js';
 import { editedCopy } from './workbook.js';
 import { startWorld, type World } from './world.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
 let w: World;
 let cfg: string;
 
 beforeAll(async () => {
-  db = await createTestDb();
   dir = await mkdtemp(path.join(os.tmpdir(), 'payrecon-refunds-cli-'));
   // The first refund POST is applied and then never answered; the CLI waits up to 60 s for it.
   w = await startWorld(
@@ -36,7 +35,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await w.close();
-  await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,23 +1,17 @@
 // The executor against a real database and the project's gateway simulators over real HTTP, through the real clients.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { executeRefunds, planRefunds } from '../../src/refunds/index.js';
 import { acquireRefundLock } from '../../src/db/lock.js';
 import { LockHeldError, UsageError } from '../../src/shared/errors.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { hex32, realClients, seedGatewayTx, stageContext } from './fixtures.js';
 import { startWorld, type World } from './world.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 const worlds: World[] = [];
-beforeAll(async () => {
-  db = await createTestDb();
-});
 afterEach(async () => {
   await Promise.all(worlds.splice(0).map((w) => w.close()));
-});
-afterAll(async () => {
-  await db.drop();
 });
 
 async function world(

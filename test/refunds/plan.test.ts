@@ -1,16 +1,10 @@
 // The planner against a real database: candidates, amounts capped by what is left on the payment, idempotent reruns.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatPlan, planRefunds } from '../../src/refunds/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { hex32, seedDiscrepancy, seedGatewayTx, seedRun, stageContext, testConfig } from './fixtures.js';
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = testDbPerSuite();
 
 describe('planRefunds', () => {
   it('plans each candidate type with its rule amount, capped by what is still refundable, and only once', async () => {

@@ -1,14 +1,13 @@
 // Verification of executed refunds: at the gateway (the simulators, over real HTTP) and in settlement lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRefunds, verifyRefunds } from '../../src/refunds/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { realClients, stageContext } from './fixtures.js';
 import { startWorld, type World } from './world.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let w: World;
 beforeAll(async () => {
-  db = await createTestDb();
   w = await startWorld(db, [
     { amountMinor: 1100 },
     { amountMinor: 2200, provider: 'useepay', currency: 'USD' },
@@ -17,7 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await w.close();
-  await db.drop();
 });
 
 const at = (iso: string) => ({ ...stageContext(db, w.config, w.runId), now: () => new Date(iso) });

@@ -1,18 +1,12 @@
 // The Summary's settlement batches: per provider, currency and batch, the counts and totals of every line kind, in
 // the range, from loaded files only.
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { batchRows } from '../../src/report/sheets/summary-queries.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { insertFile } from '../reconcile/fixtures.js';
 
-let db: TestDb;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = testDbPerSuite();
 
 test('per batch and currency: counts and totals of every line kind, in the range, loaded files only', async () => {
   await insertFile(db.db, 'payunity', '2026-11-20', [

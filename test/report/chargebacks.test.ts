@@ -2,18 +2,17 @@
 // id, and by merchant reference when the line has no usable id. The shared fixture only has the first; this adds a
 // chargeback whose line carries no id and was matched by merchant reference.
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { seed, stageContext, testConfig, tmpReportsDir, type Seeded } from './fixture.js';
 
-let tdb: TestDb;
+const tdb = testDbPerSuite();
 let seeded: Seeded;
 /** Data rows keyed by the sheet's own header row. */
 let rows: Record<string, unknown>[];
 
 beforeAll(async () => {
-  tdb = await createTestDb();
   seeded = await seed(tdb.pool);
   const q = (text: string, values: unknown[] = []) => tdb.pool.query(text, values);
   await q(
@@ -48,7 +47,6 @@ beforeAll(async () => {
     if (n > 1) rows.push(Object.fromEntries(headers.map((h, i) => [h, values[i]])));
   });
 });
-afterAll(() => tdb.drop());
 
 describe('the Chargebacks sheet', () => {
   it('shows a chargeback matched by merchant reference as settled, with its line', () => {

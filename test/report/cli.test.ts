@@ -5,17 +5,16 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 import { seed, type Seeded } from './fixture.js';
 
-let tdb: TestDb;
+const tdb = testDbPerSuite();
 let seeded: Seeded;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-report-cli-'));
 const config = path.join(dir, 'payrecon.config.yaml');
 const env = { DATABASE_URL: undefined, PAYRECON_CONFIG: undefined };
 
 beforeAll(async () => {
-  tdb = await createTestDb();
   seeded = await seed(tdb.pool);
   writeFileSync(
     config,
@@ -32,8 +31,7 @@ providers:
 `,
   );
 });
-afterAll(async () => {
-  await tdb.drop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

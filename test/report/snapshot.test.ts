@@ -1,18 +1,14 @@
 // The report's snapshot: queries read at once on other connections see exactly what the snapshot sees, not what
 // was committed after it began; with a pool of one connection they run one after the other instead of waiting.
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withSnapshot } from '../../src/report/snapshot.js';
-import { createTestDb, extraPool, type TestDb } from '../helpers/db.js';
+import { extraPool, testDbPerSuite } from '../helpers/db.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 beforeAll(async () => {
-  db = await createTestDb();
   await db.pool.query('create table snap_probe (n int)');
   await db.pool.query('insert into snap_probe select generate_series(1, 10)');
-});
-afterAll(async () => {
-  await db?.drop();
 });
 
 const count = () => sql<{ n: number }>`select count(*)::int as n from snap_probe`.compile(db.db);

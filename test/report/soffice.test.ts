@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { requireSoffice, sofficeConvert } from '../helpers/soffice.js';
 import {
   DISCREPANCY_COLUMNS,
@@ -21,7 +21,6 @@ import {
 
 const soffice = requireSoffice('LibreOffice report tests');
 
-let tdb: TestDb;
 let file: string;
 let out: string;
 
@@ -55,14 +54,13 @@ function parseCsvLine(line: string): string[] {
 }
 
 describe.skipIf(!soffice)('LibreOffice', () => {
+  const tdb = testDbPerSuite();
   beforeAll(async () => {
-    tdb = await createTestDb();
     const { runId } = await seed(tdb.pool);
     file = await writeReport(stageContext(tdb, testConfig(tmpReportsDir())), runId);
     out = mkdtempSync(path.join(os.tmpdir(), 'payrecon-soffice-'));
   });
-  afterAll(async () => {
-    await tdb?.drop();
+  afterAll(() => {
     if (out) rmSync(out, { recursive: true, force: true });
   });
 

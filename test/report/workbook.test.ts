@@ -2,9 +2,9 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeReport, writeReportDetailed } from '../../src/report/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import {
   INJECTIONS,
   DISCREPANCY_COLUMNS,
@@ -17,21 +17,31 @@ import {
   type Seeded,
 } from './fixture.js';
 
-let tdb: TestDb;
+/** The sheets in the order reconciliation.md gives them (the contract, written out here, not imported). */
+const SHEETS = [
+  'Summary',
+  'Discrepancies',
+  'Awaiting settlement',
+  'Chargebacks',
+  'Refund plan',
+  'Rejected lines',
+  'Changes',
+  'Run info',
+];
+
+const tdb = testDbPerSuite();
 let seeded: Seeded;
 let dir: string;
 let file: string;
 let wb: ExcelJS.Workbook;
 
 beforeAll(async () => {
-  tdb = await createTestDb();
   seeded = await seed(tdb.pool);
   dir = tmpReportsDir();
   file = await writeReport(stageContext(tdb, testConfig(dir)), seeded.runId);
   wb = new ExcelJS.Workbook();
   await wb.xlsx.readFile(file);
 });
-afterAll(() => tdb.drop());
 
 const sheet = (name: string) => {
   const ws = wb.getWorksheet(name);
@@ -63,16 +73,7 @@ describe('the report workbook', () => {
   });
 
   it('has the eight sheets in order, each with a frozen, filtered header row', () => {
-    expect(wb.worksheets.map((w) => w.name)).toEqual([
-      'Summary',
-      'Discrepancies',
-      'Awaiting settlement',
-      'Chargebacks',
-      'Refund plan',
-      'Rejected lines',
-      'Changes',
-      'Run info',
-    ]);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(SHEETS);
     for (const ws of wb.worksheets) {
       expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
       expect(ws.autoFilter).toMatch(/^A1:[A-Z]+\d+$/);
@@ -359,16 +360,7 @@ describe('row limit', () => {
     await book.xlsx.readFile(result.path);
     const names = book.worksheets.map((w) => w.name);
     const base = names.map((n) => n.replace(/ \(\d+\)$/, ''));
-    expect(base.filter((n, i) => n !== base[i - 1])).toEqual([
-      'Summary',
-      'Discrepancies',
-      'Awaiting settlement',
-      'Chargebacks',
-      'Refund plan',
-      'Rejected lines',
-      'Changes',
-      'Run info',
-    ]);
+    expect(base.filter((n, i) => n !== base[i - 1])).toEqual(SHEETS);
     expect(names.filter((n) => n.startsWith('Discrepancies'))).toEqual([
       'Discrepancies',
       'Discrepancies (2)',
@@ -398,16 +390,7 @@ describe('edge cases', () => {
     const out = await writeReport(stageContext(tdb, testConfig(empty)), rows[0]!.id);
     const book = new ExcelJS.Workbook();
     await book.xlsx.readFile(out);
-    expect(book.worksheets.map((w) => w.name)).toEqual([
-      'Summary',
-      'Discrepancies',
-      'Awaiting settlement',
-      'Chargebacks',
-      'Refund plan',
-      'Rejected lines',
-      'Changes',
-      'Run info',
-    ]);
+    expect(book.worksheets.map((w) => w.name)).toEqual(SHEETS);
     for (const name of [
       'Discrepancies',
       'Awaiting settlement',

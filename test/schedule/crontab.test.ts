@@ -8,14 +8,14 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDate } from '../../src/shared/dates.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 import { sandboxProviders, startSandbox, type Sandbox } from './sandbox.js';
 
 const RUN_LOCK_KEY = 727_363_266; // src/db/lock.ts
 const text = readFileSync('crontab.example', 'utf8');
 const lines = text.split('\n');
 
-let db: TestDb;
+const db = testDbPerSuite();
 let tmp: string;
 let subst: (s: string) => string;
 let cronEnv: Record<string, string>;
@@ -23,7 +23,6 @@ let sandbox: Sandbox;
 const yesterday = resolveDate('yesterday', 'Europe/Berlin');
 
 beforeAll(async () => {
-  db = await createTestDb();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-crontab-'));
   const etc = path.join(tmp, 'etc');
   const logs = path.join(tmp, 'log');
@@ -58,9 +57,8 @@ beforeAll(async () => {
     if (m) cronEnv[m[1]!] = subst(m[2]!.replace(/^"(.*)"$/, '$1'));
   }
 }, 120_000);
-afterAll(async () => {
+afterAll(() => {
   sandbox.stop();
-  await db.drop();
 });
 
 /** The first schedule line: five time fields, then the command cron hands to $SHELL -c. */

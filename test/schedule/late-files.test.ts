@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { expectedSettlementDates, findLateFiles } from '../../src/jobs/late-files.js';
 import { zonedTimeToInstant } from '../../src/shared/zoned-time.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 
 // Mon 2026-11-16 … Sun 2026-11-29; Wed 2026-11-25 is a configured holiday.
 const config = parseConfig(
@@ -28,9 +28,8 @@ const config = parseConfig(
   {},
 ).config;
 
-let db: TestDb;
+const db = testDbPerSuite();
 beforeAll(async () => {
-  db = await createTestDb();
   const file = (provider: string, date: string, status: 'loaded' | 'rejected' | 'superseded', n: number) => ({
     provider,
     remote_path: `/out/${provider}_${date}_${n}.csv`,
@@ -51,9 +50,6 @@ beforeAll(async () => {
       file('useepay', '2026-11-16', 'loaded', 5),
     ])
     .execute();
-});
-afterAll(async () => {
-  await db.drop();
 });
 
 describe('expectedSettlementDates', () => {

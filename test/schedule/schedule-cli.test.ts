@@ -6,24 +6,20 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDate } from '../../src/shared/dates.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 import { killSchedulers, startScheduler, writeConfig } from './scheduler-process.js';
 
 const RUN_LOCK_KEY = 727_363_266; // src/db/lock.ts
 const MIGRATION_LOCK_KEY = '3853314791062309107'; // Kysely's Postgres migration lock
 
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
-beforeAll(async () => {
-  db = await createTestDb();
+beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-schedule-cli-'));
 });
 afterEach(killSchedulers);
-afterAll(async () => {
-  await db.drop();
-});
 
 async function session(): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: testDbUrl(db.name) });

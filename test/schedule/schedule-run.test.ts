@@ -12,17 +12,16 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDate } from '../../src/shared/dates.js';
 import { BIN } from '../helpers/cli.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 import { sandboxProviders, startSandbox, type Sandbox } from './sandbox.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
 let sandbox: Sandbox;
 let server: Server;
 const posts: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
-  db = await createTestDb();
   dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-schedule-run-'));
   const yesterday = resolveDate('yesterday', 'UTC');
   sandbox = await startSandbox(dir, yesterday);
@@ -42,7 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   sandbox.stop();
   await new Promise<void>((r) => server.close(() => r()));
-  await db.drop();
 });
 
 describe('payrecon schedule with real runs', () => {

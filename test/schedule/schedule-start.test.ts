@@ -2,20 +2,16 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { testDbPerSuite } from '../helpers/db.js';
 import { killSchedulers, startScheduler, writeConfig } from './scheduler-process.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let dir: string;
-beforeAll(async () => {
-  db = await createTestDb();
+beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-schedule-start-'));
 });
 afterEach(killSchedulers);
-afterAll(async () => {
-  await db.drop();
-});
 
 describe('payrecon schedule start-up', () => {
   it('catches up at start when the last scheduled time has no successful run', async () => {

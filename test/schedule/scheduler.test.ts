@@ -5,12 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/notify/summary.js';
 import { succeededRunSince } from '../../src/schedule/catch-up.js';
 import { spawnCli } from '../../src/schedule/child.js';
 import { runScheduler, type SchedulerOptions } from '../../src/schedule/scheduler.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { FAKE_CLI_SOURCE } from './fake-cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-sched-'));
@@ -210,13 +210,7 @@ describe('runScheduler', () => {
 });
 
 describe('catch-up', () => {
-  let db: TestDb;
-  beforeAll(async () => {
-    db = await createTestDb();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+  const db = testDbPerSuite();
 
   // Daily at 02:30 Berlin; "now" is 2026-11-21 09:00 Berlin, so the last slot was 2026-11-21T01:30Z.
   const now = () => new Date('2026-11-21T08:00:00Z');

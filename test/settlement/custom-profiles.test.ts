@@ -5,17 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { stageContext, testConfig, writeFile } from './builders.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let tmp: string;
-beforeAll(async () => {
-  db = await createTestDb();
+beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-custom-'));
 });
-afterAll(async () => {
-  await db.drop();
+afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 

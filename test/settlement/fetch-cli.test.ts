@@ -4,16 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { createTestDb, testDbUrl, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 import { PAYUNITY_EXAMPLE, USEEPAY_EXAMPLE, writeFile } from './builders.js';
 
-let tdb: TestDb;
+const tdb = testDbPerSuite();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-fetch-cli-'));
 const config = path.join(dir, 'payrecon.config.yaml');
 const env = { DATABASE_URL: undefined, PAYRECON_CONFIG: undefined };
 
-beforeAll(async () => {
-  tdb = await createTestDb();
+beforeAll(() => {
   writeFile(path.join(dir, 'in-pu'), 'PAYUNITY_SETTLEMENT_E1_20261121.csv', PAYUNITY_EXAMPLE);
   writeFile(
     path.join(dir, 'in-pu'),
@@ -41,8 +40,7 @@ providers:
 `,
   );
 });
-afterAll(async () => {
-  await tdb.drop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

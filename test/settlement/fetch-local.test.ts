@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
 import { RunFailedError } from '../../src/shared/errors.js';
 import { LocalFolderSource } from '../../src/sources/local.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import {
   PAYUNITY_EXAMPLE,
   USEEPAY_EXAMPLE,
@@ -16,14 +16,12 @@ import {
   writeFile,
 } from './builders.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let tmp: string;
-beforeAll(async () => {
-  db = await createTestDb();
+beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-fetch-'));
 });
-afterAll(async () => {
-  await db.drop();
+afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -9,17 +9,15 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettlementFile, type LoadInput } from '../../src/settlement/load.js';
 import { payunityProfile, useepayProfile } from '../../src/settlement/profiles/index.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { USEEPAY_HEADER, payunityFile, payunityLine, writeFile } from './builders.js';
 
-let db: TestDb;
+const db = testDbPerSuite();
 let tmp: string;
-beforeAll(async () => {
-  db = await createTestDb();
+beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-load-'));
 });
-afterAll(async () => {
-  await db.drop();
+afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -9,7 +9,7 @@ import type { SftpConfig } from '../../src/config/schema.js';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
 import { SourceError } from '../../src/shared/errors.js';
 import { SftpSource, sshFingerprint } from '../../src/sources/sftp.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { testDbPerSuite } from '../helpers/db.js';
 import { sshdUnavailable, startSshd, type SshdServer } from '../helpers/sshd.js';
 import { payunityFile, payunityLine, stageContext, testConfig, writeFile } from '../settlement/builders.js';
 
@@ -21,17 +21,15 @@ if (unavailable) {
 }
 
 describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
+  const db = testDbPerSuite();
   let sshd: SshdServer;
-  let db: TestDb;
   let tmp: string;
   beforeAll(async () => {
     sshd = await startSshd();
-    db = await createTestDb();
     tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-sftp-'));
   });
   afterAll(async () => {
     await sshd?.stop();
-    await db?.drop();
     rmSync(tmp, { recursive: true, force: true });
   });
 
