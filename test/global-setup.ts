@@ -21,6 +21,18 @@ declare module 'vitest' {
 
 let embedded: EmbeddedServer | undefined;
 let tmp: string | undefined;
+/** On a server of the developer's (TEST_DATABASE_URL): the template to drop when the run ends. */
+let dropTemplate: { adminUrl: string; name: string } | undefined;
+
+async function onAdmin(adminUrl: string, statements: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (const s of statements) await client.query(s);
+  } finally {
+    await client.end();
+  }
+}
 
 export async function setup(project: TestProject): Promise<void> {
   let serverUrl = process.env.TEST_DATABASE_URL;
@@ -37,14 +49,8 @@ export async function setup(project: TestProject): Promise<void> {
   const admin = new URL(serverUrl);
   admin.pathname = '/postgres';
   const template = `payrecon_template_${process.pid}`;
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${template}`);
-    await client.query(`create database ${template}`);
-  } finally {
-    await client.end();
-  }
+  await onAdmin(admin.toString(), [`drop database if exists ${template}`, `create database ${template}`]);
+  if (!embedded) dropTemplate = { adminUrl: admin.toString(), name: template };
   const tplUrl = new URL(admin);
   tplUrl.pathname = `/${template}`;
   const handle = connect(tplUrl.toString(), { max: 1 });
@@ -69,6 +75,9 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
+  // Each test file drops its own databases; the template is the run's to drop, or every run would leave one behind.
+  if (dropTemplate)
+    await onAdmin(dropTemplate.adminUrl, [`drop database if exists ${dropTemplate.name} with (force)`]);
   await embedded?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 }
