@@ -190,7 +190,5 @@ async function main(): Promise<void> {
 
 // As the payrecon command does.
 limitHeapGrowth();
-main().catch((e: unknown) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exitCode = 1;
-});
+// A failure rejects the module's top-level await: Node prints its stack and exits with 1.
+await main();
