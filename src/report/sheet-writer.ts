@@ -200,6 +200,32 @@ export function fitWidths(spec: SheetSpec, rows: ReadonlyArray<readonly Cell[]>,
   return { ...spec, columns: spec.columns.map((c, i) => ({ ...c, width: widths[i] ?? c.width })) };
 }
 
+/**
+ * A sheet small enough to hold in memory, written whole: widths fitted to the text of its first `fitColumns`
+ * columns (later ones, such as a free-text Detail at the end, may run on to the right). Returns the rows written.
+ */
+export async function writeFitted(
+  wb: ExcelJS.stream.xlsx.WorkbookWriter,
+  spec: SheetSpec,
+  rows: ReadonlyArray<readonly Cell[]>,
+  fitColumns: number,
+  maxRows = EXCEL_MAX_ROWS,
+  signal?: AbortSignal,
+): Promise<number> {
+  const sheet = openSheet(
+    wb,
+    fitWidths(
+      spec,
+      rows.map((r) => r.slice(0, fitColumns)),
+    ),
+    maxRows,
+    signal,
+  );
+  for (const r of rows) await sheet.addRow(r);
+  sheet.close();
+  return sheet.rowCount;
+}
+
 /** 1 -> A, 27 -> AA. */
 export function columnLetter(n: number): string {
   let s = '';

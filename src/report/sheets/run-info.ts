@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import { date, datetime, int, type Cell } from '../cells.js';
 import { localTime } from '../scope.js';
-import { fitWidths, openSheet, type SheetSpec } from '../sheet-writer.js';
+import { writeFitted, type SheetSpec } from '../sheet-writer.js';
 import { describe } from './summary.js';
 import type { SheetContext } from './types.js';
 
@@ -133,18 +133,7 @@ export async function writeRunInfo(
     for (const [item, text] of flatten(key, value)) add('Manifest', item, text);
   }
 
-  const sheet = openSheet(
-    wb,
-    fitWidths(
-      RUN_INFO_SHEET,
-      rows.map((r) => r.slice(0, 3)),
-    ),
-    maxRows,
-    signal,
-  );
-  for (const r of rows) await sheet.addRow(r);
-  sheet.close();
-  return sheet.rowCount;
+  return writeFitted(wb, RUN_INFO_SHEET, rows, 3, maxRows, signal);
 }
 
 /** One row per scalar, array element or object entry: `stageTimings.fetch` → 1234. */

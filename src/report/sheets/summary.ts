@@ -3,7 +3,7 @@
 // need no new columns. Every amount here is a control total of rows on the other sheets (tested).
 import { formatMinor, isCurrency } from '../../shared/money.js';
 import { int, money, type Cell } from '../cells.js';
-import { fitWidths, openSheet, type SheetSpec } from '../sheet-writer.js';
+import { writeFitted, type SheetSpec } from '../sheet-writer.js';
 import {
   awaitingFigures,
   batchRows,
@@ -140,18 +140,7 @@ export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetCo
     r.detail,
   ]);
   // Detail is the last column: its text may run on to the right, so only the item names need to fit.
-  const sheet = openSheet(
-    wb,
-    fitWidths(
-      SUMMARY_SHEET,
-      cells.map((c) => c.slice(0, 4)),
-    ),
-    maxRows,
-    signal,
-  );
-  for (const c of cells) await sheet.addRow(c);
-  sheet.close();
-  return sheet.rowCount;
+  return writeFitted(wb, SUMMARY_SHEET, cells, 4, maxRows, signal);
 }
 
 /** One "Batch check" line per provider and currency, plus one line per batch that is not in order, with figures. */
