@@ -1,7 +1,7 @@
-// Once per test run: a PostgreSQL server (TEST_DATABASE_URL, else an embedded one in a temporary folder), a
-// template database migrated to the latest schema, and the build of the CLI that end-to-end tests run.
+// Once per test run: a folder for every temporary file of the run, a PostgreSQL server (TEST_DATABASE_URL, else an
+// embedded one), a template database migrated to the latest schema, and the build of the CLI that end-to-end tests run.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -20,7 +20,7 @@ declare module 'vitest' {
 }
 
 let embedded: EmbeddedServer | undefined;
-let tmp: string | undefined;
+let runTmp: string | undefined;
 /** On a server of the developer's (TEST_DATABASE_URL): the template to drop when the run ends. */
 let dropTemplate: { adminUrl: string; name: string } | undefined;
 
@@ -35,12 +35,18 @@ async function onAdmin(adminUrl: string, statements: readonly string[]): Promise
 }
 
 export async function setup(project: TestProject): Promise<void> {
+  // Every temporary file and folder of the run (the tests', the CLI's they start, the servers') goes in one folder
+  // that the run removes at the end: a test that leaves its own behind litters nothing. The test workers and their
+  // subprocesses inherit TMPDIR; sticky and open to all like /tmp, since some servers run as another user.
+  runTmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-test-run-'));
+  chmodSync(runTmp, 0o1777);
+  process.env.TMPDIR = runTmp;
+
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-test-pg-'));
     const port = 20000 + Math.floor(Math.random() * 20000);
     embedded = await startEmbedded({
-      dataDir: path.join(tmp, 'pg'),
+      dataDir: path.join(runTmp, 'pg'),
       port,
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
     });
@@ -79,5 +85,5 @@ export async function teardown(): Promise<void> {
   if (dropTemplate)
     await onAdmin(dropTemplate.adminUrl, [`drop database if exists ${dropTemplate.name} with (force)`]);
   await embedded?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (runTmp) rmSync(runTmp, { recursive: true, force: true });
 }
