@@ -1,6 +1,7 @@
 // Once per test run: a folder for every temporary file of the run, a PostgreSQL server (TEST_DATABASE_URL, else an
 // embedded one), a template database migrated to the latest schema, and the build of the CLI that end-to-end tests run.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,7 @@ export async function setup(project: TestProject): Promise<void> {
     embedded = await startEmbedded({
       dataDir: path.join(runTmp, 'pg'),
       port,
+      password: randomBytes(12).toString('hex'),
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' },
     });
     serverUrl = embedded.url;

@@ -24,7 +24,8 @@ import { DatabaseError } from '../shared/errors.js';
 
 const run = promisify(execFile);
 const USER = 'postgres';
-const PASSWORD = 'payrecon';
+/** The embedded server's password unless told another: it listens on loopback only, for this tool. */
+const DEFAULT_PASSWORD = 'payrecon';
 const DATABASE = 'payrecon';
 
 export interface EmbeddedOptions {
@@ -32,6 +33,11 @@ export interface EmbeddedOptions {
   port: number;
   /** Extra `-c name=value` server settings (tests turn fsync off). */
   settings?: Record<string, string>;
+  /**
+   * The password set when the data directory is initialised, and used to connect. The tests' server takes a random
+   * one: the CLI redacts the database password wherever it appears, and the default is also a word in temporary paths.
+   */
+  password?: string;
   log?: (msg: string) => void;
 }
 
@@ -119,12 +125,12 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function ensureDatabase(port: number): Promise<void> {
+async function ensureDatabase(port: number, password: string): Promise<void> {
   const client = new pg.Client({
     host: '127.0.0.1',
     port,
     user: USER,
-    password: PASSWORD,
+    password,
     database: 'postgres',
   });
   await client.connect();
@@ -148,7 +154,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const baseDir = path.dirname(dataDir);
   const ownerFile = path.join(baseDir, `${path.basename(dataDir)}.owner`);
   const logFile = path.join(baseDir, `${path.basename(dataDir)}.log`);
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`;
+  const password = opts.password ?? DEFAULT_PASSWORD;
+  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${DATABASE}`;
   ensureDir(baseDir, {});
   // As root the server runs as `postgres`, which must be able to reach the data directory through its parents.
   if (ids.uid !== undefined) {
@@ -169,7 +176,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     chmodSync(dataDir, 0o700);
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     const pwfile = path.join(os.tmpdir(), `payrecon-pw-${process.pid}-${Date.now()}`);
-    writeFileSync(pwfile, PASSWORD + '\n', { mode: 0o644 });
+    writeFileSync(pwfile, password + '\n', { mode: 0o644 });
     try {
       await run(
         bins.initdb,
@@ -206,7 +213,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
         : `sharing the embedded PostgreSQL of process ${owner}`,
     );
     try {
-      await ensureDatabase(opts.port);
+      await ensureDatabase(opts.port, password);
     } catch (e) {
       throw new DatabaseError(
         `the embedded data directory ${dataDir} is locked by another process (pid ${server.pid}) that does not accept our connection: ${(e as Error).message}`,
@@ -259,7 +266,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     );
   }
   writeFileSync(ownerFile, String(process.pid));
-  await ensureDatabase(opts.port);
+  await ensureDatabase(opts.port, password);
   log(`embedded PostgreSQL started on port ${opts.port}`);
   return { url, stop: () => stopServer(bins, dataDir, ownerFile, spawnOpts) };
 }
