@@ -9,8 +9,8 @@ import { testDbPerSuite } from '../helpers/db.js';
 
 const tdb = testDbPerSuite();
 beforeAll(async () => {
-  // No autovacuum on bw_parent: an automatic analyze reading it while the refresh test vacuums it would keep its pages
-  // pinned, and VACUUM leaves a page it cannot lock for cleanup not marked all-visible (a failure under load only).
+  // No autovacuum on bw_parent: an automatic vacuum or analyze reading it while the refresh test vacuums it could
+  // keep a page pinned, and VACUUM leaves a page it cannot lock for cleanup not marked all-visible.
   await tdb.pool.query(`
     create table bw_parent (id int primary key) with (autovacuum_enabled = false);
     create table bw_child (id int primary key, parent int references bw_parent (id));
@@ -94,7 +94,15 @@ describe('writes without row triggers', () => {
 
 describe('refreshing tables after a bulk write', () => {
   it('gives fresh rows statistics and visibility, and only warns about a table it cannot vacuum', async () => {
-    await tdb.pool.query('insert into bw_parent select g from generate_series(2, 20001) g');
+    // VACUUM marks a page all-visible only once the commit that wrote its rows is flushed (until then no hint bit
+    // may say it committed). The tests' server commits asynchronously (synchronous_commit off), and a vacuum within
+    // the WAL writer's delay found every page not all-visible on PostgreSQL 18: this write commits durably, as
+    // payrecon's own writes do on a server with the default setting.
+    await tdb.pool.query(`
+      begin;
+      set local synchronous_commit = on;
+      insert into bw_parent select g from generate_series(2, 20001) g;
+      commit;`);
     const lines: string[] = [];
     const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) });
     await refreshTables(tdb.db, ['bw_parent', 'no_such_table'], log);
