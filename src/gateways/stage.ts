@@ -4,7 +4,7 @@ import type { StageContext } from '../jobs/context.js';
 import { addDays, type DateRange } from '../shared/dates.js';
 import { ConfigError } from '../shared/errors.js';
 import { createGatewayClient, type GatewayDeps } from './index.js';
-import { BatchBuilder, BulkStore, type PreparedBatch } from './store.js';
+import { BatchBuilder, BulkStore, type PreparedBatch } from './bulk-store.js';
 import type { GatewayClient, PullWindow } from './types.js';
 import { dateWindows } from './windows.js';
 

@@ -3,7 +3,8 @@
 // provider for one row; plans that scanned all of a provider's records per chunk made such a pull quadratic.
 // Real planner, real statistics: each scan of gateway_transactions must be a lookup, never a provider scan.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { anyStored, resolveRoots, valueChargebacks } from '../../src/gateways/store.js';
+import { anyStored } from '../../src/gateways/bulk-store.js';
+import { resolveRoots, valueChargebacks } from '../../src/gateways/derive.js';
 import { testDbPerSuite } from '../helpers/db.js';
 
 const db = testDbPerSuite();

@@ -1,7 +1,8 @@
 // storeTransactions: counts that tell inserts, real changes and mere sightings apart; run stamps; derived values.
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { BatchBuilder, BulkStore, sampleOf, storeTransactions } from '../../src/gateways/store.js';
+import { BatchBuilder, BulkStore, sampleOf } from '../../src/gateways/bulk-store.js';
+import { storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
 import { extraPool, testDbPerSuite } from '../helpers/db.js';
 
