@@ -19,8 +19,7 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { connect } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { benchDatabase } from './database.js';
+import { benchDatabase, readyBenchDatabase } from './database.js';
 import { CpuMeter, cpuBetween } from './cpu.js';
 import { loadSettlementFile } from '../settlement/load.js';
 import { payunityProfile } from '../settlement/profiles/index.js';
@@ -102,7 +101,7 @@ async function main(): Promise<void> {
   try {
     const handle = connect(bench.url, { max: 2 });
     try {
-      await migrateToLatest(handle.db);
+      await readyBenchDatabase(bench, handle);
       const name = `PAYUNITY_SETTLEMENT_BENCH_20261121.csv${values.gzip ? '.gz' : ''}`;
       const file = path.join(tmp, name);
       let t = Date.now();

@@ -14,8 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { configSchema, type Config } from '../config/schema.js';
 import { connect } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { benchDatabase, type BenchDatabase } from './database.js';
+import { benchDatabase, readyBenchDatabase, type BenchDatabase } from './database.js';
 import { createGatewayClient } from '../gateways/index.js';
 import { pullGateway } from '../gateways/stage.js';
 import type { SandboxData } from '../sandbox/data.js';
@@ -146,7 +145,7 @@ async function main(): Promise<void> {
 
     // Phase 2: the pull stage into Postgres.
     const handle = connect(bench.url);
-    await migrateToLatest(handle.db);
+    await readyBenchDatabase(bench, handle);
     await handle.db.deleteFrom('gateway_transactions').execute();
     const ctx = {
       db: handle.db,

@@ -12,8 +12,7 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { parseConfig } from '../config/load.js';
 import { connect } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { benchDatabase } from './database.js';
+import { benchDatabase, readyBenchDatabase } from './database.js';
 import { writeReportDetailed } from '../report/index.js';
 import { silentLogger } from '../shared/log.js';
 import { limitHeapGrowth } from '../shared/heap.js';
@@ -63,7 +62,7 @@ async function main(): Promise<void> {
   try {
     const handle = connect(bench.url, { max: 2 });
     try {
-      await migrateToLatest(handle.db);
+      await readyBenchDatabase(bench, handle);
       let t = Date.now();
       const runId = await seed(handle.pool, rows);
       process.stdout.write(`seeded ${rows} discrepancies in ${Date.now() - t} ms\n`);
