@@ -39,6 +39,9 @@ export async function setup(project: TestProject): Promise<void> {
   // Every temporary file and folder of the run (the tests', the CLI's they start, the servers') goes in one folder
   // that the run removes at the end: a test that leaves its own behind litters nothing. The test workers and their
   // subprocesses inherit TMPDIR; sticky and open to all like /tmp, since some servers run as another user.
+  // A developer's own database and configuration never reach the tests or the commands they start: each test names
+  // its database and configuration itself, and a run against the real ones would write test data into them.
+  for (const name of ['DATABASE_URL', 'PAYRECON_CONFIG', 'BENCH_DATABASE_URL']) delete process.env[name];
   runTmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-test-run-'));
   chmodSync(runTmp, 0o1777);
   process.env.TMPDIR = runTmp;
