@@ -5,6 +5,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { readActionRows, type ActionRow } from '../report/approval-reader.js';
+import { latestDecision } from '../report/latest-decision.js';
 import { ACTIONS } from '../report/sheets/discrepancies.js';
 import { UsageError } from '../shared/errors.js';
 
@@ -113,10 +114,7 @@ async function record(
         insert into discrepancy_decisions (discrepancy_id, action, source_file, source_sha256, sheet, row_no, decided_at)
         select i.discrepancy_id, i.action, ${fileName}, ${sha256}, i.sheet, i.row_no, ${now}
         from input i
-        left join lateral (
-          select d.action from discrepancy_decisions d where d.discrepancy_id = i.discrepancy_id
-          order by d.id desc limit 1
-        ) cur on true
+        left join lateral ${latestDecision(sql`i.discrepancy_id`)} cur on true
         where cur.action is distinct from i.action
         returning action
       )

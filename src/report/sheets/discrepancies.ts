@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { formatMinor, isCurrency } from '../../shared/money.js';
 import { agingBucket, businessCalendar } from '../business-days.js';
 import { date, int, money, type Cell } from '../cells.js';
+import { CARRIED_ACTIONS, latestDecision } from '../latest-decision.js';
 import type { ReportScope } from '../scope.js';
 import { openSheet, type SheetSpec } from '../sheet-writer.js';
 import type { SheetContext } from './types.js';
@@ -69,12 +70,7 @@ export function discrepanciesQuery(scope: ReportScope) {
       select distinct on (discrepancy_id) discrepancy_id, state, amount_minor from refund_actions
       order by discrepancy_id, id desc
     ) ra on ra.discrepancy_id = d.id
-    -- the latest decision, one index probe per row: decisions are kept as history (every change), so a distinct on
-    -- over the whole table, as for refund actions, would read all of it
-    left join lateral (
-      select x.action, x.decided_at from discrepancy_decisions x where x.discrepancy_id = d.id
-      order by x.id desc limit 1
-    ) dd on true
+    left join lateral ${latestDecision(sql`d.id`)} dd on true
     where rd.run_id = ${scope.runId} and rd.change <> 'closed'
     order by d.provider, d.type, d.transaction_time nulls last, d.id`.compile(scope.db);
 }
@@ -94,14 +90,9 @@ export function suggestedAction(
   return 'REFUND';
 }
 
-/**
- * The Action a new report starts with: finance's IGNORE or INVESTIGATE, carried from the workbook they were
- * imported from. Never REFUND: left standing in the next workbook, `refunds execute --approval-file` would read it
- * as a new approval, of whatever refund is planned by then, which finance did not choose again (the detail still
- * says REFUND was decided).
- */
+/** The Action a new report starts with: finance's latest decision when it is one that is carried. */
 function carriedAction(decision: string | null): string | null {
-  return decision === 'IGNORE' || decision === 'INVESTIGATE' ? decision : null;
+  return decision !== null && CARRIED_ACTIONS.includes(decision) ? decision : null;
 }
 
 interface TextWidths {

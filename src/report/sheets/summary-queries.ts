@@ -1,5 +1,6 @@
 // The Summary's figures, each aggregated by Postgres per provider and currency (small results, read at once).
 import { sql } from 'kysely';
+import { CARRIED_ACTIONS, latestDecision } from '../latest-decision.js';
 import { inScopeDates, type ReportScope } from '../scope.js';
 
 export interface Figure {
@@ -87,18 +88,16 @@ export function discrepancyFigures(scope: ReportScope) {
 }
 
 /**
- * The run's open discrepancies whose latest decision is IGNORE or INVESTIGATE (the Action the Discrepancies sheet
- * starts them with), by action, with the sum of their differences. A latest REFUND is not counted: the sheet does not
- * carry it forward, and the Refund plan sheet shows what became of it.
+ * The run's open discrepancies whose latest decision is carried (IGNORE, INVESTIGATE: the Action the Discrepancies
+ * sheet starts them with), by action, with the sum of their differences. A latest REFUND is not counted: the sheet
+ * does not carry it forward, and the Refund plan sheet shows what became of it.
  */
 export function decisionFigures(scope: ReportScope) {
   return sql<Figure>`
     select d.provider, d.currency, dd.action as item, count(*)::int as count,
       sum(d.difference_minor)::bigint as amount_minor
     from run_discrepancies rd join discrepancies d on d.id = rd.discrepancy_id
-    join lateral (
-      select x.action from discrepancy_decisions x where x.discrepancy_id = d.id order by x.id desc limit 1
-    ) dd on dd.action in ('IGNORE', 'INVESTIGATE')
+    join lateral ${latestDecision(sql`d.id`)} dd on dd.action = any(${CARRIED_ACTIONS}::text[])
     where rd.run_id = ${scope.runId} and rd.change <> 'closed'
     group by d.provider, d.currency, dd.action`.compile(scope.db);
 }
