@@ -81,31 +81,26 @@ export async function writeSummary({ wb, snap, scope, maxRows, signal }: SheetCo
   for (const f of gateway) plain(f);
   for (const f of settlement) plain(f);
   for (const f of awaiting) plain(f);
-  for (const f of open) {
+  const discrepancies = (f: Figure, order: number, item: string, detail: string) =>
     rows.push({
       provider: f.provider,
       currency: f.currency,
-      order: 6.5,
+      order,
       section: 'Discrepancies',
-      item: f.item,
+      item,
       count: f.count,
       amount: f.amount_minor,
-      detail: 'open; amount = sum of Difference',
+      detail,
     });
-  }
+  for (const f of open) discrepancies(f, 6.5, f.item, 'open; amount = sum of Difference');
   // After the types: how many of the open ones finance has already decided on (their Action on the sheet).
-  for (const f of decided) {
-    rows.push({
-      provider: f.provider,
-      currency: f.currency,
-      order: 6.6,
-      section: 'Discrepancies',
-      item: `decided ${f.item}`,
-      count: f.count,
-      amount: f.amount_minor,
-      detail: `open, Action ${f.item} (payrecon decisions import); amount = sum of Difference`,
-    });
-  }
+  for (const f of decided)
+    discrepancies(
+      f,
+      6.6,
+      `decided ${f.item}`,
+      `open, Action ${f.item} (payrecon decisions import); amount = sum of Difference`,
+    );
   rows.push(...batchSummary(batches));
   rows.sort(
     (a, b) =>
