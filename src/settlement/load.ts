@@ -142,15 +142,15 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
  * range that is not summarised yet is read by every query that uses it: summarise the ranges this load filled
  * now (one pass over the file's new pages, still in memory) instead of leaving them to autovacuum. Inside the
  * transaction, the pass sees our own uncommitted rows and sets no hint bits (after the commit it dirtied every
- * new page again: +40% WAL). Best effort: when the user may not do it or the lock is taken, autosummarize and
- * vacuum will, and queries stay correct meanwhile.
+ * new page again: +40% WAL). Best effort: when the user may not do it or the lock is taken, the vacuum before
+ * matching will (migration 20261121130000), and queries stay correct meanwhile.
  */
 async function summarizeNewRanges(client: pg.PoolClient): Promise<void> {
   await client.query('savepoint payrecon_summarize');
   try {
     // It takes the table's SHARE UPDATE EXCLUSIVE lock (until commit), which autovacuum and auto-analyze hold
     // too, and so does another file's load while it summarises. Never wait for it: the holder summarises or
-    // will (vacuum, autosummarize). Waiting behind auto-analyze cost up to a second per file in a month's load.
+    // the vacuum before matching will. Waiting behind auto-analyze cost up to a second per file in a month's load.
     await client.query(`set local lock_timeout = '10ms'`);
     await client.query(`select brin_summarize_new_values('settlement_lines_file_date_idx'::regclass)`);
     await client.query('set local lock_timeout to default');
