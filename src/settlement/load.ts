@@ -146,11 +146,24 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
  * matching will (migration 20261121130000), and queries stay correct meanwhile.
  */
 async function summarizeNewRanges(client: pg.PoolClient): Promise<void> {
+  // Summarising takes the table's SHARE UPDATE EXCLUSIVE lock (until commit), which autovacuum and auto-analyze
+  // hold too, and so does another file's load while it summarises. Never wait for it: the holder summarises or the
+  // vacuum before matching will. Waiting behind auto-analyze cost up to a second per file in a month's load.
+  // Loads summarise one at a time, by an advisory lock that a load skips when another holds it, and a lock held by
+  // anyone else is seen before asking for it: a month's load used to log four to six "canceling statement due to
+  // lock timeout" in the server's log, each a load that met another. lock_timeout catches a lock taken in between.
+  const free = await client.query<{ free: boolean }>(
+    `select pg_try_advisory_xact_lock(hashtextextended('settlement:summarize', 0)) and not exists (
+       select 1 from pg_locks
+       where locktype = 'relation' and relation = 'settlement_lines'::regclass and pid <> pg_backend_pid()
+         and database = (select oid from pg_database where datname = current_database())
+         and mode in ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+                      'AccessExclusiveLock')
+     ) as free`,
+  );
+  if (free.rows[0]?.free !== true) return;
   await client.query('savepoint payrecon_summarize');
   try {
-    // It takes the table's SHARE UPDATE EXCLUSIVE lock (until commit), which autovacuum and auto-analyze hold
-    // too, and so does another file's load while it summarises. Never wait for it: the holder summarises or
-    // the vacuum before matching will. Waiting behind auto-analyze cost up to a second per file in a month's load.
     await client.query(`set local lock_timeout = '10ms'`);
     await client.query(`select brin_summarize_new_values('settlement_lines_file_date_idx'::regclass)`);
     await client.query('set local lock_timeout to default');
