@@ -34,7 +34,18 @@ export interface ReportScope {
   holidays: readonly string[];
   /** The date ages are counted to: the run's "today" in the configured time zone (matching.md, "as of"). */
   asOf: string;
+  /**
+   * Runs started after this one over some of its dates and providers, oldest first. A workbook written after them
+   * is not the one the run wrote: most figures are read as the database holds them now (docs/report.md).
+   */
+  laterRuns: LaterRun[];
   db: Kysely<Database>;
+}
+
+export interface LaterRun {
+  id: number;
+  command: string;
+  status: string;
 }
 
 /** Wall-clock text of a timestamptz in a time zone, which the sheets turn into a real date cell. */
@@ -66,6 +77,13 @@ export async function loadScope(
     typeof manifestAsOf === 'string' && isIsoDate(manifestAsOf)
       ? manifestAsOf
       : todayIn(timeZone, run.started_at);
+  const laterRuns = await snap.all(
+    sql<LaterRun>`
+      select id, command, status from runs
+      where id > ${runId} and from_date <= ${run.to_date} and to_date >= ${run.from_date}
+        and providers && ${run.providers}::text[]
+      order by id`.compile(db),
+  );
   return {
     run,
     runId,
@@ -75,6 +93,7 @@ export async function loadScope(
     timeZone,
     holidays,
     asOf,
+    laterRuns,
     db,
   };
 }

@@ -67,7 +67,7 @@ export async function writeReportDetailed(
   const dir = path.resolve(ctx.config.reports.dir);
   await mkdir(dir, { recursive: true });
   const started = ctx.now();
-  const { target, rows, ms } = await withSnapshot(
+  const { target, rows, ms, laterRuns } = await withSnapshot(
     ctx.pool,
     async (snap) => {
       const scope = await loadScope(snap, ctx.db, runId, ctx.config.timezone, ctx.config.holidays);
@@ -78,7 +78,7 @@ export async function writeReportDetailed(
         const base = { snap, scope, maxRows: opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS, signal: ctx.signal };
         const written = await writeWorkbook(tmp, base, ctx);
         await rename(tmp, target);
-        return { target, ...written };
+        return { target, ...written, laterRuns: scope.laterRuns };
       } catch (e) {
         await rm(tmp, { force: true }).catch(() => undefined); // never hide the error that brought us here
         throw e;
@@ -86,6 +86,11 @@ export async function writeReportDetailed(
     },
     opts.batchSize,
   );
+  if (laterRuns.length > 0)
+    ctx.log.warn(
+      { laterRuns: laterRuns.map((r) => r.id) },
+      `later runs cover some of run ${runId}'s dates: the workbook lists run ${runId}'s discrepancies, with figures as the database holds them now (see its Run info)`,
+    );
   await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();
   ctx.log.info({ path: target, rows, ms }, 'report written');
   return { path: target, rows, ms };

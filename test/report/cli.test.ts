@@ -6,6 +6,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
+import { repeatedKeys } from '../helpers/log-lines.js';
 import { seed, type Seeded } from './fixture.js';
 
 const tdb = testDbPerSuite();
@@ -60,6 +61,54 @@ describe('payrecon report', () => {
     const plain = await runCli(['report', '--run', String(seeded.runId), '--config', config], { env });
     expect(plain.code).toBe(0);
     expect(plain.stdout.trim()).toBe(out.reportPath);
+  });
+
+  it("says so when later runs cover the run's dates: a warning, and a Run info row naming them", async () => {
+    // Two more runs: one over other dates, one over another provider only. Neither covers the seeded runs.
+    for (const [from, to, providers] of [
+      ['2026-11-21', '2026-11-22', '{payunity,useepay}'],
+      ['2026-11-19', '2026-11-20', '{stripe}'],
+    ] as const)
+      await tdb.pool.query(
+        `insert into runs (command, from_date, to_date, providers, status, tool_version)
+         values ('run', $1, $2, $3, 'succeeded', '0.1.0')`,
+        [from, to, providers],
+      );
+    const later = async (runId: number) => {
+      const r = await runCli(['report', '--run', String(runId), '--config', config, '--json'], { env });
+      expect(r.code).toBe(0);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile((JSON.parse(r.stdout) as { reportPath: string }).reportPath);
+      const rows: string[][] = [];
+      wb.getWorksheet('Run info')!.eachRow((row) => {
+        const v = row.values as unknown[];
+        if (v[2] === 'Later runs over these dates') rows.push([String(v[4]), String(v[12])]);
+      });
+      return { stderr: r.stderr, rows };
+    };
+
+    const earlier = await later(seeded.prevRunId);
+    expect(earlier.rows).toHaveLength(1);
+    expect(earlier.rows[0]![0]).toBe(String(seeded.runId));
+    expect(earlier.rows[0]![1]).toMatch(/^written after them: which discrepancies are listed/);
+    const warnings = earlier.stderr
+      .split('\n')
+      .filter((l) => l.includes('later runs'))
+      .map((l) => {
+        expect(repeatedKeys(l)).toEqual([]);
+        return JSON.parse(l) as { level: number; laterRuns: number[]; msg: string };
+      });
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        level: 40,
+        laterRuns: [seeded.runId],
+        msg: expect.stringMatching(new RegExp(`^later runs cover some of run ${seeded.prevRunId}'s dates`)),
+      }),
+    ]);
+
+    const latest = await later(seeded.runId);
+    expect(latest.rows).toEqual([]);
+    expect(latest.stderr).not.toMatch(/later runs/);
   });
 
   it('refuses an unknown run or a malformed id with exit 2 and one clear line', async () => {
