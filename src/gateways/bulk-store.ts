@@ -22,6 +22,13 @@ import type { GatewayTransaction } from './types.js';
 
 /** A batch ready for BulkStore.store: deduplicated, split into statement-sized chunks, serialised. */
 export interface PreparedBatch {
+  /**
+   * Whether a key of this batch was in the batch taken before it. Written on two connections at the same time, the
+   * two would wait for each other for ever: whichever inserts the key first holds it until its commit (the primary
+   * key makes the other's insert wait), and the later batch commits only after the earlier (BulkStore.store).
+   * Such a batch is written once the batch before is committed.
+   */
+  overlapsPrevious: boolean;
   /** The builder's buffer that the chunks are views of, if they are (see BatchBuilder.recycle). */
   buffer?: Buffer;
   chunks: {
@@ -57,9 +64,12 @@ export class BatchBuilder {
   private refs: (string | null)[] = [];
   /** Row of each key: by provider and gateway type (a handful), then by transaction id (the record's own string). */
   private index = new Map<string, Map<string, number>>();
+  /** The batch before's index, to find a key in both (PreparedBatch.overlapsPrevious). */
+  private previous = new Map<string, Map<string, number>>();
+  private overlaps = false;
   private replaced = false;
-  /** A written batch's buffer, to fill next (see recycle). */
-  private spare: Buffer | undefined;
+  /** Written batches' buffers, to fill next (see recycle): as many as batches may be written at once. */
+  private spares: Buffer[] = [];
 
   /** `runId`: the run that sees these records (first and last seen), null for none. */
   constructor(private readonly runId: number | null) {}
@@ -78,6 +88,7 @@ export class BatchBuilder {
         byId = new Map();
         this.index.set(group, byId);
       }
+      if (!this.overlaps && this.previous.get(group)?.has(t.transactionId)) this.overlaps = true;
       const at = byId.get(t.transactionId);
       const row = at ?? this.ids.length;
       if (at === undefined) byId.set(t.transactionId, row);
@@ -170,12 +181,9 @@ export class BatchBuilder {
       chunks.push({ rows: end - i, data, ids, linked });
     }
     // The chunks may be views of the buffer, written while the next batch fills: that one gets a buffer of its own,
-    // the one the batch before handed back if it is written by now (see recycle).
+    // one that a batch before handed back if it is written by now (see recycle).
     const handed = !this.replaced && n > 0 ? this.buf : undefined;
-    if (handed) {
-      this.buf = this.spare ?? Buffer.allocUnsafe(handed.length);
-      this.spare = undefined;
-    }
+    if (handed) this.buf = this.spares.pop() ?? Buffer.allocUnsafe(handed.length);
     this.pos = 0;
     this.starts = [];
     this.ends = [];
@@ -183,21 +191,25 @@ export class BatchBuilder {
     this.ids = [];
     this.types = [];
     this.refs = [];
+    // An empty batch writes nothing: the batch before it stays the one that may still be in writing.
+    if (n > 0) this.previous = this.index;
     this.index = new Map();
+    const overlapsPrevious = this.overlaps;
+    this.overlaps = false;
     this.replaced = false;
-    return handed ? { buffer: handed, chunks } : { chunks };
+    return handed ? { buffer: handed, chunks, overlapsPrevious } : { chunks, overlapsPrevious };
   }
 
   /**
    * Takes back the buffer of a batch that is written (its COPYs have completed, so the connection holds none of
-   * its bytes), for the next batch after the one now filling. A pull then writes into the same two buffers from
-   * start to end: a fresh multi-MB buffer per batch was external memory that only a major collection freed, and
-   * its churn made the peak RSS grow with the number of records.
+   * its bytes), for a batch after the one now filling. A pull then writes into the same few buffers from start to
+   * end (one filling, one per batch being written): a fresh multi-MB buffer per batch was external memory that
+   * only a major collection freed, and its churn made the peak RSS grow with the number of records.
    */
   recycle(batch: PreparedBatch): void {
     const b = batch.buffer;
-    if (!b || b === this.buf || (this.spare && this.spare.length >= b.length)) return;
-    this.spare = b;
+    if (!b || b === this.buf || this.spares.includes(b) || this.spares.length >= MAX_SPARES) return;
+    this.spares.push(b);
   }
 
   private grow(need: number): void {
@@ -211,7 +223,8 @@ export class BatchBuilder {
  * The bulk path of the pull stage: one pooled connection with a temporary staging table, each batch COPY'd into it
  * and upserted from there by the same statement as storeTransactions. Postgres reads each record's raw JSON once
  * (as json: checked, not converted), where json_to_recordset parses the whole document and then every raw value
- * again; the upsert runs about twice as fast. Batches must be written one at a time (one connection).
+ * again; the upsert runs about twice as fast. One batch at a time per BulkStore (one connection); batches of
+ * several BulkStores overlap through `prior` (see store).
  */
 export class BulkStore {
   private constructor(
@@ -249,10 +262,19 @@ export class BulkStore {
     return new BulkStore(db, client, runId, quiet);
   }
 
-  async store(batch: PreparedBatch): Promise<StoreCounts> {
+  /**
+   * `prior`: the write of the batch before, on another connection. This batch's rows are copied in meanwhile, and
+   * everything that reads or locks stored rows (the upsert, roots, chargeback values) and the commit wait for it.
+   * So each batch's derivations see every batch before it, as when they are written one after the other. Before
+   * `prior`, this batch only inserts rows that nobody else sees yet and locks no stored row; a key stored already
+   * fails the COPY at once, or after the batch before commits (when that batch has just updated the row), and goes
+   * through the upsert. The one way the two could wait for each other is a key in both: see
+   * PreparedBatch.overlapsPrevious.
+   */
+  async store(batch: PreparedBatch, prior?: Promise<unknown>): Promise<StoreCounts> {
     const counts: StoreCounts = { inserted: 0, updated: 0, unchanged: 0 };
-    for (const chunk of batch.chunks) {
-      const c = await this.storeChunk(chunk);
+    for (const [i, chunk] of batch.chunks.entries()) {
+      const c = await this.storeChunk(chunk, i === 0 ? prior : undefined);
       counts.inserted += c.inserted;
       counts.updated += c.updated;
       counts.unchanged += chunk.rows - c.inserted - c.updated;
@@ -272,7 +294,10 @@ export class BulkStore {
    * goes through the upsert. A re-pull is caught by the sample (all its records are stored); a chunk that straddles
    * the end of an earlier pull costs one wasted partial COPY.
    */
-  private async storeChunk(chunk: PreparedBatch['chunks'][number]): Promise<UpsertRow> {
+  private async storeChunk(
+    chunk: PreparedBatch['chunks'][number],
+    prior?: Promise<unknown>,
+  ): Promise<UpsertRow> {
     const run = (text: string) => this.client.query(text);
     // The commit does not wait for its WAL to reach the disk (about 14 ms per chunk here). Nothing is claimed on
     // the strength of it: the pull records its windows afterwards in a synchronous commit, which flushes all WAL
@@ -298,8 +323,9 @@ export class BulkStore {
         await run('rollback to savepoint payrecon_direct');
       }
     }
+    if (!counts) await copyChunk(STAGING);
+    await prior;
     if (!counts) {
-      await copyChunk(STAGING);
       const result = await withoutRowTriggers(run, this.quiet, () =>
         this.client.query<UpsertRow>(upsertSql(STAGING), [this.runId]),
       );
@@ -365,6 +391,8 @@ export function sampleOf<T>(list: readonly T[]): T[] {
   const step = (list.length - 1) / (SAMPLE - 1);
   return Array.from({ length: SAMPLE }, (_, i) => list[Math.round(i * step)]!);
 }
+/** Buffers kept for reuse: one per batch that may be in writing at once (see pullGateway's lanes). */
+const MAX_SPARES = 2;
 /** SQLSTATE unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 

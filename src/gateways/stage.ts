@@ -1,4 +1,5 @@
 // The pull stage: every UTC day of [from − trailingDays, to], page by page into Postgres, each window recorded.
+import type pg from 'pg';
 import type { ProviderName } from '../config/schema.js';
 import type { StageContext } from '../jobs/context.js';
 import { addDays, type DateRange } from '../shared/dates.js';
@@ -26,7 +27,7 @@ export interface PullSummary {
 
 /**
  * Records per upsert: pages are ~100 records, and one statement per page would dominate; a few thousand amortise
- * the statement and its root walk while two batches (one filling, one being written) stay a few MB.
+ * the statement and its root walk while the batches in hand (one filling, one per lane being written) stay a few MB.
  */
 const STORE_BATCH = 5000;
 
@@ -49,31 +50,42 @@ export async function pullGateway(
   const log = ctx.log.child({ stage: 'pull', provider });
   const summary: PullSummary = { provider, windows: [], records: 0, inserted: 0, updated: 0, unchanged: 0 };
   // Opened lazily: no connection is held while the first pages arrive, and none at all if the gateway fails at once.
-  let bulk: BulkStore | undefined;
-  const store = async (batch: PreparedBatch) => {
-    if (batch.chunks.length === 0) return;
-    bulk ??= await BulkStore.open(ctx.db, ctx.pool, ctx.runId);
-    const c = await bulk.store(batch);
+  const lanes: (BulkStore | undefined)[] = Array.from({ length: writeLanes(ctx.pool) }, () => undefined);
+  const store = async (lane: number, batch: PreparedBatch, prior: Promise<unknown> | undefined) => {
+    if (batch.chunks.length === 0) return prior;
+    const bulk = (lanes[lane] ??= await BulkStore.open(ctx.db, ctx.pool, ctx.runId));
+    const c = await bulk.store(batch, prior);
     summary.inserted += c.inserted;
     summary.updated += c.updated;
     summary.unchanged += c.unchanged;
   };
   // Records are serialised page by page as they arrive (see BatchBuilder), so this process prepares the next
-  // batch while Postgres writes the previous one.
+  // batch while Postgres writes the ones before.
   const builder = new BatchBuilder(ctx.runId);
-  // Fetching (this process's CPU) and storing (Postgres's) overlap: one write is in flight while the next batch
-  // fills. Writes stay in order, one at a time, so a window is still recorded only after all its records are stored.
-  let writing: Promise<void> | undefined;
+  // Fetching (this process's CPU) and storing (Postgres's) overlap, and so do the writes of consecutive batches,
+  // each on a connection (lane) of its own: a session's statements run on one core, and a provider whose pull
+  // outlasts the other's left the second core half idle (a month of a million payments: PayUnity wrote alone for
+  // the last 6.5 s of 28 s, at 70% of the rate of both together). Each batch's derivations and commit still wait
+  // for the batch before (BulkStore.store), so a window is recorded only after all its records, and all before
+  // them, are stored.
+  const writes: (Promise<void> | undefined)[] = lanes.map(() => undefined);
+  let last: Promise<void> | undefined;
+  let batchNo = 0;
   const submit = async (batch: PreparedBatch, then?: () => Promise<void>) => {
-    if (writing) await writing;
-    const task = async () => {
-      await store(batch);
+    const lane = batchNo++ % lanes.length;
+    await writes[lane];
+    const prior = last;
+    const write = (async () => {
+      // A key in both this batch and the one before: write this one after it (see PreparedBatch.overlapsPrevious).
+      if (batch.overlapsPrevious) await prior;
+      await store(lane, batch, prior);
       builder.recycle(batch);
       await then?.();
-    };
-    writing = task();
-    // Observed by the next submit or the final drain; until then, keep it from being "unhandled".
-    writing.catch(() => undefined);
+    })();
+    // Observed by a later submit or the final drain; until then, keep it from being "unhandled".
+    write.catch(() => undefined);
+    writes[lane] = write;
+    last = write;
   };
   const days = dateWindows(from, range.to);
   try {
@@ -97,17 +109,26 @@ export async function pullGateway(
         opts.onDay?.(i + 1, days.length);
       });
     }
-    await writing;
+    await last;
   } finally {
     // Never leave a write running behind a failed or aborted pull (the caller may close the pool next).
-    await writing?.catch(() => undefined);
-    bulk?.close();
+    for (const w of writes) await w?.catch(() => undefined);
+    for (const b of lanes) b?.close();
   }
   log.info(
     { from, to: range.to, records: summary.records, inserted: summary.inserted, updated: summary.updated },
     'pull finished',
   );
   return summary;
+}
+
+/**
+ * Connections a provider's pull writes on: two when the pool holds both providers' (and one more, for recording
+ * windows), else one. Fewer connections than the lanes need would deadlock: a lane waiting for a connection that a
+ * lane of the other provider holds while it waits for its own batch before.
+ */
+export function writeLanes(pool: pg.Pool): number {
+  return (pool.options.max ?? 10) >= 2 * 2 + 1 ? 2 : 1;
 }
 
 async function recordWindows(

@@ -187,6 +187,23 @@ describe('the pull path: a batch built page by page, then COPY and upsert', () =
     expect(Number(n.n)).toBe(5001);
   });
 
+  it('marks a batch that shares a key with the batch taken before it (an empty take in between changes nothing)', () => {
+    const builder = new BatchBuilder(null);
+    const take = (ids: string[]) => {
+      builder.add(ids.map((id) => base(id)));
+      return builder.take().overlapsPrevious;
+    };
+    expect(take(['ov-a', 'ov-b'])).toBe(false);
+    expect(take(['ov-c'])).toBe(false);
+    expect(take(['ov-d', 'ov-c'])).toBe(true);
+    expect(take([])).toBe(false);
+    expect(take(['ov-d'])).toBe(true);
+    // Two batches back is written by now: the same id again is no overlap; nor is another gateway type's.
+    expect(take(['ov-a', 'ov-x'])).toBe(false);
+    builder.add([base('ov-x', { gatewayType: 'RF' })]);
+    expect(builder.take().overlapsPrevious).toBe(false);
+  });
+
   it('walks to the root from what each chunk stored: children before parents, and the last record of a key', async () => {
     const builder = new BatchBuilder(null);
     const bulk = await BulkStore.open(db.db, db.pool, null);
