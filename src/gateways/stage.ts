@@ -123,12 +123,12 @@ export async function pullGateway(
 }
 
 /**
- * Connections a provider's pull writes on: two when the pool holds both providers' (and one more, for recording
- * windows), else one. Fewer connections than the lanes need would deadlock: a lane waiting for a connection that a
- * lane of the other provider holds while it waits for its own batch before.
+ * Connections a provider's pull writes on: two when the pool holds both providers' lanes, one more for recording
+ * windows and one for the run's lock (src/db/lock.ts), else one. A pool too small for the lanes would deadlock: a
+ * write waiting for a connection that a lane holds while it waits for that write.
  */
 export function writeLanes(pool: pg.Pool): number {
-  return (pool.options.max ?? 10) >= 2 * 2 + 1 ? 2 : 1;
+  return (pool.options.max ?? 10) >= 2 * 2 + 2 ? 2 : 1;
 }
 
 async function recordWindows(

@@ -1,5 +1,6 @@
 // A provider's pull writes consecutive batches on two connections at once: what each batch derives (roots,
 // chargeback values) and a key stored twice come out as when the batches are written one after the other.
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { pullGateway, writeLanes } from '../../src/gateways/stage.js';
@@ -78,6 +79,19 @@ const client = (list: GatewayTransaction[]): GatewayClient => ({
   lookup: () => Promise.reject(new Error('not used')),
   createRefund: () => Promise.reject(new Error('not used')),
   findRefund: () => Promise.reject(new Error('not used')),
+});
+
+it('writes on two lanes only when the pool holds them, a connection for window records and the run lock', async () => {
+  const lanes = async (max: number) => {
+    const pool = new pg.Pool({ max });
+    try {
+      return writeLanes(pool);
+    } finally {
+      await pool.end();
+    }
+  };
+  expect(await lanes(5)).toBe(1);
+  expect(await lanes(6)).toBe(2);
 });
 
 // A key in two batches written at once made them wait for each other for ever: a short timeout fails it fast.
