@@ -1,6 +1,7 @@
-// Shared set-up for the gateway tests: a configuration pointing at the simulators, and a stage context.
+// Shared set-up for the gateway tests: a configuration pointing at the simulators, a stage context, a record.
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import type { GatewayTransaction } from '../../src/gateways/types.js';
 import type { StageContext } from '../../src/jobs/context.js';
 import type { SandboxCredentials } from '../../src/sandbox/data.js';
 import type { TestDb } from '../helpers/db.js';
@@ -55,3 +56,22 @@ export function stageContext(
 }
 
 export const noSleep = (): Promise<void> => Promise.resolve();
+
+/** A succeeded PayUnity DB payment of 10.00 EUR as the clients map it, with the fields in `over` instead. */
+export const gatewayRecord = (id: string, over: Partial<GatewayTransaction> = {}): GatewayTransaction => ({
+  provider: 'payunity',
+  transactionId: id,
+  gatewayType: 'DB',
+  kind: 'payment',
+  status: 'succeeded',
+  rootPaymentId: id,
+  referencedId: null,
+  merchantReference: `O-${id}`,
+  amountMinor: 1000,
+  currency: 'EUR',
+  transactionTime: new Date('2026-11-20T10:00:00.123Z'),
+  brand: 'VISA',
+  resultCode: '000.100.110',
+  raw: { id, note: 'émoji ✓ "quoted" \\ back' },
+  ...over,
+});

@@ -6,30 +6,14 @@ import { parseConfig } from '../../src/config/load.js';
 import { pullGateway, writeLanes } from '../../src/gateways/stage.js';
 import type { GatewayClient, GatewayTransaction, PullWindow } from '../../src/gateways/types.js';
 import { testDbPerTest } from '../helpers/db.js';
-import { stageContext } from './helpers.js';
+import { gatewayRecord, stageContext } from './helpers.js';
 
 const db = testDbPerTest();
 const DAY = '2026-11-20';
 /** The pull stores a batch when it holds this many records (stage.ts, STORE_BATCH). */
 const BATCH = 5000;
 
-const record = (id: string, over: Partial<GatewayTransaction> = {}): GatewayTransaction => ({
-  provider: 'payunity',
-  transactionId: id,
-  gatewayType: 'DB',
-  kind: 'payment',
-  status: 'succeeded',
-  rootPaymentId: id,
-  referencedId: null,
-  merchantReference: `O-${id}`,
-  amountMinor: 1000,
-  currency: 'EUR',
-  transactionTime: new Date(`${DAY}T10:00:00Z`),
-  brand: 'VISA',
-  resultCode: '000.100.110',
-  raw: { id },
-  ...over,
-});
+const record = gatewayRecord;
 const linked = (
   id: string,
   type: string,

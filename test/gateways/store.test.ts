@@ -5,26 +5,11 @@ import { BatchBuilder, BulkStore, sampleOf } from '../../src/gateways/bulk-store
 import { storeTransactions } from '../../src/gateways/store.js';
 import type { GatewayTransaction } from '../../src/gateways/types.js';
 import { extraPool, testDbPerSuite } from '../helpers/db.js';
+import { gatewayRecord } from './helpers.js';
 
 const db = testDbPerSuite();
 
-const base = (id: string, over: Partial<GatewayTransaction> = {}): GatewayTransaction => ({
-  provider: 'payunity',
-  transactionId: id,
-  gatewayType: 'DB',
-  kind: 'payment',
-  status: 'succeeded',
-  rootPaymentId: id,
-  referencedId: null,
-  merchantReference: `O-${id}`,
-  amountMinor: 1000,
-  currency: 'EUR',
-  transactionTime: new Date('2026-11-20T10:00:00.123Z'),
-  brand: 'VISA',
-  resultCode: '000.100.110',
-  raw: { id, note: 'émoji ✓ "quoted" \\ back' },
-  ...over,
-});
+const base = gatewayRecord;
 
 async function run(): Promise<number> {
   const r = await db.db

@@ -1,10 +1,13 @@
 // Small builders for settlement files in tests (the full world generator lives in src/sandbox; not used here).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import type { StageContext } from '../../src/jobs/context.js';
+import type { LoadInput } from '../../src/settlement/load.js';
+import { payunityProfile } from '../../src/settlement/profiles/index.js';
 import type { TestDb } from '../helpers/db.js';
 import { testStageContext } from '../helpers/context.js';
 
@@ -124,4 +127,20 @@ export function stageContext(
   signal: AbortSignal = new AbortController().signal,
 ): StageContext {
   return testStageContext(db, config, { signal, now: '2026-11-22T08:00:00Z' });
+}
+
+/** What the fetch stage hands loadSettlementFile for a local file (settlement date 2026-11-21, no run). */
+export function loadInput(file: string, name: string, profile = payunityProfile): LoadInput {
+  const bytes = readFileSync(file);
+  return {
+    provider: profile.name,
+    remotePath: `/out/${name}`,
+    fileName: name,
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    settlementDate: '2026-11-21',
+    localPath: file,
+    profile,
+    runId: null,
+  };
 }

@@ -1,16 +1,15 @@
 // The loader's guarantees against a real database: many rejected lines in bounded batches, a trigger someone adds
 // to settlement_lines still fires (the COPY only skips the file_id check when there is none), and two loads of
 // the same file at once load it once.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSettlementFile, type LoadInput } from '../../src/settlement/load.js';
-import { payunityProfile, useepayProfile } from '../../src/settlement/profiles/index.js';
+import { loadSettlementFile } from '../../src/settlement/load.js';
+import { useepayProfile } from '../../src/settlement/profiles/index.js';
 import { testDbPerSuite } from '../helpers/db.js';
-import { USEEPAY_HEADER, payunityFile, payunityLine, writeFile } from './builders.js';
+import { USEEPAY_HEADER, loadInput, payunityFile, payunityLine, writeFile } from './builders.js';
 
 const db = testDbPerSuite();
 let tmp: string;
@@ -20,21 +19,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function input(file: string, name: string, profile = payunityProfile): LoadInput {
-  const bytes = readFileSync(file);
-  return {
-    provider: profile.name,
-    remotePath: `/out/${name}`,
-    fileName: name,
-    size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    settlementDate: '2026-11-21',
-    localPath: file,
-    profile,
-    runId: null,
-  };
-}
 
 describe('loadSettlementFile', () => {
   it('stores thousands of rejected lines in batches between COPYs, with the good lines of the same file', async () => {
@@ -48,7 +32,7 @@ describe('loadSettlementFile', () => {
     }
     const name = 'useepay_settlement_1_2026-11-21.csv';
     const file = writeFile(tmp, name, rows.join('\n') + '\n');
-    const out = await loadSettlementFile(db.pool, input(file, name, useepayProfile));
+    const out = await loadSettlementFile(db.pool, loadInput(file, name, useepayProfile));
     expect(out).toMatchObject({ status: 'loaded', lineCount: 12_005, loaded: 5, rejected: 12_000 });
     const r = await sql<{
       n: number;
@@ -82,7 +66,7 @@ describe('loadSettlementFile', () => {
           payunityLine({ id: 't2', amount: '2.00', fee: '0.00', net: '2.00' }),
         ]),
       );
-      const out = await loadSettlementFile(db.pool, input(file, name));
+      const out = await loadSettlementFile(db.pool, loadInput(file, name));
       expect(out).toMatchObject({ status: 'loaded', loaded: 2 });
       const seen = await sql<{ n: number }>`select count(*)::int as n from trigger_seen`.execute(db.db);
       expect(seen.rows[0]!.n).toBe(2);
@@ -98,8 +82,8 @@ describe('loadSettlementFile', () => {
     );
     const file = writeFile(tmp, name, payunityFile(lines));
     const [a, b] = await Promise.all([
-      loadSettlementFile(db.pool, input(file, name)),
-      loadSettlementFile(db.pool, input(file, name)),
+      loadSettlementFile(db.pool, loadInput(file, name)),
+      loadSettlementFile(db.pool, loadInput(file, name)),
     ]);
     expect([a.status, b.status].sort()).toEqual(['duplicate', 'loaded']);
     expect(a.fileId).toBe(b.fileId);

@@ -1,15 +1,14 @@
 // The loader summarises the BRIN ranges its lines filled before it commits, and never waits for a lock to do it.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadSettlementFile, type LoadInput } from '../../src/settlement/load.js';
+import { loadSettlementFile } from '../../src/settlement/load.js';
 import { useepayProfile } from '../../src/settlement/profiles/index.js';
 import { testDbPerTest } from '../helpers/db.js';
-import { USEEPAY_HEADER, writeFile } from './builders.js';
+import { USEEPAY_HEADER, loadInput, writeFile } from './builders.js';
 
 const db = testDbPerTest();
 let tmp: string;
@@ -28,21 +27,6 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function input(): LoadInput {
-  const bytes = readFileSync(file);
-  return {
-    provider: 'useepay',
-    remotePath: `/out/${NAME}`,
-    fileName: NAME,
-    size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    settlementDate: '2026-11-21',
-    localPath: file,
-    profile: useepayProfile,
-    runId: null,
-  };
-}
-
 /** Block ranges of settlement_lines without a summary, counted by summarising them now (the partial last one too). */
 async function unsummarized(): Promise<number> {
   const r = await sql<{
@@ -59,7 +43,7 @@ async function ranges(): Promise<number> {
 }
 
 it('a load leaves every range of its lines summarised', async () => {
-  const out = await loadSettlementFile(db.pool, input());
+  const out = await loadSettlementFile(db.pool, loadInput(file, NAME, useepayProfile));
   expect(out).toMatchObject({ status: 'loaded', loaded: 40_000, rejected: 0 });
   expect(await ranges()).toBeGreaterThan(2);
   expect(await unsummarized()).toBe(0);
@@ -72,7 +56,7 @@ it('a load does not wait for a lock held on the table, and leaves its ranges to 
   try {
     await other.query('begin');
     await other.query('lock table settlement_lines in share update exclusive mode');
-    const out = await loadSettlementFile(db.pool, input());
+    const out = await loadSettlementFile(db.pool, loadInput(file, NAME, useepayProfile));
     expect(out).toMatchObject({ status: 'loaded', loaded: 40_000, rejected: 0 });
     await other.query('commit');
   } finally {
