@@ -1,5 +1,6 @@
-// The pull stage's bulk path: records gathered into binary COPY rows as they arrive (BatchBuilder), then written a
-// batch at a time through a staging table, or copied straight in when none of them is stored yet (BulkStore).
+// The pull stage's bulk path: records gathered into binary COPY rows as they arrive (BatchBuilder), then written
+// batch by batch through a staging table, or copied straight in when none of them is stored yet (BulkStore).
+// Consecutive batches may be written on two connections at once (see BulkStore.store).
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql, type RawBuilder } from 'kysely';
@@ -331,7 +332,7 @@ export class BulkStore {
       );
       counts = upsertCounts(result.rows);
     }
-    // On this connection too: a pull holds one connection, however small the pool.
+    // On this connection too, in the chunk's transaction: a lane never asks the pool for a second connection.
     await derive(
       (q) => {
         const compiled = q.compile(this.db);

@@ -52,7 +52,10 @@ export async function pullGateway(
   // Opened lazily: no connection is held while the first pages arrive, and none at all if the gateway fails at once.
   const lanes: (BulkStore | undefined)[] = Array.from({ length: writeLanes(ctx.pool) }, () => undefined);
   const store = async (lane: number, batch: PreparedBatch, prior: Promise<unknown> | undefined) => {
-    if (batch.chunks.length === 0) return prior;
+    if (batch.chunks.length === 0) {
+      await prior; // written after the batches before it, as a batch with rows is (BulkStore.store)
+      return;
+    }
     const bulk = (lanes[lane] ??= await BulkStore.open(ctx.db, ctx.pool, ctx.runId));
     const c = await bulk.store(batch, prior);
     summary.inserted += c.inserted;

@@ -38,14 +38,8 @@ export interface ReportScope {
    * Runs started after this one over some of its dates and providers, oldest first. A workbook written after them
    * is not the one the run wrote: most figures are read as the database holds them now (docs/report.md).
    */
-  laterRuns: LaterRun[];
+  laterRuns: number[];
   db: Kysely<Database>;
-}
-
-export interface LaterRun {
-  id: number;
-  command: string;
-  status: string;
 }
 
 /** Wall-clock text of a timestamptz in a time zone, which the sheets turn into a real date cell. */
@@ -77,9 +71,9 @@ export async function loadScope(
     typeof manifestAsOf === 'string' && isIsoDate(manifestAsOf)
       ? manifestAsOf
       : todayIn(timeZone, run.started_at);
-  const laterRuns = await snap.all(
-    sql<LaterRun>`
-      select id, command, status from runs
+  const later = await snap.all(
+    sql<{ id: number }>`
+      select id from runs
       where id > ${runId} and from_date <= ${run.to_date} and to_date >= ${run.from_date}
         and providers && ${run.providers}::text[]
       order by id`.compile(db),
@@ -93,7 +87,7 @@ export async function loadScope(
     timeZone,
     holidays,
     asOf,
-    laterRuns,
+    laterRuns: later.map((r) => r.id),
     db,
   };
 }

@@ -88,7 +88,7 @@ export async function writeReportDetailed(
   );
   if (laterRuns.length > 0)
     ctx.log.warn(
-      { laterRuns: laterRuns.map((r) => r.id) },
+      { laterRuns },
       `later runs cover some of run ${runId}'s dates: the workbook lists run ${runId}'s discrepancies, with figures as the database holds them now (see its Run info)`,
     );
   await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();

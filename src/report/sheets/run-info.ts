@@ -26,7 +26,7 @@ export const RUN_INFO_SHEET: SheetSpec = {
 };
 
 /** What a workbook written after later runs shows: which figures are the run's own, which are today's. */
-export const LATER_RUNS_DETAIL =
+const LATER_RUNS_DETAIL =
   'written after them: which discrepancies are listed, Changes, Awaiting settlement, the counts and the API ' +
   'windows are this run’s; amounts, decisions, refund states, the other Summary figures, the other sheets and the ' +
   'files below are read as the database holds them now';
@@ -79,7 +79,7 @@ export async function writeRunInfo(
   add('Run', 'Tool version', run.tool_version);
   add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
   if (scope.laterRuns.length > 0)
-    add('Run', 'Later runs over these dates', scope.laterRuns.map((r) => r.id).join(', '), LATER_RUNS_DETAIL);
+    add('Run', 'Later runs over these dates', scope.laterRuns.join(', '), LATER_RUNS_DETAIL);
   for (const [k, v] of Object.entries(run.counts))
     add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
 
