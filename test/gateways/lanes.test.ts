@@ -2,11 +2,11 @@
 // chargeback values) and a key stored twice come out as when the batches are written one after the other.
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import { pullGateway, writeLanes } from '../../src/gateways/stage.js';
 import type { GatewayClient, GatewayTransaction, PullWindow } from '../../src/gateways/types.js';
+import { DEFAULT_CREDENTIALS } from '../../src/sandbox/data.js';
 import { testDbPerTest } from '../helpers/db.js';
-import { gatewayRecord, stageContext } from './helpers.js';
+import { gatewayConfig, gatewayRecord, stageContext } from './helpers.js';
 
 const db = testDbPerTest();
 const DAY = '2026-11-20';
@@ -86,22 +86,9 @@ it(
   },
   async () => {
     expect(writeLanes(db.pool)).toBe(2);
-    const config = parseConfig(
-      {
-        timezone: 'UTC',
-        database: { url: db.url },
-        providers: {
-          payunity: {
-            baseUrl: 'http://127.0.0.1:9',
-            entityId: 'e',
-            accessToken: 't',
-            settlement: { source: 'local', localDir: '/tmp' },
-            pull: { trailingDays: 0 },
-          },
-        },
-      },
-      {},
-    ).config;
+    // The client below stands in for the gateway: nothing is served at these addresses.
+    const nowhere = 'http://127.0.0.1:9';
+    const config = gatewayConfig({ payunityUrl: nowhere, useepayUrl: nowhere }, DEFAULT_CREDENTIALS, db.url);
     const list = records();
     const summary = await pullGateway(
       stageContext(db, config),
