@@ -19,7 +19,7 @@ import {
   type StoreCounts,
   type UpsertRow,
 } from './store.js';
-import type { GatewayTransaction } from './types.js';
+import { rawJson, type GatewayTransaction } from './types.js';
 
 /** A batch ready for BulkStore.store: deduplicated, split into statement-sized chunks, serialised. */
 export interface PreparedBatch {
@@ -105,10 +105,8 @@ export class BatchBuilder {
 
   /** One record as a binary COPY row (STAGED_COLUMNS), at the end of the buffer; returns the end of the row. */
   private writeRow(t: GatewayTransaction): number {
-    // raw is the parsed record serialised again (as in upsertChunk): every field and key order is kept, but not
-    // the gateway's spelling of numbers (10.50 is stored as 10.5) or its whitespace. The content hash is over this
-    // text, so storing the page's own slice instead would count every record once as changed.
-    const raw = JSON.stringify(t.raw);
+    // The record's text as the gateway sent it, or the parsed record serialised again (as in upsertChunk).
+    const raw = rawJson(t);
     const time = t.transactionTime.toISOString();
     const digest = contentHash(t, raw, time);
     // Field count and lengths, four int8 values (amount, time, run stamps), and at most 3 bytes of UTF-8 per

@@ -45,6 +45,8 @@ export interface HttpResponse {
   status: number;
   /** Parsed JSON body (undefined when empty). */
   body: unknown;
+  /** The body as received (decoded as UTF-8), which `body` was parsed from. */
+  text: string;
 }
 
 const defaultSleep: SleepFn = (ms, signal) =>
@@ -233,7 +235,7 @@ export class HttpClient {
         cause: e,
       });
     }
-    return { status: res.status, body };
+    return { status: res.status, body, text: res.text };
   }
 }
 

@@ -5,7 +5,7 @@ import { hash } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { chunkIds, derive } from './derive.js';
-import type { GatewayTransaction } from './types.js';
+import { rawJson, type GatewayTransaction } from './types.js';
 
 export interface StoreCounts {
   inserted: number;
@@ -83,10 +83,11 @@ async function upsertChunk(
   rows: GatewayTransaction[],
 ): Promise<{ inserted: number; updated: number }> {
   // One JSON document per batch, opened by json_to_recordset: Postgres parses it in C, and each record's raw JSON is
-  // spliced in as is (serialised once, also for its hash) instead of being escaped into an array literal.
+  // spliced in as is (the gateway's text, or serialised once, also for its hash) instead of being escaped into an
+  // array literal.
   const parts: string[] = [];
   for (const t of rows) {
-    const raw = JSON.stringify(t.raw);
+    const raw = rawJson(t);
     const time = t.transactionTime.toISOString();
     const fields = JSON.stringify({
       provider: t.provider,

@@ -47,8 +47,18 @@ export interface GatewayTransaction {
   brand: string | null;
   /** PayUnity result.code; UseePay status or last_payment_error code. */
   resultCode: string | null;
-  /** The record as the gateway returned it (for traceability). */
+  /** The record as the gateway returned it, parsed (for traceability). */
   raw: unknown;
+  /**
+   * The record's own text in the page the gateway sent, when a pull cut it out (see record-texts.ts): what is
+   * stored as its raw JSON. Without it, `raw` is serialised again.
+   */
+  rawText?: string;
+}
+
+/** A record's raw JSON as stored: the gateway's own text when known. */
+export function rawJson(t: GatewayTransaction): string {
+  return t.rawText ?? JSON.stringify(t.raw);
 }
 
 export interface PullWindow {

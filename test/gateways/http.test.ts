@@ -61,7 +61,7 @@ describe('HttpClient', () => {
       5,
     );
     const res = await c.getJson('v3/query', { pageNo: 1, entityId: 'E' });
-    expect(res).toEqual({ status: 200, body: { fine: true } });
+    expect(res).toEqual({ status: 200, body: { fine: true }, text: '{"fine":true}' });
     expect(calls).toHaveLength(5);
     expect(calls[0]!.url).toBe('http://gw.test/v3/query?pageNo=1&entityId=E');
     expect(sleeps[0]).toBe(7000);
@@ -83,6 +83,7 @@ describe('HttpClient', () => {
     expect(await c.getJson('v1/query/x', {})).toEqual({
       status: 400,
       body: { result: { code: '700.400.580' } },
+      text: '{"result":{"code":"700.400.580"}}',
     });
     const e = await c.getJson('v1/query/x', {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(GatewayError);

@@ -416,6 +416,43 @@ describe('the two ways into gateway_transactions', () => {
   });
 });
 
+describe("a record's raw JSON", () => {
+  it('is stored as the gateway wrote it, on every path: JSON upsert, straight COPY and staged upsert', async () => {
+    const text = '{ "id" : "X",\n  "amount" : "10.50", "rate" : 1.50, "note" : "caf\\u00e9 \\"q\\"" }';
+    const sent = (id: string) => base(id, { raw: JSON.parse(text), rawText: text });
+    const r = await run();
+    expect(await storeTransactions(db.db, r, [sent('rt-json')])).toEqual({
+      inserted: 1,
+      updated: 0,
+      unchanged: 0,
+    });
+    const bulk = await BulkStore.open(db.db, db.pool, r);
+    try {
+      const straight = new BatchBuilder(r);
+      straight.add([sent('rt-copy')]);
+      expect(await bulk.store(straight.take())).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      // The same text again is no change, whichever path stored it first.
+      const staged = new BatchBuilder(r);
+      staged.add([sent('rt-json'), sent('rt-copy')]);
+      expect(await bulk.store(staged.take())).toEqual({ inserted: 0, updated: 0, unchanged: 2 });
+      // The same values spelled otherwise are what the gateway now says: a change, stored as spelled.
+      const respelled = new BatchBuilder(r);
+      respelled.add([base('rt-copy', { raw: JSON.parse(text) })]);
+      expect(await bulk.store(respelled.take())).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    } finally {
+      bulk.close();
+    }
+    const rows = await sql<{ id: string; raw: string }>`
+      select transaction_id as id, raw::text as raw from gateway_transactions
+      where transaction_id like 'rt-%' order by transaction_id
+    `.execute(db.db);
+    expect(rows.rows).toEqual([
+      { id: 'rt-copy', raw: JSON.stringify(JSON.parse(text)) },
+      { id: 'rt-json', raw: text },
+    ]);
+  });
+});
+
 describe('BulkStore.close', () => {
   it('ends its connection instead of handing it back to the pool (it used a temporary table)', async () => {
     const pool = extraPool(db, 1);

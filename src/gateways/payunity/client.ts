@@ -4,6 +4,7 @@ import { GatewayError } from '../../shared/errors.js';
 import { currencyExponent, formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps } from '../http.js';
 import { orderedPages } from '../pages.js';
+import { recordTexts } from '../record-texts.js';
 import type {
   GatewayClient,
   GatewayTransaction,
@@ -30,6 +31,13 @@ interface QueryPage {
   result?: { code?: string; description?: string };
   pages?: number | string;
   records?: unknown[];
+}
+
+/** A page of /v3/query: its page count, its records, and each record's text in the answer (see recordTexts). */
+interface Page {
+  pages: number | string | undefined;
+  records: unknown[];
+  texts: string[] | undefined;
 }
 
 export class PayunityClient implements GatewayClient {
@@ -65,7 +73,7 @@ export class PayunityClient implements GatewayClient {
       yield {
         endpoint: PAYUNITY_QUERY_ENDPOINT,
         window: w,
-        records: mapPayunityRecords(first.records ?? [], seen),
+        records: mapPayunityRecords(first.records, seen, first.texts),
       };
       if (pages <= 1) continue;
       const rest = orderedPages(2, pages - 1, this.config.pull.concurrency, (n) =>
@@ -75,13 +83,13 @@ export class PayunityClient implements GatewayClient {
         yield {
           endpoint: PAYUNITY_QUERY_ENDPOINT,
           window: w,
-          records: mapPayunityRecords(page.records ?? [], seen),
+          records: mapPayunityRecords(page.records, seen, page.texts),
         };
       }
     }
   }
 
-  private async queryPage(w: PullWindow, pageNo: number, signal?: AbortSignal): Promise<QueryPage> {
+  private async queryPage(w: PullWindow, pageNo: number, signal?: AbortSignal): Promise<Page> {
     const res = await this.http.getJson(
       'v3/query',
       {
@@ -97,12 +105,13 @@ export class PayunityClient implements GatewayClient {
     const body = (res.body ?? {}) as QueryPage;
     const code = body.result?.code;
     // An empty window is reported as "cannot find transaction".
-    if (code === NOT_FOUND) return { pages: 0, records: [] };
+    if (code === NOT_FOUND) return { pages: 0, records: [], texts: [] };
     if (res.status !== 200 || !code || !QUERY_OK.test(code))
       throw this.failure('/v3/query', res.status, body);
     if (body.records !== undefined && !Array.isArray(body.records))
       throw new GatewayError('payunity /v3/query: records is not a list', 'payunity');
-    return body;
+    const records = body.records ?? [];
+    return { pages: body.pages, records, texts: recordTexts(res.text, 'records', records) };
   }
 
   async lookup(transactionId: string, signal?: AbortSignal): Promise<GatewayTransaction[]> {

@@ -153,14 +153,19 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
  */
 export type SeenKeys = Map<string, Set<string>>;
 
-/** Maps a list, dropping repeats of the same (id, paymentType): OPPWA returns some records twice. */
+/**
+ * Maps a list, dropping repeats of the same (id, paymentType): OPPWA returns some records twice. `texts`: each
+ * record's text in the page, kept as its raw JSON.
+ */
 export function mapPayunityRecords(
   records: readonly unknown[],
   seen: SeenKeys = new Map(),
+  texts?: readonly string[],
 ): GatewayTransaction[] {
   const out: GatewayTransaction[] = [];
-  for (const r of records) {
-    const t = mapPayunityRecord(r);
+  for (let i = 0; i < records.length; i++) {
+    const t = mapPayunityRecord(records[i]);
+    if (texts) t.rawText = texts[i];
     let ids = seen.get(t.gatewayType);
     if (!ids) {
       ids = new Set();

@@ -4,6 +4,7 @@ import { GatewayError } from '../../shared/errors.js';
 import { formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps, type HttpResponse } from '../http.js';
 import { orderedPages } from '../pages.js';
+import { recordTexts } from '../record-texts.js';
 import type {
   GatewayClient,
   GatewayTransaction,
@@ -25,6 +26,8 @@ const PAGE_SIZE = 100;
 interface ListPage {
   items: unknown[];
   hasMore: boolean;
+  /** Each item's text in the answer (see recordTexts). */
+  texts: string[] | undefined;
 }
 
 export class UseepayClient implements GatewayClient {
@@ -78,8 +81,9 @@ export class UseepayClient implements GatewayClient {
         );
         for await (const page of pages) {
           const records: GatewayTransaction[] = [];
-          for (const item of page.items) {
-            const t = map(item);
+          for (let i = 0; i < page.items.length; i++) {
+            const t = map(page.items[i]);
+            if (page.texts) t.rawText = page.texts[i];
             if (seen.has(t.transactionId)) continue;
             seen.add(t.transactionId);
             records.push(t);
@@ -99,10 +103,11 @@ export class UseepayClient implements GatewayClient {
     if (res.status !== 200) throw this.failure(`/api/v1/${endpoint}`, res);
     const body = (res.body ?? {}) as { items?: unknown; data?: unknown; has_more?: unknown };
     // Some SDK code reads `data` instead of `items`: accept both.
-    const items = body.items ?? body.data ?? [];
+    const key = body.items != null ? 'items' : 'data';
+    const items = body[key] ?? [];
     if (!Array.isArray(items))
       throw new GatewayError(`useepay /api/v1/${endpoint}: items is not a list`, 'useepay');
-    return { items, hasMore: body.has_more === true };
+    return { items, hasMore: body.has_more === true, texts: recordTexts(res.text, key, items) };
   }
 
   async lookup(transactionId: string, signal?: AbortSignal): Promise<GatewayTransaction[]> {
