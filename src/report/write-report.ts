@@ -2,7 +2,8 @@
 // from one consistent database snapshot into a temporary file that is renamed into place only when complete, so a
 // reader never opens half a workbook and a failed write leaves the previous one intact.
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { StageContext } from '../jobs/context.js';
@@ -40,6 +41,8 @@ export interface ReportOptions {
 
 export interface ReportResult {
   path: string;
+  /** The first workbook written for the run, kept beside it once a later one replaced it (see keepFirstWorkbook). */
+  originalPath?: string;
   /** Data rows per sheet (over all its parts). */
   rows: Record<(typeof SHEET_ORDER)[number], number>;
   /** Milliseconds spent per sheet, and on finishing the file. */
@@ -67,7 +70,7 @@ export async function writeReportDetailed(
   const dir = path.resolve(ctx.config.reports.dir);
   await mkdir(dir, { recursive: true });
   const started = ctx.now();
-  const { target, rows, ms, laterRuns } = await withSnapshot(
+  const { target, original, rows, ms, laterRuns } = await withSnapshot(
     ctx.pool,
     async (snap) => {
       const scope = await loadScope(snap, ctx.db, runId, ctx.config.timezone, ctx.config.holidays);
@@ -77,8 +80,9 @@ export async function writeReportDetailed(
       try {
         const base = { snap, scope, maxRows: opts.maxRowsPerSheet ?? EXCEL_MAX_ROWS, signal: ctx.signal };
         const written = await writeWorkbook(tmp, base, ctx);
+        const original = await keepFirstWorkbook(target);
         await rename(tmp, target);
-        return { target, ...written, laterRuns: scope.laterRuns };
+        return { target, original, ...written, laterRuns: scope.laterRuns };
       } catch (e) {
         await rm(tmp, { force: true }).catch(() => undefined); // never hide the error that brought us here
         throw e;
@@ -92,8 +96,41 @@ export async function writeReportDetailed(
       `later runs cover some of run ${runId}'s dates: the workbook lists run ${runId}'s discrepancies, with figures as the database holds them now (see its Run info)`,
     );
   await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();
-  ctx.log.info({ path: target, rows, ms }, 'report written');
-  return { path: target, rows, ms };
+  ctx.log.info({ path: target, ...(original ? { originalPath: original } : {}), rows, ms }, 'report written');
+  return { path: target, ...(original ? { originalPath: original } : {}), rows, ms };
+}
+
+/** Where the first workbook written for a run is kept once another replaces it: `…_run-<id>.original.xlsx`. */
+export function originalReportPath(target: string): string {
+  return target.replace(/\.xlsx$/, '.original.xlsx');
+}
+
+/**
+ * Keeps the workbook at `target` as the run's original before a new one replaces it, unless an original is kept
+ * already (then `target` is itself a rewrite, and is replaced). The first workbook is what finance worked from on
+ * the night, and a rewrite reads today's data (see docs/report.md): replacing it would lose that record. A hard
+ * link keeps it without a moment where `target` is missing; a copy where the file system has no links. Returns the
+ * original's path when there is one.
+ */
+async function keepFirstWorkbook(target: string): Promise<string | undefined> {
+  const original = originalReportPath(target);
+  try {
+    await link(target, original);
+    return original;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return original;
+    if (code === 'ENOENT') return undefined; // no workbook yet: this is the first
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
+  }
+  try {
+    await copyFile(target, original, constants.COPYFILE_EXCL);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code !== 'EEXIST') throw e;
+  }
+  return original;
 }
 
 async function writeWorkbook(

@@ -1,5 +1,5 @@
 // `payrecon report --run ID` as a user runs it: the real CLI over the build, against a test database.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
@@ -58,9 +58,47 @@ describe('payrecon report', () => {
     expect(run.report_path).toBe(out.reportPath);
 
     // Without --json, the path alone: easy to use from a script.
+    const first = readFileSync(out.reportPath);
     const plain = await runCli(['report', '--run', String(seeded.runId), '--config', config], { env });
     expect(plain.code).toBe(0);
     expect(plain.stdout.trim()).toBe(out.reportPath);
+
+    // The first workbook is kept beside the rewrite, and stays the first through later rewrites, which read the
+    // database as it is now: here a decision recorded since.
+    const original = out.reportPath.replace(/\.xlsx$/, '.original.xlsx');
+    expect(readFileSync(original).equals(first)).toBe(true);
+    const { rows: picked } = await tdb.pool.query<{ id: string }>(
+      `select discrepancy_id as id from run_discrepancies where run_id = $1 order by 1 limit 1`,
+      [seeded.runId],
+    );
+    await tdb.pool.query(
+      `insert into discrepancy_decisions (discrepancy_id, action, source_file, source_sha256, sheet, row_no)
+       values ($1, 'IGNORE', 'finance.xlsx', repeat('a', 64), 'Discrepancies', 2)`,
+      [picked[0]!.id],
+    );
+    const again = await runCli(['report', '--run', String(seeded.runId), '--config', config, '--json'], {
+      env,
+    });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      reportPath: out.reportPath,
+      originalReportPath: original,
+    });
+    const actions = async (file: string) => {
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.readFile(file);
+      const sheet = wb.getWorksheet('Discrepancies')!;
+      const column = (sheet.getRow(1).values as unknown[]).indexOf('Action');
+      return sheet
+        .getColumn(column)
+        .values.slice(2)
+        .filter((v) => v !== null && v !== undefined && v !== '');
+    };
+    expect(await actions(out.reportPath)).toEqual(['IGNORE']);
+    expect(await actions(original)).toEqual([]);
+    expect(readFileSync(original).equals(first)).toBe(true);
+    expect(readdirSync(path.dirname(out.reportPath)).sort()).toEqual(
+      [path.basename(out.reportPath), path.basename(original)].sort(),
+    );
   });
 
   it("says so when later runs cover the run's dates: a warning, and a Run info row naming them", async () => {

@@ -19,7 +19,15 @@ export function registerReport(program: Command, r: Registrar): void {
         const { writeReportDetailed } = await import('../../report/index.js');
         return writeReportDetailed(ctx.stageContext(db, loaded.config, runId), runId);
       });
-      ctx.result({ runId, reportPath: result.path, rows: result.rows }, result.path);
+      ctx.result(
+        {
+          runId,
+          reportPath: result.path,
+          ...(result.originalPath ? { originalReportPath: result.originalPath } : {}),
+          rows: result.rows,
+        },
+        result.path,
+      );
     }),
   );
 }
