@@ -21,6 +21,9 @@ import {
 } from './store.js';
 import { rawJson, type GatewayTransaction } from './types.js';
 
+/** Row numbers by provider, gateway type and transaction id. */
+type KeyIndex = Map<string, Map<string, Map<string, number>>>;
+
 /** A batch ready for BulkStore.store: deduplicated, split into statement-sized chunks, serialised. */
 export interface PreparedBatch {
   /**
@@ -63,10 +66,13 @@ export class BatchBuilder {
   private ids: string[] = [];
   private types: string[] = [];
   private refs: (string | null)[] = [];
-  /** Row of each key: by provider and gateway type (a handful), then by transaction id (the record's own string). */
-  private index = new Map<string, Map<string, number>>();
+  /**
+   * Row of each key: by provider, then gateway type (a handful each), then transaction id (the record's own
+   * strings). Nested rather than by a joined key: a joined string per record cost more than the three lookups.
+   */
+  private index: KeyIndex = new Map();
   /** The batch before's index, to find a key in both (PreparedBatch.overlapsPrevious). */
-  private previous = new Map<string, Map<string, number>>();
+  private previous: KeyIndex = new Map();
   private overlaps = false;
   private replaced = false;
   /** Written batches' buffers, to fill next (see recycle): as many as batches may be written at once. */
@@ -83,13 +89,12 @@ export class BatchBuilder {
     for (const t of records) {
       const start = this.pos;
       this.pos = this.writeRow(t);
-      const group = `${t.provider}\u0000${t.gatewayType}`;
-      let byId = this.index.get(group);
-      if (!byId) {
-        byId = new Map();
-        this.index.set(group, byId);
-      }
-      if (!this.overlaps && this.previous.get(group)?.has(t.transactionId)) this.overlaps = true;
+      let byType = this.index.get(t.provider);
+      if (!byType) this.index.set(t.provider, (byType = new Map<string, Map<string, number>>()));
+      let byId = byType.get(t.gatewayType);
+      if (!byId) byType.set(t.gatewayType, (byId = new Map<string, number>()));
+      if (!this.overlaps && this.previous.get(t.provider)?.get(t.gatewayType)?.has(t.transactionId))
+        this.overlaps = true;
       const at = byId.get(t.transactionId);
       const row = at ?? this.ids.length;
       if (at === undefined) byId.set(t.transactionId, row);
