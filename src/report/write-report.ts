@@ -2,12 +2,12 @@
 // from one consistent database snapshot into a temporary file that is renamed into place only when complete, so a
 // reader never opens half a workbook and a failed write leaves the previous one intact.
 import { createWriteStream } from 'node:fs';
-import { constants } from 'node:fs';
-import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { StageContext } from '../jobs/context.js';
 import { todayIn } from '../shared/dates.js';
+import { keepFirstWorkbook } from './keep-original.js';
 import { loadScope, type ReportScope } from './scope.js';
 import { EXCEL_MAX_ROWS } from './sheet-writer.js';
 import { withSnapshot } from './snapshot.js';
@@ -98,39 +98,6 @@ export async function writeReportDetailed(
   await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();
   ctx.log.info({ path: target, ...(original ? { originalPath: original } : {}), rows, ms }, 'report written');
   return { path: target, ...(original ? { originalPath: original } : {}), rows, ms };
-}
-
-/** Where the first workbook written for a run is kept once another replaces it: `…_run-<id>.original.xlsx`. */
-export function originalReportPath(target: string): string {
-  return target.replace(/\.xlsx$/, '.original.xlsx');
-}
-
-/**
- * Keeps the workbook at `target` as the run's original before a new one replaces it, unless an original is kept
- * already (then `target` is itself a rewrite, and is replaced). The first workbook is what finance worked from on
- * the night, and a rewrite reads today's data (see docs/report.md): replacing it would lose that record. A hard
- * link keeps it without a moment where `target` is missing; a copy where the file system has no links. Returns the
- * original's path when there is one.
- */
-async function keepFirstWorkbook(target: string): Promise<string | undefined> {
-  const original = originalReportPath(target);
-  try {
-    await link(target, original);
-    return original;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return original;
-    if (code === 'ENOENT') return undefined; // no workbook yet: this is the first
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
-  }
-  try {
-    await copyFile(target, original, constants.COPYFILE_EXCL);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code !== 'EEXIST') throw e;
-  }
-  return original;
 }
 
 async function writeWorkbook(
