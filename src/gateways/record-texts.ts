@@ -12,11 +12,12 @@
 export function arrayElementTexts(text: string, key: string): string[] | null {
   let found: string[] | null = null;
   let depth = 0;
-  // The elements of the array being read (depth of its elements), or -1 when not inside the wanted array.
+  // While inside the wanted array: its elements so far, the depth of its elements (else -1), and where the element
+  // being read starts (else -1).
   let elements: string[] = [];
   let arrayDepth = -1;
   let start = -1;
-  // Whether the string that ended last, at depth 1, was the wanted key (decided on its ':').
+  // The last string's quotes: a member's name when a ':' follows it.
   let lastString = -1;
   let lastStringEnd = -1;
   const n = text.length;
