@@ -10,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { connect } from '../src/db/connect.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { serverPort } from '../src/shared/free-port.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -48,7 +49,7 @@ export async function setup(project: TestProject): Promise<void> {
 
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await serverPort();
     embedded = await startEmbedded({
       dataDir: path.join(runTmp, 'pg'),
       port,

@@ -16,6 +16,7 @@ import { openDatabase } from '../db/open.js';
 import { executeRun } from '../jobs/run.js';
 import { defaultStages } from '../jobs/stages.js';
 import { addDays } from '../shared/dates.js';
+import { serverPort } from '../shared/free-port.js';
 import { limitHeapGrowth } from '../shared/heap.js';
 import { createLogger } from '../shared/log.js';
 import { CpuMeter, cpuBetween, StageCpu } from './cpu.js';
@@ -106,7 +107,7 @@ async function runBenchmark(payments: number): Promise<BenchReport> {
       {
         database: dbUrl
           ? { url: dbUrl }
-          : { embedded: { dataDir: path.join(dir, 'pg'), port: 20000 + Math.floor(Math.random() * 20000) } },
+          : { embedded: { dataDir: path.join(dir, 'pg'), port: await serverPort() } },
         reports: { dir: path.join(dir, 'reports') },
         providers: {
           payunity: {

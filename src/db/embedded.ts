@@ -15,12 +15,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { DatabaseError } from '../shared/errors.js';
+import { portFree } from '../shared/free-port.js';
 
 const run = promisify(execFile);
 const USER = 'postgres';
@@ -115,14 +115,6 @@ function runningServer(dataDir: string): { pid: number; port: number } | undefin
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   return Number.isInteger(pid) && pid > 0 && alive(pid) ? { pid, port } : undefined;
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
 }
 
 async function ensureDatabase(port: number, password: string): Promise<void> {
