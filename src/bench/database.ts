@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { DbHandle } from '../db/connect.js';
 import { startEmbedded } from '../db/embedded.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { freePort } from '../shared/free-port.js';
+import { serverPort } from '../shared/free-port.js';
 
 /** The table that marks a database as one the benchmarks may empty. */
 const MARK = 'payrecon_bench';
@@ -68,7 +68,7 @@ export async function benchDatabase(
   if (external) return { url: external, external: true, tmp, close: () => Promise.resolve(removeTmp()) };
   const dataDir = path.join(tmp, 'pg');
   try {
-    const embedded = await startEmbedded({ dataDir, port: await freePort(), settings });
+    const embedded = await startEmbedded({ dataDir, port: await serverPort(), settings });
     return {
       url: embedded.url,
       external: false,

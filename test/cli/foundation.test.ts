@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbedded } from '../../src/db/embedded.js';
 import { runCli } from '../helpers/cli.js';
-import { freePort } from '../../src/shared/free-port.js';
+import { serverPort } from '../../src/shared/free-port.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-cli-'));
 chmodSync(dir, 0o755); // as root, the embedded server's own user must reach its data directory
@@ -111,7 +111,7 @@ describe('payrecon CLI foundation', () => {
   });
 
   it('migrates an embedded PostgreSQL that it starts by itself, and a second migrate has nothing to do', async () => {
-    const port = await freePort();
+    const port = await serverPort();
     const file = configFile(
       'embedded.yaml',
       `${provider}database:\n  embedded: { dataDir: ./pg-a/data, port: ${port} }\n`,
@@ -142,8 +142,9 @@ describe('payrecon CLI foundation', () => {
       blocker.close();
     }
     // A data directory in use by another server on another port is refused, naming that server.
-    const portA = await freePort();
-    const portB = await freePort();
+    const portA = await serverPort();
+    let portB = await serverPort();
+    while (portB === portA) portB = await serverPort();
     const server = await startEmbedded({ dataDir: path.join(dir, 'pg-c/data'), port: portA });
     try {
       const other = configFile(

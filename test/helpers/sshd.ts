@@ -16,7 +16,7 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/shared/free-port.js';
+import { serverPort } from '../../src/shared/free-port.js';
 
 export const SSHD = '/usr/sbin/sshd';
 const USER = 'payrecon-sftp';
@@ -140,7 +140,7 @@ export async function startSshd(): Promise<SshdServer> {
   const password = randomBytes(9).toString('base64url');
   const root = ensureUser(password);
   const username = root ? USER : os.userInfo().username;
-  const port = await freePort();
+  const port = await serverPort();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const config = [
     `Port ${port}`,
