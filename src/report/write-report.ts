@@ -96,8 +96,9 @@ export async function writeReportDetailed(
       `later runs cover some of run ${runId}'s dates: the workbook lists run ${runId}'s discrepancies, with figures as the database holds them now (see its Run info)`,
     );
   await ctx.db.updateTable('runs').set({ report_path: target }).where('id', '=', runId).execute();
-  ctx.log.info({ path: target, ...(original ? { originalPath: original } : {}), rows, ms }, 'report written');
-  return { path: target, ...(original ? { originalPath: original } : {}), rows, ms };
+  const result: ReportResult = { path: target, ...(original ? { originalPath: original } : {}), rows, ms };
+  ctx.log.info(result, 'report written');
+  return result;
 }
 
 async function writeWorkbook(
