@@ -1,8 +1,8 @@
-// Each record's own text, cut from the page: exactly what JSON.parse read, for any document it accepts.
+// Each record's own text, cut from the page or taken whole from a lookup's answer: exactly what JSON.parse read.
 import { describe, expect, it } from 'vitest';
 import { createGatewayClient } from '../../src/gateways/index.js';
 import { arrayElementTexts, recordTexts } from '../../src/gateways/record-texts.js';
-import type { GatewayTransaction } from '../../src/gateways/types.js';
+import { rawJson, type GatewayClient, type GatewayTransaction } from '../../src/gateways/types.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { gatewayConfig, noSleep } from './helpers.js';
 
@@ -144,5 +144,66 @@ describe('a pull keeps each record as the gateway wrote it', () => {
     expect(records[0]!.rawText).toBe(arrayElementTexts(useepay('payment_intents'), 'data')![0]);
     expect(records[0]!.rawText).toContain('"amount": 20.10');
     expect(records[0]!.amountMinor).toBe(2010);
+  });
+});
+
+describe('a lookup by id keeps the answer as the gateway wrote it', () => {
+  const oppwaById = `{
+  "id" : "8ac7a4a0000000000000000000000009", "paymentType" : "DB", "amount" : "7.50", "currency" : "EUR",
+  "result" : { "code" : "000.100.110", "description" : "Request successfully processed" },
+  "timestamp" : "2026-11-02 10:00:00.000+0000", "buildNumber" : "b", "ndc" : "n"
+}
+`;
+  const intent = `{ "id": "1012411211459019149", "merchant_order_id": "UO-9", "amount": 20.10, "currency": "USD",
+  "status": "succeeded", "create_at": "2026-11-02T07:14:09Z" }`;
+  const refund = `{ "id": "2012411211459019149", "payment_intent_id": "1012411211459019149", "amount": 5.00,
+  "currency": "USD", "status": "succeeded", "create_at": "2026-11-03T07:14:09Z" }`;
+
+  function client(provider: 'payunity' | 'useepay', wrapped = false): GatewayClient {
+    const fetchFn = ((url: string) => {
+      const path = new URL(url).pathname;
+      const found =
+        path === '/v1/query/8ac7a4a0000000000000000000000009'
+          ? oppwaById
+          : path === '/api/v1/payment_intents/1012411211459019149'
+            ? intent
+            : path === '/api/v1/refunds/2012411211459019149'
+              ? refund
+              : undefined;
+      const body =
+        found === undefined ? '{"code":"resource_not_found"}' : wrapped ? `{"data": ${found}}` : found;
+      return Promise.resolve(
+        new Response(body, {
+          status: found === undefined ? 404 : 200,
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+    }) as typeof fetch;
+    const config = gatewayConfig(
+      { payunityUrl: 'http://payunity.invalid', useepayUrl: 'http://useepay.invalid' },
+      {
+        payunity: { entityId: 'e', accessToken: 't' },
+        useepay: { merchantNo: '1', appId: 'a', apiKey: 'k' },
+      },
+      'postgres://unused/db',
+    );
+    return createGatewayClient(provider, config, { log: silentLogger(), sleep: noSleep, fetch: fetchFn });
+  }
+
+  it('PayUnity: the whole answer, envelope included, as sent', async () => {
+    const [t] = await client('payunity').lookup('8ac7a4a0000000000000000000000009');
+    expect(rawJson(t!)).toBe(oppwaById.trim());
+    expect(t!.amountMinor).toBe(750);
+  });
+
+  it('UseePay: the refund and the payment intent it names, each as sent', async () => {
+    const found = await client('useepay').lookup('2012411211459019149');
+    expect(found.map((t) => rawJson(t))).toEqual([refund, intent]);
+    expect(found.map((t) => t.amountMinor)).toEqual([-500, 2010]);
+  });
+
+  it('UseePay: an object wrapped in `data` is serialised again, not stored with its wrapper', async () => {
+    const [t] = await client('useepay', true).lookup('1012411211459019149');
+    expect(rawJson(t!)).toBe(JSON.stringify(JSON.parse(intent)));
   });
 });

@@ -135,8 +135,11 @@ export class PayunityClient implements GatewayClient {
     const body = (res.body ?? {}) as Record<string, unknown> & QueryPage;
     if (body.result?.code === NOT_FOUND) return undefined;
     if (res.status !== 200) throw this.failure('/v1/query/{id}', res.status, body);
-    // The envelope (buildNumber, ndc) is merged into the object; the mapping ignores what it does not know.
-    return mapPayunityRecord(body);
+    // The envelope (buildNumber, ndc) is merged into the object; the mapping ignores what it does not know. The
+    // record is stored as this answer's text, envelope included: it is what the gateway said about the id.
+    const found = mapPayunityRecord(body);
+    found.rawText = res.text.trim();
+    return found;
   }
 
   async createRefund(req: RefundRequest, signal?: AbortSignal): Promise<RefundOutcome> {

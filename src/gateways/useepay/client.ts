@@ -112,28 +112,30 @@ export class UseepayClient implements GatewayClient {
 
   async lookup(transactionId: string, signal?: AbortSignal): Promise<GatewayTransaction[]> {
     const intent = await this.retrieve('payment_intents', transactionId, signal);
-    if (intent) return [mapUseepayIntent(intent)];
+    if (intent) return [withText(mapUseepayIntent(intent.object), intent.text)];
     const refund = await this.retrieve('refunds', transactionId, signal);
     if (!refund) return [];
-    const out = [mapUseepayRefund(refund)];
-    const parentId = (refund as { payment_intent_id?: unknown }).payment_intent_id;
+    const out = [withText(mapUseepayRefund(refund.object), refund.text)];
+    const parentId = (refund.object as { payment_intent_id?: unknown }).payment_intent_id;
     if (typeof parentId === 'string') {
       const parent = await this.retrieve('payment_intents', parentId, signal);
-      if (parent) out.push(mapUseepayIntent(parent));
+      if (parent) out.push(withText(mapUseepayIntent(parent.object), parent.text));
     }
     return out;
   }
 
+  /** The object retrieved, and the answer's text when the answer is that object itself (not wrapped in `data`). */
   private async retrieve(
     kind: 'payment_intents' | 'refunds',
     id: string,
     signal?: AbortSignal,
-  ): Promise<unknown> {
+  ): Promise<{ object: unknown; text: string | undefined } | undefined> {
     const res = await this.http.getJson(`api/v1/${kind}/${encodeURIComponent(id)}`, {}, signal);
     if (res.status === 404 || (res.body as { code?: unknown } | undefined)?.code === 'resource_not_found')
       return undefined;
     if (res.status !== 200) throw this.failure(`/api/v1/${kind}/{id}`, res);
-    return unwrap(res.body);
+    const object = unwrap(res.body);
+    return { object, text: object === res.body ? res.text.trim() : undefined };
   }
 
   async createRefund(req: RefundRequest, signal?: AbortSignal): Promise<RefundOutcome> {
@@ -192,6 +194,12 @@ export class UseepayClient implements GatewayClient {
 }
 
 /** Single objects may come bare or wrapped in `data`. */
+/** `t`, stored as `text` when there is one (else serialised again). */
+function withText(t: GatewayTransaction, text: string | undefined): GatewayTransaction {
+  if (text !== undefined) t.rawText = text;
+  return t;
+}
+
 function unwrap(body: unknown): unknown {
   const d = (body as { data?: unknown } | undefined)?.data;
   return d !== null &&
