@@ -29,8 +29,12 @@ export function connect(url: string, opts: { max?: number; applicationName?: str
     application_name: opts.applicationName ?? 'payrecon',
     connectionTimeoutMillis: 15_000,
   });
-  // An idle client that errors (server restart) must not crash the process; the next query reports it.
+  // A client whose connection breaks (the server stopped or restarted) must not crash the process with an
+  // unhandled 'error' event; the next query on it reports the failure. The pool listens only to idle clients, so
+  // every client gets a listener of its own: a checked-out one (the run lock's, a transaction's between statements)
+  // used to take the process down with a stack trace.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
@@ -41,6 +45,9 @@ export function connect(url: string, opts: { max?: number; applicationName?: str
       if (closed) return;
       closed = true;
       await db.destroy();
+      // Kysely ends the pool only if it ran a query itself: a handle used only through the pool (ping) would keep
+      // its idle clients, and the process, alive until the idle timeout.
+      if (!pool.ending) await pool.end();
     },
   };
 }

@@ -1,0 +1,45 @@
+// A connection that breaks under a checked-out client (the server stopped, or ended the session) is reported by the
+// next query on it, and never crashes the process with an unhandled 'error' event. Run in a process of its own,
+// over the build, since a crash is what is tested.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { testDbPerSuite } from '../helpers/db.js';
+
+const db = testDbPerSuite();
+const CONNECT = path.resolve('dist/src/db/connect.js');
+
+function runChild(code: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c, out }));
+  });
+}
+
+describe('connect', () => {
+  it('survives the session of a checked-out client being ended; its next query fails', async () => {
+    const r = await runChild(
+      `
+      import { connect } from ${JSON.stringify(CONNECT)};
+      const handle = connect(process.env.URL);
+      const held = await handle.pool.connect();
+      const { rows } = await held.query('select pg_backend_pid() as pid');
+      await handle.pool.query('select pg_terminate_backend($1)', [rows[0].pid]);
+      await new Promise((r) => setTimeout(r, 300));
+      const next = await held.query('select 1').then(() => 'answered', (e) => 'failed: ' + e.message);
+      held.release(true);
+      console.log(next);
+      await handle.close();
+      console.log('survived');`,
+      { URL: db.url },
+    );
+    expect(r.out).toMatch(/^failed: .+\nsurvived\n$/);
+    expect(r.code).toBe(0);
+  });
+});
