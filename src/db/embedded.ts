@@ -3,7 +3,8 @@
 // We drive the packaged initdb/pg_ctl ourselves instead of using the EmbeddedPostgres class: importing that class
 // installs process-wide SIGINT/SIGTERM hooks that would stop the server under a run that is still shutting down
 // gracefully. pg_ctl starts the server in its own session, so a SIGKILL of payrecon leaves it running; the next
-// payrecon process adopts it (and, as the owner is gone, stops it when it exits) instead of failing on the lock.
+// payrecon process adopts it. Processes that share the server record themselves (embedded-users.ts): the last one
+// to stop stops the server, and none stops it under another.
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
@@ -21,6 +22,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { DatabaseError } from '../shared/errors.js';
 import { portFree } from '../shared/free-port.js';
+import { alive, ServerUsers } from './embedded-users.js';
 
 const run = promisify(execFile);
 const USER = 'postgres';
@@ -43,7 +45,7 @@ export interface EmbeddedOptions {
 
 export interface EmbeddedServer {
   url: string;
-  /** Stops the server if this process owns it; an adopted server that another live process owns keeps running. */
+  /** Leaves the server; stops it when no other live process uses it. */
   stop(): Promise<void>;
 }
 
@@ -98,15 +100,6 @@ function ensureDir(dir: string, ids: Ids): void {
   if (ids.uid !== undefined && ids.gid !== undefined) chownSync(dir, ids.uid, ids.gid);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The postmaster.pid of a running server: its pid and port, or undefined when none runs on this directory. */
 function runningServer(dataDir: string): { pid: number; port: number } | undefined {
   const file = path.join(dataDir, 'postmaster.pid');
@@ -144,7 +137,6 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const ids = await serverUser();
   const dataDir = path.resolve(opts.dataDir);
   const baseDir = path.dirname(dataDir);
-  const ownerFile = path.join(baseDir, `${path.basename(dataDir)}.owner`);
   const logFile = path.join(baseDir, `${path.basename(dataDir)}.log`);
   const password = opts.password ?? DEFAULT_PASSWORD;
   const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/${DATABASE}`;
@@ -162,47 +154,70 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     }
   }
   const spawnOpts = { ...ids, env: { ...process.env, LC_ALL: 'C' } };
+  const users = new ServerUsers(dataDir);
+  const stop = () =>
+    users.exclusive(async () => {
+      if (users.leave().length === 0) await stopServer(bins, dataDir, spawnOpts);
+    });
 
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    ensureDir(dataDir, ids);
-    chmodSync(dataDir, 0o700);
-    log(`initialising embedded PostgreSQL in ${dataDir}`);
-    const pwfile = path.join(os.tmpdir(), `payrecon-pw-${process.pid}-${Date.now()}`);
-    writeFileSync(pwfile, password + '\n', { mode: 0o644 });
+  let started = false;
+  const useServer = async (): Promise<void> => {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(bins, dataDir, ids, password, log);
+    const existing = runningServer(dataDir);
+    if (existing) return adopt(existing);
+    if (!(await portFree(opts.port))) {
+      throw new DatabaseError(
+        `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
+      );
+    }
+    const settings = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '',
+      ...bulkSettings(),
+      ...opts.settings,
+    };
+    const serverArgs = [
+      `-p ${opts.port}`,
+      ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`),
+    ].join(' ');
+    writeFileSync(logFile, '');
+    if (ids.uid !== undefined && ids.gid !== undefined) chownSync(logFile, ids.uid, ids.gid);
     try {
       await run(
-        bins.initdb,
-        [
-          `--pgdata=${dataDir}`,
-          '--auth=scram-sha-256',
-          `--username=${USER}`,
-          `--pwfile=${pwfile}`,
-          '--encoding=UTF8',
-          '--no-locale',
-          '--no-instructions',
-        ],
+        bins.pg_ctl,
+        ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', serverArgs],
         spawnOpts,
       );
     } catch (e) {
-      throw new DatabaseError(`cannot initialise the embedded PostgreSQL in ${dataDir}: ${stderrOf(e)}`);
-    } finally {
-      rmSync(pwfile, { force: true });
+      // Started a moment before us by something that does not take our lock (an older payrecon).
+      const raced = runningServer(dataDir);
+      if (raced) return adopt(raced);
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
+      if (/already in use/i.test(tail)) {
+        throw new DatabaseError(
+          `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
+        );
+      }
+      throw new DatabaseError(
+        `the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`,
+      );
     }
-  }
+    started = true;
+    await ensureDatabase(opts.port, password);
+    log(`embedded PostgreSQL started on port ${opts.port}`);
+  };
 
-  const adopt = async (server: { pid: number; port: number }): Promise<EmbeddedServer> => {
+  const adopt = async (server: { pid: number; port: number }): Promise<void> => {
     if (server.port !== opts.port) {
       throw new DatabaseError(
         `the embedded data directory ${dataDir} is locked by another PostgreSQL (pid ${server.pid}, port ${server.port}); stop it or set database.embedded.port to ${server.port}`,
       );
     }
-    const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : NaN;
-    const own = !(Number.isInteger(owner) && owner !== process.pid && alive(owner));
-    if (own) writeFileSync(ownerFile, String(process.pid));
+    const others = users.others();
     log(
-      own
+      others.length === 0
         ? `adopting embedded PostgreSQL (pid ${server.pid}) left by an earlier process`
-        : `sharing the embedded PostgreSQL of process ${owner}`,
+        : `sharing the embedded PostgreSQL with process ${others.join(', ')}`,
     );
     try {
       await ensureDatabase(opts.port, password);
@@ -212,69 +227,62 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
         { cause: e },
       );
     }
-    return {
-      url,
-      stop: own ? () => stopServer(bins, dataDir, ownerFile, spawnOpts) : () => Promise.resolve(),
-    };
   };
 
-  const existing = runningServer(dataDir);
-  if (existing) return adopt(existing);
-
-  if (!(await portFree(opts.port))) {
-    throw new DatabaseError(
-      `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
-    );
-  }
-  const settings = {
-    listen_addresses: '127.0.0.1',
-    unix_socket_directories: '',
-    ...bulkSettings(),
-    ...opts.settings,
-  };
-  const serverArgs = [
-    `-p ${opts.port}`,
-    ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`),
-  ].join(' ');
-  writeFileSync(logFile, '');
-  if (ids.uid !== undefined && ids.gid !== undefined) chownSync(logFile, ids.uid, ids.gid);
-  try {
-    await run(
-      bins.pg_ctl,
-      ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', serverArgs],
-      spawnOpts,
-    );
-  } catch (e) {
-    const raced = runningServer(dataDir);
-    if (raced) return adopt(raced); // another payrecon process started it a moment before us
-    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
-    if (/already in use/i.test(tail)) {
-      throw new DatabaseError(
-        `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
-      );
+  await users.exclusive(async () => {
+    users.enter();
+    try {
+      await useServer();
+    } catch (e) {
+      // Nothing of ours is left behind: a server this process started is stopped unless another uses it.
+      if (users.leave().length === 0 && started) await stopServer(bins, dataDir, spawnOpts);
+      throw e;
     }
-    throw new DatabaseError(
-      `the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`,
-    );
-  }
-  writeFileSync(ownerFile, String(process.pid));
-  await ensureDatabase(opts.port, password);
-  log(`embedded PostgreSQL started on port ${opts.port}`);
-  return { url, stop: () => stopServer(bins, dataDir, ownerFile, spawnOpts) };
+  });
+  return { url, stop };
 }
 
-async function stopServer(
+async function initialise(
   bins: Binaries,
   dataDir: string,
-  ownerFile: string,
-  spawnOpts: object,
+  ids: Ids,
+  password: string,
+  log: (msg: string) => void,
 ): Promise<void> {
+  ensureDir(dataDir, ids);
+  chmodSync(dataDir, 0o700);
+  log(`initialising embedded PostgreSQL in ${dataDir}`);
+  const pwfile = path.join(os.tmpdir(), `payrecon-pw-${process.pid}-${Date.now()}`);
+  writeFileSync(pwfile, password + '\n', { mode: 0o644 });
+  try {
+    await run(
+      bins.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${USER}`,
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        '--no-locale',
+        '--no-instructions',
+      ],
+      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+    );
+  } catch (e) {
+    throw new DatabaseError(`cannot initialise the embedded PostgreSQL in ${dataDir}: ${stderrOf(e)}`);
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+}
+
+async function stopServer(bins: Binaries, dataDir: string, spawnOpts: object): Promise<void> {
   try {
     await run(bins.pg_ctl, ['stop', '-w', '-m', 'fast', '-D', dataDir], spawnOpts);
   } catch {
     // Already stopped (or stopping): nothing left to do.
   }
-  rmSync(ownerFile, { force: true });
+  // Earlier versions named the one process that would stop the server here.
+  rmSync(`${dataDir}.owner`, { force: true });
 }
 
 function stderrOf(e: unknown): string {

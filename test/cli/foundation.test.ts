@@ -1,5 +1,5 @@
 // The CLI as a user runs it: a subprocess over the build, with configuration files in a temporary folder.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -123,6 +123,21 @@ describe('payrecon CLI foundation', () => {
     const second = await runCli(['migrate', '--config', file, '--json'], { env });
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ applied: [] });
+  });
+
+  it('commands started at once on one embedded directory share its server, and the last one stops it', async () => {
+    const port = await serverPort();
+    const file = configFile(
+      'together.yaml',
+      `${provider}database:\n  embedded: { dataDir: ./pg-d/data, port: ${port} }\n`,
+    );
+    const results = await Promise.all(
+      ['migrate', 'runs', 'migrate', 'runs'].map((cmd) => runCli([cmd, '--config', file], { env })),
+    );
+    expect(results.map((r) => [r.code, r.stderr.match(/Error|at \w+ \(/)?.[0] ?? ''])).toEqual(
+      results.map(() => [0, '']),
+    );
+    expect(existsSync(path.join(dir, 'pg-d/data/postmaster.pid'))).toBe(false);
   });
 
   it('says clearly when the embedded port is taken, or the data directory is held by another server', async () => {
