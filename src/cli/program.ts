@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROVIDERS, type Config, type ProviderName } from '../config/schema.js';
 import { selectedProviders } from '../jobs/context.js';
 import { resolveRange, type DateRange } from '../shared/dates.js';
@@ -39,13 +39,18 @@ export function rangeOptions(cmd: Command): Command {
     .addOption(
       new Option('--provider <name>', 'only this provider (repeatable; default: every enabled provider)')
         .choices([...PROVIDERS])
-        .argParser((v: string, prev: ProviderName[] | undefined) => [...(prev ?? []), v as ProviderName]),
+        // Replaces the parser .choices() installed, so it checks the choice itself.
+        .argParser((v: string, prev: ProviderName[] | undefined) => {
+          if (!(PROVIDERS as readonly string[]).includes(v))
+            throw new InvalidArgumentError(`Allowed choices are ${PROVIDERS.join(', ')}.`);
+          return [...(prev ?? []), v as ProviderName];
+        }),
     );
 }
 
 /**
  * The dates and providers a command works on: --date or --from/--to on the command's clock (PAYRECON_NOW pins it),
- * and the enabled providers --provider selects (none is a usage error).
+ * and the enabled providers --provider selects (none, or one asked for that is not enabled, is a usage error).
  */
 export function selectDatesAndProviders(
   ctx: CommandContext,
@@ -54,6 +59,11 @@ export function selectDatesAndProviders(
 ): { range: DateRange; providers: ProviderName[] } {
   const range = resolveRange(opts, config.timezone, ctx.now());
   const providers = selectedProviders(config, opts.provider);
+  const off = (opts.provider ?? []).filter((p) => !providers.includes(p));
+  if (off.length > 0)
+    throw new UsageError(
+      `--provider ${off.join(', ')}: not configured, or not enabled, in the configuration (providers.${off[0]})`,
+    );
   if (providers.length === 0)
     throw new UsageError('no enabled provider selected: check providers.*.enabled and --provider');
   return { range, providers };

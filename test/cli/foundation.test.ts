@@ -110,6 +110,28 @@ describe('payrecon CLI foundation', () => {
     expect(usage.code).toBe(2);
   });
 
+  it('an unknown --provider, or one not enabled, exits 2 naming it', async () => {
+    const file = configFile('one-provider.yaml', provider);
+    const unknown = await runCli(
+      ['match', '--config', file, '--provider', 'useepay', '--provider', 'usepay'],
+      {
+        env,
+      },
+    );
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      expect.stringContaining("argument 'usepay' is invalid. Allowed choices are payunity, useepay."),
+    ]);
+    const off = await runCli(['run', '--config', file, '--provider', 'payunity', '--provider', 'useepay'], {
+      env,
+    });
+    expect([off.code, off.stderr]).toEqual([
+      2,
+      expect.stringContaining('--provider payunity: not configured, or not enabled, in the configuration'),
+    ]);
+    expect(existsSync(path.join(dir, '.payrecon'))).toBe(false);
+  });
+
   it('migrates an embedded PostgreSQL that it starts by itself, and a second migrate has nothing to do', async () => {
     const port = await serverPort();
     const file = configFile(
