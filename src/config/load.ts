@@ -34,7 +34,9 @@ export function loadConfigFile(file: string, env: Env): LoadedConfig {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    throw new ConfigError(`${file}: invalid YAML: ${first?.message.split('\n')[0] ?? 'parse error'}`);
+    // The parser's first line ends with a colon that introduced its excerpt of the file.
+    const what = first?.message.split('\n')[0]?.replace(/:\s*$/, '') || 'parse error';
+    throw new ConfigError(`${file}: invalid YAML: ${what}`);
   }
   return parseConfig(doc.toJS() ?? {}, env, file);
 }
@@ -43,28 +45,35 @@ export function parseConfig(raw: unknown, env: Env, file?: string): LoadedConfig
   const interpolated = interpolateEnv(raw, env) as Record<string, unknown>;
   // DATABASE_URL in the environment stands in for an absent database.url (the embedded server otherwise).
   const database = (interpolated.database ?? {}) as Record<string, unknown>;
-  if (database.url === undefined && env.DATABASE_URL)
-    interpolated.database = { ...database, url: env.DATABASE_URL };
+  const urlFromEnv = database.url === undefined && Boolean(env.DATABASE_URL);
+  if (urlFromEnv) interpolated.database = { ...database, url: env.DATABASE_URL };
   const result = configSchema.safeParse(interpolated);
-  if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
+  if (!result.success)
+    throw new ConfigError(
+      formatIssues(result.error.issues, urlFromEnv ? { 'database.url': 'DATABASE_URL' } : {}),
+    );
   const config = resolvePaths(result.data, file ? path.dirname(file) : process.cwd());
   return { config, file, secrets: collectSecrets(config) };
 }
 
-function formatIssues(issues: z.core.$ZodIssue[]): string {
-  const first = issues[0];
-  if (!first) return 'invalid configuration';
+/** Every problem, on one line; a key that came from the environment is named by its variable. */
+function formatIssues(issues: z.core.$ZodIssue[], fromEnv: Record<string, string>): string {
+  if (issues.length === 0) return 'invalid configuration';
   const describe = (i: z.core.$ZodIssue) => {
-    const key = i.path.join('.') || '(root)';
+    const at = i.path.join('.');
+    const variable = fromEnv[at];
+    const key = variable ? `${variable} (${at})` : at || '(root)';
     if (i.code === 'unrecognized_keys')
       return `${[key === '(root)' ? '' : key + '.', i.keys[0]].join('')}: unknown key`;
     if (i.code === 'invalid_type' && i.message.includes('received undefined')) return `${key}: required`;
     return `${key}: ${i.message}`;
   };
-  const more =
-    issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  return describe(first) + more;
+  const shown = issues.slice(0, MAX_ISSUES_SHOWN).map(describe);
+  const rest = issues.length - shown.length;
+  return shown.join('; ') + (rest > 0 ? ` (and ${rest} more problem${rest > 1 ? 's' : ''})` : '');
 }
+
+const MAX_ISSUES_SHOWN = 10;
 
 /** Relative paths in the configuration are relative to the configuration file, not to the working directory. */
 function resolvePaths(config: Config, base: string): Config {

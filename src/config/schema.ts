@@ -7,6 +7,18 @@ import { customProfileSchema, isTimeZone } from './profile-schema.js';
 const num = <T extends z.ZodNumber>(inner: T) =>
   z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v), inner);
 const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+/**
+ * What node-postgres can connect with: a postgres:// or postgresql:// URL (socket: too), or a socket directory. The
+ * value is never echoed: it holds the password.
+ */
+function isPostgresUrl(v: string): boolean {
+  if (v.startsWith('/')) return true;
+  try {
+    return ['postgres:', 'postgresql:', 'socket:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}
 const timeZone = z.string().refine(isTimeZone, { message: 'unknown time zone' });
 const isoDate = z
   .union([z.string(), z.date()])
@@ -127,7 +139,12 @@ export const configSchema = z.strictObject({
   holidays: z.array(isoDate).default([]),
   database: z
     .strictObject({
-      url: z.string().optional(),
+      url: z
+        .string()
+        .refine(isPostgresUrl, {
+          message: 'not a PostgreSQL URL such as postgres://user:password@host:5432/payrecon',
+        })
+        .optional(),
       embedded: z
         .strictObject({
           dataDir: z.string().default('.payrecon/pg'),

@@ -81,7 +81,19 @@ describe('payrecon CLI foundation', () => {
       /^payrecon: providers\.useepay\.apiKey: environment variable USEEPAY_API_KEY is not set$/,
     ],
     ['unknown key', `${provider}colour: blue\n`, {}, /^payrecon: colour: unknown key$/],
-    ['invalid YAML', `${provider}  : [\n`, {}, /^payrecon: .*invalid YAML/],
+    ['invalid YAML', `${provider}  : [\n`, {}, /^payrecon: .*invalid YAML: .*line 10, column 1$/],
+    [
+      'several problems',
+      `timezone: Mars/Olympus\n${provider}colour: blue\n`,
+      {},
+      /^payrecon: timezone: unknown time zone; colour: unknown key$/,
+    ],
+    [
+      'malformed DATABASE_URL',
+      provider,
+      { DATABASE_URL: 'mysql://root:pw@db:99999/x' },
+      /^payrecon: DATABASE_URL \(database\.url\): not a PostgreSQL URL such as postgres:\/\/user:password@host:5432\/payrecon$/,
+    ],
     [
       'bad date token in a custom profile',
       provider.replace(

@@ -65,6 +65,34 @@ describe('configuration', () => {
     );
   });
 
+  it('takes the database URLs node-postgres connects with, and refuses others without echoing them', () => {
+    const url = (u: string) => ({ ...base(), database: { url: u } });
+    for (const ok of [
+      'postgres://u:pw@db:5432/x',
+      'postgresql://db/x?sslmode=require',
+      'postgres:///x?host=/var/run/postgresql',
+      'socket:/var/run/postgresql?db=x',
+      '/var/run/postgresql',
+    ])
+      expect(parseConfig(url(ok), env).config.database.url).toBe(ok);
+    for (const bad of ['not-a-url', 'mysql://u:secretpw@db/x', 'postgres://u:secretpw@db:99999/x']) {
+      const message = errorOf(() => parseConfig(url(bad), env));
+      expect(message).toBe(
+        'database.url: not a PostgreSQL URL such as postgres://user:password@host:5432/payrecon',
+      );
+      expect(message).not.toContain('secretpw');
+    }
+  });
+
+  it('names every problem of a configuration, not only the first', () => {
+    const broken = { ...base(), timezone: 'Mars/Olympus', holidays: ['2026-02-30'], colour: 'blue' };
+    expect(errorOf(() => parseConfig(broken, env)).split('; ')).toEqual([
+      expect.stringMatching(/^timezone: /),
+      expect.stringMatching(/^holidays\.0: /),
+      'colour: unknown key',
+    ]);
+  });
+
   it('refuses a holiday that is not a real date instead of rolling it over', () => {
     expect(errorOf(() => parseConfig({ ...base(), holidays: ['2026-02-30'] }, env))).toMatch(
       /^holidays\.0: expected YYYY-MM-DD/,
