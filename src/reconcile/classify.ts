@@ -111,9 +111,10 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
     select ${discrepancyIdSql(sql`x.provider`, sql`'missing_in_gateway'`, sql`x.key`)}, x.provider,
       'missing_in_gateway', x.key, x.payment_id, x.ref, x.transaction_time, x.settlement_date, x.currency, null,
       x.gross, null, null,
-      format('%s line %s of file %s: unknown at the gateway', x.kind, x.line_no, x.file_id)
+      format('%s line %s of %s: unknown at the gateway', x.kind, x.line_no, f.file_name)
     from (select p.*, coalesce(p.tid, 'ref:' || coalesce(p.ref, '')) as key
           from rc_pair p where p.subject and not p.ext and p.g_tid is null) x
+    join settlement_files f on f.id = x.file_id
     order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no
     on conflict (id) do nothing`,
   );

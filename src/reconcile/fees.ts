@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { FOUND_COLS } from './classify.js';
 import type { MatchParams } from './params.js';
-import { discrepancyIdSql, exec } from './sql-util.js';
+import { discrepancyIdSql, exec, majorTextSql } from './sql-util.js';
 
 /**
  * fee_mismatch: a `payment` line's fee against round_half_up(gross × percent / 100) + fixed, in numeric (exact;
@@ -35,7 +35,8 @@ export async function classifyFees(db: Db, p: MatchParams): Promise<void> {
     select ${discrepancyIdSql(sql`x.provider`, sql`'fee_mismatch'`, sql`x.key`)}, x.provider, 'fee_mismatch', x.key,
       coalesce(nullif(x.g_root, x.g_tid), x.g_tid, x.payment_id), coalesce(x.g_ref, x.ref),
       coalesce(x.g_time, x.transaction_time), x.settlement_date, x.currency, x.expected_fee, x.fee, null, null,
-      format('fee differs from the schedule (%s%% + %s minor units, tolerance %s)', x.percent, x.fixed, x.tolerance)
+      format('fee differs from the schedule (%s%% + %s, tolerance %s)', x.percent,
+        ${majorTextSql(sql`x.fixed`, sql`x.currency`)}, ${majorTextSql(sql`x.tolerance`, sql`x.currency`)})
     from (select c.*, coalesce(c.tid, 'ref:' || coalesce(c.ref, '')) as key from checked c) x
     where abs(x.fee - x.expected_fee) > x.tolerance
     order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { FOUND_COLS } from './classify.js';
-import { discrepancyIdSql, exec } from './sql-util.js';
+import { discrepancyIdSql, exec, majorTextSql } from './sql-util.js';
 
 // The money on each root payment that matters to refunds: captured, refunded, charged back, and what payrecon
 // has planned or sent. Read for the roots of refund-type records in scope (refund_exceeds_payment) and for the
@@ -93,8 +93,9 @@ export async function classifyRefundExceeds(db: Db): Promise<void> {
     select ${discrepancyIdSql(sql`x.provider`, sql`'refund_exceeds_payment'`, sql`x.root`)}, x.provider,
       'refund_exceeds_payment', x.root, x.root, x.root_ref, x.root_time, null, x.currency, x.captured,
       -(x.refunded + x.charged_back - x.cb_reversed), null, null,
-      format('refunds %s and chargebacks %s (less reversals %s) exceed the captured %s (minor units)',
-        x.refunded, x.charged_back, x.cb_reversed, x.captured)
+      format('refunds %s and chargebacks %s (less reversals %s) exceed the captured %s',
+        ${majorTextSql(sql`x.refunded`, sql`x.currency`)}, ${majorTextSql(sql`x.charged_back`, sql`x.currency`)},
+        ${majorTextSql(sql`x.cb_reversed`, sql`x.currency`)}, ${majorTextSql(sql`x.captured`, sql`x.currency`)})
     from rc_ledger x
     where x.subject and x.root_exists and x.refunded + x.charged_back - x.cb_reversed > x.captured
     order by x.provider, x.root

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { EXPONENTS } from '../shared/money.js';
 
 /** Settlement line kinds matched one to one; `fee` and `adjustment` lines only add to fee totals. */
 export const MATCHABLE_KINDS = sql.raw(`('payment', 'refund', 'chargeback', 'chargeback_reversal')`);
@@ -17,4 +18,16 @@ export function discrepancyIdSql(
 export async function exec(db: Db, query: RawBuilder<unknown>): Promise<number> {
   const res = await query.execute(db);
   return Number(res.numAffectedRows ?? 0n);
+}
+
+/** The decimals of `currency`'s minor unit, in SQL (currencyExponent's table). */
+function exponentSql(currency: RawBuilder<unknown>) {
+  const cases = Object.entries(EXPONENTS).map(([code, exp]) => `when '${code}' then ${exp}`);
+  return sql`(case ${currency} ${sql.raw(cases.join(' '))} else 2 end)`;
+}
+
+/** Minor units as text a reader of a Detail column can take in: (727, 'EUR') -> '7.27 EUR', (500, 'JPY') -> '500 JPY'. */
+export function majorTextSql(minor: RawBuilder<unknown>, currency: RawBuilder<unknown>) {
+  const exp = exponentSql(currency);
+  return sql`(round(${minor}::numeric / power(10::numeric, ${exp}), ${exp})::text || ' ' || ${currency})`;
 }

@@ -1,7 +1,13 @@
 // One CSV record -> one canonical settlement line, or the reason it is rejected. Pure and synchronous: it runs
 // for every line of every file, so it allocates little and throws only for our own bugs.
 import type { SettlementKind } from '../db/schema.js';
-import { currencyExponent, MoneyFormatError, parseMajorToMinor, parseMinor } from '../shared/money.js';
+import {
+  currencyExponent,
+  formatMinor,
+  MoneyFormatError,
+  parseMajorToMinor,
+  parseMinor,
+} from '../shared/money.js';
 import { parseDate, parseTimestamp, type CompiledPattern } from './datetime.js';
 import type { CanonicalColumnName } from './profiles/columns.js';
 import type { ResolvedProfile } from './profiles/types.js';
@@ -84,10 +90,14 @@ export function convertRecord(
       if (fileNet !== null) fileNet = sign * fileNet || 0;
     }
   }
-  if (feeMinor < 0) return { ok: false, reason: `fee is negative (${feeMinor} minor units)` };
+  const major = (minor: number) => formatMinor(minor, currency);
+  if (feeMinor < 0) return { ok: false, reason: `fee is negative (${major(feeMinor)} ${currency})` };
   const netMinor = grossMinor - feeMinor;
   if (fileNet !== null && fileNet !== netMinor) {
-    return { ok: false, reason: `net ${fileNet} != gross ${grossMinor} - fee ${feeMinor} (minor units)` };
+    return {
+      ok: false,
+      reason: `net ${major(fileNet)} != gross ${major(grossMinor)} - fee ${major(feeMinor)} (${currency})`,
+    };
   }
   if (!Number.isSafeInteger(netMinor)) return { ok: false, reason: 'amount too large' };
 

@@ -3,7 +3,7 @@
 // Decimal text is converted by string arithmetic, never through binary floats.
 
 /** ISO 4217 currencies whose minor unit is not 1/100. Every other three-letter code has two decimals. */
-const EXPONENTS: Readonly<Record<string, number>> = {
+export const EXPONENTS: Readonly<Record<string, number>> = {
   BIF: 0,
   CLP: 0,
   DJF: 0,

@@ -232,6 +232,16 @@ test('matches by both keys and classifies every type, positives and negatives', 
     gateway_amount_minor: 1000,
     settled_amount_minor: -1600,
   });
+  // Details name the file, and give money in major units with the currency.
+  expect(byKey.get('missing_in_gateway:UNKNOWN')!.detail).toBe(
+    'payment line 6 of payunity_2026-11-20_1.csv: unknown at the gateway',
+  );
+  expect(byKey.get('refund_exceeds_payment:Q1')!.detail).toBe(
+    'refunds 11.00 EUR and chargebacks 0.00 EUR (less reversals 0.00 EUR) exceed the captured 10.00 EUR',
+  );
+  expect(byKey.get('refund_exceeds_payment:Q2')!.detail).toBe(
+    'refunds 6.00 EUR and chargebacks 10.00 EUR (less reversals 0.00 EUR) exceed the captured 10.00 EUR',
+  );
 
   // The merchant-reference match is recorded with its key.
   const m = await db.db
@@ -358,4 +368,5 @@ test('fee schedule: percent + fixed with tolerance, a brand rule wins, refunds a
     difference_minor: 2,
     refundable_minor: null,
   });
+  expect(f4.detail).toBe('fee differs from the schedule (2.5% + 0.10 EUR, tolerance 0.01 EUR)');
 });
