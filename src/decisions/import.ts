@@ -28,8 +28,14 @@ export interface DecisionImport {
 /** Problems listed in the refusal before "and N more". */
 const SHOWN = 20;
 
-export async function importDecisions(db: Db, file: string, now: Date): Promise<DecisionImport> {
-  const { rows, sha256 } = await readActionRows(file);
+/** Records the Actions of workbook `file` (`read`: its rows, when the caller read it already). */
+export async function importDecisions(
+  db: Db,
+  file: string,
+  now: Date,
+  read?: Awaited<ReturnType<typeof readActionRows>>,
+): Promise<DecisionImport> {
+  const { rows, sha256 } = read ?? (await readActionRows(file));
   const status = await statusOf(
     db,
     rows.map((r) => r.discrepancyId).filter((id) => id !== ''),

@@ -167,7 +167,10 @@ export class SftpSource implements SettlementSource {
         );
       }
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || /privateKey|passphrase|Cannot parse/i.test(msg)) {
-        throw new FatalSourceError(`${this.description}: cannot use the private key: ${msg}`, { cause: e });
+        throw new FatalSourceError(
+          `${this.description}: cannot use the private key ${cfg.privateKeyPath ?? ''}: ${msg}; check privateKeyPath and passphrase`,
+          { cause: e },
+        );
       }
       throw e;
     }

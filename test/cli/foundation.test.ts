@@ -83,6 +83,16 @@ describe('payrecon CLI foundation', () => {
     ['unknown key', `${provider}colour: blue\n`, {}, /^payrecon: colour: unknown key$/],
     ['invalid YAML', `${provider}  : [\n`, {}, /^payrecon: .*invalid YAML: .*line 10, column 1$/],
     [
+      'missing SFTP private key',
+      provider.replace(
+        'settlement: { source: local, localDir: ./inbox }',
+        () =>
+          "settlement: { source: sftp, sftp: { host: 127.0.0.1, username: u, privateKeyPath: ./no-such-key, hostKeySha256: 'SHA256:abc' } }",
+      ),
+      {},
+      /^payrecon: providers\.useepay\.settlement\.sftp\.privateKeyPath: \/.*\/no-such-key not found$/,
+    ],
+    [
       'several problems',
       `timezone: Mars/Olympus\n${provider}colour: blue\n`,
       {},
@@ -140,6 +150,24 @@ describe('payrecon CLI foundation', () => {
     expect([off.code, off.stderr]).toEqual([
       2,
       expect.stringContaining('--provider payunity: not configured, or not enabled, in the configuration'),
+    ]);
+    expect(existsSync(path.join(dir, '.payrecon'))).toBe(false);
+  });
+
+  it('a workbook to import or approve that is missing is said before any database is started', async () => {
+    const file = configFile('one-provider.yaml', provider);
+    const r = await runCli(['decisions', 'import', path.join(dir, 'nope.xlsx'), '--config', file], { env });
+    expect([r.code, r.stderr.trim()]).toEqual([
+      2,
+      `payrecon: workbook ${path.join(dir, 'nope.xlsx')} not found`,
+    ]);
+    const approval = await runCli(
+      ['refunds', 'execute', '--run', '1', '--approval-file', path.join(dir, 'nope.xlsx'), '--config', file],
+      { env },
+    );
+    expect([approval.code, approval.stderr.trim()]).toEqual([
+      2,
+      `payrecon: approval file ${path.join(dir, 'nope.xlsx')} not found`,
     ]);
     expect(existsSync(path.join(dir, '.payrecon'))).toBe(false);
   });

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { redactConfig } from '../../config/redact.js';
@@ -14,17 +15,24 @@ export function registerConfig(program: Command, r: Registrar): void {
     r.action(async (ctx) => {
       const loaded = ctx.loadConfig();
       // Compiling each settlement profile catches what the schema cannot (e.g. unknown date tokens), before any fetch.
+      // Files named by the configuration are checked too: a missing key otherwise shows only when a run connects.
+      const problems: string[] = [];
       for (const provider of PROVIDERS) {
         const p = loaded.config.providers[provider];
         if (!p) continue;
         try {
           resolveProfile(p.settlement.profile);
         } catch (e) {
-          throw new ConfigError(`providers.${provider}.settlement.profile: ${(e as Error).message}`, {
-            cause: e,
-          });
+          problems.push(`providers.${provider}.settlement.profile: ${(e as Error).message}`);
+        }
+        const key = p.settlement.sftp?.privateKeyPath;
+        if (key !== undefined && p.settlement.source === 'sftp') {
+          const unreadable = unreadableFile(key);
+          if (unreadable)
+            problems.push(`providers.${provider}.settlement.sftp.privateKeyPath: ${key} ${unreadable}`);
         }
       }
+      if (problems.length > 0) throw new ConfigError(problems.join('; '));
       const redacted = redactConfig(loaded.config);
       ctx.result(
         { ok: true, file: loaded.file, config: redacted },
@@ -33,4 +41,15 @@ export function registerConfig(program: Command, r: Registrar): void {
       return Promise.resolve();
     }),
   );
+}
+
+/** Why `file` cannot be read, or undefined when it can. */
+function unreadableFile(file: string): string | undefined {
+  try {
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'not found' : `cannot be read (${code})`;
+  }
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { formatDecisionImport, importDecisions } from '../../decisions/index.js';
+import { readActionRows } from '../../report/approval-reader.js';
 import { common, type Registrar } from '../program.js';
 
 export function registerDecisions(program: Command, r: Registrar): void {
@@ -18,7 +19,9 @@ export function registerDecisions(program: Command, r: Registrar): void {
     r.action<Record<string, never>>(async (ctx, _opts, cmd) => {
       const file = path.resolve(cmd.args[0]!);
       const loaded = ctx.loadConfig();
-      const result = await ctx.withDatabase(loaded, (db) => importDecisions(db.db, file, ctx.now()));
+      // A missing or unreadable workbook is said before any database is started or migrated.
+      const read = await readActionRows(file);
+      const result = await ctx.withDatabase(loaded, (db) => importDecisions(db.db, file, ctx.now(), read));
       ctx.result(result, () => formatDecisionImport(result));
     }),
   );

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ProviderName } from '../../config/schema.js';
@@ -89,7 +90,12 @@ function parseApproval(opts: ExecuteOptions): Approval {
   const ids = opts.approve ?? [];
   if (ids.length > 0 && opts.approvalFile)
     throw new UsageError('give either --approve or --approval-file, not both');
-  if (opts.approvalFile) return { workbook: path.resolve(opts.approvalFile) };
+  if (opts.approvalFile) {
+    const workbook = path.resolve(opts.approvalFile);
+    // Said before any database is started; the file is read, and its hash recorded, under the refunds lock.
+    if (!existsSync(workbook)) throw new UsageError(`approval file ${workbook} not found`);
+    return { workbook };
+  }
   if (ids.length > 0) return { ids: ids.flatMap((s) => s.split(',')).filter((s) => s.trim() !== '') };
   throw new UsageError('nothing is sent without approval: give --approve ID… or --approval-file FILE.xlsx');
 }
