@@ -21,6 +21,13 @@ beforeAll(async () => {
      values ('payunity', 'cb2', 'CB', 'chargeback', 'chargeback', 'abc', 'abc', -3000, 'EUR', '2026-11-19T15:00:00Z',
        '{}', 'h', 'ORD-abc')`,
   );
+  // A chargeback that does not repeat the merchant's reference: its payment's is shown.
+  await q(
+    `insert into gateway_transactions (provider, transaction_id, gateway_type, kind, status, referenced_id, root_payment_id,
+       amount_minor, currency, transaction_time, raw, content_hash, merchant_reference)
+     values ('payunity', 'cb3', 'CB', 'chargeback', 'chargeback', 'abc', 'abc', -1000, 'EUR', '2026-11-19T16:00:00Z',
+       '{}', 'h', null)`,
+  );
   const file = await q(
     `select id from settlement_files where file_name = 'PAYUNITY_SETTLEMENT_e_20261119.csv'`,
   );
@@ -49,7 +56,7 @@ beforeAll(async () => {
 });
 
 describe('the Chargebacks sheet', () => {
-  it('shows a chargeback matched by merchant reference as settled, with its line', () => {
+  it("shows a chargeback matched by merchant reference as settled, with its line; the payment's reference", () => {
     const brief = rows.map((r) => [
       r['Transaction ID'],
       r['Merchant reference'],
@@ -61,6 +68,7 @@ describe('the Chargebacks sheet', () => {
     expect(brief).toEqual([
       ['cr2', 'ORD-cr2', 92, undefined, undefined, 'no'],
       ['cb2', 'ORD-abc', -30, new Date('2026-11-20T00:00:00Z'), -30, 'yes'],
+      ['cb3', 'ORD-abc', -10, undefined, undefined, 'no'],
       ['cb1', 'ORD-cb1', -92, new Date('2026-11-19T00:00:00Z'), -25, 'yes'],
       ['cbx', undefined, undefined, new Date('2026-11-19T00:00:00Z'), -700, 'no gateway record'],
     ]);

@@ -46,7 +46,9 @@ export async function writeChargebacks({ wb, snap, scope, maxRows, signal }: She
   const q = sql<ChargebackRow>`
     select * from (
       select g.provider, g.kind, g.transaction_id, coalesce(g.root_payment_id, g.referenced_id) as payment_id,
-        g.merchant_reference, ${localTime(sql`g.transaction_time`, scope.timeZone)} as transaction_local,
+        -- a chargeback record rarely repeats the merchant's reference: its payment's stands in
+        coalesce(g.merchant_reference, p.merchant_reference) as merchant_reference,
+        ${localTime(sql`g.transaction_time`, scope.timeZone)} as transaction_local,
         g.status, g.result_code,
         coalesce(g.currency, p.currency) as currency,
         -- signed by kind, as the matcher does; a CB without an amount takes its payment's (matching.md)
@@ -57,8 +59,8 @@ export async function writeChargebacks({ wb, snap, scope, maxRows, signal }: She
         g.transaction_time as sort_time
       from gateway_transactions g
       left join lateral (
-        select p.currency, p.amount_minor from gateway_transactions p
-        where g.amount_minor is null and p.provider = g.provider and p.kind = 'payment'
+        select p.currency, p.amount_minor, p.merchant_reference from gateway_transactions p
+        where p.provider = g.provider and p.kind = 'payment'
           and p.transaction_id = coalesce(g.referenced_id, g.root_payment_id)
         limit 1
       ) p on true
