@@ -345,6 +345,8 @@ describe('the other sheets', () => {
       ['payment_intents', 2],
     ]);
     expect(item('Manifest', 'stageTimings.fetch')!['Value']!.value).toBe('1200');
+    expect(item('Counts', 'matched')!['Value']!.value).toBe(4);
+    expect(item('Counts', 'discrepancies.amount_mismatch')!['Value']!.value).toBe(1);
     expect(rows.some((r) => r['Item']!.text.startsWith('files'))).toBe(false);
   });
 });

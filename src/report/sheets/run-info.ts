@@ -80,8 +80,14 @@ export async function writeRunInfo(
   add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
   if (scope.laterRuns.length > 0)
     add('Run', 'Later runs over these dates', scope.laterRuns.join(', '), LATER_RUNS_DETAIL);
-  for (const [k, v] of Object.entries(run.counts))
-    add('Counts', k, typeof v === 'number' ? int(v) : JSON.stringify(v));
+  // A count by type is one row per type (`discrepancies.amount_mismatch`), a number finance can add up.
+  const count = (v: unknown) => (typeof v === 'number' ? int(v) : JSON.stringify(v));
+  for (const [k, v] of Object.entries(run.counts)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>))
+        add('Counts', `${k}.${k2}`, count(v2));
+    else add('Counts', k, count(v));
+  }
 
   const files = await snap.all(
     sql<FileRow>`
