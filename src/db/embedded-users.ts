@@ -36,6 +36,8 @@ export function alive(pid: number): boolean {
 
 /** Per lock file, the end of this process's queue for it. */
 const inProcess = new Map<string, Promise<void>>();
+/** Per user file, how many uses of the server this process has open. */
+const usesInProcess = new Map<string, number>();
 
 export class ServerUsers {
   private readonly lockFile: string;
@@ -93,16 +95,30 @@ export class ServerUsers {
     }
   }
 
-  /** Records this process as a user. Call under `exclusive`. */
+  /** Records this process as a user (once more, when it uses the server twice). Call under `exclusive`. */
   enter(): void {
     mkdirSync(this.usersDir, { recursive: true });
-    closeSync(openSync(path.join(this.usersDir, String(this.pid)), 'w'));
+    closeSync(openSync(this.userFile, 'w'));
+    usesInProcess.set(this.userFile, (usesInProcess.get(this.userFile) ?? 0) + 1);
   }
 
-  /** Removes this process; returns the live ones left (see `others`). Call under `exclusive`. */
+  /**
+   * Ends one use by this process; returns the live processes that still use the server, this one included while
+   * it has another use open. Call under `exclusive`.
+   */
   leave(): number[] {
-    rmSync(path.join(this.usersDir, String(this.pid)), { force: true });
+    const left = (usesInProcess.get(this.userFile) ?? 1) - 1;
+    if (left > 0) {
+      usesInProcess.set(this.userFile, left);
+      return [this.pid, ...this.others()];
+    }
+    usesInProcess.delete(this.userFile);
+    rmSync(this.userFile, { force: true });
     return this.others();
+  }
+
+  private get userFile(): string {
+    return path.join(this.usersDir, String(this.pid));
   }
 
   /** The live processes other than this one that use the server (dead ones are removed). Call under `exclusive`. */

@@ -155,10 +155,11 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   }
   const spawnOpts = { ...ids, env: { ...process.env, LC_ALL: 'C' } };
   const users = new ServerUsers(dataDir);
+  let stopped: Promise<void> | undefined;
   const stop = () =>
-    users.exclusive(async () => {
+    (stopped ??= users.exclusive(async () => {
       if (users.leave().length === 0) await stopServer(bins, dataDir, spawnOpts);
-    });
+    }));
 
   let started = false;
   const useServer = async (): Promise<void> => {

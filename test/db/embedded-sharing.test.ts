@@ -115,6 +115,18 @@ describe('an embedded server shared by several processes', () => {
     expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
   });
 
+  it('one process using the server twice keeps it until its last use stops, once per use', async () => {
+    const dataDir = path.join(dir, 'twice/data');
+    const port = await serverPort();
+    const first = await startEmbedded({ dataDir, port });
+    const second = await startEmbedded({ dataDir, port });
+    await first.stop();
+    await first.stop(); // a second stop of one use is no second use ended
+    expect(await answers(second.url)).toBe(true);
+    await second.stop();
+    expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+  });
+
   it('adopts a server whose processes were killed, and stops it when done', async () => {
     const dataDir = path.join(dir, 'c/data');
     const port = await serverPort();
