@@ -67,7 +67,9 @@ export async function carryForward(
       settlement_date, currency, gateway_amount_minor, settled_amount_minor, difference_minor, refundable_minor,
       detail, status, opened_run_id, opened_at, last_seen_run_id)
     select id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time, settlement_date,
-      currency, gateway_amount, settled_amount, coalesce(settled_amount, 0) - coalesce(gateway_amount, 0),
+      currency, gateway_amount, settled_amount,
+      -- no difference between amounts in two currencies
+      case when type <> 'currency_mismatch' then coalesce(settled_amount, 0) - coalesce(gateway_amount, 0) end,
       refundable, detail, 'open', ${runId}::bigint, ${now}, ${runId}::bigint
     from rc_found
     on conflict (id) do update set

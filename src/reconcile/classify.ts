@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { RC_GM } from './pairs.js';
 import type { MatchParams } from './params.js';
-import { discrepancyIdSql, exec } from './sql-util.js';
+import { discrepancyIdSql, exec, majorTextSql } from './sql-util.js';
 
 // Classification (docs/matching.md, "Discrepancy types"), set-based over the scope tables. Every finding goes to
 // rc_found, one row per discrepancy id; `refund_amount`/`refund_root` mark refund candidates, capped later by
@@ -37,13 +37,16 @@ export async function classifyPairs(db: Db): Promise<void> {
     sql`
     insert into rc_found (${FOUND_COLS})
     select ${discrepancyIdSql(sql`x.provider`, sql`x.type`, sql`x.g_tid`)}, x.provider, x.type, x.g_tid, ${PAYMENT_ID},
-      coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date, coalesce(x.g_currency, x.currency), x.g_amount, x.gross,
+      coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date, coalesce(x.g_currency, x.currency), x.g_amount,
+      -- The row has one currency, the gateway's: a gross in another currency is not shown as an amount in it.
+      case when x.type <> 'currency_mismatch' then x.gross end,
       case when x.type = 'status_mismatch' and x.gross > 0 then x.gross
            when x.type = 'amount_mismatch' and x.kind = 'payment' and x.g_kind = 'payment' and x.gross > x.g_amount
              then x.gross - x.g_amount end,
       x.g_root,
       case x.type
-        when 'currency_mismatch' then format('gateway currency %s, settled in %s', x.g_currency, x.currency)
+        when 'currency_mismatch' then format('gateway currency %s, settled %s', x.g_currency,
+          ${majorTextSql(sql`x.gross`, sql`x.currency`)})
         when 'status_mismatch' then format('settled as paid, but the gateway says %s',
           case when x.g_reversed then 'reversed' else x.g_status end)
         else format('settled gross differs from the gateway amount (%s line)', x.kind)

@@ -185,10 +185,14 @@ test('matches by both keys and classifies every type, positives and negatives', 
     payment_id: 'OK1',
   });
   // Currency wins over amount; status wins over amount.
+  // The row's currency is the gateway's: the USD gross is in the detail, not an amount or a difference in EUR.
   expect(byKey.get('currency_mismatch:CUR')).toMatchObject({
+    currency: 'EUR',
     gateway_amount_minor: 1000,
-    settled_amount_minor: 1300,
+    settled_amount_minor: null,
+    difference_minor: null,
     refundable_minor: null,
+    detail: 'gateway currency EUR, settled 13.00 USD',
   });
   expect(byKey.get('status_mismatch:FAIL')).toMatchObject({
     gateway_amount_minor: 500,

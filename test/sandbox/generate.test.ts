@@ -93,20 +93,27 @@ describe('generateWorld', () => {
     for (const e of world.answerKey) {
       expect(e.id).toBe(discrepancyId(e.provider, e.type, e.transactionId));
       expect(e.id).toMatch(/^D[0-9a-f]{16}$/);
-      expect(e.differenceMinor).toBe((e.settledAmountMinor ?? 0) - (e.gatewayAmountMinor ?? 0));
+      expect(e.differenceMinor).toBe(
+        e.type === 'currency_mismatch' ? null : (e.settledAmountMinor ?? 0) - (e.gatewayAmountMinor ?? 0),
+      );
     }
     for (const e of byType('missing_in_settlement'))
       expect([e.gatewayAmountMinor! > 0, e.settledAmountMinor]).toEqual([true, null]);
     for (const e of byType('missing_in_gateway'))
       expect([e.gatewayAmountMinor, e.settledAmountMinor! > 0]).toEqual([null, true]);
     const amount = byType('amount_mismatch');
-    expect(amount.some((e) => e.differenceMinor > 0) && amount.some((e) => e.differenceMinor < 0)).toBe(true);
+    expect(amount.some((e) => e.differenceMinor! > 0) && amount.some((e) => e.differenceMinor! < 0)).toBe(
+      true,
+    );
     for (const e of byType('duplicate_settlement'))
       expect(e.settledAmountMinor).toBe(2 * e.gatewayAmountMinor!);
     for (const e of byType('refund_exceeds_payment'))
       expect(-e.settledAmountMinor!).toBeGreaterThan(e.gatewayAmountMinor!);
-    for (const e of byType('currency_mismatch')) expect(e.settledCurrency).not.toBe(e.currency);
-    for (const e of byType('fee_mismatch')) expect(Math.abs(e.differenceMinor)).toBeGreaterThan(1);
+    for (const e of byType('currency_mismatch')) {
+      expect(e.settledCurrency).not.toBe(e.currency);
+      expect([e.settledAmountMinor, e.settledGrossMinor! > 0]).toEqual([null, true]);
+    }
+    for (const e of byType('fee_mismatch')) expect(Math.abs(e.differenceMinor!)).toBeGreaterThan(1);
   });
 
   it('makes missing_in_gateway ids unknown to the gateways, and duplicate charges share a reference', () => {

@@ -299,7 +299,7 @@ export function referenceDiscrepancies(
       t.status === 'cancelled' ||
       t.status === 'requires_capture' ||
       t.status === 'reversed';
-    if (first.currency !== t.currency) add(t.provider, 'currency_mismatch', t.id, t.amount, first.gross);
+    if (first.currency !== t.currency) add(t.provider, 'currency_mismatch', t.id, t.amount, null);
     else if (first.kind === 'payment' && bad) add(t.provider, 'status_mismatch', t.id, t.amount, first.gross);
     else if (isExpected(t) && first.gross !== t.amount)
       add(t.provider, 'amount_mismatch', t.id, t.amount, first.gross);

@@ -174,7 +174,8 @@ export class Ledger {
       currency,
       gatewayAmountMinor,
       settledAmountMinor,
-      differenceMinor: (settledAmountMinor ?? 0) - (gatewayAmountMinor ?? 0),
+      differenceMinor:
+        type === 'currency_mismatch' ? null : (settledAmountMinor ?? 0) - (gatewayAmountMinor ?? 0),
       planted,
       detail,
       ...extra,

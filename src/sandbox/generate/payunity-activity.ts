@@ -321,10 +321,10 @@ export function payunityPlant(g: Gen, task: PlantTask): void {
         root.id,
         root.currency,
         root.amount,
-        root.amount,
+        null,
         true,
         `${note}: settled in ${other}`,
-        { settledCurrency: other },
+        { settledCurrency: other, settledGrossMinor: root.amount },
       );
     }
     case 'status_mismatch': {

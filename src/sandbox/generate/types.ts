@@ -69,10 +69,15 @@ export interface AnswerKeyEntry {
   currency: string;
   gatewayAmountMinor: number | null;
   settledAmountMinor: number | null;
-  /** settled − gateway, a missing side counted as 0 (for fee_mismatch: line fee − expected fee). */
-  differenceMinor: number;
-  /** currency_mismatch only: the currency the line was settled in. */
+  /**
+   * settled − gateway, a missing side counted as 0 (for fee_mismatch: line fee − expected fee); null for
+   * currency_mismatch, whose amounts are in two currencies.
+   */
+  differenceMinor: number | null;
+  /** currency_mismatch only: the currency the line was settled in (its gross is `settledGrossMinor`). */
   settledCurrency?: string;
+  /** currency_mismatch only: the line's gross, in `settledCurrency` (the settled amount is null: not in `currency`). */
+  settledGrossMinor?: number;
   /** False for what follows from the world itself (a movement left unsettled past its deadline near `to`). */
   planted: boolean;
   /** What was done, for a human reading a failing test. */

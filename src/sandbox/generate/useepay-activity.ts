@@ -227,10 +227,10 @@ export function useepayPlant(g: Gen, task: PlantTask): void {
         i.id,
         i.currency,
         i.amount,
-        i.amount,
+        null,
         true,
         `${note}: settled in ${other}`,
-        { settledCurrency: other },
+        { settledCurrency: other, settledGrossMinor: i.amount },
       );
     }
     case 'status_mismatch': {
