@@ -15,10 +15,13 @@ export async function markApproved(
   at: Date,
 ): Promise<void> {
   if (actionIds.length === 0) return;
+  // The first approval is the one that authorised the first send: a later execution that resumes the action (after
+  // a crash or a lost answer) approves it again, and must not make the record read as sent before approval.
   await db
     .updateTable('refund_actions')
     .set({ approved_by: by, approved_at: at })
     .where('id', 'in', [...actionIds])
+    .where('approved_at', 'is', null)
     .execute();
 }
 

@@ -148,9 +148,27 @@ describe('executeRefunds', () => {
     const first = await exec(w, { ids: w.ids }, { config: unreachable });
     expect(first.actions[0]?.state).toBe('unknown');
     expect(w.refundsAtGateway()).toHaveLength(0);
-    const second = await exec(w, { ids: w.ids });
+    const approval = () =>
+      db.db
+        .selectFrom('refund_actions')
+        .select(['approved_by', 'approved_at'])
+        .where('discrepancy_id', '=', w.ids[0]!)
+        .executeTakeFirstOrThrow();
+    const approvedFirst = await approval();
+    expect(approvedFirst.approved_by).not.toBeNull();
+    const second = await executeRefunds(
+      stageContext(db, w.config, w.runId),
+      w.runId,
+      { ids: w.ids },
+      {
+        ...realClients(w.config),
+        approvedBy: 'a later execution',
+      },
+    );
     expect(second.actions[0]).toMatchObject({ state: 'succeeded', how: 'sent' });
     expect(w.refundsAtGateway()).toHaveLength(1);
+    // The approval that authorised the first send stays on record.
+    expect(await approval()).toEqual(approvedFirst);
     expect(await attempts(w.ids[0]!)).toEqual([
       { action: 'create', outcome: 'unknown' },
       { action: 'find', outcome: 'not_found' },
