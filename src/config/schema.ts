@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isIsoDate } from '../shared/dates.js';
-import { isCurrency } from '../shared/money.js';
+import { isCurrency, parseMajorToMinor } from '../shared/money.js';
 import { customProfileSchema, isTimeZone } from './profile-schema.js';
 
 // Values may arrive as text through `${VAR}` interpolation, so numbers and booleans accept their text forms.
@@ -29,15 +29,35 @@ const majorAmount = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)])
   .transform((v) => String(v));
 const currencyCode = z.string().refine(isCurrency, { message: 'expected an ISO 4217 code such as EUR' });
-const perCurrency = z.record(currencyCode, majorAmount);
-
-const feeRule = z.strictObject({
-  currency: currencyCode,
-  brand: z.string().optional(),
-  percent: majorAmount,
-  fixed: majorAmount.default('0'),
-  tolerance: majorAmount.default('0'),
+/** An issue at `path` when `text` has more decimals than `currency` has (500.005 EUR), never rounded later. */
+function checkDecimals(
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+  text: string,
+  currency: string,
+): void {
+  try {
+    parseMajorToMinor(text, currency);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path, message: (e as Error).message });
+  }
+}
+const perCurrency = z.record(currencyCode, majorAmount).superRefine((caps, ctx) => {
+  for (const [currency, text] of Object.entries(caps)) checkDecimals(ctx, [currency], text, currency);
 });
+
+const feeRule = z
+  .strictObject({
+    currency: currencyCode,
+    brand: z.string().optional(),
+    percent: majorAmount,
+    fixed: majorAmount.default('0'),
+    tolerance: majorAmount.default('0'),
+  })
+  .superRefine((rule, ctx) => {
+    checkDecimals(ctx, ['fixed'], rule.fixed, rule.currency);
+    checkDecimals(ctx, ['tolerance'], rule.tolerance, rule.currency);
+  });
 
 const sftpSchema = z
   .strictObject({

@@ -84,6 +84,30 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses caps and fee amounts with more decimals than their currency has', () => {
+    const raw = {
+      ...base(),
+      refunds: {
+        maxPerRefund: { EUR: '50.001', JPY: 10.5, USD: '20.00' },
+        maxPerExecution: { KWD: '1.2345' },
+      },
+    };
+    raw.providers.useepay = {
+      ...raw.providers.useepay,
+      fees: [{ currency: 'JPY', percent: '3.6', fixed: '0.5', tolerance: '1' }],
+    } as typeof raw.providers.useepay;
+    expect(errorOf(() => parseConfig(raw, env)).split('; ')).toEqual([
+      expect.stringMatching(
+        /^providers\.useepay\.fees\.0\.fixed: amount "0\.5" has more decimals than JPY allows/,
+      ),
+      expect.stringMatching(
+        /^refunds\.maxPerRefund\.EUR: amount "50\.001" has more decimals than EUR allows/,
+      ),
+      expect.stringMatching(/^refunds\.maxPerRefund\.JPY: amount "10\.5" has more decimals than JPY allows/),
+      expect.stringMatching(/^refunds\.maxPerExecution\.KWD: .*KWD/),
+    ]);
+  });
+
   it('names every problem of a configuration, not only the first', () => {
     const broken = { ...base(), timezone: 'Mars/Olympus', holidays: ['2026-02-30'], colour: 'blue' };
     expect(errorOf(() => parseConfig(broken, env)).split('; ')).toEqual([
