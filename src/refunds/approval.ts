@@ -4,13 +4,14 @@ import { readApprovalWorkbook, type ApprovalRow, type CellAmount } from '../repo
 import { UsageError } from '../shared/errors.js';
 import { formatMinor, jsonNumberToMinor, parseMajorToMinor } from '../shared/money.js';
 import { liveActionsOf } from './repository.js';
-import type { Approval, RefundActionView } from './types.js';
+import { REFUND_CANDIDATE_TYPES, type Approval, type RefundActionView } from './types.js';
 
 // Turns an approval into the live refund actions it approves, refusing the whole approval when any part of it does
 // not match the database exactly. A refused approval sends nothing.
 
 interface DiscrepancyRow {
   id: string;
+  type: string;
   status: 'open' | 'closed';
   close_reason: string | null;
   currency: string | null;
@@ -60,13 +61,7 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
     if (d.status !== 'open')
       problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
     const action = live.get(id);
-    if (!action) {
-      problems.push(
-        d.last_failure
-          ? `${where(id)}: its last refund failed (${d.last_failure}); run \`payrecon refunds plan --run ${runId}\` to propose a new one`
-          : `${where(id)}: no refund is planned for it (run \`payrecon refunds plan --run ${runId}\` first)`,
-      );
-    }
+    if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
     if (!d.in_run) problems.push(`${where(id)}: not a discrepancy of run ${runId}`);
     const row = rows?.find((r) => r.discrepancyId === id);
     if (row) problems.push(...compareRow(row, d).map((p) => `${where(id)}: ${p}`));
@@ -80,9 +75,18 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   };
 }
 
+/** Why a discrepancy approved for a refund has none to send, and what can be done. */
+function whyNoAction(d: DiscrepancyRow, runId: number): string {
+  if (!(REFUND_CANDIDATE_TYPES as readonly string[]).includes(d.type))
+    return `a ${d.type} is never refunded (refund candidates: ${REFUND_CANDIDATE_TYPES.join(', ')})`;
+  if (d.last_failure)
+    return `its last refund failed (${d.last_failure}); \`payrecon refunds plan --run ${runId}\` proposes a new one, worth it only once the cause is gone (a payment the gateway will not refund needs another way back)`;
+  return `no refund is planned for it (run \`payrecon refunds plan --run ${runId}\` first)`;
+}
+
 async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<Map<string, DiscrepancyRow>> {
   const { rows } = await sql<DiscrepancyRow>`
-    select d.id, d.status, d.close_reason, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
+    select d.id, d.type, d.status, d.close_reason, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
            (d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
             or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id)
             or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run,

@@ -5,7 +5,7 @@ import { executeRefunds, planRefunds } from '../../src/refunds/index.js';
 import { acquireRefundLock } from '../../src/db/lock.js';
 import { LockHeldError, UsageError } from '../../src/shared/errors.js';
 import { testDbPerSuite } from '../helpers/db.js';
-import { hex32, realClients, seedGatewayTx, stageContext } from './fixtures.js';
+import { hex32, realClients, seedDiscrepancy, seedGatewayTx, stageContext } from './fixtures.js';
 import { startWorld, type World } from './world.js';
 
 const db = testDbPerSuite();
@@ -68,6 +68,16 @@ describe('executeRefunds', () => {
     const unknown = exec(w, { ids: [...w.ids, 'D0000000000000000'] });
     await expect(unknown).rejects.toBeInstanceOf(UsageError);
     await expect(unknown).rejects.toThrow(/D0000000000000000: unknown discrepancy id/);
+    // A type that is never refunded is named as such, not sent to plan refunds that will never come.
+    const currency = await seedDiscrepancy(db.db, w.runId, {
+      type: 'currency_mismatch',
+      transactionId: hex32(990),
+      gatewayMinor: 1000,
+      settledMinor: null,
+    });
+    await expect(exec(w, { ids: [...w.ids, currency] })).rejects.toThrow(
+      `${currency}: a currency_mismatch is never refunded (refund candidates: status_mismatch, duplicate_charge, amount_mismatch)`,
+    );
     expect(w.refundsAtGateway()).toEqual([]);
     expect(await states(w.ids)).toEqual(['planned']);
     expect(await attempts(w.ids[0]!)).toEqual([]);

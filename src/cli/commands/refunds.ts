@@ -78,7 +78,7 @@ export function registerRefunds(program: Command, r: Registrar): void {
         }
         if (result.actions.some((a) => a.how === 'sent' && a.state === 'failed')) {
           throw new PayreconError(
-            `${result.actions.filter((a) => a.how === 'sent' && a.state === 'failed').length} refund(s) were declined by the gateway`,
+            `${result.actions.filter((a) => a.how === 'sent' && a.state === 'failed').length} refund(s) were declined by the gateway; their discrepancies now suggest INVESTIGATE`,
           );
         }
       });

@@ -1,6 +1,7 @@
 // Discrepancies: one row per discrepancy the run left open, with the exact columns of reconciliation.md. Finance
 // chooses an Action per row; the approval reader (src/report/approval*.ts) reads those rows back.
 import { sql } from 'kysely';
+import { REFUND_CANDIDATE_TYPES } from '../../refunds/types.js';
 import { formatMinor, isCurrency } from '../../shared/money.js';
 import { agingBucket, businessCalendar } from '../business-days.js';
 import { date, int, money, type Cell } from '../cells.js';
@@ -75,15 +76,20 @@ export function discrepanciesQuery(scope: ReportScope) {
     order by d.provider, d.type, d.transaction_time nulls last, d.id`.compile(scope.db);
 }
 
-const REFUND_TYPES = new Set(['status_mismatch', 'duplicate_charge', 'amount_mismatch']);
+const REFUND_TYPES: ReadonlySet<string> = new Set(REFUND_CANDIDATE_TYPES);
 
-/** REFUND when matching.md makes it a refund candidate with something left to refund, else INVESTIGATE. */
+/**
+ * REFUND when matching.md makes it a refund candidate with something left to refund, else INVESTIGATE; also
+ * INVESTIGATE once its latest refund failed (the gateway declined it: a payment it will not refund needs another way
+ * back, and a new refund is planned only when finance asks for one).
+ */
 export function suggestedAction(
   r: Pick<DiscrepancyRow, 'type' | 'difference_minor' | 'refundable_minor' | 'refund_state'>,
 ): string {
   if (r.refund_state === 'succeeded') return 'REFUNDED';
   if (r.refund_state === 'planned' || r.refund_state === 'sending' || r.refund_state === 'unknown')
     return 'REFUND';
+  if (r.refund_state === 'failed' || r.refund_state === 'cancelled') return 'INVESTIGATE';
   if (!REFUND_TYPES.has(r.type)) return 'INVESTIGATE';
   if (r.type === 'amount_mismatch' && !((r.difference_minor ?? 0) > 0)) return 'INVESTIGATE';
   if (r.refundable_minor !== null && r.refundable_minor <= 0) return 'INVESTIGATE';

@@ -1,0 +1,39 @@
+// The Discrepancies sheet's Suggested action, from the type, the amounts and the latest refund action.
+import { describe, expect, it } from 'vitest';
+import { suggestedAction } from '../../src/report/sheets/discrepancies.js';
+
+const row = (type: string, extra: Partial<Parameters<typeof suggestedAction>[0]> = {}) => ({
+  type,
+  difference_minor: 100,
+  refundable_minor: 100,
+  refund_state: null,
+  ...extra,
+});
+
+describe('suggestedAction', () => {
+  it('REFUND for a refund candidate with something left, INVESTIGATE for the other types', () => {
+    expect(
+      [
+        'status_mismatch',
+        'duplicate_charge',
+        'amount_mismatch',
+        'currency_mismatch',
+        'missing_in_gateway',
+      ].map((t) => suggestedAction(row(t))),
+    ).toEqual(['REFUND', 'REFUND', 'REFUND', 'INVESTIGATE', 'INVESTIGATE']);
+    expect(suggestedAction(row('amount_mismatch', { difference_minor: -100 }))).toBe('INVESTIGATE');
+    expect(suggestedAction(row('status_mismatch', { refundable_minor: 0 }))).toBe('INVESTIGATE');
+  });
+
+  it('follows the latest refund: REFUNDED, still REFUND while under way, INVESTIGATE once declined', () => {
+    const states = ['succeeded', 'planned', 'sending', 'unknown', 'failed', 'cancelled'];
+    expect(states.map((s) => suggestedAction(row('status_mismatch', { refund_state: s })))).toEqual([
+      'REFUNDED',
+      'REFUND',
+      'REFUND',
+      'REFUND',
+      'INVESTIGATE',
+      'INVESTIGATE',
+    ]);
+  });
+});
