@@ -130,8 +130,12 @@ export class HttpClient {
       } catch (e) {
         if (!(e instanceof Transient)) throw e;
         if (attempt >= attempts) {
+          const hint =
+            e.kind === 'unreachable'
+              ? `; check providers.${this.opts.provider}.baseUrl, and that this machine can reach it`
+              : '';
           throw new GatewayError(
-            `${this.opts.provider} API failed after ${attempts} attempts: ${e.message}`,
+            `${this.opts.provider} API failed after ${attempts} attempts: ${e.message}${hint}`,
             this.opts.provider,
             { cause: e },
           );
@@ -205,11 +209,15 @@ export class HttpClient {
       const code = networkCode(e);
       // Refused or unresolvable: nothing was sent. Anything else may have happened mid-request.
       const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND';
+      // The system's own words name the address ("connect ECONNREFUSED 127.0.0.1:1"), once; the wrappers between
+      // ("fetch failed") say nothing more.
+      const root = innermost(e);
+      const said = root.message || code || 'no detail';
       throw new Transient(
         refused ? 'unreachable' : 'lost',
-        (refused ? 'connect: ' : 'connection lost: ') + (code ?? (e as Error).message),
+        refused ? `cannot connect (${said})` : `connection lost (${said})`,
         undefined,
-        { cause: e },
+        { cause: root },
       );
     }
     if (res.status === 401 || res.status === 403) {
@@ -237,6 +245,17 @@ export class HttpClient {
     }
     return { status: res.status, body, text: res.text };
   }
+}
+
+/** The deepest error of the cause chain: the system's own, for a network failure. */
+function innermost(e: unknown): Error {
+  let cur = e instanceof Error ? e : new Error(String(e));
+  for (let i = 0; i < 6; i++) {
+    const next = (cur as { cause?: unknown }).cause;
+    if (!(next instanceof Error)) break;
+    cur = next;
+  }
+  return cur;
 }
 
 function networkCode(e: unknown): string | undefined {

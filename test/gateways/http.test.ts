@@ -1,6 +1,7 @@
 // The HTTP layer's retry rules, with an injected fetch and sleep: Retry-After honoured, reads retried on what is
 // transient, a refund POST never retried.
 import { describe, expect, it } from 'vitest';
+import { oneLine } from '../../src/cli/exit-codes.js';
 import { HttpClient, parseRetryAfter } from '../../src/gateways/http.js';
 import { RefundUnknownError } from '../../src/gateways/types.js';
 import { GatewayError } from '../../src/shared/errors.js';
@@ -73,6 +74,18 @@ describe('HttpClient', () => {
     const { c, calls } = http([new Response('', { status: 500 }), new Response('', { status: 500 })], 1);
     await expect(c.getJson('x', {})).rejects.toThrow(/^payunity API failed after 2 attempts: HTTP 500/);
     expect(calls).toHaveLength(2);
+  });
+
+  it('an unreachable gateway is one line: the address once, and what to check', async () => {
+    const refused = () =>
+      Object.assign(new TypeError('fetch failed'), {
+        cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      });
+    const { c } = http([refused(), refused()], 1);
+    const e = await c.getJson('x', {}).catch((x: unknown) => x);
+    expect(oneLine(e)).toBe(
+      'payunity API failed after 2 attempts: cannot connect (connect ECONNREFUSED 127.0.0.1:1); check providers.payunity.baseUrl, and that this machine can reach it',
+    );
   });
 
   it('returns 4xx answers to the caller, turns 401 into a one-line credentials error', async () => {
