@@ -92,8 +92,13 @@ export function buildProgram(deps: ContextDeps): Command {
       'Reconciles card payments: gateway APIs against settlement files, in Postgres, with a finance workbook.',
     )
     .version(TOOL_VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => deps.stdout(s), writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => deps.stdout(s),
+      writeErr: (s) => process.stderr.write(s),
+      // One line, as every other error: "payrecon: unknown option '--bogus' (run with --help for usage)".
+      outputError: (s, write) =>
+        write(`${s.trim().replace(/^error: /, 'payrecon: ')} (run with --help for usage)\n`),
+    })
     .exitOverride();
   for (const register of Object.values(commands)) register(program, registrar);
   program.commands.forEach((c) => c.exitOverride());

@@ -129,7 +129,10 @@ describe('payrecon CLI foundation', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.yaml not found/);
     const usage = await runCli(['run', '--from', '2026-01-01', '--bogus'], { env });
-    expect(usage.code).toBe(2);
+    expect([usage.code, usage.stderr]).toEqual([
+      2,
+      "payrecon: unknown option '--bogus' (run with --help for usage)\n",
+    ]);
   });
 
   it('an unknown --provider, or one not enabled, exits 2 naming it', async () => {
