@@ -51,7 +51,6 @@ export async function executeRefunds(
     );
     ctx.log.info(
       {
-        runId,
         approvedBy,
         toSend: open.map((a) => ({
           key: a.idempotencyKey,
@@ -87,7 +86,7 @@ export async function executeRefunds(
     );
     const executed: ExecutedAction[] = final.map((a) => ({ ...a, how: how.get(a.id) ?? 'not_sent' }));
     const result = summarize(runId, approvedBy, executed, interrupted);
-    ctx.log.info({ runId, counts: result.counts, interrupted }, 'refunds executed');
+    ctx.log.info({ counts: result.counts, interrupted }, 'refunds executed');
     return result;
   } finally {
     await lock.release();

@@ -28,7 +28,8 @@ export async function planRefunds(ctx: StageContext, runId: number): Promise<Ref
       (a) => a.state === 'planned' || a.state === 'sending' || a.state === 'unknown',
     );
     ctx.log.info(
-      { runId, created: created.length, live: actions.length, skipped: skipped.length },
+      // The run's logger names the run already.
+      { created: created.length, live: actions.length, skipped: skipped.length },
       'refunds planned',
     );
     return { runId, created, actions, skipped, caps: summarizeCaps(ctx.config, pending) };

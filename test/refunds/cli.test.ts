@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { writeReport } from '../../src/report/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { testDbPerSuite } from '../helpers/db.js';
+import { repeatedKeys } from '../helpers/log-lines.js';
 import { stageContext } from './fixtures.js';
 import { editedCopy } from './workbook.js';
 import { startWorld, type World } from './world.js';
@@ -58,6 +59,11 @@ describe('payrecon refunds (CLI)', () => {
     expect(plan.code).toBe(0);
     const planned = JSON.parse(plan.stdout) as { created: { discrepancyId: string; amountMinor: number }[] };
     expect(planned.created.map((a) => a.discrepancyId).sort()).toEqual([...w.ids].sort());
+    // Its log lines (JSON, one per line) name each key once: the run id comes from the run's logger.
+    const again = await cli('plan', '--json', '--verbose');
+    const lines = again.stderr.trim().split('\n');
+    expect(lines.some((l) => l.includes('"refunds planned"'))).toBe(true);
+    for (const l of lines) expect([l, repeatedKeys(l)]).toEqual([l, []]);
 
     const none = await cli('execute');
     expect(none.code).toBe(2);
