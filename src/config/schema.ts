@@ -168,7 +168,7 @@ export const configSchema = z.strictObject({
       embedded: z
         .strictObject({
           dataDir: z.string().default('.payrecon/pg'),
-          port: num(z.number().int().min(1024).max(65535)).default(54329),
+          port: num(z.number().int().min(1024).max(65535)).default(25432),
         })
         .prefault({}),
     })

@@ -34,7 +34,7 @@ export function registerDemo(program: Command, r: Registrar): void {
     .option('--seed <n>', 'seed of the generated activity (same seed, same data)', '42')
     .option('--days <n>', 'days of activity, ending yesterday', '7')
     .option('--payments-per-day <n>', 'payments per provider per day', '40')
-    .option('--port <n>', "port of the demo's embedded PostgreSQL", '54330')
+    .option('--port <n>', "port of the demo's embedded PostgreSQL", '25433')
     .action(
       r.action<DemoCliOptions>(async (ctx, opts) => {
         const outcome = await runDemo({
