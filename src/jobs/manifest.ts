@@ -26,6 +26,15 @@ export interface RunCounts {
   [extra: string]: unknown;
 }
 
+/** A settlement file this run did not load as delivered, or that replaced an earlier version (the run says so). */
+export interface NotedFile {
+  provider: ProviderName;
+  file: string;
+  /** refused: never loaded (rejected whole, an unsafe name, or a copy of a loaded file); corrected: replaced one. */
+  what: 'refused' | 'corrected';
+  reason: string;
+}
+
 export interface RunResult {
   runId: number;
   from: string;
@@ -35,5 +44,7 @@ export interface RunResult {
   counts: RunCounts;
   providers: ProviderName[];
   lateFiles: unknown[];
+  /** Files refused whole or corrected by this run's fetch (empty when it did not fetch). */
+  files: NotedFile[];
   error?: string;
 }

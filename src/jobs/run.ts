@@ -12,10 +12,13 @@ import { ConfigError, RunFailedError, UsageError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import type { StageContext, StageSelection } from './context.js';
-import type { RunCounts, RunManifest, RunResult, StageName } from './manifest.js';
+import type { FetchedFile } from '../settlement/fetch.js';
+import type { NotedFile, RunCounts, RunManifest, RunResult, StageName } from './manifest.js';
 
 export interface FetchOutcome {
-  files: unknown[];
+  /** Each file as the fetch stage reports it (src/settlement/fetch.ts); the run reads what it must say about it. */
+  files: (Pick<FetchedFile, 'name'> &
+    Partial<Pick<FetchedFile, 'status' | 'reason' | 'supersededFileId' | 'copyOfFileId'>>)[];
   loadedLines: number;
   rejectedLines: number;
 }
@@ -100,6 +103,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       now: env.now,
     };
     const counts: RunCounts = { matched: 0, awaitingSettlement: 0, rejectedLines: 0, discrepancies: {} };
+    const noted: NotedFile[] = [];
     let reportPath: string | null = null;
     log.info({ range: req.range, providers: req.providers, command: req.command }, 'run started');
 
@@ -135,10 +139,13 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         const outs = await eachProvider(ctx, req.providers, (c, p) =>
           stage('fetch', p, () => env.stages.fetch(c, p, req.range)),
         );
-        for (const out of outs) {
+        outs.forEach((out, i) => {
           manifest.files.push(...out.files);
           counts.rejectedLines += out.rejectedLines;
-        }
+          noted.push(...notedFiles(req.providers[i]!, out));
+        });
+        counts.refusedFiles = noted.filter((f) => f.what === 'refused').length;
+        counts.correctedFiles = noted.filter((f) => f.what === 'corrected').length;
       }
       if (req.stages.pull) {
         const outs = await eachProvider(ctx, req.providers, (c, p) =>
@@ -185,10 +192,28 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       counts,
       providers: req.providers,
       lateFiles: manifest.lateFiles,
+      files: noted,
     };
   } finally {
     await lock.release();
   }
+}
+
+/** What a fetch did not load as delivered, or corrected (settlement-files.md: the run says so). */
+function notedFiles(provider: ProviderName, out: FetchOutcome): NotedFile[] {
+  const noted: NotedFile[] = [];
+  for (const f of out.files) {
+    if (f.status === 'rejected' || f.status === 'refused' || f.copyOfFileId !== undefined)
+      noted.push({ provider, file: f.name, what: 'refused', reason: f.reason ?? f.status ?? 'not loaded' });
+    else if (f.status === 'corrected')
+      noted.push({
+        provider,
+        file: f.name,
+        what: 'corrected',
+        reason: `replaces the version loaded as file ${f.supersededFileId ?? '?'}`,
+      });
+  }
+  return noted;
 }
 
 /** Writes the run's manifest and counts, with `finish` (status, error, end time, report) when it ends. */

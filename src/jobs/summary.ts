@@ -8,6 +8,12 @@ export function formatRunResult(r: RunResult): string {
   lines.push(
     `  matched ${r.counts.matched}, awaiting settlement ${r.counts.awaitingSettlement}, rejected lines ${r.counts.rejectedLines}`,
   );
+  for (const f of r.files)
+    lines.push(
+      f.what === 'refused'
+        ? `  settlement file not loaded: ${f.file} (${f.provider}): ${f.reason}`
+        : `  settlement file corrected: ${f.file} (${f.provider}) ${f.reason}`,
+    );
   const d = Object.entries(r.counts.discrepancies).filter(([, n]) => n > 0);
   lines.push(
     d.length === 0 ? '  no discrepancies' : `  discrepancies: ${d.map(([t, n]) => `${t} ${n}`).join(', ')}`,

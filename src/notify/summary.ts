@@ -24,6 +24,8 @@ export interface RunSummary {
     [key: string]: unknown;
   };
   lateFiles?: RunSummaryLateFile[];
+  /** Settlement files refused whole or corrected by the run (`payrecon run --json`'s `files`). */
+  files?: { provider?: string; file?: string; what?: string; reason?: string }[];
   /** Set on failure: the one line the run printed about what failed. */
   error?: string;
   exitCode?: number | null;
@@ -55,6 +57,16 @@ export function summaryText(s: RunSummary): string {
       `${plural(late.length, 'late settlement file')} (${late.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`,
     );
   }
+  const refused = (s.files ?? []).filter((f) => f.what === 'refused');
+  if (refused.length > 0)
+    parts.push(
+      `${plural(refused.length, 'settlement file')} not loaded (${refused.map((f) => `${f.provider ?? '?'} ${f.file ?? '?'}: ${f.reason ?? '?'}`).join(', ')})`,
+    );
+  const corrected = (s.files ?? []).filter((f) => f.what === 'corrected');
+  if (corrected.length > 0)
+    parts.push(
+      `${plural(corrected.length, 'corrected settlement file')} (${corrected.map((f) => `${f.provider ?? '?'} ${f.file ?? '?'}`).join(', ')})`,
+    );
   if (s.reportPath) parts.push(`report ${s.reportPath}`);
   return parts.join('; ');
 }

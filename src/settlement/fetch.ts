@@ -37,6 +37,8 @@ export interface FetchedFile {
   /** settlement_files id (absent for refused names). */
   fileId?: number;
   supersededFileId?: number;
+  /** The loaded file this one repeats byte for byte under another name (status 'duplicate'). */
+  copyOfFileId?: number;
 }
 
 export interface FetchSummary {
@@ -167,10 +169,13 @@ export async function fetchSettlement(
           fileId: out.fileId,
           ...(out.reason !== undefined ? { reason: out.reason } : {}),
           ...(out.supersededFileId !== undefined ? { supersededFileId: out.supersededFileId } : {}),
+          ...(out.copyOfFileId !== undefined ? { copyOfFileId: out.copyOfFileId } : {}),
         });
         summary.loadedLines += out.loaded;
         summary.rejectedLines += out.rejected;
-        log.info(
+        // A file refused whole, or a copy not loaded, needs someone to look: a warning, not routine.
+        const notLoaded = out.status === 'rejected' || out.copyOfFileId !== undefined;
+        log[notLoaded ? 'warn' : 'info'](
           {
             file: w.file.name,
             status: out.status,

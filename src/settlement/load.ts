@@ -32,6 +32,8 @@ export interface LoadOutcome {
   reason?: string;
   /** The earlier version this file replaced (status 'corrected'). */
   supersededFileId?: number;
+  /** A loaded file with the same bytes under another name (status 'duplicate'): this one was not loaded again. */
+  copyOfFileId?: number;
 }
 
 const FILE_COLUMNS = `provider, remote_path, file_name, size, sha256, settlement_date, archive_path, profile, run_id`;
@@ -69,6 +71,27 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
           found.status === 'rejected'
             ? `already rejected: ${found.reject_reason ?? ''}`
             : `already ${found.status}`,
+      };
+    }
+    // The same bytes under another name (a re-delivery under a new name) would count every line twice. Only a file
+    // with lines: two days without activity may well send identical header-only files.
+    const copy = await client.query<{ id: number; file_name: string }>(
+      `select id, file_name from settlement_files
+       where provider = $1 and sha256 = $2 and size = $3 and status = 'loaded' and line_count > 0
+       order by id limit 1`,
+      [input.provider, input.sha256, input.size],
+    );
+    const original = copy.rows[0];
+    if (original) {
+      await client.query('commit');
+      return {
+        status: 'duplicate',
+        fileId: original.id,
+        lineCount: 0,
+        loaded: 0,
+        rejected: 0,
+        reason: `same content as ${original.file_name} (file ${original.id}), already loaded: not loaded again`,
+        copyOfFileId: original.id,
       };
     }
     const pred = await client.query<{ id: number }>(

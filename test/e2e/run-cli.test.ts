@@ -1,7 +1,15 @@
 // `payrecon run` as cron runs it: the real CLI in a subprocess, a generated month in the sandbox simulators and a
 // local settlement folder, a real database. It must find exactly the planted answer, change nothing on a rerun,
 // survive SIGKILL, refuse a concurrent run with exit 3, and close a discrepancy that settles late.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -220,5 +228,57 @@ describe('payrecon run (CLI, sandbox month)', () => {
       .executeTakeFirstOrThrow();
     expect(row.status).toBe('closed');
     expect(row.close_reason).toBe(`settled late on ${day}`);
+  });
+
+  it('says which files it did not load: one refused whole, one a copy of a loaded file under another name', async () => {
+    const inbox = path.join(dir, 'inbox', 'payunity');
+    const files = readdirSync(inbox).sort();
+    const plain = files.find((f) => f.endsWith('.csv'))!;
+    // The same bytes as a loaded file, delivered again for a day of no file of its own.
+    const copy = files[0]!.replace(/\d{8}/, '20261102');
+    copyFileSync(path.join(inbox, files[0]!), path.join(inbox, copy));
+    // A file cut short: no trailer.
+    const cut = plain.replace(/\d{8}/, '20261103');
+    writeFileSync(path.join(inbox, cut), readFileSync(path.join(inbox, plain)).subarray(0, 400));
+    const r = await runCli(
+      [
+        'run',
+        '--date',
+        '2026-11-02',
+        '--provider',
+        'payunity',
+        '--json',
+        '--config',
+        writeConfig('ref', reference),
+      ],
+      { env: { ...env(), PAYRECON_NOW: '2026-11-04T12:00:00Z' } },
+    );
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      counts: Record<string, unknown>;
+      files: { provider: string; file: string; what: string; reason: string }[];
+    };
+    expect(out.counts).toMatchObject({ refusedFiles: 2, correctedFiles: 0 });
+    expect(out.files.map((f) => [f.file, f.what]).sort()).toEqual([
+      [copy, 'refused'],
+      [cut, 'refused'],
+    ]);
+    expect(out.files.find((f) => f.file === copy)!.reason).toMatch(
+      new RegExp(`^same content as ${files[0]!.replace(/\./g, '\\.')} \\(file \\d+\\), already loaded`),
+    );
+    expect(out.files.find((f) => f.file === cut)!.reason).toMatch(/trailer|truncated|header/);
+    // Both are warnings in the log, not routine lines.
+    const warned = r.stderr
+      .split('\n')
+      .filter((l) => l.includes('"settlement file processed"'))
+      .filter((l) => (JSON.parse(l) as { level: number }).level === 40);
+    expect(warned).toHaveLength(2);
+    // Nothing of either was loaded: the copy's lines are not counted twice.
+    const lines = await reference.db
+      .selectFrom('settlement_files')
+      .select(['file_name', 'status', 'loaded_count'])
+      .where('file_name', 'in', [copy, cut])
+      .execute();
+    expect(lines).toEqual([{ file_name: cut, status: 'rejected', loaded_count: 0 }]);
   });
 });

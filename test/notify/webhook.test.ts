@@ -195,4 +195,28 @@ describe('summaryText', () => {
       }),
     ).toBe('payrecon run 1 payunity 2026-11-20: succeeded; no discrepancies');
   });
+
+  it('names the settlement files the run did not load, and those it corrected', () => {
+    expect(
+      summaryText({
+        status: 'succeeded',
+        runId: 2,
+        from: '2026-11-20',
+        to: '2026-11-20',
+        providers: ['payunity'],
+        counts: { discrepancies: {} },
+        files: [
+          { provider: 'payunity', file: 'A.csv', what: 'refused', reason: 'trailer missing' },
+          {
+            provider: 'payunity',
+            file: 'B.csv',
+            what: 'corrected',
+            reason: 'replaces the version loaded as file 3',
+          },
+        ],
+      }),
+    ).toBe(
+      'payrecon run 2 payunity 2026-11-20: succeeded; no discrepancies; 1 settlement file not loaded (payunity A.csv: trailer missing); 1 corrected settlement file (payunity B.csv)',
+    );
+  });
 });
