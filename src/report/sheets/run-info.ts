@@ -42,6 +42,8 @@ interface FileRow {
   rejected_count: number;
   remote_path: string;
   reject_reason: string | null;
+  id: number;
+  supersedes_file_id: number | null;
 }
 
 interface WindowRow {
@@ -91,11 +93,13 @@ export async function writeRunInfo(
 
   const files = await snap.all(
     sql<FileRow>`
-    select provider, file_name, status, sha256, settlement_date, line_count, loaded_count, rejected_count, remote_path,
-      reject_reason
+    select id, provider, file_name, status, sha256, settlement_date, line_count, loaded_count, rejected_count,
+      remote_path, reject_reason, supersedes_file_id
     from settlement_files
-    -- the files this run fetched, and the files of its dates it used (a rerun finds them already loaded)
+    -- the files this run fetched, the versions its corrections replaced, and the files of its dates it used (a rerun
+    -- finds them already loaded)
     where run_id = ${scope.runId}
+      or id in (select supersedes_file_id from settlement_files where run_id = ${scope.runId})
       or (provider = any(${scope.providers}::text[]) and status <> 'superseded'
         and settlement_date between ${scope.from} and ${scope.to})
     order by provider, settlement_date nulls last, file_name, id`.compile(scope.db),
@@ -113,7 +117,14 @@ export async function writeRunInfo(
       null,
       date(f.settlement_date),
       null,
-      [f.remote_path, f.reject_reason].filter(Boolean).join('; '),
+      [
+        f.remote_path,
+        f.reject_reason,
+        f.supersedes_file_id !== null ? `a correction: replaces file ${f.supersedes_file_id}` : null,
+        f.status === 'superseded' ? `file ${f.id}, replaced by a correction` : null,
+      ]
+        .filter(Boolean)
+        .join('; '),
     ]);
   }
   const windows = await snap.all(
