@@ -10,7 +10,7 @@ import type { SettlementSource } from './types.js';
 export function createSource(provider: ProviderName, s: SettlementConfig, log?: Logger): SettlementSource {
   if (s.source === 'sftp') {
     if (!s.sftp) throw new ConfigError(`providers.${provider}.settlement.sftp: required when source is sftp`);
-    return new SftpSource(s.sftp, { log });
+    return new SftpSource(s.sftp, { log, configKey: `providers.${provider}.settlement.sftp` });
   }
   if (!s.localDir)
     throw new ConfigError(`providers.${provider}.settlement.localDir: required when source is local`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpConfig } from '../config/schema.js';
-import { SourceError } from '../shared/errors.js';
+import { ConfigError, SourceError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { Downloaded, RemoteFile, SettlementSource } from './types.js';
 import { appendStream, freshProgress, progressFromDisk, type WriteProgress } from './write-file.js';
@@ -25,6 +25,8 @@ export interface SftpSourceOptions {
   log?: Logger;
   /** Called with each received chunk's size (tests use it to cut the connection mid-transfer). */
   onData?: (file: RemoteFile, bytes: number) => void;
+  /** The configuration key of these settings, for messages that say what to check. */
+  configKey?: string;
 }
 
 export class SftpSource implements SettlementSource {
@@ -44,7 +46,14 @@ export class SftpSource implements SettlementSource {
 
   async list(): Promise<RemoteFile[]> {
     return this.withRetry('list', async (c) => {
-      const entries = await c.list(this.remoteDir);
+      const entries = await c.list(this.remoteDir).catch((e: unknown) => {
+        // SFTP status 2 (no such file): the folder is missing, which retrying will not change.
+        if ((e as { code?: unknown }).code === 2 || /no such file/i.test((e as Error).message))
+          throw new FatalSourceError(
+            `${this.description}: the remote folder ${this.remoteDir} does not exist; check ${this.key}.remoteDir`,
+          );
+        throw e;
+      });
       return entries
         .filter((e) => e.type === '-')
         .map((e) => ({
@@ -102,7 +111,7 @@ export class SftpSource implements SettlementSource {
         conn = this.connection();
         return await fn(await conn);
       } catch (e) {
-        if (e instanceof FatalSourceError) throw e;
+        if (e instanceof FatalSourceError || e instanceof ConfigError) throw e;
         if (signal?.aborted) throw e;
         // Drop the connection this attempt used (others may already have replaced it) so the next one reconnects.
         if (conn && this.client === conn) {
@@ -110,8 +119,11 @@ export class SftpSource implements SettlementSource {
           void conn.then((x) => x.end()).catch(() => undefined);
         }
         if (attempt >= this.cfg.retries) {
+          const hint = unreachable(e)
+            ? `; check ${this.key}.host and ${this.key}.port, and that this machine can reach them`
+            : '';
           throw new SourceError(
-            `${this.description}: ${what} failed after ${attempt + 1} attempt(s): ${(e as Error).message}`,
+            `${this.description}: ${what} failed after ${attempt + 1} attempt(s): ${(e as Error).message}${hint}`,
             { cause: e },
           );
         }
@@ -125,9 +137,28 @@ export class SftpSource implements SettlementSource {
     }
   }
 
+  private get key(): string {
+    return this.opts.configKey ?? 'settlement.sftp';
+  }
+
   private connection(): Promise<SftpClient> {
     this.client ??= this.connect();
     return this.client;
+  }
+
+  /** The private key's bytes; a key file that cannot be read is a configuration error (exit 2), not retried. */
+  private privateKey(): Buffer | undefined {
+    const file = this.cfg.privateKeyPath;
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(
+        `${this.key}.privateKeyPath: ${file} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`,
+        { cause: e },
+      );
+    }
   }
 
   private async connect(): Promise<SftpClient> {
@@ -137,13 +168,14 @@ export class SftpSource implements SettlementSource {
     const client = new SftpClient('payrecon', { error: quiet, end: quiet, close: quiet });
     let seen: string | null = null;
     const pinned = cfg.hostKeySha256?.replace(/=+$/, '');
+    const privateKey = this.privateKey();
     try {
       await client.connect({
         host: cfg.host,
         port: cfg.port,
         username: cfg.username,
         password: cfg.password,
-        privateKey: cfg.privateKeyPath ? readFileSync(cfg.privateKeyPath) : undefined,
+        privateKey,
         passphrase: cfg.passphrase,
         readyTimeout: cfg.readyTimeoutSeconds * 1000,
         hostVerifier: (key: Buffer) => {
@@ -155,9 +187,9 @@ export class SftpSource implements SettlementSource {
       await client.end().catch(() => undefined);
       const msg = (e as Error).message;
       if (seen !== null && !cfg.insecureSkipHostKeyCheck && seen !== pinned) {
+        // Complete as it stands: the library's "Host denied (verification failed)" would only repeat it.
         throw new FatalSourceError(
-          `host key of ${cfg.host}:${cfg.port} is ${seen as string} but the configuration pins ${cfg.hostKeySha256 ?? '(none)'}; refusing to connect (check the server's fingerprint with its operator, then update hostKeySha256)`,
-          { cause: e },
+          `host key of ${cfg.host}:${cfg.port} is ${seen as string} but the configuration pins ${cfg.hostKeySha256 ?? '(none)'}; refusing to connect (check the server's fingerprint with its operator, then update ${this.key}.hostKeySha256)`,
         );
       }
       if (/authentication/i.test(msg)) {
@@ -176,4 +208,17 @@ export class SftpSource implements SettlementSource {
     }
     return client;
   }
+}
+
+/** A connection that never got through: refused, unresolvable, unreachable or timed out before the handshake. */
+function unreachable(e: unknown): boolean {
+  for (let cur: unknown = e, i = 0; cur instanceof Error && i < 5; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code))
+      return true;
+    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Timed out while waiting for handshake/.test(cur.message))
+      return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
 }

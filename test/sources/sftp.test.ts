@@ -7,7 +7,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SftpConfig } from '../../src/config/schema.js';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
-import { SourceError } from '../../src/shared/errors.js';
+import { oneLine } from '../../src/cli/exit-codes.js';
+import { ConfigError, SourceError } from '../../src/shared/errors.js';
+import { serverPort } from '../../src/shared/free-port.js';
 import { SftpSource, sshFingerprint } from '../../src/sources/sftp.js';
 import { testDbPerSuite } from '../helpers/db.js';
 import { sshdUnavailable, startSshd, type SshdServer } from '../helpers/sshd.js';
@@ -175,6 +177,37 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     } finally {
       await source.close();
     }
+  });
+
+  it('says what to check: a missing remote folder, an unreachable server, a key file that is not there', async () => {
+    const key = 'providers.payunity.settlement.sftp';
+    const missing = new SftpSource(sftpCfg({ remoteDir: `${sshd.dataDir}/nothere`, retries: 3 }), {
+      configKey: key,
+    });
+    const started = Date.now();
+    const noDir = await missing.list().catch((e: unknown) => e);
+    await missing.close();
+    expect(oneLine(noDir)).toBe(
+      `${missing.description}: the remote folder ${sshd.dataDir}/nothere does not exist; check ${key}.remoteDir`,
+    );
+    expect(Date.now() - started).toBeLessThan(3000); // not retried: it will not appear by waiting
+    // Nothing listens on this port (below the ephemeral range, free right now).
+    const port = await serverPort();
+    const down = new SftpSource(sftpCfg({ port, retries: 1 }), { configKey: key });
+    const refused = await down.list().catch((e: unknown) => e);
+    await down.close();
+    expect(oneLine(refused)).toMatch(
+      new RegExp(
+        `list failed after 2 attempt\\(s\\): .*ECONNREFUSED.*; check ${key}\\.host and ${key}\\.port, and that this machine can reach them$`,
+      ),
+    );
+    const noKey = new SftpSource(sftpCfg({ privateKeyPath: path.join(tmp, 'no-such-key') }), {
+      configKey: key,
+    });
+    const keyErr = await noKey.list().catch((e: unknown) => e);
+    await noKey.close();
+    expect(keyErr).toBeInstanceOf(ConfigError); // exit 2, as config check says
+    expect(oneLine(keyErr)).toBe(`${key}.privateKeyPath: ${path.join(tmp, 'no-such-key')} not found`);
   });
 
   it('gives up after its retries with a SourceError, leaving no partial file and nothing loaded', async () => {
