@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { readActionRows, type ActionRow } from '../report/approval-reader.js';
+import { MISPLACED_ROW, readActionRows, type ActionRow } from '../report/approval-reader.js';
 import { latestDecision } from '../report/latest-decision.js';
 import { ACTIONS } from '../report/sheets/discrepancies.js';
 import { UsageError } from '../shared/errors.js';
@@ -79,6 +79,7 @@ function checkRows(rows: readonly ActionRow[], status: ReadonlyMap<string, strin
     seen.set(r.discrepancyId, r);
     if (!status.has(r.discrepancyId))
       problems.push(`${where}: unknown discrepancy id ${r.discrepancyId} (a workbook of another database?)`);
+    else if (!r.idMatchesRow) problems.push(`${where}: ${MISPLACED_ROW}`);
   }
   return problems;
 }

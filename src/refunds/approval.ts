@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { readApprovalWorkbook, type ApprovalRow, type CellAmount } from '../report/approval-reader.js';
+import {
+  MISPLACED_ROW,
+  readApprovalWorkbook,
+  type ApprovalRow,
+  type CellAmount,
+} from '../report/approval-reader.js';
 import { UsageError } from '../shared/errors.js';
 import { formatMinor, jsonNumberToMinor, parseMajorToMinor } from '../shared/money.js';
 import { liveActionsOf } from './repository.js';
@@ -64,6 +69,7 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
     if (!d.in_run) problems.push(`${where(id)}: not a discrepancy of run ${runId}`);
     const row = rows?.find((r) => r.discrepancyId === id);
+    if (row && !row.idMatchesRow) problems.push(`${where(id)}: ${MISPLACED_ROW}`);
     if (row) problems.push(...compareRow(row, d).map((p) => `${where(id)}: ${p}`));
   }
   if (problems.length > 0) {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
+import { discrepancyId as idFor } from '../reconcile/ids.js';
+import type { DiscrepancyType } from '../reconcile/types.js';
 import { UsageError } from '../shared/errors.js';
 
 // Reads finance's decisions back from the report workbook: the rows of the Discrepancies sheet (and its
@@ -25,10 +27,22 @@ export interface ApprovalRow {
   gatewayAmount: CellAmount;
   settledAmount: CellAmount;
   difference: CellAmount;
+  /**
+   * Whether the id is the one the row's own Provider, Type and Transaction ID give. When not, the Action is not on
+   * the row it was chosen for (a column sorted or pasted apart from the others, a row edited by hand).
+   */
+  idMatchesRow: boolean;
 }
+
+/** The problem to name when a row's id is not its own (see ApprovalRow.idMatchesRow). */
+export const MISPLACED_ROW =
+  "the Discrepancy ID does not belong to this row's Provider, Type and Transaction ID (sorted or edited apart from its row?)";
 
 const COLUMNS = {
   id: 'Discrepancy ID',
+  provider: 'Provider',
+  type: 'Type',
+  transactionId: 'Transaction ID',
   currency: 'Currency',
   gateway: 'Gateway amount',
   settled: 'Settled amount',
@@ -84,11 +98,13 @@ export async function readActionRows(
       if (number === 1) return;
       const action = cellText(row.getCell(cols.action).value).trim().toUpperCase();
       if (action === '') return;
+      const discrepancyId = cellText(row.getCell(cols.id).value).trim();
       out.push({
         action,
         sheet: sheet.name,
         row: number,
-        discrepancyId: cellText(row.getCell(cols.id).value).trim(),
+        discrepancyId,
+        idMatchesRow: idOf(row, cols) === discrepancyId,
         currency: cellText(row.getCell(cols.currency).value).trim() || null,
         gatewayAmount: cellAmount(row.getCell(cols.gateway).value),
         settledAmount: cellAmount(row.getCell(cols.settled).value),
@@ -97,6 +113,15 @@ export async function readActionRows(
     });
   }
   return { rows: out, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The id the row's Provider, Type and Transaction ID give (docs/matching.md), or null when one is missing. */
+function idOf(row: ExcelJS.Row, cols: Record<keyof typeof COLUMNS, number>): string | null {
+  const provider = cellText(row.getCell(cols.provider).value).trim();
+  const type = cellText(row.getCell(cols.type).value).trim();
+  const key = cellText(row.getCell(cols.transactionId).value).trim();
+  if (provider === '' || type === '' || key === '') return null;
+  return idFor(provider, type as DiscrepancyType, key);
 }
 
 function headerColumns(row: ExcelJS.Row, sheet: string, named: string): Record<keyof typeof COLUMNS, number> {

@@ -220,6 +220,18 @@ describe('payrecon decisions import', () => {
       /^decisions refused, nothing was recorded: Discrepancies row \d+: Action "IGNROE" is not one of REFUND, IGNORE, INVESTIGATE; Discrepancies row \d+: unknown discrepancy id D0123456789abcdef \(a workbook of another database\?\)$/,
     );
 
+    // an Action left on a row whose Type was changed (or sorted apart from its id): not the row it was chosen for
+    const moved = await editedCopy(report, path.join(dir, 'moved.xlsx'), {
+      refund: [],
+      set: [
+        { id: a, header: 'Action', value: 'IGNORE' },
+        { id: a, header: 'Type', value: 'fee_mismatch' },
+      ],
+    });
+    await expect(importDecisions(db.db, moved, new Date(NOW))).rejects.toThrow(
+      /^decisions refused, nothing was recorded: Discrepancies row \d+: the Discrepancy ID does not belong to this row's Provider, Type and Transaction ID \(sorted or edited apart from its row\?\)$/,
+    );
+
     // a row added by hand with an Action and no id
     const noId = await editedCopy(report, path.join(dir, 'no-id.xlsx'), { refund: [], extraRow: '' });
     await expect(importDecisions(db.db, noId, new Date(NOW))).rejects.toThrow(

@@ -64,12 +64,19 @@ describe('approval workbook', () => {
     expect(w.refundsAtGateway()).toEqual([]);
   });
 
-  it('refuses an edited currency and an unknown id', async () => {
+  it('refuses an edited currency, a REFUND on a row that is not its own, and an unknown id', async () => {
     const currency = await approvalCopy('edited-currency.xlsx', {
       refund: [w.ids[0]!],
       set: [{ id: w.ids[0]!, header: 'Currency', value: 'USD' }],
     });
     await expect(exec(currency)).rejects.toThrow(/Currency "USD" differs from the database \(EUR\)/);
+    const moved = await approvalCopy('edited-provider.xlsx', {
+      refund: [w.ids[0]!],
+      set: [{ id: w.ids[0]!, header: 'Provider', value: 'useepay' }],
+    });
+    await expect(exec(moved)).rejects.toThrow(
+      `(${w.ids[0]}): the Discrepancy ID does not belong to this row's Provider, Type and Transaction ID`,
+    );
     const unknown = await approvalCopy('unknown-id.xlsx', {
       refund: [w.ids[0]!],
       extraRow: 'D00000000000000ff',
