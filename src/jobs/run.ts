@@ -141,7 +141,6 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         );
         outs.forEach((out, i) => {
           manifest.files.push(...out.files);
-          counts.rejectedLines += out.rejectedLines;
           noted.push(...notedFiles(req.providers[i]!, out));
         });
         counts.refusedFiles = noted.filter((f) => f.what === 'refused').length;
@@ -163,7 +162,8 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       manifest.refundChecks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
       for (const p of req.providers)
         manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
-      if (!req.stages.fetch) counts.rejectedLines = await rejectedLinesInRange(env, req);
+      // The lines the workbook's Rejected lines sheet lists: a rerun that finds its files loaded says the same.
+      counts.rejectedLines = await rejectedLinesOf(env, req, runId);
       await saveProgress(env, runId, manifest, counts);
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
     } catch (e) {
@@ -254,14 +254,19 @@ async function closeInterruptedRuns(env: RunEnv): Promise<void> {
   if (closed.length > 0) env.log.warn({ runs: closed.map((r) => r.id) }, 'closed runs that were interrupted');
 }
 
-async function rejectedLinesInRange(env: RunEnv, req: RunRequest): Promise<number> {
+/** Rejected lines of the loaded files of the range, and of those this run loaded (late files of other dates). */
+async function rejectedLinesOf(env: RunEnv, req: RunRequest, runId: number): Promise<number> {
   const row = await env.db.db
     .selectFrom('rejected_lines as r')
     .innerJoin('settlement_files as f', 'f.id', 'r.file_id')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('f.provider', 'in', req.providers)
-    .where('f.settlement_date', '>=', req.range.from)
-    .where('f.settlement_date', '<=', req.range.to)
+    .where((eb) =>
+      eb.or([
+        eb('f.run_id', '=', runId),
+        eb.and([eb('f.settlement_date', '>=', req.range.from), eb('f.settlement_date', '<=', req.range.to)]),
+      ]),
+    )
     .where('f.status', '=', 'loaded')
     .executeTakeFirst();
   return Number(row?.n ?? 0);

@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { OpenDatabase } from '../../src/db/open.js';
+import type { StageContext } from '../../src/jobs/context.js';
 import { executeRun, type RunRequest, type RunStages } from '../../src/jobs/run.js';
 import { LockHeldError, RunFailedError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
@@ -27,9 +29,29 @@ const req: RunRequest = {
   stages: { fetch: true, pull: true, report: true },
 };
 
+/**
+ * What a fetch writes that the run counts: a loaded file of this run with `rejected` rejected lines. Its date is
+ * outside every range here, so only the run that loaded it counts them.
+ */
+async function loadedFile(ctx: StageContext, provider: string, rejected: number): Promise<void> {
+  const { rows } = await sql<{ id: number }>`
+    insert into settlement_files (provider, remote_path, file_name, size, sha256, settlement_date, profile, status,
+      line_count, loaded_count, rejected_count, run_id)
+    values (${provider}, ${`/out/${provider}-${ctx.runId}.csv`}, ${`${provider}-${ctx.runId}.csv`}, 1,
+      repeat('0', 64), '2026-10-01', ${provider}, 'loaded', ${rejected + 1}, 1, ${rejected}, ${ctx.runId})
+    returning id`.execute(ctx.db);
+  for (let i = 0; i < rejected; i++)
+    await sql`insert into rejected_lines (file_id, line_no, reason, raw) values (${rows[0]!.id}, ${i + 2}, 'bad', 'x')`.execute(
+      ctx.db,
+    );
+}
+
 function stages(overrides: Partial<RunStages> = {}): RunStages {
   return {
-    fetch: () => Promise.resolve({ files: [{ name: 'f.csv' }], loadedLines: 3, rejectedLines: 1 }),
+    fetch: async (ctx) => {
+      await loadedFile(ctx, 'useepay', 1);
+      return { files: [{ name: 'f.csv' }], loadedLines: 3, rejectedLines: 1 };
+    },
     pull: () => Promise.resolve({ windows: [{ endpoint: 'intents', records: 5 }], records: 5 }),
     match: () =>
       Promise.resolve({
@@ -183,9 +205,10 @@ describe('a run', () => {
         {
           ...env(
             stages({
-              fetch: async (_c, p) => {
+              fetch: async (c, p) => {
                 // useepay ends first, yet payunity's files are listed first.
                 await meet('fetch', p);
+                await loadedFile(c, p, 1);
                 if (p === 'payunity') await new Promise((r) => setTimeout(r, 30));
                 return { files: [{ name: `${p}.csv` }], loadedLines: 1, rejectedLines: 1 };
               },

@@ -33,9 +33,14 @@ export async function writeRejected({ wb, snap, scope, maxRows, signal }: SheetC
   const sheet = openSheet(wb, REJECTED_SHEET, maxRows, signal);
   const q = sql<RejectedRow>`
     with files as (
-      select id, provider, file_name, settlement_date, status, reject_reason from settlement_files
+      select id, provider, file_name, settlement_date, status, reject_reason from settlement_files f
       where provider = any(${scope.providers}::text[]) and status <> 'superseded'
         and (run_id = ${scope.runId} or settlement_date between ${scope.from} and ${scope.to})
+        -- a delivery refused whole by an earlier run is no longer news once that file's path is loaded (the good
+        -- version before it, or a good one since); this run's own refusals are always shown
+        and not (status = 'rejected' and run_id is distinct from ${scope.runId} and exists (
+          select 1 from settlement_files g
+          where g.provider = f.provider and g.remote_path = f.remote_path and g.status = 'loaded'))
     )
     select provider, file_name, settlement_date, line_no, reason, raw from (
       select f.provider, f.file_name, f.settlement_date, null::integer as line_no,
