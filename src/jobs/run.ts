@@ -146,6 +146,9 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         counts.refusedFiles = noted.filter((f) => f.what === 'refused').length;
         counts.correctedFiles = noted.filter((f) => f.what === 'corrected').length;
       }
+      // The lines the workbook's Rejected lines sheet lists: a rerun that finds its files loaded says the same.
+      // Counted here, so that a run failing later records them too.
+      counts.rejectedLines = await rejectedLinesOf(env, req, runId);
       if (req.stages.pull) {
         const outs = await eachProvider(ctx, req.providers, (c, p) =>
           stage('pull', p, () => env.stages.pull(c, p, req.range)),
@@ -162,8 +165,6 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       manifest.refundChecks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
       for (const p of req.providers)
         manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
-      // The lines the workbook's Rejected lines sheet lists: a rerun that finds its files loaded says the same.
-      counts.rejectedLines = await rejectedLinesOf(env, req, runId);
       await saveProgress(env, runId, manifest, counts);
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
     } catch (e) {

@@ -149,6 +149,8 @@ describe('a run', () => {
     const row = await failedRun(err);
     expect(row.status).toBe('failed');
     expect(row.error).toBe('useepay unreachable');
+    // What the fetch did before the failure is on record.
+    expect(row.counts).toMatchObject({ rejectedLines: 1, refusedFiles: 0 });
     expect(row.manifest).toMatchObject({
       stages: { 'fetch:useepay': { status: 'succeeded' }, 'pull:useepay': { status: 'failed' } },
     });
