@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ConfigError, LockHeldError, UsageError } from '../shared/errors.js';
+import { causeChain, ConfigError, LockHeldError, UsageError } from '../shared/errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3 } as const;
 
@@ -15,10 +15,8 @@ export function exitCodeFor(error: unknown): number {
 export function oneLine(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   let msg = error.message;
-  let cause = (error as { cause?: unknown }).cause;
-  while (cause instanceof Error && !(error instanceof ConfigError || error instanceof UsageError)) {
-    if (!msg.includes(cause.message)) msg += `: ${cause.message}`;
-    cause = (cause as { cause?: unknown }).cause;
-  }
+  if (!(error instanceof ConfigError || error instanceof UsageError))
+    for (const cause of causeChain(error).slice(1))
+      if (!msg.includes(cause.message)) msg += `: ${cause.message}`;
   return msg.replace(/\s*\n\s*/g, ' ');
 }

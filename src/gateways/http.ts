@@ -1,7 +1,7 @@
 // The one HTTP layer both gateway clients use: timeouts, bounded concurrency, retries with backoff on reads,
 // and the refund rule (a POST is sent once; if we cannot tell whether it arrived, say so instead of guessing).
 import type { ProviderName } from '../config/schema.js';
-import { GatewayError } from '../shared/errors.js';
+import { causeChain, errorCode, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { RefundUnknownError } from './types.js';
 import { Limiter } from '../shared/concurrent.js';
@@ -206,12 +206,12 @@ export class HttpClient {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted)
         throw new Transient('timeout', `timeout after ${this.opts.timeoutMs} ms`, undefined, { cause: e });
-      const code = networkCode(e);
+      const code = errorCode(e);
       // Refused or unresolvable: nothing was sent. Anything else may have happened mid-request.
       const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND';
       // The system's own words name the address ("connect ECONNREFUSED 127.0.0.1:1"), once; the wrappers between
       // ("fetch failed") say nothing more.
-      const root = innermost(e);
+      const root = causeChain(e).at(-1) ?? new Error(String(e));
       const said = root.message || code || 'no detail';
       throw new Transient(
         refused ? 'unreachable' : 'lost',
@@ -245,27 +245,6 @@ export class HttpClient {
     }
     return { status: res.status, body, text: res.text };
   }
-}
-
-/** The deepest error of the cause chain: the system's own, for a network failure. */
-function innermost(e: unknown): Error {
-  let cur = e instanceof Error ? e : new Error(String(e));
-  for (let i = 0; i < 6; i++) {
-    const next = (cur as { cause?: unknown }).cause;
-    if (!(next instanceof Error)) break;
-    cur = next;
-  }
-  return cur;
-}
-
-function networkCode(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 function gatewayCode(text: string): string | undefined {

@@ -62,3 +62,26 @@ export class RunFailedError extends PayreconError {
     this.range = options?.range;
   }
 }
+
+/** `e` and its causes, outermost first, as far as they are Errors (a few levels at most: a cause may loop). */
+export function causeChain(e: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let cur = e; cur instanceof Error && chain.length < 8 && !chain.includes(cur); cur = cur.cause)
+    chain.push(cur);
+  return chain;
+}
+
+/** The string `code` of the first error in `e`'s cause chain that has one (ECONNREFUSED, ENOENT, …). */
+export function errorCode(e: unknown): string | undefined {
+  for (const c of causeChain(e)) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/** Why a file could not be read, from the error reading it: "not found", or "cannot be read (EACCES)". */
+export function unreadableReason(e: unknown): string {
+  const code = errorCode(e);
+  return code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? (e as Error).message})`;
+}
