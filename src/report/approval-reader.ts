@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { discrepancyId as idFor } from '../reconcile/ids.js';
 import type { DiscrepancyType } from '../reconcile/types.js';
-import { UsageError } from '../shared/errors.js';
+import { unreadableReason, UsageError } from '../shared/errors.js';
 
 // Reads finance's decisions back from the report workbook: the rows of the Discrepancies sheet (and its
 // continuation sheets "Discrepancies (2)", …) whose Action is filled in (readActionRows, for `payrecon decisions
@@ -76,8 +76,7 @@ export async function readActionRows(
     // Read here, not by ExcelJS's readFile, whose "File not found" error carries no code.
     bytes = await readFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${label} ${file} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`, {
+    throw new UsageError(`${label} ${file} ${unreadableReason(e)}`, {
       cause: e,
     });
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpConfig } from '../config/schema.js';
-import { ConfigError, SourceError } from '../shared/errors.js';
+import { causeChain, ConfigError, errorCode, SourceError, unreadableReason } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { Downloaded, RemoteFile, SettlementSource } from './types.js';
 import { appendStream, freshProgress, progressFromDisk, type WriteProgress } from './write-file.js';
@@ -15,6 +15,18 @@ import { appendStream, freshProgress, progressFromDisk, type WriteProgress } fro
 /** `SHA256:<base64 without padding>` of a public key blob, as `ssh-keygen -l` prints it. */
 export function sshFingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/**
+ * The bytes of a private key file; one that cannot be read is a configuration error (exit 2, never retried), named
+ * by its key path (`configKey`.privateKeyPath). `config check` reads it the same way.
+ */
+export function readPrivateKey(file: string, configKey: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new ConfigError(`${configKey}.privateKeyPath: ${file} ${unreadableReason(e)}`, { cause: e });
+  }
 }
 
 class FatalSourceError extends SourceError {
@@ -146,21 +158,6 @@ export class SftpSource implements SettlementSource {
     return this.client;
   }
 
-  /** The private key's bytes; a key file that cannot be read is a configuration error (exit 2), not retried. */
-  private privateKey(): Buffer | undefined {
-    const file = this.cfg.privateKeyPath;
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ConfigError(
-        `${this.key}.privateKeyPath: ${file} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`,
-        { cause: e },
-      );
-    }
-  }
-
   private async connect(): Promise<SftpClient> {
     const cfg = this.cfg;
     // Library default listeners print to the console; ours stay silent (errors surface through the promises).
@@ -168,7 +165,8 @@ export class SftpSource implements SettlementSource {
     const client = new SftpClient('payrecon', { error: quiet, end: quiet, close: quiet });
     let seen: string | null = null;
     const pinned = cfg.hostKeySha256?.replace(/=+$/, '');
-    const privateKey = this.privateKey();
+    const privateKey =
+      cfg.privateKeyPath === undefined ? undefined : readPrivateKey(cfg.privateKeyPath, this.key);
     try {
       await client.connect({
         host: cfg.host,
@@ -198,9 +196,10 @@ export class SftpSource implements SettlementSource {
           { cause: e },
         );
       }
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || /privateKey|passphrase|Cannot parse/i.test(msg)) {
+      // The key file was read above: what is left is a key the library cannot parse or decrypt.
+      if (/privateKey|passphrase|Cannot parse/i.test(msg)) {
         throw new FatalSourceError(
-          `${this.description}: cannot use the private key ${cfg.privateKeyPath ?? ''}: ${msg}; check privateKeyPath and passphrase`,
+          `${this.description}: cannot use the private key ${cfg.privateKeyPath ?? ''}: ${msg}; check ${this.key}.privateKeyPath and ${this.key}.passphrase`,
           { cause: e },
         );
       }
@@ -212,13 +211,11 @@ export class SftpSource implements SettlementSource {
 
 /** A connection that never got through: refused, unresolvable, unreachable or timed out before the handshake. */
 function unreachable(e: unknown): boolean {
-  for (let cur: unknown = e, i = 0; cur instanceof Error && i < 5; i++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code))
-      return true;
-    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Timed out while waiting for handshake/.test(cur.message))
-      return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
+  const code = errorCode(e);
+  if (code !== undefined && ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code))
+    return true;
+  // ssh2-sftp-client words some of these into its own messages, without a code.
+  return causeChain(e).some((c) =>
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Timed out while waiting for handshake/.test(c.message),
+  );
 }

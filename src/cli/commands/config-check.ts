@@ -1,10 +1,10 @@
-import { accessSync, constants } from 'node:fs';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { redactConfig } from '../../config/redact.js';
 import { PROVIDERS } from '../../config/schema.js';
 import { ConfigError } from '../../shared/errors.js';
 import { resolveProfile } from '../../settlement/profiles/index.js';
+import { readPrivateKey } from '../../sources/sftp.js';
 import { common, type Registrar } from '../program.js';
 
 export function registerConfig(program: Command, r: Registrar): void {
@@ -27,9 +27,11 @@ export function registerConfig(program: Command, r: Registrar): void {
         }
         const key = p.settlement.sftp?.privateKeyPath;
         if (key !== undefined && p.settlement.source === 'sftp') {
-          const unreadable = unreadableFile(key);
-          if (unreadable)
-            problems.push(`providers.${provider}.settlement.sftp.privateKeyPath: ${key} ${unreadable}`);
+          try {
+            readPrivateKey(key, `providers.${provider}.settlement.sftp`);
+          } catch (e) {
+            problems.push((e as Error).message);
+          }
         }
       }
       if (problems.length > 0) throw new ConfigError(problems.join('; '));
@@ -41,15 +43,4 @@ export function registerConfig(program: Command, r: Registrar): void {
       return Promise.resolve();
     }),
   );
-}
-
-/** Why `file` cannot be read, or undefined when it can. */
-function unreadableFile(file: string): string | undefined {
-  try {
-    accessSync(file, constants.R_OK);
-    return undefined;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'not found' : `cannot be read (${code})`;
-  }
 }
