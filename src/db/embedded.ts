@@ -163,7 +163,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
 
   let started = false;
   const useServer = async (): Promise<void> => {
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(bins, dataDir, ids, password, log);
+    if (!existsSync(path.join(dataDir, 'PG_VERSION')))
+      await initialise(bins, dataDir, ids, spawnOpts, password, log);
     const existing = runningServer(dataDir);
     if (existing) return adopt(existing);
     if (!(await portFree(opts.port))) {
@@ -247,6 +248,7 @@ async function initialise(
   bins: Binaries,
   dataDir: string,
   ids: Ids,
+  spawnOpts: object,
   password: string,
   log: (msg: string) => void,
 ): Promise<void> {
@@ -267,7 +269,7 @@ async function initialise(
         '--no-locale',
         '--no-instructions',
       ],
-      { ...ids, env: { ...process.env, LC_ALL: 'C' } },
+      spawnOpts,
     );
   } catch (e) {
     throw new DatabaseError(`cannot initialise the embedded PostgreSQL in ${dataDir}: ${stderrOf(e)}`);

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type pg from 'pg';
+import type { Db } from './connect.js';
 import { LockHeldError } from '../shared/errors.js';
 
 // Session-level advisory locks, each on a dedicated connection, so a lock is released when its process dies,
@@ -62,4 +64,15 @@ export function acquireRunLock(pool: pg.Pool, what = 'a run'): Promise<HeldLock>
 
 export function acquireRefundLock(pool: pg.Pool, what: string): Promise<HeldLock> {
   return acquireAdvisoryLock(pool, REFUND_LOCK_KEY, what, 'refunds plan or execution');
+}
+
+/** Whether any session of this database holds the run lock (read from pg_locks: taking it would race a run). */
+export async function runLockHeld(db: Db): Promise<boolean> {
+  const { rows } = await sql<{ held: boolean }>`
+    select exists (
+      select 1 from pg_locks l
+      where l.locktype = 'advisory' and l.granted and l.classid = 0 and l.objid = ${RUN_LOCK_KEY} and l.objsubid = 1
+        and l.database = (select oid from pg_database where datname = current_database())
+    ) as held`.execute(db);
+  return rows[0]?.held ?? false;
 }

@@ -19,8 +19,6 @@ export interface FetchOutcome {
   /** Each file as the fetch stage reports it (src/settlement/fetch.ts); the run reads what it must say about it. */
   files: (Pick<FetchedFile, 'name'> &
     Partial<Pick<FetchedFile, 'status' | 'reason' | 'supersededFileId' | 'copyOfFileId'>>)[];
-  loadedLines: number;
-  rejectedLines: number;
 }
 export interface PullOutcome {
   windows: unknown[];

@@ -1,8 +1,7 @@
 // The runs table as `payrecon runs` shows it. A run marked running while no process holds the run lock was
 // interrupted (its process was killed): the next run records it as failed, and until then it is shown as what it is.
-import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { RUN_LOCK_KEY } from '../db/lock.js';
+import { runLockHeld } from '../db/lock.js';
 
 export interface ListedRun {
   runId: number;
@@ -59,15 +58,4 @@ export async function listRuns(db: Db, limit: number): Promise<ListedRun[]> {
       reportPath: run.report_path,
     };
   });
-}
-
-/** Whether any session of this database holds the run lock (read from pg_locks: taking it would race a run). */
-async function runLockHeld(db: Db): Promise<boolean> {
-  const { rows } = await sql<{ held: boolean }>`
-    select exists (
-      select 1 from pg_locks l
-      where l.locktype = 'advisory' and l.granted and l.classid = 0 and l.objid = ${RUN_LOCK_KEY} and l.objsubid = 1
-        and l.database = (select oid from pg_database where datname = current_database())
-    ) as held`.execute(db);
-  return rows[0]?.held ?? false;
 }

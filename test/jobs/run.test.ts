@@ -50,7 +50,7 @@ function stages(overrides: Partial<RunStages> = {}): RunStages {
   return {
     fetch: async (ctx) => {
       await loadedFile(ctx, 'useepay', 1);
-      return { files: [{ name: 'f.csv' }], loadedLines: 3, rejectedLines: 1 };
+      return { files: [{ name: 'f.csv' }] };
     },
     pull: () => Promise.resolve({ windows: [{ endpoint: 'intents', records: 5 }], records: 5 }),
     match: () =>
@@ -128,7 +128,7 @@ describe('a run', () => {
           fetch: async () => {
             entered();
             await held;
-            return { files: [], loadedLines: 0, rejectedLines: 0 };
+            return { files: [] };
           },
         }),
       ),
@@ -212,7 +212,7 @@ describe('a run', () => {
                 await meet('fetch', p);
                 await loadedFile(c, p, 1);
                 if (p === 'payunity') await new Promise((r) => setTimeout(r, 30));
-                return { files: [{ name: `${p}.csv` }], loadedLines: 1, rejectedLines: 1 };
+                return { files: [{ name: `${p}.csv` }] };
               },
               pull: async (_c, p) => {
                 await meet('pull', p);

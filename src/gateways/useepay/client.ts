@@ -193,13 +193,13 @@ export class UseepayClient implements GatewayClient {
   }
 }
 
-/** Single objects may come bare or wrapped in `data`. */
 /** `t`, stored as `text` when there is one (else serialised again). */
 function withText(t: GatewayTransaction, text: string | undefined): GatewayTransaction {
   if (text !== undefined) t.rawText = text;
   return t;
 }
 
+/** Single objects may come bare or wrapped in `data`. */
 function unwrap(body: unknown): unknown {
   const d = (body as { data?: unknown } | undefined)?.data;
   return d !== null &&

@@ -83,13 +83,9 @@ export async function writeRunInfo(
   if (scope.laterRuns.length > 0)
     add('Run', 'Later runs over these dates', scope.laterRuns.join(', '), LATER_RUNS_DETAIL);
   // A count by type is one row per type (`discrepancies.amount_mismatch`), a number finance can add up.
-  const count = (v: unknown) => (typeof v === 'number' ? int(v) : JSON.stringify(v));
-  for (const [k, v] of Object.entries(run.counts)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v))
-      for (const [k2, v2] of Object.entries(v as Record<string, unknown>))
-        add('Counts', `${k}.${k2}`, count(v2));
-    else add('Counts', k, count(v));
-  }
+  for (const [key, value] of Object.entries(run.counts))
+    for (const [item, v] of flatten(key, value))
+      add('Counts', item, typeof v === 'number' ? int(v) : text(v));
 
   const files = await snap.all(
     sql<FileRow>`
@@ -155,25 +151,26 @@ export async function writeRunInfo(
   // The manifest's files/windows are the job's copy of the tables above: shown only when the tables have none.
   for (const [key, value] of Object.entries(run.manifest)) {
     if ((key === 'files' && files.length > 0) || (key === 'windows' && windows.length > 0)) continue;
-    for (const [item, text] of flatten(key, value)) add('Manifest', item, text);
+    for (const [item, v] of flatten(key, value)) add('Manifest', item, text(v));
   }
 
   return writeFitted(wb, RUN_INFO_SHEET, rows, 3, maxRows, signal);
 }
 
-/** One row per scalar, array element or object entry: `stageTimings.fetch` → 1234. */
-function flatten(key: string, value: unknown): Array<[string, string]> {
+/** One row per scalar, array element or object entry: `stageTimings.fetch` → 1234 (an element object described). */
+function flatten(key: string, value: unknown): Array<[string, unknown]> {
   if (Array.isArray(value)) {
     return value.map((el: unknown, i) => [
       `${key}[${i}]`,
       el !== null && typeof el === 'object' ? describe(el as Record<string, unknown>) : String(el),
     ]);
   }
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-      `${key}.${k}`,
-      typeof v === 'string' ? v : JSON.stringify(v),
-    ]);
-  }
-  return [[key, typeof value === 'string' ? value : JSON.stringify(value)]];
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value as Record<string, unknown>).map(([k, v]) => [`${key}.${k}`, v]);
+  return [[key, value]];
+}
+
+/** A value as the text of a cell: strings as they are, anything else as JSON. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
