@@ -78,6 +78,9 @@ class Transient extends Error {
   }
 }
 
+/** The wait after a 429 that gives no Retry-After (OPPWA's public client waits 30 s). */
+export const RATE_LIMITED_WAIT_MS = 30_000;
+
 /** Retry-After as seconds or an HTTP date; capped so a hostile value cannot park a run for hours. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -144,8 +147,10 @@ export class HttpClient {
           this.opts.maxDelayMs ?? 30_000,
           (this.opts.baseDelayMs ?? 250) * 2 ** (attempt - 1),
         );
-        // Full jitter spreads retries of parallel requests; Retry-After, when given, is a floor.
-        const delay = Math.max(e.retryAfterMs ?? 0, Math.round(backoff * (0.5 + this.random() / 2)));
+        // Full jitter spreads retries of parallel requests; Retry-After, when given, is a floor. A 429 without
+        // one waits as long as the gateways' own clients do: a quick retry only spends the next attempt.
+        const floor = e.retryAfterMs ?? (e.kind === 'rate-limited' ? RATE_LIMITED_WAIT_MS : 0);
+        const delay = Math.max(floor, Math.round(backoff * (0.5 + this.random() / 2)));
         this.log.warn({ path, attempt, delayMs: delay, reason: e.message }, 'gateway read failed, retrying');
         await this.sleep(delay, signal);
       }

@@ -1,4 +1,5 @@
-// The pull stage: every UTC day of [from − trailingDays, to], page by page into Postgres, each window recorded.
+// The pull stage: every UTC day covering the local dates [from − trailingDays, to], page by page into Postgres, each
+// window recorded.
 import type pg from 'pg';
 import type { ProviderName } from '../config/schema.js';
 import type { StageContext } from '../jobs/context.js';
@@ -90,7 +91,7 @@ export async function pullGateway(
     writes[lane] = write;
     last = write;
   };
-  const days = dateWindows(from, range.to);
+  const days = dateWindows(from, range.to, ctx.config.timezone);
   try {
     for (const [i, day] of days.entries()) {
       ctx.signal.throwIfAborted();

@@ -1,4 +1,6 @@
-// Time windows for API pulls: UTC days, because the gateways' query filters speak UTC.
+// Time windows for API pulls: UTC days, because the gateways' query filters speak UTC, covering local dates.
+import { addDays } from '../shared/dates.js';
+import { zonedTimeToInstant } from '../shared/zoned-time.js';
 import type { PullWindow } from './types.js';
 
 const DAY_MS = 86_400_000;
@@ -17,10 +19,15 @@ export function dayWindows(window: PullWindow): PullWindow[] {
   return out;
 }
 
-/** The UTC day windows covering calendar dates from..to inclusive ('YYYY-MM-DD'). */
-export function dateWindows(fromDate: string, toDate: string): PullWindow[] {
+/**
+ * The whole UTC days covering the local dates from..to inclusive ('YYYY-MM-DD') of `timeZone`: the dates the
+ * matcher reads by. West of UTC a local day ends on the next UTC date, east of it it starts on the one before.
+ */
+export function dateWindows(fromDate: string, toDate: string, timeZone: string): PullWindow[] {
+  const start = zonedTimeToInstant(fromDate, '00:00', timeZone).getTime();
+  const end = zonedTimeToInstant(addDays(toDate, 1), '00:00', timeZone).getTime();
   return dayWindows({
-    from: new Date(`${fromDate}T00:00:00Z`),
-    to: new Date(Date.parse(`${toDate}T00:00:00Z`) + DAY_MS),
+    from: new Date(Math.floor(start / DAY_MS) * DAY_MS),
+    to: new Date(Math.ceil(end / DAY_MS) * DAY_MS),
   });
 }

@@ -97,6 +97,26 @@ describe('PayUnity client', () => {
     expect(calls).toBe(1);
   });
 
+  it('"cannot find transaction" on a later page is records lost, not an empty tail', async () => {
+    const page2Gone: typeof fetch = (i, init) =>
+      String(i instanceof Request ? i.url : i).includes('pageNo=2')
+        ? Promise.resolve(
+            new Response('{"result":{"code":"700.400.580","description":"cannot find transaction"}}', {
+              status: 400,
+            }),
+          )
+        : fetch(i, init);
+    const err = await pullAll(client('payunity', config, page2Gone), DAY1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as Error).message).toMatch(/page 2 of the window from 2026-11-02T00:00:00\.000Z/);
+    // The same answer on the first page is an empty window.
+    const empty: PullWindow = {
+      from: new Date('2020-01-01T00:00:00Z'),
+      to: new Date('2020-01-02T00:00:00Z'),
+    };
+    expect((await pullAll(client('payunity'), empty)).txns).toEqual([]);
+  });
+
   it('looks up by id (unknown -> []), and brings the payment a chargeback references', async () => {
     const c = client('payunity');
     const db = data.payunity.find((r) => r.paymentType === 'DB')!;

@@ -2,7 +2,7 @@
 // transient, a refund POST never retried.
 import { describe, expect, it } from 'vitest';
 import { oneLine } from '../../src/cli/exit-codes.js';
-import { HttpClient, parseRetryAfter } from '../../src/gateways/http.js';
+import { HttpClient, RATE_LIMITED_WAIT_MS, parseRetryAfter } from '../../src/gateways/http.js';
 import { RefundUnknownError } from '../../src/gateways/types.js';
 import { GatewayError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
@@ -68,6 +68,13 @@ describe('HttpClient', () => {
     expect(sleeps[0]).toBe(7000);
     // Exponential backoff with jitter (random pinned at 0.5 -> 75 % of the step).
     expect(sleeps.slice(1)).toEqual([375, 750, 1500]);
+  });
+
+  it('a 429 without Retry-After waits as a gateway client does, not a quick backoff step', async () => {
+    const { c, sleeps } = http([new Response('{}', { status: 429 }), ok({ fine: true })]);
+    await c.getJson('v3/query', { pageNo: 2 });
+    expect(sleeps).toEqual([RATE_LIMITED_WAIT_MS]);
+    expect(RATE_LIMITED_WAIT_MS).toBe(30_000);
   });
 
   it('gives up after the configured retries with a GatewayError naming the provider', async () => {

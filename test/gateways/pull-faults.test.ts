@@ -81,7 +81,7 @@ describe('pullGateway under injected faults', () => {
     sim.setFaults({
       seed: 3,
       rate429: 0.03,
-      retryAfterSeconds: 0,
+      retryAfterSeconds: null, // the client's own wait (asleep here)
       rate500: 0.03,
       rateMalformed: 0.02,
       rateDrop: 0.02,

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayClient } from '../../src/gateways/index.js';
 import type { GatewayClient, PullWindow } from '../../src/gateways/types.js';
-import { dayWindows } from '../../src/gateways/windows.js';
+import { dateWindows, dayWindows } from '../../src/gateways/windows.js';
 import { DEFAULT_CREDENTIALS, type SandboxData } from '../../src/sandbox/data.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { silentLogger } from '../../src/shared/log.js';
@@ -77,5 +77,21 @@ describe('pull windows', () => {
         to: new Date('2026-11-04T00:00:00Z'),
       }),
     ).toEqual(['100', '101', '102', '103', '104']);
+  });
+
+  it('covers the local dates of the configured time zone with whole UTC days', () => {
+    const days = (from: string, to: string, tz: string) =>
+      dateWindows(from, to, tz).map((w) => w.from.toISOString().slice(0, 10));
+    expect(days('2026-10-03', '2026-10-03', 'UTC')).toEqual(['2026-10-03']);
+    // New York's 3 October ends at 04:00 UTC on the 4th; Berlin's starts at 22:00 UTC on the 2nd.
+    expect(days('2026-10-03', '2026-10-03', 'America/New_York')).toEqual(['2026-10-03', '2026-10-04']);
+    expect(days('2026-10-03', '2026-10-04', 'Europe/Berlin')).toEqual([
+      '2026-10-02',
+      '2026-10-03',
+      '2026-10-04',
+    ]);
+    // Whole days only, so a day pulled for one run is the same request as for the next.
+    for (const w of dateWindows('2026-10-03', '2026-10-03', 'Asia/Kolkata'))
+      expect(w.to.getTime() - w.from.getTime()).toBe(86_400_000);
   });
 });

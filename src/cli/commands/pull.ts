@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { pullProvider, type PullSummary } from '../../gateways/stage.js';
-import { addDays, eachDate } from '../../shared/dates.js';
+import { dateWindows } from '../../gateways/windows.js';
+import { addDays } from '../../shared/dates.js';
 import { createProgress } from '../../shared/progress.js';
 import {
   common,
@@ -30,9 +31,10 @@ export function registerPull(program: Command, r: Registrar): void {
         const out: PullSummary[] = [];
         for (const p of providers) {
           // A bar on a terminal only; cron, CI and --json get none.
-          const days = eachDate(
+          const days = dateWindows(
             addDays(range.from, -(config.providers[p]?.pull.trailingDays ?? 0)),
             range.to,
+            config.timezone,
           ).length;
           const progress = createProgress(`pull ${p} (days)`, days, {
             json: ctx.opts.json,

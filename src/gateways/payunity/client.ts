@@ -104,8 +104,16 @@ export class PayunityClient implements GatewayClient {
     );
     const body = (res.body ?? {}) as QueryPage;
     const code = body.result?.code;
-    // An empty window is reported as "cannot find transaction".
-    if (code === NOT_FOUND) return { pages: 0, records: [], texts: [] };
+    // An empty window is reported as "cannot find transaction". Only its first page can be empty: a later page
+    // of a window that had records is records lost, never an empty tail.
+    if (code === NOT_FOUND && pageNo === 1) return { pages: 0, records: [], texts: [] };
+    if (code === NOT_FOUND)
+      throw new GatewayError(
+        `payunity /v3/query answered "cannot find transaction" for page ${pageNo} of the window from ` +
+          `${w.from.toISOString()}: its records were not all read, so the window is not recorded as pulled; ` +
+          'run again',
+        'payunity',
+      );
     if (res.status !== 200 || !code || !QUERY_OK.test(code))
       throw this.failure('/v3/query', res.status, body);
     if (body.records !== undefined && !Array.isArray(body.records))

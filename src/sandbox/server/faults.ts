@@ -5,10 +5,10 @@ import { Rng } from '../generate/prng.js';
 export interface FaultOptions {
   /** Seed of the fault sequence: the same seed and the same requests give the same faults. */
   seed?: number;
-  /** Share of reads answered 429 with Retry-After (0..1). */
+  /** Share of reads answered 429 (0..1). */
   rate429?: number;
-  /** Retry-After seconds sent with a 429 (default 1). */
-  retryAfterSeconds?: number;
+  /** Retry-After seconds sent with a 429 (default 1); null sends none, as OPPWA's paging sometimes does. */
+  retryAfterSeconds?: number | null;
   /** Share of reads answered 500. */
   rate500?: number;
   /** Share of reads answered after `slowMs`. */
@@ -104,7 +104,12 @@ export async function applyReadFault(
 ): Promise<'answered' | 'malformed' | 'continue'> {
   switch (fault) {
     case '429':
-      res.writeHead(429, { 'content-type': contentType, 'retry-after': String(opts.retryAfterSeconds ?? 1) });
+      res.writeHead(
+        429,
+        opts.retryAfterSeconds === null
+          ? { 'content-type': contentType }
+          : { 'content-type': contentType, 'retry-after': String(opts.retryAfterSeconds ?? 1) },
+      );
       res.end('{"result":{"code":"800.120.100","description":"Too many requests. Please try again later."}}');
       return 'answered';
     case '500':
