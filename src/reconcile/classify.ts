@@ -48,7 +48,8 @@ export async function classifyPairs(db: Db): Promise<void> {
         when 'currency_mismatch' then format('gateway currency %s, settled %s', x.g_currency,
           ${majorTextSql(sql`x.gross`, sql`x.currency`)})
         when 'status_mismatch' then format('settled as paid, but the gateway says %s',
-          case when x.g_reversed then 'reversed' else x.g_status end)
+          case when x.g_reversed then 'reversed' when x.g_kind = 'authorization' and x.g_status in ('succeeded', 'review')
+               then 'authorized (PA), never captured' else x.g_status end)
         else format('settled gross differs from the gateway amount (%s line)', x.kind)
       end
     from (
@@ -56,6 +57,13 @@ export async function classifyPairs(db: Db): Promise<void> {
         when gm.g_currency is not null and gm.g_currency <> gm.currency then 'currency_mismatch'
         when gm.kind = 'payment' and gm.g_kind = 'payment'
           and (gm.g_status in ('failed', 'cancelled', 'requires_capture') or gm.g_reversed) then 'status_mismatch'
+        -- A PA moves no money until its CP: a line naming it settles the capture, if there is one.
+        when gm.kind = 'payment' and gm.g_kind = 'authorization'
+          and (gm.g_status in ('failed', 'cancelled') or gm.g_reversed
+               or gm.g_status in ('succeeded', 'review') and not exists (select 1 from gateway_transactions c
+                              where c.provider = gm.provider and c.root_payment_id = gm.g_tid
+                                and c.referenced_id is not null and c.kind = 'payment'
+                                and c.status in ('succeeded', 'review'))) then 'status_mismatch'
         when gm.g_amount is not null and gm.gross <> gm.g_amount then 'amount_mismatch'
       end as type
       from ${RC_GM} gm

@@ -47,9 +47,11 @@ export async function buildLedger(db: Db): Promise<void> {
         from gateway_transactions gt where gt.provider = r.provider and gt.transaction_id = r.root offset 0
       ) gt
     ), valued as (
-      select x.*, exists (select 1 from gateway_transactions v where v.provider = x.provider
-                          and v.referenced_id = x.transaction_id and v.kind = 'reversal' and v.status = 'succeeded')
-        as reversed
+      -- What successful RVs left of each payment: a partial void cancels its part, one without an amount the whole.
+      select x.*, case when x.kind = 'payment' then greatest(0, abs(x.amount_minor) - coalesce((
+          select case when bool_or(v.amount_minor is null) then abs(x.amount_minor) else sum(abs(v.amount_minor)) end
+          from gateway_transactions v where v.provider = x.provider and v.referenced_id = x.transaction_id
+            and v.kind = 'reversal' and v.status = 'succeeded'), 0)) end as unvoided
       from rows x
     ), sums as (
       select provider, root,
@@ -58,8 +60,7 @@ export async function buildLedger(db: Db): Promise<void> {
         min(transaction_time) filter (where transaction_id = root) as root_time,
         max(merchant_reference) filter (where transaction_id = root) as root_ref,
         coalesce(max(abs(amount_minor)) filter (where transaction_id = root and kind = 'payment'), 0) as root_amount,
-        coalesce(sum(abs(amount_minor)) filter (where kind = 'payment' and status in ('succeeded', 'review')
-                                                 and not reversed), 0) as captured,
+        coalesce(sum(unvoided) filter (where kind = 'payment' and status in ('succeeded', 'review')), 0) as captured,
         coalesce(sum(abs(amount_minor)) filter (where kind = 'refund' and status in ('succeeded', 'review')), 0) as refunded,
         coalesce(sum(abs(amount_minor)) filter (where kind = 'refund' and status in ('pending', 'pending_long')), 0)
           as refund_pending,
@@ -105,8 +106,9 @@ export async function classifyRefundExceeds(db: Db): Promise<void> {
 
 /**
  * refundable_minor of each candidate: its refund amount, capped by what is still refundable on the root payment:
- * captured - refunded (pending ones too) - charged back - planned or sent by payrecon. For status_mismatch the
- * gateway captured nothing, so the settled gross stands in for "captured": that is what the shopper paid.
+ * captured - refunded (pending ones too) - charged back (less chargeback reversals) - planned or sent by payrecon.
+ * For status_mismatch the gateway captured nothing, so the settled gross stands in for "captured": that is what the
+ * shopper paid.
  */
 export async function capRefundable(db: Db): Promise<void> {
   await exec(
@@ -114,7 +116,7 @@ export async function capRefundable(db: Db): Promise<void> {
     sql`
     update rc_found f set refundable = greatest(0, least(f.refund_amount,
       (case when f.type = 'status_mismatch' then f.settled_amount else l.captured end)
-        - l.refunded - l.refund_pending - l.charged_back - l.planned))
+        - l.refunded - l.refund_pending - greatest(0, l.charged_back - l.cb_reversed) - l.planned))
     from rc_ledger l
     where f.refund_amount is not null and l.provider = f.provider and l.root = f.refund_root`,
   );

@@ -17,23 +17,32 @@ import { exec, MATCHABLE_KINDS } from './sql-util.js';
 /**
  * The scope's view of a gateway record (never `raw`: it is wide and the matcher does not need it): the signed
  * amount as if it succeeded, + to the merchant and - to the shopper whatever sign the record carried; its local
- * transaction date; whether a successful RV reversed it; whether it is an expected movement (docs/matching.md).
+ * transaction date; whether successful RVs reversed it whole (a partial void lowers the amount instead); whether it is
+ * an expected movement (docs/matching.md).
  * Followed by a WHERE on `g` (gateway_transactions) and `p` (rc_prov).
  */
 function gSelect(tz: string) {
+  const WHOLE = sql.raw(`coalesce(rv.unvalued or rv.voided >= abs(g.amount_minor), false)`);
   return sql`
     select g.provider, g.transaction_id, g.gateway_type, g.kind, g.status,
       coalesce(g.root_payment_id, g.transaction_id) as root, g.referenced_id, g.merchant_reference,
-      case when g.kind in ('payment', 'chargeback_reversal') then abs(g.amount_minor)
+      case when g.kind = 'payment' and ${WHOLE} then abs(g.amount_minor)
+           when g.kind = 'payment' then abs(g.amount_minor) - coalesce(rv.voided, 0)
+           when g.kind = 'chargeback_reversal' then abs(g.amount_minor)
            when g.kind in ('refund', 'chargeback') then -abs(g.amount_minor) end as amount,
       g.currency, g.transaction_time, (g.transaction_time at time zone ${tz})::date as local_date,
-      lower(g.brand) as brand, rv.referenced_id is not null as reversed,
-      (rv.referenced_id is null and g.amount_minor is not null and g.currency is not null
+      lower(g.brand) as brand, ${WHOLE} as reversed,
+      (not ${WHOLE} and g.amount_minor is not null and g.currency is not null
         and ((g.kind in ('payment', 'refund', 'chargeback_reversal') and g.status in ('succeeded', 'review'))
              or (g.kind = 'chargeback' and g.status = 'chargeback'))) as expected
     from gateway_transactions g join rc_prov p on p.provider = g.provider
-    left join (select distinct r.provider, r.referenced_id from gateway_transactions r
-               where r.kind = 'reversal' and r.status = 'succeeded' and r.referenced_id is not null) rv
+    -- Successful RVs on a payment or authorization: a void of less than its amount cancels only that part, and what
+    -- is expected to settle is the rest. An RV without an amount cancels the whole.
+    left join (select r.provider, r.referenced_id, sum(abs(r.amount_minor)) as voided,
+                 bool_or(r.amount_minor is null) as unvalued
+               from gateway_transactions r
+               where r.kind = 'reversal' and r.status = 'succeeded' and r.referenced_id is not null
+               group by r.provider, r.referenced_id) rv
       on rv.provider = g.provider and rv.referenced_id = g.transaction_id and g.kind in ('payment', 'authorization')`;
 }
 

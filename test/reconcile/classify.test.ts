@@ -374,3 +374,77 @@ test('fee schedule: percent + fixed with tolerance, a brand rule wins, refunds a
   });
   expect(f4.detail).toBe('fee differs from the schedule (2.5% + 0.10 EUR, tolerance 0.01 EUR)');
 });
+
+test('a partial void cancels its part; a settled PA needs a capture; chargeback reversals are refundable again', async () => {
+  const rv = (id: string, of: string, amount: number | null) =>
+    ({ id, type: 'RV', kind: 'reversal', time: T(9), ref: of, root: of, amount }) as const;
+  await insertGateway(db.db, [
+    { id: 'PV1', time: T(8) }, // 10.00, 3.00 voided: 7.00 settles
+    rv('PV1V', 'PV1', 300),
+    { id: 'PV2', time: T(8) }, // the same, settled whole: 3.00 too much
+    rv('PV2V', 'PV2', 300),
+    { id: 'PV3', time: T(8) }, // the same, never settled: 7.00 missing
+    rv('PV3V', 'PV3', 300),
+    { id: 'PV4', time: T(8) }, // voided in two parts adding up to the whole: reversed
+    rv('PV4A', 'PV4', 600),
+    rv('PV4B', 'PV4', 400),
+    { id: 'PA1', type: 'PA', kind: 'authorization', time: T(8) }, // voided, yet settled
+    rv('PA1V', 'PA1', null),
+    { id: 'PA2', type: 'PA', kind: 'authorization', time: T(8), amount: 2000 }, // never captured, yet settled
+    { id: 'PA3', type: 'PA', kind: 'authorization', time: T(8) }, // captured: its line settles the capture
+    { id: 'PA3C', type: 'CP', time: T(9), ref: 'PA3', root: 'PA3' },
+    { id: 'CBR', time: T(8) }, // charged back, and the chargeback reversed: the 1.00 settled too much is refundable
+    {
+      id: 'CBR1',
+      type: 'CB',
+      kind: 'chargeback',
+      status: 'chargeback',
+      time: T(9),
+      ref: 'CBR',
+      root: 'CBR',
+      amount: -1000,
+    },
+    {
+      id: 'CBR2',
+      type: 'CR',
+      kind: 'chargeback_reversal',
+      time: T(10),
+      ref: 'CBR',
+      root: 'CBR',
+      amount: 1000,
+    },
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: 'PV1', gross: 700 },
+    { tid: 'PV2', gross: 1000 },
+    { tid: 'PV4', gross: 1000 },
+    { tid: 'PA1' },
+    { tid: 'PA2', gross: 2000 },
+    { tid: 'PA3' },
+    { tid: 'CBR', gross: 1100 },
+    { tid: 'CBR1', kind: 'chargeback', gross: -1000 },
+    { tid: 'CBR2', kind: 'chargeback_reversal', gross: 1000 },
+  ]);
+  const run = await newRun(db.db);
+  await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-20'));
+  expect((await openKeys(db.db)).filter((k) => !k.endsWith(':PA3C'))).toEqual([
+    'amount_mismatch:CBR',
+    'amount_mismatch:PV2',
+    'missing_in_settlement:PV3',
+    'status_mismatch:PA1',
+    'status_mismatch:PA2',
+    'status_mismatch:PV4',
+  ]);
+  const byKey = new Map((await openDiscrepancies(db.db)).map((d) => [`${d.type}:${d.transaction_id}`, d]));
+  expect(byKey.get('amount_mismatch:PV2')).toMatchObject({
+    gateway_amount_minor: 700,
+    settled_amount_minor: 1000,
+    refundable_minor: 300,
+  });
+  expect(byKey.get('missing_in_settlement:PV3')).toMatchObject({ gateway_amount_minor: 700 });
+  expect(byKey.get('status_mismatch:PA1')!.detail).toBe('settled as paid, but the gateway says reversed');
+  expect(byKey.get('status_mismatch:PA2')!.detail).toBe(
+    'settled as paid, but the gateway says authorized (PA), never captured',
+  );
+  expect(byKey.get('amount_mismatch:CBR')).toMatchObject({ difference_minor: 100, refundable_minor: 100 });
+});
