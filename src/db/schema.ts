@@ -40,6 +40,8 @@ export interface SettlementFilesTable {
   supersedes_file_id: number | null;
   run_id: number | null;
   fetched_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** As the source listed the file; null when it reports none, and on rows loaded before it was recorded. */
+  remote_modified_at: Timestamp | null;
 }
 
 export type SettlementKind =

@@ -128,6 +128,7 @@ export async function fetchSettlement(
         fileName: w.file.name,
         size: archived.size,
         sha256: archived.sha256,
+        modifiedAt: w.file.modifiedAt,
         settlementDate: w.date,
         localPath: archived.path,
         profile,

@@ -15,6 +15,8 @@ export interface LoadInput {
   fileName: string;
   size: number;
   sha256: string;
+  /** As the source listed the file (null or absent when it reports none): what the next fetch compares. */
+  modifiedAt?: Date | null;
   /** From the file name; when null the earliest line date is recorded. */
   settlementDate: string | null;
   /** The downloaded (archived) copy that is parsed. */
@@ -36,7 +38,8 @@ export interface LoadOutcome {
   copyOfFileId?: number;
 }
 
-const FILE_COLUMNS = `provider, remote_path, file_name, size, sha256, settlement_date, archive_path, profile, run_id`;
+const FILE_COLUMNS = `provider, remote_path, file_name, size, sha256, settlement_date, archive_path, profile, run_id,
+  remote_modified_at`;
 
 export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promise<LoadOutcome> {
   const client = await pool.connect();
@@ -60,6 +63,14 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     );
     const found = same.rows[0];
     if (found) {
+      // The row with these bytes takes the time they were listed with now, so the next fetch knows the file without
+      // downloading it again: a row loaded before times were recorded, or the same bytes delivered again.
+      if (input.modifiedAt)
+        await client.query(
+          `update settlement_files set remote_modified_at = $2
+           where id = $1 and remote_modified_at is distinct from $2`,
+          [found.id, input.modifiedAt],
+        );
       await client.query('commit');
       return {
         status: 'duplicate',
@@ -101,7 +112,7 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     const predecessor = pred.rows[0]?.id;
     const inserted = await client.query<{ id: number }>(
       `insert into settlement_files (${FILE_COLUMNS}, status, supersedes_file_id)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'loaded', $10) returning id`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loaded', $11) returning id`,
       [...fileValues(input), predecessor ?? null],
     );
     const fileId = inserted.rows[0]!.id;
@@ -207,6 +218,7 @@ function fileValues(input: LoadInput): unknown[] {
     input.localPath,
     input.profile.name,
     input.runId,
+    input.modifiedAt ?? null,
   ];
 }
 
@@ -215,8 +227,9 @@ async function recordRejected(client: pg.PoolClient, input: LoadInput, reason: s
   await client.query('begin');
   const r = await client.query<{ id: number }>(
     `insert into settlement_files (${FILE_COLUMNS}, status, reject_reason)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'rejected', $10)
-     on conflict (provider, remote_path, size, sha256) do update set reject_reason = excluded.reject_reason
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'rejected', $11)
+     on conflict (provider, remote_path, size, sha256) do update set reject_reason = excluded.reject_reason,
+       remote_modified_at = coalesce(excluded.remote_modified_at, settlement_files.remote_modified_at)
      returning id`,
     [...fileValues(input), reason],
   );

@@ -72,7 +72,8 @@ export class SftpSource implements SettlementSource {
           name: e.name,
           path: path.posix.join(this.remoteDir, e.name),
           size: e.size,
-          modifiedAt: new Date(e.modifyTime),
+          // Whole seconds; none when the server's attributes leave the time out.
+          modifiedAt: Number.isFinite(e.modifyTime) ? new Date(e.modifyTime) : null,
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
     });
