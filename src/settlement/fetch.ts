@@ -96,7 +96,8 @@ export async function fetchSettlement(
       const { matches, date } = fileNameDate(profile, file.name);
       if (!matches) continue;
       const inRange = date !== null && date >= range.from && date <= range.to;
-      if (inRange || !seen.has(seenKey(file.path, file.size))) wanted.push({ file, date });
+      // Outside the range, a file is fetched unless its path, size and modification time were recorded before.
+      if (inRange || !seen.has(seenKey(file))) wanted.push({ file, date });
     }
     log.info(
       { listed: listed.length, wanted: wanted.length, source: source.description },

@@ -1,7 +1,17 @@
 // Read-side queries over the file registry (settlement_files) used to decide what to fetch.
 import type { Db } from '../db/connect.js';
 
-/** "remote path \0 size" of every file of the provider seen before, whatever its status. */
+/** What the listing says of a file, which is all that is known of it before it is downloaded. */
+export interface ListedFile {
+  path: string;
+  size: number;
+  modifiedAt: Date | null;
+}
+
+/**
+ * Keys (see `seenKey`) of every file of the provider seen before under one of the listed paths, whatever its
+ * status: (path, size) for every row, and (path, size, modification time) for rows that recorded one.
+ */
 export async function seenFiles(
   db: Db,
   provider: string,
@@ -10,13 +20,26 @@ export async function seenFiles(
   if (remotePaths.length === 0) return new Set();
   const rows = await db
     .selectFrom('settlement_files')
-    .select(['remote_path', 'size'])
+    .select(['remote_path', 'size', 'remote_modified_at'])
     .where('provider', '=', provider)
     .where('remote_path', 'in', remotePaths)
     .execute();
-  return new Set(rows.map((r) => seenKey(r.remote_path, r.size)));
+  const seen = new Set<string>();
+  for (const r of rows) {
+    seen.add(seenKey({ path: r.remote_path, size: r.size, modifiedAt: null }));
+    if (r.remote_modified_at)
+      seen.add(seenKey({ path: r.remote_path, size: r.size, modifiedAt: r.remote_modified_at }));
+  }
+  return seen;
 }
 
-export function seenKey(remotePath: string, size: number): string {
-  return `${remotePath}\u0000${size}`;
+/**
+ * A listed file is seen when a row has its path, size and modification time: a correction that keeps the byte
+ * size still comes with a new time. A row without a time (loaded before times were recorded) does not count for a
+ * file listed with one, which is then downloaded and hashed once; only when the source reports no time are path
+ * and size all there is to compare.
+ */
+export function seenKey(file: ListedFile): string {
+  const key = `${file.path}\u0000${file.size}`;
+  return file.modifiedAt ? `${key}\u0000${file.modifiedAt.getTime()}` : key;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -301,6 +301,80 @@ describe('fetch from a local folder', () => {
       ['PAYUNITY_SETTLEMENT_S1_20261119.csv', 'loaded'],
       ['PAYUNITY_SETTLEMENT_S1_20261121.csv', 'loaded'],
     ]);
+  });
+
+  it('loads a same-size correction of a file dated outside the range, found by its new modification time', async () => {
+    const s = setup('pu-same-size');
+    const name = 'PAYUNITY_SETTLEMENT_M1_20261110.csv';
+    const version = (amount: string) =>
+      payunityFile([
+        payunityLine({ id: 'm1', date: '2026-11-10', amount: '50.00', fee: '1.00', net: '49.00' }),
+        payunityLine({
+          id: 'm2',
+          ref: 'm1',
+          paymentType: 'RF',
+          date: '2026-11-10',
+          amount,
+          fee: '0.00',
+          net: amount,
+        }),
+      ]);
+    const file = writeFile(s.inbox, name, version('-10.00'));
+    utimesSync(file, new Date('2026-11-10T06:00:00Z'), new Date('2026-11-10T06:00:00Z'));
+    const first = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-10', to: '2026-11-10' });
+    expect(first.files).toMatchObject([{ name, status: 'loaded', loaded: 2 }]);
+
+    // Listed again unchanged for another day: seen before, so not even downloaded.
+    const unchanged = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(unchanged.files).toEqual([]);
+
+    // The provider re-delivers it corrected: one amount changed, the byte size did not.
+    const before = statSync(file).size;
+    writeFile(s.inbox, name, version('-15.00'));
+    expect(statSync(file).size).toBe(before);
+    utimesSync(file, new Date('2026-11-21T06:00:00Z'), new Date('2026-11-21T06:00:00Z'));
+    const second = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(second.files).toMatchObject([
+      { name, status: 'corrected', loaded: 2, supersededFileId: first.files[0]!.fileId },
+    ]);
+    const lines = await linesOf(second.files[0]!.fileId!);
+    expect(lines.map((l) => [l.transaction_id, l.gross_minor])).toEqual([
+      ['m1', 5000],
+      ['m2', -1500],
+    ]);
+    expect(await linesOf(first.files[0]!.fileId!)).toEqual([]);
+
+    // Seen now under its new modification time: the next run skips it again.
+    const third = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(third.files).toEqual([]);
+  });
+
+  it('downloads once a file recorded before modification times were, then knows it by its time', async () => {
+    const s = setup('pu-no-mtime');
+    const name = 'PAYUNITY_SETTLEMENT_O1_20261110.csv';
+    writeFile(
+      s.inbox,
+      name,
+      payunityFile([
+        payunityLine({ id: 'o1', date: '2026-11-10', amount: '3.00', fee: '0.00', net: '3.00' }),
+      ]),
+    );
+    const first = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-10', to: '2026-11-10' });
+    expect(first.files).toMatchObject([{ name, status: 'loaded' }]);
+    // As a row written before the column existed.
+    await db.db
+      .updateTable('settlement_files')
+      .set({ remote_modified_at: null })
+      .where('id', '=', first.files[0]!.fileId!)
+      .execute();
+    // Its size alone does not tell whether it changed: fetched and hashed, the same bytes load nothing...
+    const second = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(second.files).toMatchObject([
+      { name, status: 'duplicate', loaded: 0, fileId: first.files[0]!.fileId },
+    ]);
+    // ...and the time it was listed with is recorded, so it is not fetched again.
+    const third = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(third.files).toEqual([]);
   });
 
   it('rejects whole files that cannot be read: bad gzip, not gzip despite the name, wrong encoding, missing column', async () => {

@@ -1,7 +1,7 @@
 // SFTP against a real OpenSSH sshd on loopback: key, encrypted key and password logins, host key pinning,
 // a connection killed mid-download, and untrusted remote names.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -241,6 +241,46 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       .execute();
     expect(rows).toEqual([]);
     expect(existsSync(s.archive) ? readdirSync(s.archive).filter((n) => n.includes('_N1_')) : []).toEqual([]);
+  });
+
+  it('loads a same-size correction of a file dated outside the range, found by its new modification time', async () => {
+    // A folder of its own: the shared one holds other tests' files, never loaded, which any range would fetch.
+    const dir = path.posix.join(sshd.dataDir, 'redelivered');
+    const name = 'PAYUNITY_SETTLEMENT_R1_20261110.csv';
+    const version = (amount: string) =>
+      payunityFile([
+        payunityLine({
+          id: 'r1',
+          ref: 'r0',
+          paymentType: 'RF',
+          date: '2026-11-10',
+          amount,
+          fee: '0.00',
+          net: amount,
+        }),
+      ]);
+    const file = writeFile(dir, name, version('-10.00'));
+    // SFTP lists whole seconds.
+    utimesSync(file, new Date('2026-11-10T06:00:00Z'), new Date('2026-11-10T06:00:00Z'));
+    const s = config('redelivered', { remoteDir: dir });
+    const first = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-10', to: '2026-11-10' });
+    expect(first.files).toMatchObject([{ name, status: 'loaded', loaded: 1 }]);
+    expect(
+      (await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' })).files,
+    ).toEqual([]);
+
+    writeFile(dir, name, version('-15.00'));
+    utimesSync(file, new Date('2026-11-21T06:00:00Z'), new Date('2026-11-21T06:00:00Z'));
+    const second = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
+    expect(second.files).toMatchObject([
+      { name, status: 'corrected', loaded: 1, supersededFileId: first.files[0]!.fileId },
+    ]);
+    const line = await db.db
+      .selectFrom('settlement_lines')
+      .select('gross_minor')
+      .where('file_id', '=', second.files[0]!.fileId!)
+      .executeTakeFirstOrThrow();
+    expect(line.gross_minor).toBe(-1500);
   });
 
   it('refuses unsafe remote names without writing them to disk', async () => {
