@@ -120,7 +120,10 @@ class FileState {
       this.netSumKnown = false;
       return;
     }
-    const c = convertRecord(p, this.layout, rec.fields, rec.lineNo, raw, this.input.fileDate);
+    // The parsed fields are stored too (a merchant reference may hold a card number): masked like the raw text.
+    // A line whose raw text holds no card number has none in its fields, which are cut from it.
+    const fields = raw === rec.raw ? rec.fields : rec.fields.map(maskCardNumbers);
+    const c = convertRecord(p, this.layout, fields, rec.lineNo, raw, this.input.fileDate);
     if (c.ok) {
       this.loaded++;
       if (p.trailer === 'payunity') {
@@ -129,7 +132,7 @@ class FileState {
       }
       this.sink.line(c.line);
     } else {
-      if (p.trailer === 'payunity') this.addNetText(rec.fields);
+      if (p.trailer === 'payunity') this.addNetText(fields);
       this.reject(rec.lineNo, c.reason, raw);
     }
   }
