@@ -62,7 +62,10 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
       [input.provider, input.remotePath, input.size, input.sha256],
     );
     const found = same.rows[0];
-    if (found) {
+    // A file refused whole is read again whenever it is fetched: the profile or the encoding may have been mended
+    // since, and refused again, the run says so again. Its row becomes the loaded file, or stays the refusal.
+    const retried = found?.status === 'rejected' ? found.id : null;
+    if (found && retried === null) {
       // The row with these bytes takes the time they were listed with now, so the next fetch knows the file without
       // downloading it again: a row loaded before times were recorded, or the same bytes delivered again.
       if (input.modifiedAt)
@@ -78,10 +81,7 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
         lineCount: found.line_count,
         loaded: 0,
         rejected: 0,
-        reason:
-          found.status === 'rejected'
-            ? `already rejected: ${found.reject_reason ?? ''}`
-            : `already ${found.status}`,
+        reason: `already ${found.status}`,
       };
     }
     // The same bytes under another name (a re-delivery under a new name) would count every line twice. Only a file
@@ -106,14 +106,20 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
       };
     }
     const pred = await client.query<{ id: number }>(
-      `select id from settlement_files where provider = $1 and remote_path = $2 and status <> 'superseded' order by id desc limit 1`,
-      [input.provider, input.remotePath],
+      `select id from settlement_files
+       where provider = $1 and remote_path = $2 and status <> 'superseded' and id <> coalesce($3, 0)
+       order by id desc limit 1`,
+      [input.provider, input.remotePath, retried],
     );
     const predecessor = pred.rows[0]?.id;
     const inserted = await client.query<{ id: number }>(
-      `insert into settlement_files (${FILE_COLUMNS}, status, supersedes_file_id)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loaded', $11) returning id`,
-      [...fileValues(input), predecessor ?? null],
+      retried === null
+        ? `insert into settlement_files (${FILE_COLUMNS}, status, supersedes_file_id)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loaded', $11) returning id`
+        : `update settlement_files set (${FILE_COLUMNS}, status, supersedes_file_id, reject_reason)
+             = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'loaded', $11, null)
+           where id = $12 returning id`,
+      [...fileValues(input), predecessor ?? null, ...(retried === null ? [] : [retried])],
     );
     const fileId = inserted.rows[0]!.id;
 
@@ -222,13 +228,14 @@ function fileValues(input: LoadInput): unknown[] {
   ];
 }
 
-/** A file rejected whole: recorded (so identical bad content is not retried forever) with nothing of it loaded. */
+/** A file rejected whole: recorded, with nothing of it loaded, and reported by every fetch that reads it again. */
 async function recordRejected(client: pg.PoolClient, input: LoadInput, reason: string): Promise<LoadOutcome> {
   await client.query('begin');
   const r = await client.query<{ id: number }>(
     `insert into settlement_files (${FILE_COLUMNS}, status, reject_reason)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'rejected', $11)
      on conflict (provider, remote_path, size, sha256) do update set reject_reason = excluded.reject_reason,
+       run_id = excluded.run_id, profile = excluded.profile,
        remote_modified_at = coalesce(excluded.remote_modified_at, settlement_files.remote_modified_at)
      returning id`,
     [...fileValues(input), reason],

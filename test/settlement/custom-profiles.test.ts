@@ -71,6 +71,28 @@ const GERMAN = {
 };
 
 describe('custom profiles', () => {
+  it('a file refused for a profile mistake loads, under its row, once the profile is mended', async () => {
+    const content = [
+      'Abrechnung Händler 4711',
+      'Valuta|Batch|Art|TxnRef|OrigRef|Bestellung|Zeit|Whg|Betrag|Gebuehr|Netto',
+      '21.11.2026|B7|VERKAUF|T1||Bestellung Müller|20.11.2026 10:04:11|EUR|92,00|2,67|89,33',
+    ].join('\r\n');
+    const wrong = setup('mended', { ...GERMAN, encoding: 'utf8' });
+    writeFile(wrong.inbox, 'settle_20261125.txt', content, { encoding: 'latin1' });
+    const day = { from: '2026-11-25', to: '2026-11-25' };
+    const refused = await fetchSettlement(wrong.ctx, 'payunity', day);
+    expect(refused.files).toMatchObject([{ status: 'rejected', reason: expect.stringMatching(/UTF-8/) }]);
+    const mended = await fetchSettlement(setup('mended', GERMAN).ctx, 'payunity', day);
+    expect(mended.files).toMatchObject([{ status: 'loaded', loaded: 1, fileId: refused.files[0]!.fileId }]);
+    expect(await lines(refused.files[0]!.fileId!)).toHaveLength(1);
+    const row = await db.db
+      .selectFrom('settlement_files')
+      .select(['status', 'reject_reason', 'line_count'])
+      .where('id', '=', refused.files[0]!.fileId!)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'loaded', reject_reason: null, line_count: 1 });
+  });
+
   it('reads a latin1, pipe-delimited, decimal-comma file with byKind signs and Berlin-time timestamps', async () => {
     const s = setup('latin1', GERMAN);
     const content = [

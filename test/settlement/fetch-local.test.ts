@@ -173,10 +173,10 @@ describe('fetch from a local folder', () => {
       )
       .execute();
     expect(rows.every((r) => r.status === 'rejected' && r.reject_reason)).toBe(true);
-    // Identical bad content is not retried forever: the second fetch finds it already rejected.
+    // Fetched again, a refused file is read again and refused again, under its one row: every run says so.
     const again = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
     expect(again.files).toMatchObject([
-      { status: 'duplicate', reason: expect.stringMatching(/already rejected: trailer missing/) },
+      { status: 'rejected', fileId: out.files[0]!.fileId, reason: expect.stringMatching(/trailer missing/) },
     ]);
   });
 
