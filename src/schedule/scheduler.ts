@@ -61,6 +61,8 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
     interrupted: 0,
   };
   let current: { child: ChildRun; settled: Promise<void> } | undefined;
+  /** Every run's bookkeeping and notification not yet done, the current run's and those before it. */
+  const settling = new Set<Promise<void>>();
   let stopping = false;
 
   const tick = (reason: TickReason, scheduledFor: Date) => {
@@ -85,11 +87,18 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
     stats.started += 1;
     log.info({ reason, scheduledFor, pid: child.pid, args: opts.args }, 'tick started');
     const settled = child.done
-      .then((outcome) => finished(outcome))
+      .then((outcome) => {
+        // The run is over: the next tick may start while its notification is still being sent (with retries and
+        // timeouts that can take a minute).
+        if (current?.child === child) current = undefined;
+        return finished(outcome);
+      })
       .catch((e: unknown) => log.error({ err: e }, 'tick bookkeeping failed'))
       .finally(() => {
-        current = undefined;
+        if (current?.child === child) current = undefined;
+        settling.delete(settled);
       });
+    settling.add(settled);
     current = { child, settled };
   };
 
@@ -174,6 +183,8 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
       await Promise.race([running.settled, delay(2000)]);
     }
   }
+  // Notifications of runs that ended before the shutdown are sent before the process goes.
+  await Promise.race([Promise.all(settling), delay(opts.shutdownGraceMs ?? 25_000)]);
   log.info(stats, 'scheduler stopped');
   return stats;
 }

@@ -115,6 +115,23 @@ describe('runScheduler', () => {
     for (let i = 1; i < ev.length; i++) expect(ev[i]!.what).not.toBe(ev[i - 1]!.what); // start, end, start, end …
   });
 
+  it('a slow notification does not hold the next tick back, and shutdown waits for it', async () => {
+    let sent = 0;
+    const h = harness(
+      {},
+      {
+        // Each notification takes 2.5 s (a webhook retrying): ticks every second must still start runs meanwhile.
+        notify: () => new Promise<void>((resolve) => setTimeout(() => (sent++, resolve()), 2500)),
+      },
+    );
+    const done = runScheduler(h.opts);
+    await h.until(() => h.msgs().filter((m) => m === 'tick finished').length >= 2);
+    h.controller.abort();
+    const stats = await done;
+    expect(stats.skippedBusy).toBe(0);
+    expect(sent).toBe(stats.finished);
+  });
+
   it('exit code 3 (lock held elsewhere) is a skipped tick, not a failure, and is not notified', async () => {
     const h = harness({ FAKE_EXIT: '3', FAKE_STDERR: 'payrecon: skipped a run: another run holds the lock' });
     const done = runScheduler(h.opts);
