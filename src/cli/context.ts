@@ -95,8 +95,9 @@ export function createContext(opts: CommonOptions, deps: ContextDeps): CommandCo
       return { db: db.db, pool: db.pool, config, log, signal: ctx.signal, runId, now: ctx.now };
     },
     result(value, human) {
+      // --quiet quiets the logs on stderr; the result on stdout is what the command was asked for.
       if (opts.json) deps.stdout(JSON.stringify(value) + '\n');
-      else if (!opts.quiet) deps.stdout((typeof human === 'function' ? human() : human) + '\n');
+      else deps.stdout((typeof human === 'function' ? human() : human) + '\n');
     },
   };
   return ctx;

@@ -60,6 +60,9 @@ describe('payrecon CLI foundation', () => {
     expect(r.stdout).toContain('merchantNo: "500000000007245"');
     expect(r.stdout).toContain('[redacted]');
     expect(r.stdout + r.stderr).not.toContain(SECRET);
+    // --quiet quiets the logs, not the result the command was asked for.
+    const quiet = await runCli(['config', 'check', '--config', file, '--quiet'], { env });
+    expect(quiet.stdout).toBe(r.stdout);
     const json = await runCli(['config', 'check', '--config', file, '--json'], { env });
     expect(JSON.parse(json.stdout)).toMatchObject({
       ok: true,
