@@ -20,3 +20,13 @@ export function oneLine(error: unknown): string {
       if (!msg.includes(cause.message)) msg += `: ${cause.message}`;
   return msg.replace(/\s*\n\s*/g, ' ');
 }
+
+/** The --json object of a command that failed without a result of its own: what happened, and its exit code. */
+export function failureResult(
+  error: unknown,
+  exitCode: number,
+  scrub: (text: string) => string,
+): { status: 'skipped' | 'failed'; exitCode: number; error: string } {
+  const message = oneLine(error).replace(/^error: /, '');
+  return { status: exitCode === EXIT.locked ? 'skipped' : 'failed', exitCode, error: scrub(message) };
+}

@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { scrubKnownSecrets } from '../config/redact.js';
 import { limitHeapGrowth } from '../shared/heap.js';
-import { EXIT, exitCodeFor, oneLine } from './exit-codes.js';
+import { EXIT, exitCodeFor, failureResult, oneLine } from './exit-codes.js';
 import { buildProgram } from './program.js';
 
 limitHeapGrowth();
@@ -34,10 +34,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const verbose = process.argv.includes('--verbose');
+const json = process.argv.includes('--json');
+let wroteResult = false;
 const program = buildProgram({
   env: process.env,
   signal: controller.signal,
-  stdout: (text) => process.stdout.write(text),
+  stdout: (text) => {
+    wroteResult = true;
+    return process.stdout.write(text);
+  },
   onShutdown(fn) {
     cleanups.add(fn);
     return () => cleanups.delete(fn);
@@ -49,6 +54,10 @@ try {
   process.exitCode = EXIT.ok;
 } catch (error) {
   const code = exitCodeFor(error);
+  // --json promises one object on stdout, also when the command fails before it has a result of its own (the lock
+  // held by another run, a bad date, an unreachable database): cron's JSON-lines file gets a line for every run.
+  if (json && !wroteResult && code !== EXIT.ok)
+    process.stdout.write(JSON.stringify(failureResult(error, code, scrubKnownSecrets)) + '\n');
   if (!(error instanceof CommanderError)) {
     process.stderr.write(`payrecon: ${scrubKnownSecrets(oneLine(error))}\n`);
     if (verbose && error instanceof Error && error.stack)

@@ -115,7 +115,12 @@ describe('crontab.example', () => {
       expect(out).toBe(''); // everything went to the files: cron has nothing to mail
       expect(code).toBe(3);
       expect(read(logFile())).toMatch(/another run holds the lock/);
-      expect(existsSync(jsonFile())).toBe(true);
+      // The JSON-lines file gets its line for this night too.
+      expect(JSON.parse(read(jsonFile()).trim().split('\n').at(-1)!)).toMatchObject({
+        status: 'skipped',
+        exitCode: 3,
+        error: expect.stringMatching(/another run holds the lock/),
+      });
       expect(await query('select id from runs')).toEqual([]);
     } finally {
       await holder.end();
@@ -143,8 +148,9 @@ describe('crontab.example', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(results).toHaveLength(1); // one JSON object per run
-    expect(results[0]).toMatchObject({
+    // One JSON object per night: the skipped night's, then this run's.
+    expect(results.map((r) => r.status)).toEqual(['skipped', 'succeeded']);
+    expect(results[1]).toMatchObject({
       runId: rows[0]!.id,
       status: 'succeeded',
       from: yesterday,
