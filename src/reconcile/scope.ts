@@ -10,7 +10,8 @@ import { exec, MATCHABLE_KINDS } from './sql-util.js';
 //            open discrepancy); the others are lines elsewhere in time that settle a movement of the scope, read
 //            so that late settlements and duplicates across dates are seen
 //   rc_g     gateway records: movements due in or after the range start, records named by an open discrepancy,
-//            and records that lines of the range name; with the signed amount and whether they are expected
+//            movements an earlier run left awaiting that fell due before the range, and records that lines of the
+//            range name; with the signed amount and whether they are expected
 //   rc_cal   settlement deadline per provider and transaction date
 // Everything later joins these, never the whole history again.
 
@@ -45,6 +46,9 @@ function gSelect(tz: string) {
                group by r.provider, r.referenced_id) rv
       on rv.provider = g.provider and rv.referenced_id = g.transaction_id and g.kind in ('payment', 'authorization')`;
 }
+
+/** How far back before a run's dates a movement an earlier run left awaiting is still carried into it. */
+export const AWAITING_CARRY_DAYS = 45;
 
 export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   const tz = p.timeZone;
@@ -97,6 +101,24 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
         select d.provider, d.merchant_reference from rc_open o
         join gateway_transactions d on d.provider = o.provider and d.transaction_id = o.transaction_id
         where o.type = 'duplicate_charge')`,
+  );
+  // Movements an earlier run left awaiting whose deadline fell before this run's dates: after a night without a run,
+  // or runs of `--date today`, no later window holds them, and they would never be judged. Those a line names since
+  // (settled) or already missing_in_settlement are done. Bounded to deadlines AWAITING_CARRY_DAYS back.
+  await exec(
+    db,
+    sql`
+    insert into rc_g ${select}
+    where not ${inWindow} and (g.provider, g.transaction_id, g.gateway_type) in (
+      select ra.provider, ra.transaction_id, ra.gateway_type from run_awaiting ra
+      where ra.provider = any (${p.providers}::text[])
+        and ra.deadline >= ${p.from}::date - ${AWAITING_CARRY_DAYS}::int and ra.deadline < ${p.from}::date
+        and not exists (select 1 from settlement_lines sl
+                        where sl.transaction_id = ra.transaction_id and sl.provider = ra.provider)
+        and not exists (select 1 from discrepancies d where d.provider = ra.provider
+                        and d.type = 'missing_in_settlement' and d.transaction_id = ra.transaction_id))
+      and not exists (select 1 from rc_g x where x.provider = g.provider and x.transaction_id = g.transaction_id
+                      and x.gateway_type = g.gateway_type)`,
   );
   // Records that lines of the range name but that lie outside the window (a refund today of an old sale).
   await exec(

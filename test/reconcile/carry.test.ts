@@ -224,3 +224,46 @@ test('an abort during the match leaves nothing half written', async () => {
   );
   expect(s.opened).toBe(2);
 });
+
+test('a movement left awaiting is judged by the next run, though its deadline fell on a night without a run', async () => {
+  // Tuesday 17th: due Friday 20th (3 business days).
+  await insertGateway(db.db, [{ id: 'GAP', time: '2026-11-17T10:00:00Z' }]);
+  const config = testConfig();
+  const run1 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-20T06:00:00Z', run1),
+    selection('2026-11-19', '2026-11-19'),
+  );
+  expect(await awaitingOfRun(run1)).toEqual([['GAP', '2026-11-20']]);
+  // The night of the 20th had no run; Monday's covers the 23rd only, whose window starts with movements of the 18th.
+  const run2 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-24T06:00:00Z', run2),
+    selection('2026-11-23', '2026-11-23'),
+  );
+  expect(await openKeys(db.db)).toEqual(['missing_in_settlement:GAP']);
+  // Reported once: the next run has nothing more to say about it.
+  const run3 = await newRun(db.db);
+  const s3 = await matchRange(
+    stageContext(db, config, '2026-11-25T06:00:00Z', run3),
+    selection('2026-11-24', '2026-11-24'),
+  );
+  expect(s3.opened).toBe(0);
+});
+
+test('a movement left awaiting that settled on a night without a run is not carried, and not missing', async () => {
+  await insertGateway(db.db, [{ id: 'LATE', time: '2026-11-17T10:00:00Z' }]);
+  const config = testConfig();
+  const run1 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-20T06:00:00Z', run1),
+    selection('2026-11-19', '2026-11-19'),
+  );
+  await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'LATE' }]);
+  const run2 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-24T06:00:00Z', run2),
+    selection('2026-11-23', '2026-11-23'),
+  );
+  expect(await openKeys(db.db)).toEqual([]);
+});
