@@ -4,6 +4,7 @@ import { suggestedAction } from '../../src/report/sheets/discrepancies.js';
 
 const row = (type: string, extra: Partial<Parameters<typeof suggestedAction>[0]> = {}) => ({
   type,
+  gateway_amount_minor: 1000,
   difference_minor: 100,
   refundable_minor: 100,
   refund_state: null,
@@ -22,6 +23,10 @@ describe('suggestedAction', () => {
       ].map((t) => suggestedAction(row(t))),
     ).toEqual(['REFUND', 'REFUND', 'REFUND', 'INVESTIGATE', 'INVESTIGATE']);
     expect(suggestedAction(row('amount_mismatch', { difference_minor: -100 }))).toBe('INVESTIGATE');
+    // A refund of 25.00 settled as 20.00: more reached the merchant, but there is no payment to refund from.
+    expect(
+      suggestedAction(row('amount_mismatch', { gateway_amount_minor: -2500, difference_minor: 500 })),
+    ).toBe('INVESTIGATE');
     expect(suggestedAction(row('status_mismatch', { refundable_minor: 0 }))).toBe('INVESTIGATE');
   });
 

@@ -84,14 +84,19 @@ const REFUND_TYPES: ReadonlySet<string> = new Set(REFUND_CANDIDATE_TYPES);
  * back, and a new refund is planned only when finance asks for one).
  */
 export function suggestedAction(
-  r: Pick<DiscrepancyRow, 'type' | 'difference_minor' | 'refundable_minor' | 'refund_state'>,
+  r: Pick<
+    DiscrepancyRow,
+    'type' | 'gateway_amount_minor' | 'difference_minor' | 'refundable_minor' | 'refund_state'
+  >,
 ): string {
   if (r.refund_state === 'succeeded') return 'REFUNDED';
   if (r.refund_state === 'planned' || r.refund_state === 'sending' || r.refund_state === 'unknown')
     return 'REFUND';
   if (r.refund_state === 'failed' || r.refund_state === 'cancelled') return 'INVESTIGATE';
   if (!REFUND_TYPES.has(r.type)) return 'INVESTIGATE';
-  if (r.type === 'amount_mismatch' && !((r.difference_minor ?? 0) > 0)) return 'INVESTIGATE';
+  // Only a payment settled for more than the gateway took is refunded (a refund line settled short is not).
+  if (r.type === 'amount_mismatch' && !((r.difference_minor ?? 0) > 0 && (r.gateway_amount_minor ?? 0) > 0))
+    return 'INVESTIGATE';
   if (r.refundable_minor !== null && r.refundable_minor <= 0) return 'INVESTIGATE';
   return 'REFUND';
 }
