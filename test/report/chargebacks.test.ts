@@ -43,6 +43,25 @@ beforeAll(async () => {
      values ($1, 'payunity', 'cb2', 'CB', 'merchant_reference', $2)`,
     [line.rows[0].id, seeded.runId],
   );
+  // A chargeback of early November, settled by a line of the run's dates: listed too.
+  await q(
+    `insert into gateway_transactions (provider, transaction_id, gateway_type, kind, status, referenced_id, root_payment_id,
+       amount_minor, currency, transaction_time, raw, content_hash, merchant_reference)
+     values ('payunity', 'cb4', 'CB', 'chargeback', 'chargeback', 'abc', 'abc', -500, 'EUR', '2026-11-02T09:00:00Z',
+       '{}', 'h', 'ORD-abc')`,
+  );
+  const early = await q(
+    `insert into settlement_lines (file_id, line_no, provider, settlement_date, batch_id, kind, transaction_id,
+       merchant_reference, currency, gross_minor, fee_minor, net_minor, raw)
+     values ($1, 10, 'payunity', '2026-11-20', 'B1', 'chargeback', 'cb4', 'ORD-abc', 'EUR', -500, 0, -500, 'raw')
+     returning id`,
+    [file.rows[0].id],
+  );
+  await q(
+    `insert into matches (settlement_line_id, provider, transaction_id, gateway_type, match_key, run_id)
+     values ($1, 'payunity', 'cb4', 'CB', 'transaction_id', $2)`,
+    [early.rows[0].id, seeded.runId],
+  );
   const report = await writeReport(stageContext(tdb, testConfig(tmpReportsDir())), seeded.runId);
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.readFile(report);
@@ -56,7 +75,7 @@ beforeAll(async () => {
 });
 
 describe('the Chargebacks sheet', () => {
-  it("shows a chargeback matched by merchant reference as settled, with its line; the payment's reference", () => {
+  it("shows a chargeback matched by merchant reference as settled, with its line; the payment's reference; one of an earlier date settled in the range", () => {
     const brief = rows.map((r) => [
       r['Transaction ID'],
       r['Merchant reference'],
@@ -66,6 +85,7 @@ describe('the Chargebacks sheet', () => {
       r['Settled'],
     ]);
     expect(brief).toEqual([
+      ['cb4', 'ORD-abc', -5, new Date('2026-11-20T00:00:00Z'), -5, 'yes'],
       ['cr2', 'ORD-cr2', 92, undefined, undefined, 'no'],
       ['cb2', 'ORD-abc', -30, new Date('2026-11-20T00:00:00Z'), -30, 'yes'],
       ['cb3', 'ORD-abc', -10, undefined, undefined, 'no'],

@@ -82,7 +82,14 @@ export async function writeChargebacks({ wb, snap, scope, maxRows, signal }: She
         order by x.settlement_date, x.id limit 1
       ) l on true
       where g.provider = any(${scope.providers}::text[]) and g.kind in ('chargeback', 'chargeback_reversal')
-        and ${inScopeDates(sql`g.transaction_time`, scope)}
+        and (${inScopeDates(sql`g.transaction_time`, scope)}
+          -- or settled by a line of the dates, whenever the gateway dated it
+          or (g.provider, g.transaction_id, g.gateway_type) in (
+            select m.provider, m.transaction_id, m.gateway_type
+            from settlement_lines sl join settlement_files f on f.id = sl.file_id and f.status = 'loaded'
+            join matches m on m.settlement_line_id = sl.id
+            where sl.provider = any(${scope.providers}::text[]) and sl.kind in ('chargeback', 'chargeback_reversal')
+              and sl.settlement_date between ${scope.from} and ${scope.to}))
       union all
       select l.provider, l.kind, l.transaction_id, l.payment_id, l.merchant_reference,
         ${localTime(sql`l.transaction_time`, scope.timeZone)}, null, null, l.currency, null,

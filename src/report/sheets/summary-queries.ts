@@ -13,14 +13,15 @@ export interface Figure {
 
 /**
  * Gateway records of the run's dates that move money, as the matcher counts them (src/reconcile/scope.ts, "expected"):
- * signed by kind whatever sign the record carried, payments a successful RV reversed left out. A chargeback still
+ * signed by kind whatever sign the record carried, less partial voids, payments voided whole left out. A chargeback still
  * without an amount is valued at its payment's (matching.md), when that payment is stored.
  */
 export function gatewayFigures(scope: ReportScope) {
   return sql<Figure>`
     with gw as (
       select g.provider, g.kind, coalesce(g.currency, p.currency) as currency,
-        case when g.kind in ('payment', 'chargeback_reversal') then abs(g.amount_minor)
+        case when g.kind = 'payment' then abs(g.amount_minor) - coalesce(v.voided, 0)
+             when g.kind = 'chargeback_reversal' then abs(g.amount_minor)
              else -abs(coalesce(g.amount_minor, p.amount_minor)) end as amount_minor
       from gateway_transactions g
       left join lateral (
@@ -29,13 +30,17 @@ export function gatewayFigures(scope: ReportScope) {
           and p.transaction_id = coalesce(g.referenced_id, g.root_payment_id)
         limit 1
       ) p on true
+      -- Successful RVs on a payment: a partial void lowers what is expected, a whole one leaves it out.
+      left join lateral (
+        select sum(abs(rv.amount_minor)) as voided, bool_or(rv.amount_minor is null) as unvalued
+        from gateway_transactions rv
+        where g.kind = 'payment' and rv.provider = g.provider and rv.referenced_id = g.transaction_id
+          and rv.kind = 'reversal' and rv.status = 'succeeded'
+      ) v on true
       where g.provider = any(${scope.providers}::text[]) and ${inScopeDates(sql`g.transaction_time`, scope)}
         and ((g.kind in ('payment', 'refund', 'chargeback_reversal') and g.status in ('succeeded', 'review'))
           or (g.kind = 'chargeback' and g.status = 'chargeback'))
-        and not (g.kind = 'payment' and exists (
-          select 1 from gateway_transactions rv
-          where rv.provider = g.provider and rv.referenced_id = g.transaction_id and rv.kind = 'reversal'
-            and rv.status = 'succeeded'))
+        and not coalesce(v.unvalued or v.voided >= abs(g.amount_minor), false)
     )
     select provider, currency, 'expected' as item, count(*)::int as count, sum(amount_minor)::bigint as amount_minor
       from gw group by provider, currency
