@@ -115,6 +115,30 @@ describe('UseePay mapping', () => {
     ).toBe('2024-10-25T07:14:09.500Z');
   });
 
+  it('reads decimal text exactly, refuses what only a float parser takes, and negative intents', () => {
+    expect(mapUseepayIntent(intent({ amount: '10.50' })).amountMinor).toBe(1050);
+    expect(mapUseepayIntent(intent({ amount: '0.100', currency: 'BHD' })).amountMinor).toBe(100);
+    for (const amount of ['0x10', '1e3', '10.505', 'ten'])
+      expect(() => mapUseepayIntent(intent({ amount })), amount).toThrow(GatewayError);
+    expect(() => mapUseepayIntent(intent({ amount: -5 }))).toThrow(/negative/);
+  });
+
+  it('reads a time without an offset as UTC, whatever the host time zone', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(
+        mapUseepayIntent(intent({ create_at: '2024-10-25T07:14:09' })).transactionTime.toISOString(),
+      ).toBe('2024-10-25T07:14:09.000Z');
+      expect(
+        mapUseepayIntent(intent({ create_at: '2024-10-25T09:14:09+02:00' })).transactionTime.toISOString(),
+      ).toBe('2024-10-25T07:14:09.000Z');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('maps refunds negative, pointing at their intent', () => {
     const r = mapUseepayRefund({
       id: '77',

@@ -1,6 +1,6 @@
 // UseePay PaymentIntent and refund objects -> GatewayTransaction. Snake_case wire format stays in this folder.
 import { GatewayError } from '../../shared/errors.js';
-import { jsonNumberToMinor } from '../../shared/money.js';
+import { jsonNumberToMinor, parseMajorToMinor } from '../../shared/money.js';
 import type { GatewayStatus, GatewayTransaction } from '../types.js';
 
 export interface UseepayIntent {
@@ -61,19 +61,25 @@ function fail(what: string, id: unknown, msg: string, cause?: unknown): GatewayE
 }
 
 function toMinor(what: string, id: string, value: unknown, currency: string): number {
-  // A JSON number is the documented form; a numeric string is tolerated and parsed just as exactly.
+  // A JSON number is the documented form; decimal text ("10.50") is tolerated and read as the decimal it is, never
+  // through a float (which would also take "0x10" and "1e3").
+  let minor: number | undefined;
   try {
-    if (typeof value === 'number') return jsonNumberToMinor(value, currency);
-    if (typeof value === 'string' && value.trim() !== '') return jsonNumberToMinor(Number(value), currency);
+    if (typeof value === 'number') minor = jsonNumberToMinor(value, currency);
+    else if (typeof value === 'string' && value.trim() !== '') minor = parseMajorToMinor(value, currency);
   } catch (e) {
     throw fail(what, id, (e as Error).message, e);
   }
-  throw fail(what, id, `amount ${JSON.stringify(value)} is not a number`);
+  if (minor === undefined) throw fail(what, id, `amount ${JSON.stringify(value)} is not a number`);
+  return minor;
 }
+
+/** An ISO time with an offset, or without one (UseePay's times are UTC): never the host's time zone. */
+const ZONED = /(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 function time(what: string, id: string, o: { create_at?: string; created_at?: string }): Date {
   const text = o.create_at ?? o.created_at;
-  const d = text ? new Date(text) : undefined;
+  const d = text ? new Date(ZONED.test(text.trim()) ? text : `${text.trim()}Z`) : undefined;
   if (!d || Number.isNaN(d.getTime()))
     throw fail(what, id, `create_at ${JSON.stringify(text)} is not an ISO time`);
   return d;
@@ -97,6 +103,8 @@ export function mapUseepayIntent(raw: unknown): GatewayTransaction {
   // Money moved for a succeeded intent is what was captured; before that, the amount asked for.
   const captured = status === 'succeeded' && o.captured_amount !== null && o.captured_amount !== undefined;
   const amountMinor = toMinor('payment intent', o.id, captured ? o.captured_amount : o.amount, currency);
+  // An intent takes money from the shopper: an amount below zero is no payment we can reconcile.
+  if (amountMinor < 0) throw fail('payment intent', o.id, `amount ${amountMinor} (minor units) is negative`);
   return {
     provider: 'useepay',
     transactionId: o.id,
