@@ -3,7 +3,7 @@
 // FileRejectedError; the caller's transaction then rolls back whatever the sink already wrote.
 import { convertRecord, exponentOf, type Layout, type SettlementLine } from './convert.js';
 import { FileRejectedError } from './errors.js';
-import { maskCardNumbers } from './mask.js';
+import { maskCardNumbers } from '../shared/card-mask.js';
 import { CANONICAL_COLUMNS, type CanonicalColumnName } from './profiles/columns.js';
 import type { ColumnRef, ResolvedProfile } from './profiles/types.js';
 import { readDecoded } from './read.js';
@@ -120,11 +120,12 @@ class FileState {
       this.netSumKnown = false;
       return;
     }
-    // The parsed fields are stored too (a merchant reference may hold a card number): masked like the raw text.
-    // A line whose raw text holds no card number has none in its fields, which are cut from it.
-    const fields = raw === rec.raw ? rec.fields : rec.fields.map(maskCardNumbers);
-    const c = convertRecord(p, this.layout, fields, rec.lineNo, raw, this.input.fileDate);
+    const c = convertRecord(p, this.layout, rec.fields, rec.lineNo, raw, this.input.fileDate);
     if (c.ok) {
+      // The free-text fields are stored too (a merchant reference may hold a card number): masked like the raw
+      // text. Not the ids: a 19-digit gateway id may pass the Luhn check, and a masked id matches nothing. A line
+      // whose raw text holds no card number has none in its fields, which are cut from it.
+      if (raw !== rec.raw) maskFreeText(c.line);
       this.loaded++;
       if (p.trailer === 'payunity') {
         const e = exponentOf(c.line.currency);
@@ -132,7 +133,7 @@ class FileState {
       }
       this.sink.line(c.line);
     } else {
-      if (p.trailer === 'payunity') this.addNetText(fields);
+      if (p.trailer === 'payunity') this.addNetText(rec.fields);
       this.reject(rec.lineNo, c.reason, raw);
     }
   }
@@ -237,4 +238,10 @@ function positionalLayout(p: ResolvedProfile, width: number): Layout {
     );
   }
   return layout;
+}
+
+/** Card numbers masked in the line's free text, as in its raw text (see maskCardNumbers). */
+function maskFreeText(line: SettlementLine): void {
+  if (line.merchantReference) line.merchantReference = maskCardNumbers(line.merchantReference);
+  if (line.batchId) line.batchId = maskCardNumbers(line.batchId);
 }

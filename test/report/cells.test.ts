@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { agingBucket, businessCalendar } from '../../src/report/business-days.js';
 import { date, datetime, int, MAX_CELL_TEXT, money, moneyFormat, toExcel } from '../../src/report/cells.js';
-import { maskCardNumbers } from '../../src/settlement/mask.js';
+import { maskCardNumbers } from '../../src/shared/card-mask.js';
 import { columnLetter, fitWidths } from '../../src/report/sheet-writer.js';
 
 describe('cells', () => {

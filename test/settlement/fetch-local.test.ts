@@ -231,6 +231,23 @@ describe('fetch from a local folder', () => {
     expect(rejected.some((r) => r.raw.includes('5500005555555559'))).toBe(false);
   });
 
+  it('keeps a gateway id that passes the Luhn check: only free text is masked in the stored fields', async () => {
+    const s = setup('ue-luhn-id');
+    const id = '1012411211459019147'; // 19 digits, Luhn-valid: a UseePay id that looks like a card number
+    const content = [
+      'settlement_date,settlement_batch_id,transaction_type,transaction_id,payment_intent_id,merchant_order_id,transaction_time,currency,amount,fee,net_amount',
+      `2026-11-21,B1,payment,${id},${id},card 4111 1111 1111 1111,2026-11-20T09:15:02Z,USD,1.00,0.00,1.00`,
+    ].join('\r\n');
+    writeFile(path.join(s.inbox, 'useepay'), 'useepay_settlement_500000000007245_2026-11-21.csv', content);
+    const out = await fetchSettlement(s.ctx, 'useepay', DAY);
+    const [line] = await linesOf(out.files[0]!.fileId!);
+    expect([line!.transaction_id, line!.payment_id, line!.merchant_reference]).toEqual([
+      id,
+      id,
+      'card 411111******1111',
+    ]);
+  });
+
   it('loads a file fetched twice only once, and a corrected file replaces its predecessor', async () => {
     const s = setup('pu-correct');
     const name = 'PAYUNITY_SETTLEMENT_C1_20261121.csv';

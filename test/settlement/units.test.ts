@@ -1,7 +1,7 @@
 // Small pure pieces: date patterns, card masking, record splitting, unsafe names.
 import { describe, expect, it } from 'vitest';
 import { compilePattern, parseDate, parseTimestamp } from '../../src/settlement/datetime.js';
-import { luhnValid, maskCardNumbers } from '../../src/settlement/mask.js';
+import { luhnValid, maskCardNumbers } from '../../src/shared/card-mask.js';
 import { RecordSplitter, type RawRecord } from '../../src/settlement/records.js';
 import { unsafeNameReason } from '../../src/sources/names.js';
 import { sshFingerprint } from '../../src/sources/sftp.js';

@@ -1,4 +1,5 @@
 // OPPWA payment objects -> GatewayTransaction. The wire format stays in this folder (house style).
+import { maskCardNumbers } from '../../shared/card-mask.js';
 import { GatewayError } from '../../shared/errors.js';
 import { MoneyFormatError, parseMajorToMinor } from '../../shared/money.js';
 import type { GatewayKind, GatewayStatus, GatewayTransaction } from '../types.js';
@@ -136,7 +137,7 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
     referencedId,
     merchantReference:
       typeof raw.merchantTransactionId === 'string' && raw.merchantTransactionId !== ''
-        ? raw.merchantTransactionId
+        ? maskCardNumbers(raw.merchantTransactionId)
         : null,
     amountMinor,
     currency,

@@ -1,4 +1,5 @@
 // UseePay PaymentIntent and refund objects -> GatewayTransaction. Snake_case wire format stays in this folder.
+import { maskCardNumbers } from '../../shared/card-mask.js';
 import { GatewayError } from '../../shared/errors.js';
 import { jsonNumberToMinor, parseMajorToMinor } from '../../shared/money.js';
 import type { GatewayStatus, GatewayTransaction } from '../types.js';
@@ -113,7 +114,7 @@ export function mapUseepayIntent(raw: unknown): GatewayTransaction {
     status,
     rootPaymentId: o.id,
     referencedId: null,
-    merchantReference: o.merchant_order_id ?? null,
+    merchantReference: o.merchant_order_id ? maskCardNumbers(o.merchant_order_id) : null,
     amountMinor,
     currency,
     transactionTime: time('payment intent', o.id, o),
@@ -138,7 +139,9 @@ export function mapUseepayRefund(raw: unknown): GatewayTransaction {
     rootPaymentId: intent,
     referencedId: intent,
     merchantReference:
-      typeof o.metadata?.merchant_order_id === 'string' ? o.metadata.merchant_order_id : null,
+      typeof o.metadata?.merchant_order_id === 'string'
+        ? maskCardNumbers(o.metadata.merchant_order_id)
+        : null,
     amountMinor: minor === 0 ? 0 : -Math.abs(minor),
     currency,
     transactionTime: time('refund', o.id, o),

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { date, int } from '../cells.js';
 // The loader's own masking, applied again on the way out: a line stored by an older or faulty loader still never
 // shows a full card number to whoever opens the workbook.
-import { maskCardNumbers } from '../../settlement/mask.js';
+import { maskCardNumbers } from '../../shared/card-mask.js';
 import { openSheet, type SheetSpec } from '../sheet-writer.js';
 import type { SheetContext } from './types.js';
 
