@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, num } from './text-values.js';
 
 // The custom settlement profile of settlement-files.md. Every key is public contract: extend, never rename.
 export const CANONICAL_COLUMNS = [
@@ -33,8 +34,8 @@ export const customProfileSchema = z
     encoding: z.enum(['utf8', 'latin1', 'gbk', 'gb18030']).default('utf8'),
     delimiter: z.string().min(1).default(','),
     quote: z.string().length(1).default('"'),
-    header: z.boolean().default(true),
-    skipLines: z.number().int().min(0).default(0),
+    header: bool().default(true),
+    skipLines: num(z.number().int().min(0)).default(0),
     trailer: z.enum(['none', 'payunity']).default('none'),
     decimalSeparator: z.enum(['.', ',']).default('.'),
     amountUnit: z.enum(['major', 'minor']).default('major'),

@@ -2,11 +2,8 @@ import { z } from 'zod';
 import { isIsoDate } from '../shared/dates.js';
 import { isCurrency, parseMajorToMinor } from '../shared/money.js';
 import { customProfileSchema, isTimeZone } from './profile-schema.js';
+import { bool, num } from './text-values.js';
 
-// Values may arrive as text through `${VAR}` interpolation, so numbers and booleans accept their text forms.
-const num = <T extends z.ZodNumber>(inner: T) =>
-  z.preprocess((v) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v), inner);
-const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 /**
  * What node-postgres can connect with: a postgres:// or postgresql:// URL (socket: too), or a socket directory. The
  * value is never echoed: it holds the password.

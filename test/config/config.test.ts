@@ -157,6 +157,20 @@ describe('configuration', () => {
     );
   });
 
+  it('takes text numbers and booleans from ${VAR:-default} in a custom profile too', () => {
+    const raw = base();
+    (raw.providers.useepay.settlement as Record<string, unknown>).profile = {
+      filePattern: '^settle_(?<date>\\d{8})\\.txt$',
+      header: '${HDR:-false}',
+      skipLines: '${SKIP:-2}',
+      columns: { kind: 1, currency: 2, gross: 3, transactionId: 4 },
+    };
+    const profile = parseConfig(raw, env).config.providers.useepay?.settlement.profile;
+    expect(profile).toMatchObject({ header: false, skipLines: 2 });
+    const fromEnv = parseConfig(raw, { ...env, HDR: 'false', SKIP: '0' }).config.providers.useepay;
+    expect(fromEnv?.settlement.profile).toMatchObject({ header: false, skipLines: 0 });
+  });
+
   it('redacts every secret when printing and scrubs them from text', () => {
     const { config, secrets } = parseConfig(
       { ...base(), database: { url: 'postgres://app:dbpass123@db:5432/recon' } },
