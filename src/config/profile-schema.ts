@@ -93,6 +93,38 @@ export const customProfileSchema = z
   });
 export type CustomProfileConfig = z.infer<typeof customProfileSchema>;
 
+export const BUILTIN_PROFILES = ['payunity', 'useepay'] as const;
+export type BuiltinProfileName = (typeof BUILTIN_PROFILES)[number];
+export type ProfileSetting = BuiltinProfileName | CustomProfileConfig;
+
+/**
+ * `settlement.profile`: a built-in profile by name, or a custom profile object. Chosen by the value's type rather
+ * than by a z.union, which reports a bare "Invalid input" when no option fits and so loses the custom profile's key
+ * paths (`profile.encoding: …`) and the list of built-in names.
+ */
+export const profileSettingSchema = z.unknown().transform((value, ctx): ProfileSetting => {
+  if (typeof value === 'string') {
+    if ((BUILTIN_PROFILES as readonly string[]).includes(value)) return value as BuiltinProfileName;
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown profile "${value}": use a built-in profile (${BUILTIN_PROFILES.join(', ')}) or a custom profile object`,
+    });
+    return z.NEVER;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a built-in profile name (${BUILTIN_PROFILES.join(', ')}) or a custom profile object`,
+    });
+    return z.NEVER;
+  }
+  const custom = customProfileSchema.safeParse(value);
+  if (custom.success) return custom.data;
+  // Paths stay relative to the profile; the enclosing schemas prefix the rest (providers.….settlement.profile).
+  for (const issue of custom.error.issues) ctx.addIssue({ ...issue });
+  return z.NEVER;
+});
+
 export function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isIsoDate } from '../shared/dates.js';
 import { isCurrency, parseMajorToMinor } from '../shared/money.js';
-import { customProfileSchema, isTimeZone } from './profile-schema.js';
+import { isTimeZone, profileSettingSchema, type BuiltinProfileName } from './profile-schema.js';
 import { bool, num } from './text-values.js';
 
 /**
@@ -91,13 +91,11 @@ const sftpSchema = z
     }
   });
 
-const settlementSchema = (defaultProfile: string) =>
+const settlementSchema = (defaultProfile: BuiltinProfileName) =>
   z
     .strictObject({
       source: z.enum(['sftp', 'local']).default('local'),
-      profile: z
-        .union([z.enum(['payunity', 'useepay']), customProfileSchema])
-        .default(defaultProfile as 'payunity'),
+      profile: profileSettingSchema.default(defaultProfile),
       sftp: sftpSchema.optional(),
       localDir: z.string().optional(),
       archiveDir: z.string().optional(),

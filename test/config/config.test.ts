@@ -157,6 +157,40 @@ describe('configuration', () => {
     );
   });
 
+  it('checks a profile name against the built-ins and a profile object key by key', () => {
+    const withProfile = (profile: unknown) => {
+      const raw = base();
+      (raw.providers.useepay.settlement as Record<string, unknown>).profile = profile;
+      return raw;
+    };
+    const at = 'providers.useepay.settlement.profile';
+    expect(errorOf(() => parseConfig(withProfile('payunty'), env))).toBe(
+      `${at}: unknown profile "payunty": use a built-in profile (payunity, useepay) or a custom profile object`,
+    );
+    expect(errorOf(() => parseConfig(withProfile(5), env))).toBe(
+      `${at}: expected a built-in profile name (payunity, useepay) or a custom profile object`,
+    );
+    const custom = {
+      filePattern: '^settle_(?<date>\\d{8})\\.txt$',
+      columns: { kind: 'Art', currency: 'Whg', gross: 'Betrag', transactionId: 'Ref' },
+    };
+    expect(errorOf(() => parseConfig(withProfile({ ...custom, encoding: 'utf-8' }), env))).toMatch(
+      new RegExp(`^${at}\\.encoding: Invalid option: expected one of "utf8"`),
+    );
+    expect(
+      errorOf(() =>
+        parseConfig(withProfile({ ...custom, kinds: { VERKAUF: 'payment', GEBUEHR: 'fees' } }), env),
+      ),
+    ).toMatch(new RegExp(`^${at}\\.kinds\\.GEBUEHR: Invalid option: expected one of "payment"`));
+    expect(errorOf(() => parseConfig(withProfile({ ...custom, delimeter: ';' }), env))).toBe(
+      `${at}.delimeter: unknown key`,
+    );
+    expect(parseConfig(withProfile('payunity'), env).config.providers.useepay?.settlement.profile).toBe(
+      'payunity',
+    );
+    expect(parseConfig(base(), env).config.providers.useepay?.settlement.profile).toBe('useepay');
+  });
+
   it('takes text numbers and booleans from ${VAR:-default} in a custom profile too', () => {
     const raw = base();
     (raw.providers.useepay.settlement as Record<string, unknown>).profile = {
