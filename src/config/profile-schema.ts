@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compilePattern } from '../settlement/datetime.js';
 import { bool, num } from './text-values.js';
 
 // The custom settlement profile of settlement-files.md. Every key is public contract: extend, never rename.
@@ -47,9 +48,11 @@ export const customProfileSchema = z
     kinds: z.record(z.string(), z.enum(SETTLEMENT_KINDS)).optional(),
   })
   .superRefine((p, ctx) => {
+    let hasDateGroup = false;
     try {
       const re = new RegExp(p.filePattern);
-      if (!p.columns.settlementDate && !/\(\?<date>/.test(re.source)) {
+      hasDateGroup = /\(\?<date>/.test(re.source);
+      if (!p.columns.settlementDate && !hasDateGroup) {
         ctx.addIssue({
           code: 'custom',
           path: ['columns', 'settlementDate'],
@@ -88,6 +91,20 @@ export const customProfileSchema = z
         path: ['columns'],
         message: 'give every column by name or every column by position, not both',
       });
+    // Compiled as the settlement parser compiles them (fileDateFormat only when the name has a date to read), so a
+    // bad token fails every command at load, naming its key, instead of failing a run that has already started.
+    const formats = [
+      'dateFormat',
+      'timestampFormat',
+      ...(hasDateGroup ? ['fileDateFormat' as const] : []),
+    ] as const;
+    for (const key of formats) {
+      try {
+        compilePattern(p[key]);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: [key], message: (e as Error).message });
+      }
+    }
     if (!isTimeZone(p.timezone))
       ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${p.timezone}"` });
   });

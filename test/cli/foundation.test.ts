@@ -115,7 +115,7 @@ describe('payrecon CLI foundation', () => {
           "settlement: { source: local, localDir: ./inbox, profile: { filePattern: '^s_(?<date>\\d{8})$', fileDateFormat: yyyyQQdd, columns: { kind: 1, currency: 2, gross: 3, transactionId: 4 }, header: false } }",
       ),
       {},
-      /^payrecon: providers\.useepay\.settlement\.profile: date format "yyyyQQdd": unsupported token "QQ"$/,
+      /^payrecon: providers\.useepay\.settlement\.profile\.fileDateFormat: date format "yyyyQQdd": unsupported token "QQ"$/,
     ],
   ])('a configuration with a %s exits 2 with one line naming it', async (_name, body, extraEnv, message) => {
     const file = configFile(`bad-${_name.replace(/\W/g, '')}.yaml`, body);

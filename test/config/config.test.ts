@@ -191,6 +191,24 @@ describe('configuration', () => {
     expect(parseConfig(base(), env).config.providers.useepay?.settlement.profile).toBe('useepay');
   });
 
+  it('compiles the date formats of a custom profile at load, naming the key of a bad one', () => {
+    const raw = base();
+    const profile = {
+      filePattern: '^settle_(?<date>\\d{8})\\.txt$',
+      fileDateFormat: 'yyyyMMddQ',
+      dateFormat: 'dd.MM.yyyy QQ',
+      timestampFormat: "dd.MM.yyyy HH:mm:ss 'Uhr",
+      columns: { kind: 'Art', currency: 'Whg', gross: 'Betrag', transactionId: 'Ref' },
+    };
+    (raw.providers.useepay.settlement as Record<string, unknown>).profile = profile;
+    const at = 'providers.useepay.settlement.profile';
+    expect(errorOf(() => parseConfig(raw, env)).split('; ')).toEqual([
+      `${at}.dateFormat: date format "dd.MM.yyyy QQ": unsupported token "QQ"`,
+      `${at}.timestampFormat: date format "dd.MM.yyyy HH:mm:ss 'Uhr": unterminated quote`,
+      `${at}.fileDateFormat: date format "yyyyMMddQ": unsupported token "Q"`,
+    ]);
+  });
+
   it('takes text numbers and booleans from ${VAR:-default} in a custom profile too', () => {
     const raw = base();
     (raw.providers.useepay.settlement as Record<string, unknown>).profile = {

@@ -3,7 +3,6 @@ import { stringify } from 'yaml';
 import { redactConfig } from '../../config/redact.js';
 import { PROVIDERS } from '../../config/schema.js';
 import { ConfigError } from '../../shared/errors.js';
-import { resolveProfile } from '../../settlement/profiles/index.js';
 import { readPrivateKey } from '../../sources/sftp.js';
 import { common, type Registrar } from '../program.js';
 
@@ -14,17 +13,12 @@ export function registerConfig(program: Command, r: Registrar): void {
   ).action(
     r.action(async (ctx) => {
       const loaded = ctx.loadConfig();
-      // Compiling each settlement profile catches what the schema cannot (e.g. unknown date tokens), before any fetch.
-      // Files named by the configuration are checked too: a missing key otherwise shows only when a run connects.
+      // Loading validated everything in the file, settlement profiles and their date formats included. Files named
+      // by the configuration are checked too: a missing key otherwise shows only when a run connects.
       const problems: string[] = [];
       for (const provider of PROVIDERS) {
         const p = loaded.config.providers[provider];
         if (!p) continue;
-        try {
-          resolveProfile(p.settlement.profile);
-        } catch (e) {
-          problems.push(`providers.${provider}.settlement.profile: ${(e as Error).message}`);
-        }
         const key = p.settlement.sftp?.privateKeyPath;
         if (key !== undefined && p.settlement.source === 'sftp') {
           try {

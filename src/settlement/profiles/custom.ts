@@ -1,5 +1,6 @@
 // A profile described in configuration (settlement-files.md, "A custom profile in configuration").
-// The schema already checked required columns and the regex; here the patterns are compiled once.
+// The schema already checked required columns, the regex and the date formats (a bad one fails the configuration's
+// load, naming its key); here the patterns are compiled once.
 import type { CustomProfileConfig } from '../../config/profile-schema.js';
 import { SETTLEMENT_KINDS } from '../../config/profile-schema.js';
 import type { SettlementKind } from '../../db/schema.js';
