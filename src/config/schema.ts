@@ -21,18 +21,27 @@ const isoDate = z
   .union([z.string(), z.date()])
   .transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v))
   .refine(isIsoDate, { message: 'expected YYYY-MM-DD' });
+const AMOUNT_TEXT = /^\d+(\.\d+)?$/;
+const AMOUNT_MESSAGE = 'expected an amount of zero or more, such as 500.00';
 /** An amount in major units as a person types it (500, 500.00, '500.00'); kept as decimal text for exact conversion. */
 const majorAmount = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)])
-  .transform((v) => String(v));
+  .union([z.number(), z.string()], { error: AMOUNT_MESSAGE })
+  .transform((v) => String(v))
+  .refine((text) => AMOUNT_TEXT.test(text), { message: AMOUNT_MESSAGE });
 const currencyCode = z.string().refine(isCurrency, { message: 'expected an ISO 4217 code such as EUR' });
-/** An issue at `path` when `text` has more decimals than `currency` has (500.005 EUR), never rounded later. */
+/**
+ * An issue at `path` when an amount has more decimals than `currency` has (500.005 EUR), never rounded later. zod
+ * runs the refinements below also over values whose own checks failed, so anything but a well-formed amount of a
+ * known currency is left alone here: it has its issue already, and one message per key is enough.
+ */
 function checkDecimals(
   ctx: z.RefinementCtx,
   path: (string | number)[],
-  text: string,
-  currency: string,
+  text: unknown,
+  currency: unknown,
 ): void {
+  if (typeof text !== 'string' || !AMOUNT_TEXT.test(text)) return;
+  if (typeof currency !== 'string' || !isCurrency(currency)) return;
   try {
     parseMajorToMinor(text, currency);
   } catch (e) {

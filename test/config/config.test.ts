@@ -108,6 +108,28 @@ describe('configuration', () => {
     ]);
   });
 
+  it('says once per key what is wrong with an amount that is not one', () => {
+    const raw = {
+      ...base(),
+      refunds: {
+        maxPerRefund: { EUR: -5, USD: 'abc', GBP: true, CHF: '20.00' },
+        maxPerExecution: { JPY: '10.5' },
+      },
+    };
+    raw.providers.useepay = {
+      ...raw.providers.useepay,
+      fees: [{ currency: 'EUR', percent: '2.9', fixed: -0.25, tolerance: '0.01' }],
+    } as typeof raw.providers.useepay;
+    const amount = 'expected an amount of zero or more, such as 500.00';
+    expect(errorOf(() => parseConfig(raw, env)).split('; ')).toEqual([
+      `providers.useepay.fees.0.fixed: ${amount}`,
+      `refunds.maxPerRefund.EUR: ${amount}`,
+      `refunds.maxPerRefund.USD: ${amount}`,
+      `refunds.maxPerRefund.GBP: ${amount}`,
+      'refunds.maxPerExecution.JPY: amount "10.5" has more decimals than JPY allows (0)',
+    ]);
+  });
+
   it('names every problem of a configuration, not only the first', () => {
     const broken = { ...base(), timezone: 'Mars/Olympus', holidays: ['2026-02-30'], colour: 'blue' };
     expect(errorOf(() => parseConfig(broken, env)).split('; ')).toEqual([
