@@ -1,7 +1,8 @@
 import { ConfigError } from '../shared/errors.js';
 
-// `${NAME}` is required, `${NAME:-default}` falls back, `${NAME:-}` leaves the setting unset.
-const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// `${NAME}` is required, `${NAME:-default}` falls back, `${NAME:-}` leaves the setting unset. Matched only where a
+// `${` starts (sticky), so that any other `${` is found and refused rather than kept as text.
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/y;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -26,13 +27,39 @@ export function interpolateEnv(node: unknown, env: Env, path: string[] = []): un
   return node;
 }
 
+/**
+ * Every `${` must start a well-formed reference: a typo such as `${NAME-x}`, or a default that holds another
+ * reference (`${A:-${B}}`, not supported), would otherwise be kept as literal text and could be sent as a
+ * credential. Messages give the position, not the text: the value may be a secret. A value's own text never needs
+ * a literal `${`; one that does can come from a variable, whose value is not interpolated again.
+ */
 function interpolateString(text: string, env: Env, path: string[]): string | undefined {
   if (!text.includes('${')) return text;
-  const out = text.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
-    const value = env[name];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    throw new ConfigError(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
-  });
+  const key = path.join('.') || '(root)';
+  let out = '';
+  let done = 0;
+  for (let at = text.indexOf('${'); at >= 0; at = text.indexOf('${', done)) {
+    REFERENCE.lastIndex = at;
+    const m = REFERENCE.exec(text);
+    if (!m)
+      throw new ConfigError(
+        `${key}: malformed variable reference at character ${at + 1}: use \${NAME} or \${NAME:-default}`,
+      );
+    const [whole, name = '', fallback] = m;
+    if (fallback?.includes('${'))
+      throw new ConfigError(
+        `${key}: nested variable reference at character ${at + 1}: a default cannot contain \${…}`,
+      );
+    out += text.slice(done, at) + resolve(name, fallback, env, key);
+    done = at + whole.length;
+  }
+  out += text.slice(done);
   return out === '' ? undefined : out;
+}
+
+function resolve(name: string, fallback: string | undefined, env: Env, key: string): string {
+  const value = env[name];
+  if (value !== undefined && value !== '') return value;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${key}: environment variable ${name} is not set`);
 }

@@ -52,6 +52,31 @@ describe('configuration', () => {
     expect(withEnvUrl.config.database.url).toBe('postgres://u:pw@db/x');
   });
 
+  it('refuses a ${ that is not a well-formed reference, and nested references, naming the key', () => {
+    const withAppId = (appId: string) => {
+      const raw = base();
+      raw.providers.useepay.appId = appId;
+      return raw;
+    };
+    const at = 'providers.useepay.appId';
+    for (const bad of ['${APPID-fallback}', '${}', 'x-${APPID', '${1ST}', '${APPID:fallback}'])
+      expect(errorOf(() => parseConfig(withAppId(bad), env))).toMatch(
+        new RegExp(`^${at}: malformed variable reference at character \\d+: use \\$\\{NAME\\} or`),
+      );
+    for (const extra of [{}, { APPID: 'set', OTHER: 'set' }])
+      expect(errorOf(() => parseConfig(withAppId('${APPID:-${OTHER}}'), { ...env, ...extra }))).toBe(
+        `${at}: nested variable reference at character 1: a default cannot contain \${…}`,
+      );
+    // The message says where, not what: the value may be a secret typed into the file.
+    const secret = errorOf(() => parseConfig(withAppId('pass${word'), env));
+    expect(secret).toBe(
+      `${at}: malformed variable reference at character 5: use \${NAME} or \${NAME:-default}`,
+    );
+    // Several references in one value, text around them, and a lone $ or } are fine.
+    const ok = parseConfig(withAppId('$${A}-${B:-b}}/${C:-}x'), { ...env, A: 'a' });
+    expect(ok.config.providers.useepay?.appId).toBe('$a-b}/x');
+  });
+
   it('refuses unknown keys, wrong types and missing values with the key path', () => {
     expect(errorOf(() => parseConfig({ ...base(), reportz: {} }, env))).toMatch(/^reportz: unknown key/);
     const wrongType = base();
