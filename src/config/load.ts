@@ -14,8 +14,9 @@ export interface LoadedConfig {
   secrets: string[];
 }
 
+/** --config, else PAYRECON_CONFIG, else ./payrecon.config.yaml. An empty PAYRECON_CONFIG (`PAYRECON_CONFIG=`) is unset. */
 export function resolveConfigPath(explicit: string | undefined, env: Env): string {
-  return path.resolve(explicit ?? env.PAYRECON_CONFIG ?? './payrecon.config.yaml');
+  return path.resolve(explicit ?? (env.PAYRECON_CONFIG || undefined) ?? './payrecon.config.yaml');
 }
 
 export function loadConfigFile(file: string, env: Env): LoadedConfig {

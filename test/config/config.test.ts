@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig, resolveConfigPath } from '../../src/config/load.js';
 import { makeScrubber, redactConfig } from '../../src/config/redact.js';
 import { ConfigError } from '../../src/shared/errors.js';
 
@@ -35,6 +36,16 @@ describe('configuration', () => {
     expect(config.timezone).toBe('UTC');
     expect(config.providers.useepay?.settlement.localDir).toBe('/etc/payrecon/inbox');
     expect(secrets).toContain('UseePay_SK_topsecret');
+  });
+
+  it('finds the file from --config, else PAYRECON_CONFIG, else ./payrecon.config.yaml; an empty variable is unset', () => {
+    const fallback = path.resolve('payrecon.config.yaml');
+    expect(resolveConfigPath(undefined, {})).toBe(fallback);
+    expect(resolveConfigPath(undefined, { PAYRECON_CONFIG: '' })).toBe(fallback);
+    expect(resolveConfigPath(undefined, { PAYRECON_CONFIG: '/etc/payrecon.yaml' })).toBe(
+      '/etc/payrecon.yaml',
+    );
+    expect(resolveConfigPath('/srv/a.yaml', { PAYRECON_CONFIG: '/etc/payrecon.yaml' })).toBe('/srv/a.yaml');
   });
 
   it('names a missing variable and the key that needs it', () => {
