@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { isIsoDate } from '../shared/dates.js';
 import { isCurrency, parseMajorToMinor } from '../shared/money.js';
+import { cronProblem } from '../schedule/cron-time.js';
 import { isTimeZone, profileSettingSchema, type BuiltinProfileName } from './profile-schema.js';
+import { scheduleArgsSchema } from './schedule-args.js';
 import { bool, num } from './text-values.js';
 
 /**
@@ -188,9 +190,15 @@ export const configSchema = z.strictObject({
     .prefault({}),
   schedule: z
     .strictObject({
-      cron: z.string().default('30 2 * * *'),
+      cron: z
+        .string()
+        .default('30 2 * * *')
+        .superRefine((expression, ctx) => {
+          const problem = cronProblem(expression);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
       timezone: timeZone.optional(),
-      args: z.array(z.string()).default(['run', '--date', 'yesterday']),
+      args: scheduleArgsSchema.default(['run', '--date', 'yesterday']),
       /** Start a run at start-up when the last scheduled time passed while the scheduler was down. */
       catchUp: bool().default(false),
     })

@@ -7,13 +7,22 @@ export interface CronMatcher {
   match(date: Date): boolean;
 }
 
+/**
+ * What is wrong with a cron expression, as node-cron sees it, or undefined when it is valid. The configuration
+ * schema reports it under `schedule.cron`, so every command, `config check` included, refuses what the scheduler
+ * would refuse.
+ */
+export function cronProblem(expression: string): string | undefined {
+  const v = cron.validateDetailed(expression);
+  if (v.valid) return undefined;
+  const why = v.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  return `invalid cron expression "${expression}"${why ? ` (${why})` : ''}`;
+}
+
 /** Checks an expression once at start, naming the configuration key, instead of failing on the first tick. */
 export function validateCron(expression: string): void {
-  const v = cron.validateDetailed(expression);
-  if (!v.valid) {
-    const why = v.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-    throw new ConfigError(`schedule.cron: invalid cron expression "${expression}"${why ? ` (${why})` : ''}`);
-  }
+  const problem = cronProblem(expression);
+  if (problem) throw new ConfigError(`schedule.cron: ${problem}`);
 }
 
 /**

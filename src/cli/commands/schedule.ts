@@ -4,7 +4,6 @@ import type { Config, ProviderName } from '../../config/schema.js';
 import { selectedProviders } from '../../jobs/context.js';
 import type { RunSummary } from '../../notify/summary.js';
 import { resolveRange } from '../../shared/dates.js';
-import { ConfigError } from '../../shared/errors.js';
 
 /** The value after each `--name` among the scheduled arguments. */
 function argValues(args: readonly string[], name: string): string[] {
@@ -36,12 +35,8 @@ export function registerSchedule(program: Command, r: Registrar): void {
     r.action(async (ctx, opts) => {
       const loaded = ctx.loadConfig();
       const { config } = loaded;
+      // Loading checked schedule.cron and schedule.args (src/config/schedule-args.ts).
       const { args } = config.schedule;
-      if (args.length === 0)
-        throw new ConfigError(
-          'schedule.args: give the payrecon command to run, e.g. [run, --date, yesterday]',
-        );
-      if (args[0] === 'schedule') throw new ConfigError('schedule.args: a scheduler cannot schedule itself');
       const [{ runScheduler }, { spawnCli, resolveBinPath }, { succeededRunSince }, { notifyRun }] =
         await Promise.all([
           import('../../schedule/scheduler.js'),
