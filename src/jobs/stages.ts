@@ -20,7 +20,7 @@ export interface StageDeps {
   gateway?: Omit<GatewayDeps, 'log'>;
 }
 
-/** Settlement ids the gateway is asked about one by one at most this many at a time. */
+/** Ids the gateway is asked about one by one, at most this many at a time. */
 const LOOKUP_CONCURRENCY = 4;
 
 export function defaultStages(deps: StageDeps): RunStages {
@@ -48,8 +48,10 @@ export function defaultStages(deps: StageDeps): RunStages {
 }
 
 /**
- * Asks the gateway about settlement-line ids that no pull returned (a refund today of a sale from last month) and
- * stores what it knows, so matching can tell "older than the window" from "unknown to the gateway".
+ * Asks the gateway by id about what no pull returned, and stores what it knows: settlement-line ids (a refund today
+ * of a sale from last month), so matching can tell "older than the window" from "unknown to the gateway", and the
+ * payments that stored refunds and chargebacks reference (that sale), so they are valued and judged. Storing walks
+ * the roots and values the chargebacks of the records waiting on what arrived (gateways/derive.ts).
  */
 export async function lookupAndStore(
   ctx: StageContext,

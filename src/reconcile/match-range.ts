@@ -7,7 +7,7 @@ import { classifyPairs, classifyUnmatched, createFound } from './classify.js';
 import { classifyDuplicateCharges } from './duplicates.js';
 import { classifyFees } from './fees.js';
 import { buildLedger, capRefundable, classifyRefundExceeds } from './ledger.js';
-import { unknownLineIds } from './lookup.js';
+import { lookUpUnknown } from './lookup.js';
 import { pairPlan } from './pair-plan.js';
 import { matchParams, type MatchParams } from './params.js';
 import { pairLines } from './pairs.js';
@@ -23,8 +23,9 @@ import {
 import { allOrAbort } from '../shared/concurrent.js';
 
 /**
- * The match stage (docs/matching.md): asks the gateway about unknown ids, then, in one transaction per provider,
- * pairs lines with gateway records, classifies every discrepancy set-based in SQL, and carries results forward.
+ * The match stage (docs/matching.md): asks the gateway about unknown ids and unstored root payments, then, in one
+ * transaction per provider, pairs lines with gateway records, classifies every discrepancy set-based in SQL, and
+ * carries results forward.
  * Rerunning it over the same data changes nothing but last-seen run ids.
  *
  * Providers share nothing here (a line pairs only with its own provider's records; every statement is scoped by
@@ -69,19 +70,8 @@ async function matchProvider(
 ): Promise<MatchSummary> {
   // The child names the provider: the messages below must not name it again (a JSON line with a key twice).
   const log = ctx.log.child({ stage: 'match', provider: p.providers[0], from: p.from, to: p.to });
-  const lookedUp: MatchSummary['lookedUp'] = {};
   // Outside any transaction: a gateway call never holds a database transaction open (house style, rule 4).
-  const unknown = await unknownLineIds(ctx.db, p);
-  for (const [provider, ids] of unknown) {
-    ctx.signal.throwIfAborted();
-    if (!deps.lookup) {
-      log.warn({ ids: ids.length }, 'unknown transaction ids not looked up: no gateway lookup given');
-      continue;
-    }
-    log.info({ ids: ids.length }, 'looking up unknown transaction ids at the gateway');
-    await deps.lookup(provider, ids, ctx.signal);
-    lookedUp[provider] = ids.length;
-  }
+  const lookedUp = await lookUpUnknown(ctx, p, deps, log);
   ctx.signal.throwIfAborted();
 
   return ctx.db.transaction().execute(async (trx) => {

@@ -18,9 +18,10 @@ export type MatchKey = 'transaction_id' | 'merchant_reference';
 
 export interface MatchDeps {
   /**
-   * Asks the gateway about transaction ids that settlement lines name but no stored record has, and stores what
-   * it knows. Called outside any database transaction, once per provider with unknown ids; `signal` aborts it
-   * with that provider's matching.
+   * Asks the gateway about transaction ids by id, and stores what it knows (an id it does not know is no error):
+   * ids that settlement lines name but no stored record has, then root payments that records of the scope
+   * reference but no stored record is (see lookUpUnknown). Called outside any database transaction, per provider
+   * and round with ids to ask; `signal` aborts it with that provider's matching.
    */
   lookup?: (provider: ProviderName, ids: string[], signal: AbortSignal) => Promise<void>;
 }
