@@ -58,7 +58,8 @@ export async function ping(handle: DbHandle): Promise<void> {
     await handle.pool.query('select 1');
   } catch (e) {
     throw new DatabaseError(
-      `cannot connect to PostgreSQL at ${redactUrl(handle.url, '(invalid database url)')}: ${(e as Error).message}`,
+      `cannot connect to PostgreSQL at ${redactUrl(handle.url, '(invalid database url)')}: ${(e as Error).message}` +
+        '; check database.url (or DATABASE_URL), and that the server is running and reachable from here',
       { cause: e },
     );
   }

@@ -53,6 +53,19 @@ describe('payrecon CLI foundation', () => {
     }
   });
 
+  it('an unreachable database: one line saying what to check, and one JSON object under --json', async () => {
+    const file = configFile('nodb.yaml', provider);
+    const r = await runCli(['runs', '--config', file, '--json'], {
+      env: { ...env, DATABASE_URL: 'postgres://u:sEcReT@127.0.0.1:1/db' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^payrecon: cannot connect to PostgreSQL at postgres:\/\/u:redacted@127\.0\.0\.1:1\/db: .*; check database\.url \(or DATABASE_URL\)/m,
+    );
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(r.stdout + r.stderr).not.toContain('sEcReT');
+  });
+
   it('config check validates and prints with secrets redacted', async () => {
     const file = configFile('ok.yaml', provider);
     const r = await runCli(['config', 'check', '--config', file], { env });
