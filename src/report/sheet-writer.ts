@@ -232,3 +232,32 @@ export function columnLetter(n: number): string {
   for (let x = n; x > 0; x = Math.floor((x - 1) / 26)) s = String.fromCharCode(65 + ((x - 1) % 26)) + s;
   return s;
 }
+
+/**
+ * Names each sheet's filter range as Excel does beside `<autoFilter>`: the sheet-local `_xlnm._FilterDatabase`.
+ * exceljs writes only the element; LibreOffice shows no filter buttons without the name, and a LibreOffice re-save
+ * then drops the filter for everyone. Call once every sheet is written, before the workbook is committed (exceljs
+ * reads its defined names when it writes xl/workbook.xml, at commit).
+ */
+export function nameFilterRanges(wb: ExcelJS.stream.xlsx.WorkbookWriter): void {
+  const internal = wb as unknown as {
+    _worksheets: ({ name: string; autoFilter?: string } | undefined)[];
+    _definedNames: { model: unknown[] };
+  };
+  // localSheetId is the sheet's position in xl/workbook.xml, which lists the sheets exceljs holds, in order.
+  const names = internal._worksheets
+    .filter((ws) => ws !== undefined)
+    .flatMap((ws, localSheetId) => {
+      if (!ws.autoFilter) return [];
+      const [from = '', to = ''] = ws.autoFilter.split(':');
+      const abs = (cell: string) => cell.replace(/^([A-Z]+)(\d+)$/, '$$$1$$$2');
+      const sheet = `'${ws.name.replaceAll("'", "''")}'`;
+      return [{ name: '_xlnm._FilterDatabase', localSheetId, ranges: [`${sheet}!${abs(from)}:${abs(to)}`] }];
+    });
+  const own = internal._definedNames;
+  internal._definedNames = {
+    get model() {
+      return [...own.model, ...names];
+    },
+  };
+}

@@ -9,7 +9,7 @@ import type { StageContext } from '../jobs/context.js';
 import { todayIn } from '../shared/dates.js';
 import { keepFirstWorkbook } from './keep-original.js';
 import { loadScope, type ReportScope } from './scope.js';
-import { EXCEL_MAX_ROWS } from './sheet-writer.js';
+import { EXCEL_MAX_ROWS, nameFilterRanges } from './sheet-writer.js';
 import { withSnapshot } from './snapshot.js';
 import { writeAwaiting } from './sheets/awaiting.js';
 import { writeChanges } from './sheets/changes.js';
@@ -168,6 +168,7 @@ async function writeSheets(
     ms[name] = Math.round(performance.now() - t);
   }
   check();
+  nameFilterRanges(wb);
   const t = performance.now();
   await wb.commit();
   ms.commit = Math.round(performance.now() - t);

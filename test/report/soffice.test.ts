@@ -154,6 +154,17 @@ describe.skipIf(!soffice)('LibreOffice', () => {
     expect(csv('Rejected lines')[1]![5]).toContain('411111******1111');
   });
 
+  it('opens with a filter on every sheet (LibreOffice reads it only with its defined name)', async () => {
+    await convert('fods');
+    const flat = readFileSync(path.join(out, `${path.basename(file, '.xlsx')}.fods`), 'utf8');
+    const ranges = [...flat.matchAll(/<table:database-range [^>]*>/g)].map((m) => m[0]);
+    const filtered = ranges.filter((r) => r.includes('table:display-filter-buttons="true"'));
+    const sheets = [...flat.matchAll(/<table:table table:name="([^"]+)"/g)].map((m) => m[1]);
+    expect(sheets).toHaveLength(8);
+    expect(filtered).toHaveLength(sheets.length);
+    expect(filtered.join(' ')).toContain('table:target-range-address="Discrepancies.A1:Discrepancies.Q6"');
+  });
+
   it('prints to PDF without "###" anywhere', async () => {
     await convert('pdf');
     const pdf = path.join(out, `${path.basename(file, '.xlsx')}.pdf`);
