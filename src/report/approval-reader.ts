@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import ExcelJS from 'exceljs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { discrepancyId as idFor } from '../reconcile/ids.js';
 import type { DiscrepancyType } from '../reconcile/types.js';
-import { unreadableReason, UsageError } from '../shared/errors.js';
+import { causeChain, unreadableReason, UsageError } from '../shared/errors.js';
+import { sheetRows, type CellValue } from './xlsx/sheet-rows.js';
+import { readSharedStrings, xlsxStructure } from './xlsx/workbook.js';
+import { ZipFile } from './xlsx/zip.js';
 
 // Reads finance's decisions back from the report workbook: the rows of the Discrepancies sheet (and its
 // continuation sheets "Discrepancies (2)", …) whose Action is filled in (readActionRows, for `payrecon decisions
 // import`), or is REFUND (readApprovalWorkbook, for the refund executor). It only reads: checking each row against
 // the database is the caller's job.
-// Not streamed: ExcelJS's streaming reader fails on workbooks whose zip lists the worksheets before
-// xl/workbook.xml (as ExcelJS itself writes them, and as other tools may save them), and an approval must never
-// depend on the order a spreadsheet program happened to write its zip entries in.
+// Streamed, part by part (./xlsx): a large run's sheets hold more XML than a JavaScript string can, and the other
+// sheets (Changes is as large as Discrepancies on a first run) are never even decompressed.
 
 export const APPROVAL_ACTION = 'REFUND';
 
@@ -70,92 +71,113 @@ export async function readActionRows(
   file: string,
   label = 'workbook',
 ): Promise<{ rows: ActionRow[]; sha256: string }> {
-  const wb = new ExcelJS.Workbook();
-  let bytes: Buffer;
+  const named = `${label} ${file}`;
+  let handle: FileHandle;
   try {
-    // Read here, not by ExcelJS's readFile, whose "File not found" error carries no code.
-    bytes = await readFile(file);
+    handle = await open(file, 'r');
   } catch (e) {
-    throw new UsageError(`${label} ${file} ${unreadableReason(e)}`, {
-      cause: e,
-    });
+    throw new UsageError(`${named} ${unreadableReason(e)}`, { cause: e });
   }
   try {
-    // ExcelJS declares its own Buffer type, which Node's generic Buffer no longer satisfies; the bytes are the same.
-    await wb.xlsx.load(bytes as unknown as Parameters<typeof wb.xlsx.load>[0]);
+    // Everything is read through this one open file, so the digest is of the file the rows came from even when a
+    // spreadsheet program saves a new one under the same name meanwhile; a write into this very file shows in its
+    // size or modification time, and then the rows and the digest might not be of the same bytes.
+    const before = await handle.stat();
+    const rows = await readRows(handle, named);
+    const sha256 = await digest(handle);
+    const after = await handle.stat();
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
+      throw new UsageError(`${named} changed while it was being read: try again once it is saved`);
+    return { rows, sha256 };
   } catch (e) {
-    throw new UsageError(`${label} ${file} is not a readable .xlsx workbook (${(e as Error).message})`, {
-      cause: e,
-    });
+    if (e instanceof UsageError) throw e;
+    if (causeChain(e).some((c) => 'syscall' in c))
+      throw new UsageError(`${named} ${unreadableReason(e)}`, { cause: e });
+    throw new UsageError(`${named} is not a readable .xlsx workbook (${(e as Error).message})`, { cause: e });
+  } finally {
+    await handle.close();
   }
-  const sheets = wb.worksheets.filter((ws) => SHEET_RE.test(ws.name));
-  if (sheets.length === 0) throw new UsageError(`${label} ${file} has no Discrepancies sheet`);
+}
+
+type Columns = Record<keyof typeof COLUMNS, number>;
+
+async function readRows(handle: FileHandle, named: string): Promise<ActionRow[]> {
+  const zip = await ZipFile.open(handle);
+  const { sheets, sharedStrings } = await xlsxStructure(zip);
+  const wanted = sheets.filter((s) => SHEET_RE.test(s.name));
+  if (wanted.length === 0) throw new UsageError(`${named} has no Discrepancies sheet`);
+  const shared = sharedStrings ? await readSharedStrings(zip, sharedStrings) : [];
   const out: ActionRow[] = [];
-  for (const sheet of sheets) {
-    const cols = headerColumns(sheet.getRow(1), sheet.name, `${label} ${file}`);
-    sheet.eachRow((row, number) => {
-      if (number === 1) return;
-      const action = cellText(row.getCell(cols.action).value).trim().toUpperCase();
-      if (action === '') return;
-      const discrepancyId = cellText(row.getCell(cols.id).value).trim();
+  for (const sheet of wanted) {
+    let cols: Columns | undefined;
+    for await (const { number, cells } of sheetRows(zip, sheet.entry, shared)) {
+      if (!cols) {
+        // Row 1 holds the headers; a sheet without it has none of the columns.
+        cols = headerColumns(number === 1 ? cells : [], sheet.name, named);
+        if (number === 1) continue;
+      }
+      const action = cellText(cells[cols.action]).trim().toUpperCase();
+      if (action === '') continue;
+      const discrepancyId = cellText(cells[cols.id]).trim();
       out.push({
         action,
         sheet: sheet.name,
         row: number,
         discrepancyId,
-        idMatchesRow: idOf(row, cols) === discrepancyId,
-        currency: cellText(row.getCell(cols.currency).value).trim() || null,
-        gatewayAmount: cellAmount(row.getCell(cols.gateway).value),
-        settledAmount: cellAmount(row.getCell(cols.settled).value),
-        difference: cellAmount(row.getCell(cols.difference).value),
+        idMatchesRow: idOf(cells, cols) === discrepancyId,
+        currency: cellText(cells[cols.currency]).trim() || null,
+        gatewayAmount: cellAmount(cells[cols.gateway]),
+        settledAmount: cellAmount(cells[cols.settled]),
+        difference: cellAmount(cells[cols.difference]),
       });
-    });
+    }
+    if (!cols) headerColumns([], sheet.name, named);
   }
-  return { rows: out, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return out;
+}
+
+/** SHA-256 of the whole file open in `handle`. */
+async function digest(handle: FileHandle): Promise<string> {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1 << 20);
+  for (let position = 0; ;) {
+    const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return hash.digest('hex');
 }
 
 /** The id the row's Provider, Type and Transaction ID give (docs/matching.md), or null when one is missing. */
-function idOf(row: ExcelJS.Row, cols: Record<keyof typeof COLUMNS, number>): string | null {
-  const provider = cellText(row.getCell(cols.provider).value).trim();
-  const type = cellText(row.getCell(cols.type).value).trim();
-  const key = cellText(row.getCell(cols.transactionId).value).trim();
+function idOf(cells: readonly CellValue[], cols: Columns): string | null {
+  const provider = cellText(cells[cols.provider]).trim();
+  const type = cellText(cells[cols.type]).trim();
+  const key = cellText(cells[cols.transactionId]).trim();
   if (provider === '' || type === '' || key === '') return null;
   return idFor(provider, type as DiscrepancyType, key);
 }
 
-function headerColumns(row: ExcelJS.Row, sheet: string, named: string): Record<keyof typeof COLUMNS, number> {
+/** Each column's number, from the header row's cells: a column is found by its header, wherever it is. */
+function headerColumns(cells: readonly CellValue[], sheet: string, named: string): Columns {
   const byName = new Map<string, number>();
-  row.eachCell((cell, col) => byName.set(cellText(cell.value).trim(), col));
+  cells.forEach((value, col) => byName.set(cellText(value).trim(), col));
   const entries = Object.entries(COLUMNS).map(([key, header]) => {
     const col = byName.get(header);
     if (col === undefined) throw new UsageError(`${named}: sheet ${sheet} has no "${header}" column`);
     return [key, col] as const;
   });
-  return Object.fromEntries(entries) as Record<keyof typeof COLUMNS, number>;
+  return Object.fromEntries(entries) as Columns;
 }
 
-/** Unwraps what ExcelJS may hand back for a cell: rich text, hyperlinks, formula results. */
-function unwrap(value: ExcelJS.CellValue): unknown {
-  if (value === null || value === undefined || typeof value !== 'object' || value instanceof Date)
-    return value;
-  if ('richText' in value) return value.richText.map((r) => r.text).join('');
-  if ('result' in value) return unwrap(value.result);
-  if ('text' in value) return unwrap(value.text);
-  return undefined;
+function cellText(value: CellValue | undefined): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'string' ? value : String(value);
 }
 
-function cellText(value: ExcelJS.CellValue): string {
-  const v = unwrap(value);
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'string') return v;
-  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
-}
-
-function cellAmount(value: ExcelJS.CellValue): CellAmount {
-  const v = unwrap(value);
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
-  if (v === null || v === undefined) return null;
-  return cellText(value);
+function cellAmount(value: CellValue | undefined): CellAmount {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
+  if (value === null || value === undefined) return null;
+  return String(value);
 }
