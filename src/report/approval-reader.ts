@@ -4,7 +4,7 @@ import { discrepancyId as idFor } from '../reconcile/ids.js';
 import type { DiscrepancyType } from '../reconcile/types.js';
 import { causeChain, unreadableReason, UsageError } from '../shared/errors.js';
 import { sheetRows, type CellValue } from './xlsx/sheet-rows.js';
-import { readSharedStrings, xlsxStructure } from './xlsx/workbook.js';
+import { OpenDocumentError, readSharedStrings, xlsxStructure } from './xlsx/workbook.js';
 import { ZipFile } from './xlsx/zip.js';
 
 // Reads finance's decisions back from the report workbook: the rows of the Discrepancies sheet (and its
@@ -91,6 +91,10 @@ export async function readActionRows(
     return { rows, sha256 };
   } catch (e) {
     if (e instanceof UsageError) throw e;
+    if (e instanceof OpenDocumentError) {
+      const message = `${named} is an OpenDocument spreadsheet, not .xlsx: save it as Excel 2007-365 (.xlsx)`;
+      throw new UsageError(message, { cause: e });
+    }
     if (causeChain(e).some((c) => 'syscall' in c))
       throw new UsageError(`${named} ${unreadableReason(e)}`, { cause: e });
     throw new UsageError(`${named} is not a readable .xlsx workbook (${(e as Error).message})`, { cause: e });

@@ -15,7 +15,10 @@ import { DISCREPANCIES_SHEET } from '../../src/report/sheets/discrepancies.js';
 import { sheetRows } from '../../src/report/xlsx/sheet-rows.js';
 import { ZipFile } from '../../src/report/xlsx/zip.js';
 import { UsageError } from '../../src/shared/errors.js';
+import { requireSoffice, sofficeConvert } from '../helpers/soffice.js';
 import { writeZip, xlsxParts, type FixtureCell, type FixtureSheet, type ZipPart } from './xlsx-fixture.js';
+
+const soffice = requireSoffice('the approval reader test of a workbook saved as .ods by LibreOffice');
 
 let dir: string;
 beforeAll(async () => {
@@ -210,6 +213,46 @@ describe('readActionRows', () => {
     const none = path.join(dir, 'no-discrepancies.xlsx');
     await writeZip(none, xlsxParts(REPORT.filter((s) => !s.name.startsWith('Discrepancies'))));
     await expect(readActionRows(none)).rejects.toThrow(`workbook ${none} has no Discrepancies sheet`);
+  });
+
+  it('refuses an OpenDocument spreadsheet, saying how to save it instead', async () => {
+    const odf = (mimetype: boolean): ZipPart[] => [
+      ...(mimetype
+        ? [{ name: 'mimetype', data: 'application/vnd.oasis.opendocument.spreadsheet', method: 0 as const }]
+        : []),
+      { name: 'content.xml', data: '<office:document-content/>' },
+      { name: 'META-INF/manifest.xml', data: '<manifest:manifest/>' },
+    ];
+    for (const [name, parts] of [
+      ['saved.ods', odf(true)],
+      ['no-mimetype.ods', odf(false)],
+      ['named-as-xlsx.xlsx', odf(true)],
+    ] as const) {
+      const file = path.join(dir, name);
+      await writeZip(file, parts);
+      await expect(readActionRows(file, 'approval file')).rejects.toThrow(
+        new UsageError(
+          `approval file ${file} is an OpenDocument spreadsheet, not .xlsx: save it as Excel 2007-365 (.xlsx)`,
+        ),
+      );
+    }
+    // A zip file that is neither says what it lacks.
+    const other = path.join(dir, 'other.xlsx');
+    await writeZip(other, [{ name: 'word/document.xml', data: '<w:document/>' }]);
+    await expect(readActionRows(other)).rejects.toThrow(
+      `workbook ${other} is not a readable .xlsx workbook (no xl/workbook.xml in it)`,
+    );
+  });
+
+  it.skipIf(!soffice)('refuses a workbook LibreOffice saved as .ods', async () => {
+    const xlsx = path.join(dir, 'to-convert.xlsx');
+    await exceljsWorkbook(xlsx, false);
+    const out = await mkdtemp(path.join(dir, 'ods-'));
+    await sofficeConvert(soffice!, xlsx, 'ods', out);
+    const ods = path.join(out, 'to-convert.ods');
+    await expect(readActionRows(ods)).rejects.toThrow(
+      `workbook ${ods} is an OpenDocument spreadsheet, not .xlsx: save it as Excel 2007-365 (.xlsx)`,
+    );
   });
 });
 

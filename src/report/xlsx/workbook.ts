@@ -5,6 +5,11 @@ import path from 'node:path';
 import { own, parseXml } from './xml.js';
 import { ZipFormatError, type ZipEntry, type ZipFile } from './zip.js';
 
+/** The file is an OpenDocument spreadsheet (.ods), not an .xlsx. */
+export class OpenDocumentError extends Error {
+  override name = 'OpenDocumentError';
+}
+
 export interface XlsxSheet {
   name: string;
   entry: ZipEntry;
@@ -21,10 +26,17 @@ const WORKSHEET = /\/worksheet$/;
 const SHARED_STRINGS = /\/sharedStrings$/;
 
 export async function xlsxStructure(zip: ZipFile): Promise<XlsxStructure> {
+  const mimetype = zip.entry('mimetype');
+  if (mimetype && (await small(zip, mimetype)).startsWith('application/vnd.oasis.opendocument.spreadsheet'))
+    throw new OpenDocumentError('an OpenDocument spreadsheet');
   const root = await relationships(zip, '_rels/.rels', '');
   const workbookPart = root.find((r) => OFFICE_DOCUMENT.test(r.type))?.target ?? 'xl/workbook.xml';
   const workbook = zip.entry(workbookPart);
-  if (!workbook) throw new ZipFormatError(`no ${workbookPart} in it`);
+  if (!workbook) {
+    // An OpenDocument file whose mimetype entry was lost still has its content.xml.
+    if (zip.entry('content.xml')) throw new OpenDocumentError('an OpenDocument spreadsheet');
+    throw new ZipFormatError(`no ${workbookPart} in it`);
+  }
   const rels = await relationships(
     zip,
     path.posix.join(path.posix.dirname(workbookPart), '_rels', `${path.posix.basename(workbookPart)}.rels`),
@@ -94,4 +106,12 @@ async function relationships(zip: ZipFile, name: string, base: string): Promise<
     },
   });
   return out;
+}
+
+/** A small part's text (a few bytes: the mimetype), or '' when it is not small. */
+async function small(zip: ZipFile, entry: ZipEntry): Promise<string> {
+  if (entry.size > 1024) return '';
+  let text = '';
+  for await (const chunk of await zip.read(entry)) text += chunk as string;
+  return text.trim();
 }
