@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { MISPLACED_ROW, readActionRows, type ActionRow } from '../report/approval-reader.js';
+import { idProblem, readActionRows, type ActionRow } from '../report/approval-reader.js';
 import { latestDecision } from '../report/latest-decision.js';
 import { ACTIONS } from '../report/sheets/discrepancies.js';
 import { UsageError } from '../shared/errors.js';
@@ -77,9 +77,11 @@ function checkRows(rows: readonly ActionRow[], status: ReadonlyMap<string, strin
       continue;
     }
     seen.set(r.discrepancyId, r);
-    if (!status.has(r.discrepancyId))
+    const wrongId = idProblem(r);
+    // An id that became a number is unknown because of it: say that rather than "another database".
+    if (!status.has(r.discrepancyId) && !r.idAsNumber)
       problems.push(`${where}: unknown discrepancy id ${r.discrepancyId} (a workbook of another database?)`);
-    else if (!r.idMatchesRow) problems.push(`${where}: ${MISPLACED_ROW}`);
+    else if (wrongId) problems.push(`${where}: ${wrongId}`);
   }
   return problems;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import {
-  MISPLACED_ROW,
+  idProblem,
   readApprovalWorkbook,
   type ApprovalRow,
   type CellAmount,
@@ -59,8 +59,11 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   const live = new Map((await liveActionsOf(db, [...seen])).map((a) => [a.discrepancyId, a]));
   for (const id of seen) {
     const d = found.get(id);
+    const row = rows?.find((r) => r.discrepancyId === id);
     if (!d) {
-      problems.push(`${where(id)}: unknown discrepancy id`);
+      // An id that became a number is unknown because of it: say that.
+      const why = row?.idAsNumber ? idProblem(row) : null;
+      problems.push(`${where(id)}: ${why ?? 'unknown discrepancy id'}`);
       continue;
     }
     if (d.status !== 'open')
@@ -68,8 +71,8 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
     const action = live.get(id);
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
     if (!d.in_run) problems.push(`${where(id)}: not a discrepancy of run ${runId}`);
-    const row = rows?.find((r) => r.discrepancyId === id);
-    if (row && !row.idMatchesRow) problems.push(`${where(id)}: ${MISPLACED_ROW}`);
+    const wrongId = row && idProblem(row);
+    if (wrongId) problems.push(`${where(id)}: ${wrongId}`);
     if (row) problems.push(...compareRow(row, d).map((p) => `${where(id)}: ${p}`));
   }
   if (problems.length > 0) {

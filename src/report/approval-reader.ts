@@ -33,11 +33,26 @@ export interface ApprovalRow {
    * the row it was chosen for (a column sorted or pasted apart from the others, a row edited by hand).
    */
   idMatchesRow: boolean;
+  /**
+   * When the id is not the row's own because its Discrepancy ID or Transaction ID cell holds a number instead of
+   * text, that column: a CSV round trip through a spreadsheet program turns 19-digit ids into numbers, which keep
+   * only about 15 significant digits.
+   */
+  idAsNumber: IdColumn | null;
 }
+
+type IdColumn = typeof COLUMNS.id | typeof COLUMNS.transactionId;
 
 /** The problem to name when a row's id is not its own (see ApprovalRow.idMatchesRow). */
 export const MISPLACED_ROW =
   "the Discrepancy ID does not belong to this row's Provider, Type and Transaction ID (sorted or edited apart from its row?)";
+
+/** What is wrong with a row's id (ApprovalRow.idAsNumber, idMatchesRow), or null when it is the row's own. */
+export function idProblem(row: ApprovalRow): string | null {
+  if (row.idAsNumber)
+    return `the ${row.idAsNumber} was turned into a number (digits may be lost): keep ids as text`;
+  return row.idMatchesRow ? null : MISPLACED_ROW;
+}
 
 const COLUMNS = {
   id: 'Discrepancy ID',
@@ -123,12 +138,14 @@ async function readRows(handle: FileHandle, named: string): Promise<ActionRow[]>
       const action = cellText(cells[cols.action]).trim().toUpperCase();
       if (action === '') continue;
       const discrepancyId = cellText(cells[cols.id]).trim();
+      const idMatchesRow = idOf(cells, cols) === discrepancyId;
       out.push({
         action,
         sheet: sheet.name,
         row: number,
         discrepancyId,
-        idMatchesRow: idOf(cells, cols) === discrepancyId,
+        idMatchesRow,
+        idAsNumber: idMatchesRow ? null : numberIn(cells, cols),
         currency: cellText(cells[cols.currency]).trim() || null,
         gatewayAmount: cellAmount(cells[cols.gateway]),
         settledAmount: cellAmount(cells[cols.settled]),
@@ -160,6 +177,12 @@ function idOf(cells: readonly CellValue[], cols: Columns): string | null {
   const key = cellText(cells[cols.transactionId]).trim();
   if (provider === '' || type === '' || key === '') return null;
   return idFor(provider, type as DiscrepancyType, key);
+}
+
+/** The id column whose cell holds a number, if one does. */
+function numberIn(cells: readonly CellValue[], cols: Columns): IdColumn | null {
+  if (typeof cells[cols.id] === 'number') return COLUMNS.id;
+  return typeof cells[cols.transactionId] === 'number' ? COLUMNS.transactionId : null;
 }
 
 /** Each column's number, from the header row's cells: a column is found by its header, wherever it is. */

@@ -253,6 +253,32 @@ describe('payrecon decisions import', () => {
     expect(await decisions()).toEqual(before);
   });
 
+  it('says that an id was turned into a number, rather than calling it unknown or its row misplaced', async () => {
+    const [a, b] = w.ids as [string, string];
+    const before = await decisions();
+    // What a CSV round trip through a spreadsheet program leaves of 19-digit ids.
+    const numbers = await editedCopy(report, path.join(dir, 'numbers.xlsx'), {
+      refund: [],
+      set: [
+        { id: a, header: 'Action', value: 'IGNORE' },
+        { id: a, header: 'Transaction ID', value: Number('1012411211459123457') },
+        { id: b, header: 'Action', value: 'IGNORE' },
+        { id: b, header: 'Discrepancy ID', value: Number('1234567890123456789') },
+      ],
+    });
+    const message = await importDecisions(db.db, numbers, new Date(NOW)).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(message).toMatch(/^decisions refused, nothing was recorded: /);
+    const problems = message.replace(/^decisions refused, nothing was recorded: /, '').split('; ');
+    expect(problems.map((p) => p.replace(/row \d+/, 'row N')).sort()).toEqual([
+      'Discrepancies row N: the Discrepancy ID was turned into a number (digits may be lost): keep ids as text',
+      'Discrepancies row N: the Transaction ID was turned into a number (digits may be lost): keep ids as text',
+    ]);
+    expect(await decisions()).toEqual(before);
+  });
+
   it.skipIf(!soffice)('reads a workbook as LibreOffice saves it', async () => {
     const c = w.ids[2]!;
     const edited = await withActions(report, 'edited.xlsx', [[c, 'INVESTIGATE']]);

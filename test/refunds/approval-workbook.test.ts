@@ -87,6 +87,21 @@ describe('approval workbook', () => {
     expect(w.refundsAtGateway()).toEqual([]);
   });
 
+  it('says that an id was turned into a number (a CSV round trip), naming the row', async () => {
+    const file = await approvalCopy('number-id.xlsx', {
+      refund: [w.ids[0]!],
+      set: [{ id: w.ids[0]!, header: 'Transaction ID', value: Number('1012411211459123457') }],
+    });
+    const run = exec(file);
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(
+      new RegExp(
+        `^approval refused, nothing was sent: Discrepancies row \\d+ \\(${w.ids[0]}\\): the Transaction ID was turned into a number \\(digits may be lost\\): keep ids as text$`,
+      ),
+    );
+    expect(w.refundsAtGateway()).toEqual([]);
+  });
+
   it('executes the rows approved in an unedited workbook, each exactly once', async () => {
     const file = await approvalCopy('good.xlsx', { refund: [w.ids[0]!, w.ids[1]!] });
     const first = await exec(file);

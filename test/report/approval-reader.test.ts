@@ -10,7 +10,7 @@ import { deflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discrepancyId } from '../../src/reconcile/ids.js';
-import { readActionRows } from '../../src/report/approval-reader.js';
+import { idProblem, readActionRows } from '../../src/report/approval-reader.js';
 import { DISCREPANCIES_SHEET } from '../../src/report/sheets/discrepancies.js';
 import { sheetRows } from '../../src/report/xlsx/sheet-rows.js';
 import { ZipFile } from '../../src/report/xlsx/zip.js';
@@ -56,6 +56,7 @@ const expected = (sheet: string, n: number, tx: string, action: string, amount =
   row: n,
   discrepancyId: idOf(tx),
   idMatchesRow: true,
+  idAsNumber: null,
   currency: 'EUR',
   gatewayAmount: amount,
   settledAmount: amount,
@@ -213,6 +214,65 @@ describe('readActionRows', () => {
     const none = path.join(dir, 'no-discrepancies.xlsx');
     await writeZip(none, xlsxParts(REPORT.filter((s) => !s.name.startsWith('Discrepancies'))));
     await expect(readActionRows(none)).rejects.toThrow(`workbook ${none} has no Discrepancies sheet`);
+  });
+
+  it('says which id cell holds a number: what a CSV round trip makes of a 19-digit id', async () => {
+    const tx = '1012411211459123457';
+    const cells = (id: FixtureCell, txCell: FixtureCell): FixtureCell[] => {
+      const byHeader: Record<string, FixtureCell> = {
+        'Discrepancy ID': id,
+        Provider: 'useepay',
+        Type: 'duplicate_charge',
+        'Transaction ID': txCell,
+        Currency: 'EUR',
+        Action: 'REFUND',
+      };
+      return HEADERS.map((h) => byHeader[h] ?? null);
+    };
+    const useepayId = (key: string) => discrepancyId('useepay', 'duplicate_charge', key);
+    const file = path.join(dir, 'numbers.xlsx');
+    await writeZip(
+      file,
+      xlsxParts(
+        [
+          {
+            name: 'Discrepancies',
+            rows: [
+              HEADERS,
+              cells(useepayId(tx), tx),
+              cells(useepayId(tx), Number(tx)), // 1012411211459123500: digits lost
+              cells(123, tx),
+              cells(useepayId('12345'), 12345), // a number all the same, but the id is still the row's own
+              cells(idOf('t1'), tx), // text: only sorted apart from its row
+            ],
+          },
+        ],
+        { sharedStrings: true },
+      ),
+    );
+    const rows = (await readActionRows(file)).rows;
+    expect(rows.map((r) => [r.row, r.idMatchesRow, r.idAsNumber, idProblem(r)])).toEqual([
+      [2, true, null, null],
+      [
+        3,
+        false,
+        'Transaction ID',
+        'the Transaction ID was turned into a number (digits may be lost): keep ids as text',
+      ],
+      [
+        4,
+        false,
+        'Discrepancy ID',
+        'the Discrepancy ID was turned into a number (digits may be lost): keep ids as text',
+      ],
+      [5, true, null, null],
+      [
+        6,
+        false,
+        null,
+        "the Discrepancy ID does not belong to this row's Provider, Type and Transaction ID (sorted or edited apart from its row?)",
+      ],
+    ]);
   });
 
   it('refuses an OpenDocument spreadsheet, saying how to save it instead', async () => {
