@@ -38,10 +38,6 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   const rows = 'workbook' in approval ? await readApprovalWorkbook(approval.workbook) : undefined;
   const ids =
     'ids' in approval ? approval.ids.map((s) => s.trim()) : (rows ?? []).map((r) => r.discrepancyId);
-  const where = (id: string) => {
-    const r = rows?.find((x) => x.discrepancyId === id);
-    return r ? `${r.sheet} row ${r.row} (${id || 'no id'})` : id;
-  };
   if (ids.length === 0) {
     throw new UsageError(
       rows
@@ -51,15 +47,26 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   }
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (const id of ids) {
-    if (seen.has(id)) problems.push(`${where(id)}: approved more than once`);
+  // The row each id is first approved on names the problems with it (a map: a large approval has many rows).
+  const firstRow = new Map<string, ApprovalRow>();
+  const at = (r: ApprovalRow) => `${r.sheet} row ${r.row} (${r.discrepancyId || 'no id'})`;
+  const where = (id: string) => {
+    const r = firstRow.get(id);
+    return r ? at(r) : id;
+  };
+  for (const [i, id] of ids.entries()) {
+    const row = rows?.[i];
+    const first = firstRow.get(id);
+    if (row && first) problems.push(`${at(row)}: also approved on ${first.sheet} row ${first.row}`);
+    else if (seen.has(id)) problems.push(`${id}: approved more than once`);
+    else if (row) firstRow.set(id, row);
     seen.add(id);
   }
   const found = await loadDiscrepancies(db, runId, [...seen]);
   const live = new Map((await liveActionsOf(db, [...seen])).map((a) => [a.discrepancyId, a]));
   for (const id of seen) {
     const d = found.get(id);
-    const row = rows?.find((r) => r.discrepancyId === id);
+    const row = firstRow.get(id);
     if (!d) {
       // An id that became a number is unknown because of it: say that.
       const why = row?.idAsNumber ? idProblem(row) : null;

@@ -102,6 +102,31 @@ describe('approval workbook', () => {
     expect(w.refundsAtGateway()).toEqual([]);
   });
 
+  it('names both rows of an id approved twice', async () => {
+    const file = await approvalCopy('twice.xlsx', { refund: [w.ids[0]!, w.ids[1]!], extraRow: w.ids[1]! });
+    const [first, second] = (await readApprovalWorkbook(file))
+      .filter((r) => r.discrepancyId === w.ids[1])
+      .map((r) => r.row);
+    expect(second).toBeGreaterThan(first!);
+    const run = exec(file);
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(
+      new RegExp(
+        `^approval refused, nothing was sent: Discrepancies row ${second} \\(${w.ids[1]}\\): also approved on Discrepancies row ${first}$`,
+      ),
+    );
+    // Ids given on the command line have no rows to name.
+    await expect(
+      executeRefunds(
+        stageContext(db, w.config, w.runId),
+        w.runId,
+        { ids: [w.ids[0]!, w.ids[0]!] },
+        realClients(w.config),
+      ),
+    ).rejects.toThrow(`approval refused, nothing was sent: ${w.ids[0]}: approved more than once`);
+    expect(w.refundsAtGateway()).toEqual([]);
+  });
+
   it('executes the rows approved in an unedited workbook, each exactly once', async () => {
     const file = await approvalCopy('good.xlsx', { refund: [w.ids[0]!, w.ids[1]!] });
     const first = await exec(file);
