@@ -16,8 +16,8 @@ const ROOT_ROUNDS = 4;
 
 /**
  * Asks the gateway, before matching and outside any transaction, about what the scope names but nothing stored
- * is: first the transaction ids of lines (unknownLineIds), then the root payments of the scope's refunds,
- * chargebacks, reversals of chargebacks and captures (unstoredRootIds), round by round while an answer leads
+ * is: first the transaction ids of lines (unknownLineIds), then the root payments that waiting chargebacks and
+ * the records named by lines and open discrepancies lead to (unstoredRootIds), round by round while an answer leads
  * further up. Each id is asked at most once per run; an id the gateway does not know is left unknown (nothing is
  * stored for it) and asked again by the next run. Returns how many ids were handed to `deps.lookup`, per provider.
  */
@@ -73,10 +73,7 @@ export async function lookUpUnknown(
       );
       break;
     }
-    log.info(
-      { ids: count(fresh), round },
-      'looking up root payments that refunds, chargebacks and captures reference',
-    );
+    log.info({ ids: count(fresh), round }, 'looking up root payments that refunds and chargebacks reference');
     await ask(fresh, deps.lookup);
   }
   return lookedUp;
