@@ -47,7 +47,7 @@ export async function carryForward(
     ), known as (
       select distinct o.id from rc_pair pr join closing o
         on o.type = 'missing_in_gateway' and pr.provider = o.provider
-       and coalesce(pr.tid, 'ref:' || coalesce(pr.ref, '')) = o.transaction_id
+       and coalesce(pr.tid, 'ref:' || pr.ref) = o.transaction_id
       where pr.subject and pr.g_tid is not null
     )
     update rc_change c set reason = case

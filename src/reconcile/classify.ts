@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { RC_GM } from './pairs.js';
 import type { MatchParams } from './params.js';
-import { discrepancyIdSql, exec, majorTextSql } from './sql-util.js';
+import { discrepancyIdSql, exec, lineKeySql, majorTextSql } from './sql-util.js';
 
 // Classification (docs/matching.md, "Discrepancy types"), set-based over the scope tables. Every finding goes to
 // rc_found, one row per discrepancy id; `refund_amount`/`refund_root` mark refund candidates, capped later by
@@ -114,19 +114,36 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
     on conflict (id) do nothing`,
   );
 
-  // Lines no key matched. Their unknown ids were looked up at the gateway before this transaction began.
+  // Lines no key matched. Their unknown ids were looked up at the gateway before this transaction began. Lines of
+  // one key (one transaction id, or one merchant reference without ids) are one row: the first line's, with what
+  // settled under the key in its currency, and the lines named in Detail (the first five).
+  const key = lineKeySql(sql`p.tid`, sql`p.ref`, sql`f.file_name`, sql`p.line_no`);
+  const lineText = sql`format('%s line %s of %s (%s)', u.kind, u.line_no, u.file_name,
+    ${majorTextSql(sql`u.gross`, sql`u.currency`)})`;
   await exec(
     db,
     sql`
     insert into rc_found (${FOUND_COLS})
+    with u as (
+      select p.*, f.file_name, ${key} as key
+      from rc_pair p join settlement_files f on f.id = p.file_id
+      where p.subject and not p.ext and p.g_tid is null
+    ), firsts as (
+      select distinct on (u.provider, u.key) u.* from u order by u.provider, u.key, u.settlement_date, u.file_name, u.line_no
+    ), many as (
+      select u.provider, u.key, count(*) as n, sum(u.gross) filter (where u.currency = x.currency) as gross,
+        (array_agg(${lineText} order by u.settlement_date, u.file_name, u.line_no))[1:5] as lines
+      from u join firsts x on x.provider = u.provider and x.key = u.key
+      group by u.provider, u.key having count(*) > 1
+    )
     select ${discrepancyIdSql(sql`x.provider`, sql`'missing_in_gateway'`, sql`x.key`)}, x.provider,
       'missing_in_gateway', x.key, x.payment_id, x.ref, x.transaction_time, x.settlement_date, x.currency, null,
-      x.gross, null, null,
-      format('%s line %s of %s: unknown at the gateway', x.kind, x.line_no, f.file_name)
-    from (select p.*, coalesce(p.tid, 'ref:' || coalesce(p.ref, '')) as key
-          from rc_pair p where p.subject and not p.ext and p.g_tid is null) x
-    join settlement_files f on f.id = x.file_id
-    order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no
+      coalesce(m.gross, x.gross), null, null,
+      case when m.n is null then format('%s line %s of %s: unknown at the gateway', x.kind, x.line_no, x.file_name)
+        else format('%s lines unknown at the gateway: %s%s', m.n, array_to_string(m.lines, ', '),
+          case when m.n > 5 then format(' and %s more', m.n - 5) else '' end) end
+    from firsts x left join many m on m.provider = x.provider and m.key = x.key
+    order by x.provider, x.key
     on conflict (id) do nothing`,
   );
 }

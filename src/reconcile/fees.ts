@@ -2,13 +2,13 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { FOUND_COLS } from './classify.js';
 import type { MatchParams } from './params.js';
-import { discrepancyIdSql, exec, majorTextSql } from './sql-util.js';
+import { discrepancyIdSql, exec, lineKeySql, majorTextSql } from './sql-util.js';
 
 /**
  * fee_mismatch: a `payment` line's fee against round_half_up(gross × percent / 100) + fixed, in numeric (exact;
  * round() on numeric rounds halves away from zero, which is half up for the positive gross of a payment). A rule
  * with the record's brand wins over the currency's brand-less rule. Lines whose currency has no rule are not
- * checked. Keyed by the line's transaction id (`ref:<reference>` without one), like missing_in_gateway.
+ * checked. Keyed like missing_in_gateway: the line's transaction id, else `ref:<reference>`, else `line:<file>:<n>`.
  */
 export async function classifyFees(db: Db, p: MatchParams): Promise<void> {
   if (p.fees.provider.length === 0) return;
@@ -37,7 +37,8 @@ export async function classifyFees(db: Db, p: MatchParams): Promise<void> {
       coalesce(x.g_time, x.transaction_time), x.settlement_date, x.currency, x.expected_fee, x.fee, null, null,
       format('fee differs from the schedule (%s%% + %s, tolerance %s)', x.percent,
         ${majorTextSql(sql`x.fixed`, sql`x.currency`)}, ${majorTextSql(sql`x.tolerance`, sql`x.currency`)})
-    from (select c.*, coalesce(c.tid, 'ref:' || coalesce(c.ref, '')) as key from checked c) x
+    from (select c.*, ${lineKeySql(sql`c.tid`, sql`c.ref`, sql`f.file_name`, sql`c.line_no`)} as key
+          from checked c join settlement_files f on f.id = c.file_id) x
     where abs(x.fee - x.expected_fee) > x.tolerance
     order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no
     on conflict (id) do nothing`,

@@ -93,7 +93,7 @@ export async function unknownLineIds(db: Db, p: MatchParams): Promise<Map<Provid
       union all
       select d.provider, d.transaction_id from discrepancies d
       where d.status = 'open' and d.type = 'missing_in_gateway' and d.provider = any (${p.providers}::text[])
-        and d.transaction_id not like 'ref:%'
+        and d.transaction_id not like 'ref:%' and d.transaction_id not like 'line:%'
     ) u
     where coalesce(u.transaction_id, '') <> ''
       -- The provider filter on g is implied by the join, but the planner does not carry it through the union: said

@@ -173,7 +173,7 @@ function outsideRange(p: MatchParams) {
     and not exists (select 1 from rc_l x where x.id = sl.id)`;
 }
 
-/** Subject lines: the date range's, and those an open discrepancy names (by transaction id or `ref:`). */
+/** Subject lines: the date range's, and those an open discrepancy names (by transaction id, `ref:` or `line:`). */
 async function buildLines(db: Db, p: MatchParams): Promise<void> {
   await exec(
     db,
@@ -204,5 +204,16 @@ async function buildLines(db: Db, p: MatchParams): Promise<void> {
       on sl.provider = o.provider and sl.merchant_reference = substr(o.transaction_id, 5)
     join settlement_files f on f.id = sl.file_id
     where o.transaction_id like 'ref:%' and coalesce(sl.transaction_id, '') = '' and ${outside}`,
+  );
+  await exec(
+    db,
+    sql`
+    insert into rc_l
+    select distinct ${LINE_COLS}, true, false
+    from rc_open o
+    join settlement_files f
+      on f.provider = o.provider and f.file_name = substring(o.transaction_id from '^line:(.*):[0-9]+$')
+    join settlement_lines sl on sl.file_id = f.id and sl.line_no = substring(o.transaction_id from ':([0-9]+)$')::int
+    where o.transaction_id like 'line:%' and ${outside}`,
   );
 }

@@ -14,6 +14,20 @@ export function discrepancyIdSql(
   return sql`'D' || left(encode(sha256(convert_to(${provider} || '|' || ${type} || '|' || ${key}, 'UTF8')), 'hex'), 16)`;
 }
 
+/**
+ * The key of a discrepancy about one settlement line: its transaction id; without one, `ref:<merchant reference>`;
+ * without either, `line:<file name>:<line number>` (a key per line, so such lines are never merged, and a later run
+ * can find the line again by it).
+ */
+export function lineKeySql(
+  tid: RawBuilder<unknown>,
+  ref: RawBuilder<unknown>,
+  fileName: RawBuilder<unknown>,
+  lineNo: RawBuilder<unknown>,
+) {
+  return sql`coalesce(${tid}, 'ref:' || ${ref}, 'line:' || ${fileName} || ':' || ${lineNo})`;
+}
+
 /** Runs one statement and returns how many rows it touched. */
 export async function exec(db: Db, query: RawBuilder<unknown>): Promise<number> {
   const res = await query.execute(db);

@@ -267,3 +267,46 @@ test('a movement left awaiting that settled on a night without a run is not carr
   );
   expect(await openKeys(db.db)).toEqual([]);
 });
+
+test('lines without a transaction id: each is reported, none merged away, and a later run keeps them open', async () => {
+  const config = testConfig();
+  const fileId = await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: null, mref: 'ORD-X', gross: 1000 },
+    { tid: null, mref: 'ORD-X', kind: 'refund', gross: -300 },
+    { tid: null, mref: null, gross: 200 },
+    { tid: null, mref: null, gross: 50 },
+  ]);
+  const file = await db.db
+    .selectFrom('settlement_files')
+    .select('file_name')
+    .where('id', '=', fileId)
+    .executeTakeFirstOrThrow();
+  const expected = [
+    'missing_in_gateway:ref:ORD-X',
+    `missing_in_gateway:line:${file.file_name}:4`,
+    `missing_in_gateway:line:${file.file_name}:5`,
+  ].sort();
+  const run1 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-21T08:00:00Z', run1),
+    selection('2026-11-20', '2026-11-20'),
+  );
+  expect(await openKeys(db.db)).toEqual(expected);
+  const byKey = new Map((await openDiscrepancies(db.db)).map((d) => [d.transaction_id, d]));
+  // The two lines of one reference are one row: what settled under it, and both lines named.
+  const ref = byKey.get('ref:ORD-X');
+  expect(Number(ref?.settled_amount_minor)).toBe(700);
+  expect(ref?.detail).toBe(
+    `2 lines unknown at the gateway: payment line 2 of ${file.file_name} (10.00 EUR), ` +
+      `refund line 3 of ${file.file_name} (-3.00 EUR)`,
+  );
+  expect(Number(byKey.get(`line:${file.file_name}:5`)?.settled_amount_minor)).toBe(50);
+
+  // A run over another day re-checks them from their lines: they stay open.
+  const run2 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-24T08:00:00Z', run2),
+    selection('2026-11-23', '2026-11-23'),
+  );
+  expect(await openKeys(db.db)).toEqual(expected);
+});
