@@ -47,7 +47,8 @@ export async function classifyPairs(db: Db): Promise<void> {
       case x.type
         when 'currency_mismatch' then format('gateway currency %s, settled %s', x.g_currency,
           ${majorTextSql(sql`x.gross`, sql`x.currency`)})
-        when 'status_mismatch' then format('settled as paid, but the gateway says %s',
+        when 'status_mismatch' then format('settled as %s, but the gateway says %s',
+          case when x.kind = 'refund' then 'refunded' else 'paid' end,
           case when x.g_reversed then 'reversed' when x.g_kind = 'authorization' and x.g_status in ('succeeded', 'review')
                then 'authorized (PA), never captured' else x.g_status end)
         else format('settled gross differs from the gateway amount (%s line)', x.kind)
@@ -64,6 +65,8 @@ export async function classifyPairs(db: Db): Promise<void> {
                               where c.provider = gm.provider and c.root_payment_id = gm.g_tid
                                 and c.referenced_id is not null and c.kind = 'payment'
                                 and c.status in ('succeeded', 'review'))) then 'status_mismatch'
+        -- Money went back to the shopper for a refund the gateway says did not happen.
+        when gm.kind = 'refund' and gm.g_kind = 'refund' and gm.g_status in ('failed', 'cancelled') then 'status_mismatch'
         when gm.g_amount is not null and gm.gross <> gm.g_amount then 'amount_mismatch'
       end as type
       from ${RC_GM} gm

@@ -448,3 +448,33 @@ test('a partial void cancels its part; a settled PA needs a capture; chargeback 
   );
   expect(byKey.get('amount_mismatch:CBR')).toMatchObject({ difference_minor: 100, refundable_minor: 100 });
 });
+
+test('a refund line settled while the gateway says the refund failed is a status_mismatch, never a refund', async () => {
+  const rf = (id: string, status: string) =>
+    ({ id, type: 'RF', kind: 'refund', status, time: T(9), ref: 'P1', root: 'P1', amount: -400 }) as const;
+  await insertGateway(db.db, [
+    { id: 'P1', time: T(8) },
+    rf('RFAIL', 'failed'),
+    rf('RCANC', 'cancelled'),
+    rf('ROK', 'succeeded'),
+    rf('RPEND', 'pending'), // not final: settling early is no status problem
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: 'P1' },
+    { tid: 'RFAIL', kind: 'refund', gross: -400 },
+    { tid: 'RCANC', kind: 'refund', gross: -400 },
+    { tid: 'ROK', kind: 'refund', gross: -400 },
+    { tid: 'RPEND', kind: 'refund', gross: -400 },
+  ]);
+  const run = await newRun(db.db);
+  await matchRange(stageContext(db, testConfig(), NOW, run), selection('2026-11-20', '2026-11-20'));
+  expect(await openKeys(db.db)).toEqual(['status_mismatch:RCANC', 'status_mismatch:RFAIL']);
+  const byKey = new Map((await openDiscrepancies(db.db)).map((d) => [`${d.type}:${d.transaction_id}`, d]));
+  expect(byKey.get('status_mismatch:RFAIL')).toMatchObject({
+    payment_id: 'P1',
+    gateway_amount_minor: -400,
+    settled_amount_minor: -400,
+    refundable_minor: null,
+    detail: 'settled as refunded, but the gateway says failed',
+  });
+});

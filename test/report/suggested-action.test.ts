@@ -28,6 +28,10 @@ describe('suggestedAction', () => {
       suggestedAction(row('amount_mismatch', { gateway_amount_minor: -2500, difference_minor: 500 })),
     ).toBe('INVESTIGATE');
     expect(suggestedAction(row('status_mismatch', { refundable_minor: 0 }))).toBe('INVESTIGATE');
+    // A refund settled though the gateway says it failed: the money already went to the shopper.
+    expect(
+      suggestedAction(row('status_mismatch', { gateway_amount_minor: -400, refundable_minor: null })),
+    ).toBe('INVESTIGATE');
   });
 
   it('follows the latest refund: REFUNDED, still REFUND while under way, INVESTIGATE once declined', () => {

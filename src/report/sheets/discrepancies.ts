@@ -97,6 +97,8 @@ export function suggestedAction(
   // Only a payment settled for more than the gateway took is refunded (a refund line settled short is not).
   if (r.type === 'amount_mismatch' && !((r.difference_minor ?? 0) > 0 && (r.gateway_amount_minor ?? 0) > 0))
     return 'INVESTIGATE';
+  // A refund line the gateway calls failed: money already went to the shopper, nothing to refund.
+  if (r.type === 'status_mismatch' && (r.gateway_amount_minor ?? 0) <= 0) return 'INVESTIGATE';
   if (r.refundable_minor !== null && r.refundable_minor <= 0) return 'INVESTIGATE';
   return 'REFUND';
 }
