@@ -101,15 +101,18 @@ export async function writeRunInfo(
     order by provider, settlement_date nulls last, file_name, id`.compile(scope.db),
   );
   for (const f of files) {
+    // A file refused whole was never counted line by line (its row keeps the zeros it was created with): its
+    // lines and rejected lines are unknown, not none, and nothing of it was loaded.
+    const counted = f.status !== 'rejected';
     rows.push([
       'Input file',
       f.file_name,
       f.provider,
       f.status,
       f.sha256,
-      int(f.line_count),
+      int(counted ? f.line_count : null),
       int(f.loaded_count),
-      int(f.rejected_count),
+      int(counted ? f.rejected_count : null),
       null,
       date(f.settlement_date),
       null,
