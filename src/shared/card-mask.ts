@@ -1,5 +1,8 @@
-// A full card number (PAN) must never be stored. Any run of 13–19 digits, possibly grouped by single spaces or
-// dashes, that passes the Luhn check is masked to first 6 + ****** + last 4 before raw text is kept.
+// A full card number (PAN) must never be stored. Any run of 13–19 digits that passes the Luhn check, written
+// whole or grouped the way cards are printed (single spaces or dashes, every group but the last of 3–6 digits:
+// 4-4-4-4, 4-6-5, 6-13), is masked to first 6 + ****** + last 4 before raw text is kept. Digits grouped otherwise
+// are another number: an order reference such as "PU-20261118-0000309" (8 + 7 digits that happen to pass the
+// Luhn check) is left alone.
 
 // Digit runs, grouped or not, bounded by non-digits (as a regex: /(?<!\d)\d(?:[ -]?\d){12,}(?!\d)/g). Longer
 // grouped runs are searched for a card inside them.
@@ -23,24 +26,45 @@ function maskDigits(digits: string): string {
   return `${digits.slice(0, 6)}******${digits.slice(-4)}`;
 }
 
+/** Groups `from`..`to` of a run are laid out like a printed card: every group before the last has 3–6 digits. */
+function cardLayout(groups: readonly string[], from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const len = groups[k]!.length;
+    if (len < 3 || len > 6) return false;
+  }
+  return true;
+}
+
 function maskCandidate(match: string): string {
-  const digits = match.replace(/[ -]/g, '');
-  if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return maskDigits(digits);
-  // A grouped run may hold a card next to other numbers ("ORD 1234 4111 1111 1111 1111"): try every contiguous
-  // span of groups. An ungrouped run of 20+ digits is an id, not a card, and is left alone.
   const groups = match.split(/[ -]/);
+  const digits = groups.join('');
+  if (
+    digits.length >= 13 &&
+    digits.length <= 19 &&
+    cardLayout(groups, 0, groups.length - 1) &&
+    luhnValid(digits)
+  )
+    return maskDigits(digits);
+  // A grouped run may hold a card next to other numbers ("ORD 1234 4111 1111 1111 1111"): try every contiguous
+  // span of groups; what is around the card keeps its separators. An ungrouped run of 20+ digits is an id, not a
+  // card, and is left alone.
   if (groups.length === 1) return match;
+  let at = 0; // where group i starts in match
   for (let i = 0; i < groups.length; i++) {
     let span = '';
+    let end = at;
     for (let j = i; j < groups.length; j++) {
       span += groups[j];
+      end += groups[j]!.length;
       if (span.length > 19) break;
-      if (span.length >= 13 && luhnValid(span)) {
-        const before = groups.slice(0, i).join(' ');
-        const after = groups.slice(j + 1).join(' ');
-        return [before, maskDigits(span), after && maskCandidate(after)].filter((s) => s !== '').join(' ');
+      if (span.length >= 13 && cardLayout(groups, i, j) && luhnValid(span)) {
+        // end is the separator after group j, if any: the rest after it is searched on.
+        const rest = end < match.length ? match[end]! + maskCandidate(match.slice(end + 1)) : '';
+        return match.slice(0, at) + maskDigits(span) + rest;
       }
+      end += 1;
     }
+    at += groups[i]!.length + 1;
   }
   return match;
 }

@@ -56,6 +56,12 @@ describe('card masking', () => {
     expect(maskCardNumbers('id 4111111111111112;')).toBe('id 4111111111111112;');
     expect(maskCardNumbers('19-digit id 1012411211459019142')).toBe('19-digit id 1012411211459019142');
     expect(maskCardNumbers('22 digits 4111111111111111000000')).toBe('22 digits 4111111111111111000000');
+    expect(maskCardNumbers('amex 3782-822463-10005.')).toBe('amex 378282******0005.'); // 4-6-5
+    expect(maskCardNumbers('unionpay 622202 1234567890128')).toBe('unionpay 622202******0128'); // 6-13
+    // Date + sequence references pass the Luhn check one time in ten; grouped 8 + 7, they are no card.
+    expect(luhnValid('202611180000309')).toBe(true);
+    expect(maskCardNumbers('PU-20261118-0000309')).toBe('PU-20261118-0000309');
+    expect(maskCardNumbers('ref 2026-11-18 4111111111111111')).toBe('ref 2026-11-18 411111******1111');
     expect(maskCardNumbers('2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00')).toBe(
       '2026-11-21;8a82944a4cc25ebf014cc2c782423202;92.00',
     );
