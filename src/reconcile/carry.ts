@@ -68,8 +68,10 @@ export async function carryForward(
       detail, status, opened_run_id, opened_at, last_seen_run_id)
     select id, provider, type, transaction_id, payment_id, merchant_reference, transaction_time, settlement_date,
       currency, gateway_amount, settled_amount,
-      -- no difference between amounts in two currencies
-      case when type <> 'currency_mismatch' then coalesce(settled_amount, 0) - coalesce(gateway_amount, 0) end,
+      -- no difference between amounts in two currencies; for refund_exceeds_payment, the excess: captured (the
+      -- gateway amount) less what went back (the settled amount, negative), which is below 0
+      case when type = 'refund_exceeds_payment' then gateway_amount + settled_amount
+           when type <> 'currency_mismatch' then coalesce(settled_amount, 0) - coalesce(gateway_amount, 0) end,
       refundable, detail, 'open', ${runId}::bigint, ${now}, ${runId}::bigint
     from rc_found
     on conflict (id) do update set

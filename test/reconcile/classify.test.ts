@@ -230,11 +230,13 @@ test('matches by both keys and classifies every type, positives and negatives', 
   expect(byKey.get('refund_exceeds_payment:Q1')).toMatchObject({
     gateway_amount_minor: 1000,
     settled_amount_minor: -1100,
+    difference_minor: -100, // the excess
     payment_id: 'Q1',
   });
   expect(byKey.get('refund_exceeds_payment:Q2')).toMatchObject({
     gateway_amount_minor: 1000,
     settled_amount_minor: -1600,
+    difference_minor: -600,
   });
   // Details name the file, and give money in major units with the currency.
   expect(byKey.get('missing_in_gateway:UNKNOWN')!.detail).toBe(

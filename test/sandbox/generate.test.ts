@@ -94,8 +94,13 @@ describe('generateWorld', () => {
       expect(e.id).toBe(discrepancyId(e.provider, e.type, e.transactionId));
       expect(e.id).toMatch(/^D[0-9a-f]{16}$/);
       expect(e.differenceMinor).toBe(
-        e.type === 'currency_mismatch' ? null : (e.settledAmountMinor ?? 0) - (e.gatewayAmountMinor ?? 0),
+        e.type === 'currency_mismatch'
+          ? null
+          : e.type === 'refund_exceeds_payment'
+            ? (e.gatewayAmountMinor ?? 0) + (e.settledAmountMinor ?? 0)
+            : (e.settledAmountMinor ?? 0) - (e.gatewayAmountMinor ?? 0),
       );
+      if (e.type === 'refund_exceeds_payment') expect(e.differenceMinor).toBeLessThan(0);
     }
     for (const e of byType('missing_in_settlement'))
       expect([e.gatewayAmountMinor! > 0, e.settledAmountMinor]).toEqual([true, null]);

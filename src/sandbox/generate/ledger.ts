@@ -174,11 +174,21 @@ export class Ledger {
       currency,
       gatewayAmountMinor,
       settledAmountMinor,
-      differenceMinor:
-        type === 'currency_mismatch' ? null : (settledAmountMinor ?? 0) - (gatewayAmountMinor ?? 0),
+      differenceMinor: differenceOf(type, gatewayAmountMinor, settledAmountMinor),
       planted,
       detail,
       ...extra,
     });
   }
+}
+
+/** docs/matching.md, "Amount conventions": settled − gateway; the excess for refund_exceeds_payment. */
+export function differenceOf(
+  type: DiscrepancyType,
+  gateway: number | null,
+  settled: number | null,
+): number | null {
+  if (type === 'currency_mismatch') return null;
+  if (type === 'refund_exceeds_payment') return (gateway ?? 0) + (settled ?? 0);
+  return (settled ?? 0) - (gateway ?? 0);
 }
