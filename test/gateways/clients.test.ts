@@ -208,6 +208,50 @@ describe('PayUnity client', () => {
     sim.setFaults({});
   });
 
+  it('findRefund finds our refund by its key whatever payment the gateway says it references', async () => {
+    // A refund sent to a captured PA may come back referencing the CP (gateways.md): rewrite the lookup's answer so.
+    const rewriting: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input instanceof Request ? input.url : input).includes('/v1/query')) return res;
+      const body = (await res.json()) as { payments?: Record<string, unknown>[] };
+      for (const p of body.payments ?? []) p.referencedId = 'the-capture-id';
+      return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+    };
+    const c = client('payunity', config, rewriting);
+    const db = data.payunity.filter(
+      (r) =>
+        r.paymentType === 'DB' &&
+        r.currency === 'EUR' &&
+        (r.result as { code: string }).code === '000.100.110' &&
+        !data.payunity.some((x) => x.referencedId === r.id),
+    )[5]!;
+    const sent = await c.createRefund({
+      paymentId: String(db.id),
+      amountMinor: 1,
+      currency: 'EUR',
+      idempotencyKey: 'key-pu-cp',
+      reason: 'test',
+    });
+    expect(sent.state).toBe('succeeded');
+    expect(await c.findRefund({ paymentId: String(db.id), idempotencyKey: 'key-pu-cp' })).toMatchObject({
+      state: 'succeeded',
+      refundId: sent.state === 'succeeded' ? sent.refundId : '',
+    });
+  });
+
+  it('a refund answer without a result code or refund id is unknown, never failed', async () => {
+    for (const answer of ['', '{}', '{"result":{"code":"000.100.110"}}', '{"id":"x","result":{}}']) {
+      const canned: typeof fetch = () =>
+        Promise.resolve(
+          new Response(answer, { status: 200, headers: { 'content-type': 'application/json' } }),
+        );
+      const err = await client('payunity', config, canned)
+        .createRefund({ paymentId: 'p', amountMinor: 1, currency: 'EUR', idempotencyKey: 'k', reason: 'r' })
+        .catch((e: unknown) => e);
+      expect(err, answer).toBeInstanceOf(RefundUnknownError);
+    }
+  });
+
   it('the simulator refuses JSON bodies and parameters in the URL, as OPPWA does', async () => {
     const db = data.payunity.find((r) => r.paymentType === 'DB')!;
     const auth = { authorization: `Bearer ${data.credentials.payunity.accessToken}` };
@@ -294,6 +338,38 @@ describe('UseePay client', () => {
       ['payment_intent', refund.payment_intent_id],
     ]);
     expect(await c.lookup('404404404')).toEqual([]);
+  });
+
+  it('a refund answer is failed only when refused (4xx); 202 with the refund is read, the unclear is unknown', async () => {
+    const answering =
+      (status: number, body: string): typeof fetch =>
+      () =>
+        Promise.resolve(new Response(body, { status, headers: { 'content-type': 'application/json' } }));
+    const req = { paymentId: 'p', amountMinor: 649, currency: 'USD', idempotencyKey: 'k', reason: 'r' };
+    const refund = JSON.stringify({ id: 'rf_1', status: 'succeeded', amount: 6.49, currency: 'USD' });
+    expect(await client('useepay', config, answering(202, refund)).createRefund(req)).toMatchObject({
+      state: 'succeeded',
+      refundId: 'rf_1',
+    });
+    expect(
+      await client(
+        'useepay',
+        config,
+        answering(400, '{"code":"invalid_argument","message":"no"}'),
+      ).createRefund(req),
+    ).toMatchObject({ state: 'failed', code: 'invalid_argument' });
+    for (const [status, body] of [
+      [200, '{}'],
+      [200, '{"id":"rf_2"}'],
+      [204, ''],
+      [302, ''],
+      [408, ''],
+    ] as const) {
+      const err = await client('useepay', config, answering(status, body))
+        .createRefund(req)
+        .catch((e: unknown) => e);
+      expect(err, `${status} ${body}`).toBeInstanceOf(RefundUnknownError);
+    }
   });
 
   it('refunds with the key in metadata; findRefund lists the intent refunds; over-refund fails; a pull sees it', async () => {

@@ -9,6 +9,7 @@ import {
 } from '../../src/gateways/payunity/map.js';
 import type { UseepayConfig } from '../../src/config/schema.js';
 import { UseepayClient } from '../../src/gateways/useepay/client.js';
+import { RefundUnknownError } from '../../src/gateways/types.js';
 import { mapUseepayIntent, mapUseepayRefund, useepayRefundStatus } from '../../src/gateways/useepay/map.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { GatewayError } from '../../src/shared/errors.js';
@@ -197,7 +198,7 @@ describe('UseePay refund statuses', () => {
     expect((await answer('succeeded')).state).toBe('succeeded');
     expect(useepayRefundStatus('cancelled')).toBe('cancelled');
     expect((await answer('cancelled')).state).toBe('failed');
-    // No status at all: nothing says the refund exists.
-    expect((await answer(undefined)).state).toBe('failed');
+    // No status at all: the answer says nothing clear, and the refund may exist: unknown, to be looked up.
+    await expect(answer(undefined)).rejects.toBeInstanceOf(RefundUnknownError);
   });
 });

@@ -13,6 +13,7 @@ import type {
   RefundOutcome,
   RefundRequest,
 } from '../types.js';
+import { RefundUnknownError } from '../types.js';
 import { dayWindows } from '../windows.js';
 import {
   formatOppwaQueryTime,
@@ -180,10 +181,10 @@ export class PayunityClient implements GatewayClient {
     const body = (res.body ?? {}) as { result?: { code?: string }; payments?: unknown[] };
     if (body.result?.code === NOT_FOUND) return undefined;
     if (res.status !== 200) throw this.failure('/v1/query', res.status, body);
-    const match = (body.payments ?? []).find((p) => {
-      const r = p as { paymentType?: unknown; referencedId?: unknown };
-      return r.paymentType === 'RF' && (r.referencedId === undefined || r.referencedId === req.paymentId);
-    });
+    // Our key is unique to one refund, so the RF that carries it is ours, whatever it references: a refund sent to a
+    // captured PA may come back referencing the PA or its CP (gateways.md). Matching on the payment too would read
+    // our applied refund as absent, and send it again.
+    const match = (body.payments ?? []).find((p) => (p as { paymentType?: unknown }).paymentType === 'RF');
     return match === undefined ? undefined : refundOutcome(match);
   }
 
@@ -204,15 +205,29 @@ function oppwaAmount(minor: number, currency: string): string {
     : formatMinor(minor, currency);
 }
 
+/** An OPPWA result code: three groups of three digits. */
+const RESULT_CODE = /^\d{3}\.\d{3}\.\d{3}$/;
+
+/**
+ * A refund's outcome from the answer to creating or finding it. Failed only when the platform says so with a result
+ * code outside the success and pending groups; an answer that says nothing clear (no body, no result code, a success
+ * without an id) may stand for an applied refund: RefundUnknownError, so it is looked up before anything is resent.
+ */
 function refundOutcome(body: unknown): RefundOutcome {
-  const b = (body ?? {}) as { id?: unknown; result?: { code?: string; description?: string } };
-  const refundId = typeof b.id === 'string' ? b.id : null;
-  const code = b.result?.code ?? '';
+  const b = (body ?? {}) as { id?: unknown; result?: { code?: unknown; description?: string } };
+  const refundId = typeof b.id === 'string' && b.id !== '' ? b.id : null;
+  const code = typeof b.result?.code === 'string' ? b.result.code : '';
+  if (!RESULT_CODE.test(code))
+    throw new RefundUnknownError(`payunity: the refund answer has no result code (${code || 'none'})`);
   const status = statusFromResultCode(code);
-  if ((status === 'succeeded' || status === 'review') && refundId)
-    return { state: 'succeeded', refundId, raw: body };
-  if ((status === 'pending' || status === 'pending_long') && refundId)
-    return { state: 'pending', refundId, raw: body };
+  if (status === 'succeeded' || status === 'review' || status === 'pending' || status === 'pending_long') {
+    if (!refundId) throw new RefundUnknownError(`payunity: refund ${code} answered without a refund id`);
+    return {
+      state: status === 'succeeded' || status === 'review' ? 'succeeded' : 'pending',
+      refundId,
+      raw: body,
+    };
+  }
   return {
     state: 'failed',
     refundId,

@@ -13,6 +13,7 @@ import type {
   RefundOutcome,
   RefundRequest,
 } from '../types.js';
+import { RefundUnknownError } from '../types.js';
 import { dayWindows } from '../windows.js';
 import { mapUseepayIntent, mapUseepayRefund, useepayRefundStatus } from './map.js';
 
@@ -148,7 +149,12 @@ export class UseepayClient implements GatewayClient {
       metadata: { [IDEMPOTENCY_METADATA_KEY]: req.idempotencyKey },
     });
     const res = await this.http.postOnce('api/v1/refunds/create', body, 'application/json', signal);
-    if (res.status !== 200 && res.status !== 201) {
+    // A 2xx answer carries the refund; a 4xx is a refusal (a request timeout or a rate limit is not: it may have been
+    // applied, or will be looked up anyway). Anything else says nothing: the refund may exist.
+    const refused = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+    if (res.status < 200 || (res.status >= 300 && !refused))
+      throw new RefundUnknownError(`useepay: HTTP ${res.status} to a refund; it may have been applied`);
+    if (refused) {
       const e = (res.body ?? {}) as { code?: unknown; message?: unknown };
       return {
         state: 'failed',
@@ -216,12 +222,15 @@ function refundOutcome(obj: unknown): RefundOutcome {
     status?: unknown;
     last_error?: { code?: unknown; message?: unknown };
   };
-  const refundId = typeof r.id === 'string' ? r.id : null;
+  const refundId = typeof r.id === 'string' && r.id !== '' ? r.id : null;
   const status = typeof r.status === 'string' ? r.status : '';
-  // Without a status or an id nothing says the refund exists: failed. Otherwise as a pull would read it.
-  const read = status && refundId ? useepayRefundStatus(status) : 'failed';
-  if (read === 'succeeded' && refundId) return { state: 'succeeded', refundId, raw: obj };
-  if (read === 'pending' && refundId) return { state: 'pending', refundId, raw: obj };
+  // Without a status or an id the answer says nothing clear: the refund may exist, so it is looked up before any
+  // resend, never called failed (a failed refund may be planned, and sent, again). Otherwise as a pull reads it.
+  if (!status || !refundId)
+    throw new RefundUnknownError(`useepay: the refund answer has no ${status ? 'id' : 'status'}`);
+  const read = useepayRefundStatus(status);
+  if (read === 'succeeded') return { state: 'succeeded', refundId, raw: obj };
+  if (read === 'pending') return { state: 'pending', refundId, raw: obj };
   return {
     state: 'failed',
     refundId,
