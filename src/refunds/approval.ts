@@ -77,6 +77,12 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
       problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
     const action = live.get(id);
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
+    else if (action.state !== 'succeeded' && d.currency && action.amountMinor > ruleAmountMinor(d)) {
+      // The discrepancy changed since the plan (a corrected file, a rerun): the planned amount is no longer owed.
+      problems.push(
+        `${where(id)}: the planned refund of ${formatMinor(action.amountMinor, d.currency)} ${d.currency} is more than the discrepancy now calls for (${formatMinor(Math.max(0, ruleAmountMinor(d)), d.currency)}); run \`payrecon refunds plan --run ${runId}\` again`,
+      );
+    }
     if (!d.in_run) problems.push(`${where(id)}: not a discrepancy of run ${runId}`);
     const wrongId = row && idProblem(row);
     if (wrongId) problems.push(`${where(id)}: ${wrongId}`);
@@ -89,6 +95,14 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
     actions: [...seen].map((id) => live.get(id)).filter((a): a is RefundActionView => a !== undefined),
     source: 'workbook' in approval ? `workbook:${approval.workbook}` : 'ids',
   };
+}
+
+/** What the discrepancy calls for now (docs/matching.md, "Refund candidates"); 0 or less: nothing. */
+function ruleAmountMinor(d: DiscrepancyRow): number {
+  const settled = d.settled_amount_minor ?? 0;
+  if (d.type === 'amount_mismatch')
+    return (d.gateway_amount_minor ?? 0) > 0 ? settled - (d.gateway_amount_minor ?? 0) : 0;
+  return settled;
 }
 
 /** Why a discrepancy approved for a refund has none to send, and what can be done. */

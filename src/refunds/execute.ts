@@ -7,7 +7,7 @@ import { resolveApproval } from './approval.js';
 import { assertWithinCaps } from './caps.js';
 import { acquireRefundLock } from '../db/lock.js';
 import { actionsByIds, paymentKey, remainingExcluding } from './repository.js';
-import { sendOne } from './send.js';
+import { lookUp, sendOne } from './send.js';
 import { markApproved } from './transitions.js';
 import type {
   Approval,
@@ -19,10 +19,10 @@ import type {
 } from './types.js';
 
 /**
- * Sends the approved refunds, each exactly once. Everything that can refuse the batch (approval, caps, what is
- * still refundable, a missing gateway client) is checked before the first gateway call, so a refusal sends nothing.
- * Then, one action at a time: an action left in `sending` or `unknown` by an earlier execution is looked up at the
- * gateway first and re-sent only if the gateway has none.
+ * Sends the approved refunds, each exactly once. An action left in `sending` or `unknown` by an earlier execution is
+ * looked up at the gateway first (a read): found, it is recorded and never sent again. Then everything that can
+ * refuse the batch (approval, caps, the plan still holding, what is still refundable, for the planned actions and
+ * the ones the gateway does not have alike) is checked before the first refund is sent, so a refusal sends nothing.
  */
 export async function executeRefunds(
   ctx: StageContext,
@@ -36,12 +36,23 @@ export async function executeRefunds(
     const approvedBy = deps.approvedBy ?? source;
     const open = actions.filter((a) => a.state !== 'succeeded');
     assertWithinCaps(ctx.config, open);
-    await assertStillRefundable(
-      ctx,
-      open.filter((a) => a.state === 'planned'),
-    );
     const clients = new Map<ProviderName, GatewayClient>();
     for (const p of new Set(open.map((a) => a.provider))) clients.set(p, deps.clientFor(p));
+
+    const how = new Map<number, ExecutedHow>(
+      actions.map((a) => [a.id, a.state === 'succeeded' ? 'already_succeeded' : 'not_sent']),
+    );
+    // In flight before: the gateway may hold the refund. Only those it has not got are sent (again).
+    const toSend: RefundActionView[] = [];
+    for (const action of open) {
+      const client = clients.get(action.provider);
+      if (!client) continue; // unreachable: every provider of `open` has a client
+      const found = action.state === 'planned' ? 'not_found' : await lookUp(ctx, client, action);
+      if (found === 'not_found') toSend.push(action);
+      else how.set(action.id, found);
+    }
+    // A resend is money leaving as much as a first send: the payment may have been refunded or charged back since.
+    await assertStillRefundable(ctx, toSend);
 
     await markApproved(
       ctx.db,
@@ -65,11 +76,8 @@ export async function executeRefunds(
     );
     deps.announce?.(open);
 
-    const how = new Map<number, ExecutedHow>(
-      actions.map((a) => [a.id, a.state === 'succeeded' ? 'already_succeeded' : 'not_sent']),
-    );
     let interrupted = false;
-    for (const action of open) {
+    for (const action of toSend) {
       // Between refunds is the safe point: a refund in flight is always seen through to a recorded state.
       if (ctx.signal.aborted) {
         interrupted = true;
@@ -95,13 +103,13 @@ export async function executeRefunds(
 
 /**
  * Last check before sending: the payments may have been refunded or charged back since the plan was made. The
- * planned actions of the batch, together, must fit in what is left on each payment apart from them.
+ * actions to send, together, must fit in what is left on each payment apart from them.
  */
-async function assertStillRefundable(ctx: StageContext, planned: readonly RefundActionView[]): Promise<void> {
-  const remaining = await remainingExcluding(ctx.db, planned);
+async function assertStillRefundable(ctx: StageContext, toSend: readonly RefundActionView[]): Promise<void> {
+  const remaining = await remainingExcluding(ctx.db, toSend);
   const used = new Map<string, number>();
   const problems: string[] = [];
-  for (const a of planned) {
+  for (const a of toSend) {
     const key = paymentKey(a.provider, a.paymentId, a.currency);
     const total = (used.get(key) ?? 0) + a.amountMinor;
     used.set(key, total);

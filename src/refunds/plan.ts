@@ -2,7 +2,7 @@ import type { StageContext } from '../jobs/context.js';
 import { formatMinor } from '../shared/money.js';
 import { summarizeCaps } from './caps.js';
 import { acquireRefundLock } from '../db/lock.js';
-import { insertPlanned, liveActionsOfRun, selectCandidates } from './repository.js';
+import { cancelStalePlans, insertPlanned, liveActionsOfRun, selectCandidates } from './repository.js';
 import type { RefundPlan, SkippedCandidate } from './types.js';
 
 /**
@@ -13,6 +13,9 @@ export async function planRefunds(ctx: StageContext, runId: number): Promise<Ref
   const lock = await acquireRefundLock(ctx.pool, 'refunds plan');
   try {
     // Under the lock, no other plan or execution changes what is refundable between this read and the insert.
+    const cancelled = await cancelStalePlans(ctx.db, ctx.now());
+    if (cancelled.length > 0)
+      ctx.log.warn({ cancelled }, 'planned refunds whose discrepancy changed or closed were cancelled');
     const candidates = await selectCandidates(ctx.db, runId);
     const toInsert = candidates.filter((c) => c.amount > 0);
     const createdIds = new Set(await insertPlanned(ctx.db, runId, toInsert));

@@ -7,10 +7,11 @@ import { sql, type RawBuilder } from 'kysely';
 //
 // over a CTE named `targets (provider, payment_id, currency)`. Choices (after the first, each errs towards refunding
 // less):
-// - captured is the largest of what the gateway says succeeded and what the settlement files paid out for the
-//   payment (read from the lines, or as the matcher recorded it on a status_mismatch / duplicate_charge): a
-//   status_mismatch is a payment the gateway calls failed although the money was settled, so the gateway alone
-//   would leave nothing to refund;
+// - captured is what the gateway says succeeded (a refund at the gateway can never exceed it); only when the gateway
+//   captured nothing, what the settlement files paid out for the payment (read from the lines, or as the matcher
+//   recorded it on a status_mismatch / duplicate_charge): a status_mismatch is a payment the gateway calls failed
+//   although the money was settled, so the gateway alone would leave nothing to refund (as the matcher's cap,
+//   docs/matching.md "Refund cap");
 // - pending refunds at the gateway count as refunded (they may still go through);
 // - a chargeback without an amount counts as charging back everything;
 // - chargeback reversals are not added back (the contract's formula does not, and a reversal may itself be undone);
@@ -23,7 +24,8 @@ export function remainingRefundableSql(excludeActionIds: readonly number[]): Raw
   return sql`
     select t.provider, t.payment_id, t.currency,
       case when cb.amountless then 0::bigint
-           else (greatest(gw.captured, st.settled, ds.settled) - rf.refunded - cb.charged_back - pr.by_payrecon)::bigint
+           else (case when gw.captured > 0 then gw.captured else greatest(st.settled, ds.settled) end
+                 - rf.refunded - cb.charged_back - pr.by_payrecon)::bigint
       end as remaining
     from targets t
     cross join lateral (

@@ -12,6 +12,35 @@ const inRun = (runId: number) => sql<boolean>`(
   d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
   or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id and rd.change <> 'closed'))`;
 
+/** What discrepancy `d` calls for now (docs/matching.md, "Refund candidates"), before any cap; may be null or ≤ 0. */
+const ruleAmountSql =
+  sql.raw(`case when d.type = 'amount_mismatch' then d.settled_amount_minor - d.gateway_amount_minor
+  else d.settled_amount_minor end`);
+
+/**
+ * Planned actions (never sent) that no longer hold: their discrepancy closed, or now calls for less than planned
+ * (a corrected settlement file, a rerun). They are cancelled, with an audit row, so that a new plan proposes what is
+ * owed now; execution refuses them in any case. Returns the discrepancy ids.
+ */
+export async function cancelStalePlans(db: Db, at: Date): Promise<string[]> {
+  const { rows } = await sql<{ discrepancy_id: string }>`
+    with stale as (
+      update refund_actions a set state = 'cancelled', finished_at = ${at},
+        last_error = case when d.status <> 'open' then 'cancelled before sending: the discrepancy closed'
+                          else 'cancelled before sending: the discrepancy now calls for less' end
+        from discrepancies d
+       where d.id = a.discrepancy_id and a.state = 'planned'
+         and (d.status <> 'open' or a.amount_minor > coalesce(${ruleAmountSql}, 0)
+              or (d.type = 'amount_mismatch' and not coalesce(d.gateway_amount_minor > 0, false)))
+      returning a.id, a.discrepancy_id, a.last_error
+    ), audit as (
+      insert into refund_attempts (refund_action_id, at, action, request, response, outcome)
+      select id, ${at}, 'cancel', null, to_jsonb(last_error), 'cancelled' from stale
+    )
+    select discrepancy_id from stale order by discrepancy_id`.execute(db);
+  return rows.map((r) => r.discrepancy_id);
+}
+
 export interface CandidateRow {
   discrepancy_id: string;
   type: string;
@@ -50,9 +79,7 @@ export function candidatesQuery(runId: number): RawBuilder<CandidateRow> {
           select g.root_payment_id, g.kind from gateway_transactions g
            where g.provider = d.provider and g.transaction_id = d.transaction_id
            order by (g.kind = 'payment') desc limit 1) g on true
-        cross join lateral (
-          select case when d.type = 'amount_mismatch' then d.settled_amount_minor - d.gateway_amount_minor
-                      else d.settled_amount_minor end as rule) r
+        cross join lateral (select ${ruleAmountSql} as rule) r
        where d.status = 'open' and d.currency is not null and d.type = any(${types}::text[])
          and (d.type <> 'amount_mismatch' or (g.kind = 'payment' and d.gateway_amount_minor > 0))
          and ${inRun(runId)}

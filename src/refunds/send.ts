@@ -8,16 +8,13 @@ import type { ExecutedHow, RefundActionView } from './types.js';
 // sent, `sending` is committed before the call, and an action that may have reached the gateway (sending, unknown)
 // is looked up by its key before it is ever sent again.
 
+/** Sends one refund: planned, or in flight before and looked up (lookUp) without being found. */
 export async function sendOne(
   ctx: StageContext,
   client: GatewayClient,
   action: RefundActionView,
 ): Promise<ExecutedHow> {
   const log = ctx.log.child({ refundAction: action.id, key: action.idempotencyKey });
-  if (action.state === 'sending' || action.state === 'unknown') {
-    const found = await lookUp(ctx, client, action);
-    if (found !== 'not_found') return found;
-  }
   const request: RefundRequest = {
     paymentId: action.paymentId,
     amountMinor: action.amountMinor,
@@ -53,7 +50,7 @@ export async function sendOne(
 }
 
 /** Recovery: asks the gateway for the refund by our key. 'not_found' means it is safe to send. */
-async function lookUp(
+export async function lookUp(
   ctx: StageContext,
   client: GatewayClient,
   action: RefundActionView,

@@ -234,6 +234,50 @@ describe('executeRefunds', () => {
     expect(w.refundsAtGateway()).toEqual([]);
   });
 
+  it('refuses a planned refund larger than its discrepancy now calls for (it changed since the plan)', async () => {
+    const w = await world([{ amountMinor: 1000 }], { caps: CAPS });
+    // A corrected file: only 6.00 of the duplicate was settled after all.
+    await db.db
+      .updateTable('discrepancies')
+      .set({ settled_amount_minor: 600 })
+      .where('id', '=', w.ids[0]!)
+      .execute();
+    await expect(exec(w, { ids: w.ids })).rejects.toThrow(
+      /the planned refund of 10\.00 EUR is more than the discrepancy now calls for \(6\.00\)/,
+    );
+    expect(w.refundsAtGateway()).toEqual([]);
+    // A new plan proposes what is owed now, and that is what is sent.
+    await planRefunds(stageContext(db, w.config, w.runId), w.runId);
+    const r = await exec(w, { ids: w.ids });
+    expect(r.actions[0]).toMatchObject({ state: 'succeeded', how: 'sent', amountMinor: 600 });
+    expect(w.refundsAtGateway().map((x) => x[1])).toEqual(['6.00']);
+  });
+
+  it('before sending again what the gateway never got, checks what is still refundable', async () => {
+    const w = await world([{ amountMinor: 3000 }], { caps: CAPS });
+    const unreachable = parseConfig(
+      { ...w.raw, providers: { payunity: { ...w.raw.providers.payunity, baseUrl: 'http://127.0.0.1:9' } } },
+      {},
+    ).config;
+    expect((await exec(w, { ids: w.ids }, { config: unreachable })).actions[0]?.state).toBe('unknown');
+    // Meanwhile the shopper charged the whole payment back.
+    await seedGatewayTx(db.db, {
+      id: hex32(987655),
+      amountMinor: -3000,
+      kind: 'chargeback',
+      gatewayType: 'CB',
+      status: 'chargeback',
+      rootPaymentId: w.paymentIds[0],
+    });
+    await expect(exec(w, { ids: w.ids })).rejects.toThrow(/more than is still refundable .* \(0\.00\)/);
+    expect(w.refundsAtGateway()).toEqual([]);
+    // It was looked up (not found), never sent again.
+    expect(await attempts(w.ids[0]!)).toEqual([
+      { action: 'create', outcome: 'unknown' },
+      { action: 'find', outcome: 'not_found' },
+    ]);
+  });
+
   it('stops between refunds when asked to, leaving the rest planned', async () => {
     const w = await world([{ amountMinor: 100 }, { amountMinor: 200 }], { caps: CAPS });
     const ctl = new AbortController();

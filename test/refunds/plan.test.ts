@@ -192,4 +192,84 @@ describe('planRefunds', () => {
     ]);
     expect(first).not.toBe(second);
   });
+  it('never plans more than the gateway captured, though more was settled (two candidates on one payment)', async () => {
+    const config = testConfig(
+      { payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } },
+      db.url,
+    );
+    const runId = await seedRun(db.db);
+    const p = hex32(21);
+    // The gateway took 30.07; the file settled 40.07: 10.00 over, and the payment is also a duplicate charge.
+    await seedGatewayTx(db.db, { id: p, amountMinor: 3007 });
+    await seedDiscrepancy(db.db, runId, {
+      type: 'duplicate_charge',
+      transactionId: p,
+      gatewayMinor: 3007,
+      settledMinor: 4007,
+    });
+    await seedDiscrepancy(db.db, runId, {
+      type: 'amount_mismatch',
+      transactionId: p,
+      gatewayMinor: 3007,
+      settledMinor: 4007,
+    });
+    const plan = await planRefunds(stageContext(db, config, runId), runId);
+    // A refund at the gateway can never exceed what it captured: 30.07 in all, however the two share it.
+    expect(plan.created.reduce((sum, a) => sum + a.amountMinor, 0)).toBe(3007);
+  });
+
+  it('cancels a planned refund whose discrepancy changed or closed, and plans what is owed now', async () => {
+    const config = testConfig(
+      { payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } },
+      db.url,
+    );
+    const runId = await seedRun(db.db);
+    const [p, q] = [hex32(22), hex32(23)];
+    await seedGatewayTx(db.db, { id: p, amountMinor: 4390 });
+    await seedGatewayTx(db.db, { id: q, amountMinor: 2000 });
+    const over = await seedDiscrepancy(db.db, runId, {
+      type: 'amount_mismatch',
+      transactionId: p,
+      gatewayMinor: 4390,
+      settledMinor: 5390,
+    });
+    const dup = await seedDiscrepancy(db.db, runId, {
+      type: 'duplicate_charge',
+      transactionId: q,
+      gatewayMinor: 2000,
+      settledMinor: 2000,
+    });
+    const first = await planRefunds(stageContext(db, config, runId), runId);
+    const byId = (rows: [string, number][]) => rows.sort((a, b) => a[0].localeCompare(b[0]));
+    expect(byId(first.created.map((a) => [a.discrepancyId, a.amountMinor]))).toEqual(
+      byId([
+        [over, 1000],
+        [dup, 2000],
+      ]),
+    );
+    // A corrected file: settled 4.00 over, not 10.00; the duplicate turned out to be no duplicate.
+    await db.db
+      .updateTable('discrepancies')
+      .set({ settled_amount_minor: 4790 })
+      .where('id', '=', over)
+      .execute();
+    await db.db.updateTable('discrepancies').set({ status: 'closed' }).where('id', '=', dup).execute();
+    const again = await planRefunds(stageContext(db, config, runId), runId);
+    expect(again.created.map((a) => [a.discrepancyId, a.amountMinor, a.idempotencyKey])).toEqual([
+      [over, 400, `prc-${over}-2`],
+    ]);
+    const states = await db.db
+      .selectFrom('refund_actions')
+      .select(['discrepancy_id', 'amount_minor', 'state', 'last_error'])
+      .where('discrepancy_id', 'in', [over, dup])
+      .orderBy('id')
+      .execute();
+    const line = (r: (typeof states)[number]) => `${r.discrepancy_id} ${Number(r.amount_minor)} ${r.state}`;
+    expect(states.map(line).sort()).toEqual(
+      [`${over} 1000 cancelled`, `${dup} 2000 cancelled`, `${over} 400 planned`].sort(),
+    );
+    expect(states.find((r) => r.discrepancy_id === dup)?.last_error).toBe(
+      'cancelled before sending: the discrepancy closed',
+    );
+  });
 });
