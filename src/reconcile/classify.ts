@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { RC_GM } from './pairs.js';
 import type { MatchParams } from './params.js';
-import { discrepancyIdSql, exec, lineKeySql, majorTextSql } from './sql-util.js';
+import { discrepancyIdSql, exec, lineAtSql, lineKeySql, majorTextSql } from './sql-util.js';
 
 // Classification (docs/matching.md, "Discrepancy types"), set-based over the scope tables. Every finding goes to
 // rc_found, one row per discrepancy id; `refund_amount`/`refund_root` mark refund candidates, capped later by
@@ -44,14 +44,14 @@ export async function classifyPairs(db: Db): Promise<void> {
            when x.type = 'amount_mismatch' and x.kind = 'payment' and x.g_kind = 'payment' and x.gross > x.g_amount
              then x.gross - x.g_amount end,
       x.g_root,
-      case x.type
+      ${lineAtSql(sql`x.kind`, sql`x.file_id`, sql`x.line_no`)} || case x.type
         when 'currency_mismatch' then format('gateway currency %s, settled %s', x.g_currency,
           ${majorTextSql(sql`x.gross`, sql`x.currency`)})
         when 'status_mismatch' then format('settled as %s, but the gateway says %s',
           case when x.kind = 'refund' then 'refunded' else 'paid' end,
           case when x.g_reversed then 'reversed' when x.g_kind = 'authorization' and x.g_status in ('succeeded', 'review')
                then 'authorized (PA), never captured' else x.g_status end)
-        else format('settled gross differs from the gateway amount (%s line)', x.kind)
+        else 'settled gross differs from the gateway amount'
       end
     from (
       select gm.*, case
@@ -80,11 +80,23 @@ export async function classifyPairs(db: Db): Promise<void> {
     db,
     sql`
     insert into rc_found (${FOUND_COLS})
+    with lines as (
+      -- Each duplicated record's lines, named (the first five): rc_dup is small, rc_pair is read once.
+      select p.provider, p.g_tid, p.g_type,
+        (array_agg(format('%s line %s of %s', p.kind, p.line_no, f.file_name)
+                   order by p.settlement_date, f.file_name, p.line_no))[1:5] as named
+      from rc_pair p join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
+      join settlement_files f on f.id = p.file_id
+      group by p.provider, p.g_tid, p.g_type
+    )
     select ${discrepancyIdSql(sql`x.provider`, sql`'duplicate_settlement'`, sql`x.g_tid`)}, x.provider,
       'duplicate_settlement', x.g_tid, ${PAYMENT_ID}, coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date,
       coalesce(x.g_currency, x.currency), x.g_amount, x.sum_gross, null, null,
-      format('one gateway transaction on %s settlement lines', x.n)
-    from ${RC_GM} x where x.n > 1
+      format('one gateway transaction on %s settlement lines: %s%s', x.n, array_to_string(l.named, ', '),
+        case when x.n > 5 then format(' and %s more', x.n - 5) else '' end)
+    from ${RC_GM} x
+    left join lines l on l.provider = x.provider and l.g_tid = x.g_tid and l.g_type = x.g_type
+    where x.n > 1
     order by x.provider, x.g_tid, x.g_type
     on conflict (id) do nothing`,
   );

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { RC_GM } from './pairs.js';
 import { FOUND_COLS } from './classify.js';
-import { discrepancyIdSql, exec } from './sql-util.js';
+import { discrepancyIdSql, exec, lineAtSql } from './sql-util.js';
 
 /**
  * duplicate_charge: two or more succeeded, settled payments of one provider with the same merchant reference,
@@ -18,7 +18,7 @@ export async function classifyDuplicateCharges(db: Db): Promise<void> {
     insert into rc_found (${FOUND_COLS})
     with subj as (
       select gm.provider, gm.g_tid, gm.g_type, gm.g_ref, gm.g_currency, gm.g_amount, gm.g_time, gm.g_root, gm.gross,
-        gm.settlement_date
+        gm.settlement_date, gm.kind, gm.file_id, gm.line_no
       from ${RC_GM} gm
       where gm.g_kind = 'payment' and gm.g_status in ('succeeded', 'review') and not gm.g_reversed
         and gm.g_ref is not null and gm.g_ref <> '' and gm.g_amount is not null and gm.g_currency is not null
@@ -33,7 +33,8 @@ export async function classifyDuplicateCharges(db: Db): Promise<void> {
     select ${discrepancyIdSql(sql`x.provider`, sql`'duplicate_charge'`, sql`x.g_tid`)}, x.provider, 'duplicate_charge',
       x.g_tid, x.g_root, x.g_ref, x.g_time, x.settlement_date, x.g_currency, x.g_amount, x.gross,
       case when x.gross > 0 then x.gross end, x.g_root,
-      format('same merchant reference, amount and currency as payment %s', x.first_tid)
+      ${lineAtSql(sql`x.kind`, sql`x.file_id`, sql`x.line_no`)}
+        || format('same merchant reference, amount and currency as payment %s', x.first_tid)
     from ranked x where x.rn > 1
     order by x.provider, x.g_tid, x.g_type
     on conflict (id) do nothing`,

@@ -35,9 +35,10 @@ export async function classifyFees(db: Db, p: MatchParams): Promise<void> {
     select ${discrepancyIdSql(sql`x.provider`, sql`'fee_mismatch'`, sql`x.key`)}, x.provider, 'fee_mismatch', x.key,
       coalesce(nullif(x.g_root, x.g_tid), x.g_tid, x.payment_id), coalesce(x.g_ref, x.ref),
       coalesce(x.g_time, x.transaction_time), x.settlement_date, x.currency, x.expected_fee, x.fee, null, null,
-      format('fee differs from the schedule (%s%% + %s, tolerance %s)', x.percent,
-        ${majorTextSql(sql`x.fixed`, sql`x.currency`)}, ${majorTextSql(sql`x.tolerance`, sql`x.currency`)})
-    from (select c.*, ${lineKeySql(sql`c.tid`, sql`c.ref`, sql`f.file_name`, sql`c.line_no`)} as key
+      format('%s line %s of %s: fee differs from the schedule (%s%% + %s, tolerance %s) on a gross of %s', x.kind,
+        x.line_no, x.file_name, x.percent, ${majorTextSql(sql`x.fixed`, sql`x.currency`)},
+        ${majorTextSql(sql`x.tolerance`, sql`x.currency`)}, ${majorTextSql(sql`x.gross`, sql`x.currency`)})
+    from (select c.*, f.file_name, ${lineKeySql(sql`c.tid`, sql`c.ref`, sql`f.file_name`, sql`c.line_no`)} as key
           from checked c join settlement_files f on f.id = c.file_id) x
     where abs(x.fee - x.expected_fee) > x.tolerance
     order by x.provider, x.key, x.settlement_date, x.file_id, x.line_no

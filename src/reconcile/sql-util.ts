@@ -28,6 +28,19 @@ export function lineKeySql(
   return sql`coalesce(${tid}, 'ref:' || ${ref}, 'line:' || ${fileName} || ':' || ${lineNo})`;
 }
 
+/**
+ * Where a finding's settlement line is, for Detail: "payment line 15 of <file>: " (a primary-key probe per finding,
+ * evaluated only for the rows a classification keeps).
+ */
+export function lineAtSql(
+  kind: RawBuilder<unknown>,
+  fileId: RawBuilder<unknown>,
+  lineNo: RawBuilder<unknown>,
+) {
+  return sql`format('%s line %s of %s: ', ${kind}, ${lineNo},
+    (select sf.file_name from settlement_files sf where sf.id = ${fileId}))`;
+}
+
 /** Runs one statement and returns how many rows it touched. */
 export async function exec(db: Db, query: RawBuilder<unknown>): Promise<number> {
   const res = await query.execute(db);

@@ -192,7 +192,9 @@ test('matches by both keys and classifies every type, positives and negatives', 
     settled_amount_minor: null,
     difference_minor: null,
     refundable_minor: null,
-    detail: 'gateway currency EUR, settled 13.00 USD',
+    detail: expect.stringMatching(
+      /^payment line \d+ of payunity_2026-11-20_\d+\.csv: gateway currency EUR, settled 13\.00 USD$/,
+    ),
   });
   expect(byKey.get('status_mismatch:FAIL')).toMatchObject({
     gateway_amount_minor: 500,
@@ -209,13 +211,19 @@ test('matches by both keys and classifies every type, positives and negatives', 
     gateway_amount_minor: 1000,
     settled_amount_minor: 2000,
     refundable_minor: null,
+    // Every line of it is named, so finance can find both.
+    detail: expect.stringMatching(
+      /^one gateway transaction on 2 settlement lines: payment line \d+ of payunity_2026-11-20_\d+\.csv, payment line 2 of payunity_2026-11-20_\d+\.csv$/,
+    ),
   });
   expect(byKey.get('duplicate_charge:D2')).toMatchObject({
     gateway_amount_minor: 1000,
     settled_amount_minor: 1000,
     refundable_minor: 1000,
   });
-  expect(byKey.get('duplicate_charge:D2')!.detail).toContain('D1');
+  expect(byKey.get('duplicate_charge:D2')!.detail).toMatch(
+    /^payment line \d+ of payunity_2026-11-20_\d+\.csv: same merchant reference, amount and currency as payment D1$/,
+  );
   expect(byKey.get('missing_in_settlement:MISS')).toMatchObject({
     gateway_amount_minor: 1000,
     settled_amount_minor: null,
@@ -374,7 +382,9 @@ test('fee schedule: percent + fixed with tolerance, a brand rule wins, refunds a
     difference_minor: 2,
     refundable_minor: null,
   });
-  expect(f4.detail).toBe('fee differs from the schedule (2.5% + 0.10 EUR, tolerance 0.01 EUR)');
+  expect(f4.detail).toMatch(
+    /^payment line \d+ of payunity_2026-11-20_\d+\.csv: fee differs from the schedule \(2\.5% \+ 0\.10 EUR, tolerance 0\.01 EUR\) on a gross of 12\.34 EUR$/,
+  );
 });
 
 test('a partial void cancels its part; a settled PA needs a capture; chargeback reversals are refundable again', async () => {
@@ -444,9 +454,11 @@ test('a partial void cancels its part; a settled PA needs a capture; chargeback 
     refundable_minor: 300,
   });
   expect(byKey.get('missing_in_settlement:PV3')).toMatchObject({ gateway_amount_minor: 700 });
-  expect(byKey.get('status_mismatch:PA1')!.detail).toBe('settled as paid, but the gateway says reversed');
-  expect(byKey.get('status_mismatch:PA2')!.detail).toBe(
-    'settled as paid, but the gateway says authorized (PA), never captured',
+  expect(byKey.get('status_mismatch:PA1')!.detail).toMatch(
+    /^payment line 5 of payunity_2026-11-20_\d+\.csv: settled as paid, but the gateway says reversed$/,
+  );
+  expect(byKey.get('status_mismatch:PA2')!.detail).toMatch(
+    /^payment line 6 of payunity_2026-11-20_\d+\.csv: settled as paid, but the gateway says authorized \(PA\), never captured$/,
   );
   expect(byKey.get('amount_mismatch:CBR')).toMatchObject({ difference_minor: 100, refundable_minor: 100 });
 });
@@ -477,6 +489,8 @@ test('a refund line settled while the gateway says the refund failed is a status
     gateway_amount_minor: -400,
     settled_amount_minor: -400,
     refundable_minor: null,
-    detail: 'settled as refunded, but the gateway says failed',
+    detail: expect.stringMatching(
+      /^refund line 3 of payunity_2026-11-20_\d+\.csv: settled as refunded, but the gateway says failed$/,
+    ),
   });
 });
