@@ -70,6 +70,12 @@ function encoded(s: string): Buffer {
 
 export class CopySink implements ParseSink {
   private copy: Writable | null = null;
+  /**
+   * The COPY's error. pg-copy-streams emits it (a server error, or the connection ending) without destroying the
+   * stream, so `errored` stays null; and the bytes in flight never drain on a dead socket: a wait for 'drain' that
+   * starts after the error would never end, and nor would the load.
+   */
+  private copyError: Error | null = null;
   private buf: Buffer = Buffer.allocUnsafe(WRITE_BYTES * 2);
   private pos = 0;
   private rejects: { lineNo: number[]; reason: string[]; raw: string[] } = {
@@ -164,11 +170,11 @@ export class CopySink implements ParseSink {
     if (!this.copy) {
       if (this.elideFileCheck) await this.client.query('set local session_replication_role = replica');
       this.copy = this.client.query(copyFrom(COPY_SQL));
-      // A server-side error can arrive between our writes; it is re-raised by the next drain wait or by finished().
-      this.copy.on('error', () => undefined);
+      // A server-side error can arrive between our writes: kept, and raised by the next write or wait.
+      this.copy.on('error', (e: Error) => (this.copyError ??= e));
       this.copy.write(HEADER);
     }
-    if (this.copy.errored) throw this.copy.errored;
+    this.throwIfFailed();
     if (this.pos > 0) {
       this.pending.push(this.buf.subarray(0, this.pos));
       // The written bytes belong to the stream until sent; later lines go to a fresh buffer.
@@ -177,12 +183,21 @@ export class CopySink implements ParseSink {
     }
     for (const chunk of this.pending) this.copy.write(chunk);
     this.pending = [];
-    while (this.copy.writableLength > AHEAD_BYTES) await once(this.copy, 'drain');
+    while (this.copy.writableLength > AHEAD_BYTES) {
+      this.throwIfFailed();
+      await once(this.copy, 'drain');
+    }
+  }
+
+  private throwIfFailed(): void {
+    const e = this.copyError ?? this.copy?.errored;
+    if (e) throw e;
   }
 
   private async endCopy(): Promise<void> {
     const c = this.copy;
     if (!c) return;
+    this.throwIfFailed();
     this.copy = null;
     c.end(TRAILER);
     await finished(c);

@@ -1,6 +1,6 @@
 // The loader's guarantees against a real database: many rejected lines in bounded batches, a trigger someone adds
-// to settlement_lines still fires (the COPY only skips the file_id check when there is none), and two loads of
-// the same file at once load it once.
+// to settlement_lines still fires (the COPY only skips the file_id check when there is none), two loads of
+// the same file at once load it once, and a load whose connection dies mid-COPY fails instead of waiting for ever.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,4 +92,38 @@ describe('loadSettlementFile', () => {
     }>`select count(*)::int as n from settlement_lines where file_id = ${a.fileId}`.execute(db.db);
     expect(n.rows[0]!.n).toBe(2000);
   });
+
+  it('fails, and leaves nothing of the file, when its connection is terminated during the COPY', async () => {
+    const name = 'useepay_settlement_1_2026-11-22.csv';
+    const rows = [USEEPAY_HEADER];
+    for (let i = 1; i <= 400_000; i++)
+      rows.push(`2026-11-22,B,payment,k${i},k${i},O${i},2026-11-21T09:15:02Z,USD,1.00,0.00,1.00`);
+    const file = writeFile(tmp, name, rows.join('\n') + '\n');
+    const load = loadSettlementFile(db.pool, loadInput(file, name, useepayProfile));
+    load.catch(() => undefined);
+    // What a server restart or an administrator does to the session, once its COPY is under way.
+    let terminated = false;
+    for (let i = 0; i < 500 && !terminated; i++) {
+      const r = await sql<{ n: number }>`
+        select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and query ilike 'copy settlement_lines%'`.execute(
+        db.db,
+      );
+      terminated = r.rows[0]!.n > 0;
+      if (!terminated) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(terminated).toBe(true);
+    const outcome = await Promise.race([
+      load.then(
+        () => 'loaded',
+        (e: Error) => e.message,
+      ),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 15 s'), 15_000)),
+    ]);
+    expect(outcome).toMatch(/loading settlement file .* failed/);
+    const n = await sql<{
+      n: number;
+    }>`select count(*)::int as n from settlement_files where file_name = ${name}`.execute(db.db);
+    expect(n.rows[0]!.n).toBe(0);
+  }, 30_000);
 });
