@@ -15,6 +15,11 @@ export const RUN_LOCK_KEY = 727_363_266; // arbitrary, fixed: "payrecon run"
 export const REFUND_LOCK_KEY = 727_363_267; // arbitrary, fixed: "payrecon refunds"
 
 export interface HeldLock {
+  /**
+   * Aborted when the lock's session ends before release (a database restart, an administrator, an idle-session
+   * timeout): the server has released the lock then, and another run may take it. Whoever holds the lock stops.
+   */
+  lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -44,10 +49,24 @@ export async function acquireAdvisoryLock(
     throw e;
   }
   let released = false;
+  const lost = new AbortController();
+  const onLost = (e?: Error) => {
+    if (!released)
+      lost.abort(
+        new Error(
+          `lost the ${holderName} lock: its database session ended${e ? ` (${e.message})` : ''}; run it again`,
+        ),
+      );
+  };
+  client.on('error', onLost);
+  client.on('end', onLost);
   return {
+    lost: lost.signal,
     async release() {
       if (released) return;
       released = true;
+      client.off('error', onLost);
+      client.off('end', onLost);
       try {
         await client.query('select pg_advisory_unlock($1)', [key]);
         client.release();

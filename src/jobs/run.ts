@@ -65,6 +65,8 @@ export interface RunEnv {
 export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResult> {
   const { db } = env;
   const lock = await acquireRunLock(db.pool, `${req.command} ${req.range.from}..${req.range.to}`);
+  // A run that has lost its lock stops: another may have taken it, and two runs at once are what it prevents.
+  const signal = AbortSignal.any([env.signal, lock.lost]);
   try {
     await closeInterruptedRuns(env);
     const asOf = todayIn(env.config.timezone, env.now());
@@ -96,7 +98,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       pool: db.pool,
       config: env.config,
       log,
-      signal: env.signal,
+      signal,
       runId,
       now: env.now,
     };
@@ -110,7 +112,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       provider: ProviderName | null,
       fn: () => Promise<T>,
     ): Promise<T> => {
-      env.signal.throwIfAborted();
+      signal.throwIfAborted();
       const startedAt = new Date();
       env.onStage?.(name, provider, 'start');
       const key = (provider ? `${name}:${provider}` : name) as StageName;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { RUN_LOCK_KEY } from '../../src/db/lock.js';
 import type { OpenDatabase } from '../../src/db/open.js';
 import type { StageContext } from '../../src/jobs/context.js';
 import { executeRun, type RunRequest, type RunStages } from '../../src/jobs/run.js';
@@ -154,6 +155,35 @@ describe('a run', () => {
     expect(row.manifest).toMatchObject({
       stages: { 'fetch:useepay': { status: 'succeeded' }, 'pull:useepay': { status: 'failed' } },
     });
+    await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
+  });
+
+  it('stops, marked failed, when the session holding its lock ends (another run could take the lock)', async () => {
+    const err = await executeRun(
+      env(
+        stages({
+          pull: async (ctx) => {
+            // What a database restart or an administrator does to the lock's idle session.
+            await sql`
+              select pg_terminate_backend(pid) from pg_locks
+              where locktype = 'advisory' and granted and objid = ${RUN_LOCK_KEY}
+                and database = (select oid from pg_database where datname = current_database())`.execute(
+              ctx.db,
+            );
+            // A long stage: it ends early only when the run is stopped.
+            await new Promise<void>((resolve) => {
+              const t = setTimeout(resolve, 3000);
+              ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+            });
+            return { windows: [], records: 0 };
+          },
+        }),
+      ),
+      req,
+    ).catch((e: unknown) => e);
+    const row = await failedRun(err);
+    expect(row.status).toBe('failed');
+    expect(row.error).toMatch(/lost the run lock/);
     await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
   });
 
