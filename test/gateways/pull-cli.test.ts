@@ -3,8 +3,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_LOCK_KEY } from '../../src/db/lock.js';
 import { buildSampleData } from '../../src/sandbox/server/sample-data.js';
 import { startSandboxServers, type SandboxServers } from '../../src/sandbox/server/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
@@ -124,6 +126,31 @@ describe('payrecon pull', () => {
     const res = await runCli(['pull', '--date', '2026-11-11', '--provider', 'useepay', '--config', file]);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^payrecon: useepay refused our credentials/m);
+  });
+
+  it('exits 3 and writes nothing while a run holds the lock', async () => {
+    const file = writeConfig('locked.yaml');
+    const holder = new pg.Client({ connectionString: testDbUrl(db.name) });
+    await holder.connect();
+    try {
+      await holder.query('select pg_advisory_lock($1)', [RUN_LOCK_KEY]);
+      const before = await holder.query<{ n: number }>(
+        'select (select count(*) from gateway_transactions)::int + (select count(*) from pull_windows)::int as n',
+      );
+      const res = await runCli(['pull', '--date', '2026-11-12', '--json', '--config', file]);
+      expect(res.code).toBe(3);
+      expect(JSON.parse(res.stdout)).toMatchObject({
+        status: 'skipped',
+        exitCode: 3,
+        error: expect.stringMatching(/skipped pull 2026-11-12\.\.2026-11-12: another run holds the lock/),
+      });
+      const after = await holder.query<{ n: number }>(
+        'select (select count(*) from gateway_transactions)::int + (select count(*) from pull_windows)::int as n',
+      );
+      expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+    } finally {
+      await holder.end();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { acquireRunLock } from '../../db/lock.js';
 import { pullProvider, type PullSummary } from '../../gateways/stage.js';
 import { dateWindows } from '../../gateways/windows.js';
 import { addDays } from '../../shared/dates.js';
@@ -26,26 +27,33 @@ export function registerPull(program: Command, r: Registrar): void {
       const { config } = loaded;
       const { range, providers } = selectDatesAndProviders(ctx, config, opts);
       const summaries = await ctx.withDatabase(loaded, async (db) => {
+        // The same lock as a run: pulling while a run matches would change its inputs under it, and two writers
+        // of the same records at once may deadlock.
+        const lock = await acquireRunLock(db.pool, `pull ${range.from}..${range.to}`);
         // A pull on its own belongs to no run: its windows are recorded with run_id null.
         const stage = ctx.stageContext(db, config, null);
         const out: PullSummary[] = [];
-        for (const p of providers) {
-          // A bar on a terminal only; cron, CI and --json get none.
-          const days = dateWindows(
-            addDays(range.from, -(config.providers[p]?.pull.trailingDays ?? 0)),
-            range.to,
-            config.timezone,
-          ).length;
-          const progress = createProgress(`pull ${p} (days)`, days, {
-            json: ctx.opts.json,
-            quiet: ctx.opts.quiet,
-            env: ctx.env,
-          });
-          try {
-            out.push(await pullProvider(stage, p, range, {}, { onDay: (done) => progress.update(done) }));
-          } finally {
-            progress.stop();
+        try {
+          for (const p of providers) {
+            // A bar on a terminal only; cron, CI and --json get none.
+            const days = dateWindows(
+              addDays(range.from, -(config.providers[p]?.pull.trailingDays ?? 0)),
+              range.to,
+              config.timezone,
+            ).length;
+            const progress = createProgress(`pull ${p} (days)`, days, {
+              json: ctx.opts.json,
+              quiet: ctx.opts.quiet,
+              env: ctx.env,
+            });
+            try {
+              out.push(await pullProvider(stage, p, range, {}, { onDay: (done) => progress.update(done) }));
+            } finally {
+              progress.stop();
+            }
           }
+        } finally {
+          await lock.release();
         }
         return out;
       });
