@@ -74,7 +74,7 @@ export async function executeRefunds(
       },
       'refunds approved',
     );
-    deps.announce?.(open);
+    deps.announce?.(toSend);
 
     let interrupted = false;
     for (const action of toSend) {
