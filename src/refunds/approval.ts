@@ -8,7 +8,7 @@ import {
 } from '../report/approval-reader.js';
 import { UsageError } from '../shared/errors.js';
 import { formatMinor, jsonNumberToMinor, parseMajorToMinor } from '../shared/money.js';
-import { liveActionsOf } from './repository.js';
+import { liveActionsOf, ruleAmountSql } from './repository.js';
 import { REFUND_CANDIDATE_TYPES, type Approval, type RefundActionView } from './types.js';
 
 // Turns an approval into the live refund actions it approves, refusing the whole approval when any part of it does
@@ -23,6 +23,8 @@ interface DiscrepancyRow {
   gateway_amount_minor: number | null;
   settled_amount_minor: number | null;
   difference_minor: number | null;
+  /** What it calls for now (ruleAmountSql); null or ≤ 0: nothing. */
+  rule_minor: number | null;
   in_run: boolean;
   /** The error of the discrepancy's latest failed or cancelled action, if that is its latest. */
   last_failure: string | null;
@@ -77,10 +79,10 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
       problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
     const action = live.get(id);
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
-    else if (action.state !== 'succeeded' && d.currency && action.amountMinor > ruleAmountMinor(d)) {
+    else if (action.state !== 'succeeded' && d.currency && action.amountMinor > (d.rule_minor ?? 0)) {
       // The discrepancy changed since the plan (a corrected file, a rerun): the planned amount is no longer owed.
       problems.push(
-        `${where(id)}: the planned refund of ${formatMinor(action.amountMinor, d.currency)} ${d.currency} is more than the discrepancy now calls for (${formatMinor(Math.max(0, ruleAmountMinor(d)), d.currency)}); run \`payrecon refunds plan --run ${runId}\` again`,
+        `${where(id)}: the planned refund of ${formatMinor(action.amountMinor, d.currency)} ${d.currency} is more than the discrepancy now calls for (${formatMinor(Math.max(0, d.rule_minor ?? 0), d.currency)}); run \`payrecon refunds plan --run ${runId}\` again`,
       );
     }
     if (!d.in_run) problems.push(`${where(id)}: not a discrepancy of run ${runId}`);
@@ -97,14 +99,6 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   };
 }
 
-/** What the discrepancy calls for now (docs/matching.md, "Refund candidates"); 0 or less: nothing. */
-function ruleAmountMinor(d: DiscrepancyRow): number {
-  const settled = d.settled_amount_minor ?? 0;
-  if (d.type === 'amount_mismatch')
-    return (d.gateway_amount_minor ?? 0) > 0 ? settled - (d.gateway_amount_minor ?? 0) : 0;
-  return settled;
-}
-
 /** Why a discrepancy approved for a refund has none to send, and what can be done. */
 function whyNoAction(d: DiscrepancyRow, runId: number): string {
   if (!(REFUND_CANDIDATE_TYPES as readonly string[]).includes(d.type))
@@ -117,6 +111,7 @@ function whyNoAction(d: DiscrepancyRow, runId: number): string {
 async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<Map<string, DiscrepancyRow>> {
   const { rows } = await sql<DiscrepancyRow>`
     select d.id, d.type, d.status, d.close_reason, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
+           ${ruleAmountSql} as rule_minor,
            (d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
             or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id)
             or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run,

@@ -12,10 +12,12 @@ const inRun = (runId: number) => sql<boolean>`(
   d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
   or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id and rd.change <> 'closed'))`;
 
-/** What discrepancy `d` calls for now (docs/matching.md, "Refund candidates"), before any cap; may be null or ≤ 0. */
-const ruleAmountSql =
-  sql.raw(`case when d.type = 'amount_mismatch' then d.settled_amount_minor - d.gateway_amount_minor
-  else d.settled_amount_minor end`);
+/**
+ * What discrepancy `d` calls for now (docs/matching.md, "Refund candidates"), before any cap: the settled gross, or for
+ * an amount_mismatch what was settled over a positive gateway amount. Null or ≤ 0: nothing.
+ */
+export const ruleAmountSql = sql.raw(`case when d.type <> 'amount_mismatch' then d.settled_amount_minor
+  when d.gateway_amount_minor > 0 then d.settled_amount_minor - d.gateway_amount_minor end`);
 
 /**
  * Planned actions (never sent) that no longer hold: their discrepancy closed, or now calls for less than planned
@@ -30,8 +32,7 @@ export async function cancelStalePlans(db: Db, at: Date): Promise<string[]> {
                           else 'cancelled before sending: the discrepancy now calls for less' end
         from discrepancies d
        where d.id = a.discrepancy_id and a.state = 'planned'
-         and (d.status <> 'open' or a.amount_minor > coalesce(${ruleAmountSql}, 0)
-              or (d.type = 'amount_mismatch' and not coalesce(d.gateway_amount_minor > 0, false)))
+         and (d.status <> 'open' or a.amount_minor > coalesce(${ruleAmountSql}, 0))
       returning a.id, a.discrepancy_id, a.last_error
     ), audit as (
       insert into refund_attempts (refund_action_id, at, action, request, response, outcome)
