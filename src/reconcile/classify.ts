@@ -2,7 +2,15 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { RC_GM } from './pairs.js';
 import type { MatchParams } from './params.js';
-import { discrepancyIdSql, exec, lineAtSql, lineKeySql, majorTextSql } from './sql-util.js';
+import {
+  discrepancyIdSql,
+  exec,
+  firstLinesSql,
+  lineAtSql,
+  lineKeySql,
+  listedSql,
+  majorTextSql,
+} from './sql-util.js';
 
 // Classification (docs/matching.md, "Discrepancy types"), set-based over the scope tables. Every finding goes to
 // rc_found, one row per discrepancy id; `refund_amount`/`refund_root` mark refund candidates, capped later by
@@ -83,8 +91,10 @@ export async function classifyPairs(db: Db): Promise<void> {
     with lines as (
       -- Each duplicated record's lines, named (the first five): rc_dup is small, rc_pair is read once.
       select p.provider, p.g_tid, p.g_type,
-        (array_agg(format('%s line %s of %s', p.kind, p.line_no, f.file_name)
-                   order by p.settlement_date, f.file_name, p.line_no))[1:5] as named
+        ${firstLinesSql(
+          sql`format('%s line %s of %s', p.kind, p.line_no, f.file_name)`,
+          sql`p.settlement_date, f.file_name, p.line_no`,
+        )} as named
       from rc_pair p join rc_dup d on d.provider = p.provider and d.g_tid = p.g_tid and d.g_type = p.g_type
       join settlement_files f on f.id = p.file_id
       group by p.provider, p.g_tid, p.g_type
@@ -92,8 +102,7 @@ export async function classifyPairs(db: Db): Promise<void> {
     select ${discrepancyIdSql(sql`x.provider`, sql`'duplicate_settlement'`, sql`x.g_tid`)}, x.provider,
       'duplicate_settlement', x.g_tid, ${PAYMENT_ID}, coalesce(x.g_ref, x.ref), x.g_time, x.settlement_date,
       coalesce(x.g_currency, x.currency), x.g_amount, x.sum_gross, null, null,
-      format('one gateway transaction on %s settlement lines: %s%s', x.n, array_to_string(l.named, ', '),
-        case when x.n > 5 then format(' and %s more', x.n - 5) else '' end)
+      format('one gateway transaction on %s settlement lines: %s', x.n, ${listedSql(sql`l.named`, sql`x.n`)})
     from ${RC_GM} x
     left join lines l on l.provider = x.provider and l.g_tid = x.g_tid and l.g_type = x.g_type
     where x.n > 1
@@ -147,7 +156,7 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
       select distinct on (u.provider, u.key) u.* from u order by u.provider, u.key, u.settlement_date, u.file_name, u.line_no
     ), many as (
       select u.provider, u.key, count(*) as n, sum(u.gross) filter (where u.currency = x.currency) as gross,
-        (array_agg(${lineText} order by u.settlement_date, u.file_name, u.line_no))[1:5] as lines
+        ${firstLinesSql(lineText, sql`u.settlement_date, u.file_name, u.line_no`)} as lines
       from u join firsts x on x.provider = u.provider and x.key = u.key
       group by u.provider, u.key having count(*) > 1
     )
@@ -155,8 +164,7 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
       'missing_in_gateway', x.key, x.payment_id, x.ref, x.transaction_time, x.settlement_date, x.currency, null,
       coalesce(m.gross, x.gross), null, null,
       case when m.n is null then format('%s line %s of %s: unknown at the gateway', x.kind, x.line_no, x.file_name)
-        else format('%s lines unknown at the gateway: %s%s', m.n, array_to_string(m.lines, ', '),
-          case when m.n > 5 then format(' and %s more', m.n - 5) else '' end) end
+        else format('%s lines unknown at the gateway: %s', m.n, ${listedSql(sql`m.lines`, sql`m.n`)}) end
     from firsts x left join many m on m.provider = x.provider and m.key = x.key
     order by x.provider, x.key
     on conflict (id) do nothing`,

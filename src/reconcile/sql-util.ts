@@ -41,6 +41,16 @@ export function lineAtSql(
     (select sf.file_name from settlement_files sf where sf.id = ${fileId}))`;
 }
 
+/** A Detail's list of lines, in SQL: the first five `text`s by `order` (an aggregate), then listedSql. */
+export function firstLinesSql(text: RawBuilder<unknown>, order: RawBuilder<unknown>) {
+  return sql`(array_agg(${text} order by ${order}))[1:5]`;
+}
+
+/** The list firstLinesSql took, of `n` lines in all: "a, b, c, d, e and 3 more". */
+export function listedSql(lines: RawBuilder<unknown>, n: RawBuilder<unknown>) {
+  return sql`(array_to_string(${lines}, ', ') || case when ${n} > 5 then format(' and %s more', ${n} - 5) else '' end)`;
+}
+
 /** Runs one statement and returns how many rows it touched. */
 export async function exec(db: Db, query: RawBuilder<unknown>): Promise<number> {
   const res = await query.execute(db);
