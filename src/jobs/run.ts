@@ -169,14 +169,24 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      await saveProgress(env, runId, manifest, counts, {
+      // Recording the failure can fail too (the database that broke the stage is often the reason): that must not
+      // replace the run's own error. The next run closes the record as interrupted.
+      const unrecorded = await saveProgress(env, runId, manifest, counts, {
         status: 'failed',
         error: message,
         finished_at: new Date(),
-      });
-      log.error({ err: message }, 'run failed');
+      }).then(
+        () => '',
+        (saveErr: unknown) =>
+          ` (and the failure could not be recorded: ${saveErr instanceof Error ? saveErr.message : String(saveErr)})`,
+      );
+      log.error({ err: message }, `run failed${unrecorded}`);
       if (e instanceof UsageError || e instanceof ConfigError) throw e;
-      throw new RunFailedError(`run ${runId} failed: ${message}`, { cause: e, runId, range: req.range });
+      throw new RunFailedError(`run ${runId} failed: ${message}${unrecorded}`, {
+        cause: e,
+        runId,
+        range: req.range,
+      });
     }
     await saveProgress(env, runId, manifest, counts, {
       status: 'succeeded',

@@ -158,6 +158,35 @@ describe('a run', () => {
     await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
   });
 
+  it("keeps the run's own error, and its id, when the failure cannot be recorded either", async () => {
+    // A database that refuses the update recording the failure, as one that has just gone away does.
+    await sql`
+      create function refuse_failed_run() returns trigger language plpgsql as $$
+      begin
+        if new.status = 'failed' then raise exception 'the database is shutting down'; end if;
+        return new;
+      end $$`.execute(db.db);
+    await sql`create trigger refuse_failed_run before update on runs
+      for each row execute function refuse_failed_run()`.execute(db.db);
+    try {
+      const err = await executeRun(
+        env(stages({ pull: () => Promise.reject(new Error('useepay unreachable')) })),
+        req,
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RunFailedError);
+      expect((err as RunFailedError).runId).toEqual(expect.any(Number));
+      expect((err as Error).message).toBe(
+        `run ${(err as RunFailedError).runId} failed: useepay unreachable ` +
+          '(and the failure could not be recorded: the database is shutting down)',
+      );
+    } finally {
+      await sql`drop trigger refuse_failed_run on runs`.execute(db.db);
+      await sql`drop function refuse_failed_run()`.execute(db.db);
+    }
+    // The record left running is closed by the next run, which the lock lets in.
+    await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
+  });
+
   it('stops, marked failed, when the session holding its lock ends (another run could take the lock)', async () => {
     const err = await executeRun(
       env(
