@@ -137,9 +137,18 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
       );
       await sink.finish();
     } catch (e) {
-      await sink.abort();
-      await client.query('rollback');
-      if (e instanceof FileRejectedError) return await recordRejected(client, input, e.message);
+      // On a dead connection the rollback fails too: the error to report is still the one that stopped the load.
+      const undone = await sink
+        .abort()
+        .then(() => client.query('rollback'))
+        .then(
+          () => null,
+          (r: unknown) => (r instanceof Error ? r : new Error(String(r))),
+        );
+      if (e instanceof FileRejectedError) {
+        if (undone !== null) throw undone; // the file could not be recorded as refused: a database failure
+        return await recordRejected(client, input, e.message);
+      }
       throw e;
     }
 
