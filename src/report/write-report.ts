@@ -7,6 +7,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { StageContext } from '../jobs/context.js';
 import { todayIn } from '../shared/dates.js';
+import { removeStaleTemps } from '../shared/stale-temps.js';
 import { keepFirstWorkbook } from './keep-original.js';
 import { loadScope, type ReportScope } from './scope.js';
 import { EXCEL_MAX_ROWS, nameFilterRanges } from './sheet-writer.js';
@@ -49,6 +50,9 @@ export interface ReportResult {
   ms: Record<(typeof SHEET_ORDER)[number] | 'commit', number>;
 }
 
+/** The temporary name a workbook is written under (see writeReportDetailed). */
+const TEMP_NAME = /^\.payrecon_.*\.xlsx\.\d+\.\d+\.tmp$/;
+
 export function reportFileName(runId: number, from: string, to: string): string {
   return `payrecon_${from}_${to}_run-${runId}.xlsx`;
 }
@@ -69,6 +73,8 @@ export async function writeReportDetailed(
 ): Promise<ReportResult> {
   const dir = path.resolve(ctx.config.reports.dir);
   await mkdir(dir, { recursive: true });
+  const abandoned = await removeStaleTemps(dir, (name) => TEMP_NAME.test(name));
+  if (abandoned.length > 0) ctx.log.warn({ dir, files: abandoned }, 'removed workbooks left half-written');
   const started = ctx.now();
   const { target, original, rows, ms, laterRuns } = await withSnapshot(
     ctx.pool,

@@ -3,7 +3,8 @@
 import type { ProviderName } from '../config/schema.js';
 import type { StageContext } from '../jobs/context.js';
 import { archiveDirFor, createSource } from '../sources/create.js';
-import { downloadToArchive, type ArchivedFile } from '../sources/archive.js';
+import { downloadToArchive, PART_NAME, type ArchivedFile } from '../sources/archive.js';
+import { removeStaleTemps } from '../shared/stale-temps.js';
 import { printableName, unsafeNameReason } from '../sources/names.js';
 import type { RemoteFile, SettlementSource } from '../sources/types.js';
 import type { DateRange } from '../shared/dates.js';
@@ -70,6 +71,8 @@ export async function fetchSettlement(
   const onAbort = () => downloads.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    const abandoned = await removeStaleTemps(archiveDir, (name) => PART_NAME.test(name));
+    if (abandoned.length > 0) log.warn({ archiveDir, files: abandoned }, 'removed downloads left unfinished');
     const listed = await source.list();
     const seen = await seenFiles(
       ctx.db,

@@ -14,6 +14,9 @@ export interface ArchivedFile {
   sha256: string;
 }
 
+/** The temporary name a download is written under. */
+export const PART_NAME = /^\..+\.[0-9a-f]{12}\.part$/;
+
 export async function downloadToArchive(
   source: SettlementSource,
   file: RemoteFile,
@@ -23,7 +26,7 @@ export async function downloadToArchive(
   const unsafe = unsafeNameReason(file.name);
   if (unsafe) throw new SourceError(`refusing remote file: ${unsafe}`);
   await mkdir(archiveDir, { recursive: true });
-  const temp = path.join(archiveDir, `.${file.name}.${randomBytes(6).toString('hex')}.part`);
+  const temp = path.join(archiveDir, `.${file.name}.${randomBytes(6).toString('hex')}.part`); // see PART_NAME
   try {
     const got = await source.download(file, temp, signal);
     const final = path.join(archiveDir, `${got.sha256.slice(0, 16)}_${file.name}`);

@@ -1,5 +1,5 @@
 // The finance workbook, written from a real database and read back cell by cell.
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -420,6 +420,18 @@ describe('edge cases', () => {
     const again = new ExcelJS.Workbook();
     await again.xlsx.readFile(file);
     expect(again.worksheets).toHaveLength(8);
+  });
+
+  it('removes a workbook a killed process left half-written, and no temporary file still being written', async () => {
+    const out = tmpReportsDir();
+    const abandoned = `.payrecon_2026-11-01_2026-11-01_run-7.xlsx.4242.1790000000000.tmp`;
+    const writing = `.payrecon_2026-11-01_2026-11-01_run-8.xlsx.4243.1790000000000.tmp`;
+    const finance = '.finance-notes.tmp';
+    for (const name of [abandoned, writing, finance]) writeFileSync(path.join(out, name), 'PK');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const name of [abandoned, finance]) utimesSync(path.join(out, name), twoHoursAgo, twoHoursAgo);
+    const written = await writeReport(stageContext(tdb, testConfig(out)), seeded.runId);
+    expect(readdirSync(out).sort()).toEqual([finance, writing, path.basename(written)].sort());
   });
 
   it('fails cleanly, without hanging or crashing, when the workbook file cannot be written', async () => {

@@ -290,6 +290,27 @@ describe('fetch from a local folder', () => {
     expect(readdirSync(s.archive)).toHaveLength(2);
   });
 
+  it('removes a download a killed process left unfinished in the archive, and nothing else', async () => {
+    const s = setup('pu-part');
+    const name = 'PAYUNITY_SETTLEMENT_P1_20261121.csv';
+    writeFile(
+      s.inbox,
+      name,
+      payunityFile([payunityLine({ id: 'p1', amount: '10.00', fee: '0.50', net: '9.50' })]),
+    );
+    const abandoned = `.${name}.0a1b2c3d4e5f.part`;
+    const kept = ['notes.part', `.${name}.0f0f0f0f0f0f.part`];
+    for (const f of [abandoned, ...kept]) writeFile(s.archive, f, 'partial');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const f of [abandoned, kept[0]!]) utimesSync(path.join(s.archive, f), twoHoursAgo, twoHoursAgo);
+    const out = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 1 }]);
+    const left = readdirSync(s.archive);
+    expect(left).not.toContain(abandoned);
+    expect(left).toEqual(expect.arrayContaining(kept));
+    expect(left).toHaveLength(3);
+  });
+
   it('picks files dated in the range plus files never seen before, and skips seen ones outside the range', async () => {
     const s = setup('pu-select');
     const mk = (d: string) =>
