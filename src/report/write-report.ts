@@ -7,6 +7,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { StageContext } from '../jobs/context.js';
 import { todayIn } from '../shared/dates.js';
+import { PayreconError } from '../shared/errors.js';
 import { removeStaleTemps } from '../shared/stale-temps.js';
 import { keepFirstWorkbook } from './keep-original.js';
 import { loadScope, type ReportScope } from './scope.js';
@@ -72,7 +73,9 @@ export async function writeReportDetailed(
   opts: ReportOptions = {},
 ): Promise<ReportResult> {
   const dir = path.resolve(ctx.config.reports.dir);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+    throw fileError(e, `the reports folder ${dir}`);
+  });
   const abandoned = await removeStaleTemps(dir, (name) => TEMP_NAME.test(name));
   if (abandoned.length > 0) ctx.log.warn({ dir, files: abandoned }, 'removed workbooks left half-written');
   const started = ctx.now();
@@ -91,7 +94,7 @@ export async function writeReportDetailed(
         return { target, original, ...written, laterRuns: scope.laterRuns };
       } catch (e) {
         await rm(tmp, { force: true }).catch(() => undefined); // never hide the error that brought us here
-        throw e;
+        throw fileError(e, `the workbook ${target}`);
       }
     },
     opts.batchSize,
@@ -105,6 +108,13 @@ export async function writeReportDetailed(
   const result: ReportResult = { path: target, ...(original ? { originalPath: original } : {}), rows, ms };
   ctx.log.info(result, 'report written');
   return result;
+}
+
+/** A file system error (disk full, a file where the folder should be) says which file or folder it was about. */
+function fileError(e: unknown, what: string): unknown {
+  const sys = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof sys.code !== 'string' || typeof sys.syscall !== 'string') return e;
+  return new PayreconError(`cannot write ${what}: ${e.message}`, { cause: e });
 }
 
 async function writeWorkbook(

@@ -440,8 +440,19 @@ describe('edge cases', () => {
     // The temporary name is predictable with a pinned clock: a directory there makes opening it fail (EISDIR).
     const name = `.payrecon_2026-11-19_2026-11-20_run-${seeded.runId}.xlsx.${process.pid}.${ctx.now().getTime()}.tmp`;
     mkdirSync(path.join(blocked, name));
-    await expect(writeReport(ctx, seeded.runId)).rejects.toThrow(/EISDIR/);
+    await expect(writeReport(ctx, seeded.runId)).rejects.toThrow(
+      `cannot write the workbook ${path.join(blocked, name.slice(1, name.indexOf('.xlsx') + 5))}: EISDIR`,
+    );
     expect(readdirSync(blocked)).toEqual([name]);
+  });
+
+  it('names the reports folder when it cannot be made', async () => {
+    const parent = tmpReportsDir();
+    writeFileSync(path.join(parent, 'file'), 'not a folder');
+    const dirUnderFile = path.join(parent, 'file', 'reports');
+    await expect(writeReport(stageContext(tdb, testConfig(dirUnderFile)), seeded.runId)).rejects.toThrow(
+      `cannot write the reports folder ${dirUnderFile}: ENOTDIR`,
+    );
   });
 
   it('stops inside a long sheet when the run is interrupted, leaving no temporary file', async () => {
