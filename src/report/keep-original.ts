@@ -1,6 +1,7 @@
 // A rewritten workbook never destroys the first one written for its run (docs/report.md).
 import { constants } from 'node:fs';
-import { copyFile, link } from 'node:fs/promises';
+import { access, copyFile, link, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 
 /** Where the first workbook written for a run is kept once another replaces it: `…_run-<id>.original.xlsx`. */
 export function originalReportPath(target: string): string {
@@ -28,12 +29,29 @@ export async function keepFirstWorkbook(
     if (code === 'ENOENT') return undefined; // no workbook yet: this is the first
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
   }
+  // The copy goes to a temporary name first: one cut short (disk full, process killed) must never stand as the
+  // original. The name is one the next report removes once abandoned (see removeStaleTemps).
+  const tmp = path.join(
+    path.dirname(original),
+    `.${path.basename(original)}.${process.pid}.${Date.now()}.tmp`,
+  );
   try {
-    await fs.copyFile(target, original, constants.COPYFILE_EXCL);
+    await fs.copyFile(target, tmp, constants.COPYFILE_EXCL);
+    // Not over an original that a concurrent writer kept meanwhile (rename would replace it).
+    if (await exists(original)) return original;
+    await rename(tmp, original);
+    return original;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code !== 'EEXIST') throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  } finally {
+    await rm(tmp, { force: true });
   }
-  return original;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

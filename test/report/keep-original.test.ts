@@ -1,5 +1,14 @@
 // The first workbook of a run survives rewrites: a hard link, or a copy where the file system has none.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  type PathLike,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +55,21 @@ describe('keepFirstWorkbook', () => {
     writeFileSync(target, 'second');
     expect(await keepFirstWorkbook(target, linkless)).toBe(original);
     expect(readFileSync(original, 'utf8')).toBe('first');
+  });
+
+  it('never keeps a copy cut short as the original', async () => {
+    writeFileSync(target, 'first');
+    const cutShort = {
+      link: linkless.link,
+      copyFile: (_from: PathLike, to: PathLike) => {
+        writeFileSync(to, 'fir');
+        return Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+      },
+    };
+    await expect(keepFirstWorkbook(target, cutShort)).rejects.toThrow('no space left');
+    expect(readdirSync(dir)).toEqual([path.basename(target)]);
+    expect(await keepFirstWorkbook(target, linkless)).toBe(originalReportPath(target));
+    expect(readFileSync(originalReportPath(target), 'utf8')).toBe('first');
   });
 
   it('fails on any other error rather than replace the workbook unkept', async () => {
