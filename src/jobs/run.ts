@@ -38,7 +38,8 @@ export interface RunStages {
   fetch(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<FetchOutcome>;
   pull(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<PullOutcome>;
   match(ctx: StageContext, sel: StageSelection): Promise<MatchOutcome>;
-  verifyRefunds(ctx: StageContext, sel: StageSelection): Promise<unknown>;
+  /** What the check of executed refunds found; `overdue`: refunds sent that no settlement file shows in time. */
+  verifyRefunds(ctx: StageContext, sel: StageSelection): Promise<{ overdue: readonly unknown[] } | undefined>;
   lateFiles(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<unknown[]>;
   report(ctx: StageContext, runId: number): Promise<string>;
 }
@@ -162,7 +163,9 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       counts.discrepancies = matched.discrepancies;
       for (const k of ['opened', 'closed', 'reopened'] as const)
         if (matched[k] !== undefined) counts[k] = matched[k];
-      manifest.refundChecks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
+      const checks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
+      manifest.refundChecks = checks;
+      if (checks) counts.overdueRefunds = checks.overdue.length;
       for (const p of req.providers)
         manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
       await saveProgress(env, runId, manifest, counts);

@@ -18,6 +18,11 @@ export function formatRunResult(r: RunResult): string {
   lines.push(
     d.length === 0 ? '  no discrepancies' : `  discrepancies: ${d.map(([t, n]) => `${t} ${n}`).join(', ')}`,
   );
+  const overdue = r.counts.overdueRefunds;
+  if (typeof overdue === 'number' && overdue > 0)
+    lines.push(
+      `  refunds sent but in no settlement file past the settlement lag: ${overdue} (listed in the workbook's Run info)`,
+    );
   for (const f of r.lateFiles as { provider?: string; settlementDate?: string; expectedBy?: string }[]) {
     lines.push(
       `  late settlement file: ${f.provider ?? '?'} for ${f.settlementDate ?? '?'} (expected by ${f.expectedBy ?? '?'})`,

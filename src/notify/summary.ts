@@ -57,6 +57,9 @@ export function summaryText(s: RunSummary): string {
       `${plural(late.length, 'late settlement file')} (${late.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`,
     );
   }
+  const overdue = s.counts?.overdueRefunds;
+  if (typeof overdue === 'number' && overdue > 0)
+    parts.push(`${plural(overdue, 'refund')} sent but not yet in a settlement file past the settlement lag`);
   const refused = (s.files ?? []).filter((f) => f.what === 'refused');
   if (refused.length > 0)
     parts.push(

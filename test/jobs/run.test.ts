@@ -5,6 +5,7 @@ import { RUN_LOCK_KEY } from '../../src/db/lock.js';
 import type { OpenDatabase } from '../../src/db/open.js';
 import type { StageContext } from '../../src/jobs/context.js';
 import { executeRun, type RunRequest, type RunStages } from '../../src/jobs/run.js';
+import { formatRunResult } from '../../src/jobs/summary.js';
 import { LockHeldError, RunFailedError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { testDbPerSuite } from '../helpers/db.js';
@@ -214,6 +215,24 @@ describe('a run', () => {
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/lost the run lock/);
     await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
+  });
+
+  it('counts the refunds sent that no settlement file shows in time, and says so', async () => {
+    const overdue = [
+      { actionId: 4, provider: 'useepay', amountMinor: 649, currency: 'USD', dueBy: '2026-11-18' },
+    ];
+    const result = await executeRun(env(stages({ verifyRefunds: () => Promise.resolve({ overdue }) })), req);
+    expect(result.counts.overdueRefunds).toBe(1);
+    const row = await db.db
+      .selectFrom('runs')
+      .select(['counts', 'manifest'])
+      .where('id', '=', result.runId)
+      .executeTakeFirstOrThrow();
+    expect(row.counts).toMatchObject({ overdueRefunds: 1 });
+    expect(row.manifest).toMatchObject({ refundChecks: { overdue } });
+    expect(formatRunResult(result)).toContain(
+      "refunds sent but in no settlement file past the settlement lag: 1 (listed in the workbook's Run info)",
+    );
   });
 
   it('closes runs that a killed process left running', async () => {

@@ -196,6 +196,21 @@ describe('summaryText', () => {
     ).toBe('payrecon run 1 payunity 2026-11-20: succeeded; no discrepancies');
   });
 
+  it('names refunds sent that no settlement file shows past the settlement lag', () => {
+    expect(
+      summaryText({
+        status: 'succeeded',
+        runId: 3,
+        from: '2026-11-20',
+        to: '2026-11-20',
+        providers: ['useepay'],
+        counts: { discrepancies: {}, overdueRefunds: 2 },
+      }),
+    ).toBe(
+      'payrecon run 3 useepay 2026-11-20: succeeded; no discrepancies; 2 refunds sent but not yet in a settlement file past the settlement lag',
+    );
+  });
+
   it('names the settlement files the run did not load, and those it corrected', () => {
     expect(
       summaryText({
