@@ -38,8 +38,17 @@ const ITEM_LABELS: Record<string, [section: string, label: string, detail: strin
   net: ['Settlement', 'Net', 'all lines: gross − fees'],
   matched: ['Matching', 'Matched lines', 'amount = gross of the matched lines'],
   awaiting: ['Awaiting settlement', 'Inside the settlement lag', 'see sheet Awaiting settlement'],
-  chargeback: ['Chargebacks', 'Chargebacks', 'see sheet Chargebacks'],
-  chargeback_reversal: ['Chargebacks', 'Chargeback reversals', 'see sheet Chargebacks'],
+  // What the gateway says; the sheet also lists chargeback lines no record matched, and records of earlier dates.
+  chargeback: [
+    'Chargebacks',
+    'Chargebacks',
+    'gateway records of these dates; sheet Chargebacks also lists settled ones without a record here',
+  ],
+  chargeback_reversal: [
+    'Chargebacks',
+    'Chargeback reversals',
+    'gateway records of these dates; sheet Chargebacks also lists settled ones without a record here',
+  ],
 };
 
 interface SummaryRow {
