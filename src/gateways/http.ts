@@ -23,6 +23,8 @@ export interface HttpDeps {
   sleep?: SleepFn;
   /** Source of jitter, 0 <= r < 1 (tests pin it). */
   random?: () => number;
+  /** Milliseconds since the epoch (tests pin it). */
+  now?: () => number;
 }
 
 export interface HttpOptions {
@@ -96,6 +98,12 @@ export class HttpClient {
   private readonly random: () => number;
   private readonly limiter: Limiter;
   private readonly log: Logger;
+  private readonly now: () => number;
+  /**
+   * Until when the gateway asked us to wait (a 429, or a Retry-After): every request waits, not only the one it
+   * answered; the others would spend their attempts on the same refusal and prolong the limit.
+   */
+  private pausedUntil = 0;
 
   constructor(
     readonly opts: HttpOptions,
@@ -104,6 +112,7 @@ export class HttpClient {
     this.send = deps.fetch ? fetchTransport(deps.fetch) : nodeTransport;
     this.sleep = deps.sleep ?? defaultSleep;
     this.random = deps.random ?? Math.random;
+    this.now = deps.now ?? Date.now;
     this.limiter = new Limiter(Math.max(1, opts.concurrency));
     this.log = deps.log.child({ provider: opts.provider });
   }
@@ -129,7 +138,10 @@ export class HttpClient {
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       try {
-        return await this.limiter.run(() => this.once('GET', url, undefined, signal));
+        return await this.limiter.run(async () => {
+          await this.pause(signal);
+          return this.once('GET', url, undefined, signal);
+        });
       } catch (e) {
         if (!(e instanceof Transient)) throw e;
         if (attempt >= attempts) {
@@ -150,6 +162,7 @@ export class HttpClient {
         // Full jitter spreads retries of parallel requests; Retry-After, when given, is a floor. A 429 without
         // one waits as long as the gateways' own clients do: a quick retry only spends the next attempt.
         const floor = e.retryAfterMs ?? (e.kind === 'rate-limited' ? RATE_LIMITED_WAIT_MS : 0);
+        if (floor > 0) this.pausedUntil = Math.max(this.pausedUntil, this.now() + floor);
         const delay = Math.max(floor, Math.round(backoff * (0.5 + this.random() / 2)));
         this.log.warn({ path, attempt, delayMs: delay, reason: e.message }, 'gateway read failed, retrying');
         await this.sleep(delay, signal);
@@ -169,11 +182,17 @@ export class HttpClient {
   ): Promise<HttpResponse> {
     const url = this.url(path);
     return this.limiter.run(async () => {
+      await this.pause(signal);
       try {
         return await this.once('POST', url, { body, contentType }, signal);
       } catch (e) {
         if (e instanceof GatewayError || signal?.aborted) throw e;
         if (e instanceof Transient && e.kind === 'rate-limited') {
+          // Not retried (the caller decides), but the next request waits as a read's retry would.
+          this.pausedUntil = Math.max(
+            this.pausedUntil,
+            this.now() + (e.retryAfterMs ?? RATE_LIMITED_WAIT_MS),
+          );
           throw new GatewayError(
             `${this.opts.provider} rate-limited the request before processing it (HTTP 429)`,
             this.opts.provider,
@@ -191,6 +210,12 @@ export class HttpClient {
         );
       }
     });
+  }
+
+  /** Waits out a pause the gateway asked for (see pausedUntil). */
+  private async pause(signal?: AbortSignal): Promise<void> {
+    const wait = this.pausedUntil - this.now();
+    if (wait > 0) await this.sleep(wait, signal);
   }
 
   private async once(

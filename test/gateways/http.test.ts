@@ -1,6 +1,6 @@
 // The HTTP layer's retry rules, with an injected fetch and sleep: Retry-After honoured, reads retried on what is
 // transient, a refund POST never retried.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { oneLine } from '../../src/cli/exit-codes.js';
 import { HttpClient, RATE_LIMITED_WAIT_MS, parseRetryAfter } from '../../src/gateways/http.js';
 import { RefundUnknownError } from '../../src/gateways/types.js';
@@ -23,6 +23,7 @@ function scripted(steps: Step[]) {
 function http(steps: Step[], retries = 3) {
   const s = scripted(steps);
   const sleeps: number[] = [];
+  let clock = 1_000_000; // moved by the sleeps, as time is
   const c = new HttpClient(
     {
       provider: 'payunity',
@@ -36,8 +37,9 @@ function http(steps: Step[], retries = 3) {
     {
       log: silentLogger(),
       fetch: s.fetchFn,
-      sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+      sleep: (ms) => (sleeps.push(ms), (clock += ms), Promise.resolve()),
       random: () => 0.5,
+      now: () => clock,
     },
   );
   return { c, sleeps, calls: s.calls };
@@ -75,6 +77,54 @@ describe('HttpClient', () => {
     await c.getJson('v3/query', { pageNo: 2 });
     expect(sleeps).toEqual([RATE_LIMITED_WAIT_MS]);
     expect(RATE_LIMITED_WAIT_MS).toBe(30_000);
+  });
+
+  it('holds every request back while the gateway asks for a pause, not only the one it answered', async () => {
+    const s = scripted([
+      new Response('{}', { status: 429, headers: { 'retry-after': '7' } }),
+      ok({ a: 1 }),
+      ok({ b: 1 }),
+      new Response('{}', { status: 429, headers: { 'retry-after': '2' } }),
+      ok({ c: 1 }),
+    ]);
+    let clock = 1_000_000;
+    const sleeps: number[] = [];
+    const wakes: (() => void)[] = [];
+    const c = new HttpClient(
+      {
+        provider: 'useepay',
+        baseUrl: 'http://gw.test/',
+        timeoutMs: 1000,
+        retries: 3,
+        concurrency: 2,
+        headers: {},
+        credentialHint: 'the key',
+      },
+      {
+        log: silentLogger(),
+        fetch: s.fetchFn,
+        sleep: (ms) => (sleeps.push(ms), new Promise<void>((r) => wakes.push(r))),
+        random: () => 0.5,
+        now: () => clock,
+      },
+    );
+    const a = c.getJson('a', {});
+    await vi.waitFor(() => expect(sleeps).toEqual([7000])); // a's retry waits out the 429
+    const b = c.getJson('b', {});
+    await vi.waitFor(() => expect(sleeps).toEqual([7000, 7000])); // and b, sent after it, waits too
+    expect(s.calls).toHaveLength(1);
+    clock += 7000;
+    for (const wake of wakes.splice(0)) wake();
+    await Promise.all([a, b]);
+    expect(s.calls.map((x) => new URL(x.url).pathname).sort()).toEqual(['/a', '/a', '/b']);
+
+    // A refused POST is not retried, but the request after it waits as well.
+    await expect(c.postOnce('refunds', '{}', 'application/json')).rejects.toThrow(/HTTP 429/);
+    const d = c.getJson('d', {});
+    await vi.waitFor(() => expect(sleeps).toEqual([7000, 7000, 2000]));
+    clock += 2000;
+    for (const wake of wakes.splice(0)) wake();
+    await expect(d).resolves.toMatchObject({ body: { c: 1 } });
   });
 
   it('gives up after the configured retries with a GatewayError naming the provider', async () => {
