@@ -40,6 +40,11 @@ export interface EmbeddedOptions {
    * one: the CLI redacts the database password wherever it appears, and the default is also a word in temporary paths.
    */
   password?: string;
+  /**
+   * What the user changes to choose another port, named in the messages about a port that is taken (the demo, which
+   * reads no configuration, takes `--port`).
+   */
+  portSetting?: string;
   log?: (msg: string) => void;
 }
 
@@ -154,6 +159,20 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     }
   }
   const spawnOpts = { ...ids, env: { ...process.env, LC_ALL: 'C' } };
+  // How the user picks the port: the configuration, or the option of a command that reads none (the demo).
+  const setPort = (port?: number): string => {
+    if (opts.portSetting)
+      return port === undefined
+        ? `choose a free one with ${opts.portSetting}`
+        : `use ${opts.portSetting} ${port}`;
+    return port === undefined
+      ? 'set database.embedded.port (or database.url)'
+      : `set database.embedded.port to ${port}`;
+  };
+  const portTaken = () =>
+    new DatabaseError(
+      `port ${opts.port} for the embedded PostgreSQL is taken by another process; ${setPort()}`,
+    );
   const users = new ServerUsers(dataDir);
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -168,9 +187,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     const existing = runningServer(dataDir);
     if (existing) return adopt(existing);
     if (!(await portFree(opts.port))) {
-      throw new DatabaseError(
-        `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
-      );
+      throw portTaken();
     }
     const settings = {
       listen_addresses: '127.0.0.1',
@@ -196,9 +213,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
       if (raced) return adopt(raced);
       const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' ');
       if (/already in use/i.test(tail)) {
-        throw new DatabaseError(
-          `port ${opts.port} for the embedded PostgreSQL is taken by another process; set database.embedded.port (or database.url)`,
-        );
+        throw portTaken();
       }
       throw new DatabaseError(
         `the embedded PostgreSQL did not start: ${tail || stderrOf(e)} (log: ${logFile})`,
@@ -212,7 +227,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   const adopt = async (server: { pid: number; port: number }): Promise<void> => {
     if (server.port !== opts.port) {
       throw new DatabaseError(
-        `the embedded data directory ${dataDir} is locked by another PostgreSQL (pid ${server.pid}, port ${server.port}); stop it or set database.embedded.port to ${server.port}`,
+        `the embedded data directory ${dataDir} is locked by another PostgreSQL (pid ${server.pid}, port ${server.port}); stop it or ${setPort(server.port)}`,
       );
     }
     const others = users.others();

@@ -14,7 +14,7 @@ export interface OpenDatabase extends DbHandle {
 export async function openDatabase(
   config: Config,
   log: Logger,
-  opts: { migrate?: boolean } = {},
+  opts: { migrate?: boolean; portSetting?: string } = {},
 ): Promise<OpenDatabase> {
   let embedded: EmbeddedServer | undefined;
   let url = config.database.url;
@@ -22,6 +22,7 @@ export async function openDatabase(
     embedded = await startEmbedded({
       dataDir: config.database.embedded.dataDir,
       port: config.database.embedded.port,
+      portSetting: opts.portSetting,
       log: (msg) => log.info(msg),
     });
     url = embedded.url;

@@ -99,7 +99,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
       },
       {},
     );
-    const db = await openDatabase(config, opts.log);
+    // The demo reads no configuration file: a taken port is changed with its --port option.
+    const db = await openDatabase(config, opts.log, { portSetting: '--port' });
     try {
       const result = await executeRun(
         {
