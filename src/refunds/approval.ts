@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { latestDecision } from '../report/latest-decision.js';
 import {
   idProblem,
   readApprovalWorkbook,
@@ -28,6 +29,9 @@ interface DiscrepancyRow {
   in_run: boolean;
   /** The error of the discrepancy's latest failed or cancelled action, if that is its latest. */
   last_failure: string | null;
+  /** Finance's latest recorded decision (`payrecon decisions import`) and the workbook it came from. */
+  decision: string | null;
+  decision_file: string | null;
 }
 
 export interface ResolvedApproval {
@@ -78,6 +82,12 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
     if (d.status !== 'open')
       problems.push(`${where(id)}: discrepancy is closed (${d.close_reason ?? 'no reason'})`);
     const action = live.get(id);
+    // Finance recorded that this one is not to be refunded: an approval that says otherwise (ids typed by hand, an
+    // older workbook) does not overrule that record. A newer decision does, once imported.
+    if (d.decision === 'IGNORE' && action?.state !== 'succeeded')
+      problems.push(
+        `${where(id)}: finance decided IGNORE (recorded from ${d.decision_file ?? 'a workbook'}); import a workbook that decides REFUND with \`payrecon decisions import\` first`,
+      );
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
     else if (action.state !== 'succeeded' && d.currency && action.amountMinor > (d.rule_minor ?? 0)) {
       // The discrepancy changed since the plan (a corrected file, a rerun): the planned amount is no longer owed.
@@ -116,8 +126,11 @@ async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<
             or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id)
             or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run,
            (select case when a.state in ('failed', 'cancelled') then coalesce(a.last_error, a.state) end
-              from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_failure
-      from discrepancies d where d.id = any(${ids}::text[])`.execute(db);
+              from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_failure,
+           dd.action as decision, dd.source_file as decision_file
+      from discrepancies d
+      left join lateral ${latestDecision(sql`d.id`)} dd on true
+     where d.id = any(${ids}::text[])`.execute(db);
   return new Map(rows.map((r) => [r.id, { ...r, currency: r.currency?.trim() ?? null }]));
 }
 

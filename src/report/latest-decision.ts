@@ -4,12 +4,12 @@ import { sql, type RawBuilder } from 'kysely';
 
 /**
  * The latest decision of the discrepancy `discrepancyId` names, as a subquery for a LATERAL join (columns action,
- * decided_at): one probe of the (discrepancy_id, id) index per discrepancy. A distinct on, as for refund actions,
+ * decided_at, source_file): one probe of the (discrepancy_id, id) index per discrepancy. A distinct on, as for refund actions,
  * would read the whole history.
  */
 export function latestDecision(discrepancyId: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`(
-    select x.action, x.decided_at from discrepancy_decisions x where x.discrepancy_id = ${discrepancyId}
+    select x.action, x.decided_at, x.source_file from discrepancy_decisions x where x.discrepancy_id = ${discrepancyId}
     order by x.id desc limit 1
   )`;
 }

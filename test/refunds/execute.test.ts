@@ -126,6 +126,35 @@ describe('executeRefunds', () => {
     expect(w.refundsAtGateway()).toHaveLength(2);
   });
 
+  it("refuses a refund that finance's recorded decision is to IGNORE, until a newer decision says REFUND", async () => {
+    const w = await world([{ amountMinor: 1800 }, { amountMinor: 2200 }], { caps: CAPS });
+    const [ignored, other] = w.ids as [string, string];
+    const decide = (action: 'IGNORE' | 'REFUND', file: string) =>
+      db.db
+        .insertInto('discrepancy_decisions')
+        .values({
+          discrepancy_id: ignored,
+          action,
+          source_file: file,
+          source_sha256: 'a'.repeat(64),
+          sheet: 'Discrepancies',
+          row_no: 2,
+        })
+        .execute();
+    await decide('IGNORE', 'finance.xlsx');
+    const refused = exec(w, { ids: [other, ignored] });
+    await expect(refused).rejects.toBeInstanceOf(UsageError);
+    await expect(refused).rejects.toThrow(
+      `approval refused, nothing was sent: ${ignored}: finance decided IGNORE (recorded from finance.xlsx); import a workbook that decides REFUND with \`payrecon decisions import\` first`,
+    );
+    expect(w.refundsAtGateway()).toEqual([]);
+    expect(await states(w.ids)).toEqual(['planned', 'planned']);
+
+    await decide('REFUND', 'finance-2.xlsx');
+    const sent = await exec(w, { ids: [other, ignored] });
+    expect(sent.counts).toMatchObject({ sent: 2, succeeded: 2 });
+  });
+
   for (const provider of ['payunity', 'useepay'] as const) {
     it(`${provider}: after a timeout once the gateway applied the refund, the next execution finds it and sends nothing new`, async () => {
       const w = await world([{ amountMinor: 3000, provider }], {
