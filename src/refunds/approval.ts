@@ -36,12 +36,13 @@ interface DiscrepancyRow {
 
 export interface ResolvedApproval {
   actions: RefundActionView[];
-  /** Stored as approved_by: where the approval came from. */
+  /** Stored as approved_by: where the approval came from (a workbook: its path and SHA-256). */
   source: string;
 }
 
 export async function resolveApproval(db: Db, runId: number, approval: Approval): Promise<ResolvedApproval> {
-  const rows = 'workbook' in approval ? await readApprovalWorkbook(approval.workbook) : undefined;
+  const workbook = 'workbook' in approval ? await readApprovalWorkbook(approval.workbook) : undefined;
+  const rows = workbook?.rows;
   const ids =
     'ids' in approval ? approval.ids.map((s) => s.trim()) : (rows ?? []).map((r) => r.discrepancyId);
   if (ids.length === 0) {
@@ -105,7 +106,9 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   }
   return {
     actions: [...seen].map((id) => live.get(id)).filter((a): a is RefundActionView => a !== undefined),
-    source: 'workbook' in approval ? `workbook:${approval.workbook}` : 'ids',
+    // The digest names the very bytes approved: the file may be edited or replaced under the same name later.
+    source:
+      'workbook' in approval && workbook ? `workbook:${approval.workbook} sha256:${workbook.sha256}` : 'ids',
   };
 }
 

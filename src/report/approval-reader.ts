@@ -73,9 +73,10 @@ export interface ActionRow extends ApprovalRow {
   action: string;
 }
 
-/** The rows marked REFUND, which approve refunds. */
-export async function readApprovalWorkbook(file: string): Promise<ApprovalRow[]> {
-  return (await readActionRows(file, 'approval file')).rows.filter((r) => r.action === APPROVAL_ACTION);
+/** The rows marked REFUND, which approve refunds, and the SHA-256 of the file they were read from. */
+export async function readApprovalWorkbook(file: string): Promise<{ rows: ApprovalRow[]; sha256: string }> {
+  const { rows, sha256 } = await readActionRows(file, 'approval file');
+  return { rows: rows.filter((r) => r.action === APPROVAL_ACTION), sha256 };
 }
 
 /**

@@ -117,7 +117,7 @@ describe('payrecon decisions import', () => {
       [c, 'REFUND'],
     ]);
     // The refund executor still reads only the REFUND row of such a workbook.
-    expect((await readApprovalWorkbook(file)).map((r) => r.discrepancyId)).toEqual([c]);
+    expect((await readApprovalWorkbook(file)).rows.map((r) => r.discrepancyId)).toEqual([c]);
 
     const first = await cli('decisions', 'import', file, '--json');
     expect(first.stderr).toBe('');

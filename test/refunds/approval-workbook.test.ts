@@ -1,6 +1,7 @@
 // Approval through the finance workbook: the real report for the run, edited the way finance edits it (Action
 // column), read back by the approval reader and checked against the database before anything is sent.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +38,7 @@ const exec = (file: string) =>
 describe('approval workbook', () => {
   it('reads back exactly the rows marked REFUND, with their amounts', async () => {
     const file = await approvalCopy('read.xlsx', { refund: [w.ids[0]!, w.ids[2]!] });
-    const rows = await readApprovalWorkbook(file);
+    const { rows } = await readApprovalWorkbook(file);
     expect(
       rows.map((r) => [r.discrepancyId, r.currency, r.gatewayAmount, r.settledAmount, r.difference]).sort(),
     ).toEqual(
@@ -54,7 +55,7 @@ describe('approval workbook', () => {
       refund: [w.ids[0]!, w.ids[1]!],
       set: [{ id: w.ids[1]!, header: 'Settled amount', value: 400 }],
     });
-    const rows = await readApprovalWorkbook(file);
+    const { rows } = await readApprovalWorkbook(file);
     const edited = rows.find((r) => r.discrepancyId === w.ids[1]);
     const run = exec(file);
     await expect(run).rejects.toBeInstanceOf(UsageError);
@@ -104,7 +105,7 @@ describe('approval workbook', () => {
 
   it('names both rows of an id approved twice', async () => {
     const file = await approvalCopy('twice.xlsx', { refund: [w.ids[0]!, w.ids[1]!], extraRow: w.ids[1]! });
-    const [first, second] = (await readApprovalWorkbook(file))
+    const [first, second] = (await readApprovalWorkbook(file)).rows
       .filter((r) => r.discrepancyId === w.ids[1])
       .map((r) => r.row);
     expect(second).toBeGreaterThan(first!);
@@ -131,7 +132,17 @@ describe('approval workbook', () => {
     const file = await approvalCopy('good.xlsx', { refund: [w.ids[0]!, w.ids[1]!] });
     const first = await exec(file);
     expect(first.counts).toMatchObject({ sent: 2, succeeded: 2 });
-    expect(first.approvedBy).toBe(`workbook:${file}`);
+    // The approval names the very bytes approved, on every action it authorised.
+    const sha256 = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
+    expect(first.approvedBy).toBe(`workbook:${file} sha256:${sha256}`);
+    const recorded = await db.db
+      .selectFrom('refund_actions')
+      .select('approved_by')
+      .where('discrepancy_id', 'in', [w.ids[0]!, w.ids[1]!])
+      .execute();
+    expect(recorded.map((r) => r.approved_by)).toEqual([first.approvedBy, first.approvedBy]);
     const again = await exec(file);
     expect(again.counts.sent).toBe(0);
     expect(
