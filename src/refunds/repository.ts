@@ -12,6 +12,10 @@ const inRun = (runId: number) => sql<boolean>`(
   d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
   or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id and rd.change <> 'closed'))`;
 
+/** Finance's latest recorded decision on discrepancy `d` is IGNORE (`payrecon decisions import`). */
+const ignoredSql = sql<boolean>`coalesce((select x.action = 'IGNORE' from discrepancy_decisions x
+  where x.discrepancy_id = d.id order by x.id desc limit 1), false)`;
+
 /**
  * What discrepancy `d` calls for now (docs/matching.md, "Refund candidates"), before any cap: the settled gross, or for
  * an amount_mismatch what was settled over a positive gateway amount. Null or ≤ 0: nothing.
@@ -20,19 +24,21 @@ export const ruleAmountSql = sql.raw(`case when d.type <> 'amount_mismatch' then
   when d.gateway_amount_minor > 0 then d.settled_amount_minor - d.gateway_amount_minor end`);
 
 /**
- * Planned actions (never sent) that no longer hold: their discrepancy closed, or now calls for less than planned
- * (a corrected settlement file, a rerun). They are cancelled, with an audit row, so that a new plan proposes what is
- * owed now; execution refuses them in any case. Returns the discrepancy ids.
+ * Planned actions (never sent) that no longer hold: their discrepancy closed, now calls for less than planned
+ * (a corrected settlement file, a rerun), or finance has since decided to IGNORE it. They are cancelled, with an
+ * audit row, so that a new plan proposes what is owed now; execution refuses them in any case. Returns the
+ * discrepancy ids.
  */
 export async function cancelStalePlans(db: Db, at: Date): Promise<string[]> {
   const { rows } = await sql<{ discrepancy_id: string }>`
     with stale as (
       update refund_actions a set state = 'cancelled', finished_at = ${at},
         last_error = case when d.status <> 'open' then 'cancelled before sending: the discrepancy closed'
+                          when ${ignoredSql} then 'cancelled before sending: finance decided IGNORE'
                           else 'cancelled before sending: the discrepancy now calls for less' end
         from discrepancies d
        where d.id = a.discrepancy_id and a.state = 'planned'
-         and (d.status <> 'open' or a.amount_minor > coalesce(${ruleAmountSql}, 0))
+         and (d.status <> 'open' or a.amount_minor > coalesce(${ruleAmountSql}, 0) or ${ignoredSql})
       returning a.id, a.discrepancy_id, a.last_error
     ), audit as (
       insert into refund_attempts (refund_action_id, at, action, request, response, outcome)
@@ -57,7 +63,7 @@ export interface CandidateRow {
 }
 
 /**
- * The run's open refund candidates without a live action, each with its amount. Several candidates on one payment
+ * The run's open refund candidates without a live action, and not decided IGNORE, each with its amount. Several candidates on one payment
  * share what is left on it: in discrepancy id order, each gets min(want, left − earlier allocations), which is
  * least(cumulative want, left) − least(cumulative want before it, left).
  */
@@ -83,7 +89,7 @@ export function candidatesQuery(runId: number): RawBuilder<CandidateRow> {
         cross join lateral (select ${ruleAmountSql} as rule) r
        where d.status = 'open' and d.currency is not null and d.type = any(${types}::text[])
          and (d.type <> 'amount_mismatch' or (g.kind = 'payment' and d.gateway_amount_minor > 0))
-         and ${inRun(runId)}
+         and ${inRun(runId)} and not ${ignoredSql}
          and not exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.state not in ('failed', 'cancelled'))
     ),
     targets as (select distinct provider, payment_id, currency from cand where want > 0),

@@ -272,4 +272,59 @@ describe('planRefunds', () => {
       'cancelled before sending: the discrepancy closed',
     );
   });
+
+  it('does not plan, and cancels a planned, refund that finance decided to IGNORE, until it decides REFUND', async () => {
+    const config = testConfig(
+      { payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } },
+      db.url,
+    );
+    const runId = await seedRun(db.db);
+    const [p, q] = [hex32(24), hex32(25)];
+    await seedGatewayTx(db.db, { id: p, amountMinor: 1500 });
+    await seedGatewayTx(db.db, { id: q, amountMinor: 2500 });
+    const planned = await seedDiscrepancy(db.db, runId, {
+      type: 'duplicate_charge',
+      transactionId: p,
+      gatewayMinor: 1500,
+      settledMinor: 1500,
+    });
+    const later = await seedDiscrepancy(db.db, runId, {
+      type: 'duplicate_charge',
+      transactionId: q,
+      gatewayMinor: 2500,
+      settledMinor: 2500,
+    });
+    const decide = (id: string, action: 'IGNORE' | 'REFUND') =>
+      db.db
+        .insertInto('discrepancy_decisions')
+        .values({
+          discrepancy_id: id,
+          action,
+          source_file: 'finance.xlsx',
+          source_sha256: 'b'.repeat(64),
+          sheet: 'Discrepancies',
+          row_no: 2,
+        })
+        .execute();
+    await decide(later, 'IGNORE');
+    const first = await planRefunds(stageContext(db, config, runId), runId);
+    expect(first.created.map((a) => a.discrepancyId)).toEqual([planned]);
+
+    await decide(planned, 'IGNORE');
+    const second = await planRefunds(stageContext(db, config, runId), runId);
+    expect(second.created).toEqual([]);
+    const cancelled = await db.db
+      .selectFrom('refund_actions')
+      .select(['state', 'last_error'])
+      .where('discrepancy_id', '=', planned)
+      .executeTakeFirstOrThrow();
+    expect(cancelled).toEqual({
+      state: 'cancelled',
+      last_error: 'cancelled before sending: finance decided IGNORE',
+    });
+
+    await decide(later, 'REFUND');
+    const third = await planRefunds(stageContext(db, config, runId), runId);
+    expect(third.created.map((a) => [a.discrepancyId, a.amountMinor])).toEqual([[later, 2500]]);
+  });
 });
