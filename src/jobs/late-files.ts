@@ -4,12 +4,15 @@ import type { Config, ProviderName } from '../config/schema.js';
 import type { Db } from '../db/connect.js';
 import { isBusinessDay } from '../reconcile/calendar.js';
 import { eachDate, type DateRange } from '../shared/dates.js';
-import { zonedTimeToInstant } from '../shared/zoned-time.js';
+import { isoInZone, zonedTimeToInstant } from '../shared/zoned-time.js';
 
 export interface LateFile {
   provider: ProviderName;
   settlementDate: string;
-  /** When the file was due: `expectedBy` local time in the configured time zone on the settlement date. */
+  /**
+   * When the file was due: `expectedBy` local time in the configured time zone on the settlement date, written as
+   * that wall time with the zone's offset (`2026-11-20T12:00:00+01:00`), as the workbook and the summary show it.
+   */
   expectedBy: string;
   status: 'late';
 }
@@ -58,7 +61,7 @@ export async function findLateFiles(
     .map((d) => ({
       provider,
       settlementDate: d.settlementDate,
-      expectedBy: d.at.toISOString(),
+      expectedBy: isoInZone(d.at, config.timezone),
       status: 'late' as const,
     }));
 }

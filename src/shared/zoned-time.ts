@@ -59,3 +59,13 @@ export function zonedTimeToInstant(date: string, time: string, timeZone: string)
   const [h, mi] = time.split(':').map(Number) as [number, number];
   return new Date(wallToInstantMs(Date.UTC(y, mo - 1, d, h, mi), timeZone));
 }
+
+/** `at` as ISO 8601 wall time in `timeZone`, with that zone's offset: `2026-11-20T12:00:00+01:00`. */
+export function isoInZone(at: Date, timeZone: string): string {
+  const off = offsetMinutes(timeZone, at);
+  const wall = new Date(at.getTime() + off * 60_000).toISOString().slice(0, 19);
+  const abs = Math.abs(off);
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  return `${wall}${off < 0 ? '-' : '+'}${hh}:${mm}`;
+}

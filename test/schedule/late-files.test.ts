@@ -81,7 +81,7 @@ describe('findLateFiles', () => {
     expect(late[0]).toEqual({
       provider: 'payunity',
       settlementDate: '2026-11-19',
-      expectedBy: '2026-11-19T08:30:00.000Z',
+      expectedBy: '2026-11-19T09:30:00+01:00',
       status: 'late',
     });
   });
@@ -106,7 +106,7 @@ describe('findLateFiles', () => {
       '2026-11-21',
       '2026-11-22',
     ]);
-    expect(late[0]?.expectedBy).toBe('2026-11-17T22:00:00.000Z');
+    expect(late[0]?.expectedBy).toBe('2026-11-17T23:00:00+01:00');
   });
 
   it('nothing is late before any deadline, and an unconfigured provider expects nothing', async () => {
