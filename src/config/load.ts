@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
+import { urlPasswords } from '../shared/redact-url.js';
 import { interpolateEnv, type Env } from './interpolate.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -100,17 +101,7 @@ function collectSecrets(config: Config): string[] {
     config.providers.useepay?.settlement.sftp?.password,
     config.providers.useepay?.settlement.sftp?.passphrase,
     config.notify.webhookUrl,
-    databasePassword(config.database.url),
+    ...(config.database.url ? urlPasswords(config.database.url) : []),
   ];
   return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= 4))];
-}
-
-function databasePassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const p = decodeURIComponent(new URL(url).password);
-    return p || undefined;
-  } catch {
-    return undefined;
-  }
 }

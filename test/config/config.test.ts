@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, resolveConfigPath } from '../../src/config/load.js';
 import { makeScrubber, redactConfig } from '../../src/config/redact.js';
 import { ConfigError } from '../../src/shared/errors.js';
+import { redactUrl } from '../../src/shared/redact-url.js';
 
 const base = () => ({
   providers: {
@@ -293,6 +294,21 @@ describe('configuration', () => {
     const scrub = makeScrubber(secrets);
     expect(scrub('401 for key UseePay_SK_topsecret at postgres://app:dbpass123@db')).toBe(
       '401 for key [redacted] at postgres://app:[redacted]@db',
+    );
+  });
+
+  it('redacts a database password given as a query parameter, as node-postgres accepts it', () => {
+    const url = 'postgres://app@db:5432/recon?password=dbpass456&sslpassword=keypass789&sslmode=require';
+    const { config, secrets } = parseConfig({ ...base(), database: { url } }, env);
+    const printed = JSON.stringify(redactConfig(config));
+    expect(printed).not.toContain('dbpass456');
+    expect(printed).not.toContain('keypass789');
+    expect(printed).toContain('sslmode=require');
+    expect(redactUrl(url, '?')).toBe(
+      'postgres://app@db:5432/recon?password=redacted&sslpassword=redacted&sslmode=require',
+    );
+    expect(makeScrubber(secrets)('auth failed with dbpass456 / keypass789')).toBe(
+      'auth failed with [redacted] / [redacted]',
     );
   });
 });
