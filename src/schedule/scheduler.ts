@@ -34,6 +34,14 @@ export interface SchedulerOptions {
   dstCheckMs?: number;
 }
 
+/**
+ * node-cron drops a tick whose timer fires more than a second after its time (its default tolerance): a paused VM, a
+ * suspended host, a clock stepped forward by NTP or a busy machine would silently cost that night's run. A run
+ * started a few minutes late covers the same dates; system crons run such jobs late too. Never more than one run
+ * per slot: node-cron still skips a slot once the next one has come.
+ */
+const MISSED_TICK_TOLERANCE_MS = 5 * 60_000;
+
 export interface SchedulerStats {
   ticks: number;
   started: number;
@@ -129,6 +137,7 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
   const task: ScheduledTask = cron.createTask(opts.cron, (ctx) => tick('scheduled', ctx.date), {
     timezone: opts.timeZone,
     name: 'payrecon-schedule',
+    missedExecutionTolerance: MISSED_TICK_TOLERANCE_MS,
     logger: {
       info: (m) => log.debug(m),
       warn: (m) => log.warn(m),
@@ -136,6 +145,13 @@ export async function runScheduler(opts: SchedulerOptions): Promise<SchedulerSta
       debug: (m) => log.debug(typeof m === 'string' ? m : { err: m }, 'cron debug'),
     },
   });
+
+  task.on('execution:missed', (ctx) =>
+    log.error(
+      { scheduledFor: ctx.date },
+      'tick missed: it came too late (the process was paused or the clock jumped); the next one runs as scheduled',
+    ),
+  );
 
   let catchUpDue: Date | null = null;
   if (opts.catchUp && !opts.signal.aborted) catchUpDue = await missedSlot(opts, task, now(), log);

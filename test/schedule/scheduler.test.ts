@@ -218,6 +218,25 @@ describe('runScheduler', () => {
     expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({ reason: 'dst-gap' });
   });
 
+  it('still runs a tick whose timer fires seconds late (a paused process, a clock step)', async () => {
+    const h = harness({}, { cron: '*/4 * * * * *' });
+    const done = runScheduler(h.opts);
+    await h.until(() => h.msgs().includes('scheduler started'));
+    // Hold the event loop from just before the next slot until 2 s after it, as a paused VM or a stepped clock would.
+    const slot = Math.ceil((Date.now() + 1000) / 4000) * 4000;
+    while (Date.now() < slot + 2000) {
+      // busy: the cron timer cannot fire
+    }
+    await h.until(() =>
+      h.lines.some((l) => l.msg === 'tick started' || l.msg?.toString().startsWith('tick missed')),
+    );
+    h.controller.abort();
+    await done;
+    expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({
+      scheduledFor: new Date(slot).toISOString(),
+    });
+  });
+
   it('rejects an invalid cron expression naming the key', async () => {
     const h = harness({}, { cron: '61 * * * *' });
     await expect(runScheduler(h.opts)).rejects.toThrow(
