@@ -23,7 +23,11 @@ export interface ChildOutcome {
   durationMs: number;
   /** The last JSON object the child printed on stdout (its --json result), if any. */
   result: unknown;
-  /** The last line the child wrote on stderr: with a failure, the one line saying what failed. */
+  /**
+   * The last line on the child's stderr that says what failed: the CLI's own `payrecon: …` line, or a log line at
+   * error level. Not simply the last line: a `--verbose` stack trace follows the former, and a child killed or
+   * crashed mid-run leaves an ordinary log line (or Node's own crash output) last.
+   */
   lastErrorLine: string | undefined;
 }
 
@@ -73,7 +77,7 @@ export function spawnCli(opts: SpawnOptions): ChildRun {
         result: lastJsonObject(stdout),
         lastErrorLine: spawnError
           ? `cannot start ${opts.execPath}: ${spawnError.message}`
-          : lastLine(stderrTail),
+          : lastFailureLine(stderrTail),
       });
     child.once('error', (e) => finish(null, null, e));
     child.once('close', (code, signal) => finish(code, signal));
@@ -87,12 +91,24 @@ export function spawnCli(opts: SpawnOptions): ChildRun {
   };
 }
 
-function lastLine(text: string): string | undefined {
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0);
-  return lines[lines.length - 1];
+function lastFailureLine(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim());
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] ?? '';
+    if (line.startsWith('payrecon:') || isErrorLogLine(line)) return line;
+  }
+  return undefined;
+}
+
+/** A pino line at level error (50) or fatal (60). */
+function isErrorLogLine(line: string): boolean {
+  if (!line.startsWith('{')) return false;
+  try {
+    const level = (JSON.parse(line) as { level?: unknown }).level;
+    return typeof level === 'number' && level >= 50;
+  } catch {
+    return false;
+  }
 }
 
 /** `--json` promises one object on stdout; take the last line that parses as one. */

@@ -164,6 +164,30 @@ describe('runScheduler', () => {
     });
   });
 
+  it("a failure summary never takes an ordinary log line or a stack frame for the run's error", async () => {
+    // --verbose puts the stack trace after the one line saying what failed.
+    const verbose = harness({
+      FAKE_EXIT: '1',
+      FAKE_STDERR: 'payrecon: database unreachable\n    at main (file:///x/main.js:1:1)',
+    });
+    const done = runScheduler(verbose.opts);
+    await verbose.until(() => verbose.notified.length >= 1);
+    verbose.controller.abort();
+    await done;
+    expect(verbose.notified[0]).toMatchObject({ status: 'failed', error: 'database unreachable' });
+
+    // Killed mid-run (the OOM killer): its last line is an info log line, which says nothing about the failure.
+    const killed = harness({ FAKE_SLEEP_MS: '60000' });
+    const running = runScheduler(killed.opts);
+    await killed.until(() => killed.childErr.join('').includes('fake run started'));
+    const started = killed.lines.find((l) => l.msg === 'tick started')!;
+    process.kill(started.pid as number, 'SIGKILL');
+    await killed.until(() => killed.notified.length >= 1);
+    killed.controller.abort();
+    await running;
+    expect(killed.notified[0]).toMatchObject({ status: 'failed', error: 'the run was stopped by SIGKILL' });
+  });
+
   it('on shutdown forwards SIGTERM to the running child and waits for it to finish', async () => {
     const h = harness({ FAKE_SLEEP_MS: '60000', FAKE_TERM_MS: '700' });
     const done = runScheduler(h.opts);
