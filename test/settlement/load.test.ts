@@ -120,10 +120,10 @@ describe('loadSettlementFile', () => {
       ),
       new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 15 s'), 15_000)),
     ]);
-    // The server's reason, not that of the rollback on the dead connection.
-    expect(outcome).toMatch(
-      /loading settlement file .* failed: terminating connection due to administrator command/,
-    );
+    // What ended the load (the server's message, or the reset when the socket died before it was read), not the
+    // error of the rollback then tried on the dead connection.
+    expect(outcome).toMatch(/loading settlement file .* failed: /);
+    expect(outcome).not.toMatch(/not queryable/);
     const n = await sql<{
       n: number;
     }>`select count(*)::int as n from settlement_files where file_name = ${name}`.execute(db.db);
