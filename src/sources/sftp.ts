@@ -45,6 +45,8 @@ export class SftpSource implements SettlementSource {
   readonly description: string;
   readonly parallelism: number;
   private client: Promise<SftpClient> | null = null;
+  /** Set by close(): no connection is opened after it (a retry still under way would keep the process alive). */
+  private closed = false;
   private readonly remoteDir: string;
 
   constructor(
@@ -108,6 +110,7 @@ export class SftpSource implements SettlementSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const c = this.client;
     this.client = null;
     if (c) await c.then((x) => x.end()).catch(() => undefined);
@@ -119,6 +122,8 @@ export class SftpSource implements SettlementSource {
     signal?: AbortSignal,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      // Aborted during the pause before a retry: do not open a connection that nobody would close.
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
       let conn: Promise<SftpClient> | null = null;
       try {
         conn = this.connection();
@@ -155,6 +160,7 @@ export class SftpSource implements SettlementSource {
   }
 
   private connection(): Promise<SftpClient> {
+    if (this.closed) return Promise.reject(new FatalSourceError(`${this.description}: the source is closed`));
     this.client ??= this.connect();
     return this.client;
   }

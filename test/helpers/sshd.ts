@@ -37,6 +37,8 @@ export interface SshdServer {
   dataDir: string;
   /** Kills the processes serving current connections; the listener stays up to accept reconnections. */
   killSessions(): number;
+  /** How many processes serve connections right now (0: no client is connected). */
+  sessionProcesses(): number;
   stop(): Promise<void>;
 }
 
@@ -187,6 +189,9 @@ export async function startSshd(): Promise<SshdServer> {
         }
       }
       return pids.length;
+    },
+    sessionProcesses() {
+      return child.pid ? descendants(child.pid).length : 0;
     },
     async stop() {
       if (child.exitCode === null) {

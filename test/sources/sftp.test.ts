@@ -9,6 +9,7 @@ import type { SftpConfig } from '../../src/config/schema.js';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
 import { oneLine } from '../../src/cli/exit-codes.js';
 import { ConfigError, SourceError } from '../../src/shared/errors.js';
+import type { Logger } from '../../src/shared/log.js';
 import { serverPort } from '../../src/shared/free-port.js';
 import { SftpSource, sshFingerprint } from '../../src/sources/sftp.js';
 import { testDbPerSuite } from '../helpers/db.js';
@@ -241,6 +242,28 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       .execute();
     expect(rows).toEqual([]);
     expect(existsSync(s.archive) ? readdirSync(s.archive).filter((n) => n.includes('_N1_')) : []).toEqual([]);
+  });
+
+  it('opens no connection for a retry after the download was aborted and the source closed', async () => {
+    const downloads = new AbortController();
+    let source: SftpSource | null = null;
+    source = new SftpSource(sftpCfg({ retries: 3 }), {
+      log: {
+        // The first attempt failed (the file is not there): the stage gives up and closes its source meanwhile.
+        warn: () => {
+          downloads.abort(new Error('stage failed'));
+          void source?.close();
+        },
+      } as unknown as Logger,
+    });
+    const file = { name: 'gone.csv', path: `${sshd.dataDir}/gone.csv`, size: 10, modifiedAt: null };
+    const err = await source
+      .download(file, path.join(tmp, 'gone.part'), downloads.signal)
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe('stage failed');
+    await new Promise((r) => setTimeout(r, 500));
+    // A connection left open keeps the process alive after the command has failed.
+    expect(sshd.sessionProcesses()).toBe(0);
   });
 
   it('loads a same-size correction of a file dated outside the range, found by its new modification time', async () => {
