@@ -29,6 +29,9 @@ export function readPrivateKey(file: string, configKey: string): Buffer {
   }
 }
 
+/** Unanswered keepalives, sent readyTimeoutSeconds / KEEPALIVE_PROBES apart, after which a connection is dead. */
+const KEEPALIVE_PROBES = 3;
+
 class FatalSourceError extends SourceError {
   override name = 'SourceError';
 }
@@ -183,6 +186,11 @@ export class SftpSource implements SettlementSource {
         privateKey,
         passphrase: cfg.passphrase,
         readyTimeout: cfg.readyTimeoutSeconds * 1000,
+        // A server that stops answering after the handshake (hung, or a firewall dropping the flow) would otherwise
+        // leave a read waiting forever: unanswered keepalives for about readyTimeoutSeconds end the connection, and
+        // the operation is retried like any dropped connection.
+        keepaliveInterval: Math.max(250, Math.round((cfg.readyTimeoutSeconds * 1000) / KEEPALIVE_PROBES)),
+        keepaliveCountMax: KEEPALIVE_PROBES,
         hostVerifier: (key: Buffer) => {
           seen = sshFingerprint(key);
           return cfg.insecureSkipHostKeyCheck || seen === pinned;

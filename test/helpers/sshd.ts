@@ -37,6 +37,8 @@ export interface SshdServer {
   dataDir: string;
   /** Kills the processes serving current connections; the listener stays up to accept reconnections. */
   killSessions(): number;
+  /** Freezes (SIGSTOP) the processes serving current connections: a server that stops answering. */
+  freezeSessions(): number;
   /** How many processes serve connections right now (0: no client is connected). */
   sessionProcesses(): number;
   stop(): Promise<void>;
@@ -188,6 +190,11 @@ export async function startSshd(): Promise<SshdServer> {
           // already gone
         }
       }
+      return pids.length;
+    },
+    freezeSessions() {
+      const pids = child.pid ? descendants(child.pid) : [];
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
       return pids.length;
     },
     sessionProcesses() {

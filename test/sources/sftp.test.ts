@@ -180,6 +180,35 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     }
   });
 
+  it('gives up on a server that stops answering mid-download, reconnects and resumes', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i++)
+      lines.push(payunityLine({ id: `h${i}`, amount: '10.00', fee: '0.30', net: '9.70' }));
+    const name = 'PAYUNITY_SETTLEMENT_H1_20261121.csv';
+    writeFile(sshd.dataDir, name, payunityFile(lines));
+    const bytes = readFileSync(path.join(sshd.dataDir, name));
+    let received = 0;
+    let frozen = 0;
+    const source = new SftpSource(sftpCfg({ readyTimeoutSeconds: 1 }), {
+      onData: (f, n) => {
+        received += n;
+        if (frozen === 0 && received > bytes.length / 4) frozen = sshd.freezeSessions();
+      },
+    });
+    try {
+      const got = await source.download(
+        { name, path: `${sshd.dataDir}/${name}`, size: bytes.length, modifiedAt: null },
+        path.join(tmp, 'hung.part'),
+        new AbortController().signal,
+      );
+      expect(frozen).toBeGreaterThan(0);
+      expect(got.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    } finally {
+      await source.close();
+      sshd.killSessions(); // the frozen ones too
+    }
+  }, 30_000);
+
   it('says what to check: a missing remote folder, an unreachable server, a key file that is not there', async () => {
     const key = 'providers.payunity.settlement.sftp';
     const missing = new SftpSource(sftpCfg({ remoteDir: `${sshd.dataDir}/nothere`, retries: 3 }), {
