@@ -29,6 +29,10 @@ export function readPrivateKey(file: string, configKey: string): Buffer {
   }
 }
 
+/** SFTP status codes (draft-ietf-secsh-filexfer-02) of a request the server refused on a healthy connection. */
+const SFTP_NO_SUCH_FILE = 2;
+const SFTP_PERMISSION_DENIED = 3;
+
 /** Unanswered keepalives, sent readyTimeoutSeconds / KEEPALIVE_PROBES apart, after which a connection is dead. */
 const KEEPALIVE_PROBES = 3;
 
@@ -96,6 +100,7 @@ export class SftpSource implements SettlementSource {
         const stream = c.createReadStream(file.path, { start: progress.bytes }) as Readable;
         // ssh2 can report the dead channel again after our loop has stopped listening; that late echo is not news.
         stream.on('error', () => undefined);
+        await this.opened(stream, file);
         await appendStream(
           stream,
           destPath,
@@ -110,6 +115,41 @@ export class SftpSource implements SettlementSource {
       signal,
     );
     return { size: progress.bytes, sha256: progress.hash.digest('hex') };
+  }
+
+  /**
+   * Waits until the remote file is open. ssh2 reports a failed open as an 'error' and then destroys the stream
+   * without it, so a loop that starts reading later only sees "Premature close". A file that is gone or unreadable
+   * will not change by retrying at once, and says so; the connection itself is fine and stays in use.
+   */
+  private opened(stream: Readable, file: RemoteFile): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onReady = () => {
+        stream.off('error', onError);
+        resolve();
+      };
+      const onError = (e: Error) => {
+        stream.off('ready', onReady);
+        const status = (e as { code?: unknown }).code;
+        if (status === SFTP_NO_SUCH_FILE)
+          reject(
+            new FatalSourceError(
+              `${this.description}: ${file.path} was listed but is gone (removed or renamed on the server since); run the fetch again`,
+              { cause: e },
+            ),
+          );
+        else if (status === SFTP_PERMISSION_DENIED)
+          reject(
+            new FatalSourceError(
+              `${this.description}: permission denied reading ${file.path}; ask the server's operator to let ${this.cfg.username} read it`,
+              { cause: e },
+            ),
+          );
+        else reject(e);
+      };
+      stream.once('ready', onReady);
+      stream.once('error', onError);
+    });
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // SFTP against a real OpenSSH sshd on loopback: key, encrypted key and password logins, host key pinning,
 // a connection killed mid-download, and untrusted remote names.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -274,25 +274,85 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
   });
 
   it('opens no connection for a retry after the download was aborted and the source closed', async () => {
+    const name = 'PAYUNITY_SETTLEMENT_A1_20261121.csv';
+    writeFile(
+      sshd.dataDir,
+      name,
+      payunityFile([payunityLine({ id: 'a1', amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
     const downloads = new AbortController();
     let source: SftpSource | null = null;
     source = new SftpSource(sftpCfg({ retries: 3 }), {
+      // The first attempt loses its connection ...
+      onData: () => void sshd.killSessions(),
       log: {
-        // The first attempt failed (the file is not there): the stage gives up and closes its source meanwhile.
+        // ... and while it waits to retry, the stage gives up and closes its source.
         warn: () => {
           downloads.abort(new Error('stage failed'));
           void source?.close();
         },
       } as unknown as Logger,
     });
-    const file = { name: 'gone.csv', path: `${sshd.dataDir}/gone.csv`, size: 10, modifiedAt: null };
+    const file = { name, path: `${sshd.dataDir}/${name}`, size: 1_000_000, modifiedAt: null };
     const err = await source
-      .download(file, path.join(tmp, 'gone.part'), downloads.signal)
+      .download(file, path.join(tmp, 'aborted.part'), downloads.signal)
       .catch((e: unknown) => e);
     expect((err as Error).message).toBe('stage failed');
     await new Promise((r) => setTimeout(r, 500));
     // A connection left open keeps the process alive after the command has failed.
     expect(sshd.sessionProcesses()).toBe(0);
+  });
+
+  it('names a file that is unreadable or gone when downloaded, without breaking the downloads beside it', async () => {
+    const dir = path.posix.join(sshd.dataDir, 'unreadable');
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++)
+      lines.push(
+        payunityLine({ id: `u${i}`, order: `ORD-U-${i}`, amount: '1.00', fee: '0.00', net: '1.00' }),
+      );
+    const ok = 'PAYUNITY_SETTLEMENT_U1_20261121.csv';
+    const denied = 'PAYUNITY_SETTLEMENT_U2_20261121.csv';
+    writeFile(dir, ok, payunityFile(lines));
+    chmodSync(
+      writeFile(
+        dir,
+        denied,
+        payunityFile([payunityLine({ id: 'u-denied', amount: '1.00', fee: '0.00', net: '1.00' })]),
+      ),
+      0,
+    );
+    const s = config('unreadable', { remoteDir: dir, parallelDownloads: 2, retries: 3 });
+    const err = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SourceError);
+    expect(oneLine(err)).toMatch(
+      new RegExp(
+        `: permission denied reading ${dir}/${denied}; ask the server's operator to let \\S+ read it`,
+      ),
+    );
+    // The file downloading beside it on the same connection was not cut off: it loaded, and only once.
+    const rows = await db.db
+      .selectFrom('settlement_files')
+      .select(['file_name', 'status', 'loaded_count'])
+      .where('remote_path', 'like', `${dir}/%`)
+      .execute();
+    expect(rows).toEqual([{ file_name: ok, status: 'loaded', loaded_count: 20_000 }]);
+
+    const source = new SftpSource(sftpCfg({ retries: 3 }));
+    const gone = await source
+      .download(
+        { name: 'gone.csv', path: `${dir}/gone.csv`, size: 10, modifiedAt: null },
+        path.join(tmp, 'gone.part'),
+        new AbortController().signal,
+      )
+      .catch((e: unknown) => e)
+      .finally(() => source.close());
+    expect(oneLine(gone)).toMatch(
+      new RegExp(
+        `: ${dir}/gone.csv was listed but is gone \\(removed or renamed on the server since\\); run the fetch again`,
+      ),
+    );
   });
 
   it('loads a same-size correction of a file dated outside the range, found by its new modification time', async () => {
