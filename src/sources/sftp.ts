@@ -69,9 +69,15 @@ export class SftpSource implements SettlementSource {
     return this.withRetry('list', async (c) => {
       const entries = await c.list(this.remoteDir).catch((e: unknown) => {
         // SFTP status 2 (no such file): the folder is missing, which retrying will not change.
-        if ((e as { code?: unknown }).code === 2 || /no such file/i.test((e as Error).message))
+        const status = (e as { code?: unknown }).code;
+        if (status === SFTP_NO_SUCH_FILE || /no such file/i.test((e as Error).message))
           throw new FatalSourceError(
             `${this.description}: the remote folder ${this.remoteDir} does not exist; check ${this.key}.remoteDir`,
+          );
+        // Not retried either: the server's permissions do not change within seconds.
+        if (status === SFTP_PERMISSION_DENIED)
+          throw new FatalSourceError(
+            `${this.description}: permission denied listing the remote folder ${this.remoteDir}; check ${this.key}.remoteDir, or ask the server's operator to let ${this.cfg.username} read it`,
           );
         throw e;
       });

@@ -1,7 +1,16 @@
 // SFTP against a real OpenSSH sshd on loopback: key, encrypted key and password logins, host key pinning,
 // a connection killed mid-download, and untrusted remote names.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -231,6 +240,16 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
         `list failed after 2 attempt\\(s\\): .*ECONNREFUSED.*; check ${key}\\.host and ${key}\\.port, and that this machine can reach them$`,
       ),
     );
+    const closedDir = path.posix.join(sshd.dataDir, 'closed');
+    mkdirSync(closedDir, { mode: 0 });
+    const denied = new SftpSource(sftpCfg({ remoteDir: closedDir, retries: 3 }), { configKey: key });
+    const deniedStarted = Date.now();
+    const deniedErr = await denied.list().catch((e: unknown) => e);
+    await denied.close();
+    expect(oneLine(deniedErr)).toBe(
+      `${denied.description}: permission denied listing the remote folder ${closedDir}; check ${key}.remoteDir, or ask the server's operator to let ${sshd.username} read it`,
+    );
+    expect(Date.now() - deniedStarted).toBeLessThan(3000);
     const noKey = new SftpSource(sftpCfg({ privateKeyPath: path.join(tmp, 'no-such-key') }), {
       configKey: key,
     });
