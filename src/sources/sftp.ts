@@ -9,6 +9,7 @@ import SftpClient from 'ssh2-sftp-client';
 import type { SftpConfig } from '../config/schema.js';
 import { causeChain, ConfigError, errorCode, SourceError, unreadableReason } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import { printableName } from './names.js';
 import type { Downloaded, RemoteFile, SettlementSource } from './types.js';
 import { appendStream, freshProgress, progressFromDisk, type WriteProgress } from './write-file.js';
 
@@ -81,16 +82,33 @@ export class SftpSource implements SettlementSource {
           );
         throw e;
       });
-      return entries
-        .filter((e) => e.type === '-')
-        .map((e) => ({
+      const files: RemoteFile[] = [];
+      for (const e of entries) {
+        const remote = path.posix.join(this.remoteDir, e.name);
+        let attrs: { size: number; modifyTime: number } = e;
+        if (e.type === 'l') {
+          // A symbolic link (some servers publish files this way) is read through: the file it points to is the
+          // one downloaded, with that file's size and time. One request per link; plain files need none.
+          const target = await c.stat(remote).catch((err: unknown) => err as Error);
+          if (target instanceof Error) {
+            this.opts.log?.warn(
+              { source: this.description, file: printableName(e.name), reason: target.message },
+              'remote symbolic link skipped: it does not lead to a file',
+            );
+            continue;
+          }
+          if (!target.isFile) continue; // a folder, like the folders listed beside the files
+          attrs = target;
+        } else if (e.type !== '-') continue;
+        files.push({
           name: e.name,
-          path: path.posix.join(this.remoteDir, e.name),
-          size: e.size,
+          path: remote,
+          size: attrs.size,
           // Whole seconds; none when the server's attributes leave the time out.
-          modifiedAt: Number.isFinite(e.modifyTime) ? new Date(e.modifyTime) : null,
-        }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+          modifiedAt: Number.isFinite(attrs.modifyTime) ? new Date(attrs.modifyTime) : null,
+        });
+      }
+      return files.sort((a, b) => a.name.localeCompare(b.name));
     });
   }
 

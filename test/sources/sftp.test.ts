@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   utimesSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -217,6 +218,38 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       sshd.killSessions(); // the frozen ones too
     }
   }, 30_000);
+
+  it('reads a settlement file published as a symbolic link, and warns of a link that leads nowhere', async () => {
+    const dir = path.posix.join(sshd.dataDir, 'links');
+    const real = writeFile(
+      path.posix.join(sshd.dataDir, 'published'),
+      'PAYUNITY_SETTLEMENT_L1_20261121.csv',
+      payunityFile([payunityLine({ id: 'l1', amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
+    mkdirSync(dir);
+    symlinkSync(real, path.join(dir, 'PAYUNITY_SETTLEMENT_L1_20261121.csv'));
+    symlinkSync(path.join(dir, 'missing'), path.join(dir, 'PAYUNITY_SETTLEMENT_L2_20261121.csv'));
+    symlinkSync(sshd.dataDir, path.join(dir, 'PAYUNITY_SETTLEMENT_L3_20261121.csv'));
+    const warnings: unknown[] = [];
+    const s = config('links', { remoteDir: dir });
+    const source = new SftpSource(s.cfg.providers.payunity!.settlement.sftp!, {
+      log: { warn: (o: unknown) => warnings.push(o) } as unknown as Logger,
+    });
+    try {
+      const out = await fetchSettlement(
+        s.ctx,
+        'payunity',
+        { from: '2026-11-21', to: '2026-11-21' },
+        { source },
+      );
+      expect(out.files).toMatchObject([
+        { name: 'PAYUNITY_SETTLEMENT_L1_20261121.csv', status: 'loaded', loaded: 1 },
+      ]);
+      expect(warnings).toMatchObject([{ file: 'PAYUNITY_SETTLEMENT_L2_20261121.csv' }]);
+    } finally {
+      await source.close();
+    }
+  });
 
   it('says what to check: a missing remote folder, an unreachable server, a key file that is not there', async () => {
     const key = 'providers.payunity.settlement.sftp';
