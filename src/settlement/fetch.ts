@@ -17,10 +17,21 @@ import { Limiter } from '../shared/concurrent.js';
 /** Files loading at once: one parsing while the server finishes the one before. */
 const LOADS_IN_FLIGHT = 2;
 
+/** A downloaded file not loaded, and not recorded: the next fetch takes it again. */
+interface NotLoaded {
+  status: 'refused';
+  loaded: 0;
+  rejected: 0;
+  reason: string;
+  fileId?: undefined;
+  supersededFileId?: undefined;
+  copyOfFileId?: undefined;
+}
+
 interface Loaded {
   w: { file: RemoteFile; date: string | null };
   archived: ArchivedFile;
-  out: LoadOutcome;
+  out: LoadOutcome | NotLoaded;
 }
 
 export type FetchedStatus = 'loaded' | 'duplicate' | 'corrected' | 'rejected' | 'refused';
@@ -126,6 +137,13 @@ export async function fetchSettlement(
         if (ctx.signal.aborted) return null;
         throw e;
       }
+      // Not the size it was listed with: the file changed between the listing and the end of its download, most
+      // likely because it was still being written (or replaced). Loading it could load half a file; it is left
+      // unrecorded, so the next fetch takes it again, as it stands then.
+      if (archived.size !== w.file.size) {
+        const reason = `changed while it was being fetched (listed at ${w.file.size} bytes, ${archived.size} read): still being written? Not loaded; the next fetch takes it again`;
+        return { w, archived, out: { status: 'refused', loaded: 0, rejected: 0, reason } };
+      }
       const out = await loadSettlementFile(ctx.pool, {
         provider,
         remotePath: w.file.path,
@@ -179,7 +197,8 @@ export async function fetchSettlement(
         summary.loadedLines += out.loaded;
         summary.rejectedLines += out.rejected;
         // A file refused whole, or a copy not loaded, needs someone to look: a warning, not routine.
-        const notLoaded = out.status === 'rejected' || out.copyOfFileId !== undefined;
+        const notLoaded =
+          out.status === 'rejected' || out.status === 'refused' || out.copyOfFileId !== undefined;
         log[notLoaded ? 'warn' : 'info'](
           {
             file: w.file.name,

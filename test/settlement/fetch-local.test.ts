@@ -290,6 +290,47 @@ describe('fetch from a local folder', () => {
     expect(readdirSync(s.archive)).toHaveLength(2);
   });
 
+  it('does not load, nor record, a file that changed between listing and download, and loads it next time', async () => {
+    const s = setup('pu-growing');
+    const name = 'PAYUNITY_SETTLEMENT_G1_20261121.csv';
+    const first = payunityLine({ id: 'g1', amount: '10.00', fee: '0.50', net: '9.50' });
+    const second = payunityLine({ id: 'g2', amount: '5.00', fee: '0.25', net: '4.75' });
+    // The file as the server listed it, half uploaded; the rest arrives before its download starts.
+    const whole = payunityFile([first, second]);
+    const half = whole.slice(0, whole.indexOf(second));
+    writeFile(s.inbox, name, half);
+    const local = new LocalFolderSource(s.inbox);
+    const source = {
+      description: 'test',
+      parallelism: 1,
+      close: () => local.close(),
+      download: local.download.bind(local),
+      list: async () => {
+        const listed = await local.list();
+        writeFile(s.inbox, name, whole);
+        return listed;
+      },
+    };
+    const out = await fetchSettlement(s.ctx, 'payunity', DAY, { source });
+    expect(out.files).toMatchObject([
+      {
+        name,
+        status: 'refused',
+        loaded: 0,
+        reason: `changed while it was being fetched (listed at ${Buffer.byteLength(half)} bytes, ${Buffer.byteLength(whole)} read): still being written? Not loaded; the next fetch takes it again`,
+      },
+    ]);
+    const recorded = await db.db
+      .selectFrom('settlement_files')
+      .select('id')
+      .where('file_name', '=', name)
+      .execute();
+    expect(recorded).toEqual([]);
+
+    const again = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(again.files).toMatchObject([{ name, status: 'loaded', loaded: 2 }]);
+  });
+
   it('removes a download a killed process left unfinished in the archive, and nothing else', async () => {
     const s = setup('pu-part');
     const name = 'PAYUNITY_SETTLEMENT_P1_20261121.csv';
