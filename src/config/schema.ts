@@ -97,7 +97,9 @@ const sftpSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['hostKeySha256'],
-        message: 'required (or set insecureSkipHostKeyCheck: true)',
+        message:
+          "required: the server's fingerprint, SHA256:… (ask its operator, or read it from a trusted network with " +
+          '`ssh-keyscan -p <port> <host> | ssh-keygen -lf -`); or set insecureSkipHostKeyCheck: true',
       });
     }
   });

@@ -222,6 +222,9 @@ export class SftpSource implements SettlementSource {
     }
   }
 
+  /** The warning that the host key is not checked is given once per source, not per reconnection. */
+  private warnedUnchecked = false;
+
   private get key(): string {
     return this.opts.configKey ?? 'settlement.sftp';
   }
@@ -283,6 +286,13 @@ export class SftpSource implements SettlementSource {
         );
       }
       throw e;
+    }
+    if (cfg.insecureSkipHostKeyCheck && !this.warnedUnchecked) {
+      this.warnedUnchecked = true;
+      this.opts.log?.warn(
+        { host: cfg.host, port: cfg.port, hostKey: seen },
+        `host key of ${cfg.host}:${cfg.port} not checked (insecureSkipHostKeyCheck): anyone between here and the server could pose as it; once its operator confirms ${seen ?? 'its fingerprint'}, set it as ${this.key}.hostKeySha256`,
+      );
     }
     return client;
   }

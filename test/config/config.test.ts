@@ -192,6 +192,10 @@ describe('configuration', () => {
     expect(errorOf(() => parseConfig(raw, env))).toMatch(
       /^providers\.useepay\.settlement\.sftp\.hostKeySha256: required/,
     );
+    // And says how to find the fingerprint.
+    expect(errorOf(() => parseConfig(raw, env))).toContain(
+      '`ssh-keyscan -p <port> <host> | ssh-keygen -lf -`',
+    );
   });
 
   it('validates custom settlement profiles before anything is fetched', () => {

@@ -138,10 +138,17 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     expect(msg).toContain(other);
     expect(Date.now() - started).toBeLessThan(5000); // not retried five times with back-off
     await src.close();
-    // The escape hatch connects whatever the key.
-    const insecure = new SftpSource(sftpCfg({ hostKeySha256: undefined, insecureSkipHostKeyCheck: true }));
+    // The escape hatch connects whatever the key, and says so once, with the key to pin.
+    const warnings: string[] = [];
+    const insecure = new SftpSource(sftpCfg({ hostKeySha256: undefined, insecureSkipHostKeyCheck: true }), {
+      log: { warn: (_o: unknown, msg: string) => warnings.push(msg) } as unknown as Logger,
+    });
+    expect((await insecure.list()).length).toBeGreaterThan(0);
     expect((await insecure.list()).length).toBeGreaterThan(0);
     await insecure.close();
+    expect(warnings).toEqual([
+      `host key of ${sshd.host}:${sshd.port} not checked (insecureSkipHostKeyCheck): anyone between here and the server could pose as it; once its operator confirms ${sshd.hostKeySha256.replace(/=+$/, '')}, set it as settlement.sftp.hostKeySha256`,
+    ]);
   });
 
   it('reconnects and resumes when the connection drops mid-download, loading the file once and whole', async () => {
