@@ -69,6 +69,8 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
   // A run that has lost its lock stops: another may have taken it, and two runs at once are what it prevents.
   const signal = AbortSignal.any([env.signal, lock.lost]);
   try {
+    // Stopped while it started (SIGTERM during start-up): no run record for a run that never began.
+    signal.throwIfAborted();
     await closeInterruptedRuns(env);
     const asOf = todayIn(env.config.timezone, env.now());
     const manifest: RunManifest = {

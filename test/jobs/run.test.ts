@@ -235,6 +235,17 @@ describe('a run', () => {
     );
   });
 
+  it('records no run when it is stopped before it begins', async () => {
+    const before = await db.db.selectFrom('runs').select('id').execute();
+    const stopped = new AbortController();
+    stopped.abort(new Error('interrupted by SIGTERM'));
+    await expect(executeRun({ ...env(stages()), signal: stopped.signal }, req)).rejects.toThrow(
+      'interrupted by SIGTERM',
+    );
+    expect(await db.db.selectFrom('runs').select('id').execute()).toEqual(before);
+    await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
+  });
+
   it('closes runs that a killed process left running', async () => {
     const { id } = await db.db
       .insertInto('runs')
