@@ -11,15 +11,27 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * so a variable's value can never change the document's structure. A string that becomes empty through `${X:-}`
  * is removed, which leaves that optional setting unset.
  */
-export function interpolateEnv(node: unknown, env: Env, path: string[] = []): unknown {
-  if (typeof node === 'string') return interpolateString(node, env, path);
+export function interpolateEnv(
+  node: unknown,
+  env: Env,
+  path: string[] = [],
+  /** Filled with the key paths whose whole value is one variable's, and that variable's name (for messages). */
+  origins: Record<string, string> = {},
+): unknown {
+  if (typeof node === 'string') {
+    const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/.exec(node);
+    if (whole && env[whole[1]!]) origins[path.join('.')] = whole[1]!;
+    return interpolateString(node, env, path);
+  }
   if (Array.isArray(node)) {
-    return node.map((v, i) => interpolateEnv(v, env, [...path, String(i)])).filter((v) => v !== undefined);
+    return node
+      .map((v, i) => interpolateEnv(v, env, [...path, String(i)], origins))
+      .filter((v) => v !== undefined);
   }
   if (node !== null && typeof node === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) {
-      const value = interpolateEnv(v, env, [...path, k]);
+      const value = interpolateEnv(v, env, [...path, k], origins);
       if (value !== undefined) out[k] = value;
     }
     return out;

@@ -44,7 +44,8 @@ export function loadConfigFile(file: string, env: Env): LoadedConfig {
 }
 
 export function parseConfig(raw: unknown, env: Env, file?: string): LoadedConfig {
-  const interpolated = interpolateEnv(raw, env) as Record<string, unknown>;
+  const origins: Record<string, string> = {};
+  const interpolated = interpolateEnv(raw, env, [], origins) as Record<string, unknown>;
   // DATABASE_URL in the environment stands in for an absent database.url (the embedded server otherwise).
   const database = (interpolated.database ?? {}) as Record<string, unknown>;
   const urlFromEnv = database.url === undefined && Boolean(env.DATABASE_URL);
@@ -52,7 +53,10 @@ export function parseConfig(raw: unknown, env: Env, file?: string): LoadedConfig
   const result = configSchema.safeParse(interpolated);
   if (!result.success)
     throw new ConfigError(
-      formatIssues(result.error.issues, urlFromEnv ? { 'database.url': 'DATABASE_URL' } : {}),
+      formatIssues(
+        result.error.issues,
+        urlFromEnv ? { ...origins, 'database.url': 'DATABASE_URL' } : origins,
+      ),
     );
   const config = resolvePaths(result.data, file ? path.dirname(file) : process.cwd());
   return { config, file, secrets: collectSecrets(config) };

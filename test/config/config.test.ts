@@ -64,6 +64,18 @@ describe('configuration', () => {
     expect(withEnvUrl.config.database.url).toBe('postgres://u:pw@db/x');
   });
 
+  it('names the variable a bad value came from, never its value', () => {
+    const raw = { ...base(), database: { url: '${DATABASE_URL:-}' }, timezone: '${TZ_X:-Europe/Berlin}' };
+    const msg = errorOf(() =>
+      parseConfig(raw, { ...env, DATABASE_URL: 'mysql://u:hunter2@db/x', TZ_X: 'Mars/Olympus' }),
+    );
+    expect(msg).toMatch(/DATABASE_URL \(database\.url\): /);
+    expect(msg).toMatch(/TZ_X \(timezone\): /);
+    expect(msg).not.toContain('hunter2');
+    // A value written in the file, or a default, is named by its key alone.
+    expect(errorOf(() => parseConfig({ ...raw, timezone: 'Mars/Olympus' }, env))).toMatch(/^timezone: /);
+  });
+
   it('refuses a ${ that is not a well-formed reference, and nested references, naming the key', () => {
     const withAppId = (appId: string) => {
       const raw = base();
