@@ -33,7 +33,7 @@ export function loadConfigFile(file: string, env: Env): LoadedConfig {
       { cause: e },
     );
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     // The parser's first line ends with a colon that introduced its excerpt of the file.

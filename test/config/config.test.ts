@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, resolveConfigPath } from '../../src/config/load.js';
+import { loadConfigFile, parseConfig, resolveConfigPath } from '../../src/config/load.js';
 import { makeScrubber, redactConfig } from '../../src/config/redact.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { redactUrl } from '../../src/shared/redact-url.js';
@@ -74,6 +76,51 @@ describe('configuration', () => {
     expect(msg).not.toContain('hunter2');
     // A value written in the file, or a default, is named by its key alone.
     expect(errorOf(() => parseConfig({ ...raw, timezone: 'Mars/Olympus' }, env))).toMatch(/^timezone: /);
+  });
+
+  it('reads YAML anchors and merge keys, as operators share settings between providers', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'payrecon-yaml-'));
+    try {
+      const file = path.join(dir, 'payrecon.config.yaml');
+      writeFileSync(
+        file,
+        [
+          'providers:',
+          '  payunity:',
+          '    baseUrl: https://eu-test.oppwa.com',
+          '    entityId: 8a8294174b7ecb28014b9699220015ca',
+          '    accessToken: ${USEEPAY_API_KEY}',
+          '    settlement:',
+          '      source: sftp',
+          '      sftp: &sftp',
+          '        host: sftp.example.com',
+          '        username: merchant',
+          '        password: pw-123456',
+          "        hostKeySha256: 'SHA256:abc'",
+          '        remoteDir: /payunity',
+          '  useepay:',
+          '    baseUrl: https://openapi1.uat.useepay.com',
+          "    merchantNo: '500000000007245'",
+          '    appId: www.pay.com',
+          '    apiKey: ${USEEPAY_API_KEY}',
+          '    settlement:',
+          '      source: sftp',
+          '      sftp:',
+          '        <<: *sftp',
+          '        remoteDir: /useepay',
+          '',
+        ].join('\n'),
+      );
+      const { config } = loadConfigFile(file, env);
+      expect(config.providers.useepay?.settlement.sftp).toMatchObject({
+        host: 'sftp.example.com',
+        username: 'merchant',
+        remoteDir: '/useepay',
+      });
+      expect(config.providers.payunity?.settlement.sftp?.remoteDir).toBe('/payunity');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a ${ that is not a well-formed reference, and nested references, naming the key', () => {
