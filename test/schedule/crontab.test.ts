@@ -127,6 +127,20 @@ describe('crontab.example', () => {
     }
   });
 
+  it('the nightly line prints one line for cron to mail when the night fails, and keeps its exit code', async () => {
+    // The env file is missing: the configuration's token variable is not set.
+    const { code, out } = await sh(jobCommand(), { ...cronEnv, ENVFILE: path.join(tmp, 'no-such.env') });
+    expect(code).toBe(2);
+    expect(out).toBe(
+      `payrecon: the nightly run failed (exit 2); see ${cronEnv.LOGDIR!}/run.log and ${cronEnv.LOGDIR!}/run.jsonl\n`,
+    );
+    expect(read(logFile())).toMatch(/PAYUNITY_ACCESS_TOKEN is not set/);
+    expect(JSON.parse(read(jsonFile()).trim().split('\n').at(-1)!)).toMatchObject({
+      status: 'failed',
+      exitCode: 2,
+    });
+  });
+
   it('the nightly line runs yesterday (in the configured time zone), appending its JSON result and its logs', async () => {
     const before = read(logFile());
     const { code, out } = await sh(jobCommand(), cronEnv);
@@ -148,9 +162,9 @@ describe('crontab.example', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    // One JSON object per night: the skipped night's, then this run's.
-    expect(results.map((r) => r.status)).toEqual(['skipped', 'succeeded']);
-    expect(results[1]).toMatchObject({
+    // One JSON object per night: the skipped night's, the failed one's, then this run's.
+    expect(results.map((r) => r.status)).toEqual(['skipped', 'failed', 'succeeded']);
+    expect(results[2]).toMatchObject({
       runId: rows[0]!.id,
       status: 'succeeded',
       from: yesterday,
