@@ -7,6 +7,8 @@ import type { Db } from '../db/connect.js';
 import { idProblem, readActionRows, type ActionRow } from '../report/approval-reader.js';
 import { latestDecision } from '../report/latest-decision.js';
 import { ACTIONS } from '../report/sheets/discrepancies.js';
+import { ruleAmountSql } from '../refunds/repository.js';
+import { REFUND_CANDIDATE_TYPES } from '../refunds/types.js';
 import { UsageError } from '../shared/errors.js';
 
 export type DecisionAction = (typeof ACTIONS)[number];
@@ -23,6 +25,8 @@ export interface DecisionImport {
   unchanged: number;
   /** Of the rows with an Action, those whose discrepancy is closed by now (recorded all the same). */
   closed: number;
+  /** Discrepancies decided REFUND that no refund can be planned for (not a candidate type, or nothing owed). */
+  neverRefunded: string[];
 }
 
 /** Problems listed in the refusal before "and N more". */
@@ -55,12 +59,15 @@ export async function importDecisions(
     rows: rows.length,
     recorded,
     unchanged: rows.length - total,
-    closed: rows.filter((r) => status.get(r.discrepancyId) === 'closed').length,
+    closed: rows.filter((r) => status.get(r.discrepancyId)?.status === 'closed').length,
+    neverRefunded: rows
+      .filter((r) => r.action === 'REFUND' && status.get(r.discrepancyId)?.refundable === false)
+      .map((r) => r.discrepancyId),
   };
 }
 
 /** Each row's problems, naming the sheet and row as Excel shows them. */
-function checkRows(rows: readonly ActionRow[], status: ReadonlyMap<string, string>): string[] {
+function checkRows(rows: readonly ActionRow[], status: ReadonlyMap<string, unknown>): string[] {
   const problems: string[] = [];
   const seen = new Map<string, ActionRow>();
   for (const r of rows) {
@@ -90,12 +97,17 @@ function isAction(text: string): text is DecisionAction {
   return (ACTIONS as readonly string[]).includes(text);
 }
 
-/** Open or closed, for the ids that name a discrepancy. */
-async function statusOf(db: Db, ids: readonly string[]): Promise<Map<string, string>> {
+/** Open or closed, and whether a refund could be planned for it, for the ids that name a discrepancy. */
+async function statusOf(
+  db: Db,
+  ids: readonly string[],
+): Promise<Map<string, { status: string; refundable: boolean }>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await sql<{ id: string; status: string }>`
-    select id, status from discrepancies where id = any(${ids}::text[])`.execute(db);
-  return new Map(rows.map((r) => [r.id, r.status]));
+  const { rows } = await sql<{ id: string; status: string; refundable: boolean }>`
+    select d.id, d.status,
+           d.type = any(${[...REFUND_CANDIDATE_TYPES]}::text[]) and coalesce(${ruleAmountSql}, 0) > 0 as refundable
+      from discrepancies d where d.id = any(${ids}::text[])`.execute(db);
+  return new Map(rows.map((r) => [r.id, { status: r.status, refundable: r.refundable }]));
 }
 
 /**

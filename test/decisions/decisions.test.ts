@@ -132,6 +132,7 @@ describe('payrecon decisions import', () => {
       recorded: { REFUND: 1, IGNORE: 1, INVESTIGATE: 1 },
       unchanged: 0,
       closed: 0,
+      neverRefunded: [],
     });
     const rows = await decisions();
     expect(rows.map((r) => [r.discrepancy_id, r.action]).sort()).toEqual(
@@ -287,6 +288,32 @@ describe('payrecon decisions import', () => {
     const result = await importDecisions(db.db, path.join(saved, 'edited.xlsx'), new Date(NOW));
     expect(result).toMatchObject({ rows: 1, recorded: { INVESTIGATE: 1 }, unchanged: 0 });
     expect((await decisions()).at(-1)).toMatchObject({ discrepancy_id: c, action: 'INVESTIGATE' });
+  });
+
+  it('says which REFUND rows no refund can be planned for, and still records them', async () => {
+    const [a] = w.ids as [string];
+    // What a corrected settlement file does to a duplicate charge: nothing settled twice any more.
+    const before = await db.db
+      .selectFrom('discrepancies')
+      .select('settled_amount_minor')
+      .where('id', '=', a)
+      .executeTakeFirstOrThrow();
+    await db.db.updateTable('discrepancies').set({ settled_amount_minor: 0 }).where('id', '=', a).execute();
+    try {
+      const file = await withActions(report, 'refund-nothing.xlsx', [[a, 'REFUND']]);
+      const result = await cli('decisions', 'import', file);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(
+        `1 REFUND row(s) on discrepancies no refund can be planned for (not a refund candidate, or nothing to refund): ${a}; recorded, but nothing will be sent for them`,
+      );
+      expect((await decisions()).at(-1)).toMatchObject({ discrepancy_id: a, action: 'REFUND' });
+    } finally {
+      await db.db
+        .updateTable('discrepancies')
+        .set({ settled_amount_minor: before.settled_amount_minor })
+        .where('id', '=', a)
+        .execute();
+    }
   });
 
   it('says so when no row has an Action', async () => {
