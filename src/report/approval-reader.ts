@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { discrepancyId as idFor } from '../reconcile/ids.js';
 import type { DiscrepancyType } from '../reconcile/types.js';
 import { causeChain, unreadableReason, UsageError } from '../shared/errors.js';
+import { ACTIONS } from './sheets/discrepancies.js';
 import { sheetRows, type CellValue } from './xlsx/sheet-rows.js';
 import { OpenDocumentError, readSharedStrings, xlsxStructure } from './xlsx/workbook.js';
 import { ZipFile } from './xlsx/zip.js';
@@ -76,6 +77,15 @@ export interface ActionRow extends ApprovalRow {
 /** The rows marked REFUND, which approve refunds, and the SHA-256 of the file they were read from. */
 export async function readApprovalWorkbook(file: string): Promise<{ rows: ApprovalRow[]; sha256: string }> {
   const { rows, sha256 } = await readActionRows(file, 'approval file');
+  // A mistyped REFUND would otherwise be passed over in silence, and its refund not sent with the others.
+  const unknown = rows.filter((r) => !(ACTIONS as readonly string[]).includes(r.action));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `approval refused, nothing was sent: ${unknown
+        .slice(0, 10)
+        .map((r) => `${r.sheet} row ${r.row}: Action "${r.action}" is not one of ${ACTIONS.join(', ')}`)
+        .join('; ')}${unknown.length > 10 ? `; and ${unknown.length - 10} more` : ''}`,
+    );
   return { rows: rows.filter((r) => r.action === APPROVAL_ACTION), sha256 };
 }
 

@@ -50,6 +50,19 @@ describe('approval workbook', () => {
     expect(rows.every((r) => r.sheet === 'Discrepancies' && r.row >= 2)).toBe(true);
   });
 
+  it('refuses the whole approval over a mistyped Action, rather than pass that row over', async () => {
+    const file = await approvalCopy('typo.xlsx', {
+      refund: [w.ids[0]!],
+      set: [{ id: w.ids[1]!, header: 'Action', value: 'REFUDN' }],
+    });
+    const run = exec(file);
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow(
+      /^approval refused, nothing was sent: Discrepancies row \d+: Action "REFUDN" is not one of REFUND, IGNORE, INVESTIGATE$/,
+    );
+    expect(w.refundsAtGateway()).toEqual([]);
+  });
+
   it('refuses the whole approval when one approved row has an edited amount, naming the row', async () => {
     const file = await approvalCopy('edited-amount.xlsx', {
       refund: [w.ids[0]!, w.ids[1]!],
