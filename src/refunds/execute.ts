@@ -33,7 +33,7 @@ export async function executeRefunds(
   const lock = await acquireRefundLock(ctx.pool, 'refunds execute');
   try {
     const { actions, source } = await resolveApproval(ctx.db, runId, approval);
-    const approvedBy = deps.approvedBy ?? source;
+    const approvedBy = deps.approvedBy ? `${source} by ${deps.approvedBy}` : source;
     const open = actions.filter((a) => a.state !== 'succeeded');
     assertWithinCaps(ctx.config, open);
     const clients = new Map<ProviderName, GatewayClient>();

@@ -59,7 +59,7 @@ export interface RefundDeps {
   clientFor(provider: ProviderName): GatewayClient;
   /** Called once with what is about to be sent, before the first gateway call (the CLI prints it). */
   announce?: (toSend: RefundActionView[]) => void;
-  /** Who approved, stored on the actions (default: the approval's source). */
+  /** Who approved (a person), stored on the actions after the approval's source: `<source> by <who>`. */
   approvedBy?: string;
 }
 

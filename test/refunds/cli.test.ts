@@ -147,6 +147,22 @@ describe('payrecon refunds (CLI)', () => {
     expect(lines[announce + 1]).toContain(`payunity  payment ${w.paymentIds[2]}  7.00 EUR`);
     expect(r.stdout).toMatch(/1 sent, 1 succeeded, 0 failed, 0 unknown/);
     expect(w.refundsAtGateway()).toHaveLength(3);
+    // Who approved is on record with what was approved: the system user when no name is given.
+    const approved = await db.db
+      .selectFrom('refund_actions')
+      .select('approved_by')
+      .where('discrepancy_id', '=', w.ids[2]!)
+      .executeTakeFirstOrThrow();
+    expect(approved.approved_by).toBe(`ids by system user ${os.userInfo().username}`);
+  });
+
+  it('records the name given with --approved-by, and refuses an empty one before anything is read', async () => {
+    const empty = await cli('execute', '--approve', w.ids[1]!, '--approved-by', ' ');
+    expect([empty.code, empty.stderr.trim()]).toEqual([2, 'payrecon: --approved-by: give a name']);
+    const r = await cli('execute', '--approve', w.ids[1]!, '--approved-by', 'Jane Roe (finance)', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    // (This refund was approved, and sent, by an earlier execution: that approval stays on its record.)
+    expect(JSON.parse(r.stdout)).toMatchObject({ approvedBy: 'ids by Jane Roe (finance)' });
   });
 
   it('refuses an approval workbook with an edited amount (exit 2, naming the row); unedited, the caps still apply', async () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ProviderName } from '../../config/schema.js';
@@ -22,6 +23,7 @@ interface PlanOptions {
 }
 interface ExecuteOptions extends PlanOptions {
   approve?: string[];
+  approvedBy?: string;
   approvalFile?: string;
 }
 
@@ -49,14 +51,17 @@ export function registerRefunds(program: Command, r: Registrar): void {
       .description('send approved refunds, exactly once')
       .requiredOption('--run <id>', 'run id')
       .option('--approve <ids...>', 'discrepancy ids to approve')
-      .option('--approval-file <file>', 'the report workbook with REFUND chosen in the Action column'),
+      .option('--approval-file <file>', 'the report workbook with REFUND chosen in the Action column')
+      .option('--approved-by <name>', 'who approves, recorded with the approval (default: the system user)'),
   ).action(
     r.action<ExecuteOptions>(async (ctx, opts) => {
       const runId = parseRunId(opts.run);
       const approval = parseApproval(opts);
+      const approvedBy = approver(opts.approvedBy);
       await withStage(ctx, runId, async (stage) => {
         const clients = new Map<ProviderName, GatewayClient>();
         const result = await executeRefunds(stage, runId, approval, {
+          approvedBy,
           clientFor(provider) {
             let c = clients.get(provider);
             if (!c)
@@ -84,6 +89,22 @@ export function registerRefunds(program: Command, r: Registrar): void {
       });
     }),
   );
+}
+
+/** Who approves: as given, else the system user running the command (recorded, so never empty). */
+function approver(given: string | undefined): string {
+  if (given !== undefined) {
+    const name = given.trim();
+    if (name === '') throw new UsageError('--approved-by: give a name');
+    return name;
+  }
+  let user: string | undefined;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? process.env.LOGNAME; // no entry in the user database (some containers)
+  }
+  return user ? `system user ${user}` : 'an unknown system user';
 }
 
 function parseApproval(opts: ExecuteOptions): Approval {
