@@ -1,7 +1,6 @@
 // A run: lock -> record -> stages -> finish. The only place that sequences stages and opens the run record.
 // Stages get a StageContext; none of them is called inside an open transaction of ours, so a gateway call never
 // holds a database transaction open (house style, rule 4).
-import { sql } from 'kysely';
 import type { Config, ProviderName } from '../config/schema.js';
 import { acquireRunLock } from '../db/lock.js';
 import type { OpenDatabase } from '../db/open.js';
@@ -14,6 +13,7 @@ import { TOOL_VERSION } from '../shared/version.js';
 import type { StageContext, StageSelection } from './context.js';
 import type { FetchedFile } from '../settlement/fetch.js';
 import type { NotedFile, RunCounts, RunManifest, RunResult, StageName } from './manifest.js';
+import { closeInterruptedRuns, rejectedLinesOf, saveProgress } from './run-record.js';
 
 export interface FetchOutcome {
   /** Each file as the fetch stage reports it (src/settlement/fetch.ts); the run reads what it must say about it. */
@@ -71,7 +71,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
   try {
     // Stopped while it started (SIGTERM during start-up): no run record for a run that never began.
     signal.throwIfAborted();
-    await closeInterruptedRuns(env);
+    await closeInterruptedRuns(db.db, env.log);
     const asOf = todayIn(env.config.timezone, env.now());
     const manifest: RunManifest = {
       range: req.range,
@@ -151,7 +151,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       }
       // The lines the workbook's Rejected lines sheet lists: a rerun that finds its files loaded says the same.
       // Counted here, so that a run failing later records them too.
-      counts.rejectedLines = await rejectedLinesOf(env, req, runId);
+      counts.rejectedLines = await rejectedLinesOf(db.db, req.providers, req.range, runId);
       if (req.stages.pull) {
         const outs = await eachProvider(ctx, req.providers, (c, p) =>
           stage('pull', p, () => env.stages.pull(c, p, req.range)),
@@ -170,13 +170,13 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       if (checks) counts.overdueRefunds = checks.overdue.length;
       for (const p of req.providers)
         manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
-      await saveProgress(env, runId, manifest, counts);
+      await saveProgress(db.db, runId, manifest, counts);
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // Recording the failure can fail too (the database that broke the stage is often the reason): that must not
       // replace the run's own error. The next run closes the record as interrupted.
-      const unrecorded = await saveProgress(env, runId, manifest, counts, {
+      const unrecorded = await saveProgress(db.db, runId, manifest, counts, {
         status: 'failed',
         error: message,
         finished_at: new Date(),
@@ -193,7 +193,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         range: req.range,
       });
     }
-    await saveProgress(env, runId, manifest, counts, {
+    await saveProgress(db.db, runId, manifest, counts, {
       status: 'succeeded',
       finished_at: new Date(),
       report_path: reportPath,
@@ -230,62 +230,6 @@ function notedFiles(provider: ProviderName, out: FetchOutcome): NotedFile[] {
       });
   }
   return noted;
-}
-
-/** Writes the run's manifest and counts, with `finish` (status, error, end time, report) when it ends. */
-async function saveProgress(
-  env: RunEnv,
-  runId: number,
-  manifest: RunManifest,
-  counts: RunCounts,
-  finish: {
-    status?: 'succeeded' | 'failed';
-    error?: string;
-    finished_at?: Date;
-    report_path?: string | null;
-  } = {},
-): Promise<void> {
-  await env.db.db
-    .updateTable('runs')
-    .set({ ...finish, manifest: JSON.stringify(manifest), counts: JSON.stringify(counts) })
-    .where('id', '=', runId)
-    .execute();
-}
-
-/**
- * We hold the run lock, so any run still marked running was interrupted (SIGKILL, power loss). Its stages were each
- * atomic, so the data is consistent; only its record needs closing.
- */
-async function closeInterruptedRuns(env: RunEnv): Promise<void> {
-  const closed = await env.db.db
-    .updateTable('runs')
-    .set({
-      status: 'failed',
-      error: 'interrupted (the process ended before the run finished)',
-      finished_at: sql<Date>`now()`,
-    })
-    .where('status', '=', 'running')
-    .returning('id')
-    .execute();
-  if (closed.length > 0) env.log.warn({ runs: closed.map((r) => r.id) }, 'closed runs that were interrupted');
-}
-
-/** Rejected lines of the loaded files of the range, and of those this run loaded (late files of other dates). */
-async function rejectedLinesOf(env: RunEnv, req: RunRequest, runId: number): Promise<number> {
-  const row = await env.db.db
-    .selectFrom('rejected_lines as r')
-    .innerJoin('settlement_files as f', 'f.id', 'r.file_id')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('f.provider', 'in', req.providers)
-    .where((eb) =>
-      eb.or([
-        eb('f.run_id', '=', runId),
-        eb.and([eb('f.settlement_date', '>=', req.range.from), eb('f.settlement_date', '<=', req.range.to)]),
-      ]),
-    )
-    .where('f.status', '=', 'loaded')
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
 }
 
 /** `fn` for every provider at once (see allOrAbort), results in provider order. */
