@@ -15,6 +15,11 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v);
 
 export type Db = Kysely<Database>;
 
+// Dates and timestamps are parsed from their text form, which follows the session's DateStyle: a server or role set
+// to `DateStyle = 'SQL, DMY'` (or German) sends '21/11/2026', which the date parser above would pass on as is and
+// the timestamp parser cannot read at all. Every session of ours uses the ISO styles, whatever the DBA's default.
+const SESSION_STYLES = `set datestyle = 'ISO, MDY'; set intervalstyle = 'postgres'`;
+
 export interface DbHandle {
   db: Db;
   pool: pg.Pool;
@@ -28,6 +33,12 @@ export function connect(url: string, opts: { max?: number; applicationName?: str
     max: opts.max ?? 6,
     application_name: opts.applicationName ?? 'payrecon',
     connectionTimeoutMillis: 15_000,
+    // pg-pool awaits the promise before it hands the new client out (its typings say void): the styles hold from
+    // the session's first statement on, and a session that cannot take them is ended and its connect fails.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    onConnect: async (client: pg.ClientBase) => {
+      await client.query(SESSION_STYLES);
+    },
   });
   // A client whose connection breaks (the server stopped or restarted) must not crash the process with an
   // unhandled 'error' event; the next query on it reports the failure. The pool listens only to idle clients, so

@@ -1,9 +1,11 @@
+// Sessions read dates and timestamps in ISO form whatever DateStyle the server, database or role defaults to.
 // A connection that breaks under a checked-out client (the server stopped, or ended the session) is reported by the
 // next query on it, and never crashes the process with an unhandled 'error' event. Run in a process of its own,
 // over the build, since a crash is what is tested.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { connect } from '../../src/db/connect.js';
 import { testDbPerSuite } from '../helpers/db.js';
 
 const db = testDbPerSuite();
@@ -41,5 +43,30 @@ describe('connect', () => {
     );
     expect(r.out).toMatch(/^failed: .+\nsurvived\n$/);
     expect(r.code).toBe(0);
+  });
+});
+
+describe('session styles', () => {
+  const styled = testDbPerSuite();
+
+  it('reads dates and timestamps whatever DateStyle and IntervalStyle the database defaults to', async () => {
+    await styled.pool.query(
+      `alter database ${styled.name} set datestyle = 'SQL, DMY'; alter database ${styled.name} set intervalstyle = 'sql_standard'`,
+    );
+    const handle = connect(styled.url);
+    try {
+      const q = `select date '2026-11-21' as d, timestamptz '2026-11-21 10:00:00+00' as t, interval '1 day 2 hours' as i`;
+      // Through the pool as Kysely uses it, and on a client checked out for a transaction or a lock.
+      const { rows } = await handle.pool.query<{ d: string; t: Date; i: unknown }>(q);
+      const client = await handle.pool.connect();
+      const held = await client.query<{ d: string; t: Date }>(q).finally(() => client.release());
+      for (const row of [rows[0], held.rows[0]]) {
+        expect(row?.d).toBe('2026-11-21');
+        expect(row?.t.toISOString()).toBe('2026-11-21T10:00:00.000Z');
+      }
+      expect(JSON.stringify(rows[0]?.i)).toBe('{"days":1,"hours":2}');
+    } finally {
+      await handle.close();
+    }
   });
 });
