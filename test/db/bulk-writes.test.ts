@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/db/connect.js';
 import { refreshTables } from '../../src/db/maintenance.js';
 import { mayWriteWithoutRowTriggers, withoutRowTriggers, type RunSql } from '../../src/db/row-triggers.js';
 import { testDbPerSuite } from '../helpers/db.js';
@@ -121,5 +122,29 @@ describe('refreshing tables after a bulk write', () => {
     }
     expect(now.pages).toBeGreaterThan(0);
     expect(now.visible).toBe(now.pages);
+  });
+
+  it('names the tables a role that may write but not vacuum them leaves to autovacuum, and what to grant', async () => {
+    const name = `bw_writer_${Date.now()}`;
+    // What a run needs; not ALL, which includes MAINTAIN from PostgreSQL 17 on.
+    await tdb.pool.query(
+      `create role ${name} login password 'bw'; grant select, insert, update, delete on bw_child, bw_parent to ${name}`,
+    );
+    const url = new URL(tdb.url);
+    url.username = name;
+    url.password = 'bw';
+    const writer = connect(url.toString());
+    try {
+      const lines: string[] = [];
+      const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) });
+      await refreshTables(writer.db, ['bw_parent', 'bw_child'], log);
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0]!) as { tables: string[]; msg: string };
+      expect(line.tables.sort()).toEqual(['bw_child', 'bw_parent']);
+      expect(line.msg).toMatch(/may not VACUUM or ANALYZE.*stale statistics.*owner.*MAINTAIN/);
+    } finally {
+      await writer.close();
+      await tdb.pool.query(`revoke all on bw_child, bw_parent from ${name}; drop role ${name}`);
+    }
   });
 });
