@@ -32,6 +32,11 @@ export async function acquireAdvisoryLock(
 ): Promise<HeldLock> {
   const client = await pool.connect();
   try {
+    // This session stays idle for as long as the work it guards lasts: a DBA's idle_session_timeout (PostgreSQL
+    // 14+, often set per role) would end it, and with it the lock, part way through every long run.
+    await client.query(
+      `select set_config('idle_session_timeout', '0', false) from pg_settings where name = 'idle_session_timeout'`,
+    );
     const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [key]);
     if (!rows[0]?.ok) {
       const holder = await client.query<{ pid: number; since: Date }>(

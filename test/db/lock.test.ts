@@ -1,0 +1,23 @@
+// The run lock's session outlives the idle periods of the work it guards.
+import { describe, expect, it } from 'vitest';
+import { connect } from '../../src/db/connect.js';
+import { acquireRunLock, runLockHeld } from '../../src/db/lock.js';
+import { testDbPerSuite } from '../helpers/db.js';
+
+const tdb = testDbPerSuite();
+
+describe('advisory locks', () => {
+  it('are kept through a wait longer than the idle_session_timeout the database sets', async () => {
+    await tdb.pool.query(`alter database ${tdb.name} set idle_session_timeout = '200ms'`);
+    const handle = connect(tdb.url);
+    const lock = await acquireRunLock(handle.pool, 'a test run');
+    await new Promise((r) => setTimeout(r, 800));
+    const lost = lock.lost.aborted;
+    const held = await runLockHeld(tdb.db);
+    await lock.release();
+    await handle.close();
+    expect(lost).toBe(false);
+    expect(held).toBe(true);
+    expect(await runLockHeld(tdb.db)).toBe(false);
+  });
+});
