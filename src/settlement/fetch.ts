@@ -175,8 +175,12 @@ export async function fetchSettlement(
           // Loads already under way finish (each commits on its own) before the stage reports the interruption.
           const rest = await Promise.allSettled(inFlight.splice(0));
           const committed = done + rest.filter((r) => r.status === 'fulfilled' && r.value !== null).length;
+          // Why it stopped (SIGTERM, the run lock lost, the other provider failing) belongs in the run's error.
+          const reason: unknown = ctx.signal.reason;
+          const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
           throw new RunFailedError(
-            `fetch interrupted after ${committed} of ${wanted.length} files of ${provider}`,
+            `fetch interrupted after ${committed} of ${wanted.length} files of ${provider}${why}`,
+            { cause: reason },
           );
         }
         done++;

@@ -501,7 +501,7 @@ describe('fetch from a local folder', () => {
       close: () => local.close(),
       download: async (...args: Parameters<LocalFolderSource['download']>) => {
         const got = await local.download(...args);
-        if (++downloads === 1) interrupt.abort();
+        if (++downloads === 1) interrupt.abort(new Error('interrupted by SIGTERM'));
         return got;
       },
     };
@@ -513,7 +513,9 @@ describe('fetch from a local folder', () => {
       { source },
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunFailedError);
-    expect((err as Error).message).toMatch(/interrupted after 1 of 3 files/);
+    expect((err as Error).message).toMatch(
+      /interrupted after 1 of 3 files of payunity: interrupted by SIGTERM$/,
+    );
     const files = await db.db
       .selectFrom('settlement_files')
       .select(['file_name', 'status'])
