@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import { DatabaseError } from '../shared/errors.js';
+import { TOOL_VERSION } from '../shared/version.js';
 import type { Db } from './connect.js';
 
 // migrations/ sits two levels above this file both in the sources (src/db) and in the build (dist/src/db).
@@ -40,6 +41,13 @@ export async function migrateToLatest(db: Db, dir = MIGRATIONS_DIR): Promise<Mig
   });
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
   if (error) {
+    // A migration on record that this version does not ship: a newer payrecon migrated this database.
+    const unknown = /previously executed migration (\S+) is missing/.exec((error as Error).message)?.[1];
+    if (unknown)
+      throw new DatabaseError(
+        `the database was migrated by a newer payrecon (its migration ${unknown} is not one of this version's ${TOOL_VERSION}): use that version, or a later one`,
+        { cause: error },
+      );
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new DatabaseError(
       `migration ${failed ?? ''} failed: ${(error as Error).message}`.replace('  ', ' '),
