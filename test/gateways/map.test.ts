@@ -69,6 +69,17 @@ describe('PayUnity mapping', () => {
     });
   });
 
+  it('refuses an amount or currency that is not a string, and an empty id, naming the record', () => {
+    expect(() => mapPayunityRecord(rec({ amount: 92 }))).toThrow(
+      `payunity record ${'a'.repeat(32)} (DB): amount 92 is a number, not a string`,
+    );
+    expect(() => mapPayunityRecord(rec({ currency: 978 }))).toThrow(
+      `payunity record ${'a'.repeat(32)} (DB): currency 978 is a number, not a string`,
+    );
+    expect(() => mapPayunityRecord(rec({ id: '' }))).toThrow(/record without id, paymentType or timestamp/);
+    expect(() => mapPayunityRecord(rec({ id: '  ' }))).toThrow(GatewayError);
+  });
+
   it('groups result codes as OPPWA documents them', () => {
     expect(
       ['000.000.000', '000.100.112', '000.300.000', '000.600.000', '000.400.110'].map(statusFromResultCode),

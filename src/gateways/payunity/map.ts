@@ -87,14 +87,19 @@ export function formatOppwaQueryTime(d: Date): string {
 function isRecord(v: unknown): v is OppwaRecord {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
-  return typeof r.id === 'string' && typeof r.paymentType === 'string' && typeof r.timestamp === 'string';
+  return (
+    typeof r.id === 'string' &&
+    r.id.trim() !== '' &&
+    typeof r.paymentType === 'string' &&
+    typeof r.timestamp === 'string'
+  );
 }
 
 /** One OPPWA record to our domain type. Throws GatewayError naming the record when it is unusable. */
 export function mapPayunityRecord(raw: unknown): GatewayTransaction {
   if (!isRecord(raw))
     throw new GatewayError(
-      `payunity returned a record without id, paymentType or timestamp: ${JSON.stringify(raw).slice(0, 200)}`,
+      `payunity returned a record without id, paymentType or timestamp (or with an empty id): ${JSON.stringify(raw).slice(0, 200)}`,
       'payunity',
     );
   const kind = kindOf(raw.paymentType);
@@ -104,6 +109,13 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
   // Amounts of non-money records (3D with the pseudo-currency OPS, RI…) mean nothing and are not kept.
   if (sign !== undefined && raw.amount !== undefined && raw.amount !== '' && raw.currency) {
     try {
+      // OPPWA writes amounts and currencies as strings; a JSON number may already have lost digits, and is refused.
+      for (const [field, value] of [
+        ['amount', raw.amount],
+        ['currency', raw.currency],
+      ] as const)
+        if (typeof value !== 'string')
+          throw new MoneyFormatError(`${field} ${JSON.stringify(value)} is a ${typeof value}, not a string`);
       // "56.00" for JPY is how OPPWA writes it; a non-zero extra decimal is bad data, never rounded.
       const minor = parseMajorToMinor(raw.amount, raw.currency, { allowTrailingZeroDecimals: true });
       if (minor < 0) throw new MoneyFormatError(`negative amount "${raw.amount}"`);
