@@ -1,5 +1,6 @@
 // Ordered page prefetching: keeps up to `ahead` page requests in flight and yields pages in order, so a pull is
 // as fast as the gateway allows while memory stays bounded by `ahead` pages.
+import { GatewayError } from '../shared/errors.js';
 
 /**
  * Pages 1..count (or until `isLast` says so when count is unknown), fetched up to `ahead` at a time.
@@ -35,4 +36,25 @@ export async function* orderedPages<T>(
     // Speculative or abandoned requests still settle; their results are dropped.
     await Promise.allSettled(inFlight);
   }
+}
+
+/** Pages in a row that bring only records already received before a pull calls the gateway's paging stuck. */
+export const MAX_STALE_PAGES = 10;
+
+/**
+ * Counts pages that held records but none new (all seen earlier in the window). A gateway whose paging does not
+ * advance (it repeats a page and still says there is more) would otherwise be read for ever; `describe` says where.
+ */
+export function stalePages(provider: string, describe: () => string): (held: number, fresh: number) => void {
+  let inARow = 0;
+  return (held, fresh) => {
+    inARow = held > 0 && fresh === 0 ? inARow + 1 : 0;
+    if (inARow >= MAX_STALE_PAGES)
+      throw new GatewayError(
+        `${provider}: ${MAX_STALE_PAGES} pages in a row (${describe()}) held only records already received in ` +
+          'this window, and the gateway still said there were more: its paging does not advance; stopped rather ' +
+          'than read for ever (run again later; if it persists, ask the gateway)',
+        provider,
+      );
+  };
 }

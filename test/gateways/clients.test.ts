@@ -117,6 +117,22 @@ describe('PayUnity client', () => {
     expect((await pullAll(client('payunity'), empty)).txns).toEqual([]);
   });
 
+  it('stops, naming the page, when the paging does not advance instead of reading for ever', async () => {
+    let requests = 0;
+    const record = data.payunity.find((r) => r.paymentType === 'DB')!;
+    const stuck: typeof fetch = () => {
+      requests++;
+      const body = { result: { code: '000.000.100' }, pages: 1_000_000_000, records: [record] };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    };
+    const err = await pullAll(client('payunity', config, stuck), DAY1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as Error).message).toMatch(
+      /^payunity: 10 pages in a row \(\/v3\/query up to page 11 of 1000000000 of the day from 2026-11-02T00:00:00\.000Z\) held only records already received/,
+    );
+    expect(requests).toBeLessThan(20); // the pages fetched ahead, no more
+  });
+
   it('looks up by id (unknown -> []), and brings the payment a chargeback references', async () => {
     const c = client('payunity');
     const db = data.payunity.find((r) => r.paymentType === 'DB')!;
@@ -295,6 +311,21 @@ describe('UseePay client', () => {
       const o = intents.find((x) => x.id === t.transactionId)!;
       expect(t.amountMinor).toBe(Math.round(Number(o.captured_amount ?? o.amount) * 100));
     }
+  });
+
+  it('stops, naming the page, when has_more never ends and no page brings anything new', async () => {
+    let requests = 0;
+    const stuck: typeof fetch = () => {
+      requests++;
+      const body = { items: [data.useepay.intents[0]], has_more: true };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    };
+    const err = await pullAll(client('useepay', config, stuck), DAY1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as Error).message).toMatch(
+      /^useepay: 10 pages in a row \(payment_intents up to page_num 10 of the day from 2026-11-02T00:00:00\.000Z\) held only records already received/,
+    );
+    expect(requests).toBeLessThan(20);
   });
 
   it('accepts lists wrapped in `data` as well as `items`', async () => {

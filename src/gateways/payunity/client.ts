@@ -3,7 +3,7 @@ import type { PayunityConfig } from '../../config/schema.js';
 import { GatewayError } from '../../shared/errors.js';
 import { currencyExponent, formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps } from '../http.js';
-import { orderedPages } from '../pages.js';
+import { orderedPages, stalePages } from '../pages.js';
 import { recordTexts } from '../record-texts.js';
 import type {
   GatewayClient,
@@ -80,12 +80,16 @@ export class PayunityClient implements GatewayClient {
       const rest = orderedPages(2, pages - 1, this.config.pull.concurrency, (n) =>
         this.queryPage(w, n, signal),
       );
+      let pageNo = 1;
+      const stale = stalePages(
+        'payunity',
+        () => `/v3/query up to page ${pageNo} of ${pages} of the day from ${w.from.toISOString()}`,
+      );
       for await (const page of rest) {
-        yield {
-          endpoint: PAYUNITY_QUERY_ENDPOINT,
-          window: w,
-          records: mapPayunityRecords(page.records, seen, page.texts),
-        };
+        pageNo++;
+        const records = mapPayunityRecords(page.records, seen, page.texts);
+        stale(page.records.length, records.length);
+        yield { endpoint: PAYUNITY_QUERY_ENDPOINT, window: w, records };
       }
     }
   }

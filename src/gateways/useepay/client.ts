@@ -3,7 +3,7 @@ import type { UseepayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../shared/errors.js';
 import { formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps, type HttpResponse } from '../http.js';
-import { orderedPages } from '../pages.js';
+import { orderedPages, stalePages } from '../pages.js';
 import { recordTexts } from '../record-texts.js';
 import type {
   GatewayClient,
@@ -80,7 +80,13 @@ export class UseepayClient implements GatewayClient {
           (n) => this.list(endpoint, { ...query, page_num: n }, signal),
           (p) => !p.hasMore || p.items.length === 0,
         );
+        let pageNum = -1;
+        const stale = stalePages(
+          'useepay',
+          () => `${endpoint} up to page_num ${pageNum} of the day from ${w.from.toISOString()}`,
+        );
         for await (const page of pages) {
+          pageNum++;
           const records: GatewayTransaction[] = [];
           for (let i = 0; i < page.items.length; i++) {
             const t = map(page.items[i]);
@@ -89,6 +95,7 @@ export class UseepayClient implements GatewayClient {
             seen.add(t.transactionId);
             records.push(t);
           }
+          stale(page.items.length, records.length);
           yield { endpoint, window: w, records };
         }
       }
