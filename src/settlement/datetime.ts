@@ -109,6 +109,8 @@ export interface DateParts {
   offsetMinutes: number | null;
 }
 
+const MAX_OFFSET_MINUTES = 18 * 60;
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function isDigit(code: number): boolean {
@@ -146,7 +148,10 @@ function walk(segments: readonly Segment[], text: string, start: number, r: Date
       }
       const m = /^([+-])(\d{2}):?(\d{2})?/.exec(text.slice(pos, pos + 6));
       if (!m) return -1;
-      r.offsetMinutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? '0'));
+      const minutes = Number(m[2]) * 60 + Number(m[3] ?? '0');
+      // No zone is further from UTC than 18 hours (ISO 8601 practice, java.time's bound); +99:00 is not an offset.
+      if (Number(m[3] ?? '0') > 59 || minutes > MAX_OFFSET_MINUTES) return -1;
+      r.offsetMinutes = (m[1] === '-' ? -1 : 1) * minutes;
       pos += m[0].length;
     } else {
       const after = walk(seg.segments, text, pos, r);
@@ -186,10 +191,13 @@ export function parseDate(p: CompiledPattern, text: string): string | null {
   return `${r.year}-${pad2(r.month)}-${pad2(r.day)}`;
 }
 
-/** A moment as epoch milliseconds; a naive value is read as wall time in `timeZone`. Null when invalid. */
+/**
+ * A moment as epoch milliseconds; a naive value is read as wall time in `timeZone`. Null when invalid, and for a year
+ * before 1000 as for dates: Date.UTC reads years 0-99 as 1900-1999, so "0001-01-01" would silently become 1901.
+ */
 export function parseTimestamp(p: CompiledPattern, text: string, timeZone: string): number | null {
   const r = parseParts(p, text);
-  if (!r) return null;
+  if (!r || r.year < 1000) return null;
   const wall = Date.UTC(r.year, r.month - 1, r.day, r.hour, r.minute, r.second, r.ms);
   if (r.offsetMinutes !== null) return wall - r.offsetMinutes * 60_000;
   if (timeZone === 'UTC') return wall;

@@ -27,7 +27,14 @@ describe('date patterns', () => {
     );
     expect(parseTimestamp(iso, '2026-11-20T09:15:02+01:00', 'UTC')).toBe(Date.parse('2026-11-20T08:15:02Z'));
     expect(parseTimestamp(iso, '2026-11-20T25:15:02Z', 'UTC')).toBeNull();
+    expect(parseTimestamp(iso, '2026-11-20T09:15:02-18:00', 'UTC')).toBe(Date.parse('2026-11-21T03:15:02Z'));
+    expect(parseTimestamp(iso, '2026-11-20T09:15:02+99:00', 'UTC')).toBeNull();
+    expect(parseTimestamp(iso, '2026-11-20T09:15:02+01:60', 'UTC')).toBeNull();
     const naive = compilePattern('yyyy-MM-dd HH:mm:ss');
+    // Years before 1000 are refused as for dates (Date.UTC would read 0001 as 1901).
+    expect(parseTimestamp(naive, '0001-01-01 10:00:00', 'UTC')).toBeNull();
+    expect(parseTimestamp(naive, '0000-01-01 10:00:00', 'Europe/Berlin')).toBeNull();
+    expect(parseTimestamp(naive, '1000-01-01 10:00:00', 'UTC')).toBe(Date.parse('1000-01-01T10:00:00Z'));
     expect(parseTimestamp(naive, '2026-03-29 01:30:00', 'Europe/Berlin')).toBe(
       Date.parse('2026-03-29T00:30:00Z'),
     );
