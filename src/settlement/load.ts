@@ -237,8 +237,22 @@ function fileValues(input: LoadInput): unknown[] {
   ];
 }
 
+/** Longest reason kept for a file refused whole; the file itself is in the archive. */
+const MAX_REASON = 1000;
+
+/**
+ * The reason as PostgreSQL text can hold it and a log line can carry it. Reasons quote the file (its header), and a
+ * file refused for being unreadable is exactly one that may hold NUL characters (UTF-16 read as UTF-8) or be one
+ * huge line (CR line ends): stored as is, the insert itself failed and took the whole fetch down with it.
+ */
+function storableReason(reason: string): string {
+  const visible = reason.replaceAll('\u0000', '\\0');
+  return visible.length > MAX_REASON ? visible.slice(0, MAX_REASON - 1) + '…' : visible;
+}
+
 /** A file rejected whole: recorded, with nothing of it loaded, and reported by every fetch that reads it again. */
-async function recordRejected(client: pg.PoolClient, input: LoadInput, reason: string): Promise<LoadOutcome> {
+async function recordRejected(client: pg.PoolClient, input: LoadInput, why: string): Promise<LoadOutcome> {
+  const reason = storableReason(why);
   await client.query('begin');
   const r = await client.query<{ id: number }>(
     `insert into settlement_files (${FILE_COLUMNS}, status, reject_reason)

@@ -469,6 +469,9 @@ describe('fetch from a local folder', () => {
       encoding: 'latin1',
     });
     writeFile(dir, 'useepay_settlement_5_2026-11-21.csv', USEEPAY_EXAMPLE.replace(',fee,', ',fees,'));
+    // UTF-16 without a BOM is valid UTF-8 full of NULs; CR line ends make the whole file one "header" line.
+    writeFile(dir, 'useepay_settlement_6_2026-11-21.csv', USEEPAY_EXAMPLE, { encoding: 'utf16le' });
+    writeFile(dir, 'useepay_settlement_7_2026-11-21.csv', USEEPAY_EXAMPLE.replaceAll('\n', '\r').repeat(50));
     const out = await fetchSettlement(s.ctx, 'useepay', DAY);
     const by = Object.fromEntries(out.files.map((f) => [f.name.slice(19, 20), f]));
     expect(by['1']).toMatchObject({ status: 'loaded', loaded: 2 });
@@ -479,6 +482,9 @@ describe('fetch from a local folder', () => {
       status: 'rejected',
       reason: expect.stringMatching(/names a column the file does not have \(fee: "fee"\)/),
     });
+    expect(by['6']).toMatchObject({ status: 'rejected', reason: expect.stringContaining('s\\0e\\0t\\0') });
+    expect(by['7']).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/names a column/) });
+    expect(by['7']!.reason!.length).toBeLessThanOrEqual(1000);
   });
 
   it('stops between files when the run is interrupted, keeping what was committed', async () => {
