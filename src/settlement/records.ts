@@ -20,12 +20,23 @@ export interface RawRecord {
 /** A quoted field may span lines; beyond this many a missing closing quote is reported instead of swallowing the file. */
 const MAX_RECORD_LINES = 50;
 
+/**
+ * A physical line longer than this is rejected unread: settlement lines are a few hundred characters, and a line
+ * without end (a file of one 100 MB line, a gzip bomb without newlines) would otherwise be buffered whole, and
+ * searched for its end again on every chunk, so memory and time grew with it without bound.
+ */
+export const MAX_LINE_CHARS = 1 << 20;
+/** How much of an overlong line is kept as its raw text. */
+const OVERLONG_RAW_CHARS = 1000;
+
 export class RecordSplitter {
   private rest = '';
   private lineNo = 0;
   private pending: string[] = [];
   private pendingStart = 0;
   private pendingQuotes = 0;
+  /** Inside an overlong line: its text is dropped up to its end. */
+  private skipping = false;
 
   constructor(
     private readonly delimiter: string,
@@ -35,6 +46,12 @@ export class RecordSplitter {
 
   push(text: string): void {
     let start = 0;
+    if (this.skipping) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      this.skipping = false;
+      start = nl + 1;
+    }
     let buf = this.rest.length > 0 ? this.rest + text : text;
     for (;;) {
       const nl = buf.indexOf('\n', start);
@@ -45,6 +62,25 @@ export class RecordSplitter {
     }
     this.rest = start < buf.length ? buf.slice(start) : '';
     buf = '';
+    if (this.rest.length > MAX_LINE_CHARS) {
+      // Its end is not here yet: reject it now and drop the rest of it as it comes.
+      this.overlong(this.rest);
+      this.rest = '';
+      this.skipping = true;
+    }
+  }
+
+  /** Rejects a line longer than MAX_LINE_CHARS, keeping only its beginning as raw text. */
+  private overlong(text: string): void {
+    if (this.pending.length > 0) this.flushUnterminated();
+    const raw = text.slice(0, OVERLONG_RAW_CHARS) + '…';
+    this.lineNo++;
+    this.onRecord({
+      lineNo: this.lineNo,
+      raw,
+      fields: null,
+      error: `line longer than ${MAX_LINE_CHARS} characters: not read`,
+    });
   }
 
   end(): void {
@@ -57,6 +93,7 @@ export class RecordSplitter {
   }
 
   private line(text: string): void {
+    if (text.length > MAX_LINE_CHARS) return this.overlong(text);
     this.lineNo++;
     if (this.pending.length > 0) {
       this.pending.push(text);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePattern, parseDate, parseTimestamp } from '../../src/settlement/datetime.js';
 import { luhnValid, maskCardNumbers } from '../../src/shared/card-mask.js';
-import { RecordSplitter, type RawRecord } from '../../src/settlement/records.js';
+import { MAX_LINE_CHARS, RecordSplitter, type RawRecord } from '../../src/settlement/records.js';
 import { unsafeNameReason } from '../../src/sources/names.js';
 import { sshFingerprint } from '../../src/sources/sftp.js';
 
@@ -93,6 +93,20 @@ describe('record splitting', () => {
       [6, '"un,closed', null],
     ]);
     expect(recs[3]!.error).toMatch(/quoted field not closed/);
+  });
+
+  it('rejects a line longer than MAX_LINE_CHARS without keeping it, and numbers the lines after it', () => {
+    const chunk = 'x'.repeat(1 << 18);
+    const long = Array.from({ length: (MAX_LINE_CHARS >> 18) * 3 }, () => chunk);
+    const recs = split(['a,b\n', ...long, '\n1,2\n', 'y'.repeat(MAX_LINE_CHARS + 1), '\n3,4']);
+    expect(recs.map((r) => [r.lineNo, r.raw.length, r.fields])).toEqual([
+      [1, 3, ['a', 'b']],
+      [2, 1001, null],
+      [3, 3, ['1', '2']],
+      [4, 1001, null],
+      [5, 3, ['3', '4']],
+    ]);
+    expect(recs[1]!.error).toBe(`line longer than ${MAX_LINE_CHARS} characters: not read`);
   });
 
   it('reports a malformed quoted record and carries on', () => {
