@@ -34,6 +34,13 @@ export type Layout = Record<CanonicalColumnName, number> & { extra: Record<strin
 
 const CURRENCY = /^[A-Z]{3}$/;
 
+/**
+ * Longest id or reference a line may carry. Gateway ids are 19 to 32 characters and order references rarely pass
+ * 64; the merchant reference is in a btree index, whose entries cannot exceed 2704 bytes: a longer one made the
+ * COPY fail, and with it the file, the fetch and the run. 500 characters stay below that in any UTF-8.
+ */
+export const MAX_ID_CHARS = 500;
+
 // byKind files write every amount as a positive number; the sign follows from what the line is.
 const KIND_SIGN: Record<SettlementKind, number> = {
   payment: 1,
@@ -120,6 +127,17 @@ export function convertRecord(
 
   const transactionId = text(fields, layout.transactionId) || null;
   const paymentId = text(fields, layout.paymentId) || (kind === 'payment' ? transactionId : null);
+  const batchId = text(fields, layout.batchId) || null;
+  const merchantReference = text(fields, layout.merchantReference) || null;
+  for (const [what, value] of [
+    ['transaction id', transactionId],
+    ['payment id', paymentId],
+    ['merchant reference', merchantReference],
+    ['batch id', batchId],
+  ] as const) {
+    if (value !== null && value.length > MAX_ID_CHARS)
+      return { ok: false, reason: `${what} longer than ${MAX_ID_CHARS} characters` };
+  }
   return {
     ok: true,
     line: {
@@ -134,8 +152,8 @@ export function convertRecord(
       feeMinor,
       netMinor,
       raw,
-      batchId: text(fields, layout.batchId) || null,
-      merchantReference: text(fields, layout.merchantReference) || null,
+      batchId,
+      merchantReference,
     },
   };
 }

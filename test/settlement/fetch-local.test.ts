@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -194,12 +195,15 @@ describe('fetch from a local folder', () => {
       '2026-11-21,B1,payment,p8,p8,5500005555555559,2026-11-20T09:15:02Z,USD,1.00,x,1.00',
       '2026-11-21,B1,payment,p9,p9,"ORD,9",2026-11-20T09:15:02Z,JPY,500,0,500',
       '2026-11-21,B1,payment,p10,p10,ORD-10,2026-11-20 09:15:02,USD,1.00,0.00,1.00',
+      // A reference too long for its index used to fail the whole file's COPY; an overlong id is refused alike.
+      `2026-11-21,B1,payment,,,${randomBytes(8000).toString('base64')},2026-11-20T09:15:02Z,USD,1.00,0.00,1.00`,
+      `2026-11-21,B1,payment,${'9'.repeat(501)},p13,ORD-13,2026-11-20T09:15:02Z,USD,1.00,0.00,1.00`,
     ].join('\r\n');
     writeFile(path.join(s.inbox, 'useepay'), 'useepay_settlement_500000000007245_2026-11-21.csv', content);
     const out = await fetchSettlement(s.ctx, 'useepay', DAY);
-    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 8 }]);
+    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 10 }]);
     expect(out.loadedLines).toBe(2);
-    expect(out.rejectedLines).toBe(8);
+    expect(out.rejectedLines).toBe(10);
     const fileId = out.files[0]!.fileId!;
     const loaded = await linesOf(fileId);
     expect(
@@ -226,6 +230,8 @@ describe('fetch from a local folder', () => {
       [8, 'expected 11 columns, found 9'],
       [9, expect.stringMatching(/fee: amount "x" is not a decimal number/)],
       [11, expect.stringMatching(/invalid transaction time/)],
+      [12, 'merchant reference longer than 500 characters'],
+      [13, 'transaction id longer than 500 characters'],
     ]);
     expect(rejected.find((r) => r.line_no === 9)!.raw).toContain('550000******5559');
     expect(rejected.some((r) => r.raw.includes('5500005555555559'))).toBe(false);
