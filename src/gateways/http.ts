@@ -6,6 +6,7 @@ import type { Logger } from '../shared/log.js';
 import { RefundUnknownError } from './types.js';
 import { Limiter } from '../shared/concurrent.js';
 import {
+  AnswerTooLargeError,
   fetchTransport,
   nodeTransport,
   type FetchFn,
@@ -234,6 +235,13 @@ export class HttpClient {
       res = await this.send(url, { method, headers, body: post?.body, signal: combined, reuse: !post });
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
+      // Not retried: the same request brings the same answer. (After a POST, what happened is unknown: below.)
+      if (e instanceof AnswerTooLargeError && !post)
+        throw new GatewayError(
+          `${this.opts.provider} GET ${new URL(url).pathname}: ${e.message}`,
+          this.opts.provider,
+          { cause: e },
+        );
       if (timeout.aborted)
         throw new Transient('timeout', `timeout after ${this.opts.timeoutMs} ms`, undefined, { cause: e });
       const code = errorCode(e);

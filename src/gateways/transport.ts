@@ -88,13 +88,33 @@ export const nodeTransport: Transport = (url, req) => {
   });
 };
 
+/**
+ * The most an answer may hold, decoded. A page of a hundred records is about 100 KB and a lookup less: an answer
+ * past this is not one the gateways send, and reading it whole (or a compressed one that inflates without end)
+ * would only exhaust memory.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** An answer larger than MAX_ANSWER_BYTES: not read further, and not worth asking for again. */
+export class AnswerTooLargeError extends Error {
+  override name = 'AnswerTooLargeError';
+}
+
 /** The body as text; a connection that ends before the body does rejects (as fetch's text() would). */
 async function readBody(res: http.IncomingMessage, encoding: string | undefined): Promise<string> {
   const decoded = decoder(encoding?.trim().toLowerCase());
   const stream: Readable = decoded ? res.pipe(decoded) : res;
   if (decoded) res.on('error', (e) => decoded.destroy(e));
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  let bytes = 0;
+  for await (const chunk of stream) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > MAX_ANSWER_BYTES) {
+      res.destroy();
+      throw new AnswerTooLargeError(`answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB: not read`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -4,9 +4,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeTransport, type TransportRequest } from '../../src/gateways/transport.js';
+import { HttpClient } from '../../src/gateways/http.js';
+import { RefundUnknownError } from '../../src/gateways/types.js';
+import { GatewayError } from '../../src/shared/errors.js';
+import { silentLogger } from '../../src/shared/log.js';
+import {
+  AnswerTooLargeError,
+  MAX_ANSWER_BYTES,
+  nodeTransport,
+  type TransportRequest,
+} from '../../src/gateways/transport.js';
 
 let server: http.Server;
+const bomb = zlib.gzipSync(Buffer.alloc(200 * 1024 * 1024, 0x20), { level: 9 });
 let base: string;
 /** The client port of each request, by path: which connection it came on. */
 const seen: { path: string; port: number; method: string; body: string }[] = [];
@@ -28,6 +38,20 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-length': '100' });
         res.write('{"partial"');
         setTimeout(() => res.socket?.destroy(), 20);
+      } else if (req.url === '/endless') {
+        // An answer that never ends: 1 MB chunks, for as long as the client reads.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(1024 * 1024, 0x20);
+        const more = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        more();
+      } else if (req.url === '/bomb') {
+        // 200 MB of spaces, gzipped to a few hundred KB.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(bomb);
       } else if (req.url === '/slow') {
         setTimeout(() => res.end('late'), 2000);
       } else {
@@ -90,6 +114,41 @@ describe('nodeTransport', () => {
 
   it('rejects a body cut short instead of returning part of it', async () => {
     await expect(nodeTransport(`${base}/cut`, get())).rejects.toThrow();
+  });
+
+  it('stops reading an answer past MAX_ANSWER_BYTES, compressed or not, and says so', async () => {
+    for (const path of ['/endless', '/bomb']) {
+      const err = await nodeTransport(`${base}${path}`, get(AbortSignal.timeout(20_000))).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(AnswerTooLargeError);
+      expect((err as Error).message).toBe(
+        `answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MB: not read`,
+      );
+    }
+  });
+
+  it('through the client: a read is not retried, a refund POST is unknown (it may have been applied)', async () => {
+    const sleeps: number[] = [];
+    const c = new HttpClient(
+      {
+        provider: 'useepay',
+        baseUrl: base,
+        timeoutMs: 20_000,
+        retries: 3,
+        concurrency: 1,
+        headers: {},
+        credentialHint: 'the key',
+      },
+      { log: silentLogger(), sleep: (ms) => (sleeps.push(ms), Promise.resolve()) },
+    );
+    const before = seen.filter((r) => r.path === '/endless').length;
+    const read = await c.getJson('endless', {}).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(GatewayError);
+    expect((read as Error).message).toBe('useepay GET /endless: answer larger than 64 MB: not read');
+    expect(seen.filter((r) => r.path === '/endless').length - before).toBe(1);
+    expect(sleeps).toEqual([]);
+    await expect(c.postOnce('endless', '{}', 'application/json')).rejects.toBeInstanceOf(RefundUnknownError);
   });
 
   it('rejects promptly when the signal aborts', async () => {
