@@ -68,6 +68,13 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     return { archive, cfg, ctx: stageContext(db, cfg) };
   }
 
+  /** A PayUnity file of 60,000 lines (a few MB: long enough to interrupt) in the server's folder. */
+  function largeFile(name: string, idPrefix: string, money: { amount: string; fee: string; net: string }) {
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i++) lines.push(payunityLine({ id: `${idPrefix}${i}`, ...money }));
+    writeFile(sshd.dataDir, name, payunityFile(lines));
+  }
+
   it('logs in with a key, pins the host key, downloads and loads through the fetch stage', async () => {
     writeFile(
       sshd.dataDir,
@@ -198,11 +205,8 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
   });
 
   it('gives up on a server that stops answering mid-download, reconnects and resumes', async () => {
-    const lines: string[] = [];
-    for (let i = 0; i < 60_000; i++)
-      lines.push(payunityLine({ id: `h${i}`, amount: '10.00', fee: '0.30', net: '9.70' }));
     const name = 'PAYUNITY_SETTLEMENT_H1_20261121.csv';
-    writeFile(sshd.dataDir, name, payunityFile(lines));
+    largeFile(name, 'h', { amount: '10.00', fee: '0.30', net: '9.70' });
     const bytes = readFileSync(path.join(sshd.dataDir, name));
     let received = 0;
     let frozen = 0;
@@ -300,11 +304,8 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
   });
 
   it('gives up after its retries with a SourceError, leaving no partial file and nothing loaded', async () => {
-    const lines: string[] = [];
-    for (let i = 0; i < 60_000; i++)
-      lines.push(payunityLine({ id: `n${i}`, amount: '1.00', fee: '0.00', net: '1.00' }));
     const name = 'PAYUNITY_SETTLEMENT_N1_20261121.csv';
-    writeFile(sshd.dataDir, name, payunityFile(lines));
+    largeFile(name, 'n', { amount: '1.00', fee: '0.00', net: '1.00' });
     const s = config('noretry', { retries: 0 });
     const source = new SftpSource(s.cfg.providers.payunity!.settlement.sftp!, {
       onData: (f) => {
