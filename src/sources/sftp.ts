@@ -34,6 +34,9 @@ export function readPrivateKey(file: string, configKey: string): Buffer {
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_PERMISSION_DENIED = 3;
 
+/** ssh2-sftp-client's code for a stat that found nothing (SFTP status 2, or 4 as servers answer a link loop). */
+const LINK_LEADS_NOWHERE = 'ENOENT';
+
 /** Unanswered keepalives, sent readyTimeoutSeconds / KEEPALIVE_PROBES apart, after which a connection is dead. */
 const KEEPALIVE_PROBES = 3;
 
@@ -89,7 +92,12 @@ export class SftpSource implements SettlementSource {
         if (e.type === 'l') {
           // A symbolic link (some servers publish files this way) is read through: the file it points to is the
           // one downloaded, with that file's size and time. One request per link; plain files need none.
-          const target = await c.stat(remote).catch((err: unknown) => err as Error);
+          // Only a link that leads nowhere is skipped (the library reports it, and a loop, as ENOENT); any other
+          // failure, the connection dropping under the request above all, fails the listing and is retried.
+          const target = await c.stat(remote).catch((err: unknown) => {
+            if ((err as { code?: unknown }).code === LINK_LEADS_NOWHERE) return err as Error;
+            throw err;
+          });
           if (target instanceof Error) {
             this.opts.log?.warn(
               { source: this.description, file: printableName(e.name), reason: target.message },

@@ -14,7 +14,8 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import SftpClient from 'ssh2-sftp-client';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SftpConfig } from '../../src/config/schema.js';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
 import { oneLine } from '../../src/cli/exit-codes.js';
@@ -258,6 +259,35 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       ]);
       expect(warnings).toMatchObject([{ file: 'PAYUNITY_SETTLEMENT_L2_20261121.csv' }]);
     } finally {
+      await source.close();
+    }
+  });
+
+  it('retries a listing whose look through a symbolic link fails for another reason than a missing target', async () => {
+    const dir = path.posix.join(sshd.dataDir, 'links-retry');
+    const real = writeFile(
+      path.posix.join(sshd.dataDir, 'published-retry'),
+      'PAYUNITY_SETTLEMENT_R1_20261121.csv',
+      payunityFile([payunityLine({ id: 'r1', amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
+    mkdirSync(dir);
+    symlinkSync(real, path.join(dir, 'PAYUNITY_SETTLEMENT_R1_20261121.csv'));
+    // The connection drops under the first stat, as ssh2 reports a request it will get no answer to.
+    const stat = vi
+      .spyOn(SftpClient.prototype, 'stat')
+      .mockRejectedValueOnce(
+        Object.assign(new Error('_xstat: No response from server'), { code: 'ERR_GENERIC_CLIENT' }),
+      );
+    const warnings: unknown[] = [];
+    const source = new SftpSource(sftpCfg({ remoteDir: dir }), {
+      log: { warn: (o: unknown) => warnings.push(o) } as unknown as Logger,
+    });
+    try {
+      expect((await source.list()).map((f) => f.name)).toEqual(['PAYUNITY_SETTLEMENT_R1_20261121.csv']);
+      expect(stat).toHaveBeenCalledTimes(2);
+      expect(warnings).toMatchObject([{ what: 'list', attempt: 1 }]);
+    } finally {
+      stat.mockRestore();
       await source.close();
     }
   });
