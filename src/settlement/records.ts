@@ -73,7 +73,7 @@ export class RecordSplitter {
   /** Rejects a line longer than MAX_LINE_CHARS, keeping only its beginning as raw text. */
   private overlong(text: string): void {
     if (this.pending.length > 0) this.flushUnterminated();
-    const raw = text.slice(0, OVERLONG_RAW_CHARS) + '…';
+    const raw = beginningOf(text) + '…';
     this.lineNo++;
     this.onRecord({
       lineNo: this.lineNo,
@@ -152,4 +152,15 @@ function countChar(text: string, ch: string): number {
   let n = 0;
   for (let i = text.indexOf(ch); i >= 0; i = text.indexOf(ch, i + 1)) n++;
   return n;
+}
+
+/**
+ * The first OVERLONG_RAW_CHARS of an overlong line, less any number the cut would split: the raw text is masked
+ * after this, and a card number cut short is no longer one the masking recognises (13 to 19 digits), so its first
+ * digits would be kept in clear.
+ */
+function beginningOf(text: string): string {
+  let end = OVERLONG_RAW_CHARS;
+  if (/^[ -]?\d/.test(text.slice(end, end + 2))) while (end > 0 && /[\d -]/.test(text[end - 1]!)) end--;
+  return text.slice(0, end);
 }

@@ -109,6 +109,18 @@ describe('record splitting', () => {
     expect(recs[1]!.error).toBe(`line longer than ${MAX_LINE_CHARS} characters: not read`);
   });
 
+  it('keeps no number that the cut of an overlong line splits, so that no card number is kept cut short', () => {
+    const card = '4111 1111 1111 1111';
+    const pad = 'x'.repeat(MAX_LINE_CHARS);
+    for (const at of [984, 988, 990, 995]) {
+      const [rec] = split([`${'y'.repeat(at)}${card}${pad}\n`]);
+      expect(rec!.raw).toBe(`${'y'.repeat(at)}…`);
+    }
+    // A number the cut does not split is kept whole (and masked with the rest of the raw text later).
+    const [whole] = split([`${'y'.repeat(900)}${card}${pad}\n`]);
+    expect(whole!.raw).toBe(`${'y'.repeat(900)}${card}${'x'.repeat(100 - card.length)}…`);
+  });
+
   it('reports a malformed quoted record and carries on', () => {
     const recs = split(['a;"b"c;d\ne;f\n'], ';');
     expect(recs[0]).toMatchObject({ lineNo: 1, fields: null, error: expect.stringMatching(/invalid CSV/) });
