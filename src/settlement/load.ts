@@ -4,6 +4,7 @@
 // the table's unique constraint; an advisory lock per remote path serialises two runs loading the same name.
 import type pg from 'pg';
 import { DatabaseError } from '../shared/errors.js';
+import { maskCardNumbers } from '../shared/card-mask.js';
 import { CopySink, mayElideFileCheck } from './copy-sink.js';
 import { FileRejectedError } from './errors.js';
 import { parseSettlementFile } from './parse.js';
@@ -246,7 +247,8 @@ const MAX_REASON = 1000;
  * huge line (CR line ends): stored as is, the insert itself failed and took the whole fetch down with it.
  */
 function storableReason(reason: string): string {
-  const visible = reason.replaceAll('\u0000', '\\0');
+  // A quoted "header" may be data lines (no header, CR line ends), and a line may hold a card number.
+  const visible = maskCardNumbers(reason).replaceAll('\u0000', '\\0');
   return visible.length > MAX_REASON ? visible.slice(0, MAX_REASON - 1) + '…' : visible;
 }
 

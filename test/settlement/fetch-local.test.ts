@@ -478,6 +478,13 @@ describe('fetch from a local folder', () => {
     // UTF-16 without a BOM is valid UTF-8 full of NULs; CR line ends make the whole file one "header" line.
     writeFile(dir, 'useepay_settlement_6_2026-11-21.csv', USEEPAY_EXAMPLE, { encoding: 'utf16le' });
     writeFile(dir, 'useepay_settlement_7_2026-11-21.csv', USEEPAY_EXAMPLE.replaceAll('\n', '\r').repeat(50));
+    // Such a "header" quotes the data lines, and a line may hold a card number: masked in the reason as in raw text.
+    const card = '4111111111111111';
+    writeFile(
+      dir,
+      'useepay_settlement_8_2026-11-21.csv',
+      USEEPAY_EXAMPLE.replace('ORD-2001', card).replaceAll('\n', '\r'),
+    );
     const out = await fetchSettlement(s.ctx, 'useepay', DAY);
     const by = Object.fromEntries(out.files.map((f) => [f.name.slice(19, 20), f]));
     expect(by['1']).toMatchObject({ status: 'loaded', loaded: 2 });
@@ -491,6 +498,16 @@ describe('fetch from a local folder', () => {
     expect(by['6']).toMatchObject({ status: 'rejected', reason: expect.stringContaining('s\\0e\\0t\\0') });
     expect(by['7']).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/names a column/) });
     expect(by['7']!.reason!.length).toBeLessThanOrEqual(1000);
+    expect(by['8']).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringContaining('411111******1111'),
+    });
+    const stored = await db.db
+      .selectFrom('settlement_files')
+      .select('reject_reason')
+      .where('file_name', '=', 'useepay_settlement_8_2026-11-21.csv')
+      .executeTakeFirstOrThrow();
+    expect(`${by['8']!.reason} ${stored.reject_reason}`).not.toContain(card);
   });
 
   it('stops between files when the run is interrupted, keeping what was committed', async () => {
