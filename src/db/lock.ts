@@ -23,6 +23,10 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+/** Puts back the session's own idle_session_timeout (the role's or server's), where the server has one. */
+const RESTORE_IDLE_TIMEOUT = `select set_config('idle_session_timeout', reset_val, false) from pg_settings
+  where name = 'idle_session_timeout'`;
+
 /** Takes the lock or throws LockHeldError (exit 3) saying what was skipped and who holds it. */
 export async function acquireAdvisoryLock(
   pool: pg.Pool,
@@ -50,6 +54,7 @@ export async function acquireAdvisoryLock(
       );
     }
   } catch (e) {
+    await client.query(RESTORE_IDLE_TIMEOUT).catch(() => undefined);
     client.release();
     throw e;
   }
@@ -74,6 +79,8 @@ export async function acquireAdvisoryLock(
       client.off('end', onLost);
       try {
         await client.query('select pg_advisory_unlock($1)', [key]);
+        // The session goes back to the pool: with the DBA's timeout again, like every other session of ours.
+        await client.query(RESTORE_IDLE_TIMEOUT);
         client.release();
       } catch (e) {
         client.release(e as Error);

@@ -15,9 +15,14 @@ describe('advisory locks', () => {
     const lost = lock.lost.aborted;
     const held = await runLockHeld(tdb.db);
     await lock.release();
+    // The lock's session is back in the pool with the database's timeout, as every other session of ours.
+    const { rows } = await handle.pool.query<{ t: string }>(
+      `select current_setting('idle_session_timeout') as t`,
+    );
     await handle.close();
     expect(lost).toBe(false);
     expect(held).toBe(true);
+    expect(rows[0]!.t).toBe('200ms');
     expect(await runLockHeld(tdb.db)).toBe(false);
   });
 });
