@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { idProblem, readActionRows, type ActionRow } from '../report/approval-reader.js';
 import { latestDecision } from '../report/latest-decision.js';
-import { ACTIONS } from '../report/sheets/discrepancies.js';
+import { ACTIONS, isAction } from '../report/sheets/discrepancies.js';
 import { ruleAmountSql } from '../refunds/repository.js';
 import { REFUND_CANDIDATE_TYPES } from '../refunds/types.js';
 import { UsageError } from '../shared/errors.js';
@@ -93,10 +93,6 @@ function checkRows(rows: readonly ActionRow[], status: ReadonlyMap<string, unkno
   return problems;
 }
 
-function isAction(text: string): text is DecisionAction {
-  return (ACTIONS as readonly string[]).includes(text);
-}
-
 /** Open or closed, and whether a refund could be planned for it, for the ids that name a discrepancy. */
 async function statusOf(
   db: Db,
@@ -105,7 +101,8 @@ async function statusOf(
   if (ids.length === 0) return new Map();
   const { rows } = await sql<{ id: string; status: string; refundable: boolean }>`
     select d.id, d.status,
-           d.type = any(${[...REFUND_CANDIDATE_TYPES]}::text[]) and coalesce(${ruleAmountSql}, 0) > 0 as refundable
+           d.type = any(${[...REFUND_CANDIDATE_TYPES]}::text[]) and d.currency is not null
+             and coalesce(${ruleAmountSql}, 0) > 0 as refundable
       from discrepancies d where d.id = any(${ids}::text[])`.execute(db);
   return new Map(rows.map((r) => [r.id, { status: r.status, refundable: r.refundable }]));
 }

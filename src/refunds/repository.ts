@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ProviderName } from '../config/schema.js';
 import type { Db } from '../db/connect.js';
+import { latestDecision } from '../report/latest-decision.js';
 import type { RefundState } from '../db/schema.js';
 import { remainingRefundableSql } from './refundable-sql.js';
 import { REFUND_CANDIDATE_TYPES, type RefundActionView } from './types.js';
@@ -13,8 +14,7 @@ const inRun = (runId: number) => sql<boolean>`(
   or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id and rd.change <> 'closed'))`;
 
 /** Finance's latest recorded decision on discrepancy `d` is IGNORE (`payrecon decisions import`). */
-const ignoredSql = sql<boolean>`coalesce((select x.action = 'IGNORE' from discrepancy_decisions x
-  where x.discrepancy_id = d.id order by x.id desc limit 1), false)`;
+const ignoredSql = sql<boolean>`coalesce((select l.action = 'IGNORE' from ${latestDecision(sql`d.id`)} l), false)`;
 
 /**
  * What discrepancy `d` calls for now (docs/matching.md, "Refund candidates"), before any cap: the settled gross, or for

@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { discrepancyId as idFor } from '../reconcile/ids.js';
 import type { DiscrepancyType } from '../reconcile/types.js';
 import { causeChain, unreadableReason, UsageError } from '../shared/errors.js';
-import { ACTIONS } from './sheets/discrepancies.js';
+import { ACTIONS, isAction } from './sheets/discrepancies.js';
 import { sheetRows, type CellValue } from './xlsx/sheet-rows.js';
 import { OpenDocumentError, readSharedStrings, xlsxStructure } from './xlsx/workbook.js';
 import { ZipFile } from './xlsx/zip.js';
@@ -78,7 +78,7 @@ export interface ActionRow extends ApprovalRow {
 export async function readApprovalWorkbook(file: string): Promise<{ rows: ApprovalRow[]; sha256: string }> {
   const { rows, sha256 } = await readActionRows(file, 'approval file');
   // A mistyped REFUND would otherwise be passed over in silence, and its refund not sent with the others.
-  const unknown = rows.filter((r) => !(ACTIONS as readonly string[]).includes(r.action));
+  const unknown = rows.filter((r) => !isAction(r.action));
   if (unknown.length > 0)
     throw new UsageError(
       `approval refused, nothing was sent: ${unknown

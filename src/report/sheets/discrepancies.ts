@@ -12,6 +12,11 @@ import type { SheetContext } from './types.js';
 
 export const ACTIONS = ['REFUND', 'IGNORE', 'INVESTIGATE'] as const;
 
+/** Whether a (trimmed, upper-cased) Action cell holds one of ACTIONS. */
+export function isAction(text: string): text is (typeof ACTIONS)[number] {
+  return (ACTIONS as readonly string[]).includes(text);
+}
+
 export const DISCREPANCIES_SHEET: SheetSpec = {
   name: 'Discrepancies',
   columns: [
