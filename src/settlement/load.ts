@@ -65,7 +65,9 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     const found = same.rows[0];
     // A file refused whole is read again whenever it is fetched: the profile or the encoding may have been mended
     // since, and refused again, the run says so again. Its row becomes the loaded file, or stays the refusal.
-    const retried = found?.status === 'rejected' ? found.id : null;
+    // A version superseded since, delivered again (a correction withdrawn), is the file's content now: its row is
+    // loaded again and replaces the version loaded meanwhile, as any correction does.
+    const retried = found?.status === 'rejected' || found?.status === 'superseded' ? found.id : null;
     if (found && retried === null) {
       // The row with these bytes takes the time they were listed with now, so the next fetch knows the file without
       // downloading it again: a row loaded before times were recorded, or the same bytes delivered again.

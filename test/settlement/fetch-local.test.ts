@@ -389,6 +389,48 @@ describe('fetch from a local folder', () => {
     ]);
   });
 
+  it('loads a withdrawn correction: the earlier version delivered again replaces the correction', async () => {
+    const s = setup('pu-withdrawn');
+    const name = 'PAYUNITY_SETTLEMENT_W1_20261121.csv';
+    const v1 = payunityFile([payunityLine({ id: 'w1', amount: '10.00', fee: '0.50', net: '9.50' })]);
+    const v2 = payunityFile([
+      payunityLine({ id: 'w1', amount: '10.00', fee: '0.50', net: '9.50' }),
+      payunityLine({ id: 'w2', amount: '5.00', fee: '0.25', net: '4.75' }),
+    ]);
+    const deliver = (content: string, at: string) =>
+      utimesSync(writeFile(s.inbox, name, content), new Date(at), new Date(at));
+    deliver(v1, '2026-11-21T06:00:00Z');
+    const first = await fetchSettlement(s.ctx, 'payunity', DAY);
+    deliver(v2, '2026-11-21T07:00:00Z');
+    const second = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(second.files).toMatchObject([{ status: 'corrected', supersededFileId: first.files[0]!.fileId }]);
+
+    // The gateway takes its correction back: the first version's bytes, delivered again.
+    deliver(v1, '2026-11-21T08:00:00Z');
+    const third = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(third.files).toMatchObject([
+      {
+        status: 'corrected',
+        loaded: 1,
+        fileId: first.files[0]!.fileId,
+        supersededFileId: second.files[0]!.fileId,
+      },
+    ]);
+    expect(await linesOf(second.files[0]!.fileId!)).toEqual([]);
+    expect((await linesOf(first.files[0]!.fileId!)).map((l) => l.transaction_id)).toEqual(['w1']);
+    const files = await db.db
+      .selectFrom('settlement_files')
+      .select(['id', 'status'])
+      .where('remote_path', '=', name)
+      .where('provider', '=', 'payunity')
+      .orderBy('id')
+      .execute();
+    expect(files).toEqual([
+      { id: first.files[0]!.fileId, status: 'loaded' },
+      { id: second.files[0]!.fileId, status: 'superseded' },
+    ]);
+  });
+
   it('loads a same-size correction of a file dated outside the range, found by its new modification time', async () => {
     const s = setup('pu-same-size');
     const name = 'PAYUNITY_SETTLEMENT_M1_20261110.csv';
