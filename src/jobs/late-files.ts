@@ -3,7 +3,7 @@
 import type { Config, ProviderName } from '../config/schema.js';
 import type { Db } from '../db/connect.js';
 import { isBusinessDay } from '../reconcile/calendar.js';
-import { eachDate, type DateRange } from '../shared/dates.js';
+import { addDays, eachDate, type DateRange } from '../shared/dates.js';
 import { isoInZone, zonedTimeToInstant } from '../shared/zoned-time.js';
 
 export interface LateFile {
@@ -28,8 +28,11 @@ export function expectedSettlementDates(config: Config, provider: ProviderName, 
 }
 
 /**
- * Expected settlement dates in `range` whose deadline has passed at `now` and for which no file was recorded
- * (loaded, rejected or superseded all count: a rejected file arrived, and says so elsewhere). One query per call.
+ * Expected settlement dates whose deadline has passed at `now` and for which no file was recorded (loaded, rejected
+ * or superseded all count: a rejected file arrived, and says so elsewhere): every such date of `range`, and of the
+ * `lookBackDays` before it those from the provider's first recorded file on. So a file still missing is reported by
+ * every nightly run of the following week, not only on the night it fell due, while dates before payrecon ever had
+ * a file from the provider (a new installation) are not. Two small queries per call.
  */
 export async function findLateFiles(
   db: Db,
@@ -37,10 +40,22 @@ export async function findLateFiles(
   provider: ProviderName,
   range: DateRange,
   now: Date,
+  lookBackDays = 0,
 ): Promise<LateFile[]> {
   const settlement = config.providers[provider]?.settlement;
   if (!settlement) return [];
-  const due = expectedSettlementDates(config, provider, range)
+  const before: DateRange = { from: addDays(range.from, -lookBackDays), to: addDays(range.from, -1) };
+  let earlier = lookBackDays > 0 ? expectedSettlementDates(config, provider, before) : [];
+  if (earlier.length > 0) {
+    const first = await db
+      .selectFrom('settlement_files')
+      .select((eb) => eb.fn.min('settlement_date').as('first'))
+      .where('provider', '=', provider)
+      .executeTakeFirst();
+    const since = first?.first ?? null;
+    earlier = since === null ? [] : earlier.filter((d) => d >= since);
+  }
+  const due = [...earlier, ...expectedSettlementDates(config, provider, range)]
     .map((settlementDate) => ({
       settlementDate,
       at: zonedTimeToInstant(settlementDate, settlement.expectedBy, config.timezone),
@@ -52,7 +67,7 @@ export async function findLateFiles(
     .select('settlement_date')
     .distinct()
     .where('provider', '=', provider)
-    .where('settlement_date', '>=', range.from)
+    .where('settlement_date', '>=', earlier[0] ?? range.from)
     .where('settlement_date', '<=', range.to)
     .execute();
   const arrived = new Set(rows.map((r) => r.settlement_date));

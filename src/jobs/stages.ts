@@ -42,7 +42,16 @@ export function defaultStages(deps: StageDeps): RunStages {
           void (await lookupAndStore({ ...ctx, signal }, clientFor(provider), ids)),
       }),
     verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
-    lateFiles: (ctx, provider, range) => findLateFiles(ctx.db, ctx.config, provider, range, ctx.now()),
+    // The days each run pulls again are the days it says are still without a file, too.
+    lateFiles: (ctx, provider, range) =>
+      findLateFiles(
+        ctx.db,
+        ctx.config,
+        provider,
+        range,
+        ctx.now(),
+        ctx.config.providers[provider]?.pull.trailingDays ?? 0,
+      ),
     report: (ctx, runId) => writeReport(ctx, runId),
   };
 }

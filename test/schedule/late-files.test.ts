@@ -86,6 +86,29 @@ describe('findLateFiles', () => {
     });
   });
 
+  it('keeps reporting a file still missing on the nights after, back to the first file ever recorded', async () => {
+    const now = new Date('2026-11-26T08:29:00Z');
+    // The night of the 24th's run, looking a week back: the 19th, 20th and 23rd are still without a file.
+    const late = await findLateFiles(
+      db.db,
+      config,
+      'payunity',
+      { from: '2026-11-24', to: '2026-11-24' },
+      now,
+      7,
+    );
+    expect(late.map((l) => l.settlementDate)).toEqual([
+      '2026-11-19',
+      '2026-11-20',
+      '2026-11-23',
+      '2026-11-24',
+    ]);
+    // Before payunity's first file (the 16th) nothing was expected of it: a new installation is not late.
+    expect(
+      await findLateFiles(db.db, config, 'payunity', { from: '2026-11-16', to: '2026-11-16' }, now, 7),
+    ).toEqual([]);
+  });
+
   it('a deadline passes at the configured local time, not UTC', async () => {
     const justAfter = await findLateFiles(db.db, config, 'payunity', range, new Date('2026-11-26T08:30:00Z'));
     expect(justAfter.map((l) => l.settlementDate)).toContain('2026-11-26');
