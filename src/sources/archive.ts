@@ -23,6 +23,8 @@ export async function downloadToArchive(
   archiveDir: string,
   signal: AbortSignal,
 ): Promise<ArchivedFile> {
+  // Queued behind other downloads when the fetch was stopped: nothing more is read from the source.
+  signal.throwIfAborted();
   const unsafe = unsafeNameReason(file.name);
   if (unsafe) throw new SourceError(`refusing remote file: ${unsafe}`);
   await mkdir(archiveDir, { recursive: true });

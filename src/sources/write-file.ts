@@ -45,7 +45,13 @@ export async function appendStream(
   signal: AbortSignal,
   onChunk?: (bytes: number) => void,
 ): Promise<void> {
-  const fh = await open(path, progress.bytes === 0 ? 'w' : 'r+');
+  // A source stream that fails before it is read (its file gone, say) while the destination cannot be opened either
+  // must not crash the process with an 'error' nobody listens to: the loop below still sees every error it reads.
+  src.on('error', () => undefined);
+  const fh = await open(path, progress.bytes === 0 ? 'w' : 'r+').catch((e: unknown) => {
+    src.destroy();
+    throw e;
+  });
   const onAbort = () => src.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
   signal.addEventListener('abort', onAbort, { once: true });
   try {
