@@ -18,7 +18,7 @@ export async function planRefunds(ctx: StageContext, runId: number): Promise<Ref
       ctx.log.warn({ cancelled }, 'planned refunds whose discrepancy changed or closed were cancelled');
     const candidates = await selectCandidates(ctx.db, runId);
     const toInsert = candidates.filter((c) => c.amount > 0);
-    const createdIds = new Set(await insertPlanned(ctx.db, runId, toInsert));
+    const createdIds = new Set(await insertPlanned(ctx.db, runId, toInsert, ctx.now()));
     const skipped: SkippedCandidate[] = candidates
       .filter((c) => c.amount <= 0)
       .map((c) => ({

@@ -108,12 +108,21 @@ export function candidatesQuery(runId: number): RawBuilder<CandidateRow> {
      order by discrepancy_id`;
 }
 
-/** Inserts planned actions; the unique constraints make a second plan of the same discrepancy a no-op. */
-export async function insertPlanned(db: Db, runId: number, rows: readonly CandidateRow[]): Promise<number[]> {
+/**
+ * Inserts planned actions, planned at `at` (the command's clock, like every other time it records); the unique
+ * constraints make a second plan of the same discrepancy a no-op.
+ */
+export async function insertPlanned(
+  db: Db,
+  runId: number,
+  rows: readonly CandidateRow[],
+  at: Date,
+): Promise<number[]> {
   if (rows.length === 0) return [];
   const { rows: inserted } = await sql<{ id: number }>`
-    insert into refund_actions (idempotency_key, discrepancy_id, run_id, provider, payment_id, amount_minor, currency)
-    select k, d, ${runId}, p, pay, amt, cur
+    insert into refund_actions (idempotency_key, discrepancy_id, run_id, provider, payment_id, amount_minor, currency,
+      planned_at)
+    select k, d, ${runId}, p, pay, amt, cur, ${at}
       from unnest(${rows.map((r) => r.idempotency_key)}::text[], ${rows.map((r) => r.discrepancy_id)}::text[],
                   ${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.payment_id)}::text[],
                   ${rows.map((r) => r.amount)}::bigint[], ${rows.map((r) => r.currency)}::text[]) as u(k, d, p, pay, amt, cur)

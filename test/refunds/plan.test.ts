@@ -1,6 +1,7 @@
 // The planner against a real database: candidates, amounts capped by what is left on the payment, idempotent reruns.
 import { describe, expect, it } from 'vitest';
 import { formatPlan, planRefunds } from '../../src/refunds/index.js';
+import { testStageContext } from '../helpers/context.js';
 import { testDbPerSuite } from '../helpers/db.js';
 import { hex32, seedDiscrepancy, seedGatewayTx, seedRun, stageContext, testConfig } from './fixtures.js';
 
@@ -216,6 +217,31 @@ describe('planRefunds', () => {
     const plan = await planRefunds(stageContext(db, config, runId), runId);
     // A refund at the gateway can never exceed what it captured: 30.07 in all, however the two share it.
     expect(plan.created.reduce((sum, a) => sum + a.amountMinor, 0)).toBe(3007);
+  });
+
+  it("records when a refund was planned by the command's clock, as every other time of a refund", async () => {
+    const config = testConfig(
+      { payunity: { url: 'http://127.0.0.1:9', entityId: 'e', accessToken: 't' } },
+      db.url,
+    );
+    const runId = await seedRun(db.db);
+    const p = hex32(26);
+    await seedGatewayTx(db.db, { id: p, amountMinor: 1200 });
+    const id = await seedDiscrepancy(db.db, runId, {
+      type: 'duplicate_charge',
+      transactionId: p,
+      gatewayMinor: 1200,
+      settledMinor: 1200,
+    });
+    // A past night reproduced with PAYRECON_NOW: its plan is dated that night, not today.
+    const ctx = testStageContext(db, config, { runId, now: '2026-10-10T02:30:00Z' });
+    await planRefunds(ctx, runId);
+    const row = await db.db
+      .selectFrom('refund_actions')
+      .select('planned_at')
+      .where('discrepancy_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.planned_at.toISOString()).toBe('2026-10-10T02:30:00.000Z');
   });
 
   it('cancels a planned refund whose discrepancy changed or closed, and plans what is owed now', async () => {
