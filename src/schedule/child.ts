@@ -95,7 +95,8 @@ function lastFailureLine(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim());
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i] ?? '';
-    if (line.startsWith('payrecon:') || isErrorLogLine(line)) return line;
+    // Node's own last words when it dies of itself ("FATAL ERROR: … JavaScript heap out of memory") count too.
+    if (line.startsWith('payrecon:') || line.startsWith('FATAL ERROR:') || isErrorLogLine(line)) return line;
   }
   return undefined;
 }

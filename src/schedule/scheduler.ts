@@ -250,13 +250,22 @@ export function summarize(o: ChildOutcome, args: string[]): RunSummary {
   return summary;
 }
 
-/** The child's last stderr line: its plain "payrecon: …" failure line, or the message of a JSON log line. */
+/**
+ * The child's last stderr line: its plain "payrecon: …" failure line, or the message of a JSON log line with the
+ * error it logged ("run failed: useepay API unreachable"), which says what failed where the message does not.
+ */
 function readableLine(line: string | undefined): string | undefined {
   if (line === undefined) return undefined;
   if (line.startsWith('{')) {
     try {
-      const msg = (JSON.parse(line) as { msg?: unknown }).msg;
-      if (typeof msg === 'string') return msg;
+      const { msg, err } = JSON.parse(line) as { msg?: unknown; err?: unknown };
+      const why =
+        typeof err === 'string'
+          ? err
+          : typeof (err as { message?: unknown } | null)?.message === 'string'
+            ? (err as { message: string }).message
+            : undefined;
+      if (typeof msg === 'string') return why && !msg.includes(why) ? `${msg}: ${why}` : msg;
     } catch {
       // not a log line after all
     }

@@ -176,6 +176,25 @@ describe('runScheduler', () => {
     await done;
     expect(verbose.notified[0]).toMatchObject({ status: 'failed', error: 'database unreachable' });
 
+    // An error-level log line says what failed in its err, and Node dying of itself says so in its FATAL ERROR line.
+    for (const [stderr, error] of [
+      [
+        '{"level":50,"msg":"run failed","err":"useepay API unreachable"}',
+        'run failed: useepay API unreachable',
+      ],
+      [
+        '<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n 1: 0xb7a940 node::Abort() [node]',
+        'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+      ],
+    ] as const) {
+      const h = harness({ FAKE_EXIT: '1', FAKE_STDERR: stderr });
+      const running = runScheduler(h.opts);
+      await h.until(() => h.notified.length >= 1);
+      h.controller.abort();
+      await running;
+      expect(h.notified[0]).toMatchObject({ status: 'failed', error });
+    }
+
     // Killed mid-run (the OOM killer): its last line is an info log line, which says nothing about the failure.
     const killed = harness({ FAKE_SLEEP_MS: '60000' });
     const running = runScheduler(killed.opts);
