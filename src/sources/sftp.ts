@@ -1,6 +1,7 @@
 // SFTP source over ssh2-sftp-client. The server's host key is pinned by its SHA-256 fingerprint; a dropped
 // connection is re-established and a broken download resumes from the bytes already on disk, up to `retries`
-// times. Authentication and host-key failures are not retried: they will not fix themselves.
+// times (a server that stops answering counts as dropped). Authentication and host-key failures, a missing or
+// unreadable folder, and a file gone or unreadable when opened are not retried: they will not fix themselves.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -6,7 +6,10 @@ export interface RemoteFile {
   /** Full remote path, used in the file's identity (provider, remote path, size, SHA-256). */
   path: string;
   size: number;
-  /** As listed, without a request per file; null when the source reports none. Tells a same-size re-delivery. */
+  /**
+   * As listed (a symbolic link's target costs one request; plain files none); null when the source reports none.
+   * Tells a same-size re-delivery.
+   */
   modifiedAt: Date | null;
 }
 
