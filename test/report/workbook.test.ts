@@ -2,6 +2,7 @@
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeReport, writeReportDetailed } from '../../src/report/index.js';
 import { testDbPerSuite } from '../helpers/db.js';
@@ -325,6 +326,28 @@ describe('the other sheets', () => {
     const closed = records(sheet('Changes')).at(-1)!;
     expect(closed['Reason / detail']!.value).toBe('settled late on 2026-11-21');
     expect(closed['Compared with run']!.value).toBe(String(seeded.prevRunId));
+  });
+
+  it('names the settlement line a refund was found in, and leaves the cell empty until then', async () => {
+    expect(records(sheet('Refund plan')).map((r) => r['Settled in']!.value)).toEqual([null, null]);
+    // The next run's check of executed refunds found refund rf1's line for the refund of D…002.
+    await sql`update refund_actions set settled_line_id = (select id from settlement_lines where transaction_id = 'rf1')
+      where discrepancy_id = 'D000000000000002'`.execute(tdb.db);
+    try {
+      const again = new ExcelJS.Workbook();
+      await again.xlsx.readFile(
+        await writeReport(stageContext(tdb, testConfig(tmpReportsDir())), seeded.runId),
+      );
+      const refunds = records(again.getWorksheet('Refund plan')!);
+      expect(refunds.map((r) => r['Settled in']!.value)).toEqual([
+        null,
+        expect.stringMatching(/^refund line 3 of .+, settled 2026-11-\d\d$/),
+      ]);
+    } finally {
+      await sql`update refund_actions set settled_line_id = null where discrepancy_id = 'D000000000000002'`.execute(
+        tdb.db,
+      );
+    }
   });
 
   it('records the run, its input files and API windows, and the rest of the manifest', () => {

@@ -24,6 +24,7 @@ export const REFUND_PLAN_SHEET: SheetSpec = {
     { header: 'Sent at', width: 20, align: 'center' },
     { header: 'Finished at', width: 20, align: 'center' },
     { header: 'Verified at', width: 20, align: 'center' },
+    { header: 'Settled in', width: 40 },
     { header: 'Last error', width: 40 },
   ],
 };
@@ -45,6 +46,8 @@ interface RefundRow {
   sent_local: string | null;
   finished_local: string | null;
   verified_local: string | null;
+  /** The settlement line the refund was found in ("refund line 7 of FILE, settled 2026-11-20"), once it was. */
+  settled_in: string | null;
   last_error: string | null;
 }
 
@@ -56,9 +59,15 @@ export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: Shee
       r.idempotency_key, r.gateway_refund_id, r.approved_by,
       ${localTime(sql`r.approved_at`, tz)} as approved_local, ${localTime(sql`r.planned_at`, tz)} as planned_local,
       ${localTime(sql`r.sent_at`, tz)} as sent_local, ${localTime(sql`r.finished_at`, tz)} as finished_local,
-      ${localTime(sql`r.verified_at`, tz)} as verified_local, r.last_error
+      ${localTime(sql`r.verified_at`, tz)} as verified_local,
+      case when l.id is not null
+        then format('%s line %s of %s, settled %s', l.kind, l.line_no, f.file_name, l.settlement_date) end
+        as settled_in,
+      r.last_error
     from refund_actions r
     left join discrepancies d on d.id = r.discrepancy_id
+    left join settlement_lines l on l.id = r.settled_line_id
+    left join settlement_files f on f.id = l.file_id
     where r.run_id = ${scope.runId}
       or r.discrepancy_id in (select discrepancy_id from run_discrepancies where run_id = ${scope.runId})
     order by r.planned_at, r.id`.compile(scope.db);
@@ -80,6 +89,7 @@ export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: Shee
       datetime(r.sent_local),
       datetime(r.finished_local),
       datetime(r.verified_local),
+      r.settled_in,
       r.last_error,
     ]);
   }
