@@ -270,14 +270,18 @@ describe('runScheduler', () => {
     while (Date.now() < slot + 2000) {
       // busy: the cron timer cannot fire
     }
-    await h.until(() =>
-      h.lines.some((l) => l.msg === 'tick started' || l.msg?.toString().startsWith('tick missed')),
-    );
+    // A tick started at least 1.5 s after its slot: the slot above, or one just before it that the busy loop held
+    // back as well (then the slot above is skipped as busy, which is no less right).
+    const late = (l: Record<string, unknown>) =>
+      l.msg === 'tick started' &&
+      typeof l.scheduledFor === 'string' &&
+      Number(l.time) - Date.parse(l.scheduledFor) >= 1500 &&
+      Date.parse(l.scheduledFor) <= slot;
+    await h.until(() => h.lines.some(late) || h.lines.some((l) => String(l.msg).startsWith('tick missed')));
     h.controller.abort();
     await done;
-    expect(h.lines.find((l) => l.msg === 'tick started')).toMatchObject({
-      scheduledFor: new Date(slot).toISOString(),
-    });
+    expect(h.lines.filter((l) => String(l.msg).startsWith('tick missed'))).toEqual([]);
+    expect(h.lines.find(late)).toBeDefined();
   });
 
   it('rejects an invalid cron expression naming the key', async () => {
