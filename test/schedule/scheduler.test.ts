@@ -271,17 +271,16 @@ describe('runScheduler', () => {
       // busy: the cron timer cannot fire
     }
     // A tick started at least 1.5 s after its slot: the slot above, or one just before it that the busy loop held
-    // back as well (then the slot above is skipped as busy, which is no less right).
+    // back as well (then node-cron runs that one late and calls the slot above missed: one run, never two).
     const late = (l: Record<string, unknown>) =>
       l.msg === 'tick started' &&
       typeof l.scheduledFor === 'string' &&
       Number(l.time) - Date.parse(l.scheduledFor) >= 1500 &&
       Date.parse(l.scheduledFor) <= slot;
-    await h.until(() => h.lines.some(late) || h.lines.some((l) => String(l.msg).startsWith('tick missed')));
+    await h.until(() => h.lines.some(late));
     h.controller.abort();
     await done;
-    expect(h.lines.filter((l) => String(l.msg).startsWith('tick missed'))).toEqual([]);
-    expect(h.lines.find(late)).toBeDefined();
+    expect(h.lines.filter(late)).toHaveLength(1); // one late run for the slots held back, never two
   });
 
   it('rejects an invalid cron expression naming the key', async () => {
