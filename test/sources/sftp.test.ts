@@ -69,6 +69,22 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     return { archive, cfg, ctx: stageContext(db, cfg) };
   }
 
+  /**
+   * A folder `dirName` of the server holding `name` as a symbolic link to a one-line PayUnity file (transaction `id`)
+   * published in a folder of its own, as some servers publish files. Returns the folder.
+   */
+  function linkedFile(dirName: string, name: string, id: string): string {
+    const dir = path.posix.join(sshd.dataDir, dirName);
+    const real = writeFile(
+      path.posix.join(sshd.dataDir, `published-${dirName}`),
+      name,
+      payunityFile([payunityLine({ id, amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
+    mkdirSync(dir);
+    symlinkSync(real, path.join(dir, name));
+    return dir;
+  }
+
   /** A PayUnity file of 60,000 lines (a few MB: long enough to interrupt) in the server's folder. */
   function largeFile(name: string, idPrefix: string, money: { amount: string; fee: string; net: string }) {
     const lines: string[] = [];
@@ -232,14 +248,7 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
   }, 30_000);
 
   it('reads a settlement file published as a symbolic link, and warns of a link that leads nowhere', async () => {
-    const dir = path.posix.join(sshd.dataDir, 'links');
-    const real = writeFile(
-      path.posix.join(sshd.dataDir, 'published'),
-      'PAYUNITY_SETTLEMENT_L1_20261121.csv',
-      payunityFile([payunityLine({ id: 'l1', amount: '1.00', fee: '0.00', net: '1.00' })]),
-    );
-    mkdirSync(dir);
-    symlinkSync(real, path.join(dir, 'PAYUNITY_SETTLEMENT_L1_20261121.csv'));
+    const dir = linkedFile('links', 'PAYUNITY_SETTLEMENT_L1_20261121.csv', 'l1');
     symlinkSync(path.join(dir, 'missing'), path.join(dir, 'PAYUNITY_SETTLEMENT_L2_20261121.csv'));
     symlinkSync(sshd.dataDir, path.join(dir, 'PAYUNITY_SETTLEMENT_L3_20261121.csv'));
     const warnings: unknown[] = [];
@@ -264,14 +273,7 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
   });
 
   it('retries a listing whose look through a symbolic link fails for another reason than a missing target', async () => {
-    const dir = path.posix.join(sshd.dataDir, 'links-retry');
-    const real = writeFile(
-      path.posix.join(sshd.dataDir, 'published-retry'),
-      'PAYUNITY_SETTLEMENT_R1_20261121.csv',
-      payunityFile([payunityLine({ id: 'r1', amount: '1.00', fee: '0.00', net: '1.00' })]),
-    );
-    mkdirSync(dir);
-    symlinkSync(real, path.join(dir, 'PAYUNITY_SETTLEMENT_R1_20261121.csv'));
+    const dir = linkedFile('links-retry', 'PAYUNITY_SETTLEMENT_R1_20261121.csv', 'r1');
     // The connection drops under the first stat, as ssh2 reports a request it will get no answer to.
     const stat = vi
       .spyOn(SftpClient.prototype, 'stat')
