@@ -106,6 +106,16 @@ export interface PullWindowsTable {
   pulled_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** An id a run asked a gateway about by itself, and how many records the answer held (0: unknown to it). */
+export interface GatewayLookupsTable {
+  id: Generated<number>;
+  run_id: number | null;
+  provider: string;
+  transaction_id: string;
+  record_count: number;
+  asked_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface DiscrepanciesTable {
   id: string;
   provider: string;
@@ -211,6 +221,7 @@ export interface Database {
   rejected_lines: RejectedLinesTable;
   gateway_transactions: GatewayTransactionsTable;
   pull_windows: PullWindowsTable;
+  gateway_lookups: GatewayLookupsTable;
   discrepancies: DiscrepanciesTable;
   run_discrepancies: RunDiscrepanciesTable;
   discrepancy_decisions: DiscrepancyDecisionsTable;

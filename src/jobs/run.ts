@@ -31,6 +31,8 @@ export interface MatchOutcome {
   opened?: number;
   closed?: number;
   reopened?: number;
+  /** Ids asked of each gateway one by one. */
+  lookedUp?: Partial<Record<ProviderName, number>>;
 }
 
 /** The stage implementations a run sequences (wired in stages.ts; tests may replace any of them). */
@@ -165,6 +167,9 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       counts.discrepancies = matched.discrepancies;
       for (const k of ['opened', 'closed', 'reopened'] as const)
         if (matched[k] !== undefined) counts[k] = matched[k];
+      // Ids asked one by one, each listed in Run info ("API lookup") with what the gateway answered.
+      if (matched.lookedUp !== undefined)
+        counts.lookedUp = Object.values(matched.lookedUp).reduce((a: number, n) => a + (n ?? 0), 0);
       const checks = await stage('verify', null, () => env.stages.verifyRefunds(ctx, sel));
       manifest.refundChecks = checks;
       if (checks) counts.overdueRefunds = checks.overdue.length;

@@ -1,4 +1,5 @@
 // The real stage implementations behind a run. Kept apart from run.ts so that tests can swap any stage.
+import { sql } from 'kysely';
 import type { Config, ProviderName } from '../config/schema.js';
 import { createGatewayClient, type GatewayDeps } from '../gateways/index.js';
 import { pullGateway } from '../gateways/stage.js';
@@ -68,14 +69,35 @@ export async function lookupAndStore(
   ids: readonly string[],
 ): Promise<number> {
   const found: GatewayTransaction[] = [];
+  const answers = new Map<string, number>();
   const queue = [...ids];
   const worker = async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
       ctx.signal.throwIfAborted();
-      found.push(...(await client.lookup(id, ctx.signal)));
+      const records = await client.lookup(id, ctx.signal);
+      found.push(...records);
+      answers.set(id, records.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker));
   if (found.length > 0) await storeTransactions(ctx.db, ctx.runId, found);
+  // Recorded once the records are stored, as a pull's windows are: the run never claims more than the tables hold.
+  await recordLookups(ctx, client.provider, ids, answers);
   return found.length;
+}
+
+/** One row per id asked, in the order asked: Run info's "API lookup" rows (an id the gateway did not know: 0). */
+async function recordLookups(
+  ctx: StageContext,
+  provider: ProviderName,
+  ids: readonly string[],
+  answers: ReadonlyMap<string, number>,
+): Promise<void> {
+  const asked = ids.filter((id) => answers.has(id));
+  if (asked.length === 0) return;
+  await sql`
+    insert into gateway_lookups (run_id, provider, transaction_id, record_count)
+    select ${ctx.runId}::bigint, ${provider}, i.id, i.n
+    from unnest(${asked}::text[], ${asked.map((id) => answers.get(id) ?? 0)}::int[]) with ordinality as i(id, n, k)
+    order by i.k`.execute(ctx.db);
 }

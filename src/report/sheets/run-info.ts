@@ -1,5 +1,6 @@
 // Run info: who/what/when of the run, every input file with its SHA-256 and line counts, every API window pulled
-// with its record count, then whatever else the job put in the manifest (printed generically: its keys may grow).
+// with its record count, every id looked up at a gateway with what it brought, then whatever else the job put in
+// the manifest (printed generically: its keys may grow).
 import { sql } from 'kysely';
 import { date, datetime, int, type Cell } from '../cells.js';
 import { localTime } from '../scope.js';
@@ -52,6 +53,13 @@ interface WindowRow {
   from_local: string;
   to_local: string;
   record_count: number;
+}
+
+interface LookupRow {
+  provider: string;
+  transaction_id: string;
+  record_count: number;
+  asked_local: string;
 }
 
 export async function writeRunInfo(
@@ -148,6 +156,30 @@ export async function writeRunInfo(
       datetime(w.from_local),
       datetime(w.to_local),
       null,
+    ]);
+  }
+
+  // Ids asked one by one (a refund's sale from before the windows, a line no window returned): where the records
+  // that no window brought came from, and which ids the gateway did not know.
+  const lookups = await snap.all(
+    sql<LookupRow>`
+    select provider, transaction_id, record_count, ${localTime(sql`asked_at`, scope.timeZone)} as asked_local
+    from gateway_lookups where run_id = ${scope.runId} order by provider, id`.compile(scope.db),
+  );
+  for (const l of lookups) {
+    rows.push([
+      'API lookup',
+      l.transaction_id,
+      l.provider,
+      null,
+      null,
+      null,
+      null,
+      null,
+      int(l.record_count),
+      datetime(l.asked_local),
+      null,
+      l.record_count === 0 ? 'not known to the gateway: asked again by the next run' : 'asked by id',
     ]);
   }
 
