@@ -387,6 +387,29 @@ test('fee schedule: percent + fixed with tolerance, a brand rule wins, refunds a
   );
 });
 
+test('fee schedule: id-less lines of one reference are one finding with all their fees, each line named', async () => {
+  const config = testConfig({
+    payunity: { fees: [{ currency: 'EUR', percent: '2.5', fixed: '0.10', tolerance: '0.01' }] },
+  });
+  // One order paid in two parts: the file carries no ids, only the order's reference, and both fees are off.
+  await insertGateway(db.db, [
+    { id: 'S1', time: T(8), mref: 'ORD-SPLIT', amount: 1000 },
+    { id: 'S2', time: T(9), mref: 'ORD-SPLIT', amount: 2000 },
+  ]);
+  await insertFile(db.db, 'payunity', '2026-11-20', [
+    { tid: null, mref: 'ORD-SPLIT', gross: 1000, fee: 40 }, // expected 25 + 10 = 35
+    { tid: null, mref: 'ORD-SPLIT', gross: 2000, fee: 70 }, // expected 50 + 10 = 60
+  ]);
+  const run = await newRun(db.db);
+  await matchRange(stageContext(db, config, NOW, run), selection('2026-11-20', '2026-11-20'));
+  expect(await openKeys(db.db)).toEqual(['fee_mismatch:ref:ORD-SPLIT']);
+  const d = (await openDiscrepancies(db.db))[0]!;
+  expect(d).toMatchObject({ gateway_amount_minor: 95, settled_amount_minor: 110, difference_minor: 15 });
+  expect(d.detail).toMatch(
+    /^2 lines' fees differ from the schedule \(2\.5% \+ 0\.10 EUR, tolerance 0\.01 EUR\): payment line 2 of (\S+) \(fee 0\.40 EUR, expected 0\.35 EUR\), payment line 3 of \1 \(fee 0\.70 EUR, expected 0\.60 EUR\)$/,
+  );
+});
+
 test('a partial void cancels its part; a settled PA needs a capture; chargeback reversals are refundable again', async () => {
   const rv = (id: string, of: string, amount: number | null) =>
     ({ id, type: 'RV', kind: 'reversal', time: T(9), ref: of, root: of, amount }) as const;
