@@ -1,5 +1,6 @@
 // Changes: discrepancies opened and closed since the previous run over the same dates. With no such run, the
-// changes this run recorded itself (opened, reopened, closed) against the state it started from.
+// changes this run recorded itself (opened, reopened, closed) against the state it started from, and those failed
+// runs over the same dates recorded before it.
 import { sql } from 'kysely';
 import { datetime, money } from '../cells.js';
 import { localTime } from '../scope.js';
@@ -50,7 +51,30 @@ export async function writeChanges({ wb, snap, scope, maxRows, signal }: SheetCo
       where id < ${scope.runId} and from_date = ${scope.from} and to_date = ${scope.to} and status = 'succeeded'
         and providers && ${scope.providers}::text[]
     ),
-    cur as (select discrepancy_id, change from run_discrepancies where run_id = ${scope.runId}),
+    -- Without an earlier succeeded run over these dates, the changes are the ones this run recorded, and those
+    -- of failed runs over the same dates before it: each provider's match commits on its own, so a night that
+    -- failed after one provider's match had opened (or closed) its discrepancies, and the rerun finds them
+    -- unchanged. The latest change other than 'unchanged' of those runs counts.
+    failed as (
+      select id from runs
+      where (select id from prev) is null and id < ${scope.runId} and from_date = ${scope.from}
+        and to_date = ${scope.to} and status = 'failed' and providers && ${scope.providers}::text[]
+    ),
+    earlier as (
+      select distinct on (discrepancy_id) discrepancy_id, change from run_discrepancies
+      where run_id in (select id from failed) and change <> 'unchanged'
+      order by discrepancy_id, run_id desc
+    ),
+    own as (select discrepancy_id, change from run_discrepancies where run_id = ${scope.runId}),
+    cur as (
+      select coalesce(o.discrepancy_id, e.discrepancy_id) as discrepancy_id,
+        case when o.change = 'unchanged' and e.change <> 'closed' then e.change else coalesce(o.change, e.change) end
+          as change
+      from own o full join earlier e on e.discrepancy_id = o.discrepancy_id
+      -- a change of a failed run that this run did not see: shown only when it still holds (closed and still so)
+      where o.discrepancy_id is not null
+        or (e.change = 'closed' and exists (select 1 from discrepancies d where d.id = e.discrepancy_id and d.status = 'closed'))
+    ),
     prev_open as (
       select discrepancy_id from run_discrepancies where run_id = (select id from prev) and change <> 'closed'
     ),
