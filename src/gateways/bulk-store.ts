@@ -113,7 +113,7 @@ export class BatchBuilder {
     // The record's text as the gateway sent it, or the parsed record serialised again (as in upsertChunk).
     const raw = rawJson(t);
     const time = t.transactionTime.toISOString();
-    const digest = contentHash(t, raw, time);
+    const digest = contentHash(t, time);
     // Field count and lengths, four int8 values (amount, time, run stamps), and at most 3 bytes of UTF-8 per
     // UTF-16 unit of text.
     const room =

@@ -16,8 +16,14 @@ export interface StoreCounts {
 /** Rows per statement: large enough to amortise the round trip, small enough for modest statement memory. */
 export const CHUNK = 5000;
 
-/** What a record says, minus what we derive in SQL (root, CB value): a re-pull updates only real changes. */
-export function contentHash(t: GatewayTransaction, rawJson: string, isoTime: string): string {
+/**
+ * What a record says that payrecon reads, minus what we derive in SQL (root, CB value): a re-pull counts as updated
+ * (and moves updated_at) only what changed there. Not the raw text: the platform adds fields at will (its test
+ * system a random one inside every `result`, a lookup's envelope a fresh timestamp and ndc), which made every
+ * re-pulled record count as updated and its updated_at say nothing. The raw text is still refreshed whenever a run
+ * stamps the row (upsertSql), so it is what the gateway said when the run last saw it.
+ */
+export function contentHash(t: GatewayTransaction, isoTime: string): string {
   // One-shot hash: no Hash object per record (a third cheaper over a million records).
   return hash(
     'sha1',
@@ -31,7 +37,6 @@ export function contentHash(t: GatewayTransaction, rawJson: string, isoTime: str
       isoTime,
       t.brand ?? '',
       t.resultCode ?? '',
-      rawJson,
     ].join('\u0001'),
   );
 }
@@ -103,7 +108,7 @@ async function upsertChunk(
       transaction_time: time,
       brand: t.brand,
       result_code: t.resultCode,
-      content_hash: contentHash(t, raw, time),
+      content_hash: contentHash(t, time),
     });
     parts.push(`${fields.slice(0, -1)},"raw":${raw}}`);
   }
