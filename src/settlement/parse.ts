@@ -34,8 +34,11 @@ export interface ParseInput {
 
 export async function parseSettlementFile(input: ParseInput, sink: ParseSink): Promise<ParseResult> {
   const state = new FileState(input, sink);
-  const splitter = new RecordSplitter(input.profile.delimiter, input.profile.quote, (rec) =>
-    state.record(rec),
+  const splitter = new RecordSplitter(
+    input.profile.delimiter,
+    input.profile.quote,
+    (rec) => state.record(rec),
+    input.profile.skipLines,
   );
   for await (const text of readDecoded(input.path, input.name, input.profile.encoding)) {
     splitter.push(text);
@@ -53,7 +56,6 @@ class FileState {
   dataRecords = 0;
   loaded = 0;
   rejected = 0;
-  private skipped = 0;
   private layout: Layout | null = null;
   private failure: FileRejectedError | null = null;
   private trailer: { lineNo: number; fields: string[] } | null = null;
@@ -77,10 +79,6 @@ class FileState {
   record(rec: RawRecord): void {
     if (this.failure) return;
     const p = this.input.profile;
-    if (this.skipped < p.skipLines) {
-      this.skipped++;
-      return;
-    }
     if (this.trailer) {
       this.failure = new FileRejectedError(
         `data after the trailer (line ${rec.lineNo}): truncated or corrupt file`,

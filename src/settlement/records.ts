@@ -42,6 +42,12 @@ export class RecordSplitter {
     private readonly delimiter: string,
     private readonly quote: string,
     private readonly onRecord: (rec: RawRecord) => void,
+    /**
+     * Physical lines before the data (a profile's `skipLines`): dropped unread. Counted here, not as records: a
+     * blank line among them is one of them, and a quote in them (`Merchant "ACME`) opens no field that would
+     * swallow the header and the lines after it.
+     */
+    private readonly skipLines = 0,
   ) {}
 
   push(text: string): void {
@@ -75,6 +81,7 @@ export class RecordSplitter {
     if (this.pending.length > 0) this.flushUnterminated();
     const raw = beginningOf(text) + '…';
     this.lineNo++;
+    if (this.lineNo <= this.skipLines) return;
     this.onRecord({
       lineNo: this.lineNo,
       raw,
@@ -95,6 +102,7 @@ export class RecordSplitter {
   private line(text: string): void {
     if (text.length > MAX_LINE_CHARS) return this.overlong(text);
     this.lineNo++;
+    if (this.lineNo <= this.skipLines) return;
     if (this.pending.length > 0) {
       this.pending.push(text);
       this.pendingQuotes += countChar(text, this.quote);

@@ -188,6 +188,31 @@ describe('custom profiles', () => {
     ]);
   });
 
+  it('skipLines counts physical lines: a blank or quoted preamble line loses no data line', async () => {
+    const s = setup('preamble', {
+      filePattern: '^pre_(?<date>\\d{8})\\.csv$',
+      delimiter: ';',
+      header: false,
+      skipLines: 3,
+      columns: { kind: 1, transactionId: 2, currency: 3, gross: 4, fee: 5 },
+    });
+    const content = [
+      'Settlement report for "ACME Ltd',
+      '',
+      'generated 2026-11-22',
+      'payment;P1;EUR;10.00;0.30',
+      'payment;P2;EUR;20.00;0.60',
+    ].join('\n');
+    writeFile(s.inbox, 'pre_20261121.csv', content + '\n');
+    const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
+    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 0 }]);
+    const got = await lines(out.files[0]!.fileId!);
+    expect(got.map((l) => [l.line_no, l.transaction_id, l.gross_minor])).toEqual([
+      [4, 'P1', 1000],
+      [5, 'P2', 2000],
+    ]);
+  });
+
   it('checks a PayUnity-style trailer on a custom layout, and rejects a file whose header lacks a named column', async () => {
     const s = setup('trailer', {
       filePattern: '^t_(?<date>\\d{8})\\.csv$',
