@@ -34,7 +34,6 @@ export class RecordSplitter {
   private lineNo = 0;
   private pending: string[] = [];
   private pendingStart = 0;
-  private pendingQuotes = 0;
   /** Inside an overlong line: its text is dropped up to its end. */
   private skipping = false;
 
@@ -105,8 +104,7 @@ export class RecordSplitter {
     if (this.lineNo <= this.skipLines) return;
     if (this.pending.length > 0) {
       this.pending.push(text);
-      this.pendingQuotes += countChar(text, this.quote);
-      if (this.pendingQuotes % 2 === 0) this.emitQuoted(this.pending.join('\n'), this.pendingStart);
+      if (!this.endsInsideQuotes(text, true)) this.emitQuoted(this.pending.join('\n'), this.pendingStart);
       else if (this.pending.length >= MAX_RECORD_LINES) this.flushUnterminated();
       return;
     }
@@ -115,14 +113,46 @@ export class RecordSplitter {
       this.onRecord({ lineNo: this.lineNo, raw: text, fields: text.split(this.delimiter) });
       return;
     }
-    const quotes = countChar(text, this.quote);
-    if (quotes % 2 === 0) {
+    if (!this.endsInsideQuotes(text, false)) {
       this.emitQuoted(text, this.lineNo);
       return;
     }
     this.pending = [text];
     this.pendingStart = this.lineNo;
-    this.pendingQuotes = quotes;
+  }
+
+  /**
+   * Whether a quoted field is still open at the end of `text` (`inside`: the line continues one). A quote opens a
+   * field only where the field starts, as in CSV: one inside an unquoted field (`Monitor 27"`) is an error of that
+   * record alone, which csv-parse reports. Counting every quote instead made such a line swallow the lines after
+   * it, up to MAX_RECORD_LINES good lines rejected as one.
+   */
+  private endsInsideQuotes(text: string, inside: boolean): boolean {
+    const { delimiter, quote } = this;
+    let open = inside;
+    let fieldStart = !inside;
+    for (let i = 0; i < text.length;) {
+      if (open) {
+        const q = text.indexOf(quote, i);
+        if (q < 0) return true;
+        if (text.startsWith(quote, q + 1)) {
+          i = q + 2; // an escaped quote
+          continue;
+        }
+        open = false;
+        fieldStart = false;
+        i = q + 1;
+      } else if (fieldStart && text.startsWith(quote, i)) {
+        open = true;
+        i += quote.length;
+      } else {
+        const d = text.indexOf(delimiter, i);
+        if (d < 0) return false;
+        fieldStart = true;
+        i = d + delimiter.length;
+      }
+    }
+    return open;
   }
 
   private emitQuoted(raw: string, lineNo: number): void {
@@ -154,12 +184,6 @@ export class RecordSplitter {
       error: `quoted field not closed within ${MAX_RECORD_LINES} lines`,
     });
   }
-}
-
-function countChar(text: string, ch: string): number {
-  let n = 0;
-  for (let i = text.indexOf(ch); i >= 0; i = text.indexOf(ch, i + 1)) n++;
-  return n;
 }
 
 /**

@@ -213,6 +213,45 @@ describe('custom profiles', () => {
     ]);
   });
 
+  it('a quote inside an unquoted field rejects that line alone, not the lines after it', async () => {
+    const s = setup('stray-quote', {
+      filePattern: '^q_(?<date>\\d{8})\\.csv$',
+      delimiter: ';',
+      columns: {
+        kind: 'k',
+        transactionId: 'id',
+        merchantReference: 'ref',
+        currency: 'c',
+        gross: 'g',
+        fee: 'f',
+      },
+    });
+    const content = [
+      'k;id;ref;c;g;f',
+      'payment;P1;Monitor 27";EUR;10.00;0.30',
+      'payment;P2;"two',
+      'lines";EUR;20.00;0.60',
+      'payment;P3;"say ""hi""";EUR;30.00;0.90',
+      'payment;P4;R4;EUR;40.00;1.20',
+    ].join('\n');
+    writeFile(s.inbox, 'q_20261121.csv', content + '\n');
+    const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
+    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 3, rejected: 1 }]);
+    const got = await lines(out.files[0]!.fileId!);
+    expect(got.map((l) => [l.line_no, l.transaction_id, l.merchant_reference])).toEqual([
+      [3, 'P2', 'two\nlines'],
+      [5, 'P3', 'say "hi"'],
+      [6, 'P4', 'R4'],
+    ]);
+    expect(await rejected(out.files[0]!.fileId!)).toEqual([
+      {
+        line_no: 2,
+        reason: expect.stringMatching(/^invalid CSV: Invalid Opening Quote/),
+        raw: 'payment;P1;Monitor 27";EUR;10.00;0.30',
+      },
+    ]);
+  });
+
   it('checks a PayUnity-style trailer on a custom layout, and rejects a file whose header lacks a named column', async () => {
     const s = setup('trailer', {
       filePattern: '^t_(?<date>\\d{8})\\.csv$',
