@@ -126,7 +126,8 @@ class FileState {
       if (raw !== rec.raw) maskFreeText(c.line);
       this.loaded++;
       if (p.trailer === 'payunity') {
-        const e = exponentOf(c.line.currency);
+        // The trailer sums Net as the file writes it: in minor units when the profile's amounts are.
+        const e = p.amountUnit === 'minor' ? 0 : exponentOf(c.line.currency);
         this.netMinorByExp[e] = (this.netMinorByExp[e] ?? 0) + c.line.netMinor;
       }
       this.sink.line(c.line);

@@ -252,6 +252,25 @@ describe('custom profiles', () => {
     ]);
   });
 
+  it('checks the trailer of a file in minor units against the sum of Net as written', async () => {
+    const s = setup('minor-trailer', {
+      filePattern: '^m_(?<date>\\d{8})\\.csv$',
+      delimiter: ';',
+      trailer: 'payunity',
+      amountUnit: 'minor',
+      columns: { kind: 'k', transactionId: 'id', currency: 'c', gross: 'g', fee: 'f', net: 'n' },
+    });
+    const body = 'k;id;c;g;f;n\npayment;A;EUR;1000;30;970\nrefund;B;JPY;-500;0;-500\npayment;C;EUR;x;0;0\n';
+    writeFile(s.inbox, 'm_20261121.csv', body + 'TRAILER;3;470\n');
+    writeFile(s.inbox, 'm_20261122.csv', body + 'TRAILER;3;471\n');
+    const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-22' });
+    expect(out.files.map((f) => [f.name, f.status, f.loaded, f.rejected])).toEqual([
+      ['m_20261121.csv', 'loaded', 2, 1],
+      ['m_20261122.csv', 'rejected', 0, 0],
+    ]);
+    expect(out.files[1]!.reason).toMatch(/trailer sum of net 471 does not agree/);
+  });
+
   it('checks a PayUnity-style trailer on a custom layout, and rejects a file whose header lacks a named column', async () => {
     const s = setup('trailer', {
       filePattern: '^t_(?<date>\\d{8})\\.csv$',
