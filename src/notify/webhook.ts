@@ -34,6 +34,17 @@ function origin(url: string): string {
   }
 }
 
+/** What a redirect answer says, naming only the origin it points to (its path may hold a token too). */
+function redirectNote(location: string | null, url: string): string {
+  let to = '';
+  try {
+    if (location) to = ` to ${new URL(location, url).origin}`;
+  } catch {
+    // an unreadable Location: the status alone says enough
+  }
+  return ` (a redirect${to}: set notify.webhookUrl to the address it redirects to)`;
+}
+
 export async function notifyRun(
   config: Config,
   summary: RunSummary,
@@ -56,6 +67,9 @@ export async function notifyRun(
         headers: { 'content-type': 'application/json' },
         body,
         signal: AbortSignal.timeout(config.notify.timeoutSeconds * 1000),
+        // A redirect is not followed: fetch turns a POST into a GET on 301/302/303 (the summary is lost while the
+        // GET's 200 looked like a delivery), and a 307/308 would send the summary to wherever it points.
+        redirect: 'manual',
       });
       // Drain the body so the connection is reusable; its content is not needed.
       await res.arrayBuffer().catch(() => undefined);
@@ -64,7 +78,8 @@ export async function notifyRun(
         return { sent: true, attempts: attempt };
       }
       error = `HTTP ${res.status}`;
-      // Other 4xx answers (a wrong or revoked URL) will not change by asking again.
+      if (res.status >= 300 && res.status < 400) error += redirectNote(res.headers.get('location'), url);
+      // Other 4xx answers (a wrong or revoked URL) and redirects will not change by asking again.
       retryable = res.status === 408 || res.status === 429 || res.status >= 500;
     } catch (e) {
       const err = e as Error;

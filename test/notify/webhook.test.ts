@@ -27,7 +27,7 @@ async function listen(
     let text = '';
     req.setEncoding('utf8').on('data', (d: string) => (text += d));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: JSON.parse(text) });
+      received.push({ headers: req.headers, body: text ? JSON.parse(text) : {} });
       const a = answer(received.length);
       if (a === 'hang') return; // never answers: the client's timeout must end it
       res.writeHead(a).end(a === 200 ? 'ok' : 'nope');
@@ -145,6 +145,38 @@ describe('notifyRun', () => {
       sleep: () => Promise.resolve(),
     });
     expect(outcome).toMatchObject({ sent: false, attempts: 1, error: 'HTTP 404' });
+  });
+
+  it('does not follow a redirect: a POST turned into a GET is not a delivery, and the summary goes nowhere else', async () => {
+    const target = await listen(() => 200);
+    const targetServer = server;
+    const moved: string[] = [];
+    const hook = createServer((req, res) => {
+      moved.push(req.method ?? '');
+      req.resume();
+      const to = new URL(target.url);
+      to.pathname = req.method === 'POST' ? '/moved/SECRETTOKEN2' : req.url!;
+      res.writeHead(moved.length === 1 ? 302 : 307, { location: to.href }).end();
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = hook.address() as AddressInfo;
+      const { log, lines } = capture();
+      const url = `http://127.0.0.1:${port}/hooks/T000/SECRETTOKEN`;
+      for (const _ of [302, 307]) {
+        const outcome = await notifyRun(configWith(url), summary, { log, sleep: () => Promise.resolve() });
+        expect(outcome).toMatchObject({ sent: false, attempts: 1 });
+        expect(outcome.error).toMatch(
+          /^HTTP 30[27] \(a redirect to http:\/\/127\.0\.0\.1:\d+: set notify\.webhookUrl to the address it redirects to\)$/,
+        );
+      }
+      expect(moved).toEqual(['POST', 'POST']);
+      expect(target.received).toHaveLength(0);
+      expect(JSON.stringify(lines)).not.toContain('SECRETTOKEN');
+    } finally {
+      server = targetServer;
+      await new Promise<void>((r) => hook.close(() => r()));
+    }
   });
 
   it('times out a listener that never answers', async () => {
