@@ -51,6 +51,11 @@ export function summaryText(s: RunSummary): string {
         : `${plural(total, 'discrepancy', 'discrepancies')} (${byType.map(([t, n]) => `${t} ${n}`).join(', ')})`,
     );
   }
+  const rejectedLines = s.counts?.rejectedLines;
+  if (typeof rejectedLines === 'number' && rejectedLines > 0)
+    parts.push(
+      `${plural(rejectedLines, 'settlement line')} rejected (not loaded; see the Rejected lines sheet)`,
+    );
   const late = s.lateFiles ?? [];
   if (late.length > 0) {
     parts.push(

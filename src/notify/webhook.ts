@@ -83,8 +83,15 @@ export async function notifyRun(
       retryable = res.status === 408 || res.status === 429 || res.status >= 500;
     } catch (e) {
       const err = e as Error;
+      // fetch says only "fetch failed"; its cause says why (ECONNREFUSED, ENOTFOUND, a port fetch refuses).
+      const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+      const why = typeof cause?.code === 'string' ? cause.code : cause?.message;
       error =
-        err.name === 'TimeoutError' ? `no answer within ${config.notify.timeoutSeconds} s` : err.message;
+        err.name === 'TimeoutError'
+          ? `no answer within ${config.notify.timeoutSeconds} s`
+          : typeof why === 'string' && why !== ''
+            ? `${err.message} (${why})`
+            : err.message;
     }
     if (!retryable || attempt === maxAttempts) break;
     deps.log.warn({ webhook: origin(url), attempt, error }, 'notification failed, retrying');

@@ -190,12 +190,20 @@ describe('notifyRun', () => {
   });
 
   it('an unreachable webhook is logged, not thrown; no webhook configured sends nothing', async () => {
-    const outcome = await notifyRun(configWith('http://127.0.0.1:9/x', { retries: 1 }), summary, {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const outcome = await notifyRun(configWith(`http://127.0.0.1:${port}/x`, { retries: 1 }), summary, {
       log: capture().log,
       sleep: () => Promise.resolve(),
     });
-    expect(outcome.sent).toBe(false);
-    expect(outcome.attempts).toBe(2);
+    expect(outcome).toEqual({ sent: false, attempts: 2, error: 'fetch failed (ECONNREFUSED)' });
+    // Port 9 is one fetch refuses to call at all: the reason says so.
+    const badPort = await notifyRun(configWith('http://127.0.0.1:9/x', { retries: 0 }), summary, {
+      log: capture().log,
+    });
+    expect(badPort).toEqual({ sent: false, attempts: 1, error: 'fetch failed (bad port)' });
     const none = await notifyRun(
       { ...configWith('http://x.invalid/'), notify: { retries: 3, timeoutSeconds: 1 } },
       summary,
@@ -240,6 +248,21 @@ describe('summaryText', () => {
       }),
     ).toBe(
       'payrecon run 3 useepay 2026-11-20: succeeded; no discrepancies; 2 refunds sent but not yet in a settlement file past the settlement lag',
+    );
+  });
+
+  it('names the settlement lines the run rejected', () => {
+    expect(
+      summaryText({
+        status: 'succeeded',
+        runId: 4,
+        from: '2026-11-20',
+        to: '2026-11-20',
+        providers: ['payunity'],
+        counts: { rejectedLines: 3, discrepancies: { amount_mismatch: 1 } },
+      }),
+    ).toBe(
+      'payrecon run 4 payunity 2026-11-20: succeeded; 1 discrepancy (amount_mismatch 1); 3 settlement lines rejected (not loaded; see the Rejected lines sheet)',
     );
   });
 
