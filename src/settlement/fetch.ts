@@ -155,6 +155,7 @@ export async function fetchSettlement(
         localPath: archived.path,
         profile,
         runId: ctx.runId,
+        signal: ctx.signal,
       });
       return { w, archived, out };
     };

@@ -24,6 +24,11 @@ export interface LoadInput {
   localPath: string;
   profile: ResolvedProfile;
   runId: number | null;
+  /**
+   * The run's stop signal: a file is read chunk by chunk, and a stop inside it rolls the whole file back (nothing
+   * of it recorded, so the next fetch loads it again) instead of reading gigabytes to the end first.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LoadOutcome {
@@ -135,6 +140,7 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
           name: input.fileName,
           profile: input.profile,
           fileDate: input.settlementDate,
+          ...(input.signal ? { signal: input.signal } : {}),
         },
         sink,
       );
@@ -180,7 +186,8 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
   } catch (e) {
     broken = true;
     await client.query('rollback').catch(() => undefined);
-    if (e instanceof FileRejectedError) throw e;
+    // A stop is the run's to report (what stopped it), not a database failure of this file.
+    if (e instanceof FileRejectedError || (input.signal?.aborted && e === input.signal.reason)) throw e;
     throw new DatabaseError(`loading settlement file ${input.remotePath} failed: ${(e as Error).message}`, {
       cause: e,
     });

@@ -30,6 +30,8 @@ export interface ParseInput {
   profile: ResolvedProfile;
   /** Settlement date from the file name, for profiles without a date column. */
   fileDate: string | null;
+  /** Stops the read between chunks (a SIGTERM during a long file): the caller rolls the file back. */
+  signal?: AbortSignal;
 }
 
 export async function parseSettlementFile(input: ParseInput, sink: ParseSink): Promise<ParseResult> {
@@ -41,6 +43,7 @@ export async function parseSettlementFile(input: ParseInput, sink: ParseSink): P
     input.profile.skipLines,
   );
   for await (const text of readDecoded(input.path, input.name, input.profile.encoding)) {
+    input.signal?.throwIfAborted();
     splitter.push(text);
     state.throwIfFailed();
     await sink.drain();

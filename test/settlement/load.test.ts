@@ -129,4 +129,36 @@ describe('loadSettlementFile', () => {
     }>`select count(*)::int as n from settlement_files where file_name = ${name}`.execute(db.db);
     expect(n.rows[0]!.n).toBe(0);
   }, 30_000);
+
+  it('stops inside a long file when the run is stopped, and leaves nothing of it', async () => {
+    const name = 'useepay_settlement_1_2026-11-23.csv';
+    const rows = [USEEPAY_HEADER];
+    for (let i = 1; i <= 400_000; i++)
+      rows.push(`2026-11-23,B,payment,s${i},s${i},O${i},2026-11-22T09:15:02Z,USD,1.00,0.00,1.00`);
+    const file = writeFile(tmp, name, rows.join('\n') + '\n');
+    const stop = new AbortController();
+    const load = loadSettlementFile(db.pool, {
+      ...loadInput(file, name, useepayProfile),
+      signal: stop.signal,
+    });
+    load.catch(() => undefined);
+    // A SIGTERM once the file's lines are streaming into the database.
+    let copying = false;
+    for (let i = 0; i < 500 && !copying; i++) {
+      const r = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and query ilike 'copy settlement_lines%'`.execute(db.db);
+      copying = r.rows[0]!.n > 0;
+      if (!copying) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(copying).toBe(true);
+    const reason = new Error('stopped by SIGTERM');
+    stop.abort(reason);
+    // The run's own reason comes back, not a database error of the file; nothing of the file is recorded.
+    await expect(load).rejects.toBe(reason);
+    const n = await sql<{
+      n: number;
+    }>`select count(*)::int as n from settlement_files where file_name = ${name}`.execute(db.db);
+    expect(n.rows[0]!.n).toBe(0);
+  }, 30_000);
 });
