@@ -67,6 +67,9 @@ const feeRule = z
     checkDecimals(ctx, ['tolerance'], rule.tolerance, rule.currency);
   });
 
+/** The longest minimum file age: beyond it a file would wait past every late-file report. */
+const WEEK_SECONDS = 7 * 24 * 3600;
+
 const sftpSchema = z
   .strictObject({
     host: z.string().min(1),
@@ -84,6 +87,8 @@ const sftpSchema = z
     readyTimeoutSeconds: num(z.number().positive()).default(20),
     parallelDownloads: num(z.number().int().min(1).max(16)).default(2),
     retries: num(z.number().int().min(0).max(20)).default(3),
+    /** False for servers whose listing gives another size than they serve: downloads are then not checked by it. */
+    checkListedSize: bool().default(true),
   })
   .superRefine((s, ctx) => {
     if (!s.password && !s.privateKeyPath) {
@@ -119,6 +124,8 @@ const settlementSchema = (defaultProfile: BuiltinProfileName) =>
         .default('12:00'),
       /** Which dates a file is expected for: business days only, or every day. */
       expectedOn: z.enum(['business_days', 'every_day']).default('business_days'),
+      /** A file modified less than this long before the fetch started is left for the next fetch; 0: off. */
+      minFileAgeSeconds: num(z.number().int().min(0).max(WEEK_SECONDS)).default(0),
     })
     .superRefine((s, ctx) => {
       if (s.source === 'sftp' && !s.sftp)

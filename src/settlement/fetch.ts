@@ -8,16 +8,19 @@ import { removeStaleTemps } from '../shared/stale-temps.js';
 import { printableName, unsafeNameReason } from '../sources/names.js';
 import type { RemoteFile, SettlementSource } from '../sources/types.js';
 import type { DateRange } from '../shared/dates.js';
-import { ConfigError, RunFailedError } from '../shared/errors.js';
+import { ConfigError, FileUnavailableError, RunFailedError } from '../shared/errors.js';
 import { loadSettlementFile, type LoadOutcome } from './load.js';
 import { fileNameDate, resolveProfile } from './profiles/index.js';
-import { seenFiles, seenKey } from './repository.js';
+import { seenFiles, seenKey, seenPathKey } from './repository.js';
 import { Limiter } from '../shared/concurrent.js';
 
 /** Files loading at once: one parsing while the server finishes the one before. */
 const LOADS_IN_FLIGHT = 2;
 
-/** A downloaded file not loaded, and not recorded: the next fetch takes it again. */
+/** What every report of a file left for the next fetch ends with. */
+const TAKEN_AGAIN = 'not loaded; the next fetch takes it again';
+
+/** A listed file not loaded, and not recorded: the next fetch takes it again. */
 interface NotLoaded {
   status: 'refused';
   loaded: 0;
@@ -30,7 +33,8 @@ interface NotLoaded {
 
 interface Loaded {
   w: { file: RemoteFile; date: string | null };
-  archived: ArchivedFile;
+  /** Null when nothing was downloaded (the file could not be read). */
+  archived: ArchivedFile | null;
   out: LoadOutcome | NotLoaded;
 }
 
@@ -39,7 +43,7 @@ export type FetchedStatus = 'loaded' | 'duplicate' | 'corrected' | 'rejected' | 
 export interface FetchedFile {
   name: string;
   remotePath: string;
-  /** Null for a refused name (never downloaded). */
+  /** Null when nothing was downloaded (a refused name, a file unreadable, too young). */
   sha256: string | null;
   settlementDate: string | null;
   status: FetchedStatus;
@@ -51,6 +55,11 @@ export interface FetchedFile {
   supersededFileId?: number;
   /** The loaded file this one repeats byte for byte under another name (status 'duplicate'). */
   copyOfFileId?: number;
+  /**
+   * Set on a file refused for now and not recorded (gone or unreadable, modified too recently, not the size it was
+   * listed with): the next fetch takes it again.
+   */
+  retryNextFetch?: true;
 }
 
 export interface FetchSummary {
@@ -77,6 +86,8 @@ export async function fetchSettlement(
   const source = deps.source ?? createSource(provider, pcfg.settlement, log);
   const archiveDir = archiveDirFor(ctx.config, provider);
   const summary: FetchSummary = { provider, files: [], loadedLines: 0, rejectedLines: 0 };
+  // Ages are counted to when this fetch started, before the listing: what is older then had stopped changing.
+  const startedAt = ctx.now();
   // Aborted when the run is interrupted or this stage fails, so no download keeps going behind our back.
   const downloads = new AbortController();
   const onAbort = () => downloads.abort(ctx.signal.reason);
@@ -111,7 +122,18 @@ export async function fetchSettlement(
       if (!matches) continue;
       const inRange = date !== null && date >= range.from && date <= range.to;
       // Outside the range, a file is fetched unless its path, size and modification time were recorded before.
-      if (inRange || !seen.has(seenKey(file))) wanted.push({ file, date });
+      // A file listed as unreadable has no size or time to compare: only its path tells it was loaded before.
+      if (!inRange && seen.has(file.unavailable === undefined ? seenKey(file) : seenPathKey(file.path)))
+        continue;
+      const later = notYet(file, startedAt, pcfg.settlement.minFileAgeSeconds, provider);
+      if (later !== null) {
+        // Listed but not to be read now: reported like any file refused, without downloading anything.
+        const out = notLoaded(later);
+        summary.files.push(reported({ file, date }, null, out));
+        log.warn({ file: file.name, status: out.status, reason: later }, 'settlement file processed');
+        continue;
+      }
+      wanted.push({ file, date });
     }
     log.info(
       { listed: listed.length, wanted: wanted.length, source: source.description },
@@ -135,14 +157,18 @@ export async function fetchSettlement(
       } catch (e) {
         // Interrupted: the downloads were aborted with the run.
         if (ctx.signal.aborted) return null;
+        // This one file is gone or unreadable, the source is fine: the others load, this one is taken again.
+        if (e instanceof FileUnavailableError)
+          return { w, archived: null, out: notLoaded(`${e.reason}: ${TAKEN_AGAIN}`) };
         throw e;
       }
       // Not the size it was listed with: the file changed between the listing and the end of its download, most
       // likely because it was still being written (or replaced). Loading it could load half a file; it is left
       // unrecorded, so the next fetch takes it again, as it stands then.
-      if (archived.size !== w.file.size) {
+      // A server whose listing does not give the size it serves (sftp.checkListedSize: false) is not asked this.
+      if (source.checksListedSize !== false && archived.size !== w.file.size) {
         const reason = `changed while it was being fetched (listed at ${w.file.size} bytes, ${archived.size} read): still being written? Not loaded; the next fetch takes it again`;
-        return { w, archived, out: { status: 'refused', loaded: 0, rejected: 0, reason } };
+        return { w, archived, out: notLoaded(reason) };
       }
       const out = await loadSettlementFile(ctx.pool, {
         provider,
@@ -186,25 +212,13 @@ export async function fetchSettlement(
         }
         done++;
         const { w, archived, out } = loaded;
-        summary.files.push({
-          name: w.file.name,
-          remotePath: w.file.path,
-          sha256: archived.sha256,
-          settlementDate: w.date,
-          status: out.status,
-          loaded: out.loaded,
-          rejected: out.rejected,
-          fileId: out.fileId,
-          ...(out.reason !== undefined ? { reason: out.reason } : {}),
-          ...(out.supersededFileId !== undefined ? { supersededFileId: out.supersededFileId } : {}),
-          ...(out.copyOfFileId !== undefined ? { copyOfFileId: out.copyOfFileId } : {}),
-        });
+        summary.files.push(reported(w, archived, out));
         summary.loadedLines += out.loaded;
         summary.rejectedLines += out.rejected;
         // A file refused whole, or a copy not loaded, needs someone to look: a warning, not routine.
-        const notLoaded =
+        const unloaded =
           out.status === 'rejected' || out.status === 'refused' || out.copyOfFileId !== undefined;
-        log[notLoaded ? 'warn' : 'info'](
+        log[unloaded ? 'warn' : 'info'](
           {
             file: w.file.name,
             status: out.status,
@@ -225,4 +239,53 @@ export async function fetchSettlement(
     downloads.abort();
     if (!deps.source) await source.close();
   }
+}
+
+function notLoaded(reason: string): NotLoaded {
+  return { status: 'refused', loaded: 0, rejected: 0, reason };
+}
+
+/** The fetch's line about one listed file. */
+function reported(
+  w: { file: RemoteFile; date: string | null },
+  archived: ArchivedFile | null,
+  out: LoadOutcome | NotLoaded,
+): FetchedFile {
+  return {
+    name: w.file.name,
+    remotePath: w.file.path,
+    sha256: archived?.sha256 ?? null,
+    settlementDate: w.date,
+    status: out.status,
+    loaded: out.loaded,
+    rejected: out.rejected,
+    fileId: out.fileId,
+    ...(out.reason !== undefined ? { reason: out.reason } : {}),
+    ...(out.supersededFileId !== undefined ? { supersededFileId: out.supersededFileId } : {}),
+    ...(out.copyOfFileId !== undefined ? { copyOfFileId: out.copyOfFileId } : {}),
+    ...(out.fileId === undefined ? { retryNextFetch: true as const } : {}),
+  };
+}
+
+/**
+ * Why a listed file is not to be read by this fetch, or null: the listing says it cannot be read, or it was modified
+ * less than `minFileAgeSeconds` before the fetch started (an upload that stalled looks complete: same size twice).
+ * A file listed without a time cannot be judged by age and is taken.
+ */
+function notYet(
+  file: RemoteFile,
+  startedAt: Date,
+  minAgeSeconds: number,
+  provider: ProviderName,
+): string | null {
+  if (file.unavailable !== undefined) return `${file.unavailable}: ${TAKEN_AGAIN}`;
+  if (minAgeSeconds <= 0 || file.modifiedAt === null) return null;
+  const ageMs = startedAt.getTime() - file.modifiedAt.getTime();
+  if (ageMs >= minAgeSeconds * 1000) return null;
+  // The server's time against ours: a server clock ahead shows a file modified "in the future", which waits too.
+  const when =
+    ageMs < 0
+      ? `${Math.ceil(-ageMs / 1000)} s after the fetch started (is the server's clock ahead?)`
+      : `${Math.floor(ageMs / 1000)} s before the fetch started`;
+  return `modified ${when}, under providers.${provider}.settlement.minFileAgeSeconds (${minAgeSeconds}): its upload may still be under way; ${TAKEN_AGAIN}`;
 }

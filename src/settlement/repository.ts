@@ -10,7 +10,8 @@ export interface ListedFile {
 
 /**
  * Keys (see `seenKey`) of every file of the provider seen before under one of the listed paths, whatever its
- * status: (path, size) for every row, and (path, size, modification time) for rows that recorded one.
+ * status: (path, size) for every row, and (path, size, modification time) for rows that recorded one; and each
+ * path alone (`seenPathKey`).
  */
 export async function seenFiles(
   db: Db,
@@ -26,6 +27,7 @@ export async function seenFiles(
     .execute();
   const seen = new Set<string>();
   for (const r of rows) {
+    seen.add(seenPathKey(r.remote_path));
     seen.add(seenKey({ path: r.remote_path, size: r.size, modifiedAt: null }));
     if (r.remote_modified_at)
       seen.add(seenKey({ path: r.remote_path, size: r.size, modifiedAt: r.remote_modified_at }));
@@ -42,4 +44,9 @@ export async function seenFiles(
 export function seenKey(file: ListedFile): string {
   const key = `${file.path}\u0000${file.size}`;
   return file.modifiedAt ? `${key}\u0000${file.modifiedAt.getTime()}` : key;
+}
+
+/** Some file was recorded under this path: for a listed file whose size and time are unknown (unavailable). */
+export function seenPathKey(remotePath: string): string {
+  return `${remotePath}\u0000`;
 }

@@ -32,6 +32,22 @@ export class SourceError extends PayreconError {
   override name = 'SourceError';
 }
 
+/**
+ * One listed file the source cannot read, while the source itself works: gone since the listing, permission denied,
+ * a symbolic link that leads nowhere. The fetch skips that file, loads the others and takes it again next time;
+ * `reason` says why without the source's name (the fetch reports it beside the file's name).
+ */
+export class FileUnavailableError extends SourceError {
+  override name = 'FileUnavailableError';
+  constructor(
+    message: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A gateway API failed after retries, or refused our credentials: exit 1. */
 export class GatewayError extends PayreconError {
   override name = 'GatewayError';

@@ -1,8 +1,7 @@
 // A local folder as a settlement source (sandbox, demo, or files dropped by another transfer tool).
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { SourceError } from '../shared/errors.js';
+import { errorCode, FileUnavailableError, SourceError } from '../shared/errors.js';
 import type { Downloaded, RemoteFile, SettlementSource } from './types.js';
 import { appendStream, freshProgress } from './write-file.js';
 
@@ -27,7 +26,12 @@ export class LocalFolderSource implements SettlementSource {
     for (const e of entries) {
       if (!e.isFile()) continue;
       const p = path.join(this.dir, e.name);
-      const s = await stat(p);
+      const s = await stat(p).catch((err: unknown) => {
+        // Removed between the folder's listing and this look: as if listed a moment later.
+        if (errorCode(err) === 'ENOENT') return null;
+        throw err;
+      });
+      if (!s) continue;
       files.push({ name: e.name, path: e.name, size: s.size, modifiedAt: s.mtime });
     }
     return files.sort((a, b) => a.name.localeCompare(b.name));
@@ -35,14 +39,36 @@ export class LocalFolderSource implements SettlementSource {
 
   async download(file: RemoteFile, destPath: string, signal: AbortSignal): Promise<Downloaded> {
     const progress = freshProgress();
+    const src = await this.openFile(file);
     try {
-      await appendStream(createReadStream(path.join(this.dir, file.path)), destPath, progress, signal);
+      await appendStream(src.createReadStream(), destPath, progress, signal);
     } catch (e) {
       throw new SourceError(`cannot copy ${file.path} from ${this.description}: ${(e as Error).message}`, {
         cause: e,
       });
     }
     return { size: progress.bytes, sha256: progress.hash.digest('hex') };
+  }
+
+  /** The listed file, opened; one gone or unreadable since the listing is that file's problem, not the folder's. */
+  private async openFile(file: RemoteFile): Promise<FileHandle> {
+    const p = path.join(this.dir, file.path);
+    try {
+      return await open(p, 'r');
+    } catch (e) {
+      const code = errorCode(e);
+      const reason =
+        code === 'ENOENT'
+          ? 'listed, but gone when copied (removed or renamed since)'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied reading it; let the user payrecon runs as read it'
+            : null;
+      if (reason === null)
+        throw new SourceError(`cannot copy ${file.path} from ${this.description}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      throw new FileUnavailableError(`${p}: ${reason}`, reason, { cause: e });
+    }
   }
 
   close(): Promise<void> {

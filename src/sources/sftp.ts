@@ -1,16 +1,23 @@
 // SFTP source over ssh2-sftp-client. The server's host key is pinned by its SHA-256 fingerprint; a dropped
 // connection is re-established and a broken download resumes from the bytes already on disk, up to `retries`
 // times (a server that stops answering counts as dropped). Authentication and host-key failures, a missing or
-// unreadable folder, and a file gone or unreadable when opened are not retried: they will not fix themselves.
+// unreadable folder, and a file gone or unreadable when opened are not retried: they will not fix themselves. The
+// last is that one file's problem (FileUnavailableError): the fetch skips it and takes the others.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpConfig } from '../config/schema.js';
-import { causeChain, ConfigError, errorCode, SourceError, unreadableReason } from '../shared/errors.js';
+import {
+  causeChain,
+  ConfigError,
+  errorCode,
+  FileUnavailableError,
+  SourceError,
+  unreadableReason,
+} from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { printableName } from './names.js';
 import type { Downloaded, RemoteFile, SettlementSource } from './types.js';
 import { appendStream, freshProgress, progressFromDisk, type WriteProgress } from './write-file.js';
 
@@ -56,6 +63,7 @@ export interface SftpSourceOptions {
 export class SftpSource implements SettlementSource {
   readonly description: string;
   readonly parallelism: number;
+  readonly checksListedSize: boolean;
   private client: Promise<SftpClient> | null = null;
   /** Set by close(): no connection is opened after it (a retry still under way would keep the process alive). */
   private closed = false;
@@ -68,6 +76,7 @@ export class SftpSource implements SettlementSource {
     this.remoteDir = cfg.remoteDir.replace(/\/+$/, '') || '/';
     this.description = `sftp://${cfg.username}@${cfg.host}:${cfg.port}${this.remoteDir.startsWith('/') ? '' : '/'}${this.remoteDir}`;
     this.parallelism = cfg.parallelDownloads;
+    this.checksListedSize = cfg.checkListedSize;
   }
 
   async list(): Promise<RemoteFile[]> {
@@ -93,17 +102,18 @@ export class SftpSource implements SettlementSource {
         if (e.type === 'l') {
           // A symbolic link (some servers publish files this way) is read through: the file it points to is the
           // one downloaded, with that file's size and time. One request per link; plain files need none.
-          // Only a link that leads nowhere is skipped (the library reports it, and a loop, as ENOENT); any other
+          // A link that leads nowhere (the library reports it, and a loop, as ENOENT) or to a target we may not see
+          // is listed as unavailable: the fetch reports it if it wants the file, and the others go ahead. Any other
           // failure, the connection dropping under the request above all, fails the listing and is retried.
           const target = await c.stat(remote).catch((err: unknown) => {
-            if ((err as { code?: unknown }).code === LINK_LEADS_NOWHERE) return err as Error;
+            const code = (err as { code?: unknown }).code;
+            if (code === LINK_LEADS_NOWHERE) return 'a symbolic link that leads nowhere';
+            if (code === SFTP_PERMISSION_DENIED)
+              return `a symbolic link to a file ${this.cfg.username} may not see (permission denied)`;
             throw err;
           });
-          if (target instanceof Error) {
-            this.opts.log?.warn(
-              { source: this.description, file: printableName(e.name), reason: target.message },
-              'remote symbolic link skipped: it does not lead to a file',
-            );
+          if (typeof target === 'string') {
+            files.push({ name: e.name, path: remote, size: 0, modifiedAt: null, unavailable: target });
             continue;
           }
           if (!target.isFile) continue; // a folder, like the folders listed beside the files
@@ -129,7 +139,8 @@ export class SftpSource implements SettlementSource {
       async (c) => {
         if (!first) progress = await progressFromDisk(destPath);
         first = false;
-        if (progress.bytes > file.size) progress = freshProgress(); // the file changed under us: start over
+        // The file changed under us: start over. (Without trusted listed sizes, a resume cannot tell.)
+        if (this.checksListedSize && progress.bytes > file.size) progress = freshProgress();
         const stream = c.createReadStream(file.path, { start: progress.bytes }) as Readable;
         // ssh2 can report the dead channel again after our loop has stopped listening; that late echo is not news.
         stream.on('error', () => undefined);
@@ -142,7 +153,8 @@ export class SftpSource implements SettlementSource {
           this.opts.onData && ((n) => this.opts.onData?.(file, n)),
         );
         // ssh2 may end a stream quietly when the connection goes: a short file is a dropped transfer, not success.
-        if (progress.bytes < file.size)
+        // A server whose listing does not give the size it serves leaves nothing to compare with.
+        if (this.checksListedSize && progress.bytes < file.size)
           throw new SourceError(`transfer ended at ${progress.bytes} of ${file.size} bytes`);
       },
       signal,
@@ -166,15 +178,17 @@ export class SftpSource implements SettlementSource {
         const status = (e as { code?: unknown }).code;
         if (status === SFTP_NO_SUCH_FILE)
           reject(
-            new FatalSourceError(
+            new FileUnavailableError(
               `${this.description}: ${file.path} was listed but is gone (removed or renamed on the server since); run the fetch again`,
+              'listed, but gone when downloaded (removed or renamed on the server since)',
               { cause: e },
             ),
           );
         else if (status === SFTP_PERMISSION_DENIED)
           reject(
-            new FatalSourceError(
+            new FileUnavailableError(
               `${this.description}: permission denied reading ${file.path}; ask the server's operator to let ${this.cfg.username} read it`,
+              `permission denied reading it; ask the server's operator to let ${this.cfg.username} read it`,
               { cause: e },
             ),
           );
@@ -205,7 +219,8 @@ export class SftpSource implements SettlementSource {
         conn = this.connection();
         return await fn(await conn);
       } catch (e) {
-        if (e instanceof FatalSourceError || e instanceof ConfigError) throw e;
+        if (e instanceof FatalSourceError || e instanceof FileUnavailableError || e instanceof ConfigError)
+          throw e;
         if (signal?.aborted) throw e;
         // Drop the connection this attempt used (others may already have replaced it) so the next one reconnects.
         if (conn && this.client === conn) {

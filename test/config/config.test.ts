@@ -257,6 +257,43 @@ describe('configuration', () => {
     );
   });
 
+  it('takes a minimum file age and an sftp listed-size check, off and on by default, naming a bad one', () => {
+    const withSettlement = (settlement: object) => {
+      const raw = base();
+      raw.providers.useepay.settlement = settlement as never;
+      return raw;
+    };
+    const sftp = { host: 'h', username: 'u', password: 'pw-123456', insecureSkipHostKeyCheck: true };
+    const defaults = parseConfig(withSettlement({ source: 'sftp', sftp }), env).config.providers.useepay!;
+    expect(defaults.settlement.minFileAgeSeconds).toBe(0);
+    expect(defaults.settlement.sftp!.checkListedSize).toBe(true);
+    const set = parseConfig(
+      withSettlement({
+        source: 'sftp',
+        minFileAgeSeconds: '${AGE:-300}',
+        sftp: { ...sftp, checkListedSize: 'false' },
+      }),
+      env,
+    ).config.providers.useepay!;
+    expect(set.settlement.minFileAgeSeconds).toBe(300);
+    expect(set.settlement.sftp!.checkListedSize).toBe(false);
+    expect(
+      errorOf(() =>
+        parseConfig(withSettlement({ source: 'local', localDir: '.', minFileAgeSeconds: -1 }), env),
+      ),
+    ).toMatch(/^providers\.useepay\.settlement\.minFileAgeSeconds: /);
+    expect(
+      errorOf(() =>
+        parseConfig(withSettlement({ source: 'local', localDir: '.', minFileAgeSeconds: 1.5 }), env),
+      ),
+    ).toMatch(/^providers\.useepay\.settlement\.minFileAgeSeconds: /);
+    expect(
+      errorOf(() =>
+        parseConfig(withSettlement({ source: 'sftp', sftp: { ...sftp, checkListedSize: 'no' } }), env),
+      ),
+    ).toMatch(/^providers\.useepay\.settlement\.sftp\.checkListedSize: /);
+  });
+
   it('validates custom settlement profiles before anything is fetched', () => {
     const raw = base();
     (raw.providers.useepay.settlement as Record<string, unknown>).profile = {

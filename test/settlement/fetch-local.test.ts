@@ -337,6 +337,127 @@ describe('fetch from a local folder', () => {
     expect(again.files).toMatchObject([{ name, status: 'loaded', loaded: 2 }]);
   });
 
+  it('skips a file gone between listing and copy, loads the others, and takes it next time', async () => {
+    const s = setup('pu-vanished');
+    const gone = 'PAYUNITY_SETTLEMENT_V1_20261121.csv';
+    const kept = 'PAYUNITY_SETTLEMENT_V2_20261121.csv';
+    const goneBytes = payunityFile([payunityLine({ id: 'v1', amount: '3.00', fee: '0.00', net: '3.00' })]);
+    writeFile(s.inbox, gone, goneBytes);
+    writeFile(
+      s.inbox,
+      kept,
+      payunityFile([payunityLine({ id: 'v2', amount: '4.00', fee: '0.00', net: '4.00' })]),
+    );
+    const local = new LocalFolderSource(s.inbox);
+    // The sender takes the file back (to rename or replace it) right after the listing.
+    const source = {
+      description: 'test',
+      parallelism: 1,
+      close: () => local.close(),
+      download: local.download.bind(local),
+      list: async () => {
+        const listed = await local.list();
+        rmSync(path.join(s.inbox, gone));
+        return listed;
+      },
+    };
+    const out = await fetchSettlement(s.ctx, 'payunity', DAY, { source });
+    expect(out.files).toEqual([
+      {
+        name: gone,
+        remotePath: gone,
+        sha256: null,
+        settlementDate: '2026-11-21',
+        status: 'refused',
+        loaded: 0,
+        rejected: 0,
+        fileId: undefined,
+        reason:
+          'listed, but gone when copied (removed or renamed since): not loaded; the next fetch takes it again',
+        retryNextFetch: true,
+      },
+      expect.objectContaining({ name: kept, status: 'loaded', loaded: 1 }),
+    ]);
+    const recorded = await db.db
+      .selectFrom('settlement_files')
+      .select('file_name')
+      .where('remote_path', 'in', [gone, kept])
+      .execute();
+    expect(recorded).toEqual([{ file_name: kept }]);
+
+    writeFile(s.inbox, gone, goneBytes);
+    const again = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(again.files).toMatchObject([
+      { name: gone, status: 'loaded', loaded: 1 },
+      { name: kept, status: 'duplicate' },
+    ]);
+  });
+
+  it('leaves a file modified less than minFileAgeSeconds before the fetch for the next fetch', async () => {
+    const s = setup('pu-young');
+    const cfg = testConfig(path.join(tmp, 'pu-young'), {
+      payunity: { source: 'local', localDir: s.inbox, archiveDir: s.archive, minFileAgeSeconds: 60 },
+    });
+    const young = 'PAYUNITY_SETTLEMENT_Y1_20261121.csv';
+    const old = 'PAYUNITY_SETTLEMENT_Y2_20261121.csv';
+    const file = (name: string, id: string, modified: string) => {
+      const p = writeFile(
+        s.inbox,
+        name,
+        payunityFile([payunityLine({ id, amount: '1.00', fee: '0.00', net: '1.00' })]),
+      );
+      utimesSync(p, new Date(modified), new Date(modified));
+    };
+    // The fetch starts at 08:00:00 (the test clock): 30 s after the one upload, 2 min after the other.
+    file(young, 'y1', '2026-11-22T07:59:30Z');
+    file(old, 'y2', '2026-11-22T07:58:00Z');
+    const ctx = stageContext(db, cfg);
+    const out = await fetchSettlement(ctx, 'payunity', DAY);
+    expect(out.files).toMatchObject([
+      {
+        name: young,
+        status: 'refused',
+        loaded: 0,
+        sha256: null,
+        retryNextFetch: true,
+        reason:
+          'modified 30 s before the fetch started, under providers.payunity.settlement.minFileAgeSeconds (60): its upload may still be under way; not loaded; the next fetch takes it again',
+      },
+      { name: old, status: 'loaded', loaded: 1 },
+    ]);
+    // Not even downloaded.
+    expect(readdirSync(s.archive).filter((n) => n.includes('_Y1_'))).toEqual([]);
+    // Off by default: the same file is taken at once.
+    expect((await fetchSettlement(s.ctx, 'payunity', DAY)).files).toMatchObject([
+      { name: young, status: 'loaded', loaded: 1 },
+      { name: old, status: 'duplicate' },
+    ]);
+  });
+
+  it('waits for a file whose time is ahead of the fetch, and says the clocks may differ', async () => {
+    const s = setup('pu-ahead');
+    const cfg = testConfig(path.join(tmp, 'pu-ahead'), {
+      payunity: { source: 'local', localDir: s.inbox, archiveDir: s.archive, minFileAgeSeconds: 60 },
+    });
+    const name = 'PAYUNITY_SETTLEMENT_F1_20261121.csv';
+    const p = writeFile(
+      s.inbox,
+      name,
+      payunityFile([payunityLine({ id: 'f1', amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
+    utimesSync(p, new Date('2026-11-22T08:00:05Z'), new Date('2026-11-22T08:00:05Z'));
+    const out = await fetchSettlement(stageContext(db, cfg), 'payunity', DAY);
+    expect(out.files).toMatchObject([
+      {
+        name,
+        status: 'refused',
+        reason: expect.stringMatching(
+          /^modified 5 s after the fetch started \(is the server's clock ahead\?\)/,
+        ) as unknown,
+      },
+    ]);
+  });
+
   it('removes a download a killed process left unfinished in the archive, and nothing else', async () => {
     const s = setup('pu-part');
     const name = 'PAYUNITY_SETTLEMENT_P1_20261121.csv';

@@ -58,6 +58,7 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     readyTimeoutSeconds: 10,
     parallelDownloads: 2,
     retries: 3,
+    checkListedSize: true,
     ...over,
   });
 
@@ -247,29 +248,61 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     }
   }, 30_000);
 
-  it('reads a settlement file published as a symbolic link, and warns of a link that leads nowhere', async () => {
+  it('reads a settlement file published as a symbolic link, and reports one it cannot follow without failing the fetch', async () => {
     const dir = linkedFile('links', 'PAYUNITY_SETTLEMENT_L1_20261121.csv', 'l1');
-    symlinkSync(path.join(dir, 'missing'), path.join(dir, 'PAYUNITY_SETTLEMENT_L2_20261121.csv'));
+    const dangling = 'PAYUNITY_SETTLEMENT_L2_20261121.csv';
+    const hidden = 'PAYUNITY_SETTLEMENT_L4_20261121.csv';
+    symlinkSync(path.join(dir, 'missing'), path.join(dir, dangling));
     symlinkSync(sshd.dataDir, path.join(dir, 'PAYUNITY_SETTLEMENT_L3_20261121.csv'));
-    const warnings: unknown[] = [];
+    // A link into a folder the SFTP user may not enter (as root, the tests log in as a user of their own).
+    const closed = path.posix.join(sshd.dataDir, 'links-closed');
+    const hiddenTarget = writeFile(
+      closed,
+      hidden,
+      payunityFile([payunityLine({ id: 'l4', amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
+    chmodSync(closed, 0o700);
+    symlinkSync(hiddenTarget, path.join(dir, hidden));
     const s = config('links', { remoteDir: dir });
-    const source = new SftpSource(s.cfg.providers.payunity!.settlement.sftp!, {
-      log: { warn: (o: unknown) => warnings.push(o) } as unknown as Logger,
-    });
-    try {
-      const out = await fetchSettlement(
-        s.ctx,
-        'payunity',
-        { from: '2026-11-21', to: '2026-11-21' },
-        { source },
-      );
-      expect(out.files).toMatchObject([
-        { name: 'PAYUNITY_SETTLEMENT_L1_20261121.csv', status: 'loaded', loaded: 1 },
-      ]);
-      expect(warnings).toMatchObject([{ file: 'PAYUNITY_SETTLEMENT_L2_20261121.csv' }]);
-    } finally {
-      await source.close();
-    }
+    const day = { from: '2026-11-21', to: '2026-11-21' };
+    const out = await fetchSettlement(s.ctx, 'payunity', day);
+    const taken = ': not loaded; the next fetch takes it again';
+    // Reported as the listing finds them, before the downloads.
+    expect(out.files).toMatchObject([
+      {
+        name: dangling,
+        status: 'refused',
+        reason: `a symbolic link that leads nowhere${taken}`,
+        retryNextFetch: true,
+      },
+      ...(sshd.password !== null // a user other than the owner of the files
+        ? [
+            {
+              name: hidden,
+              status: 'refused',
+              reason: `a symbolic link to a file ${sshd.username} may not see (permission denied)${taken}`,
+              retryNextFetch: true,
+            },
+          ]
+        : []),
+      { name: 'PAYUNITY_SETTLEMENT_L1_20261121.csv', status: 'loaded', loaded: 1 },
+      ...(sshd.password !== null ? [] : [{ name: hidden, status: 'loaded' }]),
+    ]);
+    const recorded = await db.db
+      .selectFrom('settlement_files')
+      .select('file_name')
+      .where('remote_path', 'like', `${dir}/%`)
+      .execute();
+    expect(recorded.map((r) => r.file_name)).toEqual(['PAYUNITY_SETTLEMENT_L1_20261121.csv']);
+    // Once the link leads somewhere, and the folder opens, the next fetch loads them.
+    writeFile(
+      dir,
+      'missing',
+      payunityFile([payunityLine({ id: 'l2', amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
+    chmodSync(closed, 0o755);
+    const again = await fetchSettlement(s.ctx, 'payunity', day);
+    expect(again.files.filter((f) => f.status === 'loaded').map((f) => f.name)).toEqual([dangling, hidden]);
   });
 
   it('retries a listing whose look through a symbolic link fails for another reason than a missing target', async () => {
@@ -395,7 +428,7 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
     expect(sshd.sessionProcesses()).toBe(0);
   });
 
-  it('names a file that is unreadable or gone when downloaded, without breaking the downloads beside it', async () => {
+  it('skips a file that is unreadable or gone when downloaded, loads the others, and takes it next time', async () => {
     const dir = path.posix.join(sshd.dataDir, 'unreadable');
     const lines: string[] = [];
     for (let i = 0; i < 20_000; i++)
@@ -404,47 +437,194 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       );
     const ok = 'PAYUNITY_SETTLEMENT_U1_20261121.csv';
     const denied = 'PAYUNITY_SETTLEMENT_U2_20261121.csv';
+    const gone = 'PAYUNITY_SETTLEMENT_U3_20261121.csv';
     writeFile(dir, ok, payunityFile(lines));
-    chmodSync(
-      writeFile(
-        dir,
-        denied,
-        payunityFile([payunityLine({ id: 'u-denied', amount: '1.00', fee: '0.00', net: '1.00' })]),
-      ),
-      0,
+    const deniedPath = writeFile(
+      dir,
+      denied,
+      payunityFile([payunityLine({ id: 'u-denied', amount: '1.00', fee: '0.00', net: '1.00' })]),
     );
+    chmodSync(deniedPath, 0);
+    const goneBytes = payunityFile([
+      payunityLine({ id: 'u-gone', amount: '1.00', fee: '0.00', net: '1.00' }),
+    ]);
+    writeFile(dir, gone, goneBytes);
     const s = config('unreadable', { remoteDir: dir, parallelDownloads: 2, retries: 3 });
-    const err = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' }).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(SourceError);
-    expect(oneLine(err)).toMatch(
-      new RegExp(
-        `: permission denied reading ${dir}/${denied}; ask the server's operator to let \\S+ read it`,
-      ),
-    );
-    // The file downloading beside it on the same connection was not cut off: it loaded, and only once.
+    const sftp = new SftpSource(s.cfg.providers.payunity!.settlement.sftp!);
+    // The real server's listing; the sender removes one file right after it.
+    const source = {
+      description: sftp.description,
+      parallelism: sftp.parallelism,
+      close: () => sftp.close(),
+      download: sftp.download.bind(sftp),
+      list: async () => {
+        const listed = await sftp.list();
+        rmSync(path.join(dir, gone));
+        return listed;
+      },
+    };
+    const day = { from: '2026-11-21', to: '2026-11-21' };
+    const started = Date.now();
+    try {
+      const out = await fetchSettlement(s.ctx, 'payunity', day, { source });
+      const taken = ': not loaded; the next fetch takes it again';
+      expect(out.files).toMatchObject([
+        { name: ok, status: 'loaded', loaded: 20_000 },
+        ...(sshd.password !== null // a user other than the owner of the files
+          ? [
+              {
+                name: denied,
+                status: 'refused',
+                sha256: null,
+                loaded: 0,
+                retryNextFetch: true,
+                reason: `permission denied reading it; ask the server's operator to let ${sshd.username} read it${taken}`,
+              },
+            ]
+          : [{ name: denied, status: 'loaded' }]),
+        {
+          name: gone,
+          status: 'refused',
+          sha256: null,
+          retryNextFetch: true,
+          reason: `listed, but gone when downloaded (removed or renamed on the server since)${taken}`,
+        },
+      ]);
+      expect(Date.now() - started).toBeLessThan(5000); // neither was retried with back-off
+    } finally {
+      await source.close();
+    }
+    // The file downloading beside them on the same connection was not cut off: it loaded, and only once; the
+    // two others are not recorded.
     const rows = await db.db
       .selectFrom('settlement_files')
       .select(['file_name', 'status', 'loaded_count'])
       .where('remote_path', 'like', `${dir}/%`)
       .execute();
-    expect(rows).toEqual([{ file_name: ok, status: 'loaded', loaded_count: 20_000 }]);
+    expect(rows.filter((r) => r.file_name !== denied)).toEqual([
+      { file_name: ok, status: 'loaded', loaded_count: 20_000 },
+    ]);
 
-    const source = new SftpSource(sftpCfg({ retries: 3 }));
-    const gone = await source
+    // Readable again, and back: the next fetch takes both.
+    chmodSync(deniedPath, 0o644);
+    writeFile(dir, gone, goneBytes);
+    const again = await fetchSettlement(s.ctx, 'payunity', day);
+    expect(again.files.map((f) => [f.name, f.status])).toEqual([
+      [ok, 'duplicate'],
+      [denied, sshd.password !== null ? 'loaded' : 'duplicate'],
+      [gone, 'loaded'],
+    ]);
+
+    const direct = new SftpSource(sftpCfg({ retries: 3 }));
+    const err = await direct
       .download(
         { name: 'gone.csv', path: `${dir}/gone.csv`, size: 10, modifiedAt: null },
         path.join(tmp, 'gone.part'),
         new AbortController().signal,
       )
       .catch((e: unknown) => e)
-      .finally(() => source.close());
-    expect(oneLine(gone)).toMatch(
+      .finally(() => direct.close());
+    expect(err).toBeInstanceOf(SourceError);
+    expect(oneLine(err)).toMatch(
       new RegExp(
         `: ${dir}/gone.csv was listed but is gone \\(removed or renamed on the server since\\); run the fetch again`,
       ),
     );
+  });
+
+  it('still fails the fetch, in one line, when the folder itself cannot be read', async () => {
+    const dir = path.posix.join(sshd.dataDir, 'closed-folder');
+    writeFile(dir, 'PAYUNITY_SETTLEMENT_C1_20261121.csv', payunityFile([]));
+    chmodSync(dir, 0);
+    const s = config('closed-folder', { remoteDir: dir });
+    const err = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' }).catch(
+      (e: unknown) => e,
+    );
+    chmodSync(dir, 0o755);
+    if (sshd.password === null) return; // the owner of the folder reads it whatever its mode
+    expect(err).toBeInstanceOf(SourceError);
+    expect(oneLine(err)).toMatch(/: permission denied listing the remote folder .*closed-folder; check /);
+  });
+
+  it("leaves a file modified less than minFileAgeSeconds before the fetch, by the server's time", async () => {
+    const dir = path.posix.join(sshd.dataDir, 'young');
+    const name = 'PAYUNITY_SETTLEMENT_Y1_20261121.csv';
+    const file = writeFile(
+      dir,
+      name,
+      payunityFile([payunityLine({ id: 'y1', amount: '1.00', fee: '0.00', net: '1.00' })]),
+    );
+    // The test clock starts the fetch at 08:00:00; the upload's last write was 10 s before.
+    utimesSync(file, new Date('2026-11-22T07:59:50Z'), new Date('2026-11-22T07:59:50Z'));
+    const archive = path.join(tmp, 'young', 'archive');
+    const cfg = testConfig(path.join(tmp, 'young'), {
+      payunity: {
+        source: 'sftp',
+        archiveDir: archive,
+        minFileAgeSeconds: 300,
+        sftp: sftpCfg({ remoteDir: dir }),
+      },
+    });
+    const day = { from: '2026-11-21', to: '2026-11-21' };
+    const out = await fetchSettlement(stageContext(db, cfg), 'payunity', day);
+    expect(out.files).toMatchObject([
+      {
+        name,
+        status: 'refused',
+        retryNextFetch: true,
+        reason:
+          'modified 10 s before the fetch started, under providers.payunity.settlement.minFileAgeSeconds (300): its upload may still be under way; not loaded; the next fetch takes it again',
+      },
+    ]);
+    expect(existsSync(archive) ? readdirSync(archive) : []).toEqual([]);
+    // Old enough by the next fetch: loaded.
+    utimesSync(file, new Date('2026-11-22T07:50:00Z'), new Date('2026-11-22T07:50:00Z'));
+    expect((await fetchSettlement(stageContext(db, cfg), 'payunity', day)).files).toMatchObject([
+      { name, status: 'loaded', loaded: 1 },
+    ]);
+  });
+
+  it('loads files from a server that lists other sizes than it serves when checkListedSize is false', async () => {
+    const dir = path.posix.join(sshd.dataDir, 'virtual');
+    const small = 'PAYUNITY_SETTLEMENT_Z1_20261121.csv';
+    const large = 'PAYUNITY_SETTLEMENT_Z2_20261121.csv';
+    const lines = (id: string) =>
+      payunityFile([payunityLine({ id, amount: '1.00', fee: '0.00', net: '1.00' })]);
+    writeFile(dir, small, lines('z1'));
+    writeFile(dir, large, lines('z2'));
+    const day = { from: '2026-11-21', to: '2026-11-21' };
+    // A virtual server: one file listed at 0 bytes, the other at a stale size larger than it serves.
+    const virtual = (sftp: SftpSource) => ({
+      description: sftp.description,
+      parallelism: sftp.parallelism,
+      checksListedSize: sftp.checksListedSize,
+      close: () => sftp.close(),
+      download: sftp.download.bind(sftp),
+      list: async () =>
+        (await sftp.list()).map((f) => ({ ...f, size: f.name === small ? 0 : f.size + 4096 })),
+    });
+    const checked = config('virtual-checked', { remoteDir: dir, retries: 0 });
+    const strict = virtual(new SftpSource(checked.cfg.providers.payunity!.settlement.sftp!));
+    try {
+      // By default the listing is the check: the 0-byte one is refused, the stale one cannot be downloaded whole.
+      const err = await fetchSettlement(checked.ctx, 'payunity', day, { source: strict }).catch(
+        (e: unknown) => e,
+      );
+      expect(oneLine(err)).toMatch(/transfer ended at \d+ of \d+ bytes/);
+    } finally {
+      await strict.close();
+    }
+    const trusting = config('virtual', { remoteDir: dir, checkListedSize: false });
+    const source = virtual(new SftpSource(trusting.cfg.providers.payunity!.settlement.sftp!));
+    try {
+      const out = await fetchSettlement(trusting.ctx, 'payunity', day, { source });
+      expect(out.files).toMatchObject([
+        { name: small, status: 'loaded', loaded: 1 },
+        { name: large, status: 'loaded', loaded: 1 },
+      ]);
+    } finally {
+      await source.close();
+    }
   });
 
   it('loads a same-size correction of a file dated outside the range, found by its new modification time', async () => {
