@@ -14,7 +14,17 @@ export interface LateFile {
    * that wall time with the zone's offset (`2026-11-20T12:00:00+01:00`), as the workbook and the summary show it.
    */
   expectedBy: string;
-  status: 'late';
+  /** late: no file for the date; not_loaded: a file arrived but this run's fetch left it for the next (`files`). */
+  status: 'late' | 'not_loaded';
+  /** For not_loaded: the date's files the fetch listed and did not load, and why. */
+  files?: { file: string; reason: string }[];
+}
+
+/** A file of a settlement date that a fetch listed and left for the next fetch (unreadable, too young…). */
+export interface UnloadedFile {
+  settlementDate: string;
+  file: string;
+  reason: string;
 }
 
 /** Dates a provider delivers a file for: every day, or business days (no weekend, no configured holiday). */
@@ -32,7 +42,9 @@ export function expectedSettlementDates(config: Config, provider: ProviderName, 
  * or superseded all count: a rejected file arrived, and says so elsewhere): every such date of `range`, and of the
  * `lookBackDays` before it those from the provider's first recorded file on. So a file still missing is reported by
  * every nightly run of the following week, not only on the night it fell due, while dates before payrecon ever had
- * a file from the provider (a new installation) are not. Two small queries per call.
+ * a file from the provider (a new installation) are not. Two small queries per call. A date whose file arrived but
+ * was left for the next fetch (`unloaded`: unreadable, modified too recently, not the size listed) is `not_loaded`
+ * with those files, not `late`: something did arrive, and the reason is not the sender's delay.
  */
 export async function findLateFiles(
   db: Db,
@@ -41,6 +53,7 @@ export async function findLateFiles(
   range: DateRange,
   now: Date,
   lookBackDays = 0,
+  unloaded: readonly UnloadedFile[] = [],
 ): Promise<LateFile[]> {
   const settlement = config.providers[provider]?.settlement;
   if (!settlement) return [];
@@ -73,10 +86,13 @@ export async function findLateFiles(
   const arrived = new Set(rows.map((r) => r.settlement_date));
   return due
     .filter((d) => !arrived.has(d.settlementDate))
-    .map((d) => ({
-      provider,
-      settlementDate: d.settlementDate,
-      expectedBy: isoInZone(d.at, config.timezone),
-      status: 'late' as const,
-    }));
+    .map((d): LateFile => {
+      const expectedBy = isoInZone(d.at, config.timezone);
+      const files = unloaded
+        .filter((u) => u.settlementDate === d.settlementDate)
+        .map((u) => ({ file: u.file, reason: u.reason }));
+      return files.length === 0
+        ? { provider, settlementDate: d.settlementDate, expectedBy, status: 'late' }
+        : { provider, settlementDate: d.settlementDate, expectedBy, status: 'not_loaded', files };
+    });
 }

@@ -18,7 +18,12 @@ import { closeInterruptedRuns, rejectedLinesOf, saveProgress } from './run-recor
 export interface FetchOutcome {
   /** Each file as the fetch stage reports it (src/settlement/fetch.ts); the run reads what it must say about it. */
   files: (Pick<FetchedFile, 'name'> &
-    Partial<Pick<FetchedFile, 'status' | 'reason' | 'supersededFileId' | 'copyOfFileId'>>)[];
+    Partial<
+      Pick<
+        FetchedFile,
+        'status' | 'reason' | 'supersededFileId' | 'copyOfFileId' | 'settlementDate' | 'retryNextFetch'
+      >
+    >)[];
 }
 export interface PullOutcome {
   windows: unknown[];
@@ -42,7 +47,13 @@ export interface RunStages {
   match(ctx: StageContext, sel: StageSelection): Promise<MatchOutcome>;
   /** What the check of executed refunds found; `overdue`: refunds sent that no settlement file shows in time. */
   verifyRefunds(ctx: StageContext, sel: StageSelection): Promise<{ overdue: readonly unknown[] } | undefined>;
-  lateFiles(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<unknown[]>;
+  /** `fetched`: what this run's fetch of the provider reported, when it fetched. */
+  lateFiles(
+    ctx: StageContext,
+    provider: ProviderName,
+    range: DateRange,
+    fetched?: FetchOutcome,
+  ): Promise<unknown[]>;
   report(ctx: StageContext, runId: number): Promise<string>;
 }
 
@@ -109,6 +120,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
     };
     const counts: RunCounts = { matched: 0, awaitingSettlement: 0, rejectedLines: 0, discrepancies: {} };
     const noted: NotedFile[] = [];
+    const fetched = new Map<ProviderName, FetchOutcome>();
     let reportPath: string | null = null;
     log.info({ range: req.range, providers: req.providers, command: req.command }, 'run started');
 
@@ -145,8 +157,11 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
           stage('fetch', p, () => env.stages.fetch(c, p, req.range)),
         );
         outs.forEach((out, i) => {
-          manifest.files.push(...out.files);
-          noted.push(...notedFiles(req.providers[i]!, out));
+          const provider = req.providers[i]!;
+          fetched.set(provider, out);
+          // Each with its provider: a file the fetch did not record is known from here alone (Run info lists it).
+          manifest.files.push(...out.files.map((f) => ({ provider, ...f })));
+          noted.push(...notedFiles(provider, out));
         });
         counts.refusedFiles = noted.filter((f) => f.what === 'refused').length;
         counts.correctedFiles = noted.filter((f) => f.what === 'corrected').length;
@@ -174,7 +189,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       manifest.refundChecks = checks;
       if (checks) counts.overdueRefunds = checks.overdue.length;
       for (const p of req.providers)
-        manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range)));
+        manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range, fetched.get(p))));
       await saveProgress(db.db, runId, manifest, counts);
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
     } catch (e) {

@@ -44,7 +44,8 @@ export function defaultStages(deps: StageDeps): RunStages {
       }),
     verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
     // The days each run pulls again are the days it says are still without a file, too.
-    lateFiles: (ctx, provider, range) =>
+    // A file this run's fetch left for the next makes its date "arrived, not loaded", not "late".
+    lateFiles: (ctx, provider, range, fetched) =>
       findLateFiles(
         ctx.db,
         ctx.config,
@@ -52,6 +53,11 @@ export function defaultStages(deps: StageDeps): RunStages {
         range,
         ctx.now(),
         ctx.config.providers[provider]?.pull.trailingDays ?? 0,
+        (fetched?.files ?? []).flatMap((f) =>
+          f.retryNextFetch && f.settlementDate
+            ? [{ settlementDate: f.settlementDate, file: f.name, reason: f.reason ?? 'not loaded' }]
+            : [],
+        ),
       ),
     report: (ctx, runId) => writeReport(ctx, runId),
   };

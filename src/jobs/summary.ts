@@ -23,9 +23,19 @@ export function formatRunResult(r: RunResult): string {
     lines.push(
       `  refunds sent but in no settlement file past the settlement lag: ${overdue} (listed in the workbook's Run info)`,
     );
-  for (const f of r.lateFiles as { provider?: string; settlementDate?: string; expectedBy?: string }[]) {
+  for (const f of r.lateFiles as {
+    provider?: string;
+    settlementDate?: string;
+    expectedBy?: string;
+    status?: string;
+    files?: { file?: string }[];
+  }[]) {
+    const which = `${f.provider ?? '?'} for ${f.settlementDate ?? '?'} (expected by ${f.expectedBy ?? '?'})`;
+    // A file that arrived but was left for the next fetch is not "late": the sender delivered it.
     lines.push(
-      `  late settlement file: ${f.provider ?? '?'} for ${f.settlementDate ?? '?'} (expected by ${f.expectedBy ?? '?'})`,
+      f.status === 'not_loaded'
+        ? `  settlement file arrived but not loaded yet: ${which}: ${(f.files ?? []).map((x) => x.file ?? '?').join(', ')}, see above`
+        : `  late settlement file: ${which}`,
     );
   }
   if (r.reportPath) lines.push(`  report: ${r.reportPath}`);

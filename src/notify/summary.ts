@@ -5,6 +5,7 @@ export interface RunSummaryLateFile {
   provider: string;
   settlementDate: string;
   expectedBy?: string;
+  /** 'late', or 'not_loaded': a file arrived and was left for the next fetch (its name is among `files`). */
   status?: string;
 }
 
@@ -56,10 +57,16 @@ export function summaryText(s: RunSummary): string {
     parts.push(
       `${plural(rejectedLines, 'settlement line')} rejected (not loaded; see the Rejected lines sheet)`,
     );
-  const late = s.lateFiles ?? [];
+  const late = (s.lateFiles ?? []).filter((f) => f.status !== 'not_loaded');
   if (late.length > 0) {
     parts.push(
       `${plural(late.length, 'late settlement file')} (${late.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`,
+    );
+  }
+  const unloaded = (s.lateFiles ?? []).filter((f) => f.status === 'not_loaded');
+  if (unloaded.length > 0) {
+    parts.push(
+      `${plural(unloaded.length, 'settlement date')} whose file arrived but is not loaded yet (${unloaded.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`,
     );
   }
   const overdue = s.counts?.overdueRefunds;

@@ -5,6 +5,7 @@ import { RUN_LOCK_KEY } from '../../src/db/lock.js';
 import type { OpenDatabase } from '../../src/db/open.js';
 import type { StageContext } from '../../src/jobs/context.js';
 import { executeRun, type RunRequest, type RunStages } from '../../src/jobs/run.js';
+import { defaultStages } from '../../src/jobs/stages.js';
 import { formatRunResult } from '../../src/jobs/summary.js';
 import { LockHeldError, RunFailedError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
@@ -233,6 +234,48 @@ describe('a run', () => {
     expect(formatRunResult(result)).toContain(
       "refunds sent but in no settlement file past the settlement lag: 1 (listed in the workbook's Run info)",
     );
+  });
+
+  it('completes with a file left for the next fetch, says so, and does not call its date late', async () => {
+    const name = 'useepay_settlement_1_2026-11-20.csv';
+    const reason = 'permission denied reading it: not loaded; the next fetch takes it again';
+    const real = defaultStages({ config, log: silentLogger() });
+    const result = await executeRun(
+      env(
+        stages({
+          fetch: () =>
+            Promise.resolve({
+              files: [
+                { name, status: 'refused', reason, settlementDate: '2026-11-20', retryNextFetch: true },
+              ],
+            }),
+          // The real check, over the real file registry (which holds no file of the 20th).
+          lateFiles: (...args) => real.lateFiles(...args),
+        }),
+      ),
+      req,
+    );
+    expect(result.status).toBe('succeeded');
+    expect(result.counts).toMatchObject({ refusedFiles: 1 });
+    expect(result.files).toEqual([{ provider: 'useepay', file: name, what: 'refused', reason }]);
+    // (Earlier dates, back to the registry's first file, are late: only the 20th had a file.)
+    expect(
+      (result.lateFiles as { settlementDate: string }[]).filter((l) => l.settlementDate === '2026-11-20'),
+    ).toEqual([
+      {
+        provider: 'useepay',
+        settlementDate: '2026-11-20',
+        expectedBy: '2026-11-20T12:00:00+00:00',
+        status: 'not_loaded',
+        files: [{ file: name, reason }],
+      },
+    ]);
+    const text = formatRunResult(result);
+    expect(text).toContain(`  settlement file not loaded: ${name} (useepay): ${reason}`);
+    expect(text).toContain(
+      `  settlement file arrived but not loaded yet: useepay for 2026-11-20 (expected by 2026-11-20T12:00:00+00:00): ${name}, see above`,
+    );
+    expect(text).not.toContain('late settlement file: useepay for 2026-11-20');
   });
 
   it('records no run when it is stopped before it begins', async () => {

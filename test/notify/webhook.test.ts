@@ -289,4 +289,24 @@ describe('summaryText', () => {
       'payrecon run 2 payunity 2026-11-20: succeeded; no discrepancies; 1 settlement file not loaded (payunity A.csv: trailer missing); 1 corrected settlement file (payunity B.csv)',
     );
   });
+
+  it('tells a date whose file arrived but was not loaded from a late one', () => {
+    expect(
+      summaryText({
+        status: 'succeeded',
+        runId: 4,
+        from: '2026-11-19',
+        to: '2026-11-20',
+        providers: ['payunity'],
+        counts: { discrepancies: {} },
+        lateFiles: [
+          { provider: 'payunity', settlementDate: '2026-11-19', status: 'late' },
+          { provider: 'payunity', settlementDate: '2026-11-20', status: 'not_loaded' },
+        ],
+        files: [{ provider: 'payunity', file: 'A.csv', what: 'refused', reason: 'gone: not loaded' }],
+      }),
+    ).toBe(
+      'payrecon run 4 payunity 2026-11-19..2026-11-20: succeeded; no discrepancies; 1 late settlement file (payunity 2026-11-19); 1 settlement date whose file arrived but is not loaded yet (payunity 2026-11-20); 1 settlement file not loaded (payunity A.csv: gone: not loaded)',
+    );
+  });
 });

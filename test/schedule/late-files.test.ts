@@ -109,6 +109,33 @@ describe('findLateFiles', () => {
     ).toEqual([]);
   });
 
+  it('says a file arrived but was not loaded, rather than late, for a date whose file the fetch left for later', async () => {
+    const now = new Date('2026-11-26T08:29:00Z');
+    const unloaded = [
+      {
+        settlementDate: '2026-11-20',
+        file: 'PAYUNITY_SETTLEMENT_E_20261120.csv',
+        reason: 'permission denied',
+      },
+      // A date that has a recorded file is not late whatever else the fetch found.
+      { settlementDate: '2026-11-16', file: 'PAYUNITY_SETTLEMENT_F_20261116.csv', reason: 'gone' },
+    ];
+    const late = await findLateFiles(db.db, config, 'payunity', range, now, 0, unloaded);
+    expect(late.map((l) => [l.settlementDate, l.status])).toEqual([
+      ['2026-11-19', 'late'],
+      ['2026-11-20', 'not_loaded'],
+      ['2026-11-23', 'late'],
+      ['2026-11-24', 'late'],
+    ]);
+    expect(late[1]).toEqual({
+      provider: 'payunity',
+      settlementDate: '2026-11-20',
+      expectedBy: '2026-11-20T09:30:00+01:00',
+      status: 'not_loaded',
+      files: [{ file: 'PAYUNITY_SETTLEMENT_E_20261120.csv', reason: 'permission denied' }],
+    });
+  });
+
   it('a deadline passes at the configured local time, not UTC', async () => {
     const justAfter = await findLateFiles(db.db, config, 'payunity', range, new Date('2026-11-26T08:30:00Z'));
     expect(justAfter.map((l) => l.settlementDate)).toContain('2026-11-26');

@@ -134,6 +134,27 @@ export async function writeRunInfo(
         .join('; '),
     ]);
   }
+  // Files the fetch listed but did not record (left for the next fetch, or an unsafe name): only the run's manifest
+  // knows them, and the list of input files would otherwise not show them at all.
+  const unrecorded = unrecordedFiles(run.manifest.files);
+  for (const f of unrecorded) {
+    rows.push([
+      'Input file',
+      f.name,
+      f.provider,
+      'not loaded',
+      f.sha256,
+      null,
+      int(0),
+      null,
+      null,
+      date(f.settlementDate),
+      null,
+      [f.remotePath, f.reason, f.retryNextFetch ? 'not recorded: the next fetch takes it again' : null]
+        .filter(Boolean)
+        .join('; '),
+    ]);
+  }
   const windows = await snap.all(
     sql<WindowRow>`
     select provider, endpoint, ${localTime(sql`window_from`, scope.timeZone)} as from_local,
@@ -185,7 +206,8 @@ export async function writeRunInfo(
 
   // The manifest's files/windows are the job's copy of the tables above: shown only when the tables have none.
   for (const [key, value] of Object.entries(run.manifest)) {
-    if ((key === 'files' && files.length > 0) || (key === 'windows' && windows.length > 0)) continue;
+    if (key === 'files' && files.length + unrecorded.length > 0) continue;
+    if (key === 'windows' && windows.length > 0) continue;
     for (const [item, v] of flatten(key, value)) add('Manifest', item, text(v));
   }
 
@@ -203,6 +225,38 @@ function flatten(key: string, value: unknown): Array<[string, unknown]> {
   if (value !== null && typeof value === 'object')
     return Object.entries(value as Record<string, unknown>).map(([k, v]) => [`${key}.${k}`, v]);
   return [[key, value]];
+}
+
+interface UnrecordedFile {
+  name: string;
+  provider: string | null;
+  remotePath: string | null;
+  sha256: string | null;
+  settlementDate: string | null;
+  reason: string | null;
+  retryNextFetch: boolean;
+}
+
+/** The manifest's files (as the fetch reported them) that have no settlement_files row. */
+function unrecordedFiles(value: unknown): UnrecordedFile[] {
+  if (!Array.isArray(value)) return [];
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return value.flatMap((el: unknown) => {
+    if (el === null || typeof el !== 'object') return [];
+    const o = el as Record<string, unknown>;
+    if (o.fileId !== undefined || typeof o.name !== 'string' || o.status !== 'refused') return [];
+    return [
+      {
+        name: o.name,
+        provider: str(o.provider),
+        remotePath: str(o.remotePath),
+        sha256: str(o.sha256),
+        settlementDate: str(o.settlementDate),
+        reason: str(o.reason),
+        retryNextFetch: o.retryNextFetch === true,
+      },
+    ];
+  });
 }
 
 /** A value as the text of a cell: strings as they are, anything else as JSON. */

@@ -219,7 +219,8 @@ function lateFiles(value: unknown): SummaryRow[] {
       currency: null,
       order: 30,
       section: 'Settlement files',
-      item: `late or missing: ${pick('name', 'file', 'fileName', 'date', 'settlementDate') ?? '?'}`,
+      // A file that arrived but was left for the next fetch is not late: the item says which it is.
+      item: `${o.status === 'not_loaded' ? 'arrived, not loaded' : 'late or missing'}: ${pick('name', 'file', 'fileName', 'date', 'settlementDate') ?? '?'}`,
       count: null,
       amount: null,
       detail: describe(o),
