@@ -1,14 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { latestDecision } from '../report/latest-decision.js';
-import {
-  idProblem,
-  readApprovalWorkbook,
-  type ApprovalRow,
-  type CellAmount,
-} from '../report/approval-reader.js';
+import { idProblem, readApprovalWorkbook, type ApprovalRow } from '../report/approval-reader.js';
+import { figureDifferences } from '../report/row-figures.js';
 import { UsageError } from '../shared/errors.js';
-import { formatMinor, jsonNumberToMinor, parseMajorToMinor } from '../shared/money.js';
+import { formatMinor } from '../shared/money.js';
 import { liveActionsOf, ruleAmountSql } from './repository.js';
 import { REFUND_CANDIDATE_TYPES, type Approval, type RefundActionView } from './types.js';
 
@@ -139,30 +135,7 @@ async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<
 
 /** An approved row must show exactly what the database holds: anything edited is refused, never executed. */
 function compareRow(row: ApprovalRow, d: DiscrepancyRow): string[] {
-  const problems: string[] = [];
-  if (row.currency !== d.currency)
-    problems.push(`Currency "${row.currency ?? ''}" differs from the database (${d.currency ?? 'none'})`);
-  const cur = d.currency;
-  if (!cur) return problems;
-  const check = (label: string, cell: CellAmount, minor: number | null) => {
-    const got = toMinor(cell, cur);
-    if (got === minor) return;
-    const shown = typeof cell === 'number' ? String(cell) : (cell ?? 'empty');
-    const want = minor === null ? 'empty' : formatMinor(minor, cur);
-    problems.push(`${label} ${shown} differs from the database (${want}); edited amounts are refused`);
-  };
-  check('Gateway amount', row.gatewayAmount, d.gateway_amount_minor);
-  check('Settled amount', row.settledAmount, d.settled_amount_minor);
-  check('Difference', row.difference, d.difference_minor);
-  return problems;
-}
-
-/** Exact conversion; anything that is not an amount of this currency compares unequal (undefined). */
-function toMinor(cell: CellAmount, currency: string): number | null | undefined {
-  if (cell === null) return null;
-  try {
-    return typeof cell === 'number' ? jsonNumberToMinor(cell, currency) : parseMajorToMinor(cell, currency);
-  } catch {
-    return undefined;
-  }
+  return figureDifferences(row, d).map((f) =>
+    f.column === 'Currency' ? f.text : `${f.text}; edited amounts are refused`,
+  );
 }
