@@ -3,9 +3,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { discrepancyId as idFor } from '../reconcile/ids.js';
 import type { DiscrepancyType } from '../reconcile/types.js';
 import { causeChain, unreadableReason, UsageError } from '../shared/errors.js';
+import { DECISIONS_SHOWN_ITEM } from './latest-decision.js';
 import { ACTIONS, isAction } from './sheets/discrepancies.js';
+import { RUN_INFO_SHEET } from './sheets/run-info.js';
 import { sheetRows, type CellValue } from './xlsx/sheet-rows.js';
-import { OpenDocumentError, readSharedStrings, xlsxStructure } from './xlsx/workbook.js';
+import { OpenDocumentError, readSharedStrings, xlsxStructure, type XlsxSheet } from './xlsx/workbook.js';
 import { ZipFile } from './xlsx/zip.js';
 
 // Reads finance's decisions back from the report workbook: the rows of the Discrepancies sheet (and its
@@ -69,7 +71,10 @@ const COLUMNS = {
 
 const SHEET_RE = /^Discrepancies(?: \(\d+\))?$/;
 
-/** A row whose Action cell holds anything: `action` is that text, trimmed and upper-cased, not yet checked. */
+/**
+ * A row whose Action cell holds anything (or an empty one asked for, see ReadOptions.blanks): `action` is that text,
+ * trimmed and upper-cased, not yet checked.
+ */
 export interface ActionRow extends ApprovalRow {
   action: string;
 }
@@ -89,14 +94,67 @@ export async function readApprovalWorkbook(file: string): Promise<{ rows: Approv
   return { rows: rows.filter((r) => r.action === APPROVAL_ACTION), sha256 };
 }
 
+/** A workbook's Action rows, the SHA-256 of its bytes, and the decisions it was written with. */
+export interface ActionRows {
+  rows: ActionRow[];
+  sha256: string;
+  /** Its Run info's DECISIONS_SHOWN_ITEM; null when it has none (written before it existed, or the sheet deleted). */
+  decisionsShownUpTo: number | null;
+}
+
+export interface ReadOptions {
+  /**
+   * Which rows with an empty Action to return too (with action ''), asked for each id once the workbook's
+   * decisionsShownUpTo is read: an Action the workbook was written with and finance cleared is a withdrawal, and
+   * only the caller knows which Actions it was written with. Without it, empty Actions are skipped.
+   */
+  blanks?: (decisionsShownUpTo: number | null) => Promise<(id: string) => boolean>;
+}
+
 /**
- * Every row of the Discrepancies sheets with something in its Action cell, and the SHA-256 of the file's bytes as
- * read; `label` names the file in errors.
+ * Every row of the Discrepancies sheets with something in its Action cell (and the empty ones `opts.blanks` asks
+ * for), the SHA-256 of the file's bytes as read, and its decisionsShownUpTo; `label` names the file in errors.
  */
 export async function readActionRows(
   file: string,
   label = 'workbook',
-): Promise<{ rows: ActionRow[]; sha256: string }> {
+  opts: ReadOptions = {},
+): Promise<ActionRows> {
+  return withWorkbook(file, label, async (handle, named) => {
+    // Everything is read through this one open file, so the digest is of the file the rows came from even when a
+    // spreadsheet program saves a new one under the same name meanwhile; a write into this very file shows in its
+    // size or modification time, and then the rows and the digest might not be of the same bytes.
+    const before = await handle.stat();
+    const zip = await ZipFile.open(handle);
+    const book = await openBook(zip, named);
+    const decisionsShownUpTo = await readDecisionsShown(zip, book);
+    const blank = opts.blanks ? await opts.blanks(decisionsShownUpTo) : () => false;
+    const rows = await readRows(zip, book, named, blank);
+    const sha256 = await digest(handle);
+    const after = await handle.stat();
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
+      throw new UsageError(`${named} changed while it was being read: try again once it is saved`);
+    return { rows, sha256, decisionsShownUpTo };
+  });
+}
+
+/**
+ * Says, without reading its rows, what is wrong with `file` as a report workbook (missing, unreadable, not .xlsx,
+ * without a Discrepancies sheet), by the same errors as readActionRows: a command can check it before it starts a
+ * database.
+ */
+export async function checkWorkbook(file: string, label = 'workbook'): Promise<void> {
+  await withWorkbook(file, label, async (handle, named) => {
+    await openBook(await ZipFile.open(handle), named);
+  });
+}
+
+/** Runs `read` on `file` open, turning what goes wrong into a UsageError naming the file. */
+async function withWorkbook<T>(
+  file: string,
+  label: string,
+  read: (handle: FileHandle, named: string) => Promise<T>,
+): Promise<T> {
   const named = `${label} ${file}`;
   let handle: FileHandle;
   try {
@@ -105,16 +163,7 @@ export async function readActionRows(
     throw new UsageError(`${named} ${unreadableReason(e)}`, { cause: e });
   }
   try {
-    // Everything is read through this one open file, so the digest is of the file the rows came from even when a
-    // spreadsheet program saves a new one under the same name meanwhile; a write into this very file shows in its
-    // size or modification time, and then the rows and the digest might not be of the same bytes.
-    const before = await handle.stat();
-    const rows = await readRows(handle, named);
-    const sha256 = await digest(handle);
-    const after = await handle.stat();
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
-      throw new UsageError(`${named} changed while it was being read: try again once it is saved`);
-    return { rows, sha256 };
+    return await read(handle, named);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     if (e instanceof OpenDocumentError) {
@@ -129,26 +178,65 @@ export async function readActionRows(
   }
 }
 
+interface Book {
+  sheets: XlsxSheet[];
+  shared: string[];
+}
+
+/** The workbook's sheets and shared strings; refused without a Discrepancies sheet. */
+async function openBook(zip: ZipFile, named: string): Promise<Book> {
+  const { sheets, sharedStrings } = await xlsxStructure(zip);
+  if (!sheets.some((s) => SHEET_RE.test(s.name))) throw new UsageError(`${named} has no Discrepancies sheet`);
+  return { sheets, shared: sharedStrings ? await readSharedStrings(zip, sharedStrings) : [] };
+}
+
+/**
+ * The Value of the Run info row DECISIONS_SHOWN_ITEM, or null when there is no such sheet or row, or its value is
+ * not a whole number (the sheet is small: a few hundred rows).
+ */
+async function readDecisionsShown(zip: ZipFile, book: Book): Promise<number | null> {
+  const sheet = book.sheets.find((s) => s.name === RUN_INFO_SHEET.name);
+  if (!sheet) return null;
+  let item: number | undefined;
+  let value: number | undefined;
+  for await (const { number, cells } of sheetRows(zip, sheet.entry, book.shared)) {
+    if (number === 1) {
+      cells.forEach((c, col) => {
+        if (cellText(c).trim() === 'Item') item = col;
+        if (cellText(c).trim() === 'Value') value = col;
+      });
+      continue;
+    }
+    if (item === undefined || value === undefined) return null;
+    if (cellText(cells[item]).trim() !== DECISIONS_SHOWN_ITEM) continue;
+    const text = cellText(cells[value]).trim();
+    const n = Number(text);
+    return text !== '' && Number.isSafeInteger(n) && n >= 0 ? n : null;
+  }
+  return null;
+}
+
 type Columns = Record<keyof typeof COLUMNS, number>;
 
-async function readRows(handle: FileHandle, named: string): Promise<ActionRow[]> {
-  const zip = await ZipFile.open(handle);
-  const { sheets, sharedStrings } = await xlsxStructure(zip);
-  const wanted = sheets.filter((s) => SHEET_RE.test(s.name));
-  if (wanted.length === 0) throw new UsageError(`${named} has no Discrepancies sheet`);
-  const shared = sharedStrings ? await readSharedStrings(zip, sharedStrings) : [];
+async function readRows(
+  zip: ZipFile,
+  book: Book,
+  named: string,
+  blank: (id: string) => boolean,
+): Promise<ActionRow[]> {
+  const wanted = book.sheets.filter((s) => SHEET_RE.test(s.name));
   const out: ActionRow[] = [];
   for (const sheet of wanted) {
     let cols: Columns | undefined;
-    for await (const { number, cells } of sheetRows(zip, sheet.entry, shared)) {
+    for await (const { number, cells } of sheetRows(zip, sheet.entry, book.shared)) {
       if (!cols) {
         // Row 1 holds the headers; a sheet without it has none of the columns.
         cols = headerColumns(number === 1 ? cells : [], sheet.name, named);
         if (number === 1) continue;
       }
       const action = cellText(cells[cols.action]).trim().toUpperCase();
-      if (action === '') continue;
       const discrepancyId = cellText(cells[cols.id]).trim();
+      if (action === '' && (discrepancyId === '' || !blank(discrepancyId))) continue;
       const idMatchesRow = idOf(cells, cols) === discrepancyId;
       out.push({
         action,

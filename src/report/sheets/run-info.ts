@@ -3,6 +3,7 @@
 // the manifest (printed generically: its keys may grow).
 import { sql } from 'kysely';
 import { date, datetime, int, type Cell } from '../cells.js';
+import { DECISIONS_SHOWN_ITEM } from '../latest-decision.js';
 import { localTime } from '../scope.js';
 import { writeFitted, type SheetSpec } from '../sheet-writer.js';
 import { describe } from './summary.js';
@@ -88,6 +89,15 @@ export async function writeRunInfo(
   add('Run', 'As of (ages counted to)', date(scope.asOf));
   add('Run', 'Tool version', run.tool_version);
   add('Run', `Report written (${scope.timeZone})`, datetime(writtenAt));
+  const [shown] = await snap.all(
+    sql<{ id: number }>`select coalesce(max(id), 0) as id from discrepancy_decisions`.compile(scope.db),
+  );
+  add(
+    'Run',
+    DECISIONS_SHOWN_ITEM,
+    int(shown?.id ?? 0),
+    'the last decision recorded when this workbook was written: `payrecon decisions import` tells the Actions it started with from changes made in it, and decisions recorded since',
+  );
   if (scope.laterRuns.length > 0)
     add('Run', 'Later runs over these dates', scope.laterRuns.join(', '), LATER_RUNS_DETAIL);
   // A count by type is one row per type (`discrepancies.amount_mismatch`), a number finance can add up.
