@@ -144,12 +144,15 @@ export interface DiscrepanciesTable {
 export interface DiscrepancyDecisionsTable {
   id: Generated<number>;
   discrepancy_id: string;
-  action: 'REFUND' | 'IGNORE' | 'INVESTIGATE';
+  /** Null: finance withdrew the decision (cleared the Action the workbook started with). */
+  action: 'REFUND' | 'IGNORE' | 'INVESTIGATE' | null;
   source_file: string;
   source_sha256: string;
   sheet: string;
   row_no: number;
   decided_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The workbook's "Decisions shown up to": the last decision recorded when it was written; null when unknown. */
+  workbook_decisions_shown: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface RunDiscrepanciesTable {

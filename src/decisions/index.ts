@@ -1,2 +1,9 @@
 export { formatDecisionImport } from './format.js';
-export { importDecisions, type DecisionAction, type DecisionImport } from './import.js';
+export {
+  importDecisions,
+  type ChangedFigures,
+  type DecisionAction,
+  type DecisionImport,
+  type ImportOptions,
+  type ReplacedDecision,
+} from './import.js';

@@ -128,11 +128,16 @@ describe('payrecon decisions import', () => {
     expect(JSON.parse(first.stdout)).toEqual({
       file,
       sha256: sha,
+      decisionsShownUpTo: 0,
       rows: 3,
       recorded: { REFUND: 1, IGNORE: 1, INVESTIGATE: 1 },
+      withdrawn: 0,
       unchanged: 0,
       closed: 0,
       neverRefunded: [],
+      replaced: [],
+      changedFigures: [],
+      keptNewer: [],
     });
     const rows = await decisions();
     expect(rows.map((r) => [r.discrepancy_id, r.action]).sort()).toEqual(
@@ -184,7 +189,7 @@ describe('payrecon decisions import', () => {
     expect([...summary.keys()].filter((k) => k.includes('|decided '))).toHaveLength(2);
   });
 
-  it('the last workbook imported holds: a change is recorded, a carried Action is not', async () => {
+  it('a change is recorded, a carried Action is not; an older workbook overrules a newer decision only when told to', async () => {
     const [a, b] = w.ids as [string, string];
     const next = await writeReport(stageContext(db, w.config, w.runId), w.runId);
     const changed = await withActions(next, 'second.xlsx', [[a, 'INVESTIGATE']]);
@@ -199,9 +204,31 @@ describe('payrecon decisions import', () => {
     expect(await latest(a)).toMatchObject({ action: 'INVESTIGATE', source_file: 'second.xlsx' });
     expect(await latest(b)).toMatchObject({ action: 'INVESTIGATE', source_file: 'first.xlsx' });
 
-    // Importing the older workbook again makes its Actions the decisions again.
-    await importDecisions(db.db, path.join(dir, 'first.xlsx'), new Date(NOW));
+    // Importing the older workbook again would make its Actions the decisions again, over one recorded after it was
+    // written, on figures that have changed since: refused, naming both, until asked for.
+    const first = path.join(dir, 'first.xlsx');
+    const before = await decisions();
+    await expect(importDecisions(db.db, first, new Date(NOW))).rejects.toThrow(
+      new RegExp(
+        `^decisions refused, nothing was recorded: Discrepancies row \\d+ \\(${a}\\): IGNORE would overrule INVESTIGATE, recorded from second\\.xlsx at 2026-11-21T09:30:00Z after this workbook was written; Discrepancies row \\d+ \\(${a}\\): IGNORE decided on figures that changed since: Difference 0 differs from the database \\(-25\\.00\\)\\. .*--overrule-newer`,
+      ),
+    );
+    expect(await decisions()).toEqual(before);
+    const overruled = await importDecisions(db.db, first, new Date(NOW), {
+      overruleNewer: true,
+      acceptChangedFigures: true,
+    });
     expect(await latest(a)).toMatchObject({ action: 'IGNORE', source_file: 'first.xlsx' });
+    expect(overruled.replaced).toEqual([
+      {
+        discrepancyId: a,
+        sheet: 'Discrepancies',
+        row: expect.any(Number) as number,
+        from: { action: 'INVESTIGATE', file: 'second.xlsx', decidedAt: '2026-11-21T09:30:00Z' },
+        to: 'IGNORE',
+        newer: true,
+      },
+    ]);
   });
 
   it('refuses the whole workbook over an unknown Action, an unknown or missing id or a repeated id, naming each row', async () => {
@@ -282,11 +309,15 @@ describe('payrecon decisions import', () => {
 
   it.skipIf(!soffice)('reads a workbook as LibreOffice saves it', async () => {
     const c = w.ids[2]!;
-    const edited = await withActions(report, 'edited.xlsx', [[c, 'INVESTIGATE']]);
+    const current = await writeReport(stageContext(db, w.config, w.runId), w.runId);
+    const edited = await withActions(current, 'edited.xlsx', [[c, 'INVESTIGATE']]);
     const saved = await mkdtemp(path.join(dir, 'saved-'));
     await sofficeConvert(soffice!, edited, 'xlsx', saved);
     const result = await importDecisions(db.db, path.join(saved, 'edited.xlsx'), new Date(NOW));
-    expect(result).toMatchObject({ rows: 1, recorded: { INVESTIGATE: 1 }, unchanged: 0 });
+    // a and b start from their carried decisions; the Run info still says which decisions the workbook showed
+    expect(result).toMatchObject({ rows: 3, recorded: { INVESTIGATE: 1 }, unchanged: 2 });
+    const ids = await db.db.selectFrom('discrepancy_decisions').select('id').orderBy('id').execute();
+    expect(result.decisionsShownUpTo).toBe(ids.at(-2)?.id);
     expect((await decisions()).at(-1)).toMatchObject({ discrepancy_id: c, action: 'INVESTIGATE' });
   });
 
@@ -300,7 +331,8 @@ describe('payrecon decisions import', () => {
       .executeTakeFirstOrThrow();
     await db.db.updateTable('discrepancies').set({ settled_amount_minor: 0 }).where('id', '=', a).execute();
     try {
-      const file = await withActions(report, 'refund-nothing.xlsx', [[a, 'REFUND']]);
+      const current = await writeReport(stageContext(db, w.config, w.runId), w.runId);
+      const file = await withActions(current, 'refund-nothing.xlsx', [[a, 'REFUND']]);
       const result = await cli('decisions', 'import', file);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(
