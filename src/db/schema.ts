@@ -74,6 +74,28 @@ export interface RejectedLinesTable {
   raw: string;
 }
 
+export interface RejectedRecordsTable {
+  id: Generated<number>;
+  provider: string;
+  endpoint: string;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  record_id: string | null;
+  gateway_type: string | null;
+  referenced_id: string | null;
+  hold_id: string | null;
+  reason: string;
+  raw: string;
+  raw_hash: string;
+  first_run_id: number | null;
+  last_run_id: number | null;
+  first_rejected_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_rejected_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  resolved_at: Timestamp | null;
+  resolved_run_id: number | null;
+  resolution: string | null;
+}
+
 export interface GatewayTransactionsTable {
   provider: string;
   transaction_id: string;
@@ -222,6 +244,7 @@ export interface Database {
   settlement_files: SettlementFilesTable;
   settlement_lines: SettlementLinesTable;
   rejected_lines: RejectedLinesTable;
+  rejected_records: RejectedRecordsTable;
   gateway_transactions: GatewayTransactionsTable;
   pull_windows: PullWindowsTable;
   gateway_lookups: GatewayLookupsTable;

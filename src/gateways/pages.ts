@@ -1,6 +1,7 @@
 // Ordered page prefetching: keeps up to `ahead` page requests in flight and yields pages in order, so a pull is
 // as fast as the gateway allows while memory stays bounded by `ahead` pages.
 import { GatewayError } from '../shared/errors.js';
+import type { RejectedRecord } from './types.js';
 
 /**
  * Pages 1..count (or until `isLast` says so when count is unknown), fetched up to `ahead` at a time.
@@ -57,4 +58,16 @@ export function stalePages(provider: string, describe: () => string): (held: num
         provider,
       );
   };
+}
+
+/**
+ * Keeps each rejected record once per window (by its text's hash), as the mapped records are kept once per id: a
+ * record repeated on a later page is neither rejected twice nor news to stalePages.
+ */
+export function firstRejections(): (rejected: RejectedRecord[]) => RejectedRecord[] {
+  const seen = new Set<string>();
+  return (rejected) =>
+    rejected.length === 0
+      ? rejected
+      : rejected.filter((r) => !seen.has(r.rawHash) && seen.add(r.rawHash) !== undefined);
 }

@@ -10,7 +10,24 @@
  * named `key` counts, and a key spelled with escapes ("rec\u006frds") is that key.
  */
 export function arrayElementTexts(text: string, key: string): string[] | null {
-  let found: string[] | null = null;
+  return arrayElements(text, key)?.texts ?? null;
+}
+
+/** Each element's text and nesting depth (a scalar 0, `{}` 1, `{"a":[]}` 2), as arrayElementTexts reads them. */
+export interface ArrayElements {
+  texts: string[];
+  depths: number[];
+}
+
+/**
+ * arrayElementTexts with each element's depth, found on the way for one comparison per bracket: a record nested
+ * deeper than PostgreSQL's json parser can follow must be refused before it is sent (see reject.ts).
+ */
+export function arrayElements(text: string, key: string): ArrayElements | null {
+  let found: ArrayElements | null = null;
+  let depths: number[] = [];
+  // The deepest level the element being read has reached, counted from the array's.
+  let deepest = 0;
   let depth = 0;
   // While inside the wanted array: its elements so far, the depth of its elements (else -1), and where the element
   // being read starts (else -1).
@@ -37,6 +54,8 @@ export function arrayElementTexts(text: string, key: string): string[] | null {
         const v = nextNonSpace(text, i + 1);
         if (text.charCodeAt(v) === OPEN_ARRAY) {
           elements = [];
+          depths = [];
+          deepest = 0;
           arrayDepth = 2;
           start = -1;
           depth = 2;
@@ -51,12 +70,16 @@ export function arrayElementTexts(text: string, key: string): string[] | null {
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (depth === arrayDepth && start < 0) start = i;
       depth++;
+      if (arrayDepth >= 0 && depth - arrayDepth > deepest) deepest = depth - arrayDepth;
       continue;
     }
     if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth === arrayDepth && c === CLOSE_ARRAY) {
-        if (start >= 0) elements.push(trimmedSlice(text, start, i));
-        found = elements;
+        if (start >= 0) {
+          elements.push(trimmedSlice(text, start, i));
+          depths.push(deepest);
+        }
+        found = { texts: elements, depths };
         arrayDepth = -1;
         start = -1;
       }
@@ -66,6 +89,8 @@ export function arrayElementTexts(text: string, key: string): string[] | null {
     if (c === COMMA) {
       if (depth === arrayDepth) {
         elements.push(trimmedSlice(text, start, i));
+        depths.push(deepest);
+        deepest = 0;
         start = -1;
       }
       continue;
@@ -90,7 +115,7 @@ function isSpace(c: number): boolean {
 }
 
 /** Index of the quote that closes the string opening at `open`. */
-function stringEnd(text: string, open: number): number {
+export function stringEnd(text: string, open: number): number {
   let j = open + 1;
   for (;;) {
     j = text.indexOf('"', j);
@@ -123,10 +148,15 @@ function trimmedSlice(text: string, start: number, end: number): string {
 }
 
 /**
- * The texts of `records`, the parsed array under `key` of page `text`; undefined (the records are then serialised
- * again) when the page's text does not give exactly one per record, which a page JSON.parse accepted always does.
+ * The texts and depths of `records`, the parsed array under `key` of page `text`; undefined (the records are then
+ * serialised again, and their depth measured on the parsed value) when the page's text does not give exactly one per
+ * record, which a page JSON.parse accepted always does.
  */
-export function recordTexts(text: string, key: string, records: readonly unknown[]): string[] | undefined {
-  const texts = arrayElementTexts(text, key);
-  return texts !== null && texts.length === records.length ? texts : undefined;
+export function recordTexts(
+  text: string,
+  key: string,
+  records: readonly unknown[],
+): ArrayElements | undefined {
+  const found = arrayElements(text, key);
+  return found !== null && found.texts.length === records.length ? found : undefined;
 }

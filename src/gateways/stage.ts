@@ -7,7 +7,8 @@ import { addDays, type DateRange } from '../shared/dates.js';
 import { ConfigError } from '../shared/errors.js';
 import { createGatewayClient, type GatewayDeps } from './index.js';
 import { BatchBuilder, BulkStore, type PreparedBatch } from './bulk-store.js';
-import type { GatewayClient, PullWindow } from './types.js';
+import { recordRejections } from './rejected-store.js';
+import type { GatewayClient, PullWindow, RejectedRecord } from './types.js';
 import { dateWindows } from './windows.js';
 
 export interface PullWindowSummary {
@@ -15,12 +16,16 @@ export interface PullWindowSummary {
   from: string;
   to: string;
   records: number;
+  /** Records of the window that could not be read, kept in rejected_records. */
+  rejected: number;
 }
 
 export interface PullSummary {
   provider: ProviderName;
   windows: PullWindowSummary[];
   records: number;
+  /** Records rejected (see reject.ts): not stored, kept in rejected_records with their reason. */
+  rejected: number;
   inserted: number;
   updated: number;
   unchanged: number;
@@ -49,7 +54,15 @@ export async function pullGateway(
   // Statuses change after creation and the APIs filter by creation time only: re-pull a trailing window.
   const from = addDays(range.from, -cfg.pull.trailingDays);
   const log = ctx.log.child({ stage: 'pull', provider });
-  const summary: PullSummary = { provider, windows: [], records: 0, inserted: 0, updated: 0, unchanged: 0 };
+  const summary: PullSummary = {
+    provider,
+    windows: [],
+    records: 0,
+    rejected: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+  };
   // Opened lazily: no connection is held while the first pages arrive, and none at all if the gateway fails at once.
   const lanes: (BulkStore | undefined)[] = Array.from({ length: writeLanes(ctx.pool) }, () => undefined);
   const store = async (lane: number, batch: PreparedBatch, prior: Promise<unknown> | undefined) => {
@@ -96,8 +109,21 @@ export async function pullGateway(
     for (const [i, day] of days.entries()) {
       ctx.signal.throwIfAborted();
       const counts = new Map<string, number>();
+      // A day's rejections are few (a bad record is rare), and recorded with the day's window.
+      const rejected: RejectedRecord[] = [];
       for await (const page of client.pull(day, ctx.signal)) {
         counts.set(page.endpoint, (counts.get(page.endpoint) ?? 0) + page.records.length);
+        if (page.rejected && page.rejected.length > 0) {
+          rejected.push(...page.rejected);
+          log.warn(
+            {
+              window: page.window.from.toISOString(),
+              endpoint: page.endpoint,
+              rejected: page.rejected.map((r) => ({ id: r.recordId, reason: r.reason })),
+            },
+            'gateway records rejected',
+          );
+        }
         summary.records += page.records.length;
         builder.add(page.records);
         if (builder.size >= STORE_BATCH) await submit(builder.take());
@@ -105,7 +131,7 @@ export async function pullGateway(
       }
       // A window is recorded only once all its records are stored: the manifest never claims more than we hold.
       await submit(builder.take(), async () => {
-        await recordWindows(ctx, provider, day, counts, summary);
+        await recordWindows(ctx, provider, day, counts, rejected, summary);
         log.debug(
           { day: day.from.toISOString().slice(0, 10), counts: Object.fromEntries(counts) },
           'pulled window',
@@ -140,6 +166,7 @@ async function recordWindows(
   provider: ProviderName,
   w: PullWindow,
   counts: Map<string, number>,
+  rejected: readonly RejectedRecord[],
   summary: PullSummary,
 ): Promise<void> {
   // An empty window still proves it was asked: the clients always yield at least one page per endpoint.
@@ -152,13 +179,19 @@ async function recordWindows(
     record_count: records,
   }));
   if (rows.length === 0) return;
-  await ctx.db.insertInto('pull_windows').values(rows).execute();
+  // The window and its rejections commit together: a window recorded as pulled always has its rejections.
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.insertInto('pull_windows').values(rows).execute();
+    await recordRejections(trx, ctx.runId, provider, w, [...counts.keys()], rejected);
+  });
+  summary.rejected += rejected.length;
   for (const r of rows)
     summary.windows.push({
       endpoint: r.endpoint,
       from: w.from.toISOString(),
       to: w.to.toISOString(),
       records: r.record_count,
+      rejected: rejected.filter((x) => x.endpoint === r.endpoint).length,
     });
 }
 

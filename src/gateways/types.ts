@@ -1,4 +1,5 @@
 import type { ProviderName } from '../config/schema.js';
+import { maskCardsInJson } from './raw-mask.js';
 
 // The one gateway interface both clients implement. Each gateway's wire format (DTOs) stays in its own folder;
 // only these domain types leave it.
@@ -56,9 +57,12 @@ export interface GatewayTransaction {
   rawText?: string;
 }
 
-/** A record's raw JSON as stored: the gateway's own text when known. */
+/**
+ * A record's raw JSON as stored: the gateway's own text when known, with any card number inside its string values
+ * masked (raw-mask.ts; nearly free for a record without a long digit run).
+ */
 export function rawJson(t: GatewayTransaction): string {
-  return t.rawText ?? JSON.stringify(t.raw);
+  return maskCardsInJson(t.rawText ?? JSON.stringify(t.raw), [t.transactionId, t.referencedId]);
 }
 
 export interface PullWindow {
@@ -71,6 +75,35 @@ export interface PulledPage {
   endpoint: string;
   window: PullWindow;
   records: GatewayTransaction[];
+  /** Records of the page that could not be read (see reject.ts): kept apart, the rest of the page goes on. */
+  rejected?: RejectedRecord[];
+}
+
+/**
+ * A record a pull could not map (bad amount, no id, a time that is not one, nested too deep), kept with where it came
+ * from and why (the rejected_records table) instead of failing the pull.
+ */
+export interface RejectedRecord {
+  provider: ProviderName;
+  endpoint: string;
+  window: PullWindow;
+  /** The record's id, when it has a usable one. */
+  recordId: string | null;
+  /** PayUnity paymentType; UseePay 'payment_intent' or 'refund' (from the endpoint). */
+  gatewayType: string | null;
+  /** The payment the record names: PayUnity referencedId, a UseePay refund's payment_intent_id. */
+  referencedId: string | null;
+  /**
+   * The payment whose corrective refunds wait while this is unresolved: the referenced payment, or the record's own
+   * id when the record is a payment. Null: the record names nothing usable, and every refund candidate of the
+   * provider waits (it may be a refund or chargeback of any of them).
+   */
+  holdId: string | null;
+  reason: string;
+  /** The record's text, card numbers masked, cut to MAX_REJECTED_RAW characters. */
+  raw: string;
+  /** SHA-1 of the whole masked text: one row per distinct record of an endpoint's window, however often pulled. */
+  rawHash: string;
 }
 
 export interface RefundRequest {

@@ -22,6 +22,8 @@ export interface RunCounts {
   matched: number;
   awaitingSettlement: number;
   rejectedLines: number;
+  /** Gateway records rejected by this run's pulls, and those of its dates still unresolved (rejected_records). */
+  rejectedRecords: number;
   discrepancies: Record<string, number>;
   [extra: string]: unknown;
 }

@@ -14,6 +14,7 @@ import type { StageContext, StageSelection } from './context.js';
 import type { FetchedFile } from '../settlement/fetch.js';
 import type { NotedFile, RunCounts, RunManifest, RunResult, StageName } from './manifest.js';
 import { closeInterruptedRuns, rejectedLinesOf, saveProgress } from './run-record.js';
+import { rejectedRecordsOf } from '../gateways/rejected-store.js';
 
 export interface FetchOutcome {
   /** Each file as the fetch stage reports it (src/settlement/fetch.ts); the run reads what it must say about it. */
@@ -118,7 +119,13 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       runId,
       now: env.now,
     };
-    const counts: RunCounts = { matched: 0, awaitingSettlement: 0, rejectedLines: 0, discrepancies: {} };
+    const counts: RunCounts = {
+      matched: 0,
+      awaitingSettlement: 0,
+      rejectedLines: 0,
+      rejectedRecords: 0,
+      discrepancies: {},
+    };
     const noted: NotedFile[] = [];
     const fetched = new Map<ProviderName, FetchOutcome>();
     let reportPath: string | null = null;
@@ -175,6 +182,14 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         );
         for (const out of outs) manifest.windows.push(...out.windows);
       }
+      // As the workbook lists them: this run's, and those of its dates still unresolved (a match-only run too).
+      counts.rejectedRecords = await rejectedRecordsOf(
+        db.db,
+        runId,
+        req.providers,
+        req.range,
+        env.config.timezone,
+      );
       const sel: StageSelection = { range: req.range, providers: req.providers };
       const matched = await stage('match', null, () => env.stages.match(ctx, sel));
       counts.matched = matched.matched;

@@ -6,7 +6,8 @@ export function formatRunResult(r: RunResult): string {
     `run ${r.runId} ${r.status}: ${r.from === r.to ? r.from : `${r.from} to ${r.to}`} (${r.providers.join(', ')})`,
   ];
   lines.push(
-    `  matched ${r.counts.matched}, awaiting settlement ${r.counts.awaitingSettlement}, rejected lines ${r.counts.rejectedLines}`,
+    `  matched ${r.counts.matched}, awaiting settlement ${r.counts.awaitingSettlement}, rejected lines ${r.counts.rejectedLines}` +
+      (r.counts.rejectedRecords > 0 ? `, rejected gateway records ${r.counts.rejectedRecords}` : ''),
   );
   for (const f of r.files)
     lines.push(

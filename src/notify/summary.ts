@@ -21,6 +21,7 @@ export interface RunSummary {
     matched?: number;
     awaitingSettlement?: number;
     rejectedLines?: number;
+    rejectedRecords?: number;
     discrepancies?: Record<string, number>;
     [key: string]: unknown;
   };
@@ -56,6 +57,11 @@ export function summaryText(s: RunSummary): string {
   if (typeof rejectedLines === 'number' && rejectedLines > 0)
     parts.push(
       `${plural(rejectedLines, 'settlement line')} rejected (not loaded; see the Rejected lines sheet)`,
+    );
+  const rejected = s.counts?.rejectedRecords;
+  if (typeof rejected === 'number' && rejected > 0)
+    parts.push(
+      `${plural(rejected, 'gateway record')} rejected (not stored, see the workbook's Rejected lines; refunds they may concern are held)`,
     );
   const late = (s.lateFiles ?? []).filter((f) => f.status !== 'not_loaded');
   if (late.length > 0) {

@@ -15,6 +15,7 @@ export function formatPlan(p: RefundPlan): string {
   for (const a of p.actions)
     out.push(`  ${p.created.some((c) => c.id === a.id) ? 'new ' : '    '}${line(a)}`);
   for (const s of p.skipped) out.push(`  skipped ${s.discrepancyId}: ${s.reason}`);
+  for (const h of p.held) out.push(`  held ${h.discrepancyId}: ${h.reason}`);
   for (const c of p.caps) {
     const flags = [
       c.overPerRefund.length > 0 ? `over the per-refund cap: ${c.overPerRefund.join(', ')}` : '',

@@ -42,6 +42,12 @@ export interface SkippedCandidate {
   reason: string;
 }
 
+/** A refund candidate not proposed because a rejected gateway record may concern its payment (holds.ts). */
+export interface HeldCandidate {
+  discrepancyId: string;
+  reason: string;
+}
+
 export interface RefundPlan {
   runId: number;
   /** Actions inserted by this call. */
@@ -49,6 +55,8 @@ export interface RefundPlan {
   /** Every live action of the run's discrepancies, new or earlier (what `execute` can be asked to send). */
   actions: RefundActionView[];
   skipped: SkippedCandidate[];
+  /** Candidates held back while a rejected gateway record may be a refund or chargeback of their payment. */
+  held: HeldCandidate[];
   caps: PlanCapSummary[];
 }
 

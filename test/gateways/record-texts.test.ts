@@ -73,10 +73,12 @@ describe('arrayElementTexts', () => {
 
 describe('recordTexts', () => {
   it('gives one text per parsed record, or none at all', () => {
-    expect(recordTexts('{"records":[{"a":1}, {"b":2}]}', 'records', [{ a: 1 }, { b: 2 }])).toEqual([
-      '{"a":1}',
-      '{"b":2}',
-    ]);
+    expect(recordTexts('{"records":[{"a":1}, {"b":[2]}]}', 'records', [{ a: 1 }, { b: [2] }])).toEqual({
+      texts: ['{"a":1}', '{"b":[2]}'],
+      depths: [1, 2],
+    });
+    // Brackets inside strings are no nesting; scalars have none.
+    expect(recordTexts('{"records":[{"a":"[[["}, 3]}', 'records', [{ a: '[[[' }, 3])?.depths).toEqual([1, 0]);
     expect(recordTexts('{"records":[{"a":1}]}', 'records', [{ a: 1 }, { b: 2 }])).toBeUndefined();
     expect(recordTexts('{}', 'records', [])).toBeUndefined();
   });

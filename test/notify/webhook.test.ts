@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { summaryText, type RunSummary } from '../../src/notify/summary.js';
+import { formatRunResult } from '../../src/jobs/summary.js';
 import { notifyRun } from '../../src/notify/webhook.js';
 
 interface Received {
@@ -234,6 +235,39 @@ describe('summaryText', () => {
         counts: { discrepancies: {} },
       }),
     ).toBe('payrecon run 1 payunity 2026-11-20: succeeded; no discrepancies');
+  });
+
+  it('names the gateway records a run rejected', () => {
+    const s: RunSummary = {
+      status: 'succeeded',
+      runId: 3,
+      from: '2026-11-20',
+      to: '2026-11-20',
+      providers: ['payunity'],
+      counts: { discrepancies: {}, rejectedRecords: 2 },
+    };
+    expect(summaryText(s)).toBe(
+      "payrecon run 3 payunity 2026-11-20: succeeded; no discrepancies; 2 gateway records rejected (not stored, see the workbook's Rejected lines; refunds they may concern are held)",
+    );
+    expect(
+      formatRunResult({
+        runId: 3,
+        from: '2026-11-20',
+        to: '2026-11-20',
+        status: 'succeeded',
+        reportPath: null,
+        counts: {
+          matched: 1,
+          awaitingSettlement: 0,
+          rejectedLines: 0,
+          rejectedRecords: 2,
+          discrepancies: {},
+        },
+        providers: ['payunity'],
+        lateFiles: [],
+        files: [],
+      }),
+    ).toContain('rejected lines 0, rejected gateway records 2');
   });
 
   it('names refunds sent that no settlement file shows past the settlement lag', () => {

@@ -57,12 +57,13 @@ export function registerPull(program: Command, r: Registrar): void {
         }
         return out;
       });
-      const total = (k: 'records' | 'inserted' | 'updated' | 'unchanged') =>
+      const total = (k: 'records' | 'rejected' | 'inserted' | 'updated' | 'unchanged') =>
         summaries.reduce((s, x) => s + x[k], 0);
       const result = {
         from: range.from,
         to: range.to,
         records: total('records'),
+        rejected: total('rejected'),
         inserted: total('inserted'),
         updated: total('updated'),
         unchanged: total('unchanged'),
@@ -72,7 +73,10 @@ export function registerPull(program: Command, r: Registrar): void {
         summaries
           .map(
             (s) =>
-              `${s.provider}: ${s.records} records in ${s.windows.length} windows (${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged)`,
+              `${s.provider}: ${s.records} records in ${s.windows.length} windows (${s.inserted} new, ${s.updated} changed, ${s.unchanged} unchanged)` +
+              (s.rejected > 0
+                ? `; ${s.rejected} rejected (not stored: see the workbook's Rejected lines or the log)`
+                : ''),
           )
           .join('\n'),
       );

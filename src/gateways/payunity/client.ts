@@ -3,8 +3,8 @@ import type { PayunityConfig } from '../../config/schema.js';
 import { GatewayError } from '../../shared/errors.js';
 import { currencyExponent, formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps } from '../http.js';
-import { orderedPages, stalePages } from '../pages.js';
-import { recordTexts } from '../record-texts.js';
+import { firstRejections, orderedPages, stalePages } from '../pages.js';
+import { recordTexts, type ArrayElements } from '../record-texts.js';
 import type {
   GatewayClient,
   GatewayTransaction,
@@ -18,8 +18,8 @@ import { dayWindows } from '../windows.js';
 import {
   formatOppwaQueryTime,
   mapPayunityRecord,
-  mapPayunityRecords,
   MONEY_PAYMENT_TYPES,
+  readPayunityRecords,
   statusFromResultCode,
   type SeenKeys,
 } from './map.js';
@@ -38,7 +38,7 @@ interface QueryPage {
 interface Page {
   pages: number | string | undefined;
   records: unknown[];
-  texts: string[] | undefined;
+  texts: ArrayElements | undefined;
 }
 
 export class PayunityClient implements GatewayClient {
@@ -71,11 +71,13 @@ export class PayunityClient implements GatewayClient {
       const pages = Number(first.pages ?? 1);
       if (!Number.isSafeInteger(pages) || pages < 0)
         throw new GatewayError(`payunity returned pages=${String(first.pages)}`, 'payunity');
-      yield {
-        endpoint: PAYUNITY_QUERY_ENDPOINT,
-        window: w,
-        records: mapPayunityRecords(first.records, seen, first.texts),
+      const source = { provider: 'payunity', endpoint: PAYUNITY_QUERY_ENDPOINT, window: w } as const;
+      const once = firstRejections();
+      const read = (p: Page) => {
+        const r = readPayunityRecords(source, p.records, seen, p.texts);
+        return { ...source, records: r.records, rejected: once(r.rejected) };
       };
+      yield read(first);
       if (pages <= 1) continue;
       const rest = orderedPages(2, pages - 1, this.config.pull.concurrency, (n) =>
         this.queryPage(w, n, signal),
@@ -87,9 +89,9 @@ export class PayunityClient implements GatewayClient {
       );
       for await (const page of rest) {
         pageNo++;
-        const records = mapPayunityRecords(page.records, seen, page.texts);
-        stale(page.records.length, records.length);
-        yield { endpoint: PAYUNITY_QUERY_ENDPOINT, window: w, records };
+        const out = read(page);
+        stale(page.records.length, out.records.length + out.rejected.length);
+        yield out;
       }
     }
   }
@@ -111,7 +113,8 @@ export class PayunityClient implements GatewayClient {
     const code = body.result?.code;
     // An empty window is reported as "cannot find transaction". Only its first page can be empty: a later page
     // of a window that had records is records lost, never an empty tail.
-    if (code === NOT_FOUND && pageNo === 1) return { pages: 0, records: [], texts: [] };
+    if (code === NOT_FOUND && pageNo === 1)
+      return { pages: 0, records: [], texts: { texts: [], depths: [] } };
     if (code === NOT_FOUND)
       throw new GatewayError(
         `payunity /v3/query answered "cannot find transaction" for page ${pageNo} of the window from ` +

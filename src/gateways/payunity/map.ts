@@ -2,7 +2,9 @@
 import { maskCardNumbers } from '../../shared/card-mask.js';
 import { GatewayError } from '../../shared/errors.js';
 import { MoneyFormatError, parseMajorToMinor } from '../../shared/money.js';
-import type { GatewayKind, GatewayStatus, GatewayTransaction } from '../types.js';
+import type { ArrayElements } from '../record-texts.js';
+import { isRejected, mapOrReject, usableId, type PageSource, type RecordIdentity } from '../reject.js';
+import type { GatewayKind, GatewayStatus, GatewayTransaction, RejectedRecord } from '../types.js';
 
 /** Only the fields we read; the platform adds unknown keys anywhere, and they are ignored. */
 export interface OppwaRecord {
@@ -189,4 +191,56 @@ export function mapPayunityRecords(
     out.push(t);
   }
   return out;
+}
+
+/** Types that are a payment of their own (a root): a rejected one holds refunds of itself only. */
+const ROOT_TYPES = new Set(['DB', 'PA', '3D', 'RI', 'RG', 'CF', 'RD']);
+
+/** What a record that could not be mapped still tells: see RejectedRecord.holdId. */
+export function payunityIdentity(raw: unknown): RecordIdentity {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const recordId = usableId(r.id);
+  const gatewayType = usableId(r.paymentType);
+  const referencedId = usableId(r.referencedId);
+  // A follow-up names its payment; a root payment is its own. Anything else (no type, an RF without referencedId)
+  // may be a refund or chargeback of any payment.
+  const own = recordId !== null && gatewayType !== null && ROOT_TYPES.has(gatewayType) ? recordId : null;
+  return { recordId, gatewayType, referencedId, holdId: referencedId ?? own };
+}
+
+/**
+ * mapPayunityRecords for a pull: a record that cannot be mapped is rejected (see reject.ts) and the rest go on.
+ * Rejected records are not remembered as seen: the same id mapped fine later in the window is kept.
+ */
+export function readPayunityRecords(
+  source: PageSource,
+  records: readonly unknown[],
+  seen: SeenKeys,
+  texts?: ArrayElements,
+): { records: GatewayTransaction[]; rejected: RejectedRecord[] } {
+  const out: GatewayTransaction[] = [];
+  const rejected: RejectedRecord[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const t = mapOrReject(
+      source,
+      records[i],
+      texts?.texts[i],
+      texts?.depths[i],
+      mapPayunityRecord,
+      payunityIdentity,
+    );
+    if (isRejected(t)) {
+      rejected.push(t);
+      continue;
+    }
+    let ids = seen.get(t.gatewayType);
+    if (!ids) {
+      ids = new Set();
+      seen.set(t.gatewayType, ids);
+    }
+    if (ids.has(t.transactionId)) continue;
+    ids.add(t.transactionId);
+    out.push(t);
+  }
+  return { records: out, rejected };
 }

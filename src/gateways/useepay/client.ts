@@ -3,19 +3,27 @@ import type { UseepayConfig } from '../../config/schema.js';
 import { GatewayError } from '../../shared/errors.js';
 import { formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps, type HttpResponse } from '../http.js';
-import { orderedPages, stalePages } from '../pages.js';
-import { recordTexts } from '../record-texts.js';
+import { firstRejections, orderedPages, stalePages } from '../pages.js';
+import { recordTexts, type ArrayElements } from '../record-texts.js';
+import { isRejected, mapOrReject } from '../reject.js';
 import type {
   GatewayClient,
   GatewayTransaction,
   PulledPage,
+  RejectedRecord,
   PullWindow,
   RefundOutcome,
   RefundRequest,
 } from '../types.js';
 import { RefundUnknownError } from '../types.js';
 import { dayWindows } from '../windows.js';
-import { mapUseepayIntent, mapUseepayRefund, useepayRefundStatus } from './map.js';
+import {
+  mapUseepayIntent,
+  mapUseepayRefund,
+  useepayIntentIdentity,
+  useepayRefundIdentity,
+  useepayRefundStatus,
+} from './map.js';
 
 /** The metadata key that carries our idempotency key on a refund (UseePay has no idempotency header). */
 export const IDEMPOTENCY_METADATA_KEY = 'payrecon_idempotency_key';
@@ -28,7 +36,7 @@ interface ListPage {
   items: unknown[];
   hasMore: boolean;
   /** Each item's text in the answer (see recordTexts). */
-  texts: string[] | undefined;
+  texts: ArrayElements | undefined;
 }
 
 export class UseepayClient implements GatewayClient {
@@ -61,11 +69,13 @@ export class UseepayClient implements GatewayClient {
 
   async *pull(window: PullWindow, signal?: AbortSignal): AsyncIterable<PulledPage> {
     for (const w of dayWindows(window)) {
-      for (const [endpoint, map] of [
-        [USEEPAY_INTENTS_ENDPOINT, mapUseepayIntent],
-        [USEEPAY_REFUNDS_ENDPOINT, mapUseepayRefund],
+      for (const [endpoint, map, identify] of [
+        [USEEPAY_INTENTS_ENDPOINT, mapUseepayIntent, useepayIntentIdentity],
+        [USEEPAY_REFUNDS_ENDPOINT, mapUseepayRefund, useepayRefundIdentity],
       ] as const) {
         const seen = new Set<string>();
+        const once = firstRejections();
+        const source = { provider: 'useepay', endpoint, window: w } as const;
         const query = {
           from_created_at: w.from.toISOString(),
           // Inclusive upper bound; our windows end exclusively.
@@ -88,15 +98,27 @@ export class UseepayClient implements GatewayClient {
         for await (const page of pages) {
           pageNum++;
           const records: GatewayTransaction[] = [];
+          const bad: RejectedRecord[] = [];
           for (let i = 0; i < page.items.length; i++) {
-            const t = map(page.items[i]);
-            if (page.texts) t.rawText = page.texts[i];
+            const t = mapOrReject(
+              source,
+              page.items[i],
+              page.texts?.texts[i],
+              page.texts?.depths[i],
+              map,
+              identify,
+            );
+            if (isRejected(t)) {
+              bad.push(t);
+              continue;
+            }
             if (seen.has(t.transactionId)) continue;
             seen.add(t.transactionId);
             records.push(t);
           }
-          stale(page.items.length, records.length);
-          yield { endpoint, window: w, records };
+          const rejected = once(bad);
+          stale(page.items.length, records.length + rejected.length);
+          yield { endpoint, window: w, records, rejected };
         }
       }
     }

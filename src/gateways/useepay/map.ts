@@ -2,6 +2,7 @@
 import { maskCardNumbers } from '../../shared/card-mask.js';
 import { GatewayError } from '../../shared/errors.js';
 import { jsonNumberToMinor, parseMajorToMinor } from '../../shared/money.js';
+import { usableId, type RecordIdentity } from '../reject.js';
 import type { GatewayStatus, GatewayTransaction } from '../types.js';
 
 export interface UseepayIntent {
@@ -149,4 +150,17 @@ export function mapUseepayRefund(raw: unknown): GatewayTransaction {
     resultCode: o.status ?? null,
     raw,
   };
+}
+
+/** What an intent that could not be mapped still tells: it is a payment, and holds refunds of itself only. */
+export function useepayIntentIdentity(raw: unknown): RecordIdentity {
+  const recordId = usableId((raw as { id?: unknown } | null)?.id);
+  return { recordId, gatewayType: 'payment_intent', referencedId: null, holdId: recordId };
+}
+
+/** A refund that could not be mapped holds refunds of its payment intent, or of every payment when it names none. */
+export function useepayRefundIdentity(raw: unknown): RecordIdentity {
+  const r = raw as { id?: unknown; payment_intent_id?: unknown } | null;
+  const referencedId = usableId(r?.payment_intent_id);
+  return { recordId: usableId(r?.id), gatewayType: 'refund', referencedId, holdId: referencedId };
 }

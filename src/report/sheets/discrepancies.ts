@@ -9,6 +9,7 @@ import { CARRIED_ACTIONS, latestDecision } from '../latest-decision.js';
 import type { ReportScope } from '../scope.js';
 import { openSheet, type SheetSpec } from '../sheet-writer.js';
 import type { SheetContext } from './types.js';
+import { holdText, openHoldsQuery, RefundHolds } from '../../refunds/holds.js';
 
 export const ACTIONS = ['REFUND', 'IGNORE', 'INVESTIGATE'] as const;
 
@@ -82,6 +83,8 @@ export function discrepanciesQuery(scope: ReportScope) {
 }
 
 const REFUND_TYPES: ReadonlySet<string> = new Set(REFUND_CANDIDATE_TYPES);
+/** Refund states in which a refund is under way or done: a hold no longer applies to planning it. */
+const LIVE_REFUND: ReadonlySet<string> = new Set(['planned', 'sending', 'unknown', 'succeeded']);
 
 /**
  * REFUND when matching.md makes it a refund candidate with something left to refund, else INVESTIGATE; also
@@ -150,7 +153,13 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
   const { wb, snap, scope, maxRows, signal } = sc;
   const sheet = openSheet(wb, await fittedSpec(sc), maxRows, signal);
   const calendar = businessCalendar(scope.holidays);
+  // Refunds held by rejected gateway records (src/refunds/holds.ts), as `refunds plan` sees them now.
+  const holds = new RefundHolds(await snap.all(openHoldsQuery().compile(scope.db)));
   for await (const r of snap.stream(discrepanciesQuery(scope))) {
+    const hold =
+      holds.size > 0 && REFUND_TYPES.has(r.type) && !LIVE_REFUND.has(r.refund_state ?? '')
+        ? holds.find(r.provider, r.payment_id, r.transaction_id)
+        : undefined;
     const start = r.transaction_date ?? r.settlement_date;
     const age = start ? calendar.between(start, scope.asOf) : null;
     const refund =
@@ -172,10 +181,16 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
       money(r.difference_minor, r.currency),
       int(age),
       age === null ? null : agingBucket(age),
-      [r.detail, refund, r.decision ? `decided ${r.decision} on ${r.decided_on}` : '']
+      [
+        r.detail,
+        refund,
+        hold ? holdText(hold) : '',
+        r.decision ? `decided ${r.decision} on ${r.decided_on}` : '',
+      ]
         .filter(Boolean)
         .join('; '),
-      suggestedAction(r),
+      // Nothing is proposed while held: finance looks into it rather than asks for a refund.
+      hold ? 'INVESTIGATE' : suggestedAction(r),
       carriedAction(r.decision),
     ];
     await sheet.addRow(cells);

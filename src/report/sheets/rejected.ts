@@ -1,5 +1,6 @@
 // Rejected lines: every settlement line the loader refused (file, line number, reason, masked raw text), and every
-// file refused as a whole, for the run's files and dates.
+// file refused as a whole, for the run's files and dates; then every gateway record a pull refused, with where it
+// came from (provider API, endpoint and window) in the File column, its id and the refunds it holds at the end.
 import { sql } from 'kysely';
 import { date, int } from '../cells.js';
 // The loader's own masking, applied again on the way out: a line stored by an older or faulty loader still never
@@ -7,6 +8,7 @@ import { date, int } from '../cells.js';
 import { maskCardNumbers } from '../../shared/card-mask.js';
 import { openSheet, type SheetSpec } from '../sheet-writer.js';
 import type { SheetContext } from './types.js';
+import { reportedRejections } from '../../gateways/rejected-store.js';
 
 export const REJECTED_SHEET: SheetSpec = {
   name: 'Rejected lines',
@@ -17,6 +19,9 @@ export const REJECTED_SHEET: SheetSpec = {
     { header: 'Line', width: 8, align: 'right' },
     { header: 'Reason', width: 44 },
     { header: 'Raw text (masked)', width: 80 },
+    // Gateway records only (the file lines leave them empty).
+    { header: 'Record ID', width: 34 },
+    { header: 'Holds refunds of', width: 34 },
   ],
 };
 
@@ -27,6 +32,15 @@ interface RejectedRow {
   line_no: number | null;
   reason: string;
   raw: string | null;
+}
+
+interface RecordRow {
+  provider: string;
+  source: string;
+  reason: string;
+  raw: string;
+  record_id: string | null;
+  holds: string | null;
 }
 
 export async function writeRejected({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
@@ -59,6 +73,33 @@ export async function writeRejected({ wb, snap, scope, maxRows, signal }: SheetC
       int(r.line_no),
       r.reason,
       r.raw === null ? null : maskCardNumbers(r.raw),
+    ]);
+  }
+  // Gateway records after the file lines: this run's rejections, and those of its dates still unresolved.
+  const records = sql<RecordRow>`
+    select provider,
+      format('%s API %s, window %s to %s UTC', provider, endpoint,
+        to_char(window_from at time zone 'UTC', 'YYYY-MM-DD HH24:MI'),
+        to_char(window_to at time zone 'UTC', 'YYYY-MM-DD HH24:MI')) as source,
+      reason || case when resolved_at is not null then format(' (since resolved: %s)', resolution) else '' end
+        as reason,
+      raw, record_id,
+      case when resolved_at is not null then null
+           when hold_id is not null then 'payment ' || hold_id
+           else 'every ' || provider || ' payment (the record names none)' end as holds
+    from rejected_records r
+    where ${reportedRejections(scope.runId, scope.providers, scope, scope.timeZone)}
+    order by provider, window_from, endpoint, id`.compile(scope.db);
+  for await (const r of snap.stream(records)) {
+    await sheet.addRow([
+      r.provider,
+      r.source,
+      null,
+      null,
+      r.reason,
+      maskCardNumbers(r.raw),
+      r.record_id,
+      r.holds,
     ]);
   }
   sheet.close();

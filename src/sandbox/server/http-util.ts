@@ -42,12 +42,20 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, ma
   sendJsonText(res, status, JSON.stringify(value), malformed);
 }
 
+/**
+ * A record served as this text instead of its own serialisation. Tests plant records no gateway should send (an
+ * amount with four decimals, no id, a time that is not one, nesting too deep to serialise) while the simulator
+ * still files the object under its own id and time.
+ */
+export const SERVED_TEXT = Symbol('servedText');
+
 /** JSON text of a record, serialised once: pages are assembled from these by concatenation. */
 const cache = new WeakMap<object, string>();
 export function jsonOf(record: object): string {
   let s = cache.get(record);
   if (s === undefined) {
-    s = JSON.stringify(record);
+    const planted = (record as { [SERVED_TEXT]?: unknown })[SERVED_TEXT];
+    s = typeof planted === 'string' ? planted : JSON.stringify(record);
     cache.set(record, s);
   }
   return s;

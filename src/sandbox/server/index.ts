@@ -8,6 +8,7 @@ import { PayunitySimulator } from './payunity.js';
 import { UseepaySimulator, type UseepaySimulatorOptions } from './useepay.js';
 
 export type { FaultOptions } from './faults.js';
+export { SERVED_TEXT } from './http-util.js';
 
 export interface SandboxServerOptions {
   host?: string;
