@@ -11,6 +11,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       provider text not null,
       transaction_id text not null,
       record_count integer not null,
+      -- the answer held a record that could not be read (kept in rejected_records): why
+      rejected_reason text,
       asked_at timestamptz not null default now()
     );
     create index gateway_lookups_run_idx on gateway_lookups (run_id);

@@ -135,6 +135,8 @@ export interface GatewayLookupsTable {
   provider: string;
   transaction_id: string;
   record_count: number;
+  /** The answer held a record that could not be read (kept in rejected_records): why. */
+  rejected_reason: string | null;
   asked_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 

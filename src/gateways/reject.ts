@@ -119,3 +119,42 @@ export function depthOf(value: unknown, limit: number): number {
   }
   return deepest;
 }
+
+/**
+ * A record a lookup by id could not map: thrown by a client's `lookup`, kept by the caller as a rejection (its
+ * window is the moment it was asked) instead of failing the match. A failed request is not this: it stays a
+ * GatewayError and fails the run.
+ */
+export class RecordRejectedError extends GatewayError {
+  constructor(readonly rejection: RejectedRecord) {
+    super(
+      `${rejection.provider} ${rejection.endpoint}: record rejected: ${rejection.reason}`,
+      rejection.provider,
+    );
+  }
+}
+
+/**
+ * Maps one record a lookup returned, or throws RecordRejectedError: the lookup's counterpart of mapOrReject. Its
+ * rejection's window is the instant `at` it was asked (from = to), which is how the sheet tells it from a pull's.
+ */
+export function mapLookedUp(
+  provider: ProviderName,
+  endpoint: string,
+  at: Date,
+  raw: unknown,
+  text: string | undefined,
+  map: (raw: unknown) => GatewayTransaction,
+  identify: (raw: unknown) => RecordIdentity,
+): GatewayTransaction {
+  const t = mapOrReject(
+    { provider, endpoint, window: { from: at, to: at } },
+    raw,
+    text,
+    undefined,
+    map,
+    identify,
+  );
+  if (isRejected(t)) throw new RecordRejectedError(t);
+  return t;
+}

@@ -4,7 +4,10 @@ import type { Config, ProviderName } from '../config/schema.js';
 import { createGatewayClient, type GatewayDeps } from '../gateways/index.js';
 import { pullGateway } from '../gateways/stage.js';
 import { storeTransactions } from '../gateways/store.js';
-import type { GatewayClient, GatewayTransaction } from '../gateways/types.js';
+import { RecordRejectedError } from '../gateways/reject.js';
+import { recordRejections } from '../gateways/rejected-store.js';
+import type { GatewayClient, GatewayTransaction, RejectedRecord } from '../gateways/types.js';
+import type { Db } from '../db/connect.js';
 import { matchRange } from '../reconcile/match-range.js';
 import { verifyRefunds } from '../refunds/verify.js';
 import { writeReport } from '../report/write-report.js';
@@ -75,35 +78,65 @@ export async function lookupAndStore(
   ids: readonly string[],
 ): Promise<number> {
   const found: GatewayTransaction[] = [];
-  const answers = new Map<string, number>();
+  const answers = new Map<string, Answer>();
+  const rejected: RejectedRecord[] = [];
   const queue = [...ids];
   const worker = async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
       ctx.signal.throwIfAborted();
-      const records = await client.lookup(id, ctx.signal);
-      found.push(...records);
-      answers.set(id, records.length);
+      try {
+        const records = await client.lookup(id, ctx.signal);
+        found.push(...records);
+        answers.set(id, { records: records.length, rejected: null });
+      } catch (e) {
+        // A record the answer held that cannot be read is rejected, as in a pull: kept with its reason (and the
+        // refunds it may concern held), and the id is treated as unknown. A failed request still fails the run.
+        if (!(e instanceof RecordRejectedError)) throw e;
+        rejected.push(e.rejection);
+        answers.set(id, { records: 0, rejected: e.rejection.reason });
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, ids.length) }, worker));
   if (found.length > 0) await storeTransactions(ctx.db, ctx.runId, found);
   // Recorded once the records are stored, as a pull's windows are: the run never claims more than the tables hold.
-  await recordLookups(ctx, client.provider, ids, answers);
+  await ctx.db.transaction().execute(async (trx) => {
+    await recordLookups(trx, ctx.runId, client.provider, ids, answers);
+    // Each rejection's window is the instant it was asked; recording them (even none) also resolves the earlier
+    // rejections of records this run has now stored fine.
+    const byWindow = new Map<string, RejectedRecord[]>();
+    for (const r of rejected) {
+      const key = `${r.endpoint}\u0000${r.window.from.getTime()}`;
+      byWindow.set(key, [...(byWindow.get(key) ?? []), r]);
+    }
+    const now = ctx.now();
+    if (byWindow.size === 0)
+      await recordRejections(trx, ctx.runId, client.provider, { from: now, to: now }, [], []);
+    for (const group of byWindow.values())
+      await recordRejections(trx, ctx.runId, client.provider, group[0]!.window, [], group);
+  });
   return found.length;
+}
+
+interface Answer {
+  records: number;
+  rejected: string | null;
 }
 
 /** One row per id asked, in the order asked: Run info's "API lookup" rows (an id the gateway did not know: 0). */
 async function recordLookups(
-  ctx: StageContext,
+  db: Db,
+  runId: number | null,
   provider: ProviderName,
   ids: readonly string[],
-  answers: ReadonlyMap<string, number>,
+  answers: ReadonlyMap<string, Answer>,
 ): Promise<void> {
   const asked = ids.filter((id) => answers.has(id));
   if (asked.length === 0) return;
   await sql`
-    insert into gateway_lookups (run_id, provider, transaction_id, record_count)
-    select ${ctx.runId}::bigint, ${provider}, i.id, i.n
-    from unnest(${asked}::text[], ${asked.map((id) => answers.get(id) ?? 0)}::int[]) with ordinality as i(id, n, k)
-    order by i.k`.execute(ctx.db);
+    insert into gateway_lookups (run_id, provider, transaction_id, record_count, rejected_reason)
+    select ${runId}::bigint, ${provider}, i.id, i.n, i.reason
+    from unnest(${asked}::text[], ${asked.map((id) => answers.get(id)?.records ?? 0)}::int[],
+      ${asked.map((id) => answers.get(id)?.rejected ?? null)}::text[]) with ordinality as i(id, n, reason, k)
+    order by i.k`.execute(db);
 }

@@ -1,6 +1,8 @@
 // Ids asked of a gateway one by one are recorded with what each answer held, and listed in the workbook's Run info.
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { mapPayunityRecord, payunityIdentity } from '../../src/gateways/payunity/map.js';
+import { mapLookedUp } from '../../src/gateways/reject.js';
 import type { GatewayClient, GatewayTransaction } from '../../src/gateways/types.js';
 import { lookupAndStore } from '../../src/jobs/stages.js';
 import { writeReport } from '../../src/report/index.js';
@@ -85,5 +87,88 @@ describe('lookupAndStore', () => {
       .where('run_id', '=', runId)
       .execute();
     expect(asked).toEqual([]);
+  });
+
+  it('keeps a record a lookup cannot read as a rejection that holds its payment, and resolves it once read', async () => {
+    const { id: runId } = await tdb.db
+      .insertInto('runs')
+      .values({ command: 'run', tool_version: 'test' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const ctx = stageContext(tdb, testConfig(tmpReportsDir()), runId);
+    const refund = (amount: string) => ({
+      id: 'rf-bad',
+      referencedId: 'db-held',
+      paymentType: 'RF',
+      amount,
+      currency: 'USD',
+      result: { code: '000.000.000' },
+      timestamp: '2026-11-20 10:00:00+0000',
+    });
+    // What the clients do with an answer: the real mapping, by way of mapLookedUp.
+    const answering = (amount: string): GatewayClient => {
+      const client = gateway({});
+      client.lookup = (id) =>
+        Promise.resolve().then(() =>
+          id === 'rf-bad'
+            ? [
+                mapLookedUp(
+                  'payunity',
+                  'v1/query/{id}',
+                  new Date(),
+                  refund(amount),
+                  undefined,
+                  mapPayunityRecord,
+                  payunityIdentity,
+                ),
+              ]
+            : [gatewayRecord(id)],
+        );
+      return client;
+    };
+    expect(await lookupAndStore(ctx, answering('10.1234'), ['rf-bad', 'fine-1'])).toBe(1);
+    const asked = await tdb.db
+      .selectFrom('gateway_lookups')
+      .select(['transaction_id', 'record_count', 'rejected_reason'])
+      .where('run_id', '=', runId)
+      .orderBy('id')
+      .execute();
+    expect(asked).toEqual([
+      {
+        transaction_id: 'rf-bad',
+        record_count: 0,
+        rejected_reason: expect.stringMatching(/10\.1234/) as unknown,
+      },
+      { transaction_id: 'fine-1', record_count: 1, rejected_reason: null },
+    ]);
+    const rejection = async () =>
+      await tdb.db
+        .selectFrom('rejected_records')
+        .select(['endpoint', 'record_id', 'hold_id', 'resolution'])
+        .select((eb) => eb(eb.ref('window_from'), '=', eb.ref('window_to')).as('by_id'))
+        .where('record_id', '=', 'rf-bad')
+        .execute();
+    expect(await rejection()).toEqual([
+      { endpoint: 'v1/query/{id}', record_id: 'rf-bad', hold_id: 'db-held', resolution: null, by_id: true },
+    ]);
+
+    // The next run reads it: stored, and the rejection (and the refund hold it made) resolved.
+    const { id: next } = await tdb.db
+      .insertInto('runs')
+      .values({ command: 'run', tool_version: 'test' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await lookupAndStore(stageContext(tdb, testConfig(tmpReportsDir()), next), answering('10.12'), [
+      'rf-bad',
+    ]);
+    expect(await rejection()).toEqual([
+      {
+        endpoint: 'v1/query/{id}',
+        record_id: 'rf-bad',
+        hold_id: 'db-held',
+        resolution: 'stored by a later pull',
+        by_id: true,
+      },
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { currencyExponent, formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps } from '../http.js';
 import { firstRejections, orderedPages, stalePages } from '../pages.js';
 import { recordTexts, type ArrayElements } from '../record-texts.js';
+import { mapLookedUp } from '../reject.js';
 import type {
   GatewayClient,
   GatewayTransaction,
@@ -19,6 +20,7 @@ import {
   formatOppwaQueryTime,
   mapPayunityRecord,
   MONEY_PAYMENT_TYPES,
+  payunityIdentity,
   readPayunityRecords,
   statusFromResultCode,
   type SeenKeys,
@@ -153,9 +155,15 @@ export class PayunityClient implements GatewayClient {
     if (res.status !== 200) throw this.failure('/v1/query/{id}', res.status, body);
     // The envelope (buildNumber, ndc) is merged into the object; the mapping ignores what it does not know. The
     // record is stored as this answer's text, envelope included: it is what the gateway said about the id.
-    const found = mapPayunityRecord(body);
-    found.rawText = res.text.trim();
-    return found;
+    return mapLookedUp(
+      'payunity',
+      'v1/query/{id}',
+      new Date(),
+      body,
+      res.text.trim(),
+      mapPayunityRecord,
+      payunityIdentity,
+    );
   }
 
   async createRefund(req: RefundRequest, signal?: AbortSignal): Promise<RefundOutcome> {

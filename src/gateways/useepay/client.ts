@@ -5,7 +5,7 @@ import { formatMinor } from '../../shared/money.js';
 import { HttpClient, type HttpDeps, type HttpResponse } from '../http.js';
 import { firstRejections, orderedPages, stalePages } from '../pages.js';
 import { recordTexts, type ArrayElements } from '../record-texts.js';
-import { isRejected, mapOrReject } from '../reject.js';
+import { isRejected, mapLookedUp, mapOrReject, type RecordIdentity } from '../reject.js';
 import type {
   GatewayClient,
   GatewayTransaction,
@@ -142,14 +142,14 @@ export class UseepayClient implements GatewayClient {
 
   async lookup(transactionId: string, signal?: AbortSignal): Promise<GatewayTransaction[]> {
     const intent = await this.retrieve('payment_intents', transactionId, signal);
-    if (intent) return [withText(mapUseepayIntent(intent.object), intent.text)];
+    if (intent) return [looked(USEEPAY_INTENTS_ENDPOINT, intent, mapUseepayIntent, useepayIntentIdentity)];
     const refund = await this.retrieve('refunds', transactionId, signal);
     if (!refund) return [];
-    const out = [withText(mapUseepayRefund(refund.object), refund.text)];
+    const out = [looked(USEEPAY_REFUNDS_ENDPOINT, refund, mapUseepayRefund, useepayRefundIdentity)];
     const parentId = (refund.object as { payment_intent_id?: unknown }).payment_intent_id;
     if (typeof parentId === 'string') {
       const parent = await this.retrieve('payment_intents', parentId, signal);
-      if (parent) out.push(withText(mapUseepayIntent(parent.object), parent.text));
+      if (parent) out.push(looked(USEEPAY_INTENTS_ENDPOINT, parent, mapUseepayIntent, useepayIntentIdentity));
     }
     return out;
   }
@@ -229,9 +229,14 @@ export class UseepayClient implements GatewayClient {
 }
 
 /** `t`, stored as `text` when there is one (else serialised again). */
-function withText(t: GatewayTransaction, text: string | undefined): GatewayTransaction {
-  if (text !== undefined) t.rawText = text;
-  return t;
+/** One object a lookup retrieved, mapped, or a RecordRejectedError (see mapLookedUp). */
+function looked(
+  endpoint: string,
+  found: { object: unknown; text: string | undefined },
+  map: (raw: unknown) => GatewayTransaction,
+  identify: (raw: unknown) => RecordIdentity,
+): GatewayTransaction {
+  return mapLookedUp('useepay', `${endpoint}/{id}`, new Date(), found.object, found.text, map, identify);
 }
 
 /** Single objects may come bare or wrapped in `data`. */

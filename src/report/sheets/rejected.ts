@@ -78,9 +78,13 @@ export async function writeRejected({ wb, snap, scope, maxRows, signal }: SheetC
   // Gateway records after the file lines: this run's rejections, and those of its dates still unresolved.
   const records = sql<RecordRow>`
     select provider,
-      format('%s API %s, window %s to %s UTC', provider, endpoint,
+      -- a lookup by id keeps the instant it asked as its window (from = to)
+      case when window_from = window_to then
+        format('%s API %s, looked up by id at %s UTC', provider, endpoint,
+          to_char(window_from at time zone 'UTC', 'YYYY-MM-DD HH24:MI'))
+      else format('%s API %s, window %s to %s UTC', provider, endpoint,
         to_char(window_from at time zone 'UTC', 'YYYY-MM-DD HH24:MI'),
-        to_char(window_to at time zone 'UTC', 'YYYY-MM-DD HH24:MI')) as source,
+        to_char(window_to at time zone 'UTC', 'YYYY-MM-DD HH24:MI')) end as source,
       reason || case when resolved_at is not null then format(' (since resolved: %s)', resolution) else '' end
         as reason,
       raw, record_id,

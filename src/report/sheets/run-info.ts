@@ -60,6 +60,7 @@ interface LookupRow {
   provider: string;
   transaction_id: string;
   record_count: number;
+  rejected_reason: string | null;
   asked_local: string;
 }
 
@@ -194,7 +195,8 @@ export async function writeRunInfo(
   // that no window brought came from, and which ids the gateway did not know.
   const lookups = await snap.all(
     sql<LookupRow>`
-    select provider, transaction_id, record_count, ${localTime(sql`asked_at`, scope.timeZone)} as asked_local
+    select provider, transaction_id, record_count, rejected_reason,
+      ${localTime(sql`asked_at`, scope.timeZone)} as asked_local
     from gateway_lookups where run_id = ${scope.runId} order by provider, id`.compile(scope.db),
   );
   for (const l of lookups) {
@@ -210,7 +212,11 @@ export async function writeRunInfo(
       int(l.record_count),
       datetime(l.asked_local),
       null,
-      l.record_count === 0 ? 'not known to the gateway: asked again by the next run' : 'asked by id',
+      l.rejected_reason !== null
+        ? `its answer could not be read (see Rejected lines): ${l.rejected_reason}`
+        : l.record_count === 0
+          ? 'not known to the gateway: asked again by the next run'
+          : 'asked by id',
     ]);
   }
 
