@@ -197,7 +197,14 @@ export async function fetchSettlement(
           inFlight.push(load);
           next++;
         }
-        const loaded = done < next ? await inFlight.shift()! : null;
+        // A stop inside a file rolls that file back (load.ts): it is one of those not committed, said below.
+        const loaded =
+          done < next
+            ? await inFlight.shift()!.catch((e: unknown) => {
+                if (ctx.signal.aborted) return null;
+                throw e;
+              })
+            : null;
         if (!loaded) {
           // Loads already under way finish (each commits on its own) before the stage reports the interruption.
           const rest = await Promise.allSettled(inFlight.splice(0));

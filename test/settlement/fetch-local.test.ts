@@ -683,9 +683,20 @@ describe('fetch from a local folder', () => {
       );
     }
     const interrupt = new AbortController();
-    // A source that is interrupted (SIGTERM, say) right after handing over the first file.
+    // A source interrupted (SIGTERM, say) while it hands over the second file, once the first one is committed.
     const local = new LocalFolderSource(s.inbox);
     let downloads = 0;
+    const committed = async () => {
+      for (;;) {
+        const n = await db.db
+          .selectFrom('settlement_files')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('file_name', 'like', 'PAYUNITY_SETTLEMENT_A1_%')
+          .executeTakeFirstOrThrow();
+        if (Number(n.n) > 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
     const source = {
       description: 'test',
       parallelism: 1,
@@ -693,7 +704,10 @@ describe('fetch from a local folder', () => {
       close: () => local.close(),
       download: async (...args: Parameters<LocalFolderSource['download']>) => {
         const got = await local.download(...args);
-        if (++downloads === 1) interrupt.abort(new Error('interrupted by SIGTERM'));
+        if (++downloads === 2) {
+          await committed();
+          interrupt.abort(new Error('interrupted by SIGTERM'));
+        }
         return got;
       },
     };
