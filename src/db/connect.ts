@@ -63,10 +63,33 @@ export function connect(url: string, opts: { max?: number; applicationName?: str
   };
 }
 
-/** Checks that the server answers, turning connection failures into one clear DatabaseError. */
-export async function ping(handle: DbHandle): Promise<void> {
+/**
+ * The oldest PostgreSQL payrecon runs on (server_version_num). 11 brought what the schema and the SQL use:
+ * `execute function` in CREATE TRIGGER (migration 20261121072000), sha256() (discrepancy ids) and
+ * hashtextextended() (the settlement load's advisory lock). Everything newer that payrecon can use (a role granted
+ * SET on session_replication_role from 15, MAINTAIN from 17) is probed for, never required.
+ */
+export const MIN_SERVER_VERSION_NUM = 110000;
+export const MIN_SERVER_VERSION = '11';
+
+export interface ServerVersion {
+  /** server_version_num, e.g. 180001. */
+  num: number;
+  /** server_version as the server reports it, e.g. '18.1' or '11.22 (Debian 11.22-1)'. */
+  text: string;
+}
+
+/**
+ * Checks that the server answers and is new enough, turning connection failures into one clear DatabaseError.
+ * An older server would fail later, mid-migration or mid-run, with a syntax error that names neither version.
+ */
+export async function ping(handle: DbHandle): Promise<ServerVersion> {
+  let version: ServerVersion;
   try {
-    await handle.pool.query('select 1');
+    const { rows } = await handle.pool.query<{ num: string; text: string }>(
+      `select current_setting('server_version_num') as num, current_setting('server_version') as text`,
+    );
+    version = { num: Number(rows[0]?.num), text: rows[0]?.text ?? '' };
   } catch (e) {
     throw new DatabaseError(
       `cannot connect to PostgreSQL at ${redactUrl(handle.url, '(invalid database url)')}: ${(e as Error).message}` +
@@ -74,4 +97,15 @@ export async function ping(handle: DbHandle): Promise<void> {
       { cause: e },
     );
   }
+  requireSupportedServer(version, handle.url);
+  return version;
+}
+
+/** Refuses a server older than MIN_SERVER_VERSION_NUM, naming both versions and what to do. */
+export function requireSupportedServer(version: ServerVersion, url: string): void {
+  if (version.num >= MIN_SERVER_VERSION_NUM) return;
+  throw new DatabaseError(
+    `PostgreSQL ${version.text} at ${redactUrl(url, '(invalid database url)')} is too old: payrecon needs ` +
+      `PostgreSQL ${MIN_SERVER_VERSION} or later; upgrade the server, or point database.url (or DATABASE_URL) at a newer one`,
+  );
 }

@@ -1,11 +1,12 @@
 // Sessions read dates and timestamps in ISO form whatever DateStyle the server, database or role defaults to.
 // A connection that breaks under a checked-out client (the server stopped, or ended the session) is reported by the
 // next query on it, and never crashes the process with an unhandled 'error' event. Run in a process of its own,
-// over the build, since a crash is what is tested.
+// over the build, since a crash is what is tested. A server older than payrecon needs is refused when it connects.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect } from '../../src/db/connect.js';
+import { connect, MIN_SERVER_VERSION_NUM, ping, requireSupportedServer } from '../../src/db/connect.js';
+import { DatabaseError } from '../../src/shared/errors.js';
 import { testDbPerSuite } from '../helpers/db.js';
 
 const db = testDbPerSuite();
@@ -68,5 +69,30 @@ describe('session styles', () => {
     } finally {
       await handle.close();
     }
+  });
+});
+
+describe('server version', () => {
+  it('reads the server version when it connects, and accepts this server', async () => {
+    const { rows } = await db.pool.query<{ server_version_num: string }>('show server_version_num');
+    const version = await ping(db);
+    expect(version.num).toBe(Number(rows[0]?.server_version_num));
+    expect(version.num).toBeGreaterThanOrEqual(MIN_SERVER_VERSION_NUM);
+  });
+
+  it('refuses a server older than the schema and the SQL need, naming both versions, without the password', () => {
+    const url = 'postgres://payrecon:s3cret@db.example.com:5432/payrecon';
+    let err: unknown;
+    try {
+      requireSupportedServer({ num: 100023, text: '10.23' }, url);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatabaseError);
+    expect((err as Error).message).toMatch(
+      /^PostgreSQL 10\.23 at postgres:\/\/payrecon:\S*@db\.example\.com:5432\/payrecon is too old: payrecon needs PostgreSQL 11 or later; upgrade the server/,
+    );
+    expect((err as Error).message).not.toContain('s3cret');
+    expect(() => requireSupportedServer({ num: 110000, text: '11.0' }, url)).not.toThrow();
   });
 });
