@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import { DatabaseError } from '../shared/errors.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import type { Db } from './connect.js';
@@ -23,6 +23,31 @@ class FolderMigrationProvider implements MigrationProvider {
       )) as Migration;
     }
     return out;
+  }
+}
+
+/** SQLSTATE of "must be owner of table …" and "permission denied for schema …". */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** The migrations not on record, in order; failing that (a role that may not even read the record), those tried. */
+async function pendingMigrations(
+  migrator: Migrator,
+  tried: MigrationResultSet['results'],
+): Promise<string[]> {
+  try {
+    return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+  } catch {
+    return (tried ?? []).map((r) => r.migrationName);
+  }
+}
+
+async function currentRole(db: Db): Promise<string> {
+  try {
+    return (
+      (await sql<{ role: string }>`select current_user as role`.execute(db)).rows[0]?.role ?? '(unknown)'
+    );
+  } catch {
+    return '(unknown)';
   }
 }
 
@@ -49,6 +74,17 @@ export async function migrateToLatest(db: Db, dir = MIGRATIONS_DIR): Promise<Mig
         { cause: error },
       );
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    // Every command migrates on start, so a role that may read and write the tables but does not own them meets a
+    // pending migration as the server's bare "must be owner of table …". Say what is pending and who must apply it.
+    if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) {
+      const pending = await pendingMigrations(migrator, results);
+      const role = await currentRole(db);
+      throw new DatabaseError(
+        `the database role ${role} may not apply ${pending.length === 1 ? 'the pending migration' : `the ${pending.length} pending migrations`} ` +
+          `${pending.join(', ')} (${(error as Error).message}): run \`payrecon migrate\` as the role that owns payrecon's tables, then run this again`,
+        { cause: error },
+      );
+    }
     throw new DatabaseError(
       `migration ${failed ?? ''} failed: ${(error as Error).message}`.replace('  ', ' '),
       { cause: error },
