@@ -72,6 +72,9 @@ function formatIssues(issues: z.core.$ZodIssue[], fromEnv: Record<string, string
     if (i.code === 'unrecognized_keys')
       return `${[key === '(root)' ? '' : key + '.', i.keys[0]].join('')}: unknown key`;
     if (i.code === 'invalid_type' && i.message.includes('received undefined')) return `${key}: required`;
+    // A bad key of a record (a currency of refunds.maxPerRefund): zod says only "Invalid key in record"; its own
+    // check says what is wrong with the key.
+    if (i.code === 'invalid_key' && i.issues[0]) return `${key}: ${i.issues[0].message}`;
     return `${key}: ${i.message}`;
   };
   const shown = issues.slice(0, MAX_ISSUES_SHOWN).map(describe);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isIsoDate } from '../shared/dates.js';
-import { isCurrency, parseMajorToMinor } from '../shared/money.js';
+import { currencyProblem, isCurrency, parseMajorToMinor } from '../shared/money.js';
 import { cronProblem } from '../schedule/cron-time.js';
 import { isTimeZone, profileSettingSchema, type BuiltinProfileName } from './profile-schema.js';
 import { scheduleArgsSchema } from './schedule-args.js';
@@ -30,7 +30,9 @@ const majorAmount = z
   .union([z.number(), z.string()], { error: AMOUNT_MESSAGE })
   .transform((v) => String(v))
   .refine((text) => AMOUNT_TEXT.test(text), { message: AMOUNT_MESSAGE });
-const currencyCode = z.string().refine(isCurrency, { message: 'expected an ISO 4217 code such as EUR' });
+const currencyCode = z.string().refine(isCurrency, {
+  error: (issue) => `${currencyProblem(String(issue.input))}: expected one such as EUR`,
+});
 /**
  * An issue at `path` when an amount has more decimals than `currency` has (500.005 EUR), never rounded later. zod
  * runs the refinements below also over values whose own checks failed, so anything but a well-formed amount of a

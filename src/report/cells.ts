@@ -1,7 +1,7 @@
 // Cell values the sheets hand to the writer. Each kind says how it must look in Excel: ids stay text, money is a
 // number in major units with the currency's decimals, calendar dates are real dates. Keeping the kinds explicit
 // (rather than passing raw JS values) is what guarantees a 19-digit id never becomes a number.
-import { currencyExponent, isCurrency, minorToMajorNumber } from '../shared/money.js';
+import { currencyExponent, formatMinorWithDecimals, isCurrency } from '../shared/money.js';
 
 export type Cell =
   | null
@@ -60,8 +60,9 @@ export function toExcel(cell: Cell): ExcelCell {
   }
   if ('money' in cell) {
     if (cell.money === null) return { value: null };
-    const cur = cell.currency && isCurrency(cell.currency) ? cell.currency : 'XXX';
-    return { value: minorToMajorNumber(cell.money, cur), numFmt: moneyFormat(cell.currency) };
+    // A code that is no accepted currency (a row stored before codes were checked) is shown with two decimals.
+    const exp = cell.currency && isCurrency(cell.currency) ? currencyExponent(cell.currency) : 2;
+    return { value: Number(formatMinorWithDecimals(cell.money, exp)), numFmt: moneyFormat(cell.currency) };
   }
   if ('int' in cell) return cell.int === null ? { value: null } : { value: cell.int, numFmt: INT_FORMAT };
   if ('date' in cell) {

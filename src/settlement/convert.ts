@@ -3,7 +3,9 @@
 import type { SettlementKind } from '../db/schema.js';
 import {
   currencyExponent,
+  currencyProblem,
   formatMinor,
+  isCurrency,
   MoneyFormatError,
   parseMajorToMinor,
   parseMinor,
@@ -31,8 +33,6 @@ export interface SettlementLine {
 
 /** Where each canonical (and extra) column sits in a record: 0-based index, -1 when the profile has no such column. */
 export type Layout = Record<CanonicalColumnName, number> & { extra: Record<string, number>; width: number };
-
-const CURRENCY = /^[A-Z]{3}$/;
 
 /**
  * Longest id or reference a line may carry. Gateway ids are 19 to 32 characters and order references rarely pass
@@ -72,7 +72,7 @@ export function convertRecord(
   if (!kind) return { ok: false, reason: `unknown type "${kindText}"` };
 
   const currency = text(fields, layout.currency);
-  if (!CURRENCY.test(currency)) return { ok: false, reason: `invalid currency "${currency}"` };
+  if (!isCurrency(currency)) return { ok: false, reason: currencyProblem(currency) };
 
   let grossMinor: number;
   let feeMinor: number;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   currencyExponent,
   formatMinor,
+  isCurrency,
   jsonNumberToMinor,
   MoneyFormatError,
   parseMajorToMinor,
@@ -14,6 +15,65 @@ describe('money', () => {
     expect(currencyExponent('EUR')).toBe(2);
     expect(currencyExponent('KWD')).toBe(3);
     expect(() => currencyExponent('eur')).toThrow(MoneyFormatError);
+  });
+
+  it('accepts ISO 4217 payment currencies only, with their exact minor units', () => {
+    for (const [code, exp] of [
+      ['BIF', 0],
+      ['CLP', 0],
+      ['ISK', 0],
+      ['KRW', 0],
+      ['VND', 0],
+      ['XAF', 0],
+      ['XOF', 0],
+      ['XPF', 0],
+      ['BHD', 3],
+      ['IQD', 3],
+      ['JOD', 3],
+      ['LYD', 3],
+      ['OMR', 3],
+      ['TND', 3],
+      ['HUF', 2],
+      ['IDR', 2],
+      ['COP', 2],
+      ['MGA', 2],
+      ['CHF', 2],
+      ['GBP', 2],
+      ['BRL', 2],
+      ['SAR', 2],
+      ['VED', 2],
+      ['XCG', 2],
+      ['ZWG', 2],
+      ['SLE', 2],
+    ] as const) {
+      expect(isCurrency(code), code).toBe(true);
+      expect(currencyExponent(code), code).toBe(exp);
+    }
+    // "No currency", test codes, metals, units of account, fund codes, withdrawn codes, and no code at all.
+    for (const code of [
+      'XXX',
+      'XTS',
+      'XAU',
+      'XDR',
+      'XSU',
+      'CLF',
+      'UYW',
+      'UYI',
+      'USN',
+      'HRK',
+      'ZWL',
+      'BTC',
+      'ABC',
+    ]) {
+      expect(isCurrency(code), code).toBe(false);
+      expect(() => currencyExponent(code), code).toThrow(
+        `currency "${code}" is not an ISO 4217 payment currency`,
+      );
+    }
+    expect(() => parseMajorToMinor('1.00', 'XXX')).toThrow(/"XXX" is not an ISO 4217 payment currency/);
+    expect(() => jsonNumberToMinor(1, 'BTC')).toThrow(/"BTC" is not an ISO 4217 payment currency/);
+    expect(() => currencyExponent('toString')).toThrow('invalid currency code "toString"');
+    expect(isCurrency('constructor')).toBe(false);
   });
 
   it('parses decimal text exactly', () => {

@@ -2,8 +2,27 @@
 // We keep it in a JS number: every amount below 2^53 minor units (90 trillion EUR) is exact, and checked to be so.
 // Decimal text is converted by string arithmetic, never through binary floats.
 
-/** ISO 4217 currencies whose minor unit is not 1/100. Every other three-letter code has two decimals. */
-export const EXPONENTS: Readonly<Record<string, number>> = {
+/**
+ * The minor units of every currency payrecon accepts, as ISO 4217 (list one) gives them: the currencies a card can be
+ * charged in. Not accepted: the codes that are no money one pays with (XXX "no currency", XTS for tests, gold and
+ * the other metals, XDR and the other units of account, the fund codes such as CLF, UYW, USN), codes ISO withdrew
+ * (HRK, SLL, ZWL, CUC…), and anything else (BTC). A table here rather than Intl: Node's Intl.supportedValuesOf
+ * ('currency') includes withdrawn codes and XDR, lacks VED, changes with the ICU build, and its digits are CLDR's
+ * display digits (IQD 0, HUF 0), not ISO's minor units (IQD 3, HUF 2).
+ */
+const ISO_EXPONENTS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(
+    `
+  AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CNY COP CRC
+  CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES
+  KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+  NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+  TOP TRY TTD TWD TZS UAH USD UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG
+`
+      .trim()
+      .split(/\s+/)
+      .map((code) => [code, 2]),
+  ),
   BIF: 0,
   CLP: 0,
   DJF: 0,
@@ -15,7 +34,6 @@ export const EXPONENTS: Readonly<Record<string, number>> = {
   PYG: 0,
   RWF: 0,
   UGX: 0,
-  UYI: 0,
   VND: 0,
   VUV: 0,
   XAF: 0,
@@ -28,24 +46,34 @@ export const EXPONENTS: Readonly<Record<string, number>> = {
   LYD: 3,
   OMR: 3,
   TND: 3,
-  CLF: 4,
-  UYW: 4,
 };
+
+/** The accepted currencies whose minor unit is not 1/100 (for SQL that needs the exponent, src/reconcile). */
+export const EXPONENTS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(ISO_EXPONENTS).filter(([, exp]) => exp !== 2),
+);
 
 export class MoneyFormatError extends Error {
   override name = 'MoneyFormatError';
 }
 
-const CURRENCY_RE = /^[A-Z]{3}$/;
-
+/** Whether `code` is an ISO 4217 currency payrecon accepts (upper case, as ISO writes it). */
 export function isCurrency(code: string): boolean {
-  return CURRENCY_RE.test(code);
+  return Object.hasOwn(ISO_EXPONENTS, code);
 }
 
-/** Number of decimals of the currency's minor unit (JPY 0, EUR 2, KWD 3). */
+/** Why `code` is not an accepted currency, in words for a rejected line, a refused record or a configuration key. */
+export function currencyProblem(code: string): string {
+  return /^[A-Z]{3}$/.test(code)
+    ? `currency "${code}" is not an ISO 4217 payment currency`
+    : `invalid currency code "${code}"`;
+}
+
+/** Number of decimals of the currency's minor unit (JPY 0, EUR 2, KWD 3); refuses any other code by name. */
 export function currencyExponent(currency: string): number {
-  if (!CURRENCY_RE.test(currency)) throw new MoneyFormatError(`invalid currency code "${currency}"`);
-  return EXPONENTS[currency] ?? 2;
+  const exp = Object.hasOwn(ISO_EXPONENTS, currency) ? ISO_EXPONENTS[currency] : undefined;
+  if (exp === undefined) throw new MoneyFormatError(currencyProblem(currency));
+  return exp;
 }
 
 export interface ParseAmountOptions {
@@ -126,7 +154,11 @@ function expandExponent(s: string): string {
 
 /** Minor units to a major-unit decimal string with the currency's decimals: (9200, EUR) -> "92.00". */
 export function formatMinor(minor: number, currency: string): string {
-  const exp = currencyExponent(currency);
+  return formatMinorWithDecimals(minor, currencyExponent(currency));
+}
+
+/** Minor units to a decimal string with `exp` decimals: (9200, 2) -> "92.00". */
+export function formatMinorWithDecimals(minor: number, exp: number): string {
   const neg = minor < 0;
   const abs = String(Math.abs(minor));
   if (exp === 0) return (neg ? '-' : '') + abs;

@@ -204,6 +204,22 @@ describe('configuration', () => {
     ]);
   });
 
+  it('refuses a cap or fee rule in a code that is no ISO 4217 payment currency, naming the code', () => {
+    const raw = {
+      ...base(),
+      refunds: { maxPerRefund: { EUR: '500.00', XXX: '500.00' }, maxPerExecution: { BTC: '1.00' } },
+    };
+    raw.providers.useepay = {
+      ...raw.providers.useepay,
+      fees: [{ currency: 'XAU', percent: '2.9', fixed: '0.25', tolerance: '0.01' }],
+    } as typeof raw.providers.useepay;
+    expect(errorOf(() => parseConfig(raw, env)).split('; ')).toEqual([
+      'providers.useepay.fees.0.currency: currency "XAU" is not an ISO 4217 payment currency: expected one such as EUR',
+      'refunds.maxPerRefund.XXX: currency "XXX" is not an ISO 4217 payment currency: expected one such as EUR',
+      'refunds.maxPerExecution.BTC: currency "BTC" is not an ISO 4217 payment currency: expected one such as EUR',
+    ]);
+  });
+
   it('says once per key what is wrong with an amount that is not one', () => {
     const raw = {
       ...base(),

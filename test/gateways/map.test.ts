@@ -76,6 +76,9 @@ describe('PayUnity mapping', () => {
     expect(() => mapPayunityRecord(rec({ currency: 978 }))).toThrow(
       `payunity record ${'a'.repeat(32)} (DB): currency 978 is a number, not a string`,
     );
+    expect(() => mapPayunityRecord(rec({ currency: 'XXX' }))).toThrow(
+      `payunity record ${'a'.repeat(32)} (DB): currency "XXX" is not an ISO 4217 payment currency`,
+    );
     expect(() => mapPayunityRecord(rec({ id: '' }))).toThrow(/record without id, paymentType or timestamp/);
     expect(() => mapPayunityRecord(rec({ id: '  ' }))).toThrow(GatewayError);
   });
@@ -133,6 +136,9 @@ describe('UseePay mapping', () => {
     for (const amount of ['0x10', '1e3', '10.505', 'ten'])
       expect(() => mapUseepayIntent(intent({ amount })), amount).toThrow(GatewayError);
     expect(() => mapUseepayIntent(intent({ amount: -5 }))).toThrow(/negative/);
+    expect(() => mapUseepayIntent(intent({ currency: 'BTC' }))).toThrow(
+      'useepay payment intent 1012411211459019141: currency "BTC" is not an ISO 4217 payment currency',
+    );
   });
 
   it('reads a time without an offset as UTC, whatever the host time zone', () => {

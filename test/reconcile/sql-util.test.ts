@@ -10,7 +10,7 @@ const db = testDbPerSuite();
 describe('majorTextSql', () => {
   it('writes minor units in major units with the currency, as formatMinor does', async () => {
     const amounts = [0, 5, -5, 727, -727, 1234, 100000, -99999999999];
-    const currencies = ['EUR', 'USD', 'JPY', 'KRW', 'KWD', 'BHD', 'CLF', 'XYZ'];
+    const currencies = ['EUR', 'USD', 'JPY', 'KRW', 'KWD', 'BHD', 'VND', 'OMR'];
     const pairs = amounts.flatMap((m) => currencies.map((c) => [m, c] as const));
     const { rows } = await sql<{ text: string }>`
       select ${majorTextSql(sql`t.m`, sql`t.c`)} as text
@@ -21,5 +21,12 @@ describe('majorTextSql', () => {
     expect(rows.map((r) => r.text)).toContain('7.27 EUR');
     expect(rows.map((r) => r.text)).toContain('727 JPY');
     expect(rows.map((r) => r.text)).toContain('1.234 KWD');
+  });
+
+  it('writes a code that is no accepted currency (a row stored before codes were checked) with two decimals', async () => {
+    const { rows } = await sql<{
+      text: string;
+    }>`select ${majorTextSql(sql`727::bigint`, sql`'XYZ'::text`)} as text`.execute(db.db);
+    expect(rows[0]?.text).toBe('7.27 XYZ');
   });
 });

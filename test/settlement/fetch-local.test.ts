@@ -198,12 +198,15 @@ describe('fetch from a local folder', () => {
       // A reference too long for its index used to fail the whole file's COPY; an overlong id is refused alike.
       `2026-11-21,B1,payment,,,${randomBytes(8000).toString('base64')},2026-11-20T09:15:02Z,USD,1.00,0.00,1.00`,
       `2026-11-21,B1,payment,${'9'.repeat(501)},p13,ORD-13,2026-11-20T09:15:02Z,USD,1.00,0.00,1.00`,
+      // Three upper-case letters are not yet a currency: "no currency", and one ISO 4217 does not list.
+      '2026-11-21,B1,payment,p14,p14,ORD-14,2026-11-20T09:15:02Z,XXX,1.00,0.00,1.00',
+      '2026-11-21,B1,payment,p15,p15,ORD-15,2026-11-20T09:15:02Z,BTC,1.00,0.00,1.00',
     ].join('\r\n');
     writeFile(path.join(s.inbox, 'useepay'), 'useepay_settlement_500000000007245_2026-11-21.csv', content);
     const out = await fetchSettlement(s.ctx, 'useepay', DAY);
-    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 10 }]);
+    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 12 }]);
     expect(out.loadedLines).toBe(2);
-    expect(out.rejectedLines).toBe(10);
+    expect(out.rejectedLines).toBe(12);
     const fileId = out.files[0]!.fileId!;
     const loaded = await linesOf(fileId);
     expect(
@@ -232,6 +235,8 @@ describe('fetch from a local folder', () => {
       [11, expect.stringMatching(/invalid transaction time/)],
       [12, 'merchant reference longer than 500 characters'],
       [13, 'transaction id longer than 500 characters'],
+      [14, 'currency "XXX" is not an ISO 4217 payment currency'],
+      [15, 'currency "BTC" is not an ISO 4217 payment currency'],
     ]);
     expect(rejected.find((r) => r.line_no === 9)!.raw).toContain('550000******5559');
     expect(rejected.some((r) => r.raw.includes('5500005555555559'))).toBe(false);
