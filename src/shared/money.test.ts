@@ -96,6 +96,23 @@ describe('money', () => {
     );
   });
 
+  it('refuses a decimal separator without digits on both sides, whichever side is missing', () => {
+    for (const [text, opts] of [
+      ['5.', {}],
+      ['.50', {}],
+      ['-5.', {}],
+      ['+.5', {}],
+      ['5,', { decimalSeparator: ',' }],
+      [',50', { decimalSeparator: ',' }],
+    ] as const)
+      expect(() => parseMajorToMinor(text, 'EUR', opts), text).toThrow(
+        `amount "${text}" needs digits on both sides of its decimal separator`,
+      );
+    expect(() => parseMajorToMinor('.', 'EUR')).toThrow('amount "." is not a decimal number');
+    expect(parseMajorToMinor('5.0', 'EUR')).toBe(500);
+    expect(parseMajorToMinor('0.50', 'EUR')).toBe(50);
+  });
+
   it('refuses what is not a number', () => {
     for (const bad of ['', 'abc', '1e3', '1.2.3', '--1', '1,00'])
       expect(() => parseMajorToMinor(bad, 'EUR')).toThrow(MoneyFormatError);

@@ -88,7 +88,10 @@ export interface ParseAmountOptions {
   allowTrailingZeroDecimals?: boolean;
 }
 
-const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d*))?$/;
+// A decimal point has digits on both sides: "5." reads as whole as ".50" reads as a fraction, and either may be a field
+// cut short ("5.25", "1.50"); both are refused, never completed by guessing the missing digits.
+const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d+))?$/;
+const HALF_DECIMAL_RE = /^[+-]?(?:\d+\.|\.\d+)$/;
 
 /**
  * Converts a decimal amount in major units ("92.00", "-10", "1.234") to minor units of `currency`, exactly.
@@ -104,6 +107,8 @@ export function parseMajorToMinor(text: string, currency: string, opts: ParseAmo
     t = t.replace(',', '.');
   }
   const m = DECIMAL_RE.exec(t);
+  if (!m && HALF_DECIMAL_RE.test(t))
+    throw new MoneyFormatError(`amount "${text}" needs digits on both sides of its decimal separator`);
   if (!m) throw new MoneyFormatError(`amount "${text}" is not a decimal number`);
   const sign = m[1] === '-' ? -1 : 1;
   const intPart = m[2] ?? '0';

@@ -201,12 +201,15 @@ describe('fetch from a local folder', () => {
       // Three upper-case letters are not yet a currency: "no currency", and one ISO 4217 does not list.
       '2026-11-21,B1,payment,p14,p14,ORD-14,2026-11-20T09:15:02Z,XXX,1.00,0.00,1.00',
       '2026-11-21,B1,payment,p15,p15,ORD-15,2026-11-20T09:15:02Z,BTC,1.00,0.00,1.00',
+      // A decimal point needs digits on both sides: either half may be a field cut short.
+      '2026-11-21,B1,payment,p16,p16,ORD-16,2026-11-20T09:15:02Z,USD,5.,0.00,5.00',
+      '2026-11-21,B1,payment,p17,p17,ORD-17,2026-11-20T09:15:02Z,USD,0.50,.50,0.00',
     ].join('\r\n');
     writeFile(path.join(s.inbox, 'useepay'), 'useepay_settlement_500000000007245_2026-11-21.csv', content);
     const out = await fetchSettlement(s.ctx, 'useepay', DAY);
-    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 12 }]);
+    expect(out.files).toMatchObject([{ status: 'loaded', loaded: 2, rejected: 14 }]);
     expect(out.loadedLines).toBe(2);
-    expect(out.rejectedLines).toBe(12);
+    expect(out.rejectedLines).toBe(14);
     const fileId = out.files[0]!.fileId!;
     const loaded = await linesOf(fileId);
     expect(
@@ -237,6 +240,8 @@ describe('fetch from a local folder', () => {
       [13, 'transaction id longer than 500 characters'],
       [14, 'currency "XXX" is not an ISO 4217 payment currency'],
       [15, 'currency "BTC" is not an ISO 4217 payment currency'],
+      [16, 'gross: amount "5." needs digits on both sides of its decimal separator'],
+      [17, 'fee: amount ".50" needs digits on both sides of its decimal separator'],
     ]);
     expect(rejected.find((r) => r.line_no === 9)!.raw).toContain('550000******5559');
     expect(rejected.some((r) => r.raw.includes('5500005555555559'))).toBe(false);
