@@ -59,6 +59,7 @@ interface SheetRow {
   currency: string;
   difference: number;
   action: string;
+  suggested: string;
   detail: string;
 }
 
@@ -85,6 +86,7 @@ async function rowsOf(file: string): Promise<Map<string, SheetRow>> {
       currency: r.get('Currency')!.text,
       difference: Number(r.get('Difference')!.value),
       action: r.get('Action')!.text,
+      suggested: r.get('Suggested action')!.text,
       detail: r.get('Detail')!.text,
     });
   }
@@ -172,6 +174,8 @@ describe('payrecon decisions import', () => {
     expect(rows.get(b)).toMatchObject({ action: 'INVESTIGATE' });
     expect(rows.get(c)?.action).toBe('');
     expect(rows.get(c)?.detail).toContain('decided REFUND on 2026-11-21');
+    // Each is a duplicate charge with something left to refund: the one decided IGNORE suggests no refund.
+    expect([a, b, c].map((id) => rows.get(id)?.suggested)).toEqual(['IGNORE', 'REFUND', 'REFUND']);
 
     // The Summary counts the decided ones, tied to their rows; a REFUND is the Refund plan's to show.
     const summary = await summaryOf(reportPath);

@@ -1,4 +1,5 @@
-// The Discrepancies sheet's Suggested action, from the type, the amounts and the latest refund action.
+// The Discrepancies sheet's Suggested action, from the type, the amounts, the latest refund action and finance's
+// latest decision.
 import { describe, expect, it } from 'vitest';
 import { suggestedAction } from '../../src/report/sheets/discrepancies.js';
 
@@ -8,6 +9,7 @@ const row = (type: string, extra: Partial<Parameters<typeof suggestedAction>[0]>
   difference_minor: 100,
   refundable_minor: 100,
   refund_state: null,
+  decision: null,
   ...extra,
 });
 
@@ -44,5 +46,16 @@ describe('suggestedAction', () => {
       'INVESTIGATE',
       'INVESTIGATE',
     ]);
+  });
+
+  it('shows an IGNORE decision instead of suggesting a refund finance decided against; a refund done stays REFUNDED', () => {
+    const states = [null, 'planned', 'sending', 'unknown', 'failed', 'cancelled', 'succeeded'];
+    expect(
+      states.map((s) => suggestedAction(row('duplicate_charge', { refund_state: s, decision: 'IGNORE' }))),
+    ).toEqual(['IGNORE', 'IGNORE', 'IGNORE', 'IGNORE', 'IGNORE', 'IGNORE', 'REFUNDED']);
+    expect(suggestedAction(row('currency_mismatch', { decision: 'IGNORE' }))).toBe('IGNORE');
+    // Other decisions leave the suggestion to the figures: INVESTIGATE is still asking, REFUND is not carried.
+    expect(suggestedAction(row('duplicate_charge', { decision: 'INVESTIGATE' }))).toBe('REFUND');
+    expect(suggestedAction(row('duplicate_charge', { decision: 'REFUND' }))).toBe('REFUND');
   });
 });

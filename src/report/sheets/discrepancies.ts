@@ -89,15 +89,18 @@ const LIVE_REFUND: ReadonlySet<string> = new Set(['planned', 'sending', 'unknown
 /**
  * REFUND when matching.md makes it a refund candidate with something left to refund, else INVESTIGATE; also
  * INVESTIGATE once its latest refund failed (the gateway declined it: a payment it will not refund needs another way
- * back, and a new refund is planned only when finance asks for one).
+ * back, and a new refund is planned only when finance asks for one). IGNORE when finance decided so (`payrecon
+ * decisions import`): no refund is planned or executed against that decision (a planned one is cancelled by the next
+ * `refunds plan`), so suggesting one would contradict the record. Only a refund that already succeeded says more.
  */
 export function suggestedAction(
   r: Pick<
     DiscrepancyRow,
-    'type' | 'gateway_amount_minor' | 'difference_minor' | 'refundable_minor' | 'refund_state'
+    'type' | 'gateway_amount_minor' | 'difference_minor' | 'refundable_minor' | 'refund_state' | 'decision'
   >,
 ): string {
   if (r.refund_state === 'succeeded') return 'REFUNDED';
+  if (r.decision === 'IGNORE') return 'IGNORE';
   if (r.refund_state === 'planned' || r.refund_state === 'sending' || r.refund_state === 'unknown')
     return 'REFUND';
   if (r.refund_state === 'failed' || r.refund_state === 'cancelled') return 'INVESTIGATE';
