@@ -350,6 +350,35 @@ describe('the other sheets', () => {
     }
   });
 
+  it("says on a refund's row that the run found it overdue: sent, past the lag, in no settlement file", async () => {
+    const { rows } = await sql<{ id: number; discrepancy_id: string }>`
+      select id, discrepancy_id from refund_actions order by planned_at, id`.execute(tdb.db);
+    const overdue = rows[0]!;
+    const before = (
+      await sql<{ manifest: unknown }>`select manifest from runs where id = ${seeded.runId}`.execute(tdb.db)
+    ).rows[0]!.manifest;
+    // What the run's check of executed refunds recorded in its manifest (Run info's refundChecks).
+    await sql`update runs set manifest = jsonb_set(manifest, '{refundChecks}', ${JSON.stringify({
+      settled: 0,
+      overdue: [{ actionId: overdue.id, provider: 'payunity', dueBy: '2026-11-18' }],
+    })}::jsonb) where id = ${seeded.runId}`.execute(tdb.db);
+    try {
+      const again = new ExcelJS.Workbook();
+      await again.xlsx.readFile(
+        await writeReport(stageContext(tdb, testConfig(tmpReportsDir())), seeded.runId),
+      );
+      const refunds = records(again.getWorksheet('Refund plan')!);
+      expect(refunds.map((r) => [r['Discrepancy ID']!.value, r['Settled in']!.value])).toEqual([
+        [overdue.discrepancy_id, 'overdue: in no settlement file, due by 2026-11-18'],
+        [rows[1]!.discrepancy_id, null],
+      ]);
+    } finally {
+      await sql`update runs set manifest = ${JSON.stringify(before)}::jsonb where id = ${seeded.runId}`.execute(
+        tdb.db,
+      );
+    }
+  });
+
   it('records the run, its input files and API windows, and the rest of the manifest', () => {
     const rows = records(sheet('Run info'));
     const item = (section: string, name: string) =>

@@ -46,7 +46,10 @@ interface RefundRow {
   sent_local: string | null;
   finished_local: string | null;
   verified_local: string | null;
-  /** The settlement line the refund was found in ("refund line 7 of FILE, settled 2026-11-20"), once it was. */
+  /**
+   * The settlement line the refund was found in ("refund line 7 of FILE, settled 2026-11-20"), once it was; until
+   * then, when the run found it overdue, "overdue: in no settlement file, due by 2026-11-20".
+   */
   settled_in: string | null;
   last_error: string | null;
 }
@@ -61,13 +64,25 @@ export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: Shee
       ${localTime(sql`r.sent_at`, tz)} as sent_local, ${localTime(sql`r.finished_at`, tz)} as finished_local,
       ${localTime(sql`r.verified_at`, tz)} as verified_local,
       case when l.id is not null
-        then format('%s line %s of %s, settled %s', l.kind, l.line_no, f.file_name, l.settlement_date) end
+        then format('%s line %s of %s, settled %s', l.kind, l.line_no, f.file_name, l.settlement_date)
+        when od.due_by is not null
+        then format('overdue: in no settlement file, due by %s', od.due_by) end
         as settled_in,
       r.last_error
     from refund_actions r
     left join discrepancies d on d.id = r.discrepancy_id
     left join settlement_lines l on l.id = r.settled_line_id
     left join settlement_files f on f.id = l.file_id
+    -- What this run's check of executed refunds found overdue (Run info's refundChecks): sent, past the settlement
+    -- lag, and in no settlement file. The run's own finding, so a rewritten workbook says what that run saw.
+    left join lateral (
+      select o ->> 'dueBy' as due_by
+      from runs x cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(x.manifest #> '{refundChecks,overdue}') = 'array'
+          then x.manifest #> '{refundChecks,overdue}' else '[]'::jsonb end) o
+      where x.id = ${scope.runId} and o ->> 'actionId' = r.id::text
+      limit 1
+    ) od on true
     where r.run_id = ${scope.runId}
       or r.discrepancy_id in (select discrepancy_id from run_discrepancies where run_id = ${scope.runId})
     order by r.planned_at, r.id`.compile(scope.db);
