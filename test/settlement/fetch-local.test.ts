@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -245,6 +245,35 @@ describe('fetch from a local folder', () => {
     ]);
     expect(rejected.find((r) => r.line_no === 9)!.raw).toContain('550000******5559');
     expect(rejected.some((r) => r.raw.includes('5500005555555559'))).toBe(false);
+  });
+
+  it('refuses names with invisible formatting characters, shown with them made visible, and loads nothing of them', async () => {
+    const s = setup('pu-bidi');
+    // Read as "…_20261121csv.csv" once the override reverses what follows it; and a name that looks like the good one.
+    const rlo = 'PAYUNITY_SETTLEMENT_E1_20261121\u202Evsc.csv';
+    const zwsp = 'PAYUNITY_SETTLEMENT_E1_2026\u200B1121.csv';
+    for (const name of [rlo, zwsp]) writeFile(s.inbox, name, PAYUNITY_EXAMPLE);
+    const out = await fetchSettlement(s.ctx, 'payunity', DAY);
+    expect(
+      out.files
+        .filter((f) => f.status === 'refused')
+        .map((f) => [f.name, f.reason])
+        .sort(),
+    ).toEqual([
+      [
+        'PAYUNITY_SETTLEMENT_E1_20261121\\u202evsc.csv',
+        'file name contains an invisible formatting character (U+202E)',
+      ],
+      [
+        'PAYUNITY_SETTLEMENT_E1_2026\\u200b1121.csv',
+        'file name contains an invisible formatting character (U+200B)',
+      ],
+    ]);
+    expect(out.files.map((f) => f.status)).toEqual(['refused', 'refused']);
+    const recorded = await db.db.selectFrom('settlement_files').select('file_name').execute();
+    expect(recorded.map((r) => r.file_name).filter((n) => /[\u200b\u202e]/.test(n))).toEqual([]);
+    // Nothing of them was written to disk either.
+    expect(existsSync(s.archive) ? readdirSync(s.archive) : []).toEqual([]);
   });
 
   it('keeps a gateway id that passes the Luhn check: only free text is masked in the stored fields', async () => {

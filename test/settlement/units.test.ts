@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePattern, parseDate, parseTimestamp } from '../../src/settlement/datetime.js';
 import { luhnValid, maskCardNumbers } from '../../src/shared/card-mask.js';
 import { MAX_LINE_CHARS, RecordSplitter, type RawRecord } from '../../src/settlement/records.js';
-import { unsafeNameReason } from '../../src/sources/names.js';
+import { printableName, unsafeNameReason } from '../../src/sources/names.js';
 import { sshFingerprint } from '../../src/sources/sftp.js';
 
 describe('date patterns', () => {
@@ -137,6 +137,29 @@ describe('remote names and fingerprints', () => {
     expect(unsafeNameReason('a\u0007.csv')).toMatch(/control character/);
     expect(unsafeNameReason('a\u009b.csv')).toMatch(/control character/);
     expect(unsafeNameReason('')).toMatch(/empty/);
+  });
+
+  it('refuses invisible formatting characters by code point, and shows them escaped', () => {
+    for (const [ch, cp] of [
+      ['\u202e', 'U+202E'], // right-to-left override
+      ['\u202a', 'U+202A'], // left-to-right embedding
+      ['\u2066', 'U+2066'], // left-to-right isolate
+      ['\u200f', 'U+200F'], // right-to-left mark
+      ['\u061c', 'U+061C'], // Arabic letter mark
+      ['\u200b', 'U+200B'], // zero-width space
+      ['\u200d', 'U+200D'], // zero-width joiner
+      ['\u2060', 'U+2060'], // word joiner
+      ['\ufeff', 'U+FEFF'], // byte order mark
+      ['\u00ad', 'U+00AD'], // soft hyphen
+      ['\u2028', 'U+2028'], // line separator
+    ] as const)
+      expect(unsafeNameReason(`PAYUNITY_${ch}E1.csv`), cp).toBe(
+        `file name contains an invisible formatting character (${cp})`,
+      );
+    // Letters of any script are no formatting characters.
+    expect(unsafeNameReason('useepay_settlement_商户_2026-11-21.csv')).toBeNull();
+    expect(unsafeNameReason('Abrechnung_Gebühren_20261121.csv')).toBeNull();
+    expect(printableName('a\u202evsc.csv\n')).toBe('a\\u202evsc.csv\\n');
   });
 
   it('prints fingerprints as ssh-keygen -l does: base64 without padding', () => {
