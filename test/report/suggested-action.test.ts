@@ -58,4 +58,11 @@ describe('suggestedAction', () => {
     expect(suggestedAction(row('duplicate_charge', { decision: 'INVESTIGATE' }))).toBe('REFUND');
     expect(suggestedAction(row('duplicate_charge', { decision: 'REFUND' }))).toBe('REFUND');
   });
+
+  it('INVESTIGATE while a rejected gateway record holds its refunds, unless refunded already or decided IGNORE', () => {
+    expect(suggestedAction(row('duplicate_charge'), true)).toBe('INVESTIGATE');
+    expect(suggestedAction(row('duplicate_charge', { refund_state: 'planned' }), true)).toBe('INVESTIGATE');
+    expect(suggestedAction(row('duplicate_charge', { refund_state: 'succeeded' }), true)).toBe('REFUNDED');
+    expect(suggestedAction(row('duplicate_charge', { decision: 'IGNORE' }), true)).toBe('IGNORE');
+  });
 });

@@ -98,9 +98,13 @@ export function suggestedAction(
     DiscrepancyRow,
     'type' | 'gateway_amount_minor' | 'difference_minor' | 'refundable_minor' | 'refund_state' | 'decision'
   >,
+  /** A rejected gateway record may concern its payment (src/refunds/holds.ts): nothing is proposed meanwhile. */
+  held = false,
 ): string {
   if (r.refund_state === 'succeeded') return 'REFUNDED';
   if (r.decision === 'IGNORE') return 'IGNORE';
+  // Finance looks into it rather than asks for a refund.
+  if (held) return 'INVESTIGATE';
   if (r.refund_state === 'planned' || r.refund_state === 'sending' || r.refund_state === 'unknown')
     return 'REFUND';
   if (r.refund_state === 'failed' || r.refund_state === 'cancelled') return 'INVESTIGATE';
@@ -192,8 +196,7 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
       ]
         .filter(Boolean)
         .join('; '),
-      // Nothing is proposed while held: finance looks into it rather than asks for a refund.
-      hold ? 'INVESTIGATE' : suggestedAction(r),
+      suggestedAction(r, hold !== undefined),
       carriedAction(r.decision),
     ];
     await sheet.addRow(cells);
