@@ -79,39 +79,14 @@ function maskCandidate(match: string): string {
 export function maskCardNumbers(text: string): string {
   let out: string | null = null;
   let last = 0;
-  const n = text.length;
-  for (let i = 0; i < n;) {
-    if (!isDigit(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let digits = 1;
-    let grouped = false;
-    let end = i + 1;
-    for (;;) {
-      if (end < n && isDigit(text.charCodeAt(end))) {
-        digits++;
-        end++;
-        continue;
-      }
-      const c = end + 1 < n ? text.charCodeAt(end) : 0;
-      if ((c === 32 || c === 45) && isDigit(text.charCodeAt(end + 1))) {
-        digits++;
-        grouped = true;
-        end += 2;
-        continue;
-      }
-      break;
-    }
-    i = end;
-    if (digits < 13) continue;
-    const run = text.slice(start, end);
-    let masked: string;
-    if (grouped) masked = maskCandidate(run);
-    else masked = digits <= 19 && luhnValid(run) ? maskDigits(run) : run;
-    if (masked === run) continue;
-    out = (out ?? '') + text.slice(last, start) + masked;
+  for (let at = firstCardNumber(text); at >= 0; at = firstCardNumber(text, last)) {
+    const end = runEnd(text, at);
+    const run = text.slice(at, end);
+    // firstCardNumber returns only runs that hold a card: a whole one is one card, a grouped one is searched.
+    out =
+      (out ?? '') +
+      text.slice(last, at) +
+      (end - at === digitCount(text, at, end) ? maskDigits(run) : maskCandidate(run));
     last = end;
   }
   return out === null ? text : out + text.slice(last);
@@ -130,32 +105,40 @@ export function firstCardNumber(text: string, from = 0): number {
       continue;
     }
     const start = i;
-    let digits = 1;
-    let grouped = false;
-    let end = i + 1;
-    for (;;) {
-      if (end < n && isDigit(text.charCodeAt(end))) {
-        digits++;
-        end++;
-        continue;
-      }
-      const c = end + 1 < n ? text.charCodeAt(end) : 0;
-      if ((c === 32 || c === 45) && isDigit(text.charCodeAt(end + 1))) {
-        digits++;
-        grouped = true;
-        end += 2;
-        continue;
-      }
-      break;
-    }
+    const end = runEnd(text, start);
     i = end;
-    if (digits < 13) continue;
-    if (grouped) {
+    if (end - start < 13) continue;
+    const digits = digitCount(text, start, end);
+    if (digits === end - start) {
+      if (digits <= 19 && luhnAt(text, start, end)) return start;
+    } else if (digits >= 13) {
       const run = text.slice(start, end);
       if (maskCandidate(run) !== run) return start;
-    } else if (digits <= 19 && luhnAt(text, start, end)) return start;
+    }
   }
   return -1;
+}
+
+/** Where the run of digits at `start` ends: digits, single spaces or dashes between them included. */
+function runEnd(text: string, start: number): number {
+  const n = text.length;
+  let end = start + 1;
+  for (;;) {
+    if (end < n && isDigit(text.charCodeAt(end))) end++;
+    else if (end + 1 < n && isSeparator(text.charCodeAt(end)) && isDigit(text.charCodeAt(end + 1))) end += 2;
+    else return end;
+  }
+}
+
+/** The digits of text[start, end), a run runEnd found (so everything else in it is a separator). */
+function digitCount(text: string, start: number, end: number): number {
+  let digits = 0;
+  for (let i = start; i < end; i++) if (isDigit(text.charCodeAt(i))) digits++;
+  return digits;
+}
+
+function isSeparator(c: number): boolean {
+  return c === 32 || c === 45;
 }
 
 /** luhnValid of text[start, end), all digits, without slicing it. */
