@@ -169,28 +169,22 @@ export function mapPayunityRecord(raw: unknown): GatewayTransaction {
 export type SeenKeys = Map<string, Set<string>>;
 
 /**
- * Maps a list, dropping repeats of the same (id, paymentType): OPPWA returns some records twice. `texts`: each
- * record's text in the page, kept as its raw JSON.
+ * Maps a list, dropping repeats of the same (id, paymentType): OPPWA returns some records twice. Strict: the first
+ * record that cannot be mapped throws its GatewayError (a pull rejects it instead: readPayunityRecords).
  */
 export function mapPayunityRecords(
   records: readonly unknown[],
   seen: SeenKeys = new Map(),
-  texts?: readonly string[],
 ): GatewayTransaction[] {
-  const out: GatewayTransaction[] = [];
-  for (let i = 0; i < records.length; i++) {
-    const t = mapPayunityRecord(records[i]);
-    if (texts) t.rawText = texts[i];
-    let ids = seen.get(t.gatewayType);
-    if (!ids) {
-      ids = new Set();
-      seen.set(t.gatewayType, ids);
-    }
-    if (ids.has(t.transactionId)) continue;
-    ids.add(t.transactionId);
-    out.push(t);
-  }
-  return out;
+  const source: PageSource = {
+    provider: 'payunity',
+    endpoint: 'v3/query',
+    window: { from: new Date(0), to: new Date(0) },
+  };
+  const read = readPayunityRecords(source, records, seen);
+  const bad = read.rejected[0];
+  if (bad) throw new GatewayError(bad.reason, 'payunity');
+  return read.records;
 }
 
 /** Types that are a payment of their own (a root): a rejected one holds refunds of itself only. */
