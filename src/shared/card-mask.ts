@@ -8,18 +8,7 @@
 // grouped runs are searched for a card inside them.
 
 export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
+  return luhnAt(digits, 0, digits.length);
 }
 
 function maskDigits(digits: string): string {

@@ -12,6 +12,15 @@ import { seed, stageContext, testConfig, tmpReportsDir } from '../report/fixture
 
 const tdb = testDbPerSuite();
 
+async function newRun(): Promise<number> {
+  const { id } = await tdb.db
+    .insertInto('runs')
+    .values({ command: 'run', tool_version: 'test' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return id;
+}
+
 /** A gateway that knows `known` (id -> the records its lookup returns) and nothing else. */
 function gateway(known: Record<string, GatewayTransaction[]>): GatewayClient {
   const fail = () => Promise.reject(new Error('not used'));
@@ -71,11 +80,7 @@ describe('lookupAndStore', () => {
   });
 
   it('records nothing when a lookup fails, so the run never claims an answer it did not store', async () => {
-    const { id: runId } = await tdb.db
-      .insertInto('runs')
-      .values({ command: 'run', tool_version: 'test' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const runId = await newRun();
     const ctx = stageContext(tdb, testConfig(tmpReportsDir()), runId);
     const client = gateway({});
     client.lookup = (id) =>
@@ -90,11 +95,7 @@ describe('lookupAndStore', () => {
   });
 
   it('keeps a record a lookup cannot read as a rejection that holds its payment, and resolves it once read', async () => {
-    const { id: runId } = await tdb.db
-      .insertInto('runs')
-      .values({ command: 'run', tool_version: 'test' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const runId = await newRun();
     const ctx = stageContext(tdb, testConfig(tmpReportsDir()), runId);
     const refund = (amount: string) => ({
       id: 'rf-bad',
@@ -153,11 +154,7 @@ describe('lookupAndStore', () => {
     ]);
 
     // The next run reads it: stored, and the rejection (and the refund hold it made) resolved.
-    const { id: next } = await tdb.db
-      .insertInto('runs')
-      .values({ command: 'run', tool_version: 'test' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const next = await newRun();
     await lookupAndStore(stageContext(tdb, testConfig(tmpReportsDir()), next), answering('10.12'), [
       'rf-bad',
     ]);
