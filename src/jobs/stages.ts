@@ -92,7 +92,9 @@ export async function lookupAndStore(
         // A record the answer held that cannot be read is rejected, as in a pull: kept with its reason (and the
         // refunds it may concern held), and the id is treated as unknown. A failed request still fails the run.
         if (!(e instanceof RecordRejectedError)) throw e;
-        rejected.push(e.rejection);
+        // The record is the one asked for: without an id of its own it is named by that one, or nothing could
+        // ever resolve it (its window is an instant no pull repeats) and the refunds it holds would stay held.
+        rejected.push({ ...e.rejection, recordId: e.rejection.recordId ?? id });
         answers.set(id, { records: 0, rejected: e.rejection.reason });
       }
     }

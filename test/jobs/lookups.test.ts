@@ -168,4 +168,51 @@ describe('lookupAndStore', () => {
       },
     ]);
   });
+  it('resolves a rejection of a lookup whose record has no id once the id asked is read fine', async () => {
+    const newRun = async () =>
+      (
+        await tdb.db
+          .insertInto('runs')
+          .values({ command: 'run', tool_version: 'test' })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    // The gateway's answer about `rf-anon` lacks the record's id (and names no payment): it holds every refund.
+    const answering = (withId: boolean): GatewayClient => {
+      const client = gateway({});
+      client.lookup = (id) =>
+        Promise.resolve().then(() => [
+          mapLookedUp(
+            'payunity',
+            'v1/query/{id}',
+            new Date(),
+            {
+              ...(withId ? { id } : {}),
+              paymentType: 'RF',
+              amount: '1.00',
+              currency: 'USD',
+              result: { code: '000.000.000' },
+              timestamp: '2026-11-20 10:00:00+0000',
+            },
+            undefined,
+            mapPayunityRecord,
+            payunityIdentity,
+          ),
+        ]);
+      return client;
+    };
+    const ctx = async () => stageContext(tdb, testConfig(tmpReportsDir()), await newRun());
+    expect(await lookupAndStore(await ctx(), answering(false), ['rf-anon'])).toBe(0);
+    const open = async () =>
+      await tdb.db
+        .selectFrom('rejected_records')
+        .select(['record_id', 'hold_id'])
+        .where('resolved_at', 'is', null)
+        .where('endpoint', '=', 'v1/query/{id}')
+        .execute();
+    expect((await open()).map((r) => r.hold_id)).toEqual([null]);
+    // Read fine by a later run's lookup: the hold lifts (it named no id of its own to be resolved by).
+    expect(await lookupAndStore(await ctx(), answering(true), ['rf-anon'])).toBe(1);
+    expect(await open()).toEqual([]);
+  });
 });
