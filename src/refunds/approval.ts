@@ -28,6 +28,8 @@ interface DiscrepancyRow {
   /** Finance's latest recorded decision (`payrecon decisions import`) and the workbook it came from. */
   decision: string | null;
   decision_file: string | null;
+  /** Its number (decisions are numbered in the order recorded: see DECISIONS_SHOWN_ITEM); null without one. */
+  decision_id: number | null;
 }
 
 export interface ResolvedApproval {
@@ -85,6 +87,21 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
       problems.push(
         `${where(id)}: finance decided IGNORE (recorded from ${d.decision_file ?? 'a workbook'}); import a workbook that decides REFUND with \`payrecon decisions import\` first`,
       );
+    // A workbook approves what it showed: a decision other than REFUND recorded after it was written (INVESTIGATE,
+    // or REFUND withdrawn) is newer than that approval, as `decisions import` treats it. Without the Run info row
+    // saying which decisions it showed, any such decision counts as newer.
+    const shown = workbook?.decisionsShownUpTo;
+    if (
+      workbook &&
+      d.decision_id !== null &&
+      d.decision !== 'REFUND' &&
+      d.decision !== 'IGNORE' &&
+      (shown === null || shown === undefined || d.decision_id > shown) &&
+      action?.state !== 'succeeded'
+    )
+      problems.push(
+        `${where(id)}: finance recorded ${d.decision === null ? 'a withdrawal of its decision' : d.decision} from ${d.decision_file ?? 'a workbook'} after this workbook was written; approve from a newer workbook, or import one that decides REFUND with \`payrecon decisions import\` first`,
+      );
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
     else if (action.state !== 'succeeded' && d.currency && action.amountMinor > (d.rule_minor ?? 0)) {
       // The discrepancy changed since the plan (a corrected file, a rerun): the planned amount is no longer owed.
@@ -126,7 +143,7 @@ async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<
             or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run,
            (select case when a.state in ('failed', 'cancelled') then coalesce(a.last_error, a.state) end
               from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_failure,
-           dd.action as decision, dd.source_file as decision_file
+           dd.action as decision, dd.source_file as decision_file, dd.id::int as decision_id
       from discrepancies d
       left join lateral ${latestDecision(sql`d.id`)} dd on true
      where d.id = any(${ids}::text[])`.execute(db);

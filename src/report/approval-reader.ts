@@ -80,8 +80,10 @@ export interface ActionRow extends ApprovalRow {
 }
 
 /** The rows marked REFUND, which approve refunds, and the SHA-256 of the file they were read from. */
-export async function readApprovalWorkbook(file: string): Promise<{ rows: ApprovalRow[]; sha256: string }> {
-  const { rows, sha256 } = await readActionRows(file, 'approval file');
+export async function readApprovalWorkbook(
+  file: string,
+): Promise<{ rows: ApprovalRow[]; sha256: string; decisionsShownUpTo: number | null }> {
+  const { rows, sha256, decisionsShownUpTo } = await readActionRows(file, 'approval file');
   // A mistyped REFUND would otherwise be passed over in silence, and its refund not sent with the others.
   const unknown = rows.filter((r) => !isAction(r.action));
   if (unknown.length > 0)
@@ -91,7 +93,7 @@ export async function readApprovalWorkbook(file: string): Promise<{ rows: Approv
         .map((r) => `${r.sheet} row ${r.row}: Action "${r.action}" is not one of ${ACTIONS.join(', ')}`)
         .join('; ')}${unknown.length > 10 ? `; and ${unknown.length - 10} more` : ''}`,
     );
-  return { rows: rows.filter((r) => r.action === APPROVAL_ACTION), sha256 };
+  return { rows: rows.filter((r) => r.action === APPROVAL_ACTION), sha256, decisionsShownUpTo };
 }
 
 /** A workbook's Action rows, the SHA-256 of its bytes, and the decisions it was written with. */

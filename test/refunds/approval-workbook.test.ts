@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readApprovalWorkbook } from '../../src/report/approval-reader.js';
 import { writeReport } from '../../src/report/index.js';
+import { resolveApproval } from '../../src/refunds/approval.js';
 import { executeRefunds } from '../../src/refunds/index.js';
 import { UsageError } from '../../src/shared/errors.js';
 import { testDbPerSuite } from '../helpers/db.js';
@@ -139,6 +140,44 @@ describe('approval workbook', () => {
       ),
     ).rejects.toThrow(`approval refused, nothing was sent: ${w.ids[0]}: approved more than once`);
     expect(w.refundsAtGateway()).toEqual([]);
+  });
+
+  it('refuses a REFUND row finance took back after the workbook was written, until it decides REFUND again', async () => {
+    const id = w.ids[2]!;
+    const decide = (action: 'INVESTIGATE' | 'REFUND' | null, file: string) =>
+      db.db
+        .insertInto('discrepancy_decisions')
+        .values({
+          discrepancy_id: id,
+          action,
+          source_file: file,
+          source_sha256: 'b'.repeat(64),
+          sheet: 'Discrepancies',
+          row_no: 4,
+        })
+        .execute();
+    // The report was written before any decision; finance then decided INVESTIGATE from a later workbook.
+    const file = await approvalCopy('taken-back.xlsx', { refund: [id] });
+    await decide('INVESTIGATE', 'tuesday.xlsx');
+    try {
+      const refused = resolveApproval(db.db, w.runId, { workbook: file });
+      await expect(refused).rejects.toBeInstanceOf(UsageError);
+      await expect(refused).rejects.toThrow(
+        /Discrepancies row \d+ \(.+\): finance recorded INVESTIGATE from tuesday\.xlsx after this workbook was written; approve from a newer workbook, or import one that decides REFUND/,
+      );
+      // A withdrawal recorded since is newer too.
+      await decide(null, 'wednesday.xlsx');
+      await expect(resolveApproval(db.db, w.runId, { workbook: file })).rejects.toThrow(
+        /finance recorded a withdrawal of its decision from wednesday\.xlsx after this workbook was written/,
+      );
+      // A newer REFUND agrees with the approval.
+      await decide('REFUND', 'thursday.xlsx');
+      const ok = await resolveApproval(db.db, w.runId, { workbook: file });
+      expect(ok.actions.map((a) => a.discrepancyId)).toEqual([id]);
+      expect(w.refundsAtGateway()).toEqual([]);
+    } finally {
+      await db.db.deleteFrom('discrepancy_decisions').where('discrepancy_id', '=', id).execute();
+    }
   });
 
   it('executes the rows approved in an unedited workbook, each exactly once', async () => {
