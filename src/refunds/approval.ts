@@ -25,6 +25,8 @@ interface DiscrepancyRow {
   in_run: boolean;
   /** The error of the discrepancy's latest failed or cancelled action, if that is its latest. */
   last_failure: string | null;
+  /** Whether that action was cancelled before sending (rather than declined or failed at the gateway). */
+  last_cancelled: boolean | null;
   /** Finance's latest recorded decision (`payrecon decisions import`) and the workbook it came from. */
   decision: string | null;
   decision_file: string | null;
@@ -129,6 +131,8 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
 function whyNoAction(d: DiscrepancyRow, runId: number): string {
   if (!(REFUND_CANDIDATE_TYPES as readonly string[]).includes(d.type))
     return `a ${d.type} is never refunded (refund candidates: ${REFUND_CANDIDATE_TYPES.join(', ')})`;
+  if (d.last_failure && d.last_cancelled)
+    return `its planned refund was cancelled before sending (${d.last_failure}); \`payrecon refunds plan --run ${runId}\` proposes a new one if it is still owed`;
   if (d.last_failure)
     return `its last refund failed (${d.last_failure}); \`payrecon refunds plan --run ${runId}\` proposes a new one, worth it only once the cause is gone (a payment the gateway will not refund needs another way back)`;
   return `no refund is planned for it (run \`payrecon refunds plan --run ${runId}\` first)`;
@@ -143,6 +147,8 @@ async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<
             or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run,
            (select case when a.state in ('failed', 'cancelled') then coalesce(a.last_error, a.state) end
               from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_failure,
+           (select a.state = 'cancelled'
+              from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_cancelled,
            dd.action as decision, dd.source_file as decision_file, dd.id::int as decision_id
       from discrepancies d
       left join lateral ${latestDecision(sql`d.id`)} dd on true

@@ -227,6 +227,19 @@ describe('executeRefunds', () => {
     expect(replanned.created.map((a) => a.idempotencyKey)).toEqual([`prc-${w.ids[0]}-2`]);
   });
 
+  it('says a refund cancelled before sending was cancelled, not that it failed at the gateway', async () => {
+    const w = await world([{ amountMinor: 1200 }], { caps: CAPS });
+    await db.db
+      .updateTable('refund_actions')
+      .set({ state: 'cancelled', last_error: 'cancelled before sending: finance decided IGNORE' })
+      .where('discrepancy_id', '=', w.ids[0]!)
+      .execute();
+    await expect(exec(w, { ids: w.ids })).rejects.toThrow(
+      /its planned refund was cancelled before sending \(cancelled before sending: finance decided IGNORE\); `payrecon refunds plan --run \d+` proposes a new one if it is still owed/,
+    );
+    expect(w.refundsAtGateway()).toEqual([]);
+  });
+
   it('stops at the caps before anything is sent', async () => {
     const perRefund = await world([{ amountMinor: 1000 }, { amountMinor: 15001 }], { caps: CAPS });
     await expect(exec(perRefund, { ids: perRefund.ids })).rejects.toThrow(
