@@ -5,6 +5,7 @@ import { idProblem, readApprovalWorkbook, type ApprovalRow } from '../report/app
 import { figureDifferences } from '../report/row-figures.js';
 import { UsageError } from '../shared/errors.js';
 import { formatMinor } from '../shared/money.js';
+import { holdText, openHoldsQuery, RefundHolds } from './holds.js';
 import { liveActionsOf, ruleAmountSql } from './repository.js';
 import { REFUND_CANDIDATE_TYPES, type Approval, type RefundActionView } from './types.js';
 
@@ -71,6 +72,9 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   }
   const found = await loadDiscrepancies(db, runId, [...seen]);
   const live = new Map((await liveActionsOf(db, [...seen])).map((a) => [a.discrepancyId, a]));
+  // A gateway record rejected since the plan may be a refund or chargeback of the payment (src/refunds/holds.ts):
+  // what `refunds plan` would no longer propose is not sent either.
+  const holds = new RefundHolds((await openHoldsQuery().execute(db)).rows);
   for (const id of seen) {
     const d = found.get(id);
     const row = firstRow.get(id);
@@ -104,6 +108,9 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
       problems.push(
         `${where(id)}: finance recorded ${d.decision === null ? 'a withdrawal of its decision' : d.decision} from ${d.decision_file ?? 'a workbook'} after this workbook was written; approve from a newer workbook, or import one that decides REFUND with \`payrecon decisions import\` first`,
       );
+    const hold =
+      action && action.state !== 'succeeded' ? holds.find(action.provider, action.paymentId, id) : undefined;
+    if (hold) problems.push(`${where(id)}: ${holdText(hold)}`);
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
     else if (action.state !== 'succeeded' && d.currency && action.amountMinor > (d.rule_minor ?? 0)) {
       // The discrepancy changed since the plan (a corrected file, a rerun): the planned amount is no longer owed.

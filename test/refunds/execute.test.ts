@@ -240,6 +240,44 @@ describe('executeRefunds', () => {
     expect(w.refundsAtGateway()).toEqual([]);
   });
 
+  it('refuses a planned refund that a gateway record rejected since may concern, until the rejection is resolved', async () => {
+    const w = await world([{ amountMinor: 1300 }], { caps: CAPS });
+    const planned = await db.db
+      .selectFrom('refund_actions')
+      .select(['provider', 'payment_id'])
+      .where('discrepancy_id', '=', w.ids[0]!)
+      .executeTakeFirstOrThrow();
+    // The next pull met a refund of that payment it could not read.
+    const { id: rejection } = await db.db
+      .insertInto('rejected_records')
+      .values({
+        provider: planned.provider,
+        endpoint: 'v3/query',
+        window_from: '2026-11-20T00:00:00Z',
+        window_to: '2026-11-21T00:00:00Z',
+        record_id: 'rf-unreadable',
+        gateway_type: 'RF',
+        referenced_id: planned.payment_id,
+        hold_id: planned.payment_id,
+        reason: 'amount "10.1234" has more decimals than EUR allows',
+        raw: '{}',
+        raw_hash: 'h',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await expect(exec(w, { ids: w.ids })).rejects.toThrow(
+      new RegExp(`${w.ids[0]}: refund held: ${planned.provider} record rf-unreadable \\(RF\\) from v3/query`),
+    );
+    expect(w.refundsAtGateway()).toEqual([]);
+    // Resolved (a later pull stored it fine): the refund goes.
+    await db.db
+      .updateTable('rejected_records')
+      .set({ resolved_at: new Date() })
+      .where('id', '=', rejection)
+      .execute();
+    expect((await exec(w, { ids: w.ids })).counts).toMatchObject({ sent: 1 });
+  });
+
   it('stops at the caps before anything is sent', async () => {
     const perRefund = await world([{ amountMinor: 1000 }, { amountMinor: 15001 }], { caps: CAPS });
     await expect(exec(perRefund, { ids: perRefund.ids })).rejects.toThrow(
