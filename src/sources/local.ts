@@ -24,14 +24,26 @@ export class LocalFolderSource implements SettlementSource {
     }
     const files: RemoteFile[] = [];
     for (const e of entries) {
-      if (!e.isFile()) continue;
+      const link = e.isSymbolicLink();
+      if (!e.isFile() && !link) continue;
       const p = path.join(this.dir, e.name);
+      // A symbolic link is read through, as on SFTP: the file it leads to, with that file's size and time. One that
+      // leads nowhere (or round in a loop) is listed as unavailable, so the fetch reports it and takes it again.
       const s = await stat(p).catch((err: unknown) => {
+        const code = errorCode(err);
+        if (link && (code === 'ENOENT' || code === 'ELOOP')) return 'a symbolic link that leads nowhere';
+        if (link && (code === 'EACCES' || code === 'EPERM'))
+          return 'a symbolic link to a file payrecon may not see (permission denied)';
         // Removed between the folder's listing and this look: as if listed a moment later.
-        if (errorCode(err) === 'ENOENT') return null;
+        if (code === 'ENOENT') return null;
         throw err;
       });
-      if (!s) continue;
+      if (s === null) continue;
+      if (typeof s === 'string') {
+        files.push({ name: e.name, path: e.name, size: 0, modifiedAt: null, unavailable: s });
+        continue;
+      }
+      if (!s.isFile()) continue; // a link to a folder, like the folders beside the files
       files.push({ name: e.name, path: e.name, size: s.size, modifiedAt: s.mtime });
     }
     return files.sort((a, b) => a.name.localeCompare(b.name));

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -429,6 +438,50 @@ describe('fetch from a local folder', () => {
     expect(again.files).toMatchObject([
       { name: gone, status: 'loaded', loaded: 1 },
       { name: kept, status: 'duplicate' },
+    ]);
+  });
+
+  it('reads a file dropped as a symbolic link, and reports one that leads nowhere without failing the fetch', async () => {
+    const s = setup('pu-links');
+    const linked = 'PAYUNITY_SETTLEMENT_L1_20261121.csv';
+    const dangling = 'PAYUNITY_SETTLEMENT_L2_20261121.csv';
+    const elsewhere = path.join(tmp, 'pu-links', 'elsewhere');
+    writeFile(
+      elsewhere,
+      linked,
+      payunityFile([payunityLine({ id: 'l1', amount: '2.00', fee: '0.00', net: '2.00' })]),
+    );
+    mkdirSync(s.inbox, { recursive: true });
+    symlinkSync(path.join(elsewhere, linked), path.join(s.inbox, linked));
+    symlinkSync(path.join(elsewhere, dangling), path.join(s.inbox, dangling));
+    symlinkSync(elsewhere, path.join(s.inbox, 'PAYUNITY_SETTLEMENT_L3_20261121.csv')); // a folder
+    const out = await fetchSettlement(s.ctx, 'payunity', DAY);
+    // The link that leads nowhere is reported from the listing, before any download.
+    expect(out.files).toEqual([
+      {
+        name: dangling,
+        remotePath: dangling,
+        sha256: null,
+        settlementDate: '2026-11-21',
+        status: 'refused',
+        loaded: 0,
+        rejected: 0,
+        fileId: undefined,
+        reason: 'a symbolic link that leads nowhere: not loaded; the next fetch takes it again',
+        retryNextFetch: true,
+      },
+      expect.objectContaining({ name: linked, status: 'loaded', loaded: 1 }),
+    ]);
+
+    // Once the link leads to its file, the next fetch loads it.
+    writeFile(
+      elsewhere,
+      dangling,
+      payunityFile([payunityLine({ id: 'l2', amount: '3.00', fee: '0.00', net: '3.00' })]),
+    );
+    expect((await fetchSettlement(s.ctx, 'payunity', DAY)).files).toMatchObject([
+      { name: linked, status: 'duplicate' },
+      { name: dangling, status: 'loaded', loaded: 1 },
     ]);
   });
 
