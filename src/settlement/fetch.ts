@@ -11,7 +11,7 @@ import type { DateRange } from '../shared/dates.js';
 import { ConfigError, FileUnavailableError, RunFailedError } from '../shared/errors.js';
 import { loadSettlementFile, type LoadOutcome } from './load.js';
 import { fileNameDate, resolveProfile } from './profiles/index.js';
-import { seenFiles, seenKey, seenPathKey } from './repository.js';
+import { seenFiles, seenKey, seenPathKey, seenTimeKey } from './repository.js';
 import { Limiter } from '../shared/concurrent.js';
 
 /** Files loading at once: one parsing while the server finishes the one before. */
@@ -123,8 +123,7 @@ export async function fetchSettlement(
       const inRange = date !== null && date >= range.from && date <= range.to;
       // Outside the range, a file is fetched unless its path, size and modification time were recorded before.
       // A file listed as unreadable has no size or time to compare: only its path tells it was loaded before.
-      if (!inRange && seen.has(file.unavailable === undefined ? seenKey(file) : seenPathKey(file.path)))
-        continue;
+      if (!inRange && seen.has(seenKeyOf(file, source.checksListedSize !== false))) continue;
       const later = notYet(file, startedAt, pcfg.settlement.minFileAgeSeconds, provider);
       if (later !== null) {
         // Listed but not to be read now: reported like any file refused, without downloading anything.
@@ -246,6 +245,17 @@ export async function fetchSettlement(
     downloads.abort();
     if (!deps.source) await source.close();
   }
+}
+
+/**
+ * The key a listed file is known by in `seenFiles`. Where the listing's sizes are not trusted (0 or stale), the size
+ * recorded is the one served, so a time alone tells the file; without a time, the size is compared (and differing,
+ * the file is downloaded and hashed again).
+ */
+function seenKeyOf(file: RemoteFile, sizesTrusted: boolean): string {
+  if (file.unavailable !== undefined) return seenPathKey(file.path);
+  if (!sizesTrusted && file.modifiedAt !== null) return seenTimeKey(file.path, file.modifiedAt);
+  return seenKey(file);
 }
 
 function notLoaded(reason: string): NotLoaded {

@@ -10,8 +10,8 @@ export interface ListedFile {
 
 /**
  * Keys (see `seenKey`) of every file of the provider seen before under one of the listed paths, whatever its
- * status: (path, size) for every row, and (path, size, modification time) for rows that recorded one; and each
- * path alone (`seenPathKey`).
+ * status: (path, size) for every row, and (path, size, modification time) for rows that recorded one; each path
+ * alone (`seenPathKey`); and (path, modification time) for rows that recorded one (`seenTimeKey`).
  */
 export async function seenFiles(
   db: Db,
@@ -29,8 +29,10 @@ export async function seenFiles(
   for (const r of rows) {
     seen.add(seenPathKey(r.remote_path));
     seen.add(seenKey({ path: r.remote_path, size: r.size, modifiedAt: null }));
-    if (r.remote_modified_at)
+    if (r.remote_modified_at) {
       seen.add(seenKey({ path: r.remote_path, size: r.size, modifiedAt: r.remote_modified_at }));
+      seen.add(seenTimeKey(r.remote_path, r.remote_modified_at));
+    }
   }
   return seen;
 }
@@ -49,4 +51,12 @@ export function seenKey(file: ListedFile): string {
 /** Some file was recorded under this path: for a listed file whose size and time are unknown (unavailable). */
 export function seenPathKey(remotePath: string): string {
   return `${remotePath}\u0000`;
+}
+
+/**
+ * Some file was recorded under this path with this modification time: for a source whose listed sizes are not to be
+ * trusted (`sftp.checkListedSize: false`), where the size recorded (the bytes served) need not be the size listed.
+ */
+export function seenTimeKey(remotePath: string, modifiedAt: Date): string {
+  return `${remotePath}\u0000\u0000${modifiedAt.getTime()}`;
 }

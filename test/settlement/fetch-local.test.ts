@@ -485,6 +485,43 @@ describe('fetch from a local folder', () => {
     ]);
   });
 
+  it('knows a file outside the range by its time when the listed sizes are not trusted', async () => {
+    const s = setup('pu-untrusted-size');
+    const name = 'PAYUNITY_SETTLEMENT_U1_20261120.csv';
+    const p = writeFile(
+      s.inbox,
+      name,
+      payunityFile([payunityLine({ id: 'u1', amount: '5.00', fee: '0.00', net: '5.00' })]),
+    );
+    utimesSync(p, new Date('2026-11-21T06:00:00Z'), new Date('2026-11-21T06:00:00Z'));
+    const local = new LocalFolderSource(s.inbox);
+    // A virtual server that lists every file with size 0 (sftp.checkListedSize: false).
+    const source = {
+      description: 'test',
+      parallelism: 1,
+      checksListedSize: false,
+      close: () => local.close(),
+      download: local.download.bind(local),
+      list: async () => (await local.list()).map((f) => ({ ...f, size: 0 })),
+    };
+    const day = { from: '2026-11-20', to: '2026-11-20' };
+    expect((await fetchSettlement(s.ctx, 'payunity', day, { source })).files).toMatchObject([
+      { name, status: 'loaded', loaded: 1 },
+    ]);
+    // The nights after: recorded with the same time, it is not downloaded again.
+    expect((await fetchSettlement(s.ctx, 'payunity', DAY, { source })).files).toEqual([]);
+    // A correction comes with a new time: taken.
+    writeFile(
+      s.inbox,
+      name,
+      payunityFile([payunityLine({ id: 'u1', amount: '6.00', fee: '0.00', net: '6.00' })]),
+    );
+    utimesSync(p, new Date('2026-11-22T06:00:00Z'), new Date('2026-11-22T06:00:00Z'));
+    expect((await fetchSettlement(s.ctx, 'payunity', DAY, { source })).files).toMatchObject([
+      { name, status: 'corrected', loaded: 1 },
+    ]);
+  });
+
   it('leaves a file modified less than minFileAgeSeconds before the fetch for the next fetch', async () => {
     const s = setup('pu-young');
     const cfg = testConfig(path.join(tmp, 'pu-young'), {
