@@ -68,7 +68,7 @@ describe('a file left for the next fetch, in the workbook', () => {
       Value: 'not loaded',
       Loaded: '0',
       Lines: '',
-      Detail: `/out/${NAME}; ${REASON}; not recorded: the next fetch takes it again`,
+      Detail: `/out/${NAME}; ${REASON}`,
     });
     // The files the table holds are listed as before beside it.
     expect(rows['Run info']!.filter((r) => r['Section'] === 'Input file').length).toBeGreaterThan(1);
@@ -77,5 +77,11 @@ describe('a file left for the next fetch, in the workbook', () => {
   it('makes its date "arrived, not loaded" in the Summary, not late', () => {
     const items = rows['Summary']!.filter((r) => r['Section'] === 'Settlement files').map((r) => r['Item']);
     expect(items).toEqual(['arrived, not loaded: 2026-11-20']);
+    // The file it names and why, in words rather than JSON.
+    const detail = rows['Summary']!.find((r) => r['Section'] === 'Settlement files')!['Detail'];
+    // (the manifest is jsonb: its keys come back in jsonb's order)
+    expect(detail).toBe(
+      `files: (file: ${NAME}, reason: ${REASON}), status: not_loaded, provider: payunity, expectedBy: 2026-11-20T12:00:00+01:00, settlementDate: 2026-11-20`,
+    );
   });
 });

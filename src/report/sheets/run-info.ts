@@ -161,7 +161,14 @@ export async function writeRunInfo(
       null,
       date(f.settlementDate),
       null,
-      [f.remotePath, f.reason, f.retryNextFetch ? 'not recorded: the next fetch takes it again' : null]
+      // Each such reason already ends with "the next fetch takes it again"; said once.
+      [
+        f.remotePath,
+        f.reason,
+        f.retryNextFetch && !/next fetch takes it again$/.test(f.reason ?? '')
+          ? 'not recorded: the next fetch takes it again'
+          : null,
+      ]
         .filter(Boolean)
         .join('; '),
     ]);

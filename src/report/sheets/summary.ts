@@ -230,6 +230,14 @@ function lateFiles(value: unknown): SummaryRow[] {
 
 export function describe(o: Record<string, unknown>): string {
   return Object.entries(o)
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}: ${valueText(v)}`)
     .join(', ');
+}
+
+/** A value as finance reads it: a list as its items, an object as its fields, not as JSON. */
+function valueText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(valueText).join('; ');
+  if (v !== null && typeof v === 'object') return `(${describe(v as Record<string, unknown>)})`;
+  return String(JSON.stringify(v));
 }
