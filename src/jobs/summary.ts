@@ -1,5 +1,8 @@
 import type { RunResult } from './manifest.js';
 
+/** Late or not-loaded settlement dates the summary names one by one. */
+const LATE_LISTED = 20;
+
 /** The few lines a person reads after `payrecon run` / `payrecon demo`. */
 export function formatRunResult(r: RunResult): string {
   const lines = [
@@ -24,13 +27,16 @@ export function formatRunResult(r: RunResult): string {
     lines.push(
       `  refunds sent but in no settlement file past the settlement lag: ${overdue} (listed in the workbook's Run info)`,
     );
-  for (const f of r.lateFiles as {
+  const lateFiles = r.lateFiles as {
     provider?: string;
     settlementDate?: string;
     expectedBy?: string;
     status?: string;
     files?: { file?: string }[];
-  }[]) {
+  }[];
+  // A rerun of a past year can have thousands of dates without a file: the first are named, the workbook's Summary
+  // and `--json` list them all.
+  for (const f of lateFiles.slice(0, LATE_LISTED)) {
     const which = `${f.provider ?? '?'} for ${f.settlementDate ?? '?'} (expected by ${f.expectedBy ?? '?'})`;
     // A file that arrived but was left for the next fetch is not "late": the sender delivered it.
     lines.push(
@@ -39,6 +45,10 @@ export function formatRunResult(r: RunResult): string {
         : `  late settlement file: ${which}`,
     );
   }
+  if (lateFiles.length > LATE_LISTED)
+    lines.push(
+      `  and ${lateFiles.length - LATE_LISTED} more settlement dates late or not loaded (listed in the workbook's Summary and in --json)`,
+    );
   if (r.reportPath) lines.push(`  report: ${r.reportPath}`);
   return lines.join('\n');
 }

@@ -36,6 +36,18 @@ export interface RunSummary {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/**
+ * Items named in a notification before "and N more": a rerun of a past year can have thousands of dates without a
+ * file, and a chat message or a mail subject of all of them helps no one (the workbook's Summary lists them all).
+ */
+export const LISTED = 10;
+
+/** `items` joined, the first LISTED of them, then how many more. */
+export function listed(items: readonly string[]): string {
+  const more = items.length > LISTED ? ` and ${items.length - LISTED} more` : '';
+  return items.slice(0, LISTED).join(', ') + more;
+}
+
 /** One line a person reads in a chat channel: who, which dates, outcome, what needs attention, where to look. */
 export function summaryText(s: RunSummary): string {
   const who = s.providers && s.providers.length > 0 ? s.providers.join(', ') : 'all providers';
@@ -66,13 +78,13 @@ export function summaryText(s: RunSummary): string {
   const late = (s.lateFiles ?? []).filter((f) => f.status !== 'not_loaded');
   if (late.length > 0) {
     parts.push(
-      `${plural(late.length, 'late settlement file')} (${late.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`,
+      `${plural(late.length, 'late settlement file')} (${listed(late.map((f) => `${f.provider} ${f.settlementDate}`))})`,
     );
   }
   const unloaded = (s.lateFiles ?? []).filter((f) => f.status === 'not_loaded');
   if (unloaded.length > 0) {
     parts.push(
-      `${plural(unloaded.length, 'settlement date')} whose file arrived but is not loaded yet (${unloaded.map((f) => `${f.provider} ${f.settlementDate}`).join(', ')})`,
+      `${plural(unloaded.length, 'settlement date')} whose file arrived but is not loaded yet (${listed(unloaded.map((f) => `${f.provider} ${f.settlementDate}`))})`,
     );
   }
   const overdue = s.counts?.overdueRefunds;
@@ -81,7 +93,7 @@ export function summaryText(s: RunSummary): string {
   const refused = (s.files ?? []).filter((f) => f.what === 'refused');
   if (refused.length > 0)
     parts.push(
-      `${plural(refused.length, 'settlement file')} not loaded (${refused.map((f) => `${f.provider ?? '?'} ${f.file ?? '?'}: ${f.reason ?? '?'}`).join(', ')})`,
+      `${plural(refused.length, 'settlement file')} not loaded (${listed(refused.map((f) => `${f.provider ?? '?'} ${f.file ?? '?'}: ${f.reason ?? '?'}`))})`,
     );
   const corrected = (s.files ?? []).filter((f) => f.what === 'corrected');
   if (corrected.length > 0)

@@ -270,6 +270,47 @@ describe('summaryText', () => {
     ).toContain('rejected lines 0, rejected gateway records 2');
   });
 
+  it('names the first late files of a long rerun, then how many more', () => {
+    // A rerun of a past year on a new installation: every business day without a file.
+    const lateFiles = Array.from({ length: 25 }, (_, i) => ({
+      provider: 'payunity',
+      settlementDate: `2025-01-${String(i + 1).padStart(2, '0')}`,
+      expectedBy: `2025-01-${String(i + 1).padStart(2, '0')}T11:00:00.000Z`,
+      status: 'late',
+    }));
+    const text = summaryText({
+      status: 'succeeded',
+      runId: 5,
+      from: '2025-01-01',
+      to: '2025-12-31',
+      providers: ['payunity'],
+      counts: { discrepancies: {} },
+      lateFiles,
+    });
+    expect(text).toBe(
+      'payrecon run 5 payunity 2025-01-01..2025-12-31: succeeded; no discrepancies; 25 late settlement files (' +
+        Array.from({ length: 10 }, (_, i) => `payunity 2025-01-${String(i + 1).padStart(2, '0')}`).join(
+          ', ',
+        ) +
+        ' and 15 more)',
+    );
+    const lines = formatRunResult({
+      runId: 5,
+      from: '2025-01-01',
+      to: '2025-12-31',
+      status: 'succeeded',
+      reportPath: null,
+      counts: { matched: 0, awaitingSettlement: 0, rejectedLines: 0, rejectedRecords: 0, discrepancies: {} },
+      providers: ['payunity'],
+      lateFiles,
+      files: [],
+    }).split('\n');
+    expect(lines.filter((l) => l.startsWith('  late settlement file: '))).toHaveLength(20);
+    expect(lines.at(-1)).toBe(
+      "  and 5 more settlement dates late or not loaded (listed in the workbook's Summary and in --json)",
+    );
+  });
+
   it('names refunds sent that no settlement file shows past the settlement lag', () => {
     expect(
       summaryText({
