@@ -40,9 +40,12 @@ export async function carryForward(
     with closing as (
       select o.* from rc_open o join rc_change c on c.id = o.id and c.change = 'closed'
     ), settled as (
-      select pr.provider, pr.g_tid, min(pr.settlement_date) as d
+      -- with the record's settlement deadline: a line dated by it settled on time, in a file loaded late
+      select pr.provider, pr.g_tid, min(pr.settlement_date) as d, min(c.deadline) as due
       from rc_pair pr join closing o
         on o.type = 'missing_in_settlement' and pr.provider = o.provider and pr.g_tid = o.transaction_id
+      left join rc_g g on g.provider = pr.provider and g.transaction_id = pr.g_tid and g.gateway_type = pr.g_type
+      left join rc_cal c on c.provider = g.provider and c.local_date = g.local_date
       group by pr.provider, pr.g_tid
     ), known as (
       select distinct o.id from rc_pair pr join closing o
@@ -51,6 +54,8 @@ export async function carryForward(
       where pr.subject and pr.g_tid is not null
     )
     update rc_change c set reason = case
+      when s.d is not null and s.d <= s.due then 'settled on ' || to_char(s.d, 'YYYY-MM-DD')
+        || ', within the settlement lag: its file was loaded after this was opened'
       when s.d is not null then 'settled late on ' || to_char(s.d, 'YYYY-MM-DD')
       when k.id is not null then 'found at the gateway on ' || ${p.asOf}::text
       else 'no longer found on rerun' end

@@ -172,6 +172,35 @@ test('stable ids, a rerun changes nothing, late settlement closes with its date,
   ]);
 });
 
+test('a payment whose line was settled in time, in a file loaded late, closes as settled in time', async () => {
+  const config = testConfig();
+  // Friday the 20th, due three business days later: Wednesday the 25th.
+  await insertGateway(db.db, [{ id: 'ONTIME', time: '2026-11-20T10:00:00Z' }]);
+  const run1 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-27T08:00:00Z', run1),
+    selection('2026-11-20', '2026-11-20'),
+  );
+  expect(await openKeys(db.db)).toEqual(['missing_in_settlement:ONTIME']);
+  // The file of the 24th, with its line, is only loaded on the 28th: the money was not late, the file was.
+  await insertFile(db.db, 'payunity', '2026-11-24', [{ tid: 'ONTIME' }]);
+  const run2 = await newRun(db.db);
+  await matchRange(
+    stageContext(db, config, '2026-11-28T08:00:00Z', run2),
+    selection('2026-11-24', '2026-11-24'),
+  );
+  const closed = await db.db
+    .selectFrom('discrepancies')
+    .select(['status', 'close_reason'])
+    .where('transaction_id', '=', 'ONTIME')
+    .executeTakeFirstOrThrow();
+  expect(closed).toEqual({
+    status: 'closed',
+    close_reason:
+      'settled on 2026-11-24, within the settlement lag: its file was loaded after this was opened',
+  });
+});
+
 test('a missing_in_gateway line closes when the gateway learns the id', async () => {
   const config = testConfig();
   await insertFile(db.db, 'payunity', '2026-11-20', [{ tid: 'LATE' }]);
