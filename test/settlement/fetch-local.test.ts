@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSettlement } from '../../src/settlement/fetch.js';
 import { RunFailedError } from '../../src/shared/errors.js';
 import { LocalFolderSource } from '../../src/sources/local.js';
+import type { SettlementSource } from '../../src/sources/types.js';
 import { testDbPerSuite } from '../helpers/db.js';
 import {
   PAYUNITY_EXAMPLE,
@@ -27,6 +28,23 @@ import {
 } from './builders.js';
 
 const db = testDbPerSuite();
+
+/** The local folder source of `inbox`, with some of its methods replaced: a sender acting around our fetch. */
+function localSource(
+  inbox: string,
+  over: (local: LocalFolderSource) => Partial<SettlementSource>,
+): SettlementSource {
+  const local = new LocalFolderSource(inbox);
+  return {
+    description: 'test',
+    parallelism: 1,
+    list: () => local.list(),
+    close: () => local.close(),
+    download: local.download.bind(local),
+    ...over(local),
+  };
+}
+
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'payrecon-fetch-'));
@@ -353,18 +371,13 @@ describe('fetch from a local folder', () => {
     const whole = payunityFile([first, second]);
     const half = whole.slice(0, whole.indexOf(second));
     writeFile(s.inbox, name, half);
-    const local = new LocalFolderSource(s.inbox);
-    const source = {
-      description: 'test',
-      parallelism: 1,
-      close: () => local.close(),
-      download: local.download.bind(local),
+    const source = localSource(s.inbox, (local) => ({
       list: async () => {
         const listed = await local.list();
         writeFile(s.inbox, name, whole);
         return listed;
       },
-    };
+    }));
     const out = await fetchSettlement(s.ctx, 'payunity', DAY, { source });
     expect(out.files).toMatchObject([
       {
@@ -396,19 +409,14 @@ describe('fetch from a local folder', () => {
       kept,
       payunityFile([payunityLine({ id: 'v2', amount: '4.00', fee: '0.00', net: '4.00' })]),
     );
-    const local = new LocalFolderSource(s.inbox);
     // The sender takes the file back (to rename or replace it) right after the listing.
-    const source = {
-      description: 'test',
-      parallelism: 1,
-      close: () => local.close(),
-      download: local.download.bind(local),
+    const source = localSource(s.inbox, (local) => ({
       list: async () => {
         const listed = await local.list();
         rmSync(path.join(s.inbox, gone));
         return listed;
       },
-    };
+    }));
     const out = await fetchSettlement(s.ctx, 'payunity', DAY, { source });
     expect(out.files).toEqual([
       {
@@ -494,16 +502,11 @@ describe('fetch from a local folder', () => {
       payunityFile([payunityLine({ id: 'u1', amount: '5.00', fee: '0.00', net: '5.00' })]),
     );
     utimesSync(p, new Date('2026-11-21T06:00:00Z'), new Date('2026-11-21T06:00:00Z'));
-    const local = new LocalFolderSource(s.inbox);
     // A virtual server that lists every file with size 0 (sftp.checkListedSize: false).
-    const source = {
-      description: 'test',
-      parallelism: 1,
+    const source = localSource(s.inbox, (local) => ({
       checksListedSize: false,
-      close: () => local.close(),
-      download: local.download.bind(local),
       list: async () => (await local.list()).map((f) => ({ ...f, size: 0 })),
-    };
+    }));
     const day = { from: '2026-11-20', to: '2026-11-20' };
     expect((await fetchSettlement(s.ctx, 'payunity', day, { source })).files).toMatchObject([
       { name, status: 'loaded', loaded: 1 },
@@ -813,7 +816,6 @@ describe('fetch from a local folder', () => {
     }
     const interrupt = new AbortController();
     // A source interrupted (SIGTERM, say) while it hands over the second file, once the first one is committed.
-    const local = new LocalFolderSource(s.inbox);
     let downloads = 0;
     const committed = async () => {
       for (;;) {
@@ -826,11 +828,7 @@ describe('fetch from a local folder', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
-    const source = {
-      description: 'test',
-      parallelism: 1,
-      list: () => local.list(),
-      close: () => local.close(),
+    const source = localSource(s.inbox, (local) => ({
       download: async (...args: Parameters<LocalFolderSource['download']>) => {
         const got = await local.download(...args);
         if (++downloads === 2) {
@@ -839,7 +837,7 @@ describe('fetch from a local folder', () => {
         }
         return got;
       },
-    };
+    }));
     const ctx = stageContext(db, s.ctx.config, interrupt.signal);
     const err = await fetchSettlement(
       ctx,
