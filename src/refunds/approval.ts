@@ -152,12 +152,13 @@ async function loadDiscrepancies(db: Db, runId: number, ids: string[]): Promise<
            (d.last_seen_run_id = ${runId} or d.opened_run_id = ${runId}
             or exists (select 1 from run_discrepancies rd where rd.run_id = ${runId} and rd.discrepancy_id = d.id)
             or exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.run_id = ${runId})) as in_run,
-           (select case when a.state in ('failed', 'cancelled') then coalesce(a.last_error, a.state) end
-              from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_failure,
-           (select a.state = 'cancelled'
-              from refund_actions a where a.discrepancy_id = d.id order by a.id desc limit 1) as last_cancelled,
+           case when la.state in ('failed', 'cancelled') then coalesce(la.last_error, la.state) end as last_failure,
+           la.state = 'cancelled' as last_cancelled,
            dd.action as decision, dd.source_file as decision_file, dd.id::int as decision_id
       from discrepancies d
+      -- the discrepancy's latest refund action, read once
+      left join lateral (select a.state, a.last_error from refund_actions a where a.discrepancy_id = d.id
+                         order by a.id desc limit 1) la on true
       left join lateral ${latestDecision(sql`d.id`)} dd on true
      where d.id = any(${ids}::text[])`.execute(db);
   return new Map(rows.map((r) => [r.id, { ...r, currency: r.currency?.trim() ?? null }]));
