@@ -57,13 +57,24 @@ export interface MigrateOutcome {
   total: number;
 }
 
-export async function migrateToLatest(db: Db, dir = MIGRATIONS_DIR): Promise<MigrateOutcome> {
-  const migrator = new Migrator({
+function migratorFor(db: Db, dir: string): Migrator {
+  return new Migrator({
     db,
     provider: new FolderMigrationProvider(dir),
     migrationLockTableName: 'payrecon_migration_lock',
     migrationTableName: 'payrecon_migration',
   });
+}
+
+/** This version's migrations not yet on record in the database, in order; applies nothing. */
+export async function pendingMigrationNames(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
+  return (await migratorFor(db, dir).getMigrations())
+    .filter((m) => m.executedAt === undefined)
+    .map((m) => m.name);
+}
+
+export async function migrateToLatest(db: Db, dir = MIGRATIONS_DIR): Promise<MigrateOutcome> {
+  const migrator = migratorFor(db, dir);
   const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
   if (error) {
     // A migration on record that this version does not ship: a newer payrecon migrated this database.
