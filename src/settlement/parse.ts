@@ -5,6 +5,7 @@ import { convertRecord, exponentOf, type Layout, type SettlementLine } from './c
 import { FileRejectedError } from './errors.js';
 import { maskCardNumbers } from '../shared/card-mask.js';
 import { CANONICAL_COLUMNS, type CanonicalColumnName } from './profiles/columns.js';
+import { fileNameDate } from './profiles/index.js';
 import type { ColumnRef, ResolvedProfile } from './profiles/types.js';
 import { readDecoded } from './read.js';
 import { RecordSplitter, type RawRecord } from './records.js';
@@ -35,6 +36,10 @@ export interface ParseInput {
 }
 
 export async function parseSettlementFile(input: ParseInput, sink: ParseSink): Promise<ParseResult> {
+  // A name whose date cannot be read says nothing of the days it holds, however good its lines: dated by its lines
+  // alone it would sit outside every range and be taken as a late file, or its lines would lose their date.
+  const refused = fileNameDate(input.profile, input.name).refused;
+  if (refused !== undefined) throw new FileRejectedError(refused);
   const state = new FileState(input, sink);
   const splitter = new RecordSplitter(
     input.profile.delimiter,

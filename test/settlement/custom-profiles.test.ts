@@ -188,6 +188,34 @@ describe('custom profiles', () => {
     ]);
   });
 
+  it('refuses whole a file whose name holds a date that is not one in fileDateFormat, naming name, text and format', async () => {
+    const s = setup('bad-name-date', {
+      filePattern: '^daily_(?<date>\\d{8})\\.csv$',
+      fileDateFormat: 'ddMMyyyy',
+      delimiter: ';',
+      columns: { settlementDate: 'd', kind: 'k', transactionId: 'id', currency: 'c', gross: 'g', fee: 'f' },
+    });
+    const body = 'd;k;id;c;g;f\n2026-11-21;payment;A;EUR;10.00;0.30\n';
+    writeFile(s.inbox, 'daily_21112026.csv', body);
+    // The sender wrote the name as yyyyMMdd: "20261121" read as ddMMyyyy is day 20 of month 26.
+    writeFile(s.inbox, 'daily_20261121.csv', body.replace(';A;', ';B;'));
+    const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
+    expect(out.files.map((f) => [f.name, f.status, f.loaded, f.settlementDate])).toEqual([
+      ['daily_20261121.csv', 'rejected', 0, null],
+      ['daily_21112026.csv', 'loaded', 1, '2026-11-21'],
+    ]);
+    expect(out.files[0]!.reason).toBe(
+      'the date "20261121" in the file name daily_20261121.csv is not a date in the profile\'s fileDateFormat ddMMyyyy',
+    );
+    const stored = await db.db
+      .selectFrom('settlement_files')
+      .select(['status', 'reject_reason', 'loaded_count'])
+      .where('id', '=', out.files[0]!.fileId!)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ status: 'rejected', reject_reason: out.files[0]!.reason, loaded_count: 0 });
+    expect(await lines(out.files[0]!.fileId!)).toEqual([]);
+  });
+
   it('skipLines counts physical lines: a blank or quoted preamble line loses no data line', async () => {
     const s = setup('preamble', {
       filePattern: '^pre_(?<date>\\d{8})\\.csv$',

@@ -16,15 +16,23 @@ export function resolveProfile(profile: SettlementConfig['profile']): ResolvedPr
 
 /**
  * Whether a remote name is one of the profile's files, and the settlement date it carries ('YYYY-MM-DD'; null when
- * the name has no date group or its date is not a real one: such a file is fetched once, as "never seen").
+ * the name has no date group). A name whose date group holds text that is not a date in `fileDateFormat` is one of
+ * the profile's files that cannot be placed in time: `refused` says why, and the file is refused whole (parse.ts).
  */
 export function fileNameDate(
   profile: ResolvedProfile,
   name: string,
-): { matches: boolean; date: string | null } {
+): { matches: boolean; date: string | null; refused?: string } {
   const m = profile.filePattern.exec(name);
   if (!m) return { matches: false, date: null };
   const text = m.groups?.date;
   if (text === undefined || !profile.fileDateFormat) return { matches: true, date: null };
-  return { matches: true, date: parseDate(profile.fileDateFormat, text) };
+  const date = parseDate(profile.fileDateFormat, text);
+  if (date !== null) return { matches: true, date };
+  const format = profile.fileDateFormat.source;
+  return {
+    matches: true,
+    date: null,
+    refused: `the date "${text}" in the file name ${name} is not a date in the profile's fileDateFormat ${format}`,
+  };
 }
