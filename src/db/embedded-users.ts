@@ -3,36 +3,17 @@
 // Several payrecon processes may share one data directory's server: a cron run and a `payrecon report` typed by
 // hand, or two runs started a moment apart (the second skips on the run lock, but only after it connected). Each
 // process records itself in `<dataDir>.users/<pid>` while it uses the server and leaves on stop; the server stops
-// when no live process is left. Starting, adopting and stopping happen under one lock file, `<dataDir>.lock`, so a
-// process never stops the server while another is between finding it and recording itself. A process that died
-// without leaving (SIGKILL) is recognised by its pid no longer being alive, in both files.
-import {
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeSync,
-  closeSync,
-} from 'node:fs';
+// when no live process is left. Starting, adopting and stopping happen under one lock, `<dataDir>.lock`
+// (embedded-lock.ts), so a process never stops the server while another is between finding it and recording itself.
+// A process that died without leaving (SIGKILL) is recognised by its pid no longer being alive, in both.
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseError } from '../shared/errors.js';
+import { alive, breakStale, lockState, tryLock, unlock } from './embedded-lock.js';
 
 /** How long a process waits for another to finish starting or stopping the server (a start can replay WAL). */
 const LOCK_WAIT_MS = 120_000;
-/** A lock file still empty after this long was left by a process that died between creating and writing it. */
-const EMPTY_LOCK_STALE_MS = 5_000;
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Per lock file, the end of this process's queue for it. */
 const inProcess = new Map<string, Promise<void>>();
@@ -47,6 +28,8 @@ export class ServerUsers {
     dataDir: string,
     private readonly pid = process.pid,
     private readonly waitMs = LOCK_WAIT_MS,
+    /** Called between judging a dead holder's lock stale and breaking it: tests let another process act there. */
+    private readonly beforeBreak: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.lockFile = `${dataDir}.lock`;
     this.usersDir = `${dataDir}.users`;
@@ -74,24 +57,29 @@ export class ServerUsers {
   private async acrossProcesses<T>(fn: () => Promise<T>): Promise<T> {
     mkdirSync(path.dirname(this.lockFile), { recursive: true });
     const deadline = Date.now() + this.waitMs;
+    let token: string | undefined;
     for (;;) {
-      if (this.tryLock()) break;
-      const holder = this.lockHolder();
-      if (holder === 'gone') continue;
-      if (holder === 'stale') {
-        rmSync(this.lockFile, { force: true });
+      const lock = lockState(this.lockFile, this.pid);
+      if (lock.state === 'free') {
+        token = tryLock(this.lockFile, this.pid);
+        if (token !== undefined) break;
+        continue;
+      }
+      if (lock.state === 'stale') {
+        await this.beforeBreak();
+        breakStale(this.lockFile, lock.entry);
         continue;
       }
       if (Date.now() >= deadline)
         throw new DatabaseError(
-          `the embedded PostgreSQL is being started or stopped by ${holder === 0 ? 'another process' : `process ${holder}`} for more than ${Math.round(this.waitMs / 1000)} s (lock ${this.lockFile}); if no such process runs, remove that file`,
+          `the embedded PostgreSQL is being started or stopped by ${lock.pid === 0 ? 'another process' : `process ${lock.pid}`} for more than ${Math.round(this.waitMs / 1000)} s (lock ${this.lockFile}); if no such process runs, remove that lock`,
         );
       await sleep(25 + Math.random() * 50);
     }
     try {
       return await fn();
     } finally {
-      rmSync(this.lockFile, { force: true });
+      unlock(this.lockFile, token);
     }
   }
 
@@ -137,40 +125,5 @@ export class ServerUsers {
       else rmSync(path.join(this.usersDir, name), { force: true });
     }
     return out;
-  }
-
-  private tryLock(): boolean {
-    let fd: number;
-    try {
-      fd = openSync(this.lockFile, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    }
-    try {
-      writeSync(fd, String(this.pid));
-    } finally {
-      closeSync(fd);
-    }
-    return true;
-  }
-
-  /**
-   * The lock holder's pid (0 while it has not written it yet); 'stale' when it is dead or never wrote its pid, and
-   * 'gone' when the lock was released meanwhile (then it must not be removed: another process may take it now).
-   */
-  private lockHolder(): number | 'stale' | 'gone' {
-    let text: string;
-    let age: number;
-    try {
-      text = readFileSync(this.lockFile, 'utf8').trim();
-      age = Date.now() - statSync(this.lockFile).mtimeMs;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-      throw e;
-    }
-    const pid = Number(text);
-    if (text === '') return age > EMPTY_LOCK_STALE_MS ? 'stale' : 0;
-    return Number.isInteger(pid) && pid > 0 && alive(pid) && pid !== this.pid ? pid : 'stale';
   }
 }

@@ -22,7 +22,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { DatabaseError } from '../shared/errors.js';
 import { portFree } from '../shared/free-port.js';
-import { alive, ServerUsers } from './embedded-users.js';
+import { alive } from './embedded-lock.js';
+import { ServerUsers } from './embedded-users.js';
 
 const run = promisify(execFile);
 const USER = 'postgres';
