@@ -5,6 +5,7 @@ import { cronProblem } from '../schedule/cron-time.js';
 import { isTimeZone, profileSettingSchema, type BuiltinProfileName } from './profile-schema.js';
 import { scheduleArgsSchema } from './schedule-args.js';
 import { bool, num } from './text-values.js';
+import { DEFAULT_POOL_SIZE, MIN_POOL_SIZE } from '../db/pool-size.js';
 
 /**
  * What node-postgres can connect with: a postgres:// or postgresql:// URL (socket: too), or a socket directory. The
@@ -182,6 +183,16 @@ export const configSchema = z.strictObject({
           message: 'not a PostgreSQL URL such as postgres://user:password@host:5432/payrecon',
         })
         .optional(),
+      // Connections this process may open: at most the server's (or pooler's, or role's) room for one payrecon
+      // command, at least what a run needs to finish (db/pool-size.ts).
+      poolSize: num(
+        z
+          .number()
+          .int()
+          .min(MIN_POOL_SIZE, {
+            error: `at least ${MIN_POOL_SIZE}: a run holds its lock on one connection and works on both providers at once, and would stall with fewer`,
+          }),
+      ).default(DEFAULT_POOL_SIZE),
       embedded: z
         .strictObject({
           dataDir: z.string().default('.payrecon/pg'),

@@ -27,7 +27,7 @@ export async function openDatabase(
     });
     url = embedded.url;
   }
-  const handle = connect(url);
+  const handle = connect(url, { max: config.database.poolSize });
   const shutdown = async () => {
     await handle.close();
     await embedded?.stop();

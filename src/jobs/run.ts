@@ -4,6 +4,7 @@
 import type { Config, ProviderName } from '../config/schema.js';
 import { acquireRunLock } from '../db/lock.js';
 import type { OpenDatabase } from '../db/open.js';
+import { MIN_POOL_SIZE } from '../db/pool-size.js';
 import type { DateRange } from '../shared/dates.js';
 import { todayIn } from '../shared/dates.js';
 import { allOrAbort } from '../shared/concurrent.js';
@@ -79,6 +80,13 @@ export interface RunEnv {
 
 export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResult> {
   const { db } = env;
+  // The configuration refuses a smaller pool; this also covers a caller's own pool. Below the minimum a run would
+  // stall, then fail with the driver's connection timeout, which names neither the pool nor the setting.
+  const poolSize = db.pool.options.max ?? 10;
+  if (poolSize < MIN_POOL_SIZE)
+    throw new ConfigError(
+      `database.poolSize: a run needs at least ${MIN_POOL_SIZE} connections and this process may open only ${poolSize}; set database.poolSize to ${MIN_POOL_SIZE} or more`,
+    );
   const lock = await acquireRunLock(db.pool, `${req.command} ${req.range.from}..${req.range.to}`);
   // A run that has lost its lock stops: another may have taken it, and two runs at once are what it prevents.
   const signal = AbortSignal.any([env.signal, lock.lost]);

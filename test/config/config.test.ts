@@ -180,6 +180,20 @@ describe('configuration', () => {
     }
   });
 
+  it('takes a pool size from 4 on, 6 by default, also as text from a variable; refuses fewer, naming the key', () => {
+    expect(parseConfig(base(), env).config.database.poolSize).toBe(6);
+    const sized = (poolSize: unknown) => ({ ...base(), database: { poolSize } });
+    expect(parseConfig(sized(4), env).config.database.poolSize).toBe(4);
+    expect(parseConfig(sized('${POOL:-12}'), env).config.database.poolSize).toBe(12);
+    const tooFew =
+      'database.poolSize: at least 4: a run holds its lock on one connection and works on both providers at once, and would stall with fewer';
+    expect(errorOf(() => parseConfig(sized(3), env))).toBe(tooFew);
+    expect(errorOf(() => parseConfig(sized('${POOL}'), { ...env, POOL: '1' }))).toBe(
+      tooFew.replace('database.poolSize', 'POOL (database.poolSize)'),
+    );
+    expect(errorOf(() => parseConfig(sized(4.5), env))).toMatch(/^database\.poolSize: /);
+  });
+
   it('refuses caps and fee amounts with more decimals than their currency has', () => {
     const raw = {
       ...base(),

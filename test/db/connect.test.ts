@@ -6,8 +6,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, MIN_SERVER_VERSION_NUM, ping, requireSupportedServer } from '../../src/db/connect.js';
+import { parseConfig } from '../../src/config/load.js';
+import { openDatabase } from '../../src/db/open.js';
 import { DatabaseError } from '../../src/shared/errors.js';
-import { testDbPerSuite } from '../helpers/db.js';
+import { silentLogger } from '../../src/shared/log.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 
 const db = testDbPerSuite();
 const CONNECT = path.resolve('dist/src/db/connect.js');
@@ -94,5 +97,31 @@ describe('server version', () => {
     );
     expect((err as Error).message).not.toContain('s3cret');
     expect(() => requireSupportedServer({ num: 110000, text: '11.0' }, url)).not.toThrow();
+  });
+});
+
+describe('pool size', () => {
+  it('opens the database with the pool size the configuration sets', async () => {
+    const { config } = parseConfig(
+      {
+        database: { url: testDbUrl(db.name), poolSize: 5 },
+        providers: {
+          useepay: {
+            baseUrl: 'http://127.0.0.1:9',
+            merchantNo: '1',
+            appId: 'a',
+            apiKey: 'k',
+            settlement: { source: 'local', localDir: '/tmp' },
+          },
+        },
+      },
+      {},
+    );
+    const opened = await openDatabase(config, silentLogger(), { migrate: false });
+    try {
+      expect(opened.pool.options.max).toBe(5);
+    } finally {
+      await opened.shutdown();
+    }
   });
 });

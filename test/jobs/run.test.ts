@@ -1,15 +1,17 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { connect } from '../../src/db/connect.js';
 import { RUN_LOCK_KEY } from '../../src/db/lock.js';
+import { MIN_POOL_SIZE } from '../../src/db/pool-size.js';
 import type { OpenDatabase } from '../../src/db/open.js';
 import type { StageContext } from '../../src/jobs/context.js';
 import { executeRun, type RunRequest, type RunStages } from '../../src/jobs/run.js';
 import { defaultStages } from '../../src/jobs/stages.js';
 import { formatRunResult } from '../../src/jobs/summary.js';
-import { LockHeldError, RunFailedError } from '../../src/shared/errors.js';
+import { ConfigError, LockHeldError, RunFailedError } from '../../src/shared/errors.js';
 import { silentLogger } from '../../src/shared/log.js';
-import { testDbPerSuite } from '../helpers/db.js';
+import { testDbPerSuite, testDbUrl } from '../helpers/db.js';
 
 const tdb = testDbPerSuite();
 let db: OpenDatabase;
@@ -142,6 +144,39 @@ describe('a run', () => {
     release();
     await expect(first).resolves.toMatchObject({ status: 'succeeded' });
     await expect(executeRun(env(stages()), req)).resolves.toMatchObject({ status: 'succeeded' });
+  });
+
+  it('refuses a pool too small for a run, naming the setting, before it records a run or takes the lock', async () => {
+    const small = connect(testDbUrl(tdb.name), { max: MIN_POOL_SIZE - 1 });
+    const before = await tdb.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    try {
+      const err = await executeRun({ ...env(stages()), db: { ...db, ...small } }, req).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toBe(
+        `database.poolSize: a run needs at least ${MIN_POOL_SIZE} connections and this process may open only ${MIN_POOL_SIZE - 1}; set database.poolSize to ${MIN_POOL_SIZE} or more`,
+      );
+    } finally {
+      await small.close();
+    }
+    const after = await tdb.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+    // At the minimum it runs.
+    const enough = connect(testDbUrl(tdb.name), { max: MIN_POOL_SIZE });
+    try {
+      await expect(executeRun({ ...env(stages()), db: { ...db, ...enough } }, req)).resolves.toMatchObject({
+        status: 'succeeded',
+      });
+    } finally {
+      await enough.close();
+    }
   });
 
   it('marks a failed run failed with its reason, and releases the lock', async () => {
