@@ -96,6 +96,15 @@ export interface RejectedRecordsTable {
   resolution: string | null;
 }
 
+/** A refund hold lifted by hand: see migrations/20261123110000_refund_hold_releases.ts. */
+export interface RefundHoldReleasesTable {
+  id: Generated<number>;
+  rejected_record_id: number;
+  released_by: string;
+  reason: string;
+  released_at: Timestamp;
+}
+
 export interface GatewayTransactionsTable {
   provider: string;
   transaction_id: string;
@@ -247,6 +256,7 @@ export interface Database {
   settlement_lines: SettlementLinesTable;
   rejected_lines: RejectedLinesTable;
   rejected_records: RejectedRecordsTable;
+  refund_hold_releases: RefundHoldReleasesTable;
   gateway_transactions: GatewayTransactionsTable;
   pull_windows: PullWindowsTable;
   gateway_lookups: GatewayLookupsTable;

@@ -5,7 +5,7 @@ import { idProblem, readApprovalWorkbook, type ApprovalRow } from '../report/app
 import { figureDifferences } from '../report/row-figures.js';
 import { UsageError } from '../shared/errors.js';
 import { formatMinor } from '../shared/money.js';
-import { holdText, openHoldsQuery, RefundHolds } from './holds.js';
+import { holdOfAction, holdText, openHoldsQuery, RefundHolds } from './holds.js';
 import { liveActionsOf, ruleAmountSql } from './repository.js';
 import { REFUND_CANDIDATE_TYPES, type Approval, type RefundActionView } from './types.js';
 
@@ -73,7 +73,8 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
   const found = await loadDiscrepancies(db, runId, [...seen]);
   const live = new Map((await liveActionsOf(db, [...seen])).map((a) => [a.discrepancyId, a]));
   // A gateway record rejected since the plan may be a refund or chargeback of the payment (src/refunds/holds.ts):
-  // what `refunds plan` would no longer propose is not sent either.
+  // what `refunds plan` would no longer propose, and lists as held, is not sent either (a released hold holds
+  // nothing).
   const holds = new RefundHolds((await openHoldsQuery().execute(db)).rows);
   for (const id of seen) {
     const d = found.get(id);
@@ -108,8 +109,8 @@ export async function resolveApproval(db: Db, runId: number, approval: Approval)
       problems.push(
         `${where(id)}: finance recorded ${d.decision === null ? 'a withdrawal of its decision' : d.decision} from ${d.decision_file ?? 'a workbook'} after this workbook was written; approve from a newer workbook, or import one that decides REFUND with \`payrecon decisions import\` first`,
       );
-    const hold =
-      action && action.state !== 'succeeded' ? holds.find(action.provider, action.paymentId, id) : undefined;
+    // The plan's rule (holdOfAction): the action's own payment, while the refund is not done.
+    const hold = action ? holdOfAction(holds, action) : undefined;
     if (hold) problems.push(`${where(id)}: ${holdText(hold)}`);
     if (!action) problems.push(`${where(id)}: ${whyNoAction(d, runId)}`);
     else if (action.state !== 'succeeded' && d.currency && action.amountMinor > (d.rule_minor ?? 0)) {

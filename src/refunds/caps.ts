@@ -25,9 +25,16 @@ function capMinor(config: Config, key: 'maxPerRefund' | 'maxPerExecution', curre
   }
 }
 
-/** Per currency: the caps and how the given (pending) actions fare against them. */
-export function summarizeCaps(config: Config, pending: readonly RefundActionView[]): PlanCapSummary[] {
-  const currencies = [...new Set(pending.map((a) => a.currency))].sort();
+/**
+ * Per currency: the caps and how the given (pending) actions fare against them. `held`: actions a rejected gateway
+ * record keeps back (execute refuses them), summed apart and counted against no cap until the hold lifts.
+ */
+export function summarizeCaps(
+  config: Config,
+  pending: readonly RefundActionView[],
+  held: readonly RefundActionView[] = [],
+): PlanCapSummary[] {
+  const currencies = [...new Set([...pending, ...held].map((a) => a.currency))].sort();
   return currencies.map((currency) => {
     const caps = capsFor(config, currency);
     const mine = pending.filter((a) => a.currency === currency);
@@ -35,6 +42,7 @@ export function summarizeCaps(config: Config, pending: readonly RefundActionView
     return {
       ...caps,
       pendingMinor,
+      heldMinor: held.filter((a) => a.currency === currency).reduce((s, a) => s + a.amountMinor, 0),
       overPerRefund: mine
         .filter((a) => caps.maxPerRefundMinor === null || a.amountMinor > caps.maxPerRefundMinor)
         .map((a) => a.discrepancyId),

@@ -12,22 +12,32 @@ function line(a: RefundActionView): string {
 
 export function formatPlan(p: RefundPlan): string {
   const out = [`Refund plan for run ${p.runId}: ${p.created.length} new, ${p.actions.length} in total`];
-  for (const a of p.actions)
+  for (const a of p.actions) {
     out.push(`  ${p.created.some((c) => c.id === a.id) ? 'new ' : '    '}${line(a)}`);
+    // Kept as planned (and as approved), counted against no cap, refused by execute until the hold lifts.
+    if (a.held) out.push(`      held (${a.state}, not sent until the hold lifts): ${a.held.reason}`);
+  }
   for (const s of p.skipped) out.push(`  skipped ${s.discrepancyId}: ${s.reason}`);
   for (const h of p.held) out.push(`  held ${h.discrepancyId}: ${h.reason}`);
+  for (const r of p.released) out.push(`  not held ${r.discrepancyId}: ${r.reason}`);
   for (const c of p.caps) {
     const flags = [
       c.overPerRefund.length > 0 ? `over the per-refund cap: ${c.overPerRefund.join(', ')}` : '',
       c.overPerExecution ? 'the total is over the per-execution cap' : '',
+      c.heldMinor > 0 ? `${money(c.heldMinor, c.currency)} more held, counted against no cap` : '',
     ].filter(Boolean);
     out.push(
       `  ${c.currency}: pending ${money(c.pendingMinor, c.currency)}; caps per refund ${money(c.maxPerRefundMinor, c.currency)}, per execution ${money(c.maxPerExecutionMinor, c.currency)}${flags.length > 0 ? ` (${flags.join('; ')})` : ''}`,
     );
   }
-  if (p.actions.some((a) => a.state === 'planned')) {
+  if (p.actions.some((a) => a.state === 'planned' && a.held === null)) {
     out.push(
       `Nothing was sent. To send: payrecon refunds execute --run ${p.runId} --approve <ids…> (or --approval-file <report.xlsx>)`,
+    );
+  }
+  if (p.held.length > 0 || p.actions.some((a) => a.held !== null)) {
+    out.push(
+      'Held refunds wait for a later pull to read the rejected record; see `payrecon refunds holds`, and release one by hand with `payrecon refunds release-hold <rejection> --reason …`',
     );
   }
   return out.join('\n');

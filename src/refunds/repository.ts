@@ -72,24 +72,52 @@ export async function selectCandidates(db: Db, runId: number): Promise<Candidate
   return rows;
 }
 
+/** Discrepancy `d`'s gateway record (its payment first) as `g`: what refundCandidateSql and candidatePaymentSql read. */
+export const candidateGatewayJoin = sql`left join lateral (
+  select g.root_payment_id, g.kind from gateway_transactions g
+   where g.provider = d.provider and g.transaction_id = d.transaction_id
+   order by (g.kind = 'payment') desc limit 1) g on true`;
+
+/** The payment a refund of discrepancy `d` is sent against. Needs `g` (candidateGatewayJoin). */
+export const candidatePaymentSql = sql<string>`coalesce(d.payment_id, g.root_payment_id, d.transaction_id)`;
+
+/**
+ * Discrepancy `d` calls for a refund now (docs/matching.md, "Refund candidates"), whoever planned what: open, of a
+ * candidate type (an amount_mismatch only on a payment the gateway took money for), with something to refund
+ * before the cap by what is left on the payment, and not decided IGNORE. Needs `g` (candidateGatewayJoin).
+ */
+export const refundCandidateSql = sql<boolean>`(d.status = 'open' and d.currency is not null
+  and d.type = any(${[...REFUND_CANDIDATE_TYPES]}::text[])
+  and (d.type <> 'amount_mismatch' or (g.kind = 'payment' and d.gateway_amount_minor > 0))
+  and coalesce((${ruleAmountSql}) > 0, false) and coalesce(d.refundable_minor > 0, true)
+  and not ${ignoredSql})`;
+
+/**
+ * The payment whose refund hold (holds.ts) keeps discrepancy `d`'s refund back; null when nothing of it can be held.
+ * `action`: the alias of its latest refund action (state, payment_id); needs `g` (candidateGatewayJoin).
+ * - a refund planned and not yet done (planned, or sending / unknown to be looked up): the action's payment, as
+ *   execute checks it (holdOfAction);
+ * - a refund that succeeded: null, it is done;
+ * - otherwise (none, or the last failed or was cancelled) a refund candidate: the payment a plan would refund.
+ */
+export function refundPaymentSql(action: string): RawBuilder<string | null> {
+  const a = sql.ref(action);
+  return sql<string | null>`case when ${a}.state in ('planned', 'sending', 'unknown') then ${a}.payment_id
+    when ${a}.state = 'succeeded' then null
+    when ${refundCandidateSql} then ${candidatePaymentSql} end`;
+}
+
 export function candidatesQuery(runId: number): RawBuilder<CandidateRow> {
-  const types = [...REFUND_CANDIDATE_TYPES];
   return sql<CandidateRow>`
     with cand as (
-      select d.id as discrepancy_id, d.type, d.provider, d.currency,
-             coalesce(d.payment_id, g.root_payment_id, d.transaction_id) as payment_id,
+      select d.id as discrepancy_id, d.type, d.provider, d.currency, ${candidatePaymentSql} as payment_id,
              -- least() skips nulls: a rule amount that is null (nothing settled) must stay null, not become the cap
              case when r.rule is not null then least(r.rule, coalesce(d.refundable_minor, r.rule)) end::bigint as want,
              1 + (select count(*) from refund_actions x where x.discrepancy_id = d.id) as seq
         from discrepancies d
-        left join lateral (
-          select g.root_payment_id, g.kind from gateway_transactions g
-           where g.provider = d.provider and g.transaction_id = d.transaction_id
-           order by (g.kind = 'payment') desc limit 1) g on true
+        ${candidateGatewayJoin}
         cross join lateral (select ${ruleAmountSql} as rule) r
-       where d.status = 'open' and d.currency is not null and d.type = any(${types}::text[])
-         and (d.type <> 'amount_mismatch' or (g.kind = 'payment' and d.gateway_amount_minor > 0))
-         and ${inRun(runId)} and not ${ignoredSql}
+       where ${refundCandidateSql} and ${inRun(runId)}
          and not exists (select 1 from refund_actions a where a.discrepancy_id = d.id and a.state not in ('failed', 'cancelled'))
     ),
     targets as (select distinct provider, payment_id, currency from cand where want > 0),

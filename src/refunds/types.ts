@@ -29,8 +29,10 @@ export interface CurrencyCaps {
 }
 
 export interface PlanCapSummary extends CurrencyCaps {
-  /** Sum of the actions still waiting to be sent (planned, or to be recovered). */
+  /** Sum of the actions still waiting to be sent (planned, or to be recovered), held ones excluded. */
   pendingMinor: number;
+  /** Sum of the actions held by a rejected gateway record: counted against no cap until the hold lifts. */
+  heldMinor: number;
   /** Discrepancy ids whose amount exceeds the per-refund cap. */
   overPerRefund: string[];
   /** Whether executing every pending action at once would exceed the per-execution cap. */
@@ -46,17 +48,43 @@ export interface SkippedCandidate {
 export interface HeldCandidate {
   discrepancyId: string;
   reason: string;
+  /** The rejected_records row that holds it (what `payrecon refunds release-hold` takes). */
+  rejectionId: number;
+}
+
+/** Why an action may not be sent now: a rejected gateway record may concern its payment (holds.ts). */
+export interface ActionHold {
+  rejectionId: number;
+  reason: string;
+}
+
+/** An action as the plan lists it: held while a rejected record may concern its payment, never cancelled for it. */
+export interface PlanAction extends RefundActionView {
+  held: ActionHold | null;
+}
+
+/** A refund (candidate or action) that a released hold would otherwise keep back: shown, so finance sees why. */
+export interface ReleasedHoldNote {
+  discrepancyId: string;
+  rejectionId: number;
+  reason: string;
 }
 
 export interface RefundPlan {
   runId: number;
   /** Actions inserted by this call. */
-  created: RefundActionView[];
-  /** Every live action of the run's discrepancies, new or earlier (what `execute` can be asked to send). */
-  actions: RefundActionView[];
+  created: PlanAction[];
+  /**
+   * Every live action of the run's discrepancies, new or earlier (what `execute` can be asked to send), each with
+   * its hold when a rejected gateway record keeps it back (execute refuses it until the hold lifts).
+   */
+  actions: PlanAction[];
   skipped: SkippedCandidate[];
   /** Candidates held back while a rejected gateway record may be a refund or chargeback of their payment. */
   held: HeldCandidate[];
+  /** Candidates and actions that a hold released by hand would otherwise keep back. */
+  released: ReleasedHoldNote[];
+  /** Per currency; held actions count against no cap (heldMinor says how much waits). */
   caps: PlanCapSummary[];
 }
 

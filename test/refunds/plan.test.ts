@@ -135,6 +135,7 @@ describe('planRefunds', () => {
         maxPerRefundMinor: 5000,
         maxPerExecutionMinor: 15000,
         pendingMinor: 17500,
+        heldMinor: 0,
         overPerRefund: [sm],
         overPerExecution: true,
       },

@@ -14,12 +14,21 @@ import {
   planRefunds,
   type Approval,
 } from '../../refunds/index.js';
+import { formatHolds, formatRelease } from '../../refunds/hold-format.js';
+import { listHolds, releaseHold } from '../../refunds/hold-releases.js';
 import { PayreconError, UsageError } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
 import { common, parseRunId, type Registrar } from '../program.js';
 
 interface PlanOptions {
   run: string;
+}
+interface HoldsOptions {
+  all?: boolean;
+}
+interface ReleaseOptions {
+  reason: string;
+  by?: string;
 }
 interface ExecuteOptions extends PlanOptions {
   approve?: string[];
@@ -57,7 +66,7 @@ export function registerRefunds(program: Command, r: Registrar): void {
     r.action<ExecuteOptions>(async (ctx, opts) => {
       const runId = parseRunId(opts.run);
       const approval = parseApproval(opts);
-      const approvedBy = approver(opts.approvedBy);
+      const approvedBy = person(opts.approvedBy, '--approved-by');
       await withStage(ctx, runId, async (stage) => {
         const clients = new Map<ProviderName, GatewayClient>();
         const result = await executeRefunds(stage, runId, approval, {
@@ -89,13 +98,62 @@ export function registerRefunds(program: Command, r: Registrar): void {
       });
     }),
   );
+  registerHolds(refunds, r);
 }
 
-/** Who approves: as given, else the system user running the command (recorded, so never empty). */
-function approver(given: string | undefined): string {
+function registerHolds(refunds: Command, r: Registrar): void {
+  common(
+    refunds
+      .command('holds')
+      .description(
+        'list the rejected gateway records that hold refunds: which payments, since when, which planned refunds, and any release',
+      )
+      .option('--all', 'also list the records a later pull resolved'),
+  ).action(
+    r.action<HoldsOptions>(async (ctx, opts) => {
+      const loaded = ctx.loadConfig();
+      const holds = await ctx.withDatabase(loaded, (db) => listHolds(db.db, { all: opts.all === true }));
+      ctx.result({ holds }, () => formatHolds(holds));
+    }),
+  );
+  common(
+    refunds
+      .command('release-hold')
+      .description(
+        'record that a rejected gateway record holds no refunds (the gateway keeps sending it unreadable, or a lookup nobody repeats rejected it); a new rejection of the record holds again',
+      )
+      .argument('<rejection>', 'the rejected record id (`payrecon refunds holds`)')
+      .requiredOption('--reason <text>', 'why it holds no refunds, recorded with the release')
+      .option('--by <name>', 'who releases, recorded with the release (default: the system user)'),
+  ).action(
+    r.action<ReleaseOptions>(async (ctx, opts, cmd) => {
+      const text = cmd.args[0] ?? '';
+      if (!/^[1-9]\d*$/.test(text.trim()) || !Number.isSafeInteger(Number(text.trim())))
+        throw new UsageError(
+          `release-hold expects a rejected record id (a positive whole number, see \`payrecon refunds holds\`), got "${text}"`,
+        );
+      const reason = opts.reason.trim();
+      if (reason === '') throw new UsageError('--reason: say why this record holds no refunds');
+      const by = person(opts.by, '--by');
+      const loaded = ctx.loadConfig();
+      const result = await ctx.withDatabase(loaded, (db) =>
+        releaseHold(db.db, Number(text.trim()), { by, reason, at: ctx.now() }),
+      );
+      if (result.released)
+        ctx.log.warn(
+          { release: result.hold.release, rejectionId: result.hold.rejectionId },
+          'refund hold released by hand',
+        );
+      ctx.result(result, () => formatRelease(result));
+    }),
+  );
+}
+
+/** Who acts (approves, releases): as given, else the system user running the command (recorded, so never empty). */
+function person(given: string | undefined, option: string): string {
   if (given !== undefined) {
     const name = given.trim();
-    if (name === '') throw new UsageError('--approved-by: give a name');
+    if (name === '') throw new UsageError(`${option}: give a name`);
     return name;
   }
   let user: string | undefined;

@@ -9,7 +9,8 @@ import { CARRIED_ACTIONS, latestDecision } from '../latest-decision.js';
 import type { ReportScope } from '../scope.js';
 import { openSheet, type SheetSpec } from '../sheet-writer.js';
 import type { SheetContext } from './types.js';
-import { holdText, openHoldsQuery, RefundHolds } from '../../refunds/holds.js';
+import { holdText, openHoldsQuery, RefundHolds, releaseText } from '../../refunds/holds.js';
+import { candidateGatewayJoin, refundPaymentSql } from '../../refunds/repository.js';
 
 export const ACTIONS = ['REFUND', 'IGNORE', 'INVESTIGATE'] as const;
 
@@ -61,6 +62,8 @@ export interface DiscrepancyRow {
   /** Finance's latest decision (`payrecon decisions import`) and the day it was recorded, in the report's zone. */
   decision: string | null;
   decided_on: string | null;
+  /** The payment a refund hold would keep its refund back on (refundPaymentSql, as the plan decides); null: none. */
+  hold_payment_id: string | null;
 }
 
 export function discrepanciesQuery(scope: ReportScope) {
@@ -69,22 +72,22 @@ export function discrepanciesQuery(scope: ReportScope) {
       (d.transaction_time at time zone ${scope.timeZone})::date as transaction_date,
       d.settlement_date, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
       d.refundable_minor, d.detail, ra.state as refund_state, ra.amount_minor as refund_amount_minor,
-      dd.action as decision, to_char(dd.decided_at at time zone ${scope.timeZone}, 'YYYY-MM-DD') as decided_on
+      dd.action as decision, to_char(dd.decided_at at time zone ${scope.timeZone}, 'YYYY-MM-DD') as decided_on,
+      ${refundPaymentSql('ra')} as hold_payment_id
     from run_discrepancies rd
     join discrepancies d on d.id = rd.discrepancy_id
     -- the latest refund action of each discrepancy, joined by hash (no index serves a per-row lookup here)
     left join (
-      select distinct on (discrepancy_id) discrepancy_id, state, amount_minor from refund_actions
+      select distinct on (discrepancy_id) discrepancy_id, state, amount_minor, payment_id from refund_actions
       order by discrepancy_id, id desc
     ) ra on ra.discrepancy_id = d.id
     left join lateral ${latestDecision(sql`d.id`)} dd on true
+    ${candidateGatewayJoin}
     where rd.run_id = ${scope.runId} and rd.change <> 'closed'
     order by d.provider, d.type, d.transaction_time nulls last, d.id`.compile(scope.db);
 }
 
 const REFUND_TYPES: ReadonlySet<string> = new Set(REFUND_CANDIDATE_TYPES);
-/** Refund states in which a refund is under way or done: a hold no longer applies to planning it. */
-const LIVE_REFUND: ReadonlySet<string> = new Set(['planned', 'sending', 'unknown', 'succeeded']);
 
 /**
  * REFUND when matching.md makes it a refund candidate with something left to refund, else INVESTIGATE; also
@@ -160,13 +163,13 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
   const { wb, snap, scope, maxRows, signal } = sc;
   const sheet = openSheet(wb, await fittedSpec(sc), maxRows, signal);
   const calendar = businessCalendar(scope.holidays);
-  // Refunds held by rejected gateway records (src/refunds/holds.ts), as `refunds plan` sees them now.
+  // Refunds held by rejected gateway records (src/refunds/holds.ts), as `refunds plan` and `refunds execute` see
+  // them now: on the payment refundPaymentSql gives, the one the plan holds (or released by hand, and said so).
   const holds = new RefundHolds(await snap.all(openHoldsQuery().compile(scope.db)));
   for await (const r of snap.stream(discrepanciesQuery(scope))) {
-    const hold =
-      holds.size > 0 && REFUND_TYPES.has(r.type) && !LIVE_REFUND.has(r.refund_state ?? '')
-        ? holds.find(r.provider, r.payment_id, r.transaction_id)
-        : undefined;
+    const hold = r.hold_payment_id === null ? undefined : holds.find(r.provider, r.hold_payment_id);
+    const released =
+      hold || r.hold_payment_id === null ? [] : holds.releasedOn(r.provider, r.hold_payment_id);
     const start = r.transaction_date ?? r.settlement_date;
     const age = start ? calendar.between(start, scope.asOf) : null;
     const refund =
@@ -192,6 +195,7 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
         r.detail,
         refund,
         hold ? holdText(hold) : '',
+        ...released.map(releaseText),
         r.decision ? `decided ${r.decision} on ${r.decided_on}` : '',
       ]
         .filter(Boolean)

@@ -1,5 +1,14 @@
-// Refund plan: the corrective refunds proposed for, or executed on, the run's discrepancies, with their state.
+// Refund plan: the corrective refunds proposed for, or executed on, the run's discrepancies, with their state, and
+// for one not done yet the rejected gateway record that holds it (or held it until released by hand).
 import { sql } from 'kysely';
+import {
+  holdOfAction,
+  holdText,
+  openHoldsQuery,
+  RefundHolds,
+  releasedOfAction,
+  releaseText,
+} from '../../refunds/holds.js';
 import { datetime, money } from '../cells.js';
 import { localTime } from '../scope.js';
 import { openSheet, type SheetSpec } from '../sheet-writer.js';
@@ -26,6 +35,8 @@ export const REFUND_PLAN_SHEET: SheetSpec = {
     { header: 'Verified at', width: 20, align: 'center' },
     { header: 'Settled in', width: 40 },
     { header: 'Last error', width: 40 },
+    // Still `planned` (as approved) and counted against no cap while held: `refunds execute` refuses it until then.
+    { header: 'Hold', width: 60 },
   ],
 };
 
@@ -57,6 +68,7 @@ interface RefundRow {
 export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: SheetContext): Promise<number> {
   const sheet = openSheet(wb, REFUND_PLAN_SHEET, maxRows, signal);
   const tz = scope.timeZone;
+  const holds = new RefundHolds(await snap.all(openHoldsQuery().compile(scope.db)));
   const q = sql<RefundRow>`
     select r.id, r.discrepancy_id, d.type, r.provider, r.payment_id, r.currency, r.amount_minor, r.state,
       r.idempotency_key, r.gateway_refund_id, r.approved_by,
@@ -87,6 +99,8 @@ export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: Shee
       or r.discrepancy_id in (select discrepancy_id from run_discrepancies where run_id = ${scope.runId})
     order by r.planned_at, r.id`.compile(scope.db);
   for await (const r of snap.stream(q)) {
+    const action = { provider: r.provider, paymentId: r.payment_id, state: r.state };
+    const hold = holdOfAction(holds, action);
     await sheet.addRow([
       String(r.id),
       r.discrepancy_id,
@@ -106,6 +120,7 @@ export async function writeRefundPlan({ wb, snap, scope, maxRows, signal }: Shee
       datetime(r.verified_local),
       r.settled_in,
       r.last_error,
+      hold ? holdText(hold) : releasedOfAction(holds, action).map(releaseText).join('; ') || null,
     ]);
   }
   sheet.close();

@@ -85,15 +85,20 @@ export async function writeRejected({ wb, snap, scope, maxRows, signal }: SheetC
       else format('%s API %s, window %s to %s UTC', provider, endpoint,
         to_char(window_from at time zone 'UTC', 'YYYY-MM-DD HH24:MI'),
         to_char(window_to at time zone 'UTC', 'YYYY-MM-DD HH24:MI')) end as source,
-      reason || case when resolved_at is not null then format(' (since resolved: %s)', resolution) else '' end
+      r.reason || case when resolved_at is not null then format(' (since resolved: %s)', resolution) else '' end
         as reason,
       raw, record_id,
       case when resolved_at is not null then null
+           -- released by hand (payrecon refunds release-hold): holds nothing, and says who, when and why
+           when x.id is not null then format('nothing: released by %s on %s UTC (%s); it held %s', x.released_by,
+             to_char(x.released_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), x.reason,
+             case when hold_id is not null then 'payment ' || hold_id else 'every ' || provider || ' payment' end)
            when hold_id is not null then 'payment ' || hold_id
            else 'every ' || provider || ' payment (the record names none)' end as holds
     from rejected_records r
+    left join refund_hold_releases x on x.rejected_record_id = r.id
     where ${reportedRejections(scope.runId, scope.providers, scope, scope.timeZone)}
-    order by provider, window_from, endpoint, id`.compile(scope.db);
+    order by provider, window_from, endpoint, r.id`.compile(scope.db);
   for await (const r of snap.stream(records)) {
     await sheet.addRow([
       r.provider,
