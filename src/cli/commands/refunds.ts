@@ -39,7 +39,9 @@ interface ExecuteOptions extends PlanOptions {
 export function registerRefunds(program: Command, r: Registrar): void {
   const refunds = program
     .command('refunds')
-    .description('corrective refunds: plan, then execute with approval');
+    .description(
+      'corrective refunds: plan, then execute with approval; the holds rejected gateway records put on them',
+    );
   common(
     refunds
       .command('plan')
