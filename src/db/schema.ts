@@ -248,6 +248,13 @@ export interface RunAwaitingTable {
   amount_minor: number;
   transaction_time: Timestamp;
   deadline: DateOnly;
+  /**
+   * Set when the movement is past its deadline but a file that could hold its line was left unloaded by the run's
+   * fetch: that file, its settlement date (null when its name gives none) and why the fetch left it.
+   */
+  held_file: string | null;
+  held_date: DateOnly | null;
+  held_reason: string | null;
 }
 
 export interface Database {

@@ -4,8 +4,12 @@ import type { MatchParams } from './params.js';
 import { exec } from './sql-util.js';
 import type { AwaitingTotals } from './types.js';
 
-/** Movements still inside their lag window, recorded for the run (the "Awaiting settlement" sheet). */
+/**
+ * Movements still inside their lag window, and those past it held by a file left unloaded (held.ts), recorded for
+ * the run (the "Awaiting settlement" sheet).
+ */
 export async function writeAwaiting(db: Db, p: MatchParams, runId: number | null): Promise<AwaitingTotals> {
+  const AWAITING = sql`(deadline >= ${p.asOf}::date or held_file is not null)`;
   if (runId !== null) {
     // Only this match's providers: each provider is matched in a transaction of its own (see matchRange).
     await exec(
@@ -16,15 +20,15 @@ export async function writeAwaiting(db: Db, p: MatchParams, runId: number | null
       db,
       sql`
       insert into run_awaiting (run_id, provider, transaction_id, gateway_type, kind, merchant_reference, currency,
-        amount_minor, transaction_time, deadline)
+        amount_minor, transaction_time, deadline, held_file, held_date, held_reason)
       select ${runId}::bigint, provider, transaction_id, gateway_type, kind, merchant_reference, currency, amount,
-        transaction_time, deadline
-      from rc_unmatched where deadline >= ${p.asOf}::date`,
+        transaction_time, deadline, held_file, held_date, held_reason
+      from rc_unmatched where ${AWAITING}`,
     );
   }
   const rows = await sql<{ currency: string; n: number; amount: number }>`
     select currency, count(*)::int as n, sum(amount)::bigint as amount from rc_unmatched
-    where deadline >= ${p.asOf}::date group by currency order by currency`.execute(db);
+    where ${AWAITING} group by currency order by currency`.execute(db);
   const out: AwaitingTotals = { count: 0, byCurrency: {} };
   for (const r of rows.rows) {
     out.count += r.n;

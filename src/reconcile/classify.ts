@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { RC_GM } from './pairs.js';
+import { markHeld } from './held.js';
 import type { MatchParams } from './params.js';
 import {
   discrepancyIdSql,
@@ -111,19 +112,24 @@ export async function classifyPairs(db: Db): Promise<void> {
   );
 }
 
-/** Expected movements without a settlement line: awaiting before their deadline, missing after it. */
+/**
+ * Expected movements without a settlement line: awaiting before their deadline, missing after it, unless a file that
+ * could hold their line was left unloaded by this run's fetch (held.ts): then still awaiting, saying why.
+ */
 export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
   await exec(
     db,
     sql`
     create temp table rc_unmatched on commit drop as
     select g.provider, g.transaction_id, g.gateway_type, g.kind, g.merchant_reference, g.currency, g.amount,
-      g.transaction_time, g.root, c.deadline
+      g.transaction_time, g.root, g.local_date, c.deadline,
+      null::text as held_file, null::date as held_date, null::text as held_reason
     from rc_g g join rc_cal c on c.provider = g.provider and c.local_date = g.local_date
     where g.expected
       and not exists (select 1 from rc_pair m
                       where m.provider = g.provider and m.g_tid = g.transaction_id and m.g_type = g.gateway_type)`,
   );
+  await markHeld(db, p);
   await exec(
     db,
     sql`
@@ -133,7 +139,7 @@ export async function classifyUnmatched(db: Db, p: MatchParams): Promise<void> {
       coalesce(nullif(x.root, x.transaction_id), case when x.kind = 'payment' then x.transaction_id end),
       x.merchant_reference, x.transaction_time, null, x.currency, x.amount, null, null, null,
       format('%s (%s) not settled; due by %s', x.kind, x.gateway_type, x.deadline)
-    from rc_unmatched x where x.deadline < ${p.asOf}::date
+    from rc_unmatched x where x.deadline < ${p.asOf}::date and x.held_file is null
     order by x.provider, x.transaction_id, x.gateway_type
     on conflict (id) do nothing`,
   );

@@ -2,6 +2,7 @@
 export { matchRange } from './match-range.js';
 export { addBusinessDays, businessDaysBetween, isBusinessDay, earliestDateDueFrom } from './calendar.js';
 export { discrepancyId } from './ids.js';
+export { heldDetail } from './held.js';
 export {
   DISCREPANCY_TYPES,
   type DiscrepancyType,
@@ -9,4 +10,6 @@ export {
   type MatchKey,
   type MatchSummary,
   type AwaitingTotals,
+  type HeldByFile,
+  type UnloadedSettlementFile,
 } from './types.js';

@@ -6,6 +6,7 @@ import { carryForward } from './carry.js';
 import { classifyPairs, classifyUnmatched, createFound } from './classify.js';
 import { classifyDuplicateCharges } from './duplicates.js';
 import { classifyFees } from './fees.js';
+import { heldByFile } from './held.js';
 import { buildLedger, capRefundable, classifyRefundExceeds } from './ledger.js';
 import { lookUpUnknown } from './lookup.js';
 import { pairPlan } from './pair-plan.js';
@@ -19,6 +20,7 @@ import {
   type MatchDeps,
   type MatchKey,
   type MatchSummary,
+  type UnloadedSettlementFile,
 } from './types.js';
 import { allOrAbort } from '../shared/concurrent.js';
 
@@ -37,9 +39,10 @@ export async function matchRange(
   ctx: StageContext,
   sel: StageSelection,
   deps: MatchDeps = {},
+  unloaded: readonly UnloadedSettlementFile[] = [],
 ): Promise<MatchSummary> {
   const now = ctx.now();
-  const all = matchParams(ctx.config, sel, now);
+  const all = matchParams(ctx.config, sel, now, unloaded);
   if (all.providers.length === 0) return emptySummary({});
   const log = ctx.log.child({ stage: 'match', from: all.from, to: all.to });
   // What the loads and pulls just wrote gets statistics and visibility before the first statement reads it.
@@ -50,7 +53,7 @@ export async function matchRange(
       (provider) => (signal: AbortSignal) =>
         matchProvider(
           { ...ctx, signal },
-          matchParams(ctx.config, { ...sel, providers: [provider] }, now),
+          matchParams(ctx.config, { ...sel, providers: [provider] }, now, unloaded),
           deps,
           now,
         ),
@@ -103,6 +106,7 @@ async function matchProvider(
     const summary: MatchSummary = {
       ...(await pairPlan(trx)),
       awaitingSettlement,
+      awaitingHeld: await heldByFile(trx),
       discrepancies: await countByType(trx),
       opened: changes.opened,
       closed: changes.closed,
@@ -126,6 +130,7 @@ export function mergeSummaries(parts: readonly MatchSummary[]): MatchSummary {
       cur.count += v.count;
       cur.amountMinor += v.amountMinor;
     }
+    out.awaitingHeld.push(...s.awaitingHeld);
     for (const t of DISCREPANCY_TYPES) out.discrepancies[t] += s.discrepancies[t];
     out.opened += s.opened;
     out.closed += s.closed;
@@ -186,6 +191,7 @@ function emptySummary(lookedUp: MatchSummary['lookedUp']): MatchSummary {
     matched: 0,
     matchedByKey: { transaction_id: 0, merchant_reference: 0 },
     awaitingSettlement: { count: 0, byCurrency: {} },
+    awaitingHeld: [],
     discrepancies: Object.fromEntries(DISCREPANCY_TYPES.map((t) => [t, 0])) as Record<
       DiscrepancyType,
       number

@@ -3,6 +3,8 @@ import type { StageSelection } from '../jobs/context.js';
 import { todayIn } from '../shared/dates.js';
 import { parseMajorToMinor } from '../shared/money.js';
 import { earliestDateDueFrom } from './calendar.js';
+import { unloadedRows, type UnloadedRows } from './held.js';
+import type { UnloadedSettlementFile } from './types.js';
 
 /** Everything the matching SQL needs, resolved once from configuration and the run's clock. */
 export interface MatchParams {
@@ -18,6 +20,8 @@ export interface MatchParams {
   /** Parallel to `providers`: the earliest transaction date whose deadline reaches `from`. */
   earliestDates: string[];
   fees: FeeRows;
+  /** Settlement files of these providers this run's fetch listed and left unloaded (src/reconcile/held.ts). */
+  unloaded: UnloadedRows;
 }
 
 /** Fee rules as parallel arrays for `unnest`: percent stays decimal text (numeric in SQL), the rest minor units. */
@@ -30,7 +34,12 @@ export interface FeeRows {
   toleranceMinor: number[];
 }
 
-export function matchParams(config: Config, sel: StageSelection, now: Date): MatchParams {
+export function matchParams(
+  config: Config,
+  sel: StageSelection,
+  now: Date,
+  unloaded: readonly UnloadedSettlementFile[] = [],
+): MatchParams {
   const holidays = [...config.holidays].sort();
   const providers = sel.providers.filter((p) => config.providers[p] !== undefined);
   const lagDays = providers.map((p) => config.providers[p]?.settlementLagDays ?? 3);
@@ -44,6 +53,7 @@ export function matchParams(config: Config, sel: StageSelection, now: Date): Mat
     lagDays,
     earliestDates: lagDays.map((lag) => earliestDateDueFrom(sel.range.from, lag, holidays)),
     fees: feeRows(providers.map((p) => [p, config.providers[p]?.fees ?? []] as const)),
+    unloaded: unloadedRows(unloaded, providers),
   };
 }
 

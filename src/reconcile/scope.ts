@@ -104,7 +104,10 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
   );
   // Movements an earlier run left awaiting whose deadline fell before this run's dates: after a night without a run,
   // or runs of `--date today`, no later window holds them, and they would never be judged. Those a line names since
-  // (settled) or already missing_in_settlement are done. Bounded to deadlines AWAITING_CARRY_DAYS back.
+  // (settled) or already missing_in_settlement are done, except one held past its deadline by a file left unloaded
+  // (held.ts): its line most likely came with that file, dated before this run's dates, and is matched here (the
+  // lines naming a record of the scope join below) unless a line is matched to it already. Bounded to deadlines
+  // AWAITING_CARRY_DAYS back.
   await exec(
     db,
     sql`
@@ -113,8 +116,11 @@ export async function buildScope(db: Db, p: MatchParams): Promise<void> {
       select ra.provider, ra.transaction_id, ra.gateway_type from run_awaiting ra
       where ra.provider = any (${p.providers}::text[])
         and ra.deadline >= ${p.from}::date - ${AWAITING_CARRY_DAYS}::int and ra.deadline < ${p.from}::date
-        and not exists (select 1 from settlement_lines sl
-                        where sl.transaction_id = ra.transaction_id and sl.provider = ra.provider)
+        and (not exists (select 1 from settlement_lines sl
+                         where sl.transaction_id = ra.transaction_id and sl.provider = ra.provider)
+             or ra.held_file is not null
+                and not exists (select 1 from settlement_lines sl join matches m on m.settlement_line_id = sl.id
+                                where sl.transaction_id = ra.transaction_id and sl.provider = ra.provider))
         and not exists (select 1 from discrepancies d where d.provider = ra.provider
                         and d.type = 'missing_in_settlement' and d.transaction_id = ra.transaction_id))
       and not exists (select 1 from rc_g x where x.provider = g.provider and x.transaction_id = g.transaction_id

@@ -32,11 +32,39 @@ export interface AwaitingTotals {
   byCurrency: Record<string, { count: number; amountMinor: number }>;
 }
 
+/**
+ * A settlement file the run's fetch listed and left for the next fetch (unreadable, vanished, modified too recently,
+ * not the size listed). While it is unloaded, the movements of its provider whose line it could hold stay awaiting.
+ */
+export interface UnloadedSettlementFile {
+  provider: ProviderName;
+  /** From the file's name; null when its name gives no date (a custom profile): it may hold any movement. */
+  settlementDate: string | null;
+  file: string;
+  /** Why the fetch left it, as the fetch said. */
+  reason: string;
+}
+
+/** A left file and the movements past their deadline it holds awaiting (see UnloadedSettlementFile). */
+export interface HeldByFile {
+  provider: string;
+  file: string;
+  settlementDate: string | null;
+  reason: string;
+  /** How many movements it holds, and their signed sum per currency in minor units. */
+  count: number;
+  byCurrency: Record<string, { count: number; amountMinor: number }>;
+  /** The sentence the Awaiting settlement sheet's Detail shows for each of them. */
+  detail: string;
+}
+
 export interface MatchSummary {
   /** Settlement lines of the date range matched to a gateway record. */
   matched: number;
   matchedByKey: Record<MatchKey, number>;
   awaitingSettlement: AwaitingTotals;
+  /** Of `awaitingSettlement`, the movements past their deadline held by a file left unloaded, per file. */
+  awaitingHeld: HeldByFile[];
   /** Open discrepancies found by this run, per type (every type present, 0 when none). */
   discrepancies: Record<DiscrepancyType, number>;
   opened: number;

@@ -5,6 +5,16 @@ import { DISCREPANCY_TYPES, type MatchSummary } from '../../src/reconcile/types.
 
 const zero = Object.fromEntries(DISCREPANCY_TYPES.map((t) => [t, 0])) as MatchSummary['discrepancies'];
 
+const held = {
+  provider: 'payunity',
+  file: 'PAYUNITY_SETTLEMENT_E_20261119.csv',
+  settlementDate: '2026-11-19',
+  reason: 'permission denied: not loaded; the next fetch takes it again',
+  count: 1,
+  byCurrency: { EUR: { count: 1, amountMinor: 1000 } },
+  detail: 'held',
+};
+
 const payunity: MatchSummary = {
   matched: 10,
   matchedByKey: { transaction_id: 9, merchant_reference: 1 },
@@ -12,6 +22,7 @@ const payunity: MatchSummary = {
     count: 3,
     byCurrency: { EUR: { count: 2, amountMinor: 1500 }, USD: { count: 1, amountMinor: -200 } },
   },
+  awaitingHeld: [held],
   discrepancies: { ...zero, amount_mismatch: 2, fee_mismatch: 1 },
   opened: 3,
   closed: 1,
@@ -22,6 +33,7 @@ const useepay: MatchSummary = {
   matched: 5,
   matchedByKey: { transaction_id: 5, merchant_reference: 0 },
   awaitingSettlement: { count: 2, byCurrency: { EUR: { count: 2, amountMinor: 700 } } },
+  awaitingHeld: [],
   discrepancies: { ...zero, amount_mismatch: 1, missing_in_gateway: 4 },
   opened: 5,
   closed: 0,
@@ -38,6 +50,7 @@ describe('mergeSummaries', () => {
         count: 5,
         byCurrency: { EUR: { count: 4, amountMinor: 2200 }, USD: { count: 1, amountMinor: -200 } },
       },
+      awaitingHeld: [held],
       discrepancies: { ...zero, amount_mismatch: 3, fee_mismatch: 1, missing_in_gateway: 4 },
       opened: 8,
       closed: 1,
@@ -49,6 +62,11 @@ describe('mergeSummaries', () => {
   });
 
   it('is an empty summary for no providers', () => {
-    expect(mergeSummaries([])).toMatchObject({ matched: 0, discrepancies: zero, lookedUp: {} });
+    expect(mergeSummaries([])).toMatchObject({
+      matched: 0,
+      awaitingHeld: [],
+      discrepancies: zero,
+      lookedUp: {},
+    });
   });
 });
