@@ -150,6 +150,7 @@ describe.skipIf(!soffice)('LibreOffice', () => {
       'EUR',
       '42.00',
       '2026-11-25',
+      '',
     ]);
     expect(csv('Rejected lines')[1]![5]).toContain('411111******1111');
   });

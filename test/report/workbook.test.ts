@@ -282,6 +282,9 @@ describe('the other sheets', () => {
     expect(rows[0]!['Transaction time']!.numFmt).toBe('yyyy-mm-dd hh:mm:ss');
     expect(rows[0]!['Expected by']!.value).toEqual(new Date('2026-11-25T00:00:00Z'));
     expect(rows[1]!['Amount']!.value).toBe(-300);
+    // Inside the lag there is nothing to explain: Detail (the last column) is empty.
+    expect(rowValues(sheet('Awaiting settlement'), 1).at(-1)).toBe('Detail');
+    expect(rows.map((r) => r['Detail']!.value)).toEqual([null, null]);
   });
 
   it('lists chargebacks whether or not they settled', () => {

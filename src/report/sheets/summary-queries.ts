@@ -109,8 +109,10 @@ export function decisionFigures(scope: ReportScope) {
 
 export function awaitingFigures(scope: ReportScope) {
   return sql<Figure>`
-    select provider, currency, 'awaiting' as item, count(*)::int as count, sum(amount_minor)::bigint as amount_minor
-    from run_awaiting where run_id = ${scope.runId} group by provider, currency`.compile(scope.db);
+    select provider, currency, case when held_file is null then 'awaiting' else 'awaiting_held' end as item,
+      count(*)::int as count, sum(amount_minor)::bigint as amount_minor
+    from run_awaiting where run_id = ${scope.runId}
+    group by provider, currency, held_file is null`.compile(scope.db);
 }
 
 export interface BatchRow {

@@ -38,6 +38,12 @@ const ITEM_LABELS: Record<string, [section: string, label: string, detail: strin
   net: ['Settlement', 'Net', 'all lines: gross − fees'],
   matched: ['Matching', 'Matched lines', 'amount = gross of the matched lines'],
   awaiting: ['Awaiting settlement', 'Inside the settlement lag', 'see sheet Awaiting settlement'],
+  // Past the deadline, but a file that may hold their lines arrived and the run's fetch left it for the next.
+  awaiting_held: [
+    'Awaiting settlement',
+    'Past the lag, file not loaded',
+    'a settlement file that may hold their lines arrived and was not loaded; see sheet Awaiting settlement, Detail',
+  ],
   // What the gateway says; the sheet also lists chargeback lines no record matched, and records of earlier dates.
   chargeback: [
     'Chargebacks',
