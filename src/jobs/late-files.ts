@@ -3,8 +3,10 @@
 import type { Config, ProviderName } from '../config/schema.js';
 import type { Db } from '../db/connect.js';
 import { isBusinessDay } from '../reconcile/calendar.js';
+import type { UnloadedSettlementFile } from '../reconcile/types.js';
 import { addDays, eachDate, type DateRange } from '../shared/dates.js';
 import { isoInZone, zonedTimeToInstant } from '../shared/zoned-time.js';
+import type { FetchOutcome } from './run.js';
 
 export interface LateFile {
   provider: ProviderName;
@@ -25,6 +27,29 @@ export interface UnloadedFile {
   settlementDate: string;
   file: string;
   reason: string;
+}
+
+/**
+ * The files a fetch of `provider` listed and left for the next fetch (`retryNextFetch`: unreadable, gone, modified
+ * too recently, not the size listed), with their date when the name gives one. A file refused for good (an unsafe
+ * name, rejected whole, a copy) is not among them: no later fetch loads it as it stands.
+ */
+export function leftForNextFetch(
+  provider: ProviderName,
+  fetched: FetchOutcome | undefined,
+): UnloadedSettlementFile[] {
+  return (fetched?.files ?? []).flatMap((f) =>
+    f.retryNextFetch
+      ? [
+          {
+            provider,
+            settlementDate: f.settlementDate ?? null,
+            file: f.name,
+            reason: f.reason ?? 'not loaded',
+          },
+        ]
+      : [],
+  );
 }
 
 /** Dates a provider delivers a file for: every day, or business days (no weekend, no configured holiday). */

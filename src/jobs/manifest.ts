@@ -1,4 +1,5 @@
 import type { ProviderName } from '../config/schema.js';
+import type { HeldByFile } from '../reconcile/types.js';
 
 /** What a run records about itself (runs.manifest): enough to trace every figure to its inputs. */
 export interface RunManifest {
@@ -48,5 +49,10 @@ export interface RunResult {
   lateFiles: unknown[];
   /** Files refused whole or corrected by this run's fetch (empty when it did not fetch). */
   files: NotedFile[];
+  /**
+   * Files this run's fetch left for the next fetch that hold movements past their deadline awaiting (instead of
+   * missing_in_settlement), with how many and why (counted in `counts.awaitingSettlement` and `counts.awaitingHeld`).
+   */
+  awaitingHeld: HeldByFile[];
   error?: string;
 }

@@ -10,9 +10,11 @@ import { todayIn } from '../shared/dates.js';
 import { allOrAbort } from '../shared/concurrent.js';
 import { ConfigError, RunFailedError, UsageError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
+import type { HeldByFile, UnloadedSettlementFile } from '../reconcile/types.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import type { StageContext, StageSelection } from './context.js';
 import type { FetchedFile } from '../settlement/fetch.js';
+import { leftForNextFetch } from './late-files.js';
 import type { NotedFile, RunCounts, RunManifest, RunResult, StageName } from './manifest.js';
 import { closeInterruptedRuns, rejectedLinesOf, saveProgress } from './run-record.js';
 import { rejectedRecordsOf } from '../gateways/rejected-store.js';
@@ -34,6 +36,8 @@ export interface PullOutcome {
 export interface MatchOutcome {
   matched: number;
   awaitingSettlement: { count: number };
+  /** Of those, the movements past their deadline held by a file the fetch left unloaded, per file. */
+  awaitingHeld?: HeldByFile[];
   discrepancies: Record<string, number>;
   opened?: number;
   closed?: number;
@@ -46,7 +50,12 @@ export interface MatchOutcome {
 export interface RunStages {
   fetch(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<FetchOutcome>;
   pull(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<PullOutcome>;
-  match(ctx: StageContext, sel: StageSelection): Promise<MatchOutcome>;
+  /** `unloaded`: the files this run's fetch listed and left for the next fetch (none when it did not fetch). */
+  match(
+    ctx: StageContext,
+    sel: StageSelection,
+    unloaded: readonly UnloadedSettlementFile[],
+  ): Promise<MatchOutcome>;
   /** What the check of executed refunds found; `overdue`: refunds sent that no settlement file shows in time. */
   verifyRefunds(ctx: StageContext, sel: StageSelection): Promise<{ overdue: readonly unknown[] } | undefined>;
   /** `fetched`: what this run's fetch of the provider reported, when it fetched. */
@@ -136,6 +145,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
     };
     const noted: NotedFile[] = [];
     const fetched = new Map<ProviderName, FetchOutcome>();
+    let awaitingHeld: HeldByFile[] = [];
     let reportPath: string | null = null;
     log.info({ range: req.range, providers: req.providers, command: req.command }, 'run started');
 
@@ -199,9 +209,13 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         env.config.timezone,
       );
       const sel: StageSelection = { range: req.range, providers: req.providers };
-      const matched = await stage('match', null, () => env.stages.match(ctx, sel));
+      // Only this run's fetch holds movements awaiting: a run that fetched nothing holds nothing.
+      const unloaded = [...fetched].flatMap(([p, out]) => leftForNextFetch(p, out));
+      const matched = await stage('match', null, () => env.stages.match(ctx, sel, unloaded));
       counts.matched = matched.matched;
       counts.awaitingSettlement = matched.awaitingSettlement.count;
+      awaitingHeld = matched.awaitingHeld ?? [];
+      counts.awaitingHeld = awaitingHeld.reduce((n, h) => n + h.count, 0);
       counts.discrepancies = matched.discrepancies;
       for (const k of ['opened', 'closed', 'reopened'] as const)
         if (matched[k] !== undefined) counts[k] = matched[k];
@@ -252,6 +266,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       providers: req.providers,
       lateFiles: manifest.lateFiles,
       files: noted,
+      awaitingHeld,
     };
   } finally {
     await lock.release();

@@ -14,7 +14,7 @@ import { writeReport } from '../report/write-report.js';
 import { fetchSettlement } from '../settlement/fetch.js';
 import type { Logger } from '../shared/log.js';
 import type { StageContext } from './context.js';
-import { findLateFiles } from './late-files.js';
+import { findLateFiles, leftForNextFetch } from './late-files.js';
 import type { RunStages } from './run.js';
 
 export interface StageDeps {
@@ -40,11 +40,16 @@ export function defaultStages(deps: StageDeps): RunStages {
   return {
     fetch: (ctx, provider, range) => fetchSettlement(ctx, provider, range),
     pull: (ctx, provider, range) => pullGateway(ctx, provider, range, clientFor(provider)),
-    match: (ctx, sel) =>
-      matchRange(ctx, sel, {
-        lookup: async (provider, ids, signal) =>
-          void (await lookupAndStore({ ...ctx, signal }, clientFor(provider), ids)),
-      }),
+    match: (ctx, sel, unloaded) =>
+      matchRange(
+        ctx,
+        sel,
+        {
+          lookup: async (provider, ids, signal) =>
+            void (await lookupAndStore({ ...ctx, signal }, clientFor(provider), ids)),
+        },
+        unloaded,
+      ),
     verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
     // The days each run pulls again are the days it says are still without a file, too.
     // A file this run's fetch left for the next makes its date "arrived, not loaded", not "late".
@@ -56,10 +61,8 @@ export function defaultStages(deps: StageDeps): RunStages {
         range,
         ctx.now(),
         ctx.config.providers[provider]?.pull.trailingDays ?? 0,
-        (fetched?.files ?? []).flatMap((f) =>
-          f.retryNextFetch && f.settlementDate
-            ? [{ settlementDate: f.settlementDate, file: f.name, reason: f.reason ?? 'not loaded' }]
-            : [],
+        leftForNextFetch(provider, fetched).flatMap((f) =>
+          f.settlementDate !== null ? [{ ...f, settlementDate: f.settlementDate }] : [],
         ),
       ),
     report: (ctx, runId) => writeReport(ctx, runId),

@@ -18,6 +18,11 @@ export function formatRunResult(r: RunResult): string {
         ? `  settlement file not loaded: ${f.file} (${f.provider}): ${f.reason}`
         : `  settlement file corrected: ${f.file} (${f.provider}) ${f.reason}`,
     );
+  // Past their deadline, yet not missing: the file that may settle them arrived and was left (listed above).
+  for (const h of r.awaitingHeld)
+    lines.push(
+      `  awaiting settlement past the deadline: ${h.count} of ${h.provider} held by ${h.file} (${h.settlementDate ?? 'no date in its name'}), not loaded yet`,
+    );
   const d = Object.entries(r.counts.discrepancies).filter(([, n]) => n > 0);
   lines.push(
     d.length === 0 ? '  no discrepancies' : `  discrepancies: ${d.map(([t, n]) => `${t} ${n}`).join(', ')}`,

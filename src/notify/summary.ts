@@ -87,6 +87,11 @@ export function summaryText(s: RunSummary): string {
       `${plural(unloaded.length, 'settlement date')} whose file arrived but is not loaded yet (${listed(unloaded.map((f) => `${f.provider} ${f.settlementDate}`))})`,
     );
   }
+  const held = s.counts?.awaitingHeld;
+  if (typeof held === 'number' && held > 0)
+    parts.push(
+      `${plural(held, 'movement')} past the settlement deadline still awaiting: a file that may settle them arrived and is not loaded yet`,
+    );
   const overdue = s.counts?.overdueRefunds;
   if (typeof overdue === 'number' && overdue > 0)
     parts.push(`${plural(overdue, 'refund')} sent but not yet in a settlement file past the settlement lag`);

@@ -266,6 +266,7 @@ describe('summaryText', () => {
         providers: ['payunity'],
         lateFiles: [],
         files: [],
+        awaitingHeld: [],
       }),
     ).toContain('rejected lines 0, rejected gateway records 2');
   });
@@ -304,6 +305,7 @@ describe('summaryText', () => {
       providers: ['payunity'],
       lateFiles,
       files: [],
+      awaitingHeld: [],
     }).split('\n');
     expect(lines.filter((l) => l.startsWith('  late settlement file: '))).toHaveLength(20);
     expect(lines.at(-1)).toBe(
@@ -323,6 +325,21 @@ describe('summaryText', () => {
       }),
     ).toBe(
       'payrecon run 3 useepay 2026-11-20: succeeded; no discrepancies; 2 refunds sent but not yet in a settlement file past the settlement lag',
+    );
+  });
+
+  it('says how many movements past their deadline a file not loaded yet keeps awaiting', () => {
+    expect(
+      summaryText({
+        status: 'succeeded',
+        runId: 3,
+        from: '2026-11-20',
+        to: '2026-11-20',
+        providers: ['payunity'],
+        counts: { discrepancies: {}, awaitingHeld: 2 },
+      }),
+    ).toBe(
+      'payrecon run 3 payunity 2026-11-20: succeeded; no discrepancies; 2 movements past the settlement deadline still awaiting: a file that may settle them arrived and is not loaded yet',
     );
   });
 
