@@ -61,8 +61,12 @@ export async function markHeld(db: Db, p: MatchParams): Promise<void> {
   );
 }
 
-/** Per holding file: how many movements it holds awaiting, and their signed sum per currency. */
-export async function heldByFile(db: Db): Promise<HeldByFile[]> {
+/**
+ * Per holding file: how many movements it holds awaiting, and their signed sum per currency. Without left files
+ * nothing is held, and the unmatched movements of a large range are not read again to find that out.
+ */
+export async function heldByFile(db: Db, p: MatchParams): Promise<HeldByFile[]> {
+  if (p.unloaded.file.length === 0) return [];
   const rows = await sql<{
     provider: string;
     file: string;

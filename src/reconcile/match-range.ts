@@ -106,7 +106,7 @@ async function matchProvider(
     const summary: MatchSummary = {
       ...(await pairPlan(trx)),
       awaitingSettlement,
-      awaitingHeld: await heldByFile(trx),
+      awaitingHeld: await heldByFile(trx, p),
       discrepancies: await countByType(trx),
       opened: changes.opened,
       closed: changes.closed,
