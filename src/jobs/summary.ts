@@ -1,6 +1,6 @@
 import type { RunResult } from './manifest.js';
 
-/** Late or not-loaded settlement dates the summary names one by one. */
+/** Late or not-loaded settlement dates (and files not loaded, and files holding movements) named one by one. */
 const LATE_LISTED = 20;
 
 /** The few lines a person reads after `payrecon run` / `payrecon demo`. */
@@ -12,17 +12,25 @@ export function formatRunResult(r: RunResult): string {
     `  matched ${r.counts.matched}, awaiting settlement ${r.counts.awaitingSettlement}, rejected lines ${r.counts.rejectedLines}` +
       (r.counts.rejectedRecords > 0 ? `, rejected gateway records ${r.counts.rejectedRecords}` : ''),
   );
-  for (const f of r.files)
-    lines.push(
+  listed(
+    lines,
+    r.files.map((f) =>
       f.what === 'refused'
         ? `  settlement file not loaded: ${f.file} (${f.provider}): ${f.reason}`
         : `  settlement file corrected: ${f.file} (${f.provider}) ${f.reason}`,
-    );
+    ),
+    (n) => `  and ${n} more settlement files not loaded or corrected (listed in --json and the workbook)`,
+  );
   // Past their deadline, yet not missing: the file that may settle them arrived and was left (listed above).
-  for (const h of r.awaitingHeld)
-    lines.push(
-      `  awaiting settlement past the deadline: ${h.count} of ${h.provider} held by ${h.file} (${h.settlementDate ?? 'no date in its name'}), not loaded yet`,
-    );
+  listed(
+    lines,
+    r.awaitingHeld.map(
+      (h) =>
+        `  awaiting settlement past the deadline: ${h.count} of ${h.provider} held by ${h.file} (${h.settlementDate ?? 'no date in its name'}), not loaded yet`,
+    ),
+    (n) =>
+      `  and ${n} more files not loaded yet holding movements awaiting (listed in --json and the workbook)`,
+  );
   const d = Object.entries(r.counts.discrepancies).filter(([, n]) => n > 0);
   lines.push(
     d.length === 0 ? '  no discrepancies' : `  discrepancies: ${d.map(([t, n]) => `${t} ${n}`).join(', ')}`,
@@ -56,4 +64,10 @@ export function formatRunResult(r: RunResult): string {
     );
   if (r.reportPath) lines.push(`  report: ${r.reportPath}`);
   return lines.join('\n');
+}
+
+/** Appends the first LATE_LISTED of `items`, then one line saying how many more (a rerun of a year can have many). */
+function listed(lines: string[], items: readonly string[], more: (n: number) => string): void {
+  lines.push(...items.slice(0, LATE_LISTED));
+  if (items.length > LATE_LISTED) lines.push(more(items.length - LATE_LISTED));
 }

@@ -313,6 +313,49 @@ describe('summaryText', () => {
     );
   });
 
+  it('names the first files not loaded and the first files holding movements, then how many more', () => {
+    const names = Array.from(
+      { length: 23 },
+      (_, i) => `PAYUNITY_SETTLEMENT_E1_202501${String(i + 1).padStart(2, '0')}.csv`,
+    );
+    const lines = formatRunResult({
+      runId: 6,
+      from: '2025-01-01',
+      to: '2025-01-31',
+      status: 'succeeded',
+      reportPath: null,
+      counts: { matched: 0, awaitingSettlement: 23, rejectedLines: 0, rejectedRecords: 0, discrepancies: {} },
+      providers: ['payunity'],
+      lateFiles: [],
+      files: names.map((file) => ({
+        provider: 'payunity',
+        file,
+        what: 'refused',
+        reason: 'trailer missing',
+      })),
+      awaitingHeld: names.map((file, i) => ({
+        provider: 'payunity',
+        file,
+        settlementDate: `2025-01-${String(i + 1).padStart(2, '0')}`,
+        reason: 'modified too recently',
+        count: 1,
+        byCurrency: { EUR: { count: 1, amountMinor: 100 } },
+        detail: '',
+      })),
+    }).split('\n');
+    const notLoaded = lines.filter((l) => l.startsWith('  settlement file not loaded: '));
+    const held = lines.filter((l) => l.startsWith('  awaiting settlement past the deadline: '));
+    expect(notLoaded).toHaveLength(20);
+    expect(notLoaded[19]).toContain(names[19]);
+    expect(held).toHaveLength(20);
+    expect(lines).toContain(
+      '  and 3 more settlement files not loaded or corrected (listed in --json and the workbook)',
+    );
+    expect(lines).toContain(
+      '  and 3 more files not loaded yet holding movements awaiting (listed in --json and the workbook)',
+    );
+  });
+
   it('names refunds sent that no settlement file shows past the settlement lag', () => {
     expect(
       summaryText({
