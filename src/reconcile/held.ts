@@ -32,7 +32,16 @@ export function unloadedRows(
 }
 
 /**
- * Marks the unmatched movements of rc_unmatched past their deadline that a left file could settle: one of their
+ * How many days past its deadline a left file may hold a movement. A file that cannot be loaded for a week needs
+ * someone (it is named in every night's Run info), and its movements must not wait out of sight: past this they
+ * open as missing_in_settlement like any other, and close when the file is loaded. Well inside the 45 days a run
+ * carries awaiting movements in (scope.ts), so a held movement is never dropped unreported.
+ */
+export const HELD_AT_MOST_DAYS = 7;
+
+/**
+ * Marks the unmatched movements of rc_unmatched past their deadline (by at most HELD_AT_MOST_DAYS) that a left
+ * file could settle: one of their
  * provider whose settlement date lies between the movement's local transaction date and its deadline (inclusive),
  * or whose date is unknown. Each is held by one file, the earliest dated (then by name; an undated file last). A
  * movement already open as missing_in_settlement is not held: it stays open until its line comes.
@@ -52,7 +61,7 @@ export async function markHeld(db: Db, p: MatchParams): Promise<void> {
       join unnest(${u.provider}::text[], ${u.date}::date[], ${u.file}::text[], ${u.reason}::text[])
         as f(provider, d, file, reason)
         on f.provider = x.provider and (f.d is null or f.d between x.local_date and x.deadline)
-      where x.deadline < ${p.asOf}::date
+      where x.deadline < ${p.asOf}::date and x.deadline >= ${p.asOf}::date - ${HELD_AT_MOST_DAYS}::int
         and not exists (select 1 from rc_open o where o.provider = x.provider
                         and o.type = 'missing_in_settlement' and o.transaction_id = x.transaction_id)
       order by x.provider, x.transaction_id, x.gateway_type, f.d nulls last, f.file

@@ -87,10 +87,28 @@ test('holds the movements whose window [transaction date, deadline] includes the
   expect(heldDetail({ file: LEFT, settlementDate: '2026-11-19', reason: REASON })).toBe(detail);
 });
 
+test('a left file holds a movement at most a week past its deadline: then it is missing, left file or not', async () => {
+  await insertGateway(db.db, [
+    // Friday the 13th, due Wednesday the 18th: eight days past its deadline on the 26th.
+    { id: 'C', time: '2026-11-13T10:00:00Z' },
+    // Monday the 16th, due Thursday the 19th: seven days past it.
+    { id: 'A', time: '2026-11-16T10:00:00Z' },
+  ]);
+  const run = await newRun(db.db);
+  await matchRange(stageContext(db, config, NOW, run), RANGE, {}, [
+    left('2026-11-18', 'PAYUNITY_SETTLEMENT_e_20261118.csv'),
+    left(null, 'settle_upload.txt'),
+  ]);
+  expect(await openKeys(db.db)).toEqual(['missing_in_settlement:C']);
+  expect((await awaitingOfRun(run)).map((r) => [r[0], r[2]])).toEqual([
+    ['A', 'PAYUNITY_SETTLEMENT_e_20261118.csv'],
+  ]);
+});
+
 test('a left file without a date holds every movement of its provider past its deadline; a dated one is named first', async () => {
   await insertGateway(db.db, [
     { id: 'A', time: '2026-11-16T10:00:00Z' },
-    { id: 'C', time: '2026-11-13T10:00:00Z' },
+    { id: 'C', time: '2026-11-20T10:00:00Z' },
     { id: 'U', provider: 'useepay', type: 'payment_intent', time: '2026-11-18T10:00:00Z' },
   ]);
   const run = await newRun(db.db);
@@ -101,7 +119,7 @@ test('a left file without a date holds every movement of its provider past its d
   expect(await openKeys(db.db)).toEqual(['missing_in_settlement:U']);
   expect(await awaitingOfRun(run)).toEqual([
     ['A', '2026-11-19', LEFT, '2026-11-19', REASON],
-    ['C', '2026-11-18', 'settle_upload.txt', null, REASON],
+    ['C', '2026-11-25', 'settle_upload.txt', null, REASON],
   ]);
   expect(s.awaitingHeld.map((h) => [h.file, h.count, h.detail])).toEqual([
     [LEFT, 1, expect.stringContaining(`${LEFT} for 2026-11-19 arrived`)],
