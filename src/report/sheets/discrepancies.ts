@@ -66,14 +66,19 @@ export interface DiscrepancyRow {
   hold_payment_id: string | null;
 }
 
-export function discrepanciesQuery(scope: ReportScope) {
+/**
+ * `withHolds`: whether any rejected record holds (or held) refunds. Without one, nothing of a row can be held and the
+ * per-row gateway lookup that finds the payment a hold concerns is left out (a run of a million payments has tens
+ * of thousands of rows).
+ */
+export function discrepanciesQuery(scope: ReportScope, withHolds = true) {
   return sql<DiscrepancyRow>`
     select d.id, d.provider, d.type, d.transaction_id, d.payment_id, d.merchant_reference,
       (d.transaction_time at time zone ${scope.timeZone})::date as transaction_date,
       d.settlement_date, d.currency, d.gateway_amount_minor, d.settled_amount_minor, d.difference_minor,
       d.refundable_minor, d.detail, ra.state as refund_state, ra.amount_minor as refund_amount_minor,
       dd.action as decision, to_char(dd.decided_at at time zone ${scope.timeZone}, 'YYYY-MM-DD') as decided_on,
-      ${refundPaymentSql('ra')} as hold_payment_id
+      ${withHolds ? refundPaymentSql('ra') : sql`null::text`} as hold_payment_id
     from run_discrepancies rd
     join discrepancies d on d.id = rd.discrepancy_id
     -- the latest refund action of each discrepancy, joined by hash (no index serves a per-row lookup here)
@@ -82,7 +87,7 @@ export function discrepanciesQuery(scope: ReportScope) {
       order by discrepancy_id, id desc
     ) ra on ra.discrepancy_id = d.id
     left join lateral ${latestDecision(sql`d.id`)} dd on true
-    ${candidateGatewayJoin}
+    ${withHolds ? candidateGatewayJoin : sql``}
     where rd.run_id = ${scope.runId} and rd.change <> 'closed'
     order by d.provider, d.type, d.transaction_time nulls last, d.id`.compile(scope.db);
 }
@@ -165,8 +170,9 @@ export async function writeDiscrepancies(sc: SheetContext): Promise<number> {
   const calendar = businessCalendar(scope.holidays);
   // Refunds held by rejected gateway records (src/refunds/holds.ts), as `refunds plan` and `refunds execute` see
   // them now: on the payment refundPaymentSql gives, the one the plan holds (or released by hand, and said so).
-  const holds = new RefundHolds(await snap.all(openHoldsQuery().compile(scope.db)));
-  for await (const r of snap.stream(discrepanciesQuery(scope))) {
+  const holdRows = await snap.all(openHoldsQuery().compile(scope.db));
+  const holds = new RefundHolds(holdRows);
+  for await (const r of snap.stream(discrepanciesQuery(scope, holdRows.length > 0))) {
     const hold = r.hold_payment_id === null ? undefined : holds.find(r.provider, r.hold_payment_id);
     const released =
       hold || r.hold_payment_id === null ? [] : holds.releasedOn(r.provider, r.hold_payment_id);
