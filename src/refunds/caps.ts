@@ -38,12 +38,14 @@ export function summarizeCaps(
   return currencies.map((currency) => {
     const caps = capsFor(config, currency);
     const mine = pending.filter((a) => a.currency === currency);
+    const mineHeld = held.filter((a) => a.currency === currency);
     const pendingMinor = mine.reduce((s, a) => s + a.amountMinor, 0);
     return {
       ...caps,
       pendingMinor,
-      heldMinor: held.filter((a) => a.currency === currency).reduce((s, a) => s + a.amountMinor, 0),
-      overPerRefund: mine
+      heldMinor: mineHeld.reduce((s, a) => s + a.amountMinor, 0),
+      // A held refund over the per-refund cap is flagged now, not first when its hold lifts: it will be refused.
+      overPerRefund: [...mine, ...mineHeld]
         .filter((a) => caps.maxPerRefundMinor === null || a.amountMinor > caps.maxPerRefundMinor)
         .map((a) => a.discrepancyId),
       overPerExecution: caps.maxPerExecutionMinor === null || pendingMinor > caps.maxPerExecutionMinor,

@@ -93,6 +93,10 @@ describe('refund holds', () => {
         overPerRefund: [],
       }),
     ]);
+    // The per-refund cap is about each refund alone: a held one over it is flagged already.
+    const tight = { ...w.config, refunds: { ...w.config.refunds, maxPerRefund: { EUR: '50.00' } } };
+    const underTight = await planRefunds(stageContext(db, tight, w.runId), w.runId);
+    expect(underTight.caps[0]!.overPerRefund.sort()).toEqual([w.ids[0]!, w.ids[1]!].sort());
     const text = formatPlan(plan);
     expect(text).toContain(
       `held (planned, not sent until the hold lifts): refund held: payunity record rf-of-`,
