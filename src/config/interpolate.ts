@@ -17,21 +17,33 @@ export function interpolateEnv(
   path: string[] = [],
   /** Filled with the key paths whose whole value is one variable's, and that variable's name (for messages). */
   origins: Record<string, string> = {},
+  /**
+   * When given, a value that cannot be interpolated (a variable not set, a malformed reference) is left out and its
+   * problem added here by key path, so that every such value is named at once; without it, the first one throws.
+   */
+  problems?: Map<string, string>,
 ): unknown {
   if (typeof node === 'string') {
     const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/.exec(node);
     if (whole && env[whole[1]!]) origins[path.join('.')] = whole[1]!;
-    return interpolateString(node, env, path);
+    if (!problems) return interpolateString(node, env, path);
+    try {
+      return interpolateString(node, env, path);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.set(path.join('.'), e.message);
+      return undefined;
+    }
   }
   if (Array.isArray(node)) {
     return node
-      .map((v, i) => interpolateEnv(v, env, [...path, String(i)], origins))
+      .map((v, i) => interpolateEnv(v, env, [...path, String(i)], origins, problems))
       .filter((v) => v !== undefined);
   }
   if (node !== null && typeof node === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) {
-      const value = interpolateEnv(v, env, [...path, k], origins);
+      const value = interpolateEnv(v, env, [...path, k], origins, problems);
       if (value !== undefined) out[k] = value;
     }
     return out;

@@ -45,19 +45,22 @@ export function loadConfigFile(file: string, env: Env): LoadedConfig {
 
 export function parseConfig(raw: unknown, env: Env, file?: string): LoadedConfig {
   const origins: Record<string, string> = {};
-  const interpolated = interpolateEnv(raw, env, [], origins) as Record<string, unknown>;
+  // Every value that cannot be interpolated is named, with every problem the schema finds in the rest: one line.
+  const unresolved = new Map<string, string>();
+  const interpolated = interpolateEnv(raw, env, [], origins, unresolved) as Record<string, unknown>;
   // DATABASE_URL in the environment stands in for an absent database.url (the embedded server otherwise).
   const database = (interpolated.database ?? {}) as Record<string, unknown>;
   const urlFromEnv = database.url === undefined && Boolean(env.DATABASE_URL);
   if (urlFromEnv) interpolated.database = { ...database, url: env.DATABASE_URL };
   const result = configSchema.safeParse(interpolated);
-  if (!result.success)
+  if (!result.success || unresolved.size > 0) {
+    // A value left out for its variable is not also "required".
+    const issues = (result.error?.issues ?? []).filter((i) => !unresolved.has(i.path.join('.')));
+    const fromEnv = urlFromEnv ? { ...origins, 'database.url': 'DATABASE_URL' } : origins;
     throw new ConfigError(
-      formatIssues(
-        result.error.issues,
-        urlFromEnv ? { ...origins, 'database.url': 'DATABASE_URL' } : origins,
-      ),
+      [...unresolved.values(), ...(issues.length > 0 ? [formatIssues(issues, fromEnv)] : [])].join('; '),
     );
+  }
   const config = resolvePaths(result.data, file ? path.dirname(file) : process.cwd());
   return { config, file, secrets: collectSecrets(config) };
 }

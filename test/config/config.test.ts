@@ -57,6 +57,21 @@ describe('configuration', () => {
     );
   });
 
+  it('names every variable not set, and every other problem, at once', () => {
+    const raw = {
+      ...base(),
+      colour: 'blue',
+      notify: { webhookUrl: '${HOOK_URL}' },
+      timezone: '${TZ_X-Europe/Berlin}',
+    };
+    expect(errorOf(() => parseConfig(raw, {})).split('; ')).toEqual([
+      'providers.useepay.apiKey: environment variable USEEPAY_API_KEY is not set',
+      'notify.webhookUrl: environment variable HOOK_URL is not set',
+      'timezone: malformed variable reference at character 1: use ${NAME} or ${NAME:-default}',
+      'colour: unknown key',
+    ]);
+  });
+
   it('supports ${VAR:-default} and ${VAR:-} (unset)', () => {
     const raw = { ...base(), database: { url: '${DATABASE_URL:-}' }, timezone: '${TZ_X:-Europe/Berlin}' };
     const { config } = parseConfig(raw, env);
