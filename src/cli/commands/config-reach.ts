@@ -82,18 +82,27 @@ async function checkSettlement(provider: ProviderName, config: Config, deps: Rea
     const listed = await source.list();
     const profile = resolveProfile(settlement.profile);
     const dated: string[] = [];
+    // Names the pattern takes whose date is not in fileDateFormat: a fetch refuses each of them whole.
+    const badDates: string[] = [];
     let ours = 0;
     for (const f of listed) {
       const m = fileNameDate(profile, f.name);
       if (!m.matches) continue;
       ours++;
       if (m.date) dated.push(m.date);
+      if (m.refused) badDates.push(f.name);
     }
     const unreadable = listed.filter((f) => f.unavailable !== undefined).length;
     const newest = dated.sort().at(-1);
+    badDates.sort();
     const detail =
       `${listed.length} file(s) listed, ${ours} named as the profile expects` +
       (newest ? `, the newest for ${newest}` : '') +
+      (badDates.length > 0
+        ? `; ${badDates.length} whose name's date is not in fileDateFormat ${profile.fileDateFormat?.source ?? ''} ` +
+          `(${badDates[0]}${badDates.length > 1 ? ', …' : ''}), which a fetch refuses: ` +
+          `check providers.${provider}.settlement.profile.fileDateFormat`
+        : '') +
       (unreadable > 0 ? `; ${unreadable} listed but unreadable` : '');
     return { check: 'settlement', provider, target, ok: true, detail };
   } catch (e) {
