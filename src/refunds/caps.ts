@@ -62,8 +62,10 @@ export function assertWithinCaps(config: Config, batch: readonly RefundActionVie
   for (const s of summarizeCaps(config, batch)) {
     const cur = s.currency;
     if (s.maxPerRefundMinor === null || s.maxPerExecutionMinor === null) {
+      // Both named at once: set one, and the next attempt would only meet the other.
+      const missing = missingCaps(s);
       problems.push(
-        `no refunds.${s.maxPerRefundMinor === null ? 'maxPerRefund' : 'maxPerExecution'}.${cur} is configured`,
+        `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not configured: a currency without caps is never refunded`,
       );
       continue;
     }
@@ -80,4 +82,12 @@ export function assertWithinCaps(config: Config, batch: readonly RefundActionVie
   }
   if (problems.length > 0)
     throw new UsageError(`refund caps exceeded, nothing was sent: ${problems.join('; ')}`);
+}
+
+/** The cap keys a currency lacks: while one is missing, execute refuses every refund in that currency. */
+export function missingCaps(caps: CurrencyCaps): string[] {
+  return [
+    caps.maxPerRefundMinor === null ? `refunds.maxPerRefund.${caps.currency}` : null,
+    caps.maxPerExecutionMinor === null ? `refunds.maxPerExecution.${caps.currency}` : null,
+  ].filter((k): k is string => k !== null);
 }

@@ -1,4 +1,5 @@
 import { formatMinor } from '../shared/money.js';
+import { missingCaps } from './caps.js';
 import type { ExecutionResult, RefundActionView, RefundPlan } from './types.js';
 
 // Human text for the CLI (the --json output is the result objects themselves).
@@ -21,9 +22,16 @@ export function formatPlan(p: RefundPlan): string {
   for (const h of p.held) out.push(`  held ${h.discrepancyId}: ${h.reason}`);
   for (const r of p.released) out.push(`  not held ${r.discrepancyId}: ${r.reason}`);
   for (const c of p.caps) {
+    // A missing cap is no limit exceeded: execute refuses the currency until it is configured.
+    const missing = missingCaps(c);
     const flags = [
-      c.overPerRefund.length > 0 ? `over the per-refund cap: ${c.overPerRefund.join(', ')}` : '',
-      c.overPerExecution ? 'the total is over the per-execution cap' : '',
+      missing.length > 0
+        ? `execute refuses every ${c.currency} refund until ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} configured`
+        : '',
+      missing.length === 0 && c.overPerRefund.length > 0
+        ? `over the per-refund cap: ${c.overPerRefund.join(', ')}`
+        : '',
+      missing.length === 0 && c.overPerExecution ? 'the total is over the per-execution cap' : '',
       c.heldMinor > 0 ? `${money(c.heldMinor, c.currency)} more held, counted against no cap` : '',
     ].filter(Boolean);
     out.push(

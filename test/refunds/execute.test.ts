@@ -293,7 +293,7 @@ describe('executeRefunds', () => {
     // a currency without configured caps is refused too, never treated as unlimited
     const noCaps = await world([{ amountMinor: 100 }], { caps: { perRefund: {}, perExecution: {} } });
     await expect(exec(noCaps, { ids: noCaps.ids })).rejects.toThrow(
-      /no refunds\.maxPerRefund\.EUR is configured/,
+      /refunds\.maxPerRefund\.EUR and refunds\.maxPerExecution\.EUR are not configured: a currency without caps is never refunded/,
     );
     for (const w of [perRefund, perExecution, noCaps]) {
       expect(w.refundsAtGateway()).toEqual([]);
