@@ -118,8 +118,24 @@ export async function fetchSettlement(
         });
         continue;
       }
-      const { matches, date } = fileNameDate(profile, file.name);
+      const { matches, date, refused } = fileNameDate(profile, file.name);
       if (!matches) continue;
+      if (refused !== undefined) {
+        // Its date cannot be read, so no range would ever fetch it again once recorded: like an unsafe name, it is
+        // refused by every fetch, said by every run, and loads once the profile's fileDateFormat reads it.
+        log.warn({ file: file.name, reason: refused }, 'remote file refused');
+        summary.files.push({
+          name: file.name,
+          remotePath: file.path,
+          sha256: null,
+          settlementDate: null,
+          status: 'refused',
+          loaded: 0,
+          rejected: 0,
+          reason: refused,
+        });
+        continue;
+      }
       const inRange = date !== null && date >= range.from && date <= range.to;
       // Outside the range, a file is fetched unless its path, size and modification time were recorded before.
       // A file listed as unreadable has no size or time to compare: only its path tells it was loaded before.

@@ -200,20 +200,25 @@ describe('custom profiles', () => {
     // The sender wrote the name as yyyyMMdd: "20261121" read as ddMMyyyy is day 20 of month 26.
     writeFile(s.inbox, 'daily_20261121.csv', body.replace(';A;', ';B;'));
     const out = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-21', to: '2026-11-21' });
-    expect(out.files.map((f) => [f.name, f.status, f.loaded, f.settlementDate])).toEqual([
-      ['daily_20261121.csv', 'rejected', 0, null],
-      ['daily_21112026.csv', 'loaded', 1, '2026-11-21'],
+    expect(out.files.map((f) => [f.name, f.status, f.loaded, f.settlementDate, f.fileId])).toEqual([
+      ['daily_20261121.csv', 'refused', 0, null, undefined],
+      ['daily_21112026.csv', 'loaded', 1, '2026-11-21', expect.any(Number)],
     ]);
-    expect(out.files[0]!.reason).toBe(
-      'the date "20261121" in the file name daily_20261121.csv is not a date in the profile\'s fileDateFormat ddMMyyyy',
-    );
-    const stored = await db.db
+    const reason =
+      'the date "20261121" in the file name daily_20261121.csv is not a date in the profile\'s fileDateFormat ddMMyyyy';
+    expect(out.files[0]!.reason).toBe(reason);
+    expect(out.files[0]!.retryNextFetch).toBeUndefined();
+    // Not recorded: no date would ever fetch it again. Every fetch, of any date, refuses it and says so.
+    const names = await db.db
       .selectFrom('settlement_files')
-      .select(['status', 'reject_reason', 'loaded_count'])
-      .where('id', '=', out.files[0]!.fileId!)
-      .executeTakeFirstOrThrow();
-    expect(stored).toEqual({ status: 'rejected', reject_reason: out.files[0]!.reason, loaded_count: 0 });
-    expect(await lines(out.files[0]!.fileId!)).toEqual([]);
+      .select('file_name')
+      .where('file_name', 'like', 'daily_%')
+      .execute();
+    expect(names.map((r) => r.file_name)).toEqual(['daily_21112026.csv']);
+    const later = await fetchSettlement(s.ctx, 'payunity', { from: '2026-11-25', to: '2026-11-25' });
+    expect(later.files.map((f) => [f.name, f.status, f.reason])).toEqual([
+      ['daily_20261121.csv', 'refused', reason],
+    ]);
   });
 
   it('skipLines counts physical lines: a blank or quoted preamble line loses no data line', async () => {
