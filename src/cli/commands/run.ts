@@ -6,6 +6,7 @@ import { formatRunResult } from '../../jobs/summary.js';
 import { stageProgress } from '../../shared/progress.js';
 import { RunFailedError } from '../../shared/errors.js';
 import type { CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
 import {
   common,
   rangeOptions,
@@ -79,6 +80,8 @@ export async function runCommand(
             status: 'failed',
             error: e.message,
             reportPath: null,
+            // As every other failure's object under --json: a JSON-lines reader needs one shape for failures.
+            exitCode: EXIT.failed,
           },
           '',
         );
