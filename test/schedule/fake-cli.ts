@@ -6,7 +6,6 @@ import { appendFileSync } from 'node:fs';
 
 const env = process.env;
 const record = (what) => env.FAKE_LOG && appendFileSync(env.FAKE_LOG, what + ' ' + process.pid + ' ' + Date.now() + '\n');
-record('start');
 let exiting = false;
 const finish = (code) => {
   if (exiting) return;
@@ -22,6 +21,9 @@ process.on('SIGTERM', () => {
   // Like the real CLI: finish the current stage, then stop.
   setTimeout(() => finish(1), Number(env.FAKE_TERM_MS ?? 100));
 });
+// Recorded only once the SIGTERM handler is in place: a test that waits for 'start' before stopping the scheduler
+// knows the signal reaches the handler, however long the machine kept this process from running.
+record('start');
 process.stderr.write(JSON.stringify({ level: 30, msg: 'fake run started', args: process.argv.slice(2) }) + '\n');
 setTimeout(() => finish(Number(env.FAKE_EXIT ?? 0)), Number(env.FAKE_SLEEP_MS ?? 0));
 `;
