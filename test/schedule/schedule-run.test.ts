@@ -64,7 +64,8 @@ describe('payrecon schedule with real runs', () => {
     sched.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise<number | null>((r) => sched.on('close', (code) => r(code)));
     try {
-      const deadline = Date.now() + 45_000;
+      // A whole nightly run of the real CLI: seconds here, much longer on a starved machine.
+      const deadline = Date.now() + 60_000;
       while (posts.length === 0 && Date.now() < deadline && sched.exitCode === null)
         await new Promise((r) => setTimeout(r, 100));
       expect(posts.length, stderr).toBeGreaterThanOrEqual(1);
@@ -101,5 +102,6 @@ describe('payrecon schedule with real runs', () => {
     } finally {
       await check.end();
     }
-  });
+    // Room for the wait above and for a run in progress at SIGTERM to reach its safe point (25 s grace at most).
+  }, 120_000);
 });
