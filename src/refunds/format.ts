@@ -21,6 +21,7 @@ export function formatPlan(p: RefundPlan): string {
   for (const s of p.skipped) out.push(`  skipped ${s.discrepancyId}: ${s.reason}`);
   for (const h of p.held) out.push(`  held ${h.discrepancyId}: ${h.reason}`);
   for (const r of p.released) out.push(`  not held ${r.discrepancyId}: ${r.reason}`);
+  for (const c of p.cancelled) out.push(`  cancelled ${c.discrepancyId}: ${c.reason}`);
   for (const c of p.caps) {
     // A missing cap is no limit exceeded: execute refuses the currency until it is configured.
     const missing = missingCaps(c);

@@ -91,6 +91,7 @@ export async function planRefunds(ctx: StageContext, runId: number): Promise<Ref
         pending.filter((a) => a.held === null),
         pending.filter((a) => a.held !== null),
       ),
+      cancelled,
     };
   } finally {
     await lock.release();

@@ -29,8 +29,14 @@ export const ruleAmountSql = sql.raw(`case when d.type <> 'amount_mismatch' then
  * audit row, so that a new plan proposes what is owed now; execution refuses them in any case. Returns the
  * discrepancy ids.
  */
-export async function cancelStalePlans(db: Db, at: Date): Promise<string[]> {
-  const { rows } = await sql<{ discrepancy_id: string }>`
+/** A planned refund cancelled before sending, and why. */
+export interface CancelledPlan {
+  discrepancyId: string;
+  reason: string;
+}
+
+export async function cancelStalePlans(db: Db, at: Date): Promise<CancelledPlan[]> {
+  const { rows } = await sql<{ discrepancy_id: string; last_error: string }>`
     with stale as (
       update refund_actions a set state = 'cancelled', finished_at = ${at},
         last_error = case when d.status <> 'open' then 'cancelled before sending: the discrepancy closed'
@@ -44,8 +50,8 @@ export async function cancelStalePlans(db: Db, at: Date): Promise<string[]> {
       insert into refund_attempts (refund_action_id, at, action, request, response, outcome)
       select id, ${at}, 'cancel', null, to_jsonb(last_error), 'cancelled' from stale
     )
-    select discrepancy_id from stale order by discrepancy_id`.execute(db);
-  return rows.map((r) => r.discrepancy_id);
+    select discrepancy_id, last_error from stale order by discrepancy_id`.execute(db);
+  return rows.map((r) => ({ discrepancyId: r.discrepancy_id, reason: r.last_error }));
 }
 
 export interface CandidateRow {

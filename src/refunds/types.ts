@@ -86,6 +86,11 @@ export interface RefundPlan {
   released: ReleasedHoldNote[];
   /** Per currency; held actions count against no cap (heldMinor says how much waits). */
   caps: PlanCapSummary[];
+  /**
+   * Planned refunds this call cancelled before sending, and why: their discrepancy closed, now calls for less, or
+   * was decided IGNORE. Any run's: a plan for one run cancels every stale one.
+   */
+  cancelled: { discrepancyId: string; reason: string }[];
 }
 
 /** Explicit approval: discrepancy ids, or the finance workbook with REFUND in the Action column. */

@@ -25,6 +25,7 @@ const plan = (caps: RefundPlan['caps']): RefundPlan => ({
   skipped: [],
   held: [],
   released: [],
+  cancelled: [],
   caps,
 });
 

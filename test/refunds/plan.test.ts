@@ -282,6 +282,7 @@ describe('planRefunds', () => {
       .execute();
     await db.db.updateTable('discrepancies').set({ status: 'closed' }).where('id', '=', dup).execute();
     const again = await planRefunds(stageContext(db, config, runId), runId);
+    expect(again.cancelled.map((c) => c.discrepancyId).sort()).toEqual([over, dup].sort());
     expect(again.created.map((a) => [a.discrepancyId, a.amountMinor, a.idempotencyKey])).toEqual([
       [over, 400, `prc-${over}-2`],
     ]);
@@ -349,6 +350,13 @@ describe('planRefunds', () => {
       state: 'cancelled',
       last_error: 'cancelled before sending: finance decided IGNORE',
     });
+    // Said in the plan itself, not only in a log line: the refund finance may have approved is gone.
+    expect(second.cancelled).toEqual([
+      { discrepancyId: planned, reason: 'cancelled before sending: finance decided IGNORE' },
+    ]);
+    expect(formatPlan(second)).toContain(
+      `  cancelled ${planned}: cancelled before sending: finance decided IGNORE`,
+    );
 
     await decide(later, 'REFUND');
     const third = await planRefunds(stageContext(db, config, runId), runId);
