@@ -37,7 +37,13 @@ describe('connect', () => {
       const held = await handle.pool.connect();
       const { rows } = await held.query('select pg_backend_pid() as pid');
       await handle.pool.query('select pg_terminate_backend($1)', [rows[0].pid]);
-      await new Promise((r) => setTimeout(r, 300));
+      // Until its session has ended (at once, or later on a busy machine).
+      for (let i = 0; i < 100; i++) {
+        const left = await handle.pool.query('select 1 from pg_stat_activity where pid = $1', [rows[0].pid]);
+        if (left.rowCount === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 50));
       const next = await held.query('select 1').then(() => 'answered', (e) => 'failed: ' + e.message);
       held.release(true);
       console.log(next);

@@ -423,8 +423,12 @@ describe.skipIf(unavailable !== null)('SFTP source against a real sshd', () => {
       .download(file, path.join(tmp, 'aborted.part'), downloads.signal)
       .catch((e: unknown) => e);
     expect((err as Error).message).toBe('stage failed');
+    // A retry that wrongly went ahead would connect within this time.
     await new Promise((r) => setTimeout(r, 500));
-    // A connection left open keeps the process alive after the command has failed.
+    // A connection left open keeps the process alive after the command has failed. The killed sessions' processes
+    // may take a moment to be reaped on a busy machine: the count must reach 0, and stay there.
+    for (let waited = 0; sshd.sessionProcesses() > 0 && waited < 10_000; waited += 100)
+      await new Promise((r) => setTimeout(r, 100));
     expect(sshd.sessionProcesses()).toBe(0);
   });
 
