@@ -189,7 +189,7 @@ async function withStage(
   const loaded = ctx.loadConfig();
   await ctx.withDatabase(loaded, async (db) => {
     const run = await db.db.selectFrom('runs').select('id').where('id', '=', runId).executeTakeFirst();
-    if (!run) throw new UsageError(`run ${runId} not found (see \`payrecon runs\`)`);
+    if (!run) throw new UsageError(`run ${runId} does not exist (see \`payrecon runs\`)`);
     await fn(ctx.stageContext(db, loaded.config, runId));
   });
 }
