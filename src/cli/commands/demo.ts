@@ -22,13 +22,19 @@ const whole = (name: string, v: string, min: number) => {
 };
 
 export function registerDemo(program: Command, r: Registrar): void {
-  common(
+  const demo = common(
     program
       .command('demo')
       .description(
         'the whole job on embedded defaults: embedded Postgres, sandbox gateways, local settlement folder; prints the report path',
       ),
-  )
+  );
+  // Accepted like every command's (interface.md, common options), but the demo builds its own.
+  const config = demo.options.find((o) => o.long === '--config');
+  if (config)
+    config.description =
+      'ignored: the demo runs on a configuration of its own (embedded database, simulators)';
+  demo
     .option('--dir <dir>', 'folder for the demo database, inbox and archive', '.payrecon/demo')
     .option('--reports <dir>', 'where the workbook is written', 'reports')
     .option('--seed <n>', 'seed of the generated activity (same seed, same data)', '42')
