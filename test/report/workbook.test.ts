@@ -269,7 +269,7 @@ describe('the Summary', () => {
     });
     expect(fig('useepay|KWD|Batch check|Batches').detail).toMatch(/^ok/);
     expect(String(fig('payunity||Settlement files|late or missing: 2026-11-20').detail)).toContain(
-      'expectedBy: 2026-11-20T12:00:00+01:00',
+      'expected by 2026-11-20T12:00:00+01:00',
     );
   });
 });

@@ -229,9 +229,29 @@ function lateFiles(value: unknown): SummaryRow[] {
       item: `${o.status === 'not_loaded' ? 'arrived, not loaded' : 'late or missing'}: ${pick('name', 'file', 'fileName', 'date', 'settlementDate') ?? '?'}`,
       count: null,
       amount: null,
-      detail: describe(o),
+      detail: lateDetail(o),
     };
   });
+}
+
+/** The fields a late-file entry is read by, said in words; any other field it may grow follows as written. */
+const LATE_KNOWN = new Set(['provider', 'settlementDate', 'status', 'expectedBy', 'files']);
+
+/** "expected by …; arrived, not loaded: NAME (why)", then the entry's other fields. */
+function lateDetail(o: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (typeof o.expectedBy === 'string') parts.push(`expected by ${o.expectedBy}`);
+  if (Array.isArray(o.files) && o.files.length > 0) {
+    const files = o.files.map((f: unknown) => {
+      if (f === null || typeof f !== 'object') return String(f);
+      const { file, reason } = f as { file?: unknown; reason?: unknown };
+      return `${valueText(file ?? '?')}${reason === undefined ? '' : ` (${valueText(reason)})`}`;
+    });
+    parts.push(`arrived, not loaded: ${files.join('; ')}`);
+  }
+  const rest = Object.fromEntries(Object.entries(o).filter(([k]) => !LATE_KNOWN.has(k)));
+  if (Object.keys(rest).length > 0) parts.push(describe(rest));
+  return parts.join('; ');
 }
 
 export function describe(o: Record<string, unknown>): string {
