@@ -44,6 +44,20 @@ export interface SettlementFilesTable {
   remote_modified_at: Timestamp | null;
 }
 
+/** A settlement file the last fetch of its provider listed and left for the next fetch (src/settlement/left-files.ts). */
+export interface SettlementFilesLeftTable {
+  provider: string;
+  remote_path: string;
+  file_name: string;
+  settlement_date: DateOnly | null;
+  reason: string;
+  /** When a fetch first left it (kept while fetches keep leaving it). */
+  first_listed_at: Timestamp;
+  /** When the fetch that last left it started. */
+  listed_at: Timestamp;
+  run_id: number | null;
+}
+
 export type SettlementKind =
   'payment' | 'refund' | 'chargeback' | 'chargeback_reversal' | 'fee' | 'adjustment';
 
@@ -260,6 +274,7 @@ export interface RunAwaitingTable {
 export interface Database {
   runs: RunsTable;
   settlement_files: SettlementFilesTable;
+  settlement_files_left: SettlementFilesLeftTable;
   settlement_lines: SettlementLinesTable;
   rejected_lines: RejectedLinesTable;
   rejected_records: RejectedRecordsTable;

@@ -11,6 +11,7 @@ import type { DateRange } from '../shared/dates.js';
 import { ConfigError, FileUnavailableError, RunFailedError } from '../shared/errors.js';
 import { loadSettlementFile, type LoadOutcome } from './load.js';
 import { fileNameDate, resolveProfile } from './profiles/index.js';
+import { replaceLeftFiles } from './left-files.js';
 import { seenFiles, seenKey, seenPathKey, seenTimeKey } from './repository.js';
 import { Limiter } from '../shared/concurrent.js';
 
@@ -255,6 +256,26 @@ export async function fetchSettlement(
       // A failed file fails the stage, but never with a load still running behind its back.
       await Promise.allSettled(inFlight);
     }
+    // What this fetch left is the provider's left set now, for a match without a fetch of its own (`payrecon
+    // match`). Only a fetch that went through every listed file replaces it: an interrupted one has thrown above.
+    await replaceLeftFiles(
+      ctx.db,
+      provider,
+      summary.files.flatMap((f) =>
+        f.retryNextFetch
+          ? [
+              {
+                remotePath: f.remotePath,
+                name: f.name,
+                settlementDate: f.settlementDate,
+                reason: f.reason ?? 'not loaded',
+              },
+            ]
+          : [],
+      ),
+      startedAt,
+      ctx.runId,
+    );
     return summary;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);

@@ -55,6 +55,12 @@ export async function loadSettlementFile(pool: pg.Pool, input: LoadInput): Promi
     await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `settlement:${input.provider}:${input.remotePath}`,
     ]);
+    // A file loaded (or found loaded) under this path is no longer left for the next fetch, as of this commit: a
+    // fetch that fails after it must not leave a stored left file behind that holds movements awaiting.
+    await client.query(`delete from settlement_files_left where provider = $1 and remote_path = $2`, [
+      input.provider,
+      input.remotePath,
+    ]);
     const same = await client.query<{
       id: number;
       status: string;
