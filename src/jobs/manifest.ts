@@ -50,8 +50,9 @@ export interface RunResult {
   /** Files refused whole or corrected by this run's fetch (empty when it did not fetch). */
   files: NotedFile[];
   /**
-   * Files this run's fetch left for the next fetch that hold movements past their deadline awaiting (instead of
-   * missing_in_settlement), with how many and why (counted in `counts.awaitingSettlement` and `counts.awaitingHeld`).
+   * Files left for the next fetch (by this run's fetch; for a provider it did not fetch, by that provider's last
+   * fetch) that hold movements past their deadline awaiting (instead of missing_in_settlement), with how many and
+   * why (counted in `counts.awaitingSettlement` and `counts.awaitingHeld`).
    */
   awaitingHeld: HeldByFile[];
   error?: string;

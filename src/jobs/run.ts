@@ -14,6 +14,7 @@ import type { HeldByFile, UnloadedSettlementFile } from '../reconcile/types.js';
 import { TOOL_VERSION } from '../shared/version.js';
 import type { StageContext, StageSelection } from './context.js';
 import type { FetchedFile } from '../settlement/fetch.js';
+import { storedLeftFiles } from '../settlement/left-files.js';
 import { leftForNextFetch } from './late-files.js';
 import type { NotedFile, RunCounts, RunManifest, RunResult, StageName } from './manifest.js';
 import { closeInterruptedRuns, rejectedLinesOf, saveProgress } from './run-record.js';
@@ -50,7 +51,10 @@ export interface MatchOutcome {
 export interface RunStages {
   fetch(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<FetchOutcome>;
   pull(ctx: StageContext, provider: ProviderName, range: DateRange): Promise<PullOutcome>;
-  /** `unloaded`: the files this run's fetch listed and left for the next fetch (none when it did not fetch). */
+  /**
+   * `unloaded`: the files left for the next fetch: those this run's fetch listed and left, and for a provider it did
+   * not fetch, those the provider's last fetch left (stored, src/settlement/left-files.ts).
+   */
   match(
     ctx: StageContext,
     sel: StageSelection,
@@ -209,8 +213,15 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         env.config.timezone,
       );
       const sel: StageSelection = { range: req.range, providers: req.providers };
-      // Only this run's fetch holds movements awaiting: a run that fetched nothing holds nothing.
-      const unloaded = [...fetched].flatMap(([p, out]) => leftForNextFetch(p, out));
+      // The files left for the next fetch hold movements awaiting: this run's fetch's, and for a provider it did not
+      // fetch (`payrecon match`) those its last fetch left, as stored (a loaded one is gone from there).
+      const unloaded = [
+        ...[...fetched].flatMap(([p, out]) => leftForNextFetch(p, out)),
+        ...(await storedLeftFiles(
+          db.db,
+          req.providers.filter((p) => !fetched.has(p)),
+        )),
+      ];
       const matched = await stage('match', null, () => env.stages.match(ctx, sel, unloaded));
       counts.matched = matched.matched;
       counts.awaitingSettlement = matched.awaitingSettlement.count;

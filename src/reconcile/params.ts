@@ -20,7 +20,7 @@ export interface MatchParams {
   /** Parallel to `providers`: the earliest transaction date whose deadline reaches `from`. */
   earliestDates: string[];
   fees: FeeRows;
-  /** Settlement files of these providers this run's fetch listed and left unloaded (src/reconcile/held.ts). */
+  /** Settlement files of these providers the last fetch listed and left unloaded (src/reconcile/held.ts). */
   unloaded: UnloadedRows;
 }
 

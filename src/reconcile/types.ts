@@ -33,8 +33,9 @@ export interface AwaitingTotals {
 }
 
 /**
- * A settlement file the run's fetch listed and left for the next fetch (unreadable, vanished, modified too recently,
- * not the size listed). While it is unloaded, the movements of its provider whose line it could hold stay awaiting.
+ * A settlement file a fetch listed and left for the next fetch (unreadable, vanished, modified too recently, not the
+ * size listed): the run's own fetch, or for a provider the run did not fetch, that provider's last fetch. While it is
+ * unloaded, the movements of its provider whose line it could hold stay awaiting.
  */
 export interface UnloadedSettlementFile {
   provider: ProviderName;

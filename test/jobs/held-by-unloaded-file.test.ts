@@ -1,6 +1,7 @@
 // A run whose fetch leaves a settlement file for the next fetch (here: modified less than minFileAgeSeconds before
 // the fetch) keeps the payments that file could settle awaiting, saying why, instead of opening
-// missing_in_settlement for them; the next run that loads the file matches them with no discrepancy opened.
+// missing_in_settlement for them; the next run that loads the file matches them with no discrepancy opened. A match
+// without a fetch of its own (`payrecon match`) holds them too, by the files the last fetch left.
 import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,9 @@ import type { OpenDatabase } from '../../src/db/open.js';
 import { executeRun, type RunRequest, type RunStages } from '../../src/jobs/run.js';
 import { defaultStages } from '../../src/jobs/stages.js';
 import { formatRunResult } from '../../src/jobs/summary.js';
+import { fetchSettlement } from '../../src/settlement/fetch.js';
 import { silentLogger } from '../../src/shared/log.js';
+import { testStageContext } from '../helpers/context.js';
 import { testDbPerTest } from '../helpers/db.js';
 import { insertGateway, openKeys } from '../reconcile/fixtures.js';
 import { payunityFile, payunityLine } from '../settlement/builders.js';
@@ -183,18 +186,54 @@ describe('a settlement file that arrived and was not loaded', () => {
     expect(ever.map((d) => d.transaction_id)).toEqual(['C']);
   });
 
-  it('holds nothing in a run that fetched nothing', async () => {
-    await execute(run, NOW);
-    expect(await openKeys(tdb.db)).toEqual(['missing_in_settlement:C']);
+  it('holds in a match without a fetch what the last fetch left, until a fetch loads the file', async () => {
+    const first = await execute(run, NOW);
+    expect(first.awaitingHeld.map((h) => h.count)).toEqual([2]);
+    const stored = await tdb.db.selectFrom('settlement_files_left').selectAll().execute();
+    expect(stored.map((r) => [r.provider, r.file_name, r.settlement_date, r.reason, r.run_id])).toEqual([
+      ['payunity', LEFT, '2026-11-19', REASON, first.runId],
+    ]);
+
+    // The morning after: finance re-matches the stored data. The file the night's fetch left still holds A and A2.
     const matchOnly = await execute(
-      { ...run, command: 'match', stages: { fetch: false, pull: false, report: false } },
+      { ...run, command: 'match', stages: { fetch: false, pull: false, report: true } },
       '2026-11-26T08:30:00Z',
     );
-    expect(matchOnly.counts).toMatchObject({ awaitingSettlement: 0, awaitingHeld: 0 });
-    expect(await openKeys(tdb.db)).toEqual([
-      'missing_in_settlement:A',
-      'missing_in_settlement:A2',
-      'missing_in_settlement:C',
+    expect(matchOnly.counts).toMatchObject({
+      matched: 1,
+      awaitingSettlement: 2,
+      awaitingHeld: 2,
+      opened: 0,
+      discrepancies: { missing_in_settlement: 1 },
+    });
+    expect(matchOnly.awaitingHeld).toEqual(first.awaitingHeld);
+    expect(await openKeys(tdb.db)).toEqual(['missing_in_settlement:C']);
+    const awaiting = await sheetRows(matchOnly.reportPath!, 'Awaiting settlement');
+    expect(awaiting.map((r) => [r['Transaction ID'], r['Detail']])).toEqual([
+      ['A', DETAIL],
+      ['A2', DETAIL],
     ]);
+
+    // As long as in a run: A (due the 19th) at most 7 days past its deadline, A2 (due the 24th) still held.
+    const weekLater = await execute(
+      { ...run, command: 'match', stages: { fetch: false, pull: false, report: false } },
+      '2026-11-27T08:00:00Z',
+    );
+    expect(weekLater.awaitingHeld.map((h) => h.count)).toEqual([1]);
+    expect(await openKeys(tdb.db)).toEqual(['missing_in_settlement:A', 'missing_in_settlement:C']);
+
+    // A fetch alone loads the file: it is no longer stored as left, and the next match pairs what it held.
+    setTime(LEFT, '2026-11-27T07:00:00Z');
+    const ctx = testStageContext(tdb, config, { now: '2026-11-27T09:00:00Z' });
+    const fetched = await fetchSettlement(ctx, 'payunity', run.range);
+    expect(fetched.files.find((f) => f.name === LEFT)?.status).toBe('loaded');
+    expect(await tdb.db.selectFrom('settlement_files_left').selectAll().execute()).toEqual([]);
+    const after = await execute(
+      { ...run, command: 'match', stages: { fetch: false, pull: false, report: false } },
+      '2026-11-27T09:30:00Z',
+    );
+    expect(after.counts).toMatchObject({ matched: 3, awaitingSettlement: 0, awaitingHeld: 0, closed: 1 });
+    expect(after.awaitingHeld).toEqual([]);
+    expect(await openKeys(tdb.db)).toEqual(['missing_in_settlement:C']);
   });
 });
