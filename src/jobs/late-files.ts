@@ -16,7 +16,10 @@ export interface LateFile {
    * that wall time with the zone's offset (`2026-11-20T12:00:00+01:00`), as the workbook and the summary show it.
    */
   expectedBy: string;
-  /** late: no file for the date; not_loaded: a file arrived but this run's fetch left it for the next (`files`). */
+  /**
+   * late: no file for the date; not_loaded: a file arrived but the last fetch (this run's, or for a run that did not
+   * fetch, the stored one's) left it for the next (`files`).
+   */
   status: 'late' | 'not_loaded';
   /** For not_loaded: the date's files the fetch listed and did not load, and why. */
   files?: { file: string; reason: string }[];

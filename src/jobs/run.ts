@@ -62,12 +62,12 @@ export interface RunStages {
   ): Promise<MatchOutcome>;
   /** What the check of executed refunds found; `overdue`: refunds sent that no settlement file shows in time. */
   verifyRefunds(ctx: StageContext, sel: StageSelection): Promise<{ overdue: readonly unknown[] } | undefined>;
-  /** `fetched`: what this run's fetch of the provider reported, when it fetched. */
+  /** `left`: the provider's files left for the next fetch, as handed to `match`. */
   lateFiles(
     ctx: StageContext,
     provider: ProviderName,
     range: DateRange,
-    fetched?: FetchOutcome,
+    left: readonly UnloadedSettlementFile[],
   ): Promise<unknown[]>;
   report(ctx: StageContext, runId: number): Promise<string>;
 }
@@ -213,15 +213,15 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
         env.config.timezone,
       );
       const sel: StageSelection = { range: req.range, providers: req.providers };
-      // The files left for the next fetch hold movements awaiting: this run's fetch's, and for a provider it did not
-      // fetch (`payrecon match`) those its last fetch left, as stored (a loaded one is gone from there).
-      const unloaded = [
-        ...[...fetched].flatMap(([p, out]) => leftForNextFetch(p, out)),
-        ...(await storedLeftFiles(
-          db.db,
-          req.providers.filter((p) => !fetched.has(p)),
-        )),
-      ];
+      // The files left for the next fetch hold movements awaiting and make their dates "arrived, not loaded": this
+      // run's fetch's, and for a provider it did not fetch (`payrecon match`) those its last fetch left, as stored
+      // (a loaded one is gone from there).
+      const left = new Map<ProviderName, UnloadedSettlementFile[]>();
+      for (const [p, out] of fetched) left.set(p, leftForNextFetch(p, out));
+      const unfetched = req.providers.filter((p) => !fetched.has(p));
+      for (const f of await storedLeftFiles(db.db, unfetched))
+        left.set(f.provider, [...(left.get(f.provider) ?? []), f]);
+      const unloaded = [...left.values()].flat();
       const matched = await stage('match', null, () => env.stages.match(ctx, sel, unloaded));
       counts.matched = matched.matched;
       counts.awaitingSettlement = matched.awaitingSettlement.count;
@@ -237,7 +237,7 @@ export async function executeRun(env: RunEnv, req: RunRequest): Promise<RunResul
       manifest.refundChecks = checks;
       if (checks) counts.overdueRefunds = checks.overdue.length;
       for (const p of req.providers)
-        manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range, fetched.get(p))));
+        manifest.lateFiles.push(...(await env.stages.lateFiles(ctx, p, req.range, left.get(p) ?? [])));
       await saveProgress(db.db, runId, manifest, counts);
       if (req.stages.report) reportPath = await stage('report', null, () => env.stages.report(ctx, runId));
     } catch (e) {

@@ -14,7 +14,7 @@ import { writeReport } from '../report/write-report.js';
 import { fetchSettlement } from '../settlement/fetch.js';
 import type { Logger } from '../shared/log.js';
 import type { StageContext } from './context.js';
-import { findLateFiles, leftForNextFetch } from './late-files.js';
+import { findLateFiles } from './late-files.js';
 import type { RunStages } from './run.js';
 
 export interface StageDeps {
@@ -52,8 +52,8 @@ export function defaultStages(deps: StageDeps): RunStages {
       ),
     verifyRefunds: (ctx) => verifyRefunds(ctx, { clientFor }),
     // The days each run pulls again are the days it says are still without a file, too.
-    // A file this run's fetch left for the next makes its date "arrived, not loaded", not "late".
-    lateFiles: (ctx, provider, range, fetched) =>
+    // A file left for the next fetch makes its date "arrived, not loaded", not "late".
+    lateFiles: (ctx, provider, range, left) =>
       findLateFiles(
         ctx.db,
         ctx.config,
@@ -61,9 +61,7 @@ export function defaultStages(deps: StageDeps): RunStages {
         range,
         ctx.now(),
         ctx.config.providers[provider]?.pull.trailingDays ?? 0,
-        leftForNextFetch(provider, fetched).flatMap((f) =>
-          f.settlementDate !== null ? [{ ...f, settlementDate: f.settlementDate }] : [],
-        ),
+        left.flatMap((f) => (f.settlementDate !== null ? [{ ...f, settlementDate: f.settlementDate }] : [])),
       ),
     report: (ctx, runId) => writeReport(ctx, runId),
   };

@@ -207,6 +207,13 @@ describe('a settlement file that arrived and was not loaded', () => {
       discrepancies: { missing_in_settlement: 1 },
     });
     expect(matchOnly.awaitingHeld).toEqual(first.awaitingHeld);
+    // Its date arrived and was not loaded, as the night's run said; not late.
+    const day19 = (r: typeof first) =>
+      (r.lateFiles as { settlementDate: string }[]).filter((l) => l.settlementDate === '2026-11-19');
+    expect(day19(first)).toEqual([expect.objectContaining({ status: 'not_loaded' })]);
+    expect(day19(matchOnly)).toEqual([
+      expect.objectContaining({ status: 'not_loaded', files: [{ file: LEFT, reason: REASON }] }),
+    ]);
     expect(await openKeys(tdb.db)).toEqual(['missing_in_settlement:C']);
     const awaiting = await sheetRows(matchOnly.reportPath!, 'Awaiting settlement');
     expect(awaiting.map((r) => [r['Transaction ID'], r['Detail']])).toEqual([
