@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { UsageError } from '../shared/errors.js';
-import { holdOfAction, RefundHolds, type HoldRow } from './holds.js';
+import { holdOfAction, holdsQuery, RefundHolds } from './holds.js';
 
 export interface HeldRefund {
   discrepancyId: string;
@@ -40,16 +40,6 @@ export interface ListedHold {
   refunds: HeldRefund[];
 }
 
-interface ListRow extends HoldRow {
-  window_from_ts: Date;
-  window_to_ts: Date;
-  first_rejected_at: Date;
-  last_rejected_at: Date;
-  resolved_at: Date | null;
-  resolution: string | null;
-  released_at_ts: Date | null;
-}
-
 /**
  * The unresolved rejected records, holding or released (with `all`, the resolved ones too), oldest first, each
  * with the planned refunds it keeps back.
@@ -58,19 +48,10 @@ export async function listHolds(
   db: Db,
   opts: { all?: boolean; rejectionId?: number } = {},
 ): Promise<ListedHold[]> {
-  const { rows } = await sql<ListRow>`
-    select r.id, r.provider, r.endpoint, to_char(r.window_from at time zone 'UTC', 'YYYY-MM-DD') as window_from,
-      r.window_from as window_from_ts, r.window_to as window_to_ts,
-      r.record_id, r.gateway_type, r.hold_id, r.reason, r.first_rejected_at, r.last_rejected_at, r.resolved_at,
-      r.resolution,
-      (select array_agg(distinct g.root_payment_id) from gateway_transactions g
-        where g.provider = r.provider and g.transaction_id = r.hold_id and g.root_payment_id is not null) as roots,
-      x.released_by, to_char(x.released_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as released_at,
-      x.released_at as released_at_ts, x.reason as release_reason
-      from rejected_records r left join refund_hold_releases x on x.rejected_record_id = r.id
-     where (${opts.all === true} or r.resolved_at is null)
-       and (${opts.rejectionId ?? null}::bigint is null or r.id = ${opts.rejectionId ?? null}::bigint)
-     order by r.id`.execute(db);
+  const { rows } = await holdsQuery(
+    sql<boolean>`(${opts.all === true} or r.resolved_at is null)
+      and (${opts.rejectionId ?? null}::bigint is null or r.id = ${opts.rejectionId ?? null}::bigint)`,
+  ).execute(db);
   if (rows.length === 0) return [];
   const { rows: actions } = await sql<{
     discrepancy_id: string;

@@ -46,22 +46,37 @@ export interface HoldRow {
   released_by: string | null;
   released_at: string | null;
   release_reason: string | null;
+  /** What the listing of holds (hold-releases.ts) shows besides. */
+  window_from_ts: Date;
+  window_to_ts: Date;
+  first_rejected_at: Date;
+  last_rejected_at: Date;
+  resolved_at: Date | null;
+  resolution: string | null;
+  released_at_ts: Date | null;
 }
 
 /**
- * The unresolved rejections, released or not: few (a bad record is rare), read once and checked in memory per
- * candidate, action or row.
+ * Rejected records with what a hold needs (the stored roots of the payment it names, any release by hand) and what
+ * their listing shows; `where` filters `r` (rejected_records). Few rows: a bad record is rare.
  */
-export function openHoldsQuery(): RawBuilder<HoldRow> {
+export function holdsQuery(where: RawBuilder<boolean>): RawBuilder<HoldRow> {
   return sql<HoldRow>`
     select r.id, r.provider, r.endpoint, to_char(r.window_from at time zone 'UTC', 'YYYY-MM-DD') as window_from,
-      r.record_id, r.gateway_type, r.hold_id, r.reason,
+      r.window_from as window_from_ts, r.window_to as window_to_ts,
+      r.record_id, r.gateway_type, r.hold_id, r.reason, r.first_rejected_at, r.last_rejected_at, r.resolved_at,
+      r.resolution,
       (select array_agg(distinct g.root_payment_id) from gateway_transactions g
         where g.provider = r.provider and g.transaction_id = r.hold_id and g.root_payment_id is not null) as roots,
       x.released_by, to_char(x.released_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as released_at,
-      x.reason as release_reason
+      x.released_at as released_at_ts, x.reason as release_reason
       from rejected_records r left join refund_hold_releases x on x.rejected_record_id = r.id
-     where r.resolved_at is null order by r.id`;
+     where ${where} order by r.id`;
+}
+
+/** The unresolved rejections, released or not: read once and checked in memory per candidate, action or row. */
+export function openHoldsQuery(): RawBuilder<HoldRow> {
+  return holdsQuery(sql<boolean>`r.resolved_at is null`);
 }
 
 export function toHold(r: HoldRow): RefundHold {
