@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { summaryText, type RunSummary } from '../../src/notify/summary.js';
+import type { RunResult } from '../../src/jobs/manifest.js';
 import { formatRunResult } from '../../src/jobs/summary.js';
 import { notifyRun } from '../../src/notify/webhook.js';
 
@@ -89,6 +90,32 @@ const summary: RunSummary = {
     },
   ],
 };
+
+/** A succeeded run's result, nothing in it but what `over` sets: the text summary's input. */
+function runResult(
+  over: Partial<Omit<RunResult, 'counts'>> & { counts?: Partial<RunResult['counts']> },
+): RunResult {
+  return {
+    runId: 3,
+    from: '2026-11-20',
+    to: '2026-11-20',
+    status: 'succeeded',
+    reportPath: null,
+    providers: ['payunity'],
+    lateFiles: [],
+    files: [],
+    awaitingHeld: [],
+    ...over,
+    counts: {
+      matched: 0,
+      awaitingSettlement: 0,
+      rejectedLines: 0,
+      rejectedRecords: 0,
+      discrepancies: {},
+      ...over.counts,
+    },
+  };
+}
 
 describe('notifyRun', () => {
   it('POSTs the summary with a one-line text a chat webhook shows', async () => {
@@ -249,26 +276,9 @@ describe('summaryText', () => {
     expect(summaryText(s)).toBe(
       "payrecon run 3 payunity 2026-11-20: succeeded; no discrepancies; 2 gateway records rejected (not stored, see the workbook's Rejected lines; refunds they may concern are held)",
     );
-    expect(
-      formatRunResult({
-        runId: 3,
-        from: '2026-11-20',
-        to: '2026-11-20',
-        status: 'succeeded',
-        reportPath: null,
-        counts: {
-          matched: 1,
-          awaitingSettlement: 0,
-          rejectedLines: 0,
-          rejectedRecords: 2,
-          discrepancies: {},
-        },
-        providers: ['payunity'],
-        lateFiles: [],
-        files: [],
-        awaitingHeld: [],
-      }),
-    ).toContain('rejected lines 0, rejected gateway records 2');
+    expect(formatRunResult(runResult({ counts: { matched: 1, rejectedRecords: 2 } }))).toContain(
+      'rejected lines 0, rejected gateway records 2',
+    );
   });
 
   it('names the first late files of a long rerun, then how many more', () => {
@@ -295,18 +305,9 @@ describe('summaryText', () => {
         ) +
         ' and 15 more)',
     );
-    const lines = formatRunResult({
-      runId: 5,
-      from: '2025-01-01',
-      to: '2025-12-31',
-      status: 'succeeded',
-      reportPath: null,
-      counts: { matched: 0, awaitingSettlement: 0, rejectedLines: 0, rejectedRecords: 0, discrepancies: {} },
-      providers: ['payunity'],
-      lateFiles,
-      files: [],
-      awaitingHeld: [],
-    }).split('\n');
+    const lines = formatRunResult(
+      runResult({ runId: 5, from: '2025-01-01', to: '2025-12-31', lateFiles }),
+    ).split('\n');
     expect(lines.filter((l) => l.startsWith('  late settlement file: '))).toHaveLength(20);
     expect(lines.at(-1)).toBe(
       "  and 5 more settlement dates late or not loaded (listed in the workbook's Summary and in --json)",
@@ -318,31 +319,29 @@ describe('summaryText', () => {
       { length: 23 },
       (_, i) => `PAYUNITY_SETTLEMENT_E1_202501${String(i + 1).padStart(2, '0')}.csv`,
     );
-    const lines = formatRunResult({
-      runId: 6,
-      from: '2025-01-01',
-      to: '2025-01-31',
-      status: 'succeeded',
-      reportPath: null,
-      counts: { matched: 0, awaitingSettlement: 23, rejectedLines: 0, rejectedRecords: 0, discrepancies: {} },
-      providers: ['payunity'],
-      lateFiles: [],
-      files: names.map((file) => ({
-        provider: 'payunity',
-        file,
-        what: 'refused',
-        reason: 'trailer missing',
-      })),
-      awaitingHeld: names.map((file, i) => ({
-        provider: 'payunity',
-        file,
-        settlementDate: `2025-01-${String(i + 1).padStart(2, '0')}`,
-        reason: 'modified too recently',
-        count: 1,
-        byCurrency: { EUR: { count: 1, amountMinor: 100 } },
-        detail: '',
-      })),
-    }).split('\n');
+    const lines = formatRunResult(
+      runResult({
+        runId: 6,
+        from: '2025-01-01',
+        to: '2025-01-31',
+        counts: { awaitingSettlement: 23 },
+        files: names.map((file) => ({
+          provider: 'payunity',
+          file,
+          what: 'refused',
+          reason: 'trailer missing',
+        })),
+        awaitingHeld: names.map((file, i) => ({
+          provider: 'payunity',
+          file,
+          settlementDate: `2025-01-${String(i + 1).padStart(2, '0')}`,
+          reason: 'modified too recently',
+          count: 1,
+          byCurrency: { EUR: { count: 1, amountMinor: 100 } },
+          detail: '',
+        })),
+      }),
+    ).split('\n');
     const notLoaded = lines.filter((l) => l.startsWith('  settlement file not loaded: '));
     const held = lines.filter((l) => l.startsWith('  awaiting settlement past the deadline: '));
     expect(notLoaded).toHaveLength(20);
