@@ -49,12 +49,13 @@ export function lockState(lockPath: string, pid: number): LockState {
   const live = (holder: number) => Number.isInteger(holder) && holder > 0 && holder !== pid && alive(holder);
   try {
     if (lstatSync(lockPath).isDirectory()) {
-      for (const name of readdirSync(lockPath)) {
-        const holder = Number(TOKEN.exec(name)?.[1]);
-        if (live(holder)) return { state: 'held', pid: holder };
-        return { state: 'stale', entry: path.join(lockPath, name) };
-      }
-      return { state: 'free' };
+      // One holder's file, or none (a lock being released or broken).
+      const [name] = readdirSync(lockPath);
+      if (name === undefined) return { state: 'free' };
+      const holder = Number(TOKEN.exec(name)?.[1]);
+      return live(holder)
+        ? { state: 'held', pid: holder }
+        : { state: 'stale', entry: path.join(lockPath, name) };
     }
     const text = readFileSync(lockPath, 'utf8').trim();
     if (text === '') {
